@@ -1,0 +1,220 @@
+import { ConfigError } from './errors.ts';
+
+/** Where each stage's named queue lives and what it is called. */
+export type QueueRole = 'scan' | 'crawl' | 'transfer';
+export const QUEUE_ROLES: readonly QueueRole[] = ['scan', 'crawl', 'transfer'];
+
+/** Field names of a catalog document, configurable because catalogs differ. */
+export interface CatalogFields {
+  title: string;
+  manifestUrl: string;
+  status: string;
+  isTest: string;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface HlsLimits {
+  /** Largest playlist body accepted, in bytes. */
+  maxPlaylistBytes: number;
+  /** Most playlists fetched for one class. */
+  maxPlaylists: number;
+  /** Most files (of all kinds) in one class. */
+  maxFiles: number;
+  /** Deepest chain of master playlists referencing master playlists (master → media is depth 1). */
+  maxDepth: number;
+}
+
+export interface Config {
+  region: string;
+  stage: string;
+  mongo: { uri: string | undefined; db: string | undefined; collection: string; fields: CatalogFields };
+  destBucket: string;
+  destPrefix: string;
+  tableName: string;
+  queueNames: Record<QueueRole, { queue: string; dlq: string }>;
+  queueUrls: Partial<Record<QueueRole | `${QueueRole}-dlq`, string>>;
+  originAllowedHosts: string[];
+  forcePathStyle: boolean;
+  hls: HlsLimits;
+  transfer: {
+    /** Files per transfer job (one chunk). */
+    chunkFiles: number;
+    /** Files copied at once within one invocation. */
+    concurrency: number;
+    /** Multipart part size in bytes (local S3 refuses bodies over 11 MiB). */
+    partSizeBytes: number;
+    /** Largest single file accepted, in bytes. */
+    maxFileBytes: number;
+    /** In-attempt retries for transient origin and S3 errors. */
+    retryAttempts: number;
+    retryBaseDelayMs: number;
+  };
+  origin: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; maxRedirects: number };
+  scan: { pageSize: number };
+  /** Receives after which SQS moves a message to its DLQ (serverless.yml's maxReceiveCount). */
+  maxReceiveCount: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const v = env[name]?.trim();
+  if (v) return v;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name} is required but not set`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Normalises DEST_PREFIX to "" or "a/b/", refusing anything that could escape the bucket's prefix. */
+export function normalizePrefix(raw: string, name = 'DEST_PREFIX'): string {
+  const trimmed = raw.trim().replace(/^\/+/, '').replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  const parts = trimmed.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new ConfigError(`${name} must be a plain path like "media/hls", got "${raw}"`);
+  }
+  if (/[\u0000-\u001f\u007f\\]/.test(trimmed)) throw new ConfigError(`${name} contains control characters or backslashes`);
+  return `${trimmed}/`;
+}
+
+/** Parses ORIGIN_ALLOWED_HOSTS: comma-separated host names, `host:port`, or `*.domain` wildcards. */
+export function parseAllowedHosts(raw: string, name = 'ORIGIN_ALLOWED_HOSTS'): string[] {
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of hosts) {
+    if (!/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h)) {
+      throw new ConfigError(`${name} entry "${h}" is not a host name (use "cdn.example.com", "host:port" or "*.example.com")`);
+    }
+  }
+  return hosts;
+}
+
+/** Parses CATALOG_FIELDS, e.g. "manifestUrl=hlsUrl,endedAt=finishedAt". */
+function catalogFields(env: Env): CatalogFields {
+  const fields: CatalogFields = {
+    title: 'title',
+    manifestUrl: 'manifestUrl',
+    status: 'status',
+    isTest: 'isTest',
+    startedAt: 'startedAt',
+    endedAt: 'endedAt',
+  };
+  const raw = optional(env, 'CATALOG_FIELDS');
+  if (!raw) return fields;
+  for (const pair of raw.split(',')) {
+    const [k, v] = pair.split('=').map((s) => s.trim());
+    if (!k || !v || !(k in fields)) {
+      throw new ConfigError(`CATALOG_FIELDS entry "${pair}" must be <field>=<document field>, with <field> one of ${Object.keys(fields).join(', ')}`);
+    }
+    fields[k as keyof CatalogFields] = v;
+  }
+  return fields;
+}
+
+/** Reads and validates the whole configuration from the environment; errors name the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const region = str(env, 'AWS_REGION', env.AWS_DEFAULT_REGION?.trim() || undefined);
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigError(`AWS_REGION must be a region like "eu-west-1", got "${region}"`);
+  const stage = str(env, 'FLANTS_STAGE', 'dev');
+  if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stage)) {
+    throw new ConfigError(`FLANTS_STAGE must be 1-16 lowercase letters, digits or dashes, got "${stage}"`);
+  }
+  const base = `flants-${stage}`;
+  const queueNames = Object.fromEntries(QUEUE_ROLES.map((r) => [r, { queue: `${base}-${r}`, dlq: `${base}-${r}-dlq` }])) as Config['queueNames'];
+  const queueUrls: Config['queueUrls'] = {};
+  for (const r of QUEUE_ROLES) {
+    const q = url(env, `FLANTS_${r.toUpperCase()}_QUEUE_URL`);
+    const d = url(env, `FLANTS_${r.toUpperCase()}_DLQ_URL`);
+    if (q) queueUrls[r] = q;
+    if (d) queueUrls[`${r}-dlq`] = d;
+  }
+  const mongoUri = optional(env, 'MONGODB_URI');
+  if (mongoUri && !/^mongodb(\+srv)?:\/\//.test(mongoUri)) throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  const bucket = str(env, 'DEST_BUCKET', `${base}-media`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`DEST_BUCKET "${bucket}" is not a valid S3 bucket name`);
+  const partSizeMiB = int(env, 'TRANSFER_PART_SIZE_MB', 16, 5, 5120);
+
+  return {
+    region,
+    stage,
+    mongo: {
+      uri: mongoUri,
+      db: optional(env, 'MONGODB_DB'),
+      collection: str(env, 'MONGODB_COLLECTION', 'classes'),
+      fields: catalogFields(env),
+    },
+    destBucket: bucket,
+    destPrefix: normalizePrefix(env.DEST_PREFIX ?? ''),
+    tableName: str(env, 'FLANTS_TABLE', `${base}-ledger`),
+    queueNames,
+    queueUrls,
+    originAllowedHosts: parseAllowedHosts(env.ORIGIN_ALLOWED_HOSTS ?? ''),
+    // Local S3 servers answer on one host name, so virtual-hosted buckets cannot resolve.
+    forcePathStyle: bool(env, 'AWS_S3_FORCE_PATH_STYLE', Boolean(optional(env, 'AWS_ENDPOINT_URL_S3') ?? optional(env, 'AWS_ENDPOINT_URL'))),
+    hls: {
+      maxPlaylistBytes: int(env, 'HLS_MAX_PLAYLIST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxPlaylists: int(env, 'HLS_MAX_PLAYLISTS', 1000, 1, 100_000),
+      maxFiles: int(env, 'HLS_MAX_FILES', 200_000, 1, 10_000_000),
+      maxDepth: int(env, 'HLS_MAX_DEPTH', 3, 1, 10),
+    },
+    transfer: {
+      chunkFiles: int(env, 'TRANSFER_CHUNK_FILES', 25, 1, 500),
+      concurrency: int(env, 'TRANSFER_CONCURRENCY', 8, 1, 256),
+      partSizeBytes: partSizeMiB * 1024 * 1024,
+      maxFileBytes: int(env, 'TRANSFER_MAX_FILE_MB', 5 * 1024, 1, 5 * 1024 * 1024) * 1024 * 1024,
+      retryAttempts: int(env, 'TRANSFER_RETRY_ATTEMPTS', 4, 1, 20),
+      retryBaseDelayMs: int(env, 'TRANSFER_RETRY_BASE_MS', 200, 1, 60_000),
+    },
+    origin: {
+      connectTimeoutMs: int(env, 'ORIGIN_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+      headersTimeoutMs: int(env, 'ORIGIN_HEADERS_TIMEOUT_MS', 15_000, 100, 300_000),
+      bodyTimeoutMs: int(env, 'ORIGIN_BODY_TIMEOUT_MS', 30_000, 100, 600_000),
+      maxRedirects: int(env, 'ORIGIN_MAX_REDIRECTS', 5, 0, 20),
+    },
+    scan: { pageSize: int(env, 'SCAN_PAGE_SIZE', 500, 1, 10_000) },
+    maxReceiveCount: int(env, 'FLANTS_MAX_RECEIVE_COUNT', 3, 1, 1000),
+  };
+}
+
+/** Returns a value the caller cannot work without, or a ConfigError naming its variable. */
+export function required<T>(value: T | undefined, name: string, why: string): T {
+  if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+    throw new ConfigError(`${name} is required ${why}`);
+  }
+  return value;
+}

@@ -1,0 +1,62 @@
+/**
+ * Typed errors. Every failure FLAnts reports has a class, a stable `code` and a message that a
+ * person can act on; `retryable` tells the pipeline whether another attempt could succeed.
+ */
+export class FlantsError extends Error {
+  /** Stable machine-readable code, e.g. `ORIGIN_HTTP_STATUS`. */
+  readonly code: string;
+  /** Whether the same operation may succeed if tried again later. */
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+  }
+}
+
+/** A missing or invalid environment variable or setting; the message names it. */
+export class ConfigError extends FlantsError {
+  constructor(message: string) {
+    super('CONFIG', message);
+  }
+}
+
+/** A queue message that can never be processed (bad JSON, wrong schema or version). */
+export class PoisonMessageError extends FlantsError {
+  constructor(message: string, cause?: unknown) {
+    super('POISON_MESSAGE', message, { cause });
+  }
+}
+
+/** A playlist or reference that FLAnts refuses to follow (untrusted input outside its bounds). */
+export class UnsafeInputError extends FlantsError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
+/** Returns a one-line description of any thrown value, for logs and failure records. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const prefix = typeof code === 'string' && !err.message.includes(code) ? `${code}: ` : '';
+    return `${prefix}${err.message}`.replace(/\s+/g, ' ').trim();
+  }
+  return String(err);
+}
+
+/** True when an error says another attempt may succeed (FlantsError.retryable or a transient AWS error). */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof FlantsError) return err.retryable;
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
+  if (e.$retryable) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  const transientNames = ['SlowDown', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable', 'RequestLimitExceeded', 'TransactionConflictException'];
+  if (e.name && transientNames.includes(e.name)) return true;
+  const transientCodes = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED'];
+  return typeof e.code === 'string' && transientCodes.includes(e.code);
+}

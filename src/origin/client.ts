@@ -1,0 +1,180 @@
+import type { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import { FlantsError } from '../errors.ts';
+import { isFetchableScheme, isHostAllowed } from './hosts.ts';
+
+/** Why an origin request failed; `retryable` says whether trying again later may help. */
+export class OriginError extends FlantsError {
+  readonly url: string;
+  readonly status: number | undefined;
+
+  constructor(code: string, message: string, opts: { url: string; status?: number; retryable: boolean; cause?: unknown }) {
+    super(code, message, { retryable: opts.retryable, cause: opts.cause });
+    this.url = opts.url;
+    this.status = opts.status;
+  }
+}
+
+export interface OriginClientOptions {
+  allowedHosts: readonly string[];
+  maxRedirects?: number;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  /** Connections per origin host; the transfer's file concurrency should fit within it. */
+  connections?: number;
+}
+
+export interface TextResponse {
+  /** The URL the body came from, after redirects: relative references resolve against it. */
+  url: string;
+  body: string;
+  contentType: string | undefined;
+}
+
+export interface StreamResponse {
+  url: string;
+  body: Readable;
+  /** Declared length, when the origin sent one; callers check the bytes they receive against it. */
+  contentLength: number | undefined;
+  contentType: string | undefined;
+}
+
+/** The narrow interface the crawler and transfer use to read the origin. */
+export interface Origin {
+  fetchText(url: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<TextResponse>;
+  openStream(url: string, opts?: { maxBytes?: number; signal?: AbortSignal }): Promise<StreamResponse>;
+  close(): Promise<void>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function headerValue(h: Dispatcher.ResponseData['headers'][string]): string | undefined {
+  return Array.isArray(h) ? h[0] : h;
+}
+
+/** Checks that a URL may be fetched at all: http(s) on an allowed host. */
+export function assertFetchable(target: URL, allowedHosts: readonly string[], via?: string): void {
+  const viaText = via ? ` (redirected from ${via})` : '';
+  if (!isFetchableScheme(target)) {
+    throw new OriginError('ORIGIN_BAD_SCHEME', `refusing to fetch ${target.protocol} URL ${target.href}${viaText}`, { url: target.href, retryable: false });
+  }
+  if (!isHostAllowed(target, allowedHosts)) {
+    throw new OriginError('ORIGIN_HOST_NOT_ALLOWED', `host "${target.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing ${target.href}${viaText}`, {
+      url: target.href,
+      retryable: false,
+    });
+  }
+}
+
+function statusError(url: string, status: number): OriginError {
+  // 5xx, 429 and 408 are the origin's passing trouble; 4xx otherwise will not change by retrying.
+  const retryable = status >= 500 || status === 429 || status === 408;
+  return new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status} for ${url}`, { url, status, retryable });
+}
+
+function networkError(url: string, err: unknown): OriginError {
+  if (err instanceof OriginError) return err;
+  const code = (err as { code?: string }).code ?? 'ERROR';
+  const msg = err instanceof Error ? err.message : String(err);
+  const timeout = /TIMEOUT/.test(code) || (err as { name?: string }).name === 'TimeoutError';
+  const aborted = (err as { name?: string }).name === 'AbortError';
+  return new OriginError(timeout ? 'ORIGIN_TIMEOUT' : 'ORIGIN_NETWORK', `${timeout ? 'timed out' : 'network error'} fetching ${url}: ${code} ${msg}`, {
+    url,
+    retryable: !aborted,
+    cause: err,
+  });
+}
+
+/** Creates the origin client: host allow-list on every hop, manual bounded redirects, size caps. */
+export function createOrigin(opts: OriginClientOptions): Origin {
+  const agent = new Agent({
+    connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
+    headersTimeout: opts.headersTimeoutMs ?? 15_000,
+    bodyTimeout: opts.bodyTimeoutMs ?? 30_000,
+    connections: opts.connections ?? 64,
+    keepAliveTimeout: 10_000,
+  });
+  const maxRedirects = opts.maxRedirects ?? 5;
+
+  async function open(start: string, signal: AbortSignal | undefined): Promise<{ url: string; res: Dispatcher.ResponseData }> {
+    let current = new URL(start);
+    let via: string | undefined;
+    for (let hop = 0; ; hop++) {
+      assertFetchable(current, opts.allowedHosts, via);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(current, { dispatcher: agent, method: 'GET', signal, headers: { 'user-agent': 'flants/0.1', 'accept-encoding': 'identity' } });
+      } catch (err) {
+        throw networkError(current.href, err);
+      }
+      if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
+      res.body.resume();
+      const location = headerValue(res.headers.location);
+      if (!location) throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, { url: current.href, retryable: false });
+      if (hop >= maxRedirects) {
+        throw new OriginError('ORIGIN_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects starting at ${start}`, { url: start, retryable: false });
+      }
+      via = current.href;
+      current = new URL(location, current);
+    }
+  }
+
+  return {
+    async fetchText(url, { maxBytes, signal }) {
+      const { url: finalUrl, res } = await open(url, signal);
+      if (res.statusCode !== 200) {
+        res.body.resume();
+        throw statusError(finalUrl, res.statusCode);
+      }
+      const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
+      if (declared > maxBytes) {
+        res.body.destroy();
+        throw new OriginError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl} is ${declared} bytes, over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, { url: finalUrl, retryable: false });
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of res.body) {
+          const buf = chunk as Buffer;
+          size += buf.length;
+          if (size > maxBytes) {
+            res.body.destroy();
+            throw new OriginError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl} is over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, { url: finalUrl, retryable: false });
+          }
+          chunks.push(buf);
+        }
+      } catch (err) {
+        throw networkError(finalUrl, err);
+      }
+      if (Number.isFinite(declared) && size !== declared) {
+        throw new OriginError('ORIGIN_TRUNCATED', `origin sent ${size} of ${declared} bytes for ${finalUrl}`, { url: finalUrl, retryable: true });
+      }
+      return { url: finalUrl, body: Buffer.concat(chunks).toString('utf8'), contentType: headerValue(res.headers['content-type']) };
+    },
+
+    async openStream(url, o = {}) {
+      const { url: finalUrl, res } = await open(url, o.signal);
+      if (res.statusCode !== 200) {
+        res.body.resume();
+        throw statusError(finalUrl, res.statusCode);
+      }
+      const raw = headerValue(res.headers['content-length']);
+      const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+      if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) {
+        res.body.destroy();
+        throw new OriginError('ORIGIN_FILE_TOO_LARGE', `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`, { url: finalUrl, retryable: false });
+      }
+      return { url: finalUrl, body: res.body, contentLength, contentType: headerValue(res.headers['content-type']) };
+    },
+
+    async close() {
+      await agent.close();
+    },
+  };
+}
+
+/** Wraps errors raised while reading a response body as retryable origin errors. */
+export function asOriginError(url: string, err: unknown): OriginError {
+  return networkError(url, err);
+}
