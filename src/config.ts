@@ -26,7 +26,8 @@ export interface HlsLimits {
 }
 
 export interface Config {
-  region: string;
+  /** AWS region; undefined only where nothing talks to AWS (e.g. `flants plan`). */
+  region: string | undefined;
   stage: string;
   mongo: { uri: string | undefined; db: string | undefined; collection: string; fields: CatalogFields };
   destBucket: string;
@@ -148,8 +149,8 @@ function catalogFields(env: Env): CatalogFields {
 
 /** Reads and validates the whole configuration from the environment; errors name the variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const region = str(env, 'AWS_REGION', env.AWS_DEFAULT_REGION?.trim() || undefined);
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigError(`AWS_REGION must be a region like "eu-west-1", got "${region}"`);
+  const region = optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION');
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigError(`AWS_REGION must be a region like "eu-west-1", got "${region}"`);
   const stage = str(env, 'FLANTS_STAGE', 'dev');
   if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stage)) {
     throw new ConfigError(`FLANTS_STAGE must be 1-16 lowercase letters, digits or dashes, got "${stage}"`);

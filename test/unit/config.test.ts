@@ -13,9 +13,13 @@ describe('config', () => {
     expect(c.mongo.collection).toBe('classes');
   });
 
+  it('leaves the region unset when nothing names it, for commands that never reach AWS', () => {
+    expect(loadConfig({}).region).toBeUndefined();
+    expect(loadConfig({ AWS_DEFAULT_REGION: 'us-east-2' }).region).toBe('us-east-2');
+  });
+
   it('names the variable in every error', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ AWS_REGION: '' }, /AWS_REGION is required/],
       [{ AWS_REGION: 'mars' }, /AWS_REGION must be a region/],
       [{ ...base, FLANTS_STAGE: 'Prod!' }, /FLANTS_STAGE/],
       [{ ...base, TRANSFER_CHUNK_FILES: 'ten' }, /TRANSFER_CHUNK_FILES must be a whole number/],
