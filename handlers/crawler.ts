@@ -1,0 +1,24 @@
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { CrawlJobSchema } from '../src/jobs/schemas.ts';
+import { processBatch } from '../src/pipeline/batch.ts';
+import { runCrawl } from '../src/pipeline/crawler.ts';
+import { sharedDeps } from '../src/pipeline/deps.ts';
+
+/** Crawl queue → crawler: playlists → class record + transfer jobs. */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const deps = sharedDeps();
+  const log = deps.log.child({ fn: 'crawler' });
+  return processBatch(event, {
+    role: 'crawl',
+    schema: CrawlJobSchema,
+    concurrency: 2,
+    queue: deps.queue,
+    log,
+    maxReceiveCount: deps.cfg.maxReceiveCount,
+    handle: async (job) => {
+      await runCrawl(job, { ...deps, log: log.child({ classId: job.classId }) });
+      return true;
+    },
+    onFinalFailure: (job, reason) => deps.ledger.failClass(job.classId, `crawl failed: ${reason}`),
+  });
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { PoisonMessageError } from '../errors.ts';
+
+/** The current version of every message FLAnts sends; a receiver refuses any other. */
+export const MESSAGE_VERSION = 1;
+
+const classId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
+const httpUrl = z
+  .string()
+  .max(4096)
+  .refine((s) => /^https?:\/\//i.test(s) && URL.canParse(s), 'must be an absolute http(s) URL');
+
+/** "Scan the catalog" (cron, or `flants scan`), optionally continuing after a cursor. */
+export const CatalogScanSchema = z.strictObject({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('scan'),
+  mode: z.literal('catalog'),
+  force: z.boolean().optional(),
+  /** Continuation: the last _id of the previous page, typed so ObjectIds and strings both page. */
+  after: z.strictObject({ kind: z.enum(['objectId', 'string']), id: z.string().max(256) }).optional(),
+  /** Which id type is being paged (ObjectIds first, then string ids). */
+  phase: z.enum(['objectId', 'string']).optional(),
+  scanId: z.string().max(64).optional(),
+});
+
+/** "This one class" (`flants enqueue <classId>`). */
+export const ClassScanSchema = z.strictObject({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('scan'),
+  mode: z.literal('class'),
+  classId,
+  force: z.boolean().optional(),
+});
+
+export const ScanRequestSchema = z.discriminatedUnion('mode', [CatalogScanSchema, ClassScanSchema]);
+
+export const CrawlJobSchema = z.strictObject({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('crawl'),
+  classId,
+  manifestUrl: httpUrl,
+  title: z.string().max(1024).optional(),
+  /** Copy again even if complete: starts a new plan generation. */
+  force: z.boolean().optional(),
+  requestedAt: z.string().max(64).optional(),
+});
+
+export const FileKindSchema = z.enum(['playlist', 'segment', 'init', 'key', 'subtitle', 'data', 'other']);
+
+export const TransferFileSchema = z.strictObject({
+  src: httpUrl,
+  key: z.string().min(1).max(1024),
+  kind: FileKindSchema,
+});
+
+export const TransferJobSchema = z.strictObject({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('transfer'),
+  classId,
+  /** Identifies the class's file list (and generation); stale jobs of an older plan are dropped. */
+  planId: z.string().regex(/^[0-9a-f]{8,64}$/),
+  chunk: z.number().int().min(0),
+  files: z.array(TransferFileSchema).min(1).max(1000),
+});
+
+export type CatalogScan = z.infer<typeof CatalogScanSchema>;
+export type ClassScan = z.infer<typeof ClassScanSchema>;
+export type ScanRequest = z.infer<typeof ScanRequestSchema>;
+export type CrawlJob = z.infer<typeof CrawlJobSchema>;
+export type TransferJob = z.infer<typeof TransferJobSchema>;
+export type TransferFile = z.infer<typeof TransferFileSchema>;
+
+/** Parses and validates a message body against a schema, or throws PoisonMessageError saying why. */
+export function parseMessage<T>(schema: z.ZodType<T>, body: string, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new PoisonMessageError(`${what} message is not JSON: ${JSON.stringify(body.slice(0, 80))}`);
+  }
+  if (typeof json === 'object' && json !== null && 'v' in json && (json as { v: unknown }).v !== MESSAGE_VERSION) {
+    throw new PoisonMessageError(`${what} message has schema version ${JSON.stringify((json as { v: unknown }).v)}; this build reads version ${MESSAGE_VERSION}`);
+  }
+  const res = schema.safeParse(json);
+  if (!res.success) {
+    const issue = res.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'message';
+    throw new PoisonMessageError(`${what} message is invalid at ${where}: ${issue?.message ?? 'unknown problem'}`);
+  }
+  return res.data;
+}

@@ -1,0 +1,157 @@
+import { ChangeMessageVisibilityBatchCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Consumer } from 'sqs-consumer';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { QueueRole } from '../config.ts';
+import { describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { JobQueue } from '../store/queue.ts';
+import type { ConsumerDefinition, ServiceDefinition } from './service-definition.ts';
+
+type Handler = (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
+
+export interface RunnerOptions {
+  def: ServiceDefinition;
+  sqs: SQSClient;
+  queue: JobQueue;
+  log: Logger;
+  region: string;
+  /** Concurrent pollers per function (Lambda's concurrency); defaults to min(maximumConcurrency, 2). */
+  concurrency?: Partial<Record<QueueRole, number>>;
+  /** Seconds before a reported failure is visible again; Lambda waits the whole visibility timeout. */
+  retryDelaySeconds?: number;
+  /** Replaces a function's handler (tests use it to simulate crashes around the real one). */
+  wrap?: (role: QueueRole, handler: Handler) => Handler;
+}
+
+export interface RunnerStats {
+  batches: Record<QueueRole, number>;
+  messages: Record<QueueRole, number>;
+  failures: Record<QueueRole, number>;
+  errors: number;
+}
+
+export interface Runner {
+  readonly stats: RunnerStats;
+  /** Resolves when every queue is empty and nothing is in flight (checked twice in a row). */
+  untilIdle(opts?: { timeoutMs?: number; pollMs?: number }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function loadHandler(c: ConsumerDefinition): Promise<Handler> {
+  const mod = (await import(pathToFileURL(`${ROOT}${c.handlerModule}.ts`).href)) as Record<string, unknown>;
+  const fn = mod[c.handlerExport];
+  if (typeof fn !== 'function') throw new Error(`${c.handlerModule}.ts does not export ${c.handlerExport}`);
+  return fn as Handler;
+}
+
+function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
+  const a = m.Attributes ?? {};
+  return {
+    messageId: m.MessageId!,
+    receiptHandle: m.ReceiptHandle!,
+    body: m.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: a.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { dataType: v.DataType ?? 'String', stringValue: v.StringValue }]),
+    ),
+    md5OfBody: m.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/**
+ * The local event source mapping: polls each queue with the batch size serverless.yml declares,
+ * invokes the same handler function Lambda would, deletes only what succeeded, and leaves
+ * reported failures to SQS (visibility timeout, receive counts, DLQ).
+ */
+export async function startRunner(opts: RunnerOptions): Promise<Runner> {
+  const roles: QueueRole[] = ['scan', 'crawl', 'transfer'];
+  const zero = () => ({ scan: 0, crawl: 0, transfer: 0 });
+  const stats: RunnerStats = { batches: zero(), messages: zero(), failures: zero(), errors: 0 };
+  const consumers: Consumer[] = [];
+  let running = 0;
+
+  for (const c of opts.def.consumers) {
+    const queueUrl = await opts.queue.url(c.role);
+    const queueDef = opts.def.queues.find((q) => q.logicalId === c.queueLogicalId)!;
+    const queueArn = `arn:aws:sqs:${opts.region}:000000000000:${queueDef.name}`;
+    let handler = await loadHandler(c);
+    if (opts.wrap) handler = opts.wrap(c.role, handler);
+    const pollers = opts.concurrency?.[c.role] ?? Math.min(c.maximumConcurrency, 2);
+    const log = opts.log.child({ runner: c.function });
+    for (let i = 0; i < pollers; i++) {
+      const consumer = Consumer.create({
+        queueUrl,
+        sqs: opts.sqs,
+        batchSize: Math.min(c.batchSize, 10),
+        waitTimeSeconds: 1,
+        attributeNames: ['All'] as never,
+        messageSystemAttributeNames: ['All'],
+        messageAttributeNames: ['All'],
+        useQueueUrlAsEndpoint: false,
+        handleMessageBatch: async (messages) => {
+          running++;
+          const started = Date.now();
+          stats.batches[c.role]++;
+          stats.messages[c.role] += messages.length;
+          try {
+            const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn, opts.region)) };
+            let response: SQSBatchResponse;
+            try {
+              response = await handler(event, { getRemainingTimeInMillis: () => c.timeoutSeconds * 1000 - (Date.now() - started) });
+            } catch (err) {
+              // A thrown handler is a failed invocation: Lambda retries the whole batch.
+              stats.errors++;
+              log.error('handler threw; the whole batch will be retried', { error: describeError(err) });
+              response = { batchItemFailures: messages.map((m) => ({ itemIdentifier: m.MessageId! })) };
+            }
+            const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+            stats.failures[c.role] += failed.size;
+            if (failed.size > 0 && opts.retryDelaySeconds !== undefined) {
+              const entries = messages.filter((m) => failed.has(m.MessageId!)).map((m, i) => ({ Id: `f${i}`, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: opts.retryDelaySeconds }));
+              await opts.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
+            }
+            return messages.filter((m) => !failed.has(m.MessageId!));
+          } finally {
+            running--;
+          }
+        },
+      });
+      consumer.on('error', (err) => log.warn('poll error', { error: describeError(err) }));
+      consumer.on('processing_error', (err) => log.warn('processing error', { error: describeError(err) }));
+      consumer.start();
+      consumers.push(consumer);
+    }
+  }
+
+  return {
+    stats,
+    async untilIdle({ timeoutMs = 600_000, pollMs = 250 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      let quiet = 0;
+      while (Date.now() < deadline) {
+        const depths = await Promise.all(roles.map((r) => opts.queue.depth(r)));
+        const busy = running > 0 || depths.some((d) => d.visible + d.inFlight + d.delayed > 0);
+        quiet = busy ? 0 : quiet + 1;
+        if (quiet >= 2) return;
+        await sleep(pollMs);
+      }
+      throw new Error(`the pipeline did not go idle within ${Math.round(timeoutMs / 1000)}s`);
+    },
+    async stop() {
+      for (const c of consumers) c.stop({ abort: true });
+      for (let i = 0; i < 200 && running > 0; i++) await sleep(25);
+    },
+  };
+}

@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+
+/** A queue declared in serverless.yml, with the attributes `CreateQueue` takes. */
+export interface QueueDefinition {
+  logicalId: string;
+  name: string;
+  attributes: Record<string, string>;
+  /** Logical id of this queue's DLQ, and the receives before SQS moves a message there. */
+  deadLetter?: { logicalId: string; maxReceiveCount: number };
+}
+
+export interface TableDefinition {
+  logicalId: string;
+  name: string;
+  keySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
+  attributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>;
+}
+
+/** A function's SQS event source mapping, as Lambda would run it. */
+export interface ConsumerDefinition {
+  function: string;
+  role: QueueRole;
+  /** `handlers/transfer.handler` → module `handlers/transfer`, export `handler`. */
+  handlerModule: string;
+  handlerExport: string;
+  queueLogicalId: string;
+  batchSize: number;
+  maximumBatchingWindow: number;
+  maximumConcurrency: number;
+  timeoutSeconds: number;
+  reportBatchItemFailures: boolean;
+}
+
+export interface ServiceDefinition {
+  service: string;
+  stage: string;
+  queues: QueueDefinition[];
+  tables: TableDefinition[];
+  buckets: Array<{ logicalId: string; name: string }>;
+  consumers: ConsumerDefinition[];
+}
+
+export const SERVERLESS_YML = fileURLToPath(new URL('../../serverless.yml', import.meta.url));
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+function isObject(v: unknown): v is Record<string, Json> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Resolves the Serverless variables this project uses: ${param:}, ${sls:stage}, ${opt:...}, ${self:service}. */
+function resolver(doc: Record<string, Json>, stage: string, region: string): (value: Json) => Json {
+  const params = isObject(doc.params) ? doc.params : {};
+  const stageParams = isObject(params[stage]) ? params[stage] : {};
+  const defaults = isObject(params.default) ? params.default : {};
+  const lookup = (expr: string): Json => {
+    const [source, ...rest] = expr.split(':');
+    const arg = rest.join(':').split(',')[0]!.trim();
+    switch (source) {
+      case 'param': {
+        const v = stageParams[arg] ?? defaults[arg];
+        if (v === undefined) throw new ConfigError(`serverless.yml: no param "${arg}" for stage ${stage}`);
+        return v;
+      }
+      case 'sls':
+        if (arg === 'stage') return stage;
+        break;
+      case 'opt':
+        if (arg === 'stage') return stage;
+        if (arg === 'region') return region;
+        break;
+      case 'self':
+        if (arg === 'service') return String(doc.service);
+        break;
+    }
+    throw new ConfigError(`serverless.yml: cannot resolve \${${expr}} locally`);
+  };
+  const resolve = (value: Json): Json => {
+    if (typeof value === 'string') {
+      const whole = /^\$\{([^}]+)\}$/.exec(value);
+      if (whole) return resolve(lookup(whole[1]!));
+      return value.replace(/\$\{([^}]+)\}/g, (_, e: string) => String(resolve(lookup(e))));
+    }
+    if (Array.isArray(value)) return value.map(resolve);
+    if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+    return value;
+  };
+  return resolve;
+}
+
+function getAttTarget(v: Json | undefined): string | undefined {
+  if (isObject(v) && Array.isArray(v['Fn::GetAtt'])) return String(v['Fn::GetAtt'][0]);
+  return undefined;
+}
+
+function num(v: Json | undefined, what: string): number {
+  const n = Number(v);
+  if (v === undefined || v === null || !Number.isFinite(n)) throw new ConfigError(`serverless.yml: ${what} must be a number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** Reads serverless.yml for a stage: the resources to create locally and the event source mappings to run. */
+export function loadServiceDefinition(stage: string, opts: { path?: string; region?: string } = {}): ServiceDefinition {
+  const raw = parse(readFileSync(opts.path ?? SERVERLESS_YML, 'utf8')) as unknown;
+  if (!isObject(raw)) throw new ConfigError('serverless.yml is not a mapping');
+  const doc = resolver(raw, stage, opts.region ?? 'us-east-1')(raw) as Record<string, Json>;
+  const resources = isObject(doc.resources) && isObject(doc.resources.Resources) ? doc.resources.Resources : {};
+
+  const queues: QueueDefinition[] = [];
+  const tables: TableDefinition[] = [];
+  const buckets: ServiceDefinition['buckets'] = [];
+  for (const [logicalId, res] of Object.entries(resources)) {
+    if (!isObject(res) || !isObject(res.Properties)) continue;
+    const p = res.Properties;
+    if (res.Type === 'AWS::SQS::Queue') {
+      const attributes: Record<string, string> = {};
+      for (const k of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize']) {
+        if (p[k] !== undefined) attributes[k] = String(p[k]);
+      }
+      const q: QueueDefinition = { logicalId, name: String(p.QueueName), attributes };
+      if (isObject(p.RedrivePolicy)) {
+        const target = getAttTarget(p.RedrivePolicy.deadLetterTargetArn);
+        if (!target) throw new ConfigError(`serverless.yml: ${logicalId} RedrivePolicy needs Fn::GetAtt [<queue>, Arn]`);
+        q.deadLetter = { logicalId: target, maxReceiveCount: num(p.RedrivePolicy.maxReceiveCount, `${logicalId} maxReceiveCount`) };
+      }
+      queues.push(q);
+    } else if (res.Type === 'AWS::DynamoDB::Table') {
+      tables.push({
+        logicalId,
+        name: String(p.TableName),
+        keySchema: p.KeySchema as unknown as TableDefinition['keySchema'],
+        attributeDefinitions: p.AttributeDefinitions as unknown as TableDefinition['attributeDefinitions'],
+      });
+    } else if (res.Type === 'AWS::S3::Bucket') {
+      buckets.push({ logicalId, name: String(p.BucketName) });
+    }
+  }
+
+  const consumers: ConsumerDefinition[] = [];
+  const functions = isObject(doc.functions) ? doc.functions : {};
+  for (const [name, fn] of Object.entries(functions)) {
+    if (!isObject(fn) || !Array.isArray(fn.events)) continue;
+    for (const ev of fn.events) {
+      if (!isObject(ev) || !isObject(ev.sqs)) continue;
+      const queueLogicalId = getAttTarget(ev.sqs.arn);
+      const queue = queues.find((q) => q.logicalId === queueLogicalId);
+      if (!queue) throw new ConfigError(`serverless.yml: function ${name} consumes an unknown queue`);
+      const role = QUEUE_ROLES.find((r) => queue.name.endsWith(`-${r}`));
+      if (!role) throw new ConfigError(`serverless.yml: queue ${queue.name} is not a scan, crawl or transfer queue`);
+      const [handlerModule, handlerExport] = String(fn.handler).split(/\.(?=[^.]+$)/) as [string, string];
+      consumers.push({
+        function: name,
+        role,
+        handlerModule,
+        handlerExport,
+        queueLogicalId: queue.logicalId,
+        batchSize: num(ev.sqs.batchSize ?? 10, `${name} batchSize`),
+        maximumBatchingWindow: num(ev.sqs.maximumBatchingWindow ?? 0, `${name} maximumBatchingWindow`),
+        maximumConcurrency: num(ev.sqs.maximumConcurrency ?? 2, `${name} maximumConcurrency`),
+        timeoutSeconds: num(fn.timeout ?? 6, `${name} timeout`),
+        reportBatchItemFailures: ev.sqs.functionResponseType === 'ReportBatchItemFailures',
+      });
+    }
+  }
+  return { service: String(doc.service), stage, queues, tables, buckets, consumers };
+}

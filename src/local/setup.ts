@@ -1,0 +1,97 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config } from '../config.ts';
+import type { AwsClients } from '../store/aws.ts';
+import type { QueueDefinition, ServiceDefinition } from './service-definition.ts';
+
+export interface SetupOptions {
+  /** Overrides every queue's VisibilityTimeout (seconds): local runs retry in seconds, not minutes. */
+  visibilityTimeout?: number;
+}
+
+export interface SetupResult {
+  queues: Array<{ name: string; url: string; deadLetter?: string; maxReceiveCount?: number }>;
+  table: string;
+  bucket: string;
+}
+
+async function createQueue(sqs: SQSClient, q: QueueDefinition, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  const res = await sqs.send(new CreateQueueCommand({ QueueName: q.name, Attributes: attributes }));
+  const url = res.QueueUrl!;
+  // CreateQueue on an existing queue with other attributes fails on real SQS; set them instead.
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: attrs.Attributes!.QueueArn! };
+}
+
+async function createQueueIdempotent(sqs: SQSClient, q: QueueDefinition, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+  try {
+    return await createQueue(sqs, q, attributes);
+  } catch (err) {
+    if ((err as Error).name !== 'QueueNameExists' && (err as Error).name !== 'QueueAlreadyExists') throw err;
+    return createQueue(sqs, q, {});
+  }
+}
+
+async function ensureTable(ddb: DynamoDBClient, def: ServiceDefinition['tables'][number], name: string): Promise<void> {
+  try {
+    await ddb.send(new DescribeTableCommand({ TableName: name }));
+    return;
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+  }
+  try {
+    await ddb.send(
+      new CreateTableCommand({ TableName: name, KeySchema: def.keySchema, AttributeDefinitions: def.attributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceInUseException') throw err;
+  }
+  for (let i = 0; i < 100; i++) {
+    const d = await ddb.send(new DescribeTableCommand({ TableName: name }));
+    if (d.Table?.TableStatus === 'ACTIVE') return;
+    await sleep(100);
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
+}
+
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return;
+  } catch {
+    // Not there (or not ours): try to create it and let that error speak.
+  }
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((err as Error).name)) throw err;
+  }
+}
+
+/** Creates the queues, DLQs, table and bucket that serverless.yml declares; safe to run again. */
+export async function setupResources(cfg: Config, def: ServiceDefinition, aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>, opts: SetupOptions = {}): Promise<SetupResult> {
+  const created = new Map<string, { url: string; arn: string }>();
+  const result: SetupResult = { queues: [], table: cfg.tableName, bucket: cfg.destBucket };
+  // Dead-letter queues first: their ARNs go into the source queues' redrive policies.
+  const ordered = [...def.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)));
+  for (const q of ordered) {
+    const attributes = { ...q.attributes };
+    if (opts.visibilityTimeout !== undefined && q.deadLetter) attributes.VisibilityTimeout = String(opts.visibilityTimeout);
+    if (q.deadLetter) {
+      const dlq = created.get(q.deadLetter.logicalId);
+      if (!dlq) throw new Error(`serverless.yml: ${q.logicalId}'s dead-letter queue ${q.deadLetter.logicalId} is not declared`);
+      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: q.deadLetter.maxReceiveCount });
+    }
+    const made = await createQueueIdempotent(aws.sqs, q, attributes);
+    created.set(q.logicalId, made);
+    result.queues.push({ name: q.name, url: made.url, ...(q.deadLetter ? { deadLetter: def.queues.find((d) => d.logicalId === q.deadLetter!.logicalId)!.name, maxReceiveCount: q.deadLetter.maxReceiveCount } : {}) });
+  }
+  const table = def.tables[0];
+  if (!table) throw new Error('serverless.yml declares no DynamoDB table');
+  await ensureTable(aws.ddb as unknown as DynamoDBClient, table, cfg.tableName);
+  await ensureBucket(aws.s3, cfg.destBucket);
+  return result;
+}

@@ -1,0 +1,39 @@
+/** Structured logging: one JSON object per line, which CloudWatch Logs Insights can query. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Where log lines go; the demo points it at a file so progress bars stay readable. */
+export type LogSink = (line: string, level: LogLevel) => void;
+
+let sink: LogSink = (line, level) => (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
+
+/** Redirects every logger's output (e.g. to a file during `flants demo`). */
+export function setLogSink(next: LogSink): void {
+  sink = next;
+}
+
+/** Creates a logger that writes JSON lines at or above FLANTS_LOG_LEVEL (default info). */
+export function createLogger(base: LogFields = {}, level: LogLevel = (process.env.FLANTS_LOG_LEVEL as LogLevel) || 'info'): Logger {
+  const min = ORDER[level] ?? ORDER.info;
+  const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
+    if (ORDER[lvl] < min) return;
+    sink(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }), lvl);
+  };
+  return {
+    debug: (m, f) => write('debug', m, f),
+    info: (m, f) => write('info', m, f),
+    warn: (m, f) => write('warn', m, f),
+    error: (m, f) => write('error', m, f),
+    child: (fields) => createLogger({ ...base, ...fields }, level),
+  };
+}

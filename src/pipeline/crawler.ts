@@ -1,0 +1,58 @@
+import type { Config } from '../config.ts';
+import { planClass } from '../hls/enumerate.ts';
+import type { PlaylistFetcher } from '../hls/types.ts';
+import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
+import type { Logger } from '../log.ts';
+import type { Ledger } from '../store/ledger.ts';
+import type { JobQueue } from '../store/queue.ts';
+import { chunkFiles, planIdOf } from './chunking.ts';
+
+export interface CrawlerDeps {
+  cfg: Config;
+  origin: PlaylistFetcher;
+  ledger: Ledger;
+  queue: JobQueue;
+  log: Logger;
+}
+
+export interface CrawlResult {
+  classId: string;
+  outcome: 'planned' | 'already-complete';
+  planId?: string;
+  files?: number;
+  chunks?: number;
+  /** Transfer jobs sent (chunks of this plan not yet done). */
+  sent?: number;
+  completed?: boolean;
+}
+
+/** Handles one crawl job: enumerates every file of the class, records the plan, sends transfer jobs. */
+export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
+  const { cfg, ledger, log } = deps;
+  const existing = await ledger.getClass(job.classId);
+  if (existing?.status === 'COMPLETE' && !job.force) {
+    log.info('class already complete, crawl skipped', { classId: job.classId });
+    return { classId: job.classId, outcome: 'already-complete' };
+  }
+  await ledger.markCrawling(job.classId, { title: job.title, manifestUrl: job.manifestUrl });
+  const files = await planClass(job.manifestUrl, deps.origin, {
+    limits: cfg.hls,
+    destPrefix: cfg.destPrefix,
+    allowedHosts: cfg.originAllowedHosts,
+  });
+  // A forced copy is a new generation; a redelivered forced job carries the same requestedAt.
+  const planId = planIdOf(files, job.force ? `force:${job.requestedAt ?? ''}` : '');
+  const chunks = chunkFiles(files, cfg.transfer.chunkFiles);
+  const done = await ledger.recordPlan(job.classId, { planId, totalFiles: files.length, totalChunks: chunks.length });
+  const jobs: TransferJob[] = [];
+  chunks.forEach((chunk, i) => {
+    if (done.has(i)) return;
+    jobs.push({ v: MESSAGE_VERSION, type: 'transfer', classId: job.classId, planId, chunk: i, files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind })) });
+  });
+  await deps.queue.sendAll('transfer', jobs);
+  // Every chunk already done (a crash after the last chunk, before COMPLETE): finish it here.
+  const completed = jobs.length === 0 ? await ledger.tryComplete(job.classId, planId) : false;
+  if (completed) log.info('class complete', { classId: job.classId, planId });
+  log.info('class planned', { classId: job.classId, planId, files: files.length, chunks: chunks.length, sent: jobs.length });
+  return { classId: job.classId, outcome: 'planned', planId, files: files.length, chunks: chunks.length, sent: jobs.length, completed };
+}

@@ -1,0 +1,131 @@
+import type { Config } from '../config.ts';
+import { PoisonMessageError } from '../errors.ts';
+import type { CrawlJob, ScanRequest } from '../jobs/schemas.ts';
+import { MESSAGE_VERSION } from '../jobs/schemas.ts';
+import type { Logger } from '../log.ts';
+import { classIdOf, type Catalog, type IdPhase } from '../store/catalog.ts';
+import type { ClassRecord, Ledger } from '../store/ledger.ts';
+import type { JobQueue } from '../store/queue.ts';
+import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
+
+export interface ScannerDeps {
+  cfg: Config;
+  catalog: Catalog;
+  ledger: Ledger;
+  queue: JobQueue;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** What one scan request did; logged, and returned to `flants enqueue`. */
+export interface ScanSummary {
+  scanned: number;
+  enqueued: string[];
+  alreadyComplete: number;
+  inProgress: number;
+  failed: number;
+  skipped: Partial<Record<SkipReason, number>>;
+  skippedClasses: Array<{ classId: string; reason: SkipReason; detail?: string }>;
+  /** True when the scan sent itself the next page. */
+  continued: boolean;
+}
+
+/** A class in progress this long without news is presumed stuck and crawled again (resuming, not recounting). */
+const STALE_AFTER_MS = 2 * 60 * 60 * 1000;
+
+function emptySummary(): ScanSummary {
+  return { scanned: 0, enqueued: [], alreadyComplete: 0, inProgress: 0, failed: 0, skipped: {}, skippedClasses: [], continued: false };
+}
+
+type Decision = 'enqueue' | 'complete' | 'in-progress' | 'failed';
+
+function decide(record: ClassRecord | undefined, force: boolean, explicit: boolean, now: Date): Decision {
+  if (!record || force) return 'enqueue';
+  if (record.status === 'COMPLETE') return 'complete';
+  // Asked for by name: a FAILED class is crawled again, which resends only its unfinished chunks.
+  if (explicit) return 'enqueue';
+  if (record.status === 'FAILED') return 'failed';
+  const updated = Date.parse(record.updatedAt ?? '') || 0;
+  return now.getTime() - updated > STALE_AFTER_MS ? 'enqueue' : 'in-progress';
+}
+
+async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boolean, deps: ScannerDeps, summary: ScanSummary): Promise<void> {
+  if (ready.length === 0) return;
+  const now = deps.now?.() ?? new Date();
+  const records = await deps.ledger.getClasses(ready.map((c) => c.classId));
+  const jobs: CrawlJob[] = [];
+  for (const cls of ready) {
+    const d = decide(records.get(cls.classId), force, explicit, now);
+    if (d === 'complete') summary.alreadyComplete++;
+    else if (d === 'in-progress') summary.inProgress++;
+    else if (d === 'failed') summary.failed++;
+    else {
+      jobs.push({
+        v: MESSAGE_VERSION,
+        type: 'crawl',
+        classId: cls.classId,
+        manifestUrl: cls.manifestUrl,
+        title: cls.title,
+        ...(force ? { force: true } : {}),
+        requestedAt: now.toISOString(),
+      });
+    }
+  }
+  // Record PENDING before sending, so `flants status` never misses a class that has a job in flight.
+  for (const job of jobs) await deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl });
+  await deps.queue.sendAll('crawl', jobs);
+  summary.enqueued.push(...jobs.map((j) => j.classId));
+}
+
+function skip(summary: ScanSummary, classId: string, reason: SkipReason, detail: string | undefined, log: Logger): void {
+  summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
+  summary.skippedClasses.push({ classId, reason, ...(detail ? { detail } : {}) });
+  log.info('class skipped', { classId, reason, detail });
+}
+
+/** Handles one scan request: validates classes from the catalog and sends a crawl job for each ready one. */
+export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<ScanSummary> {
+  const summary = emptySummary();
+  const { cfg, log } = deps;
+  if (req.mode === 'class') {
+    const doc = await deps.catalog.get(req.classId);
+    if (!doc) throw new PoisonMessageError(`unknown class ${req.classId}: no document with that _id in ${cfg.mongo.collection}`);
+    summary.scanned = 1;
+    const verdict = judgeClass(doc, cfg.mongo.fields, cfg.originAllowedHosts);
+    if (!verdict.ok) skip(summary, verdict.classId, verdict.reason, verdict.detail, log);
+    else await enqueueReady([verdict.cls], req.force ?? false, true, deps, summary);
+    log.info('scan finished', { mode: 'class', ...summarize(summary) });
+    return summary;
+  }
+
+  const phase: IdPhase = req.phase ?? 'objectId';
+  const docs = await deps.catalog.page(phase, req.after?.id, cfg.scan.pageSize);
+  summary.scanned = docs.length;
+  const ready: ReadyClass[] = [];
+  for (const doc of docs) {
+    const verdict = judgeClass(doc, cfg.mongo.fields, cfg.originAllowedHosts);
+    if (verdict.ok) ready.push(verdict.cls);
+    else skip(summary, verdict.classId, verdict.reason, verdict.detail, log);
+  }
+  await enqueueReady(ready, req.force ?? false, false, deps, summary);
+
+  // Continue with the next page (or the string-id phase) as a new request: no invocation runs long.
+  const last = docs.at(-1);
+  let next: ScanRequest | undefined;
+  if (docs.length >= cfg.scan.pageSize && last) {
+    next = { ...req, phase, after: { kind: phase, id: classIdOf(last._id)! } };
+  } else if (phase === 'objectId') {
+    const { after: _after, ...rest } = req;
+    next = { ...rest, phase: 'string' };
+  }
+  if (next) {
+    await deps.queue.sendAll('scan', [next]);
+    summary.continued = true;
+  }
+  log.info('scan page finished', { mode: 'catalog', phase, after: req.after?.id, scanId: req.scanId, ...summarize(summary) });
+  return summary;
+}
+
+function summarize(s: ScanSummary): Record<string, unknown> {
+  return { scanned: s.scanned, enqueued: s.enqueued.length, alreadyComplete: s.alreadyComplete, inProgress: s.inProgress, failed: s.failed, skipped: s.skipped, continued: s.continued };
+}

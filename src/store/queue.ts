@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Config, QueueRole } from '../config.ts';
+import { FlantsError } from '../errors.ts';
+
+/** A queue by role, or its dead-letter queue. */
+export type QueueName = QueueRole | `${QueueRole}-dlq`;
+
+/** What the pipeline needs of SQS: send jobs by role, and find URLs. */
+export interface JobQueue {
+  url(name: QueueName): Promise<string>;
+  /** Sends every body, in batches of ten, retrying entries SQS refuses; throws if any is still unsent. */
+  sendAll(name: QueueName, bodies: readonly unknown[]): Promise<void>;
+  /** Moves a raw message body to a dead-letter queue with the reason as a message attribute. */
+  sendRaw(name: QueueName, body: string, attributes?: Record<string, string>): Promise<void>;
+  depth(name: QueueName): Promise<{ visible: number; inFlight: number; delayed: number }>;
+}
+
+const SQS_MAX_BATCH_BYTES = 256 * 1024;
+
+/** SQS-backed JobQueue; URLs come from FLANTS_*_QUEUE_URL or GetQueueUrl by the stage's names. */
+export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
+  const cache = new Map<QueueName, Promise<string>>();
+
+  const url = (name: QueueName): Promise<string> => {
+    const known = cfg.queueUrls[name];
+    if (known) return Promise.resolve(known);
+    let p = cache.get(name);
+    if (!p) {
+      const role = name.replace(/-dlq$/, '') as QueueRole;
+      const queueName = name.endsWith('-dlq') ? cfg.queueNames[role].dlq : cfg.queueNames[role].queue;
+      p = sqs.send(new GetQueueUrlCommand({ QueueName: queueName })).then(
+        (r) => {
+          if (!r.QueueUrl) throw new FlantsError('QUEUE_NOT_FOUND', `queue ${queueName} has no URL`);
+          return r.QueueUrl;
+        },
+        (err: unknown) => {
+          cache.delete(name);
+          throw new FlantsError('QUEUE_NOT_FOUND', `cannot find queue ${queueName} (run "npx flants setup" locally, or deploy): ${(err as Error).message}`, { cause: err });
+        },
+      );
+      cache.set(name, p);
+    }
+    return p;
+  };
+
+  async function sendBatch(queueUrl: string, entries: Array<{ Id: string; MessageBody: string }>): Promise<void> {
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      const failed = new Set((res.Failed ?? []).map((f) => f.Id));
+      const senderFault = (res.Failed ?? []).find((f) => f.SenderFault);
+      if (senderFault) throw new FlantsError('QUEUE_SEND_REFUSED', `SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`);
+      pending = pending.filter((e) => failed.has(e.Id));
+      if (pending.length === 0) return;
+      if (attempt >= 5) throw new FlantsError('QUEUE_SEND_FAILED', `SQS did not accept ${pending.length} messages after ${attempt} attempts`, { retryable: true });
+      await sleep(50 * 2 ** attempt);
+    }
+  }
+
+  return {
+    url,
+    async sendAll(name, bodies) {
+      if (bodies.length === 0) return;
+      const queueUrl = await url(name);
+      const batches: Array<Array<{ Id: string; MessageBody: string }>> = [];
+      let batch: Array<{ Id: string; MessageBody: string }> = [];
+      let bytes = 0;
+      for (const body of bodies) {
+        const text = JSON.stringify(body);
+        const size = Buffer.byteLength(text);
+        if (batch.length === 10 || (batch.length > 0 && bytes + size > SQS_MAX_BATCH_BYTES)) {
+          batches.push(batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push({ Id: `m${batch.length}`, MessageBody: text });
+        bytes += size;
+      }
+      if (batch.length) batches.push(batch);
+      // A few batches in flight at once: a class with thousands of chunks enqueues in seconds.
+      const inFlight = 8;
+      for (let i = 0; i < batches.length; i += inFlight) {
+        await Promise.all(batches.slice(i, i + inFlight).map((b) => sendBatch(queueUrl, b)));
+      }
+    },
+    async sendRaw(name, body, attributes = {}) {
+      const MessageAttributes = Object.fromEntries(
+        Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v.slice(0, 1024) || '-' }]),
+      );
+      await sqs.send(new SendMessageCommand({ QueueUrl: await url(name), MessageBody: body || '(empty)', MessageAttributes }));
+    },
+    async depth(name) {
+      const res = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: await url(name),
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+        }),
+      );
+      const a = res.Attributes ?? {};
+      return {
+        visible: Number(a.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+        delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      };
+    },
+  };
+}
+
+/** A short random id for correlating one scan's pages in logs. */
+export function newScanId(): string {
+  return randomUUID().slice(0, 8);
+}
