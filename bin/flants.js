@@ -3,5 +3,7 @@
 // one source tree with no build step to forget.
 import { register } from 'tsx/esm/api';
 
+// The pinned SDK runs on Node 20 and 22 alike; its notice about future releases is for the README, not every command.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 await import('../src/cli/main.ts');

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
@@ -12,6 +13,8 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
   const deps = sharedDeps();
   const log = deps.log.child({ fn: 'transfer' });
   const abort = new AbortController();
+  // One signal is shared by every request of the batch (origin reads, S3 parts): many listeners, on purpose.
+  setMaxListeners(0, abort.signal);
   const remaining = context?.getRemainingTimeInMillis();
   const timer = remaining ? setTimeout(() => abort.abort(new Error('Lambda timeout approaching')), Math.max(1_000, remaining - TIMEOUT_MARGIN_MS)) : undefined;
   try {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../errors.ts';
+import { registerDemo } from './demo.ts';
 import { registerPlan } from './plan.ts';
 
 /** Builds the `flants` command line. */
@@ -8,6 +9,7 @@ export function buildProgram(): Command {
     .description('Move whole HLS video libraries into S3, continuously and without losing a file.')
     .showHelpAfterError()
     .exitOverride();
+  registerDemo(program);
   registerPlan(program);
   return program;
 }

@@ -13,6 +13,7 @@ export interface CrawlerDeps {
   ledger: Ledger;
   queue: JobQueue;
   log: Logger;
+  onClassComplete?: (classId: string) => void;
 }
 
 export interface CrawlResult {
@@ -52,7 +53,10 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlR
   await deps.queue.sendAll('transfer', jobs);
   // Every chunk already done (a crash after the last chunk, before COMPLETE): finish it here.
   const completed = jobs.length === 0 ? await ledger.tryComplete(job.classId, planId) : false;
-  if (completed) log.info('class complete', { classId: job.classId, planId });
+  if (completed) {
+    log.info('class complete', { classId: job.classId, planId });
+    deps.onClassComplete?.(job.classId);
+  }
   log.info('class planned', { classId: job.classId, planId, files: files.length, chunks: chunks.length, sent: jobs.length });
   return { classId: job.classId, outcome: 'planned', planId, files: files.length, chunks: chunks.length, sent: jobs.length, completed };
 }

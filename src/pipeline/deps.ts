@@ -17,6 +17,10 @@ export interface Deps {
   store: ObjectStore;
   origin: Origin;
   catalog(): Promise<Catalog>;
+  /** Observes in-attempt retries (the demo and the fault suite count them). */
+  onRetry?: (file: { key: string; src: string }, err: unknown) => void;
+  /** Observes the one step that marks a class COMPLETE. */
+  onClassComplete?: (classId: string) => void;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,11 @@ let shared: Deps | undefined;
 export function sharedDeps(): Deps {
   shared ??= buildDeps(loadConfig());
   return shared;
+}
+
+/** Installs dependencies for this process's handlers (the local runner decorates them for fault runs). */
+export function setSharedDeps(deps: Deps): void {
+  shared = deps;
 }
 
 /** Forgets the process-wide dependencies (the local runner calls it after changing the environment). */

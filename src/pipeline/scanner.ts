@@ -5,7 +5,7 @@ import { MESSAGE_VERSION } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { classIdOf, type Catalog, type IdPhase } from '../store/catalog.ts';
 import type { ClassRecord, Ledger } from '../store/ledger.ts';
-import type { JobQueue } from '../store/queue.ts';
+import { newScanId, type JobQueue } from '../store/queue.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
 
 export interface ScannerDeps {
@@ -94,11 +94,14 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
     const verdict = judgeClass(doc, cfg.mongo.fields, cfg.originAllowedHosts);
     if (!verdict.ok) skip(summary, verdict.classId, verdict.reason, verdict.detail, log);
     else await enqueueReady([verdict.cls], req.force ?? false, true, deps, summary);
+    await recordPage(deps, `manual-${req.classId}`, 'class', summary);
     log.info('scan finished', { mode: 'class', ...summarize(summary) });
     return summary;
   }
 
   const phase: IdPhase = req.phase ?? 'objectId';
+  // The cron rule sends a fixed body; the first page names the scan so its pages can be found together.
+  const scanId = req.scanId ?? newScanId();
   const docs = await deps.catalog.page(phase, req.after?.id, cfg.scan.pageSize);
   summary.scanned = docs.length;
   const ready: ReadyClass[] = [];
@@ -113,17 +116,29 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
   const last = docs.at(-1);
   let next: ScanRequest | undefined;
   if (docs.length >= cfg.scan.pageSize && last) {
-    next = { ...req, phase, after: { kind: phase, id: classIdOf(last._id)! } };
+    next = { ...req, scanId, phase, after: { kind: phase, id: classIdOf(last._id)! } };
   } else if (phase === 'objectId') {
     const { after: _after, ...rest } = req;
-    next = { ...rest, phase: 'string' };
+    next = { ...rest, scanId, phase: 'string' };
   }
   if (next) {
     await deps.queue.sendAll('scan', [next]);
     summary.continued = true;
   }
-  log.info('scan page finished', { mode: 'catalog', phase, after: req.after?.id, scanId: req.scanId, ...summarize(summary) });
+  await recordPage(deps, scanId, `${phase}:${req.after?.id ?? 'start'}`, summary);
+  log.info('scan page finished', { mode: 'catalog', phase, after: req.after?.id, scanId, ...summarize(summary) });
   return summary;
+}
+
+async function recordPage(deps: ScannerDeps, scanId: string, page: string, s: ScanSummary): Promise<void> {
+  await deps.ledger.recordScanPage({
+    scanId,
+    page,
+    at: (deps.now?.() ?? new Date()).toISOString(),
+    scanned: s.scanned,
+    enqueued: s.enqueued,
+    skipped: s.skippedClasses,
+  });
 }
 
 function summarize(s: ScanSummary): Record<string, unknown> {

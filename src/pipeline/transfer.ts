@@ -19,6 +19,8 @@ export interface TransferDeps {
   log: Logger;
   /** Counts retries inside an attempt, for the demo's and the fault suite's figures. */
   onRetry?: (file: TransferFile, err: unknown) => void;
+  /** Observes the one step that marks a class COMPLETE. */
+  onClassComplete?: (classId: string) => void;
 }
 
 export interface TransferAttempt {
@@ -129,6 +131,9 @@ async function completeIfDone(job: TransferJob, deps: TransferDeps, log: Logger)
   const rec = await deps.ledger.getClass(job.classId);
   if (!rec || rec.planId !== job.planId || rec.status === 'COMPLETE' || rec.doneChunks !== rec.totalChunks) return false;
   const completed = await deps.ledger.tryComplete(job.classId, job.planId);
-  if (completed) log.info('class complete', { planId: job.planId, files: rec.doneFiles, bytes: rec.doneBytes });
+  if (completed) {
+    log.info('class complete', { planId: job.planId, files: rec.doneFiles, bytes: rec.doneBytes });
+    deps.onClassComplete?.(job.classId);
+  }
   return completed;
 }

@@ -54,6 +54,16 @@ export interface FailureRecord {
   at: string;
 }
 
+/** One scan page's verdicts, kept so "why was my class not copied?" has an answer. */
+export interface ScanPageRecord {
+  scanId: string;
+  page: string;
+  at: string;
+  scanned: number;
+  enqueued: string[];
+  skipped: Array<{ classId: string; reason: string; detail?: string }>;
+}
+
 export type ChunkOutcome = 'counted' | 'duplicate' | 'stale';
 
 /** What the pipeline needs of the ledger; every counter change is atomic and idempotent. */
@@ -80,6 +90,8 @@ export interface Ledger {
   failClass(classId: string, reason: string): Promise<void>;
   listFailures(classId: string): Promise<FailureRecord[]>;
   listChunks(classId: string, planId: string): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
+  recordScanPage(page: ScanPageRecord): Promise<void>;
+  getScan(scanId: string): Promise<ScanPageRecord[]>;
 }
 
 const META = 'META';
@@ -362,6 +374,29 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       return items.map((i) => ({
         chunk: Number(String(i.sk).split('#')[2]),
         files: ((i.landed as Array<{ k: string; b: number; e: string }>) ?? []).map((f) => ({ key: f.k, bytes: f.b, etag: f.e })),
+      }));
+    },
+
+    async recordScanPage(page) {
+      // Kept for 30 days: enough to answer questions about recent scans without growing forever.
+      const expiresAt = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
+      await ddb.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: `SCAN#${page.scanId}`, sk: `PAGE#${page.page}`, ...page, skipped: page.skipped.slice(0, 2000), enqueued: page.enqueued.slice(0, 2000), expiresAt },
+        }),
+      );
+    },
+
+    async getScan(scanId) {
+      const items = await queryAll(ddb, table, `SCAN#${scanId}`, 'PAGE#');
+      return items.map((i) => ({
+        scanId,
+        page: String(i.page),
+        at: String(i.at),
+        scanned: Number(i.scanned),
+        enqueued: (i.enqueued as string[]) ?? [],
+        skipped: (i.skipped as ScanPageRecord['skipped']) ?? [],
       }));
     },
   };

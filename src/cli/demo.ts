@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { runDemo, type DemoReport } from '../local/demo.ts';
+
+function positiveInt(name: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1`);
+    return n;
+  };
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(1);
+}
+
+/** Prints the closing summary a person reads after `npm start`. */
+export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process.stdout): void {
+  const w = (s = '') => out.write(`${s}\n`);
+  w();
+  w(r.ok ? 'FLAnts demo: every valid class is COMPLETE and verified.' : 'FLAnts demo: FAILED — see below.');
+  w();
+  w(`  classes      ${r.classes.filter((c) => c.status === 'COMPLETE').length}/${r.totals.classes} complete`);
+  w(`  files        ${r.totals.files}`);
+  w(`  bytes        ${mb(r.totals.bytes)} MB`);
+  w(`  time         ${r.totals.wallSeconds.toFixed(1)} s (whole run: servers, catalog, scan, crawl, transfer)`);
+  w(`  throughput   ${r.totals.mbPerSecond} MB/s, ${r.totals.filesPerSecond} files/s`);
+  w(`  verified     ${r.verified.objects} objects byte-for-byte against the origin: ${r.verified.mismatches} mismatched, ${r.verified.missing} missing, ${r.verified.extra} unexpected`);
+  w(`  deliveries   scan ${r.runner.messages.scan}, crawl ${r.runner.messages.crawl}, transfer ${r.runner.messages.transfer} (failed attempts: ${r.runner.failures.transfer}, in-attempt retries: ${r.retries})`);
+  const faults = Object.entries(r.origin.faults).filter(([, n]) => n > 0);
+  if (faults.length) w(`  origin faults ${faults.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (r.skipped.length) {
+    w(`  skipped      ${r.skipped.length} catalog classes:`);
+    for (const s of r.skipped) w(`                 ${s.classId}  ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
+  }
+  const bad = r.classes.filter((c) => c.status !== 'COMPLETE');
+  for (const c of bad) w(`  NOT COMPLETE ${c.classId} ${c.title}: ${c.status}, ${c.failedFiles} failed files`);
+  for (const p of r.verified.problems) w(`  problem      ${p}`);
+  w(`  log          ${r.logFile}`);
+  w();
+}
+
+/** Registers `flants demo`: the whole pipeline on the embedded local stack. */
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Run the whole pipeline on the embedded local stack with a generated sample library, then verify every object')
+    .option('--classes <n>', 'valid classes in the sample library', positiveInt('--classes'), 6)
+    .option('--segments <n>', 'media segments per rendition', positiveInt('--segments'), 12)
+    .option('--segment-kb <n>', 'mean video segment size in KiB', positiveInt('--segment-kb'), 96)
+    .option('--variants <n>', 'video variants per class (1-7)', positiveInt('--variants'), 3)
+    .option('--seed <n>', 'library seed', '1')
+    .option('--report <file>', 'write the JSON report to this file')
+    .option('--duplicate-transfers <n>', 'send every transfer job n times (duplicate deliveries)', positiveInt('--duplicate-transfers'))
+    .option('--timeout <seconds>', 'give up after this long', positiveInt('--timeout'), 600)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: { classes: number; segments: number; segmentKb: number; variants: number; seed: string; report?: string; duplicateTransfers?: number; timeout: number; progress: boolean }) => {
+      const bar = new SingleBar(
+        {
+          format: 'transfer |{bar}| {percentage}% | {value}/{total} files | {classes} classes complete | {mbs} MB | {eta_formatted} left',
+          noTTYOutput: true,
+          notTTYSchedule: 2000,
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      );
+      let barStarted = false;
+      process.stdout.write('Starting local SQS, S3, DynamoDB and MongoDB servers and a sample origin...\n');
+      const report = await runDemo({
+        library: { classes: o.classes, segmentsPerRendition: o.segments, segmentBytes: o.segmentKb * 1024, variants: o.variants, seed: o.seed },
+        timeoutMs: o.timeout * 1000,
+        ...(o.duplicateTransfers ? { transferCopies: o.duplicateTransfers } : {}),
+        onProgress: (p) => {
+          if (!o.progress) return;
+          const payload = { classes: `${p.classesComplete}/${p.classesTotal}`, mbs: mb(p.bytesDone) };
+          if (!barStarted) {
+            bar.start(p.filesTotal, p.filesDone, payload);
+            barStarted = true;
+          }
+          bar.setTotal(p.filesTotal);
+          bar.update(p.filesDone, payload);
+        },
+      });
+      if (barStarted) bar.stop();
+      printSummary(report);
+      if (o.report) {
+        writeFileSync(o.report, `${JSON.stringify(report, null, 2)}\n`);
+        process.stdout.write(`Report written to ${o.report}\n`);
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+}
