@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../errors.ts';
 import { registerDemo } from './demo.ts';
+import { registerEnqueue } from './enqueue.ts';
+import { registerRun } from './run.ts';
+import { registerSetup } from './setup.ts';
+import { registerStatus } from './status.ts';
 import { registerPlan } from './plan.ts';
 
 /** Builds the `flants` command line. */
@@ -10,6 +14,10 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program);
+  registerSetup(program);
+  registerRun(program);
+  registerEnqueue(program);
+  registerStatus(program);
   registerPlan(program);
   return program;
 }
@@ -20,7 +28,9 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`flants: ${describeError(err)}\n`);
+    // One line, the message alone: codes are for logs, people read sentences.
+    const message = err instanceof Error ? err.message.replace(/\s+/g, ' ').trim() : describeError(err);
+    process.stderr.write(`flants: ${message}\n`);
     if (process.env.FLANTS_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
     process.exitCode = process.exitCode || 1;
   }

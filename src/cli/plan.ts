@@ -1,12 +1,76 @@
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { loadConfig, parseAllowedHosts } from '../config.ts';
+import { createFileFetcher } from '../hls/file-fetcher.ts';
+import { planClass } from '../hls/enumerate.ts';
+import type { FileKind, PlannedFile } from '../hls/types.ts';
+import { createOrigin } from '../origin/client.ts';
 
-/** Registers `flants plan` (placeholder until the HLS enumeration lands). */
+interface PlanCliOptions {
+  json?: boolean;
+  allowHost?: string[];
+}
+
+const KIND_ORDER: readonly FileKind[] = ['playlist', 'segment', 'init', 'key', 'subtitle', 'data', 'other'];
+
+/** Counts per kind, e.g. "12 files: 3 playlist, 8 segment, 1 init". */
+export function summarize(files: readonly PlannedFile[]): string {
+  const counts = new Map<FileKind, number>();
+  for (const f of files) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
+  const parts = KIND_ORDER.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`);
+  return `${files.length} file${files.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
+}
+
+function render(files: readonly PlannedFile[], json: boolean): string {
+  if (json) return files.map((f) => JSON.stringify({ src: f.src, key: f.key, kind: f.kind })).join('\n') + (files.length ? '\n' : '');
+  const lines = files.map((f) => `${f.kind.padEnd(8)}  ${f.key}  <-  ${f.src}`);
+  lines.push(summarize(files));
+  return `${lines.join('\n')}\n`;
+}
+
+async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
+  const cfg = loadConfig();
+  const extra = parseAllowedHosts((options.allowHost ?? []).join(','), '--allow-host');
+  const isUrl = /^https?:\/\//i.test(target);
+  let masterUrl: string;
+  let allowedHosts: string[];
+  if (isUrl) {
+    const url = new URL(target);
+    // Outside ORIGIN_ALLOWED_HOSTS, trust exactly the host the user named, nothing it links to.
+    allowedHosts = [...(cfg.originAllowedHosts.length ? cfg.originAllowedHosts : [url.host.toLowerCase()]), ...extra];
+    masterUrl = url.href;
+  } else {
+    allowedHosts = [...cfg.originAllowedHosts, ...extra];
+    const file = target.startsWith('file:') ? new URL(target) : pathToFileURL(resolve(target));
+    masterUrl = file.href;
+  }
+  const origin = createOrigin({
+    allowedHosts,
+    maxRedirects: cfg.origin.maxRedirects,
+    connectTimeoutMs: cfg.origin.connectTimeoutMs,
+    headersTimeoutMs: cfg.origin.headersTimeoutMs,
+    bodyTimeoutMs: cfg.origin.bodyTimeoutMs,
+    connections: 8,
+  });
+  try {
+    // A local master may read only files in its own directory tree; keys are relative to that directory.
+    const fetcher = isUrl ? origin : createFileFetcher(dirname(fileURLToPath(masterUrl)), origin);
+    const files = await planClass(masterUrl, fetcher, { limits: cfg.hls, destPrefix: cfg.destPrefix, allowedHosts });
+    process.stdout.write(render(files, options.json === true));
+  } finally {
+    await origin.close();
+  }
+}
+
+/** Registers `flants plan <target>`: the crawler's own enumeration, printed instead of queued. */
 export function registerPlan(program: Command): void {
   program
     .command('plan <target>')
-    .description('List every file of the class whose master playlist is <target> (URL or file)')
-    .option('--json', 'one JSON object per line')
-    .action(() => {
-      throw new Error('plan is not implemented yet');
+    .description('List every file of the class whose master playlist is <target> (http(s) URL or local file)')
+    .option('--json', 'one JSON object per line: {"src","key","kind"}')
+    .option('--allow-host <host...>', 'also allow these origin hosts (added to ORIGIN_ALLOWED_HOSTS, or to the target URL\'s host when that is unset)')
+    .action(async (target: string, options: PlanCliOptions) => {
+      await runPlan(target, options);
     });
 }

@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
+import { judgeClass } from '../pipeline/class-rules.ts';
+import { closeCatalogs } from '../store/catalog.ts';
+import { newScanId } from '../store/queue.ts';
+import { cliDeps, say } from './context.ts';
+
+/** Registers `flants enqueue` (one class, by hand) and `flants scan` (the whole catalog, as the cron does). */
+export function registerEnqueue(program: Command): void {
+  program
+    .command('enqueue <classId>')
+    .description('Send one class through the scanner (validated like any catalog class); --force copies a COMPLETE class again')
+    .option('--force', 'copy again even if the class is COMPLETE')
+    .action(async (classId: string, o: { force?: boolean }) => {
+      const deps = cliDeps();
+      try {
+        // Say now what the scanner will decide, when the catalog is reachable from here.
+        let ready: { title: string; manifestUrl: string } | undefined;
+        if (deps.cfg.mongo.uri) {
+          const doc = await (await deps.catalog()).get(classId);
+          if (!doc) throw new Error(`unknown class ${classId}: no document with that _id in collection ${deps.cfg.mongo.collection}`);
+          const verdict = judgeClass(doc, deps.cfg.mongo.fields, deps.cfg.originAllowedHosts);
+          if (!verdict.ok) throw new Error(`class ${classId} will not be copied: ${verdict.reason}${verdict.detail ? ` (${verdict.detail})` : ''}`);
+          ready = verdict.cls;
+        }
+        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'class', classId, ...(o.force ? { force: true } : {}) };
+        await deps.queue.sendAll('scan', [req]);
+        // Visible in `flants status` at once; the scanner would record the same.
+        if (ready) await deps.ledger.markPending(classId, ready);
+        say(`Enqueued class ${classId}${o.force ? ' (forced)' : ''} on ${deps.cfg.queueNames.scan.queue}.`);
+      } finally {
+        await closeCatalogs();
+        await deps.close();
+      }
+    });
+
+  program
+    .command('scan')
+    .description('Enqueue a scan of the whole catalog (what the schedule does)')
+    .option('--force', 'copy COMPLETE classes again too')
+    .action(async (o: { force?: boolean }) => {
+      const deps = cliDeps();
+      try {
+        const scanId = newScanId();
+        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...(o.force ? { force: true } : {}) };
+        await deps.queue.sendAll('scan', [req]);
+        say(`Enqueued catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
+      } finally {
+        await deps.close();
+      }
+    });
+}

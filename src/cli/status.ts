@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import type { ClassRecord, ClassStatus } from '../store/ledger.ts';
+import { cliDeps, say } from './context.ts';
+
+/** One class as `flants status --json` prints it. */
+export interface ClassStatusView {
+  classId: string;
+  status: ClassStatus;
+  title: string | undefined;
+  files: number;
+  doneFiles: number;
+  failedFiles: number;
+  bytes: number;
+  chunks: number;
+  doneChunks: number;
+  updatedAt: string | undefined;
+  completedAt: string | undefined;
+  lastError: string | undefined;
+}
+
+/** Maps a ledger record to the stable shape `status --json` promises. */
+export function toStatusView(r: ClassRecord): ClassStatusView {
+  return {
+    classId: r.classId,
+    status: r.status,
+    title: r.title,
+    files: r.totalFiles ?? 0,
+    doneFiles: r.doneFiles ?? 0,
+    failedFiles: r.failedFiles ?? 0,
+    bytes: r.doneBytes ?? 0,
+    chunks: r.totalChunks ?? 0,
+    doneChunks: r.doneChunks ?? 0,
+    updatedAt: r.updatedAt,
+    completedAt: r.completedAt,
+    lastError: r.lastError,
+  };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** Registers `flants status [classId] [--json]`. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status [classId]')
+    .description('Show every class the ledger knows (or one, with its failed files)')
+    .option('--json', 'machine-readable: {"classes":[...]}')
+    .action(async (classId: string | undefined, o: { json?: boolean }) => {
+      const deps = cliDeps();
+      try {
+        let records: ClassRecord[];
+        if (classId) {
+          const r = await deps.ledger.getClass(classId);
+          if (!r) throw new Error(`class ${classId} is not in the ledger (never enqueued on stage ${deps.cfg.stage})`);
+          records = [r];
+        } else {
+          records = await deps.ledger.listClasses();
+        }
+        const views = records.map(toStatusView);
+        const failures = classId ? await deps.ledger.listFailures(classId) : [];
+        if (o.json) {
+          say(JSON.stringify(classId ? { classes: views, failures: failures.flatMap((f) => f.files) } : { classes: views }));
+          return;
+        }
+        if (views.length === 0) return say(`No classes on stage ${deps.cfg.stage} yet. Enqueue one with "flants enqueue <classId>" or a scan with "flants scan".`);
+        say(`${pad('CLASS', 26)} ${pad('STATUS', 12)} ${pad('FILES', 15)} ${pad('MB', 10)} TITLE`);
+        for (const v of views) {
+          say(`${pad(v.classId, 26)} ${pad(v.status, 12)} ${pad(`${v.doneFiles}/${v.files}`, 15)} ${pad((v.bytes / 1e6).toFixed(1), 10)} ${v.title ?? ''}`);
+          if (v.lastError && v.status === 'FAILED') say(`${' '.repeat(27)}${v.lastError}`);
+        }
+        for (const f of failures.flatMap((x) => x.files)) say(`  failed file ${f.key}: ${f.reason}`);
+        const counts = new Map<string, number>();
+        for (const v of views) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
+        say(`${views.length} classes: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+      } finally {
+        await deps.close();
+      }
+    });
+}

@@ -1,0 +1,77 @@
+import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateLibrary } from '../../src/local/library.ts';
+import { startOriginServer, type OriginServer } from '../../src/local/origin-server.ts';
+import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { flants } from '../helpers/cli.ts';
+
+// The operator's path: servers a user already runs, then setup → enqueue → run → status via the CLI.
+const library = generateLibrary({ classes: 3, segmentsPerRendition: 3, segmentBytes: 8 * 1024, variants: 1, seed: 'cli' });
+let stack: LocalStack;
+let origin: OriginServer;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
+  env = { ...stack.env, FLANTS_STAGE: 'clitest', ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host, DEST_PREFIX: 'copy', FLANTS_LOG_LEVEL: 'warn' };
+  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
+  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
+  await mongo.close();
+});
+afterAll(async () => {
+  await origin?.close();
+  await stack?.stop();
+});
+
+describe('flants CLI against local endpoints', () => {
+  it('setup creates the stage resources, twice without complaint', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await flants(['setup', '--visibility-timeout', '5', '--json'], env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { queues: Array<{ name: string }>; table: string; bucket: string };
+      expect(out.queues.map((q) => q.name).sort()).toEqual(
+        ['crawl', 'crawl-dlq', 'scan', 'scan-dlq', 'transfer', 'transfer-dlq'].map((n) => `flants-clitest-${n}`).sort(),
+      );
+      expect(out.table).toBe('flants-clitest-ledger');
+    }
+  });
+
+  it('enqueue refuses a class the scanner would skip, and says why', async () => {
+    const test = library.skipped.find((s) => s.kind === 'test')!;
+    const r = await flants(['enqueue', test.id], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe(`flants: class ${test.id} will not be copied: test class`);
+    const unknown = await flants(['enqueue', 'ffffffffffffffffffffffff'], env);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('unknown class ffffffffffffffffffffffff');
+  });
+
+  it('enqueue → run --until-idle → status --json shows the class COMPLETE with exact counts', async () => {
+    const cls = library.classes[0]!;
+    const e = await flants(['enqueue', cls.id], env);
+    expect(e.code).toBe(0);
+    const before = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<{ classId: string; status: string }> };
+    expect(before.classes).toEqual([expect.objectContaining({ classId: cls.id, status: 'PENDING' })]);
+    const run = await flants(['run', '--until-idle', '--retry-delay', '1'], env);
+    expect(run.code).toBe(0);
+    const after = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<Record<string, unknown>> };
+    expect(after.classes).toEqual([expect.objectContaining({ classId: cls.id, status: 'COMPLETE', files: cls.files, doneFiles: cls.files, bytes: cls.bytes, failedFiles: 0 })]);
+    const human = await flants(['status'], env);
+    expect(human.stdout).toContain('1 classes: 1 COMPLETE');
+  });
+
+  it('scan enqueues the rest of the catalog and skips what is complete', async () => {
+    expect((await flants(['scan'], env)).code).toBe(0);
+    expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
+    const all = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<{ classId: string; status: string }> };
+    expect(all.classes.map((c) => c.classId).sort()).toEqual(library.classes.map((c) => c.id).sort());
+    expect(all.classes.every((c) => c.status === 'COMPLETE')).toBe(true);
+  });
+
+  it('names a bad configuration value and exits non-zero', async () => {
+    const r = await flants(['status'], { ...env, TRANSFER_CHUNK_FILES: 'many' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('flants: TRANSFER_CHUNK_FILES must be a whole number, got "many"');
+  });
+});

@@ -1,0 +1,62 @@
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { PoisonMessageError } from '../../src/errors.ts';
+import { CrawlJobSchema, type CrawlJob } from '../../src/jobs/schemas.ts';
+import { createLogger } from '../../src/log.ts';
+import { processBatch } from '../../src/pipeline/batch.ts';
+import type { JobQueue } from '../../src/store/queue.ts';
+
+// One branch at a time, with an in-memory queue: the real-SQS proof is in test/e2e and test/faults.
+function recordingQueue() {
+  const dlq: Array<{ name: string; body: string; attributes: Record<string, string> | undefined }> = [];
+  const queue: JobQueue = {
+    url: async (n) => n,
+    sendAll: async () => undefined,
+    sendRaw: async (name, body, attributes) => void dlq.push({ name, body, attributes }),
+    depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }),
+  };
+  return { queue, dlq };
+}
+
+const job = (classId: string) => JSON.stringify({ v: 1, type: 'crawl', classId, manifestUrl: 'http://o/m.m3u8' });
+const event = (...bodies: Array<[string, string, number?]>): SQSEvent => ({
+  Records: bodies.map(([messageId, body, receives]) => ({ messageId, body, attributes: { ApproximateReceiveCount: String(receives ?? 1) } })) as SQSEvent['Records'],
+});
+
+describe('processBatch', () => {
+  it('reports only failed messages and sends poison straight to the DLQ with its reason', async () => {
+    const { queue, dlq } = recordingQueue();
+    const finals: string[] = [];
+    const res = await processBatch<CrawlJob>(event(['ok', job('good')], ['bad-json', '{nope'], ['fails', job('flaky')], ['unknown', job('ghost')], ['last', job('flaky'), 3]), {
+      role: 'crawl',
+      schema: CrawlJobSchema,
+      concurrency: 2,
+      queue,
+      log: createLogger({}, 'error'),
+      maxReceiveCount: 3,
+      handle: async (m) => {
+        if (m.classId === 'ghost') throw new PoisonMessageError('unknown class ghost');
+        if (m.classId === 'flaky') throw new Error('origin timed out');
+        return true;
+      },
+      onFinalFailure: async (m, reason) => void finals.push(`${m.classId}: ${reason}`),
+    });
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['fails', 'last']);
+    expect(dlq.map((d) => [d.name, d.body, d.attributes?.['flants-error']])).toEqual(
+      expect.arrayContaining([
+        ['crawl-dlq', '{nope', 'crawl message is not JSON: "{nope"'],
+        ['crawl-dlq', job('ghost'), 'unknown class ghost'],
+      ]),
+    );
+    expect(finals).toEqual(['flaky: origin timed out']);
+  });
+
+  it('leaves a poison message to SQS if it cannot be moved to the DLQ', async () => {
+    const { queue } = recordingQueue();
+    queue.sendRaw = async () => {
+      throw new Error('SQS down');
+    };
+    const res = await processBatch(event(['p', 'garbage']), { role: 'scan', schema: CrawlJobSchema, concurrency: 1, queue, log: createLogger({}, 'error'), maxReceiveCount: 3, handle: async () => true });
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
+  });
+});

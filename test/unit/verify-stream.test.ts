@@ -1,0 +1,39 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { expectedEtag, VerifyingStream } from '../../src/pipeline/verify-stream.ts';
+
+async function run(data: Buffer, opts: { partSize: number; expectedBytes?: number; maxBytes?: number }, chunk = 777) {
+  const v = new VerifyingStream({ partSize: opts.partSize, expectedBytes: opts.expectedBytes, maxBytes: opts.maxBytes ?? 1e9, url: 'http://o/x' });
+  const pieces: Buffer[] = [];
+  for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
+  await pipeline(Readable.from(pieces), v, new Writable({ write: (_c, _e, cb) => cb() }));
+  return v.digest();
+}
+
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+
+describe('VerifyingStream', () => {
+  it('computes S3 ETags for single and multipart uploads, whatever the chunking', async () => {
+    const data = randomBytes(10_000);
+    const d = await run(data, { partSize: 4096, expectedBytes: 10_000 });
+    expect(d.bytes).toBe(10_000);
+    expect(d.md5).toBe(md5(data));
+    const parts = [data.subarray(0, 4096), data.subarray(4096, 8192), data.subarray(8192)];
+    const composite = createHash('md5').update(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()))).digest('hex');
+    expect(expectedEtag(d, 4096)).toBe(`${composite}-3`);
+    const small = await run(data.subarray(0, 100), { partSize: 4096 });
+    expect(expectedEtag(small, 4096)).toBe(md5(data.subarray(0, 100)));
+  });
+
+  it('fails a body shorter than its Content-Length, as retryable', async () => {
+    await expect(run(randomBytes(100), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({ code: 'ORIGIN_TRUNCATED', retryable: true });
+  });
+
+  it('fails a body longer than its Content-Length or the size cap', async () => {
+    await expect(run(randomBytes(200), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({ code: 'ORIGIN_LENGTH_MISMATCH' });
+    await expect(run(randomBytes(200), { partSize: 4096, maxBytes: 100 })).rejects.toMatchObject({ code: 'FILE_TOO_LARGE', retryable: false });
+  });
+});
