@@ -8,6 +8,7 @@ import { sharedDeps } from '../src/pipeline/deps.ts';
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   const deps = sharedDeps();
   const log = deps.log.child({ fn: 'crawler' });
+  const visibility = await deps.queue.visibilityTimeout('crawl');
   return processBatch(event, {
     role: 'crawl',
     schema: CrawlJobSchema,
@@ -15,6 +16,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     queue: deps.queue,
     log,
     maxReceiveCount: deps.cfg.maxReceiveCount,
+    heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
     handle: async (job) => {
       await runCrawl(job, { ...deps, log: log.child({ classId: job.classId }) });
       return true;

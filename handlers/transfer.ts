@@ -17,6 +17,7 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
   setMaxListeners(0, abort.signal);
   const remaining = context?.getRemainingTimeInMillis();
   const timer = remaining ? setTimeout(() => abort.abort(new Error('Lambda timeout approaching')), Math.max(1_000, remaining - TIMEOUT_MARGIN_MS)) : undefined;
+  const visibility = await deps.queue.visibilityTimeout('transfer');
   try {
     return await processBatch(event, {
       role: 'transfer',
@@ -26,6 +27,8 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
       log,
       maxReceiveCount: deps.cfg.maxReceiveCount,
       signal: abort.signal,
+      // A large file may take longer than the visibility timeout locally; keep it ours while we copy.
+      heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
       handle: async (job, ctx) => {
         const result = await runTransfer(job, { receiveCount: ctx.receiveCount, signal: abort.signal }, deps);
         return result.outcome !== 'failed';

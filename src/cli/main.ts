@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../errors.ts';
 import { registerDemo } from './demo.ts';
 import { registerEnqueue } from './enqueue.ts';
+import { registerOps } from './ops.ts';
 import { registerRun } from './run.ts';
 import { registerSetup } from './setup.ts';
 import { registerStatus } from './status.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerEnqueue(program);
   registerStatus(program);
+  registerOps(program);
   registerPlan(program);
   return program;
 }

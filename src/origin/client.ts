@@ -67,6 +67,34 @@ export function assertFetchable(target: URL, allowedHosts: readonly string[], vi
   }
 }
 
+/** Reads at most a few KiB of an error body: enough to tell an expired signature from a real refusal. */
+async function errorBody(res: Dispatcher.ResponseData): Promise<string> {
+  let text = '';
+  try {
+    for await (const chunk of res.body) {
+      text += (chunk as Buffer).toString('utf8');
+      if (text.length > 4096) break;
+    }
+  } catch {
+    // The status is what matters; a broken error body changes nothing.
+  }
+  res.body.destroy();
+  return text;
+}
+
+/** The error for a non-200 answer; a 403 for an expired signed URL is worth another attempt. */
+async function responseError(url: string, res: Dispatcher.ResponseData): Promise<OriginError> {
+  if (res.statusCode === 403) {
+    const body = await errorBody(res);
+    if (/request has expired|signature.*expired|expired.*(signature|token|url)|ExpiredToken/i.test(body)) {
+      return new OriginError('ORIGIN_SIGNATURE_EXPIRED', `origin answered HTTP 403 (expired signature) for ${url}`, { url, status: 403, retryable: true });
+    }
+    return statusError(url, 403);
+  }
+  res.body.resume();
+  return statusError(url, res.statusCode);
+}
+
 function statusError(url: string, status: number): OriginError {
   // 5xx, 429 and 408 are the origin's passing trouble; 4xx otherwise will not change by retrying.
   const retryable = status >= 500 || status === 429 || status === 408;
@@ -123,10 +151,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   return {
     async fetchText(url, { maxBytes, signal }) {
       const { url: finalUrl, res } = await open(url, signal);
-      if (res.statusCode !== 200) {
-        res.body.resume();
-        throw statusError(finalUrl, res.statusCode);
-      }
+      if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
       if (declared > maxBytes) {
         res.body.destroy();
@@ -155,10 +180,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
 
     async openStream(url, o = {}) {
       const { url: finalUrl, res } = await open(url, o.signal);
-      if (res.statusCode !== 200) {
-        res.body.resume();
-        throw statusError(finalUrl, res.statusCode);
-      }
+      if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const raw = headerValue(res.headers['content-length']);
       const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
       if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) {

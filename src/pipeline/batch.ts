@@ -26,6 +26,11 @@ export interface BatchOptions<T> {
   onFinalFailure?(message: T, reason: string): Promise<void>;
   maxReceiveCount: number;
   signal?: AbortSignal;
+  /**
+   * While a message is being handled, extend its visibility every `everySeconds` to
+   * `visibilitySeconds`, so a slow copy does not reappear for another worker mid-flight.
+   */
+  heartbeat?: { everySeconds: number; visibilitySeconds: number };
 }
 
 /**
@@ -38,6 +43,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1;
     const log = opts.log.child({ messageId: record.messageId, receiveCount });
     let message: T | undefined;
+    const beat = opts.heartbeat && record.receiptHandle ? startHeartbeat(opts, record.receiptHandle, log) : undefined;
     try {
       message = parseMessage(opts.schema, record.body, opts.role);
       const ok = await opts.handle(message, { receiveCount, messageId: record.messageId, ...(opts.signal ? { signal: opts.signal } : {}) });
@@ -60,7 +66,18 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
       if (message !== undefined && receiveCount >= opts.maxReceiveCount && opts.onFinalFailure) {
         await opts.onFinalFailure(message, reason).catch((e: unknown) => log.error('could not record final failure', { error: describeError(e) }));
       }
+    } finally {
+      beat?.stop();
     }
   });
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+function startHeartbeat<T>(opts: BatchOptions<T>, receiptHandle: string, log: Logger): { stop(): void } {
+  const { everySeconds, visibilitySeconds } = opts.heartbeat!;
+  const timer = setInterval(() => {
+    opts.queue.extendVisibility(opts.role, receiptHandle, visibilitySeconds).catch((err: unknown) => log.warn('could not extend visibility', { error: describeError(err) }));
+  }, everySeconds * 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SendMessageBatchCommand,
@@ -21,6 +22,10 @@ export interface JobQueue {
   /** Moves a raw message body to a dead-letter queue with the reason as a message attribute. */
   sendRaw(name: QueueName, body: string, attributes?: Record<string, string>): Promise<void>;
   depth(name: QueueName): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  /** Keeps a received message invisible for `seconds` more, so a long copy is not delivered twice. */
+  extendVisibility(name: QueueName, receiptHandle: string, seconds: number): Promise<void>;
+  /** The queue's VisibilityTimeout attribute, in seconds (read once per process). */
+  visibilityTimeout(name: QueueName): Promise<number>;
 }
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
@@ -28,6 +33,7 @@ const SQS_MAX_BATCH_BYTES = 256 * 1024;
 /** SQS-backed JobQueue; URLs come from FLANTS_*_QUEUE_URL or GetQueueUrl by the stage's names. */
 export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
   const cache = new Map<QueueName, Promise<string>>();
+  const visibility = new Map<QueueName, Promise<number>>();
 
   const url = (name: QueueName): Promise<string> => {
     const known = cfg.queueUrls[name];
@@ -96,6 +102,20 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
         Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v.slice(0, 1024) || '-' }]),
       );
       await sqs.send(new SendMessageCommand({ QueueUrl: await url(name), MessageBody: body || '(empty)', MessageAttributes }));
+    },
+    async extendVisibility(name, receiptHandle, seconds) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: await url(name), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+    },
+    visibilityTimeout(name) {
+      let p = visibility.get(name);
+      if (!p) {
+        p = url(name)
+          .then((u) => sqs.send(new GetQueueAttributesCommand({ QueueUrl: u, AttributeNames: ['VisibilityTimeout'] })))
+          .then((r) => Number(r.Attributes?.VisibilityTimeout ?? 30));
+        p.catch(() => visibility.delete(name));
+        visibility.set(name, p);
+      }
+      return p;
     },
     async depth(name) {
       const res = await sqs.send(

@@ -14,6 +14,8 @@ function recordingQueue() {
     sendAll: async () => undefined,
     sendRaw: async (name, body, attributes) => void dlq.push({ name, body, attributes }),
     depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }),
+    extendVisibility: async () => undefined,
+    visibilityTimeout: async () => 30,
   };
   return { queue, dlq };
 }

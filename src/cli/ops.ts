@@ -1,0 +1,59 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { buildReport, reportToCsv } from '../pipeline/report.ts';
+import { redrive } from '../store/redrive.ts';
+import { cliDeps, say } from './context.ts';
+
+/** Registers `flants redrive` and `flants report`. */
+export function registerOps(program: Command): void {
+  program
+    .command('redrive')
+    .description('Move dead-lettered messages back to their source queues (all three, or one)')
+    .option('--queue <role>', 'scan, crawl or transfer', (v) => {
+      if (!QUEUE_ROLES.includes(v as QueueRole)) throw new InvalidArgumentError('--queue must be scan, crawl or transfer');
+      return v as QueueRole;
+    })
+    .option('--copy', 'receive/send/delete here instead of an SQS message move task')
+    .option('--json', 'machine-readable result')
+    .action(async (o: { queue?: QueueRole; copy?: boolean; json?: boolean }) => {
+      const deps = cliDeps();
+      try {
+        const results = await redrive(deps.aws.sqs, deps.queue, o.queue ? [o.queue] : QUEUE_ROLES, { preferCopy: o.copy ?? false });
+        if (o.json) return say(JSON.stringify({ redriven: results }));
+        for (const r of results) {
+          say(
+            r.method === 'move-task'
+              ? `${r.role}: SQS move task started for ${r.moved} messages${r.taskHandle ? ` (task ${r.taskHandle})` : ''}`
+              : `${r.role}: moved ${r.moved} messages back to ${deps.cfg.queueNames[r.role].queue}`,
+          );
+        }
+      } finally {
+        await deps.close();
+      }
+    });
+
+  program
+    .command('report')
+    .description('Completion report: every class with its status, every failed file with its reason')
+    .option('--json', 'JSON')
+    .option('--csv', 'CSV (one row per class, one per failed file)')
+    .action(async (o: { json?: boolean; csv?: boolean }) => {
+      const deps = cliDeps();
+      try {
+        const report = await buildReport(deps.ledger, deps.cfg.stage);
+        if (o.json) return say(JSON.stringify(report, null, 2));
+        if (o.csv) return void process.stdout.write(reportToCsv(report));
+        const t = report.totals;
+        say(`Stage ${report.stage}: ${t.classes} classes (${Object.entries(t.byStatus).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'})`);
+        say(`Files: ${t.doneFiles}/${t.files} copied, ${t.failedFiles} failed; ${(t.bytes / 1e6).toFixed(1)} MB`);
+        for (const c of report.classes) say(`  ${c.classId}  ${c.status.padEnd(12)} ${c.doneFiles}/${c.files} files  ${c.title ?? ''}`);
+        if (report.failures.length) {
+          say('Failed files:');
+          for (const f of report.failures) say(`  ${f.classId}  ${f.key}  ${f.reason}`);
+          say('Fix the cause, then "flants redrive" to retry them.');
+        }
+      } finally {
+        await deps.close();
+      }
+    });
+}

@@ -1,0 +1,77 @@
+import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
+
+/** A completion report: every class with its status, every failed file with its reason. */
+export interface CompletionReport {
+  generatedAt: string;
+  stage: string;
+  totals: { classes: number; byStatus: Partial<Record<ClassStatus, number>>; files: number; doneFiles: number; failedFiles: number; bytes: number };
+  classes: Array<{
+    classId: string;
+    title: string | undefined;
+    status: ClassStatus;
+    files: number;
+    doneFiles: number;
+    failedFiles: number;
+    bytes: number;
+    completedAt: string | undefined;
+    lastError: string | undefined;
+  }>;
+  failures: Array<{ classId: string; chunk: number; key: string; src: string; reason: string; at: string }>;
+}
+
+/** Builds the completion report from the ledger. */
+export async function buildReport(ledger: Ledger, stage: string): Promise<CompletionReport> {
+  const records: ClassRecord[] = await ledger.listClasses();
+  const failures: CompletionReport['failures'] = [];
+  for (const r of records) {
+    if (!r.failedFiles && r.status !== 'FAILED') continue;
+    for (const f of await ledger.listFailures(r.classId)) {
+      for (const file of f.files) failures.push({ classId: r.classId, chunk: f.chunk, key: file.key, src: file.src, reason: file.reason, at: f.at });
+    }
+  }
+  const byStatus: Partial<Record<ClassStatus, number>> = {};
+  for (const r of records) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
+  const classes = records.map((r) => ({
+    classId: r.classId,
+    title: r.title,
+    status: r.status,
+    files: r.totalFiles ?? 0,
+    doneFiles: r.doneFiles ?? 0,
+    failedFiles: r.failedFiles ?? 0,
+    bytes: r.doneBytes ?? 0,
+    completedAt: r.completedAt,
+    lastError: r.lastError,
+  }));
+  return {
+    generatedAt: new Date().toISOString(),
+    stage,
+    totals: {
+      classes: records.length,
+      byStatus,
+      files: classes.reduce((n, c) => n + c.files, 0),
+      doneFiles: classes.reduce((n, c) => n + c.doneFiles, 0),
+      failedFiles: classes.reduce((n, c) => n + c.failedFiles, 0),
+      bytes: classes.reduce((n, c) => n + c.bytes, 0),
+    },
+    classes,
+    failures,
+  };
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** One CSV table: a row per class, and a row per failed file (with its class's columns repeated). */
+export function reportToCsv(r: CompletionReport): string {
+  const header = ['classId', 'title', 'status', 'files', 'doneFiles', 'failedFiles', 'bytes', 'completedAt', 'failedKey', 'failedSrc', 'reason'];
+  const rows: unknown[][] = [];
+  for (const c of r.classes) {
+    const base = [c.classId, c.title, c.status, c.files, c.doneFiles, c.failedFiles, c.bytes, c.completedAt];
+    const failed = r.failures.filter((f) => f.classId === c.classId);
+    if (failed.length === 0) rows.push([...base, '', '', c.status === 'FAILED' ? c.lastError : '']);
+    for (const f of failed) rows.push([...base, f.key, f.src, f.reason]);
+  }
+  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+}
