@@ -1,0 +1,322 @@
+/**
+ * A local HTTP origin serving a sample library (or any OriginContent) the way a CDN would:
+ * GET/HEAD, single byte ranges, redirects, keep-alive and streamed bodies, plus deterministic
+ * fault injection (5xx, resets, truncated bodies, slow answers, files gone for good).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkRates, FaultDice } from './fault-dice.ts';
+
+/** What the server needs from the content it serves; SampleLibrary implements it. */
+export interface OriginContent {
+  stat(path: string): { size: number; contentType: string } | undefined;
+  /** Streams the file, or the inclusive byte range of it. */
+  read(path: string, range?: { start: number; end: number }): Readable;
+}
+
+export type OriginFaultKind = 'http5xx' | 'reset' | 'truncate' | 'slow' | 'gone';
+
+/** Faults to inject; rates are per request, in [0, 1], and add up to at most 1. */
+export interface OriginFaults {
+  /** Makes the decisions repeatable: the n-th request for a path always gets the same fate. */
+  seed?: number;
+  /** Answer 500 or 503. */
+  http5xx?: number;
+  /** Reset the connection, before the response or part-way through the body. */
+  reset?: number;
+  /** Send the full Content-Length, part of the body, then close the connection. */
+  truncate?: number;
+  /** Hold the response for `slowMs` before answering normally. */
+  slow?: number;
+  /** Delay of a slow response in milliseconds. Default 2000. */
+  slowMs?: number;
+  /** Paths (without query) that answer 404 every time: files gone from the origin for good. */
+  gone?: readonly string[] | ((path: string) => boolean);
+}
+
+export interface OriginStats {
+  requests: number;
+  /** TCP connections accepted; far fewer than requests when clients keep connections alive. */
+  connections: number;
+  /** Body bytes written (partial bodies of injected faults included). */
+  bytesSent: number;
+  /** Responses by status code; resets have none. */
+  byStatus: Record<string, number>;
+  faults: Record<OriginFaultKind, number>;
+  /** Responses the client abandoned before the end of the body. */
+  clientAborts: number;
+}
+
+export interface OriginServerOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+  faults?: OriginFaults;
+  /** Path → Location answered with 302 (relative locations resolve against the request). */
+  redirects?: Readonly<Record<string, string>>;
+}
+
+export interface OriginServer {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  url: string;
+  port: number;
+  stats(): OriginStats;
+  /** Replaces the fault configuration for the requests that follow (and restarts each path's sequence). */
+  setFaults(faults: OriginFaults): void;
+  setRedirects(redirects: Readonly<Record<string, string>>): void;
+  close(): Promise<void>;
+}
+
+/** The outcome of a Range header against a file of known size. */
+export type RangeOutcome = { kind: 'none' } | { kind: 'range'; start: number; end: number } | { kind: 'unsatisfiable' };
+
+/** Parses a single `bytes=` range (RFC 9110 §14); multi-range and malformed headers are ignored. */
+export function parseRange(header: string | undefined, size: number): RangeOutcome {
+  if (header === undefined) return { kind: 'none' };
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m) return { kind: 'none' };
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return { kind: 'none' };
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0 || size === 0) return { kind: 'unsatisfiable' };
+    return { kind: 'range', start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  if (b !== '' && Number(b) < start) return { kind: 'none' };
+  if (start >= size) return { kind: 'unsatisfiable' };
+  return { kind: 'range', start, end: b === '' ? size - 1 : Math.min(Number(b), size - 1) };
+}
+
+const FAULT_KINDS: readonly OriginFaultKind[] = ['http5xx', 'reset', 'truncate', 'slow', 'gone'];
+
+function validate(f: OriginFaults): OriginFaults {
+  checkRates('origin faults', { http5xx: f.http5xx, reset: f.reset, truncate: f.truncate, slow: f.slow });
+  if (f.slowMs !== undefined && !(Number.isInteger(f.slowMs) && f.slowMs >= 0 && f.slowMs <= 600_000)) throw new RangeError(`origin faults: slowMs must be 0..600000, got ${f.slowMs}`);
+  if (f.seed !== undefined && !Number.isSafeInteger(f.seed)) throw new RangeError(`origin faults: seed must be an integer, got ${f.seed}`);
+  return { ...f };
+}
+
+/** What the request resolves to before any fault is applied. */
+type Plan =
+  | { kind: 'body'; status: 200 | 206; headers: Record<string, string | number>; path: string; start: number; end: number }
+  | { kind: 'small'; status: number; headers: Record<string, string | number>; text: string; gone?: boolean };
+
+/** Starts the origin on 127.0.0.1 (port 0 by default) and resolves once it accepts connections. */
+export async function startOriginServer(content: OriginContent, opts: OriginServerOptions = {}): Promise<OriginServer> {
+  let faults = validate(opts.faults ?? {});
+  let dice = new FaultDice<OriginFaultKind>(faults.seed ?? 1, 'origin');
+  let redirects = new Map(Object.entries(opts.redirects ?? {}));
+  let goneSet = new Set<string>();
+  const stats: OriginStats = {
+    requests: 0,
+    connections: 0,
+    bytesSent: 0,
+    byStatus: {},
+    faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<OriginFaultKind, number>,
+    clientAborts: 0,
+  };
+  const closing = new AbortController();
+
+  const applyFaults = (f: OriginFaults) => {
+    faults = validate(f);
+    dice = new FaultDice<OriginFaultKind>(faults.seed ?? 1, 'origin');
+    goneSet = new Set(Array.isArray(faults.gone) ? faults.gone : []);
+  };
+  applyFaults(faults);
+
+  const isGone = (path: string): boolean => {
+    const g = faults.gone;
+    return typeof g === 'function' ? g(path) : goneSet.has(path);
+  };
+
+  function plan(method: string, rawUrl: string, rangeHeader: string | undefined): Plan {
+    const text = (status: number, t: string, headers: Record<string, string | number> = {}): Plan => ({ kind: 'small', status, headers, text: t });
+    if (method !== 'GET' && method !== 'HEAD') return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(rawUrl, 'http://origin.invalid').pathname);
+    } catch {
+      return text(400, 'bad request path\n');
+    }
+    const location = redirects.get(path);
+    if (location !== undefined) return text(302, '', { location });
+    if (isGone(path)) return { kind: 'small', status: 404, headers: {}, text: 'not found\n', gone: true };
+    const st = content.stat(path);
+    if (!st) return text(404, 'not found\n');
+    const headers = { 'content-type': st.contentType, 'accept-ranges': 'bytes' };
+    const r = parseRange(rangeHeader, st.size);
+    if (r.kind === 'unsatisfiable') return text(416, 'range not satisfiable\n', { 'accept-ranges': 'bytes', 'content-range': `bytes */${st.size}` });
+    if (r.kind === 'range') return { kind: 'body', status: 206, headers: { ...headers, 'content-range': `bytes ${r.start}-${r.end}/${st.size}` }, path, start: r.start, end: r.end };
+    return { kind: 'body', status: 200, headers, path, start: 0, end: st.size - 1 };
+  }
+
+  const count = (status: number) => {
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
+  };
+
+  function sendSmall(res: ServerResponse, status: number, headers: Record<string, string | number>, text: string, head: boolean): void {
+    const body = Buffer.from(text);
+    count(status);
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, 'content-length': body.length });
+    res.end(head ? undefined : body);
+  }
+
+  function resetSocket(socket: Socket | null): void {
+    if (!socket || socket.destroyed) return;
+    // An RST rather than a FIN: the client sees ECONNRESET, as with a crashed or overloaded CDN node.
+    socket.resetAndDestroy();
+  }
+
+  async function sendBody(req: IncomingMessage, res: ServerResponse, p: Extract<Plan, { kind: 'body' }>, cut: { at: number; how: 'truncate' | 'reset' } | undefined): Promise<void> {
+    const length = p.end - p.start + 1;
+    count(p.status);
+    res.writeHead(p.status, { ...p.headers, 'content-length': length });
+    if (req.method === 'HEAD' || length === 0) {
+      res.end();
+      return;
+    }
+    const sendEnd = cut ? p.start + cut.at - 1 : p.end;
+    const stream = content.read(p.path, { start: p.start, end: sendEnd });
+    stream.on('data', (chunk: Buffer) => {
+      stats.bytesSent += chunk.length;
+    });
+    if (!cut) {
+      try {
+        await pipeline(stream, res);
+      } catch {
+        // The client went away mid-body; nothing to answer, and the server must not fall over.
+        stats.clientAborts++;
+      }
+      return;
+    }
+    const socket = res.socket;
+    if (cut.at > 0) {
+      stream.pipe(res, { end: false });
+      res.once('close', () => stream.destroy());
+      try {
+        await finished(stream);
+      } catch {
+        stats.clientAborts++;
+        return;
+      }
+      if (socket && socket.writableLength > 0 && !socket.destroyed) {
+        await new Promise<void>((resolve) => {
+          socket.once('drain', resolve);
+          socket.once('close', resolve);
+        });
+      }
+    }
+    if (cut.how === 'reset') resetSocket(socket);
+    // A FIN after a short body: the declared Content-Length was a promise the origin did not keep.
+    else socket?.end();
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.requests++;
+    let closed = false;
+    res.once('close', () => {
+      closed = true;
+    });
+    const p = plan(req.method ?? 'GET', req.url ?? '/', req.headers.range);
+    const head = req.method === 'HEAD';
+    const path = p.kind === 'body' ? p.path : (req.url ?? '/').split('?')[0]!;
+    const { kind, detail } = dice.roll(path, [
+      ['http5xx', faults.http5xx ?? 0],
+      ['reset', faults.reset ?? 0],
+      ['truncate', faults.truncate ?? 0],
+      ['slow', faults.slow ?? 0],
+    ]);
+    if (kind === 'slow') {
+      stats.faults.slow++;
+      try {
+        await sleep(faults.slowMs ?? 2000, undefined, { signal: closing.signal });
+      } catch {
+        res.destroy();
+        return;
+      }
+      if (closed) {
+        stats.clientAborts++;
+        return;
+      }
+    }
+    const bodyLength = p.kind === 'body' && !head ? p.end - p.start + 1 : 0;
+    if (kind === 'http5xx') {
+      stats.faults.http5xx++;
+      const status = detail.next() < 0.5 ? 500 : 503;
+      sendSmall(res, status, status === 503 ? { 'retry-after': 1 } : {}, status === 503 ? 'service unavailable\n' : 'internal server error\n', head);
+      return;
+    }
+    if (kind === 'reset') {
+      stats.faults.reset++;
+      // Half the resets come before any response, half part-way through a body (if there is one).
+      if (bodyLength > 0 && detail.next() >= 0.5 && p.kind === 'body') {
+        await sendBody(req, res, p, { at: Math.floor(bodyLength * (0.1 + 0.8 * detail.next())), how: 'reset' });
+      } else {
+        resetSocket(req.socket);
+      }
+      return;
+    }
+    if (p.kind === 'small') {
+      if (p.gone) stats.faults.gone++;
+      sendSmall(res, p.status, p.headers, p.text, head);
+      return;
+    }
+    if (kind === 'truncate' && bodyLength > 0) {
+      stats.faults.truncate++;
+      await sendBody(req, res, p, { at: Math.floor(bodyLength * (0.1 + 0.8 * detail.next())), how: 'truncate' });
+      return;
+    }
+    await sendBody(req, res, p, undefined);
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    res.on('error', () => {});
+    handle(req, res).catch((err: unknown) => {
+      // A bug in the content (e.g. a read that throws): answer 500 if still possible, never crash.
+      if (!res.headersSent) sendSmall(res, 500, {}, `origin error: ${err instanceof Error ? err.message : String(err)}\n`, false);
+      else res.destroy();
+    });
+  });
+  // Longer than any client's idle timeout, so a client never reuses a socket the server is closing.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  server.on('connection', (socket: Socket) => {
+    stats.connections++;
+    socket.on('error', () => {});
+  });
+  server.on('clientError', (_err, socket) => {
+    socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    stats: () => structuredClone(stats),
+    setFaults: applyFaults,
+    setRedirects(r) {
+      redirects = new Map(Object.entries(r));
+    },
+    async close() {
+      closing.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * A reverse proxy in front of a local S3 endpoint that passes every request through unchanged
+ * (streaming both ways, keep-alive) but, at configured rates, refuses object writes the way S3
+ * does under load: `503 SlowDown` with S3's XML error body, or a reset connection.
+ */
+import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { checkRates, FaultDice } from './fault-dice.ts';
+
+/** Faults for object-data requests; rates in [0, 1] adding up to at most 1. */
+export interface S3Faults {
+  seed?: number;
+  /** Answer `503 SlowDown` (after reading and discarding the request body). */
+  slowDown?: number;
+  /** Reset the connection once the upload has started. */
+  reset?: number;
+}
+
+export type S3FaultKind = 'slowDown' | 'reset';
+
+export interface S3ProxyStats {
+  requests: number;
+  /** Requests recognised as object data (PutObject, UploadPart, POST upload): the only ones faulted. */
+  objectWrites: number;
+  /** Request body bytes forwarded upstream. */
+  bytesUp: number;
+  /** Response body bytes forwarded to clients. */
+  bytesDown: number;
+  byStatus: Record<string, number>;
+  faults: Record<S3FaultKind, number>;
+  /** Upstream connection failures answered with 502. */
+  upstreamErrors: number;
+}
+
+export interface S3FaultProxy {
+  /** Base URL of the proxy, e.g. http://127.0.0.1:41235: point AWS_ENDPOINT_URL_S3 here. */
+  url: string;
+  port: number;
+  stats(): S3ProxyStats;
+  /** Replaces the fault configuration for the requests that follow (and restarts the sequences). */
+  setFaults(faults: S3Faults): void;
+  close(): Promise<void>;
+}
+
+// Query parameters that PutObject and UploadPart carry; any other marks a sub-resource call (?acl, ?tagging, ...).
+const OBJECT_WRITE_PARAMS = new Set(['partNumber', 'uploadId', 'x-id']);
+const OBJECT_WRITE_IDS = new Set(['PutObject', 'UploadPart']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']);
+
+/**
+ * True for requests that carry object data, with path-style addressing: PUT /bucket/key
+ * (PutObject, UploadPart) and browser-form POST /bucket. Bucket calls, copies, multipart
+ * create/complete and sub-resources (?acl, ?tagging) are not object data.
+ */
+export function isObjectWrite(method: string | undefined, rawUrl: string | undefined, headers: IncomingHttpHeaders): boolean {
+  const url = new URL(rawUrl ?? '/', 'http://s3.invalid');
+  const segments = url.pathname.split('/').filter(Boolean);
+  const params = [...url.searchParams.keys()];
+  if (method === 'PUT') {
+    if (segments.length < 2 || headers['x-amz-copy-source'] !== undefined) return false;
+    if (!params.every((p) => OBJECT_WRITE_PARAMS.has(p))) return false;
+    const id = url.searchParams.get('x-id');
+    return id === null || OBJECT_WRITE_IDS.has(id);
+  }
+  if (method === 'POST') return segments.length === 1 && params.length === 0 && /^multipart\/form-data/i.test(headers['content-type'] ?? '');
+  return false;
+}
+
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+  return out;
+}
+
+function xmlError(code: string, message: string, resource: string, requestId: string): string {
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${esc(message)}</Message><Resource>${esc(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${Buffer.from(`flants-fault-proxy/${requestId}`).toString('base64')}</HostId></Error>`;
+}
+
+function validate(f: S3Faults): S3Faults {
+  checkRates('S3 faults', { slowDown: f.slowDown, reset: f.reset });
+  if (f.seed !== undefined && !Number.isSafeInteger(f.seed)) throw new RangeError(`S3 faults: seed must be an integer, got ${f.seed}`);
+  return { ...f };
+}
+
+/** Starts the proxy on 127.0.0.1 (any free port) in front of `targetUrl` (http://host:port). */
+export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}, opts: { host?: string; port?: number } = {}): Promise<S3FaultProxy> {
+  const target = new URL(targetUrl);
+  if (target.protocol !== 'http:') throw new TypeError(`S3 fault proxy target must be an http:// URL, got ${targetUrl}`);
+  let current = validate(faults);
+  let dice = new FaultDice<S3FaultKind>(current.seed ?? 1, 's3');
+  // With a timeout set, Node's agent also honours the target's Keep-Alive hint and drops idle
+  // sockets before the target does, instead of racing it and turning a reset into a 502.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
+  let requestIds = 0;
+  const stats: S3ProxyStats = { requests: 0, objectWrites: 0, bytesUp: 0, bytesDown: 0, byStatus: {}, faults: { slowDown: 0, reset: 0 }, upstreamErrors: 0 };
+  const count = (status: number) => {
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
+  };
+
+  function answer(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string): void {
+    const requestId = `FLANTS${(++requestIds).toString(16).toUpperCase().padStart(10, '0')}`;
+    const body = Buffer.from(xmlError(code, message, new URL(req.url ?? '/', 'http://s3.invalid').pathname, requestId));
+    count(status);
+    res.writeHead(status, {
+      'content-type': 'application/xml',
+      'content-length': body.length,
+      'x-amz-request-id': requestId,
+      'x-amz-id-2': Buffer.from(requestId).toString('base64'),
+      server: 'AmazonS3',
+      date: new Date().toUTCString(),
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  function slowDown(req: IncomingMessage, res: ServerResponse): void {
+    // Read the whole upload first: answering mid-body would leave the client writing into a
+    // connection whose next request is now ambiguous.
+    req.on('error', () => {});
+    req.resume();
+    req.once('end', () => answer(req, res, 503, 'SlowDown', 'Please reduce your request rate.'));
+  }
+
+  function reset(req: IncomingMessage): void {
+    const socket = req.socket;
+    const cut = () => {
+      if (!socket.destroyed) socket.resetAndDestroy();
+    };
+    // Once part of the body has arrived, like a connection dropped during an upload.
+    req.once('data', cut);
+    req.once('end', cut);
+    req.on('error', () => {});
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse): void {
+    const up = request({
+      host: target.hostname,
+      port: target.port || 80,
+      method: req.method,
+      path: req.url,
+      // The Host header goes through untouched: it is part of the client's SigV4 signature.
+      headers: forwardable(req.headers),
+      agent,
+    });
+    let clientGone = false;
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      up.destroy();
+    });
+    up.on('error', () => {
+      if (clientGone) return;
+      if (!res.headersSent) {
+        stats.upstreamErrors++;
+        answer(req, res, 502, 'BadGateway', `the S3 endpoint at ${target.host} did not answer`);
+      } else res.destroy();
+    });
+    up.on('response', (ures) => {
+      const headers = forwardable(ures.headers);
+      count(ures.statusCode ?? 502);
+      res.writeHead(ures.statusCode ?? 502, ures.statusMessage, headers);
+      ures.on('data', (c: Buffer) => {
+        stats.bytesDown += c.length;
+      });
+      pipeline(ures, res).catch(() => {});
+    });
+    req.on('data', (c: Buffer) => {
+      stats.bytesUp += c.length;
+    });
+    pipeline(req, up).catch(() => {});
+  }
+
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    stats.requests++;
+    res.on('error', () => {});
+    if (!isObjectWrite(req.method, req.url, req.headers)) {
+      forward(req, res);
+      return;
+    }
+    stats.objectWrites++;
+    const url = new URL(req.url ?? '/', 'http://s3.invalid');
+    const { kind } = dice.roll(`${req.method} ${url.pathname} ${url.searchParams.get('partNumber') ?? ''}`, [
+      ['slowDown', current.slowDown ?? 0],
+      ['reset', current.reset ?? 0],
+    ]);
+    if (kind) stats.faults[kind]++;
+    if (kind === 'slowDown') slowDown(req, res);
+    else if (kind === 'reset') reset(req);
+    else forward(req, res);
+  });
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 35_000;
+  server.on('connection', (s: Socket) => s.on('error', () => {}));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    stats: () => structuredClone(stats),
+    setFaults(f) {
+      current = validate(f);
+      dice = new FaultDice<S3FaultKind>(current.seed ?? 1, 's3');
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      agent.destroy();
+    },
+  };
+}
