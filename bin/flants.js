@@ -5,5 +5,10 @@ import { register } from 'tsx/esm/api';
 
 // The pinned SDK runs on Node 20 and 22 alike; its notice about future releases is for the README, not every command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// `flants plan ... | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 register();
 await import('../src/cli/main.ts');

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { runDemo, type DemoReport } from '../local/demo.ts';
+import { formatFaultSpec, parseFaultSpec, type FaultSpec } from '../local/faults.ts';
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -19,7 +20,10 @@ function mb(bytes: number): string {
 export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process.stdout): void {
   const w = (s = '') => out.write(`${s}\n`);
   w();
-  w(r.ok ? 'FLAnts demo: every valid class is COMPLETE and verified.' : 'FLAnts demo: FAILED — see below.');
+  const headline = r.faults.gone.length
+    ? 'FLAnts demo: every class ended as expected — the rest COMPLETE and verified, those that lost files at the origin FAILED listing exactly them.'
+    : 'FLAnts demo: every valid class is COMPLETE and verified.';
+  w(r.ok ? headline : 'FLAnts demo: FAILED — see below.');
   w();
   w(`  classes      ${r.classes.filter((c) => c.status === 'COMPLETE').length}/${r.totals.classes} complete`);
   w(`  files        ${r.totals.files}`);
@@ -28,8 +32,13 @@ export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process
   w(`  throughput   ${r.totals.mbPerSecond} MB/s, ${r.totals.filesPerSecond} files/s`);
   w(`  verified     ${r.verified.objects} objects byte-for-byte against the origin: ${r.verified.mismatches} mismatched, ${r.verified.missing} missing, ${r.verified.extra} unexpected`);
   w(`  deliveries   scan ${r.runner.messages.scan}, crawl ${r.runner.messages.crawl}, transfer ${r.runner.messages.transfer} (failed attempts: ${r.runner.failures.transfer}, in-attempt retries: ${r.retries})`);
-  const faults = Object.entries(r.origin.faults).filter(([, n]) => n > 0);
-  if (faults.length) w(`  origin faults ${faults.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (r.faults.spec) {
+    const injected = [...Object.entries(r.faults.origin).map(([k, n]) => `origin ${k} ${n}`), ...Object.entries(r.faults.s3 ?? {}).map(([k, n]) => `s3 ${k} ${n}`)];
+    w(`  faults       ${formatFaultSpec(r.faults.spec)}`);
+    w(`  injected     ${injected.join(', ')}`);
+    w(`  outcome      retries ${r.retries}, failed deliveries ${r.runner.failures.transfer + r.runner.failures.crawl}, dead-lettered ${r.faults.deadLettered.transfer + r.faults.deadLettered.crawl + r.faults.deadLettered.scan}, lost ${r.faults.lost}, double-counted ${r.faults.doubleCounted}`);
+    if (r.faults.gone.length) w(`  gone         ${r.faults.gone.length} files removed from the origin for good; their classes must end FAILED listing exactly them`);
+  }
   if (r.skipped.length) {
     w(`  skipped      ${r.skipped.length} catalog classes:`);
     for (const s of r.skipped) w(`                 ${s.classId}  ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
@@ -54,8 +63,9 @@ export function registerDemo(program: Command): void {
     .option('--report <file>', 'write the JSON report to this file')
     .option('--duplicate-transfers <n>', 'send every transfer job n times (duplicate deliveries)', positiveInt('--duplicate-transfers'))
     .option('--timeout <seconds>', 'give up after this long', positiveInt('--timeout'), 600)
+    .option('--faults <spec>', 'inject faults, e.g. origin5xx=0.1,reset=0.03,truncate=0.02,s3=0.05,gone=2,seed=7', (v) => parseFaultSpec(v))
     .option('--no-progress', 'no progress bar')
-    .action(async (o: { classes: number; segments: number; segmentKb: number; variants: number; seed: string; report?: string; duplicateTransfers?: number; timeout: number; progress: boolean }) => {
+    .action(async (o: { classes: number; segments: number; segmentKb: number; variants: number; seed: string; report?: string; duplicateTransfers?: number; timeout: number; progress: boolean; faults?: FaultSpec }) => {
       const bar = new SingleBar(
         {
           format: 'transfer |{bar}| {percentage}% | {value}/{total} files | {classes} classes complete | {mbs} MB | {eta_formatted} left',
@@ -71,6 +81,7 @@ export function registerDemo(program: Command): void {
         library: { classes: o.classes, segmentsPerRendition: o.segments, segmentBytes: o.segmentKb * 1024, variants: o.variants, seed: o.seed },
         timeoutMs: o.timeout * 1000,
         ...(o.duplicateTransfers ? { transferCopies: o.duplicateTransfers } : {}),
+        ...(o.faults ? { faults: o.faults } : {}),
         onProgress: (p) => {
           if (!o.progress) return;
           const payload = { classes: `${p.classesComplete}/${p.classesTotal}`, mbs: mb(p.bytesDone) };

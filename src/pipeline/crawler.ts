@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { planClass } from '../hls/enumerate.ts';
 import type { PlaylistFetcher } from '../hls/types.ts';
+import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import type { Ledger } from '../store/ledger.ts';
@@ -14,6 +15,7 @@ export interface CrawlerDeps {
   queue: JobQueue;
   log: Logger;
   onClassComplete?: (classId: string) => void;
+  onRetry?: (file: { key: string; src: string }, err: unknown) => void;
 }
 
 export interface CrawlResult {
@@ -36,7 +38,13 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlR
     return { classId: job.classId, outcome: 'already-complete' };
   }
   await ledger.markCrawling(job.classId, { title: job.title, manifestUrl: job.manifestUrl });
-  const files = await planClass(job.manifestUrl, deps.origin, {
+  // Transient origin trouble is retried here; what still fails returns the job to its queue.
+  const origin = withPlaylistRetries(deps.origin, {
+    attempts: cfg.transfer.retryAttempts,
+    baseDelayMs: cfg.transfer.retryBaseDelayMs,
+    onRetry: (url, err) => deps.onRetry?.({ key: '', src: url }, err),
+  });
+  const files = await planClass(job.manifestUrl, origin, {
     limits: cfg.hls,
     destPrefix: cfg.destPrefix,
     allowedHosts: cfg.originAllowedHosts,
