@@ -1,7 +1,8 @@
-import { resolve, dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { loadConfig, parseAllowedHosts } from '../config.ts';
+import { PlaylistError } from '../hls/errors.ts';
 import { createFileFetcher } from '../hls/file-fetcher.ts';
 import { planClass } from '../hls/enumerate.ts';
 import type { FileKind, PlannedFile } from '../hls/types.ts';
@@ -36,14 +37,20 @@ async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
   let masterUrl: string;
   let allowedHosts: string[];
   if (isUrl) {
-    const url = new URL(target);
+    const url = URL.canParse(target) ? new URL(target) : undefined;
+    if (!url) throw new PlaylistError('BAD_URI', `${target} is not a valid URL`, target);
     // Outside ORIGIN_ALLOWED_HOSTS, trust exactly the host the user named, nothing it links to.
     allowedHosts = [...(cfg.originAllowedHosts.length ? cfg.originAllowedHosts : [url.host.toLowerCase()]), ...extra];
     masterUrl = url.href;
+  } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(target) && !/^file:/i.test(target)) {
+    throw new PlaylistError('BAD_URI', `plan takes an http(s) URL or a local file, not ${target}`, target);
   } else {
     allowedHosts = [...cfg.originAllowedHosts, ...extra];
-    const file = target.startsWith('file:') ? new URL(target) : pathToFileURL(resolve(target));
-    masterUrl = file.href;
+    const isFileUrl = /^file:/i.test(target);
+    if (isFileUrl && !(URL.canParse(target) && ['', 'localhost'].includes(new URL(target).hostname))) {
+      throw new PlaylistError('BAD_URI', `${target} is not a local file URL`, target);
+    }
+    masterUrl = (isFileUrl ? new URL(target) : pathToFileURL(resolve(target))).href;
   }
   const origin = createOrigin({
     allowedHosts,
@@ -56,7 +63,7 @@ async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
   try {
     // A local master may read only files in its own directory tree; keys are relative to that directory.
     const fetcher = isUrl ? origin : createFileFetcher(dirname(fileURLToPath(masterUrl)), origin);
-    const files = await planClass(masterUrl, fetcher, { limits: cfg.hls, destPrefix: cfg.destPrefix, allowedHosts });
+    const files = await planClass(masterUrl, fetcher, { limits: cfg.hls, destPrefix: cfg.destPrefix, allowedHosts, allowFiles: !isUrl });
     process.stdout.write(render(files, options.json === true));
   } finally {
     await origin.close();

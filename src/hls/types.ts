@@ -6,7 +6,7 @@ export type FileKind = 'playlist' | 'segment' | 'init' | 'key' | 'subtitle' | 'd
 
 /** One file of a class: where to fetch it and where it goes in the bucket. */
 export interface PlannedFile {
-  /** Absolute http(s) URL to fetch, query string kept. */
+  /** Absolute http(s) URL to fetch, query string kept (file: URLs only when planning from a local file). */
   src: string;
   /** Destination key under DEST_PREFIX: never starts with "/", never has a ".." segment. */
   key: string;
@@ -17,6 +17,12 @@ export interface PlanOptions {
   limits: HlsLimits;
   /** Normalised destination prefix ("" or "a/b/"). */
   destPrefix: string;
+  /** ORIGIN_ALLOWED_HOSTS: every http(s) URI the class references must be on one of these hosts. */
+  allowedHosts: readonly string[];
+  /** Accept a file: master and file: references (only `flants plan <file>`; catalog URLs never). */
+  allowFiles?: boolean;
+  /** Playlists fetched at once (default 4). */
+  concurrency?: number;
   signal?: AbortSignal;
 }
 

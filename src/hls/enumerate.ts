@@ -1,0 +1,191 @@
+import { normalizePrefix } from '../config.ts';
+import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
+import { PlaylistError } from './errors.ts';
+import { keyForUrl } from './keys.ts';
+import { settleAll } from './pool.ts';
+import { scanPlaylist, type PlaylistRole } from './scan.ts';
+import type { FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
+
+/** A playlist waiting to be fetched and scanned. */
+interface PendingPlaylist {
+  /** URL to fetch, as referenced (query kept). */
+  src: string;
+  /**
+   * Where the class's layout puts this playlist. Relative URIs inside it are fetched from its final URL after
+   * redirects, but keyed from here: in the bucket the copy sits at this key, so that is where a player of the
+   * copy resolves them.
+   */
+  logical: URL;
+  depth: number;
+  role: PlaylistRole | undefined;
+  importable: ReadonlyMap<string, string> | undefined;
+  referrer: string | undefined;
+}
+
+interface Fetched {
+  playlist: PendingPlaylist;
+  finalUrl: URL;
+  body: string;
+}
+
+const DEFAULT_CONCURRENCY = 4;
+
+function parseRoot(masterUrl: string, opts: PlanOptions): URL {
+  let root: URL;
+  try {
+    root = new URL(masterUrl);
+  } catch {
+    throw new PlaylistError('BAD_URI', `master playlist URL "${masterUrl}" is not an absolute URL`, masterUrl);
+  }
+  if (!isFetchableScheme(root) && !(root.protocol === 'file:' && opts.allowFiles)) {
+    throw new PlaylistError('BAD_URI', `master playlist URL ${root.href} must be http(s)`, root.href);
+  }
+  if (isFetchableScheme(root) && !isHostAllowed(root, opts.allowedHosts)) {
+    throw new PlaylistError('HOST_NOT_ALLOWED', `host "${root.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing master playlist ${root.href}`, root.href);
+  }
+  return root;
+}
+
+/** The state of one class's enumeration: every file found so far, by key, and the playlists still to read. */
+class ClassPlan {
+  readonly files = new Map<string, PlannedFile>();
+  private readonly queued = new Set<string>();
+  private next: PendingPlaylist[] = [];
+
+  constructor(
+    readonly root: URL,
+    private readonly prefix: string,
+    private readonly opts: PlanOptions,
+  ) {}
+
+  /** Whether enumeration follows a URL at all: http(s), or file: when planning from a local file. */
+  followable(url: URL): boolean {
+    if (url.protocol !== 'file:' || this.root.protocol !== 'file:') return isFetchableScheme(url);
+    // "//host/x" under a local master becomes file://host/x: not a local file, and no http URL either.
+    if (url.host !== '') throw new PlaylistError('BAD_URI', `cannot resolve ${url.href} under a local master playlist; serve the class over http(s) instead`, url.href);
+    return true;
+  }
+
+  assertAllowed(url: URL, referrer: string): void {
+    if (isFetchableScheme(url) && !isHostAllowed(url, this.opts.allowedHosts)) {
+      throw new PlaylistError('HOST_NOT_ALLOWED', `host "${url.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing ${url.href} (referenced by ${referrer})`, url.href);
+    }
+  }
+
+  /** Records a file under its key (first src wins) and returns the entry now holding that key. */
+  addFile(src: string, logical: URL, kind: FileKind, referrer: string): PlannedFile {
+    let key: string;
+    try {
+      key = keyForUrl(logical, this.root, this.prefix);
+    } catch (err) {
+      if (err instanceof PlaylistError && referrer !== 'the class') throw new PlaylistError(err.code, `${err.message} (referenced by ${referrer})`, err.url);
+      throw err;
+    }
+    const existing = this.files.get(key);
+    if (existing) {
+      // A URI read as a playlist anywhere must be fetched and copied as one.
+      if (kind === 'playlist') existing.kind = 'playlist';
+      return existing;
+    }
+    const max = this.opts.limits.maxFiles;
+    if (this.files.size >= max) {
+      throw new PlaylistError('TOO_MANY_FILES', `class ${this.root.href} has more than ${max} files (HLS_MAX_FILES); stopped at ${src} in ${referrer}`, src);
+    }
+    const file: PlannedFile = { src, key, kind };
+    this.files.set(key, file);
+    return file;
+  }
+
+  /** Queues a playlist for the next round unless its key was queued before (so loops end). */
+  enqueue(file: PlannedFile, p: Omit<PendingPlaylist, 'src'>): void {
+    if (this.queued.has(file.key)) return;
+    const { maxDepth, maxPlaylists } = this.opts.limits;
+    if (p.depth > maxDepth) {
+      throw new PlaylistError(
+        'TOO_DEEP',
+        `playlist ${file.src} is nested ${p.depth} levels below ${this.root.href}, deeper than ${maxDepth} (HLS_MAX_DEPTH); referenced by ${p.referrer}`,
+        file.src,
+      );
+    }
+    if (this.queued.size >= maxPlaylists) {
+      throw new PlaylistError(
+        'TOO_MANY_PLAYLISTS',
+        `class ${this.root.href} references more than ${maxPlaylists} playlists (HLS_MAX_PLAYLISTS); stopped at ${file.src} in ${p.referrer ?? 'the class'}`,
+        file.src,
+      );
+    }
+    this.queued.add(file.key);
+    this.next.push({ ...p, src: file.src });
+  }
+
+  takeRound(): PendingPlaylist[] {
+    const round = this.next;
+    this.next = [];
+    return round;
+  }
+
+  /** Adds what one fetched playlist references, in document order. */
+  absorb({ playlist: p, finalUrl, body }: Fetched): void {
+    const max = this.opts.limits.maxPlaylistBytes;
+    const size = Buffer.byteLength(body, 'utf8');
+    if (size > max) {
+      throw new PlaylistError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl.href} is ${size} bytes, over the ${max}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, finalUrl.href);
+    }
+    const redirected = finalUrl.href !== p.src;
+    // Differs after a redirect here or above: then keys of what it references resolve from p.logical.
+    const shifted = finalUrl.href !== p.logical.href;
+    const scan = scanPlaylist(body, {
+      baseUrl: finalUrl,
+      ...(redirected ? { requestUrl: new URL(p.src) } : {}),
+      ...(p.role ? { role: p.role } : {}),
+      ...(p.importable ? { importable: p.importable } : {}),
+    });
+    const where = finalUrl.href;
+    for (const ref of scan.references) {
+      if (!this.followable(ref.url)) continue;
+      this.assertAllowed(ref.url, where);
+      const logical = shifted ? new URL(ref.uri, p.logical) : ref.url;
+      const file = this.addFile(ref.url.href, logical, ref.kind, where);
+      const link = ref.playlist;
+      if (!link) continue;
+      this.enqueue(file, {
+        logical,
+        depth: link.sameLevel ? p.depth : p.depth + 1,
+        role: link.role,
+        importable: link.newPresentation ? undefined : scan.type === 'multivariant' ? scan.variables : p.importable,
+        referrer: where,
+      });
+    }
+  }
+}
+
+async function fetchPlaylist(p: PendingPlaylist, fetcher: PlaylistFetcher, plan: ClassPlan, opts: PlanOptions): Promise<Fetched> {
+  const res = await fetcher.fetchText(p.src, { maxBytes: opts.limits.maxPlaylistBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const finalUrl = new URL(res.url);
+  // The origin client already checks every redirect hop; this keeps any other fetcher honest too.
+  if (!plan.followable(finalUrl)) throw new PlaylistError('BAD_URI', `playlist ${p.src} ended at ${finalUrl.href}, which is not http(s)`, finalUrl.href);
+  plan.assertAllowed(finalUrl, `a redirect from ${p.src}`);
+  return { playlist: p, finalUrl, body: res.body };
+}
+
+/**
+ * Lists every file of the class whose master playlist is `masterUrl`, playlists included: deduplicated by key
+ * (first src wins), sorted by key. Throws PlaylistError for input it refuses; fetch errors propagate unchanged.
+ */
+export async function planClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<PlannedFile[]> {
+  const root = parseRoot(masterUrl, opts);
+  const plan = new ClassPlan(root, normalizePrefix(opts.destPrefix), opts);
+  const rootFile = plan.addFile(root.href, root, 'playlist', 'the class');
+  plan.enqueue(rootFile, { logical: root, depth: 0, role: undefined, importable: undefined, referrer: undefined });
+  // Breadth-first, one round per level: a round's playlists are fetched concurrently but absorbed in order, so
+  // the plan (which src wins a key, which error is reported) does not depend on network timing.
+  for (let round = plan.takeRound(); round.length > 0; round = plan.takeRound()) {
+    opts.signal?.throwIfAborted();
+    const results = await settleAll(round, opts.concurrency ?? DEFAULT_CONCURRENCY, (p) => fetchPlaylist(p, fetcher, plan, opts));
+    for (const r of results) {
+      if (!r.ok) throw r.error;
+      plan.absorb(r.value);
+    }
+  }
+  return [...plan.files.values()].map((f) => ({ ...f })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -1,0 +1,27 @@
+import { UnsafeInputError } from '../errors.ts';
+
+/** Why a class's playlists cannot be enumerated; none of these improve by retrying. */
+export type PlaylistErrorCode =
+  | 'NOT_A_PLAYLIST'
+  | 'PLAYLIST_TOO_LARGE'
+  | 'HOST_NOT_ALLOWED'
+  | 'BAD_URI'
+  | 'BAD_DEFINE'
+  | 'UNSAFE_KEY'
+  | 'TOO_MANY_FILES'
+  | 'TOO_MANY_PLAYLISTS'
+  | 'TOO_DEEP'
+  | 'FILE_NOT_FOUND';
+
+/** A playlist (or a reference in one) that FLAnts refuses to crawl; `retryable` is always false. */
+export class PlaylistError extends UnsafeInputError {
+  override readonly code: PlaylistErrorCode;
+  /** The playlist or reference at fault, when there is one. */
+  readonly url: string | undefined;
+
+  constructor(code: PlaylistErrorCode, message: string, url?: string) {
+    super(code, message);
+    this.code = code;
+    this.url = url;
+  }
+}
