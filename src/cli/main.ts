@@ -1,31 +1,36 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../errors.ts';
-import { registerDemo } from './demo.ts';
-import { registerEnqueue } from './enqueue.ts';
-import { registerOps } from './ops.ts';
-import { registerRun } from './run.ts';
-import { registerSetup } from './setup.ts';
-import { registerStatus } from './status.ts';
-import { registerPlan } from './plan.ts';
 
-/** Builds the `flants` command line. */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+// Each command's module (and the SDKs behind it) loads only when that command runs: `flants plan`
+// should not pay for the AWS SDK and the MongoDB driver.
+const MODULES: Record<string, () => Promise<Register>> = {
+  demo: async () => (await import('./demo.ts')).registerDemo,
+  setup: async () => (await import('./setup.ts')).registerSetup,
+  run: async () => (await import('./run.ts')).registerRun,
+  enqueue: async () => (await import('./enqueue.ts')).registerEnqueue,
+  scan: async () => (await import('./enqueue.ts')).registerEnqueue,
+  status: async () => (await import('./status.ts')).registerStatus,
+  redrive: async () => (await import('./ops.ts')).registerOps,
+  report: async () => (await import('./ops.ts')).registerOps,
+  plan: async () => (await import('./plan.ts')).registerPlan,
+};
+
+/** Builds the `flants` command line with the commands `argv` needs (all of them for help). */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command('flants')
     .description('Move whole HLS video libraries into S3, continuously and without losing a file.')
     .showHelpAfterError()
     .exitOverride();
-  registerDemo(program);
-  registerSetup(program);
-  registerRun(program);
-  registerEnqueue(program);
-  registerStatus(program);
-  registerOps(program);
-  registerPlan(program);
+  const wanted = argv[2] !== undefined && argv[2] in MODULES ? [MODULES[argv[2]]!] : Object.values(MODULES);
+  const registers = new Set(await Promise.all(wanted.map((load) => load())));
+  for (const register of registers) register(program);
   return program;
 }
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram()).parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode;

@@ -17,7 +17,7 @@ import { generateLibrary, type LibraryOptions, type SampleLibrary } from './libr
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginServer } from './origin-server.ts';
 import { startS3FaultProxy, type S3FaultProxy } from './s3-fault-proxy.ts';
-import { startRunner, type Runner, type RunnerStats } from './runner.ts';
+import { startRunner, type Runner, type RunnerOptions, type RunnerStats } from './runner.ts';
 import { loadServiceDefinition } from './service-definition.ts';
 import { setupResources } from './setup.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
@@ -134,6 +134,8 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
   noRunner?: boolean;
   /** Source queues' visibility timeout in seconds (default 30). */
   visibilityTimeout?: number;
+  /** Wraps a worker's handler (crash tests: fail after the real handler ran). */
+  wrap?: RunnerOptions['wrap'];
 }
 
 /** The embedded stack with a sample library loaded and the workers polling: the demo's engine. */
@@ -237,6 +239,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         region: cfg.region!,
         retryDelaySeconds: 1,
         concurrency: { scan: 1, crawl: 2, transfer: 4, ...opts.concurrency },
+        ...(opts.wrap ? { wrap: opts.wrap } : {}),
       });
     }
     const d = deps;
