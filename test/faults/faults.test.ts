@@ -17,8 +17,8 @@ function figures(name: string, r: DemoReport): void {
 
 describe('fault injection on real local servers', () => {
   it('ends with every class COMPLETE, byte-identical and counted exactly under origin and S3 faults', async () => {
-    // About 2,000 files: 10% origin 5xx, 3% resets, 2% truncated bodies, 5% S3 SlowDown.
-    const library = { classes: 8, variants: 3, segmentsPerRendition: 40, segmentBytes: 6 * 1024, seed: 'faults' };
+    // About 2,700 files: 10% origin 5xx, 3% resets, 2% truncated bodies, 5% S3 SlowDown.
+    const library = { classes: 12, variants: 3, segmentsPerRendition: 40, segmentBytes: 6 * 1024, seed: 'faults' };
     const p = await startLocalPipeline({
       library,
       faults: parseFaultSpec('origin5xx=0.1,reset=0.03,truncate=0.02,s3=0.05,seed=11'),
@@ -30,7 +30,7 @@ describe('fault injection on real local servers', () => {
       await p.settle({ timeoutMs: 240_000 });
       const r = await p.evaluate(scanId);
       figures('faults', r);
-      expect(p.library.totalFiles).toBeGreaterThan(1500);
+      expect(p.library.totalFiles).toBeGreaterThan(2500);
       expect(r.faults.origin.http5xx).toBeGreaterThan(50);
       expect(r.faults.origin.reset).toBeGreaterThan(10);
       expect(r.faults.origin.truncate).toBeGreaterThan(5);
@@ -83,6 +83,32 @@ describe('fault injection on real local servers', () => {
       expect(fixed.ok).toBe(true);
       expect(Object.values(fixed.completions)).toEqual(p.library.classes.map(() => 1));
       for (const id of lostClasses) expect(await p.deps.ledger.listFailures(id)).toEqual([]);
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
+describe('long copies', () => {
+  it('keep their message invisible while copying, so a slow file is not delivered twice', async () => {
+    // Every origin answer takes 3 s; the queues' visibility timeout is 2 s.
+    const p = await startLocalPipeline({
+      library: { classes: 1, variants: 1, segmentsPerRendition: 2, segmentBytes: 2 * 1024, seed: 'slow' },
+      faults: parseFaultSpec('slow=1,slowms=3000'),
+      log: testLogger(),
+      visibilityTimeout: 2,
+      env: { TRANSFER_CHUNK_FILES: '100', TRANSFER_CONCURRENCY: '16' },
+    });
+    try {
+      const scanId = await p.scan();
+      await p.settle({ timeoutMs: 120_000 });
+      const r = await p.evaluate(scanId);
+      expect(r.ok).toBe(true);
+      expect(r.faults.origin.slow).toBeGreaterThan(p.library.totalFiles);
+      // One delivery each: the heartbeat kept them hidden well past the 2 s visibility timeout.
+      expect(r.runner.messages.crawl).toBe(1);
+      expect(r.runner.messages.transfer).toBe(1);
+      expect(r.runner.failures).toEqual({ scan: 0, crawl: 0, transfer: 0 });
     } finally {
       await p.stop();
     }
