@@ -1,5 +1,7 @@
 /** Structured logging: one JSON object per line, which CloudWatch Logs Insights can query. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** A threshold: a level, or `silent` for none at all (tests). */
+export type LogThreshold = LogLevel | 'silent';
 export type LogFields = Record<string, unknown>;
 
 export interface Logger {
@@ -10,7 +12,7 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const ORDER: Record<LogThreshold, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 /** Where log lines go; the demo points it at a file so progress bars stay readable. */
 export type LogSink = (line: string, level: LogLevel) => void;
@@ -23,7 +25,7 @@ export function setLogSink(next: LogSink): void {
 }
 
 /** Creates a logger that writes JSON lines at or above FLANTS_LOG_LEVEL (default info). */
-export function createLogger(base: LogFields = {}, level: LogLevel = (process.env.FLANTS_LOG_LEVEL as LogLevel) || 'info'): Logger {
+export function createLogger(base: LogFields = {}, level: LogThreshold = (process.env.FLANTS_LOG_LEVEL as LogThreshold) || 'info'): Logger {
   const min = ORDER[level] ?? ORDER.info;
   const write = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (ORDER[lvl] < min) return;

@@ -18,7 +18,7 @@ export interface TestStack {
 
 /** A quiet logger for tests; set FLANTS_TEST_LOG=1 to see the pipeline's lines. */
 export function testLogger(): Logger {
-  return createLogger({}, process.env.FLANTS_TEST_LOG ? 'debug' : 'error');
+  return createLogger({}, process.env.FLANTS_TEST_LOG ? 'debug' : 'silent');
 }
 
 /**
@@ -28,7 +28,7 @@ export function testLogger(): Logger {
 export async function startTestStack(opts: { services?: LocalService[]; env?: Record<string, string>; visibilityTimeout?: number } = {}): Promise<TestStack> {
   const stack = await startLocalStack(opts.services);
   const stage = `t${randomBytes(3).toString('hex')}`;
-  const env: Record<string, string> = { ...stack.env, FLANTS_STAGE: stage, FLANTS_LOG_LEVEL: process.env.FLANTS_TEST_LOG ? 'debug' : 'error', ...opts.env };
+  const env: Record<string, string> = { ...stack.env, FLANTS_STAGE: stage, FLANTS_LOG_LEVEL: process.env.FLANTS_TEST_LOG ? 'debug' : 'silent', ...opts.env };
   Object.assign(process.env, env);
   const cfg = loadConfig(process.env);
   const def = loadServiceDefinition(stage);

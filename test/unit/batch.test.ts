@@ -34,7 +34,7 @@ describe('processBatch', () => {
       schema: CrawlJobSchema,
       concurrency: 2,
       queue,
-      log: createLogger({}, 'error'),
+      log: createLogger({}, 'silent'),
       maxReceiveCount: 3,
       handle: async (m) => {
         if (m.classId === 'ghost') throw new PoisonMessageError('unknown class ghost');
@@ -58,7 +58,7 @@ describe('processBatch', () => {
     queue.sendRaw = async () => {
       throw new Error('SQS down');
     };
-    const res = await processBatch(event(['p', 'garbage']), { role: 'scan', schema: CrawlJobSchema, concurrency: 1, queue, log: createLogger({}, 'error'), maxReceiveCount: 3, handle: async () => true });
+    const res = await processBatch(event(['p', 'garbage']), { role: 'scan', schema: CrawlJobSchema, concurrency: 1, queue, log: createLogger({}, 'silent'), maxReceiveCount: 3, handle: async () => true });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
   });
 });

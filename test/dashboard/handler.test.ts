@@ -1,0 +1,103 @@
+// The dashboard Lambda handler (HTTP API payload v2) and the local loopback server, against the
+// real local SQS and DynamoDB servers with resources created from serverless.yml.
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../handlers/dashboard.ts';
+import { createDashboardServer, type DashboardServer, type DashboardSnapshot } from '../../src/dashboard/index.ts';
+import { createLedger, type Ledger } from '../../src/store/ledger.ts';
+import { createJobQueue, type JobQueue } from '../../src/store/queue.ts';
+import { startTestStack, type TestStack } from '../helpers/stack.ts';
+
+let t: TestStack;
+let ledger: Ledger;
+let queue: JobQueue;
+
+beforeAll(async () => {
+  t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
+  ledger = createLedger(t.aws.ddb, t.cfg.tableName);
+  queue = createJobQueue(t.aws.sqs, t.cfg);
+  const info = { manifestUrl: 'http://origin.test/m.m3u8', title: 'Lecture <1>' };
+  await ledger.markPending('a-pending', info);
+  await ledger.markCrawling('b-moving', info);
+  await ledger.recordPlan('b-moving', { planId: 'p1', totalFiles: 5, totalChunks: 2 });
+  await ledger.completeChunk('b-moving', 'p1', 0, [{ key: 'k/0.ts', bytes: 2048, etag: 'e' }]);
+  await ledger.failClass('c-broken', 'crawl failed: origin answered HTTP 403 <forbidden>');
+  await queue.sendAll('transfer', [{ n: 1 }, { n: 2 }]);
+  await queue.sendRaw('crawl-dlq', '{"bad":true}', { 'flants-error': 'poison' });
+});
+afterAll(async () => t?.stop());
+
+function event(path: string, query = '', accept = 'text/html'): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: `GET ${path}`,
+    rawPath: path,
+    rawQueryString: query,
+    headers: { accept },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.execute-api.us-east-1.amazonaws.com',
+      domainPrefix: 'api',
+      http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: `GET ${path}`,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+describe('dashboard Lambda handler (payload v2)', () => {
+  it('returns the ledger and queue depths as JSON', async () => {
+    const res = await handler(event('/status.json'));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['content-type']).toBe('application/json; charset=utf-8');
+    const s = JSON.parse(String(res.body)) as DashboardSnapshot;
+    expect(s.stage).toBe(t.cfg.stage);
+    expect(s.counts).toMatchObject({ PENDING: 1, TRANSFERRING: 1, FAILED: 1 });
+    expect(s.classes.map((c) => c.classId)).toEqual(['c-broken', 'b-moving', 'a-pending']);
+    expect(s.classes[1]).toMatchObject({ doneFiles: 1, totalFiles: 5, doneBytes: 2048 });
+    expect(s.queues.find((q) => q.name === 'transfer')).toMatchObject({ visible: 2, error: null });
+    expect(s.queues.find((q) => q.name === 'crawl-dlq')).toMatchObject({ visible: 1 });
+  });
+
+  it('returns escaped HTML at /', async () => {
+    const res = await handler(event('/'));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body).toContain('Lecture &#60;1&#62;');
+    expect(res.body).toContain('HTTP 403 &#60;forbidden&#62;');
+    expect(res.body).not.toMatch(/<forbidden>|<1>/);
+  });
+
+  it('answers 404 for other paths', async () => {
+    expect((await handler(event('/admin'))).statusCode).toBe(404);
+  });
+});
+
+describe('createDashboardServer', () => {
+  let server: DashboardServer;
+  let url: string;
+  beforeAll(async () => {
+    server = createDashboardServer({ stage: t.cfg.stage, ledger, queue });
+    url = await server.listen();
+  });
+  afterAll(async () => server?.close());
+
+  it('listens on loopback only', () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  });
+
+  it('serves the same pages', async () => {
+    const html = await fetch(url);
+    expect(html.status).toBe(200);
+    expect(await html.text()).toContain(`<title>FLAnts ${t.cfg.stage}</title>`);
+    const json = (await (await fetch(`${url}status.json?status=FAILED`)).json()) as DashboardSnapshot;
+    expect(json.classes.map((c) => c.classId)).toEqual(['c-broken']);
+    expect((await fetch(`${url}nope`)).status).toBe(404);
+    expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+  });
+});
