@@ -1,40 +1,7 @@
 import type { Command } from 'commander';
-import type { ClassRecord, ClassStatus } from '../store/ledger.ts';
+import { toClassView } from '../pipeline/report.ts';
+import type { ClassRecord } from '../store/ledger.ts';
 import { cliDeps, say } from './context.ts';
-
-/** One class as `flants status --json` prints it. */
-export interface ClassStatusView {
-  classId: string;
-  status: ClassStatus;
-  title: string | undefined;
-  files: number;
-  doneFiles: number;
-  failedFiles: number;
-  bytes: number;
-  chunks: number;
-  doneChunks: number;
-  updatedAt: string | undefined;
-  completedAt: string | undefined;
-  lastError: string | undefined;
-}
-
-/** Maps a ledger record to the stable shape `status --json` promises. */
-export function toStatusView(r: ClassRecord): ClassStatusView {
-  return {
-    classId: r.classId,
-    status: r.status,
-    title: r.title,
-    files: r.totalFiles ?? 0,
-    doneFiles: r.doneFiles ?? 0,
-    failedFiles: r.failedFiles ?? 0,
-    bytes: r.doneBytes ?? 0,
-    chunks: r.totalChunks ?? 0,
-    doneChunks: r.doneChunks ?? 0,
-    updatedAt: r.updatedAt,
-    completedAt: r.completedAt,
-    lastError: r.lastError,
-  };
-}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -57,7 +24,7 @@ export function registerStatus(program: Command): void {
         } else {
           records = await deps.ledger.listClasses();
         }
-        const views = records.map(toStatusView);
+        const views = records.map(toClassView);
         const failures = classId ? await deps.ledger.listFailures(classId) : [];
         if (o.json) {
           say(JSON.stringify(classId ? { classes: views, failures: failures.flatMap((f) => f.files) } : { classes: views }));

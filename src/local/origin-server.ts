@@ -3,8 +3,9 @@
  * GET/HEAD, single byte ranges, redirects, keep-alive and streamed bodies, plus deterministic
  * fault injection (5xx, resets, truncated bodies, slow answers, files gone for good).
  */
+import { listenLocal } from './listen.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -293,19 +294,11 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const { url, port } = await listenLocal(server, opts);
 
   return {
-    url: `http://${host}:${addr.port}`,
-    port: addr.port,
+    url,
+    port,
     stats: () => structuredClone(stats),
     setFaults: applyFaults,
     setRedirects(r) {

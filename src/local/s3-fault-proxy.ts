@@ -3,8 +3,9 @@
  * (streaming both ways, keep-alive) but, at configured rates, refuses object writes the way S3
  * does under load: `503 SlowDown` with S3's XML error body, or a reset connection.
  */
+import { listenLocal } from './listen.ts';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { checkRates, FaultDice } from './fault-dice.ts';
 
@@ -194,18 +195,10 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
   server.on('connection', (s: Socket) => s.on('error', () => {}));
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const { url, port } = await listenLocal(server, opts);
   return {
-    url: `http://${host}:${addr.port}`,
-    port: addr.port,
+    url,
+    port,
     stats: () => structuredClone(stats),
     setFaults(f) {
       current = validate(f);

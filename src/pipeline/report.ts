@@ -1,21 +1,45 @@
 import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
 
+/** One class as operators see it (`flants status --json`, reports, the dashboard). */
+export interface ClassView {
+  classId: string;
+  status: ClassStatus;
+  title: string | undefined;
+  files: number;
+  doneFiles: number;
+  failedFiles: number;
+  bytes: number;
+  chunks: number;
+  doneChunks: number;
+  updatedAt: string | undefined;
+  completedAt: string | undefined;
+  lastError: string | undefined;
+}
+
+/** Maps a ledger record to the stable shape operators read. */
+export function toClassView(r: ClassRecord): ClassView {
+  return {
+    classId: r.classId,
+    status: r.status,
+    title: r.title,
+    files: r.totalFiles ?? 0,
+    doneFiles: r.doneFiles ?? 0,
+    failedFiles: r.failedFiles ?? 0,
+    bytes: r.doneBytes ?? 0,
+    chunks: r.totalChunks ?? 0,
+    doneChunks: r.doneChunks ?? 0,
+    updatedAt: r.updatedAt,
+    completedAt: r.completedAt,
+    lastError: r.lastError,
+  };
+}
+
 /** A completion report: every class with its status, every failed file with its reason. */
 export interface CompletionReport {
   generatedAt: string;
   stage: string;
   totals: { classes: number; byStatus: Partial<Record<ClassStatus, number>>; files: number; doneFiles: number; failedFiles: number; bytes: number };
-  classes: Array<{
-    classId: string;
-    title: string | undefined;
-    status: ClassStatus;
-    files: number;
-    doneFiles: number;
-    failedFiles: number;
-    bytes: number;
-    completedAt: string | undefined;
-    lastError: string | undefined;
-  }>;
+  classes: ClassView[];
   failures: Array<{ classId: string; chunk: number; key: string; src: string; reason: string; at: string }>;
 }
 
@@ -31,17 +55,7 @@ export async function buildReport(ledger: Ledger, stage: string): Promise<Comple
   }
   const byStatus: Partial<Record<ClassStatus, number>> = {};
   for (const r of records) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-  const classes = records.map((r) => ({
-    classId: r.classId,
-    title: r.title,
-    status: r.status,
-    files: r.totalFiles ?? 0,
-    doneFiles: r.doneFiles ?? 0,
-    failedFiles: r.failedFiles ?? 0,
-    bytes: r.doneBytes ?? 0,
-    completedAt: r.completedAt,
-    lastError: r.lastError,
-  }));
+  const classes = records.map(toClassView);
   return {
     generatedAt: new Date().toISOString(),
     stage,

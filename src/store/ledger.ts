@@ -100,8 +100,15 @@ const chunkSk = (planId: string, chunk: number) => `CHUNK#${planId}#${String(chu
 const failSk = (planId: string, chunk: number) => `FAIL#${planId}#${String(chunk).padStart(6, '0')}`;
 const now = () => new Date().toISOString();
 
-function isConditionFailure(err: unknown): boolean {
-  return (err as Error).name === 'ConditionalCheckFailedException';
+/** Runs a conditional write: false when its condition did not hold (another delivery got there first). */
+async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
 }
 
 function toRecord(item: Record<string, unknown>): ClassRecord {
@@ -150,17 +157,15 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
 
     async markPending(classId, info) {
       const at = now();
-      try {
-        await ddb.send(
+      await conditional(
+        ddb.send(
           new PutCommand({
             TableName: table,
             Item: { pk: pk(classId), sk: META, classId, status: 'PENDING', title: info.title, manifestUrl: info.manifestUrl, createdAt: at, updatedAt: at },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
-        );
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+        ),
+      );
     },
 
     async markCrawling(classId, info) {
@@ -179,9 +184,9 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
 
     async recordPlan(classId, plan) {
       const at = now();
-      try {
-        // A new plan (first crawl, or the files changed, or a forced copy) starts from zero.
-        await ddb.send(
+      // A new plan (first crawl, or the files changed, or a forced copy) starts from zero.
+      const fresh = await conditional(
+        ddb.send(
           new UpdateCommand({
             TableName: table,
             Key: { pk: pk(classId), sk: META },
@@ -191,15 +196,13 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             ExpressionAttributeNames: { '#s': 'status' },
             ExpressionAttributeValues: { ':p': plan.planId, ':tf': plan.totalFiles, ':tc': plan.totalChunks, ':z': 0, ':transferring': 'TRANSFERRING', ':at': at },
           }),
-        );
-        return new Set();
-      } catch (err) {
-        if (!isConditionFailure(err)) throw err;
-      }
+        ),
+      );
+      if (fresh) return new Set();
       // Same plan as before: keep the counters; the status says whether chunks failed on it.
-      const setStatus = async (status: ClassStatus, failedTest: string) => {
-        try {
-          await ddb.send(
+      const setStatus = (status: ClassStatus, failedTest: string) =>
+        conditional(
+          ddb.send(
             new UpdateCommand({
               TableName: table,
               Key: { pk: pk(classId), sk: META },
@@ -208,13 +211,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               ExpressionAttributeNames: { '#s': 'status' },
               ExpressionAttributeValues: { ':status': status, ':p': plan.planId, ':complete': 'COMPLETE', ':at': at, ':z': 0 },
             }),
-          );
-          return true;
-        } catch (err) {
-          if (isConditionFailure(err)) return false;
-          throw err;
-        }
-      };
+          ),
+        );
       if (!(await setStatus('TRANSFERRING', '(attribute_not_exists(failedChunks) OR failedChunks <= :z)'))) {
         await setStatus('FAILED', 'failedChunks > :z');
       }
@@ -281,8 +279,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       }
       if (failure.Item) {
         // No failed chunk left: the class is transferring again (tryComplete may finish it).
-        await ddb
-          .send(
+        await conditional(
+          ddb.send(
             new UpdateCommand({
               TableName: table,
               Key: { pk: pk(classId), sk: META },
@@ -291,17 +289,15 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               ExpressionAttributeNames: { '#s': 'status' },
               ExpressionAttributeValues: { ':transferring': 'TRANSFERRING', ':failed': 'FAILED', ':p': planId, ':z': 0, ':at': at },
             }),
-          )
-          .catch((e: unknown) => {
-            if (!isConditionFailure(e)) throw e;
-          });
+          ),
+        );
       }
       return 'counted';
     },
 
-    async tryComplete(classId, planId) {
-      try {
-        await ddb.send(
+    tryComplete(classId, planId) {
+      return conditional(
+        ddb.send(
           new UpdateCommand({
             TableName: table,
             Key: { pk: pk(classId), sk: META },
@@ -310,12 +306,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             ExpressionAttributeNames: { '#s': 'status' },
             ExpressionAttributeValues: { ':complete': 'COMPLETE', ':p': planId, ':at': now() },
           }),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailure(err)) return false;
-        throw err;
-      }
+        ),
+      );
     },
 
     async recordFailure(classId, planId, chunk, files) {
