@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
-import { runCrawl } from '../src/pipeline/crawler.ts';
+import { crawlOrFailFast } from '../src/pipeline/crawler.ts';
 import { sharedDeps } from '../src/pipeline/deps.ts';
 
 /** Crawl queue → crawler: playlists → class record + transfer jobs. */
@@ -18,7 +18,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     maxReceiveCount: deps.cfg.maxReceiveCount,
     heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
     handle: async (job) => {
-      await runCrawl(job, { ...deps, log: log.child({ classId: job.classId }) });
+      await crawlOrFailFast(job, { ...deps, log: log.child({ classId: job.classId }) });
       return true;
     },
     onFinalFailure: (job, reason) => deps.ledger.failClass(job.classId, `crawl failed: ${reason}`),

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { describeError, isRetryable, PoisonMessageError } from '../errors.ts';
 import { planClass } from '../hls/enumerate.ts';
 import type { PlaylistFetcher } from '../hls/types.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
@@ -67,4 +68,19 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlR
   }
   log.info('class planned', { classId: job.classId, planId, files: files.length, chunks: chunks.length, sent: jobs.length });
   return { classId: job.classId, outcome: 'planned', planId, files: files.length, chunks: chunks.length, sent: jobs.length, completed };
+}
+
+/**
+ * Runs a crawl; a failure no retry can fix (not a playlist, a disallowed host, a 404, a cap)
+ * fails the class at once with its reason and sends the job to the DLQ for a redrive after the fix.
+ */
+export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
+  try {
+    return await runCrawl(job, deps);
+  } catch (err) {
+    if (isRetryable(err) || err instanceof PoisonMessageError) throw err;
+    const reason = describeError(err);
+    await deps.ledger.failClass(job.classId, `crawl failed: ${reason}`);
+    throw new PoisonMessageError(`class ${job.classId} cannot be crawled: ${reason}`, err);
+  }
 }
