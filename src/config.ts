@@ -29,7 +29,14 @@ export interface Config {
   /** AWS region; undefined only where nothing talks to AWS (e.g. `flants plan`). */
   region: string | undefined;
   stage: string;
-  mongo: { uri: string | undefined; db: string | undefined; collection: string; fields: CatalogFields };
+  mongo: {
+    uri: string | undefined;
+    /** SSM Parameter Store name (SecureString) holding the URI, read at cold start when `uri` is unset (Lambda). */
+    uriSsmParam?: string | undefined;
+    db: string | undefined;
+    collection: string;
+    fields: CatalogFields;
+  };
   destBucket: string;
   destPrefix: string;
   tableName: string;
@@ -166,6 +173,11 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const mongoUri = optional(env, 'MONGODB_URI');
   if (mongoUri && !/^mongodb(\+srv)?:\/\//.test(mongoUri)) throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  const mongoUriSsmParam = optional(env, 'MONGODB_URI_SSM_PARAM');
+  // Parameter names: letters, digits and . - _ /, hierarchical ones starting with "/" (serverless.yml builds the ARN from it).
+  if (mongoUriSsmParam && !/^\/?[A-Za-z0-9_.\-/]{1,1011}$/.test(mongoUriSsmParam)) {
+    throw new ConfigError(`MONGODB_URI_SSM_PARAM must be an SSM parameter name like "/flants/prod/mongodb-uri", got "${mongoUriSsmParam}"`);
+  }
   const bucket = str(env, 'DEST_BUCKET', `${base}-media`);
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`DEST_BUCKET "${bucket}" is not a valid S3 bucket name`);
   const partSizeMiB = int(env, 'TRANSFER_PART_SIZE_MB', 16, 5, 5120);
@@ -175,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     stage,
     mongo: {
       uri: mongoUri,
+      uriSsmParam: mongoUriSsmParam,
       db: optional(env, 'MONGODB_DB'),
       collection: str(env, 'MONGODB_COLLECTION', 'classes'),
       fields: catalogFields(env),

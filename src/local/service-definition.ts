@@ -52,15 +52,32 @@ function isObject(v: unknown): v is Record<string, Json> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Resolves the Serverless variables this project uses: ${param:}, ${sls:stage}, ${opt:...}, ${self:service}. */
+/**
+ * A `${...}` that belongs to CloudFormation's Fn::Sub, not to Serverless: `${AWS::Region}`,
+ * `${LogicalId}`, `${LogicalId.Attr}`, `${!Literal}`. Serverless leaves these alone; so do we.
+ */
+function isCloudFormationSub(expr: string): boolean {
+  return /^[A-Za-z0-9]+::[A-Za-z0-9]+$/.test(expr) || /^[A-Za-z0-9]+(\.[A-Za-z0-9.]+)?$/.test(expr) || expr.startsWith('!');
+}
+
+/** Resolves the Serverless variables this project uses: ${param:}, ${sls:stage}, ${opt:...}, ${self:service}, ${env:NAME, 'default'}. */
 function resolver(doc: Record<string, Json>, stage: string, region: string): (value: Json) => Json {
   const params = isObject(doc.params) ? doc.params : {};
   const stageParams = isObject(params[stage]) ? params[stage] : {};
   const defaults = isObject(params.default) ? params.default : {};
   const lookup = (expr: string): Json => {
     const [source, ...rest] = expr.split(':');
-    const arg = rest.join(':').split(',')[0]!.trim();
+    const [argPart, ...fallbackParts] = rest.join(':').split(',');
+    const arg = argPart!.trim();
+    // `${env:NAME, 'default'}`: a quoted or bare literal after the comma.
+    const fallback = fallbackParts.length ? fallbackParts.join(',').trim().replace(/^(['"])(.*)\1$/, '$2') : undefined;
     switch (source) {
+      case 'env': {
+        const v = process.env[arg];
+        if (v !== undefined && v !== '') return v;
+        if (fallback !== undefined) return fallback;
+        throw new ConfigError(`serverless.yml: environment variable ${arg} is not set and has no default`);
+      }
       case 'param': {
         const v = stageParams[arg] ?? defaults[arg];
         if (v === undefined) throw new ConfigError(`serverless.yml: no param "${arg}" for stage ${stage}`);
@@ -82,8 +99,8 @@ function resolver(doc: Record<string, Json>, stage: string, region: string): (va
   const resolve = (value: Json): Json => {
     if (typeof value === 'string') {
       const whole = /^\$\{([^}]+)\}$/.exec(value);
-      if (whole) return resolve(lookup(whole[1]!));
-      return value.replace(/\$\{([^}]+)\}/g, (_, e: string) => String(resolve(lookup(e))));
+      if (whole && !isCloudFormationSub(whole[1]!)) return resolve(lookup(whole[1]!));
+      return value.replace(/\$\{([^}]+)\}/g, (sub, e: string) => (isCloudFormationSub(e) ? sub : String(resolve(lookup(e)))));
     }
     if (Array.isArray(value)) return value.map(resolve);
     if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));

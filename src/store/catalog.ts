@@ -1,5 +1,6 @@
 import { MongoClient, ObjectId, type Collection, type Document } from 'mongodb';
-import { required, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
+import { resolveMongoUri } from './secrets.ts';
 
 /** A catalog document as stored: `_id` is an ObjectId in most catalogs, sometimes a string. */
 export type CatalogDocument = Document & { _id: ObjectId | string };
@@ -38,7 +39,7 @@ function connect(uri: string): Promise<MongoClient> {
 
 /** MongoDB-backed Catalog for the configured URI, database and collection. */
 export async function openCatalog(cfg: Config): Promise<Catalog> {
-  const uri = required(cfg.mongo.uri, 'MONGODB_URI', 'to read the class catalog');
+  const uri = await resolveMongoUri(cfg);
   const client = await connect(uri);
   const db = client.db(cfg.mongo.db);
   const collection: Collection<CatalogDocument> = db.collection(cfg.mongo.collection);

@@ -1,0 +1,74 @@
+import { describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ClassStatus } from '../store/ledger.ts';
+import { renderHtml, renderJson } from './render.ts';
+import { collectSnapshot, STATUS_ORDER, type DashboardSources } from './snapshot.ts';
+
+/** A request as both the Lambda handler and the local server see it. */
+export interface DashboardRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  accept?: string | undefined;
+}
+
+export interface DashboardResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface DashboardDeps extends DashboardSources {
+  log?: Logger;
+  now?: () => Date;
+}
+
+const MAX_LIMIT = 5000;
+
+// No scripts, no external resources, never framed, never cached: the page shows internal state.
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+function reply(status: number, type: string, body: string, extra: Record<string, string> = {}): DashboardResponse {
+  return { status, headers: { 'content-type': `${type}; charset=utf-8`, ...SECURITY_HEADERS, ...extra }, body };
+}
+
+function problem(status: number, message: string, json: boolean, extra: Record<string, string> = {}): DashboardResponse {
+  return json ? reply(status, 'application/json', `${JSON.stringify({ error: message })}\n`, extra) : reply(status, 'text/plain', `${message}\n`, extra);
+}
+
+/** Serves `/` (HTML) and `/status.json` (JSON); `?status=FAILED` filters, `?limit=N` caps the rows. */
+export async function handleDashboardRequest(req: DashboardRequest, deps: DashboardDeps): Promise<DashboardResponse> {
+  const path = req.path.replace(/\/+$/, '') || '/';
+  const wantsJson = path === '/status.json' || req.query.get('format') === 'json' || /^application\/json\b/.test(req.accept ?? '');
+  if (path !== '/' && path !== '/status.json') return problem(404, 'not found: try / or /status.json', wantsJson);
+  if (req.method !== 'GET' && req.method !== 'HEAD') return problem(405, 'method not allowed', wantsJson, { allow: 'GET, HEAD' });
+
+  const statusParam = req.query.get('status')?.toUpperCase();
+  if (statusParam && !STATUS_ORDER.includes(statusParam as ClassStatus)) {
+    return problem(400, `status must be one of ${STATUS_ORDER.join(', ')}`, wantsJson);
+  }
+  const limitParam = req.query.get('limit');
+  const limit = limitParam === null ? undefined : Number(limitParam);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT)) {
+    return problem(400, `limit must be a whole number from 0 to ${MAX_LIMIT}`, wantsJson);
+  }
+
+  try {
+    const snapshot = await collectSnapshot(deps, {
+      ...(limit === undefined ? {} : { limit }),
+      ...(statusParam ? { status: statusParam as ClassStatus } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    });
+    const res = wantsJson ? reply(200, 'application/json', renderJson(snapshot)) : reply(200, 'text/html', renderHtml(snapshot));
+    return req.method === 'HEAD' ? { ...res, body: '' } : res;
+  } catch (err) {
+    // The reason goes to the log; the caller learns only that the ledger could not be read.
+    deps.log?.error('dashboard could not read the ledger', { error: describeError(err) });
+    return problem(503, 'the ledger could not be read; see the dashboard function logs', wantsJson);
+  }
+}

@@ -1,0 +1,71 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { required, type Config } from '../config.ts';
+import { ConfigError, FlantsError } from '../errors.ts';
+
+/** What secrets.ts needs of SSM: the one call, so tests (and other stores) can stand in for it. */
+export interface ParameterReader {
+  /** The decrypted value of a SecureString (or plain String) parameter. */
+  getParameter(name: string): Promise<string>;
+}
+
+/** SSM Parameter Store reader; the endpoint comes from the SDK's own AWS_ENDPOINT_URL_SSM if set. */
+export function createSsmParameterReader(opts: { region: string; client?: Pick<SSMClient, 'send'> }): ParameterReader {
+  const client = opts.client ?? new SSMClient({ region: opts.region });
+  return {
+    async getParameter(name) {
+      let value: string | undefined;
+      try {
+        const res = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+        value = res.Parameter?.Value;
+      } catch (err) {
+        // The SDK's message names the parameter and the denied action, never the value.
+        const e = err as Error;
+        const missing = e.name === 'ParameterNotFound' || e.name === 'AccessDeniedException';
+        throw new FlantsError('SECRET_UNAVAILABLE', `cannot read SSM parameter ${name}: ${e.name}: ${e.message}`, { retryable: !missing, cause: err });
+      }
+      if (!value) throw new ConfigError(`SSM parameter ${name} is empty`);
+      return value;
+    },
+  };
+}
+
+const cache = new Map<string, Promise<string>>();
+let defaultReader: { region: string; reader: ParameterReader } | undefined;
+
+/**
+ * Reads a parameter once per process and keeps it: a warm Lambda container pays for SSM only on
+ * its cold start. A failed read is forgotten, so the next invocation tries again.
+ */
+export function readCachedParameter(name: string, reader: ParameterReader): Promise<string> {
+  let p = cache.get(name);
+  if (!p) {
+    p = reader.getParameter(name);
+    p.catch(() => cache.delete(name));
+    cache.set(name, p);
+  }
+  return p;
+}
+
+/** Forgets every cached parameter (tests; a rotated secret after a failed connection). */
+export function clearParameterCache(): void {
+  cache.clear();
+}
+
+/**
+ * The MongoDB connection string: MONGODB_URI when set (local runs), else the SSM SecureString
+ * named by MONGODB_URI_SSM_PARAM (Lambda), so the URI never sits in the template or in plain
+ * environment variables.
+ */
+export async function resolveMongoUri(cfg: Config, reader?: ParameterReader): Promise<string> {
+  if (cfg.mongo.uri) return cfg.mongo.uri;
+  const name = required(cfg.mongo.uriSsmParam, 'MONGODB_URI', 'to read the class catalog (or MONGODB_URI_SSM_PARAM naming an SSM SecureString that holds it)');
+  if (!reader) {
+    const region = required(cfg.region, 'AWS_REGION', 'to read MONGODB_URI_SSM_PARAM from SSM');
+    if (defaultReader?.region !== region) defaultReader = { region, reader: createSsmParameterReader({ region }) };
+    reader = defaultReader.reader;
+  }
+  const uri = await readCachedParameter(name, reader);
+  // Never echo the value: it holds the database password.
+  if (!/^mongodb(\+srv)?:\/\//.test(uri.trim())) throw new ConfigError(`SSM parameter ${name} (MONGODB_URI_SSM_PARAM) must hold a mongodb:// or mongodb+srv:// URI`);
+  return uri.trim();
+}
