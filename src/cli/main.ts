@@ -15,6 +15,7 @@ const MODULES: Record<string, () => Promise<Register>> = {
   redrive: async () => (await import('./ops.ts')).registerOps,
   report: async () => (await import('./ops.ts')).registerOps,
   plan: async () => (await import('./plan.ts')).registerPlan,
+  dashboard: async () => (await import('./dashboard.ts')).registerDashboard,
 };
 
 /** Builds the `flants` command line with the commands `argv` needs (all of them for help). */

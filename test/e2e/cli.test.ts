@@ -1,9 +1,13 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../src/local/library.ts';
 import { startOriginServer, type OriginServer } from '../../src/local/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
 import { flants } from '../helpers/cli.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));
 
 // The operator's path: servers a user already runs, then setup → enqueue → run → status via the CLI.
 const library = generateLibrary({ classes: 3, segmentsPerRendition: 3, segmentBytes: 8 * 1024, variants: 1, seed: 'cli' });
@@ -67,6 +71,27 @@ describe('flants CLI against local endpoints', () => {
     const all = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<{ classId: string; status: string }> };
     expect(all.classes.map((c) => c.classId).sort()).toEqual(library.classes.map((c) => c.id).sort());
     expect(all.classes.every((c) => c.status === 'COMPLETE')).toBe(true);
+  });
+
+  it('dashboard serves the ledger as HTML and JSON on loopback', async () => {
+    const child = spawn(process.execPath, [BIN, 'dashboard'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/?)/.exec(out);
+          if (m) resolve(m[1]!.replace(/\/?$/, '/'));
+        });
+        child.once('exit', (code) => reject(new Error(`dashboard exited ${code}`)));
+      });
+      const json = (await (await fetch(`${url}status.json`)).json()) as { classes: Array<{ classId: string; status: string }> };
+      expect(json.classes.map((c) => c.status)).toEqual(library.classes.map(() => 'COMPLETE'));
+      const html = await (await fetch(url)).text();
+      for (const c of library.classes) expect(html).toContain(c.id);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('names a bad configuration value and exits non-zero', async () => {
