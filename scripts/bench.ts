@@ -42,6 +42,7 @@ console.log(
       files: t.files,
       megabytes: Number((t.bytes / 1e6).toFixed(1)),
       wallSeconds: t.wallSeconds,
+      pipelineSeconds: t.pipelineSeconds,
       filesPerSecond: t.filesPerSecond,
       mbPerSecond: t.mbPerSecond,
       peakRssMb: Math.round(peakRss / 1e6),
