@@ -73,6 +73,21 @@ describe('flants CLI against local endpoints', () => {
     expect(all.classes.every((c) => c.status === 'COMPLETE')).toBe(true);
   });
 
+  it('enqueue --force copies a COMPLETE class again as a new generation, counting from zero', async () => {
+    const cls = library.classes[1]!;
+    const before = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as { classes: Array<{ completedAt: string }> };
+    expect((await flants(['enqueue', cls.id], env)).code).toBe(0);
+    expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
+    const unchanged = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as { classes: Array<{ completedAt: string }> };
+    // Not forced: a COMPLETE class is left alone.
+    expect(unchanged.classes[0]!.completedAt).toBe(before.classes[0]!.completedAt);
+    expect((await flants(['enqueue', cls.id, '--force'], env)).code).toBe(0);
+    expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
+    const after = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as { classes: Array<Record<string, unknown>> };
+    expect(after.classes[0]).toMatchObject({ status: 'COMPLETE', files: cls.files, doneFiles: cls.files, bytes: cls.bytes });
+    expect(after.classes[0]!.completedAt).not.toBe(before.classes[0]!.completedAt);
+  });
+
   it('dashboard serves the ledger as HTML and JSON on loopback', async () => {
     const child = spawn(process.execPath, [BIN, 'dashboard'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
