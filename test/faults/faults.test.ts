@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/local/faults.ts';
 import { startLocalPipeline, type DemoReport } from '../../src/local/demo.ts';
+import { buildReport, reportToCsv } from '../../src/pipeline/report.ts';
 import { redrive } from '../../src/store/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';
 
@@ -69,6 +70,17 @@ describe('fault injection on real local servers', () => {
       const dlq = await p.deps.queue.depth('transfer-dlq');
       expect(dlq.visible).toBeGreaterThanOrEqual(1);
       expect(dlq.visible).toBe(failedRun.faults.deadLettered.transfer);
+
+      // The completion report names exactly the lost files, with their reason, in JSON and CSV.
+      const report = await buildReport(p.deps.ledger, p.cfg.stage);
+      const expectedKeys = gone.map((x) => `${p.cfg.destPrefix}${x.slice(1)}`).sort();
+      expect(report.failures.map((f) => f.key).sort()).toEqual(expectedKeys);
+      for (const f of report.failures) expect(f.reason).toMatch(/HTTP 404/);
+      expect(report.totals.byStatus.FAILED).toBe(lostClasses.size);
+      const csv = reportToCsv(report).trim().split('\n');
+      expect(csv[0]).toBe('classId,title,status,files,doneFiles,failedFiles,bytes,completedAt,failedKey,failedSrc,reason');
+      expect(csv.filter((line) => line.includes(',FAILED,')).length).toBe(gone.length);
+      expect(csv).toHaveLength(1 + (p.library.classes.length - lostClasses.size) + gone.length);
 
       // The origin gets its files back; the operator redrives.
       p.origin.setFaults({});
