@@ -18,6 +18,11 @@ export interface TableDefinition {
   name: string;
   keySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
   attributeDefinitions: Array<{ AttributeName: string; AttributeType: 'S' | 'N' | 'B' }>;
+  globalSecondaryIndexes: Array<{
+    IndexName: string;
+    KeySchema: Array<{ AttributeName: string; KeyType: 'HASH' | 'RANGE' }>;
+    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+  }>;
 }
 
 /** A function's SQS event source mapping, as Lambda would run it. */
@@ -151,6 +156,7 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
         name: String(p.TableName),
         keySchema: p.KeySchema as unknown as TableDefinition['keySchema'],
         attributeDefinitions: p.AttributeDefinitions as unknown as TableDefinition['attributeDefinitions'],
+        globalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []) as unknown as TableDefinition['globalSecondaryIndexes'],
       });
     } else if (res.Type === 'AWS::S3::Bucket') {
       buckets.push({ logicalId, name: String(p.BucketName) });

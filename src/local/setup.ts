@@ -44,7 +44,13 @@ async function ensureTable(ddb: DynamoDBClient, def: ServiceDefinition['tables']
   }
   try {
     await ddb.send(
-      new CreateTableCommand({ TableName: name, KeySchema: def.keySchema, AttributeDefinitions: def.attributeDefinitions, BillingMode: 'PAY_PER_REQUEST' }),
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: def.keySchema,
+        AttributeDefinitions: def.attributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        ...(def.globalSecondaryIndexes.length ? { GlobalSecondaryIndexes: def.globalSecondaryIndexes } : {}),
+      }),
     );
   } catch (err) {
     if ((err as Error).name !== 'ResourceInUseException') throw err;

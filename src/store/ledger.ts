@@ -1,10 +1,10 @@
+import { createHash } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -95,6 +95,11 @@ export interface Ledger {
 }
 
 const META = 'META';
+/** Index of class records only; its partition key is sharded (see serverless.yml). */
+const CLASS_INDEX = 'classes';
+const CLASS_SHARDS = 8;
+/** The index keys every class record carries, so `listClasses` never scans chunk items. */
+const listKeys = (classId: string) => ({ listPk: `CLASSES#${createHash('md5').update(classId).digest()[0]! % CLASS_SHARDS}`, listSk: classId });
 const pk = (classId: string) => `CLASS#${classId}`;
 const chunkSk = (planId: string, chunk: number) => `CHUNK#${planId}#${String(chunk).padStart(6, '0')}`;
 const failSk = (planId: string, chunk: number) => `FAIL#${planId}#${String(chunk).padStart(6, '0')}`;
@@ -112,7 +117,7 @@ async function conditional(write: Promise<unknown>): Promise<boolean> {
 }
 
 function toRecord(item: Record<string, unknown>): ClassRecord {
-  const { pk: _pk, sk: _sk, ...rest } = item;
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, ...rest } = item;
   return rest as unknown as ClassRecord;
 }
 
@@ -143,16 +148,27 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     },
 
     async listClasses() {
-      const out: ClassRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const res = await ddb.send(
-          new ScanCommand({ TableName: table, FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': META }, ExclusiveStartKey: start }),
-        );
-        for (const item of res.Items ?? []) out.push(toRecord(item));
-        start = res.LastEvaluatedKey;
-      } while (start);
-      return out.sort((a, b) => a.classId.localeCompare(b.classId));
+      const shards = await Promise.all(
+        Array.from({ length: CLASS_SHARDS }, async (_, n) => {
+          const out: ClassRecord[] = [];
+          let start: Record<string, unknown> | undefined;
+          do {
+            const res = await ddb.send(
+              new QueryCommand({
+                TableName: table,
+                IndexName: CLASS_INDEX,
+                KeyConditionExpression: 'listPk = :shard',
+                ExpressionAttributeValues: { ':shard': `CLASSES#${n}` },
+                ExclusiveStartKey: start,
+              }),
+            );
+            for (const item of res.Items ?? []) out.push(toRecord(item));
+            start = res.LastEvaluatedKey;
+          } while (start);
+          return out;
+        }),
+      );
+      return shards.flat().sort((a, b) => a.classId.localeCompare(b.classId));
     },
 
     async markPending(classId, info) {
@@ -161,7 +177,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         ddb.send(
           new PutCommand({
             TableName: table,
-            Item: { pk: pk(classId), sk: META, classId, status: 'PENDING', title: info.title, manifestUrl: info.manifestUrl, createdAt: at, updatedAt: at },
+            Item: { pk: pk(classId), sk: META, ...listKeys(classId), classId, status: 'PENDING', title: info.title, manifestUrl: info.manifestUrl, createdAt: at, updatedAt: at },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -174,10 +190,11 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         new UpdateCommand({
           TableName: table,
           Key: { pk: pk(classId), sk: META },
-          UpdateExpression: 'SET classId = :id, #s = :crawling, title = :title, manifestUrl = :url, updatedAt = :at, createdAt = if_not_exists(createdAt, :at) REMOVE lastError',
+          UpdateExpression:
+            'SET classId = :id, listPk = :lp, listSk = :id, #s = :crawling, title = :title, manifestUrl = :url, updatedAt = :at, createdAt = if_not_exists(createdAt, :at) REMOVE lastError',
           // A forced crawl of a COMPLETE class shows CRAWLING too; its new plan resets the counters.
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':id': classId, ':crawling': 'CRAWLING', ':title': info.title ?? classId, ':url': info.manifestUrl, ':at': at },
+          ExpressionAttributeValues: { ':id': classId, ':lp': listKeys(classId).listPk, ':crawling': 'CRAWLING', ':title': info.title ?? classId, ':url': info.manifestUrl, ':at': at },
         }),
       );
     },
@@ -349,9 +366,9 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         new UpdateCommand({
           TableName: table,
           Key: { pk: pk(classId), sk: META },
-          UpdateExpression: 'SET classId = :id, #s = :failed, lastError = :reason, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
+          UpdateExpression: 'SET classId = :id, listPk = :lp, listSk = :id, #s = :failed, lastError = :reason, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
           ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':id': classId, ':failed': 'FAILED', ':reason': reason.slice(0, 1000), ':at': now() },
+          ExpressionAttributeValues: { ':id': classId, ':lp': listKeys(classId).listPk, ':failed': 'FAILED', ':reason': reason.slice(0, 1000), ':at': now() },
         }),
       );
     },

@@ -395,7 +395,7 @@ describe('IAM least privilege', () => {
       },
       dashboard: {
         'DashboardLogGroup.Arn': logs,
-        [ledger]: 'dynamodb:GetItem,dynamodb:Query,dynamodb:Scan',
+        'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
         'ScanQueue.Arn': 'sqs:GetQueueAttributes',
         'CrawlQueue.Arn': 'sqs:GetQueueAttributes',
         'TransferQueue.Arn': 'sqs:GetQueueAttributes',
