@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * A local HTTP origin serving a sample library (or any OriginContent) the way a CDN would:
  * GET/HEAD, single byte ranges, redirects, keep-alive and streamed bodies, plus deterministic
@@ -122,6 +123,8 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     clientAborts: 0,
   };
   const closing = new AbortController();
+  // Every slow response waits on this one signal; many at once is the point of a slow fault.
+  setMaxListeners(0, closing.signal);
 
   const applyFaults = (f: OriginFaults) => {
     faults = validate(f);
