@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
 /**
  * A local HTTP origin serving a sample library (or any OriginContent) the way a CDN would:
  * GET/HEAD, single byte ranges, redirects, keep-alive and streamed bodies, plus deterministic
  * fault injection (5xx, resets, truncated bodies, slow answers, files gone for good).
  */
+import { setMaxListeners } from 'node:events';
 import { listenLocal } from './listen.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
