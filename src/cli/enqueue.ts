@@ -16,7 +16,7 @@ export function registerEnqueue(program: Command): void {
       try {
         // Say now what the scanner will decide, when the catalog is reachable from here.
         let ready: { title: string; manifestUrl: string } | undefined;
-        if (deps.cfg.mongo.uri) {
+        if (deps.cfg.mongo.uri || deps.cfg.mongo.uriSsmParam) {
           const doc = await (await deps.catalog()).get(classId);
           if (!doc) throw new Error(`unknown class ${classId}: no document with that _id in collection ${deps.cfg.mongo.collection}`);
           const verdict = judgeClass(doc, deps.cfg.mongo.fields, deps.cfg.originAllowedHosts);
