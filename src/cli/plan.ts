@@ -5,7 +5,7 @@ import { loadConfig, parseAllowedHosts } from '../config.ts';
 import { PlaylistError } from '../hls/errors.ts';
 import { createFileFetcher } from '../hls/file-fetcher.ts';
 import { planClass } from '../hls/enumerate.ts';
-import type { FileKind, PlannedFile } from '../hls/types.ts';
+import { FILE_KINDS, type FileKind, type PlannedFile } from '../hls/types.ts';
 import { createOrigin } from '../origin/client.ts';
 
 interface PlanCliOptions {
@@ -13,13 +13,12 @@ interface PlanCliOptions {
   allowHost?: string[];
 }
 
-const KIND_ORDER: readonly FileKind[] = ['playlist', 'segment', 'init', 'key', 'subtitle', 'data', 'other'];
 
 /** Counts per kind, e.g. "12 files: 3 playlist, 8 segment, 1 init". */
 export function summarize(files: readonly PlannedFile[]): string {
   const counts = new Map<FileKind, number>();
   for (const f of files) counts.set(f.kind, (counts.get(f.kind) ?? 0) + 1);
-  const parts = KIND_ORDER.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`);
+  const parts = FILE_KINDS.filter((k) => counts.has(k)).map((k) => `${counts.get(k)} ${k}`);
   return `${files.length} file${files.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 

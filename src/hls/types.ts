@@ -2,7 +2,9 @@ import type { HlsLimits } from '../config.ts';
 import type { Origin } from '../origin/client.ts';
 
 /** What a file is, as far as a player is concerned. */
-export type FileKind = 'playlist' | 'segment' | 'init' | 'key' | 'subtitle' | 'data' | 'other';
+/** Every kind, in the order listings show them. */
+export const FILE_KINDS = ['playlist', 'segment', 'init', 'key', 'subtitle', 'data', 'other'] as const;
+export type FileKind = (typeof FILE_KINDS)[number];
 
 /** One file of a class: where to fetch it and where it goes in the bucket. */
 export interface PlannedFile {

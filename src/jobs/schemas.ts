@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
+import { FILE_KINDS } from '../hls/types.ts';
 
 /** The current version of every message FLAnts sends; a receiver refuses any other. */
 export const MESSAGE_VERSION = 1;
@@ -45,7 +46,7 @@ export const CrawlJobSchema = z.strictObject({
   requestedAt: z.string().max(64).optional(),
 });
 
-export const FileKindSchema = z.enum(['playlist', 'segment', 'init', 'key', 'subtitle', 'data', 'other']);
+export const FileKindSchema = z.enum(FILE_KINDS);
 
 export const TransferFileSchema = z.strictObject({
   src: httpUrl,

@@ -2,6 +2,7 @@
  * Builds the files of one sample class: master, variant/audio/subtitle/I-frame playlists,
  * segments, init segments, keys and session data, laid out according to the class's features.
  */
+import type { FileKind } from '../hls/types.ts';
 import { noiseSource, staticSource, type ByteSource, type Patch } from './sample-bytes.ts';
 import { renderMaster, renderMedia, renderVtt, type IFrameVariant, type MediaEntry, type MediaPlaylist, type Variant } from './sample-hls.ts';
 import { digest, random, type Random } from './sample-random.ts';
@@ -10,7 +11,7 @@ import { digest, random, type Random } from './sample-random.ts';
 export type ClassFeature = 'ts' | 'fmp4' | 'aes128' | 'key-rotation' | 'session-key' | 'byterange' | 'nested' | 'iframes' | 'query' | 'root-relative' | 'session-data';
 
 /** What a file is to a player (the same names `flants plan` prints). */
-export type SampleFileKind = 'playlist' | 'segment' | 'init' | 'key' | 'subtitle' | 'data';
+export type SampleFileKind = Exclude<FileKind, 'other'>;
 
 export interface BuiltFile {
   path: string;
