@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../local/listen.ts';
 import { describeError } from '../errors.ts';
 import { handleDashboardRequest, type DashboardDeps } from './http.ts';
 
@@ -31,16 +31,8 @@ export function createDashboardServer(deps: DashboardDeps, opts: { host?: string
   });
   return {
     server,
-    listen(port = 0) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const addr = server.address() as AddressInfo;
-          const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-          resolve(`http://${shown}:${addr.port}/`);
-        });
-      });
+    async listen(port = 0) {
+      return `${(await listenLocal(server, { host, port })).url}/`;
     },
     close() {
       return new Promise((resolve, reject) => {

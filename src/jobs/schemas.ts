@@ -17,9 +17,9 @@ export const CatalogScanSchema = z.strictObject({
   type: z.literal('scan'),
   mode: z.literal('catalog'),
   force: z.boolean().optional(),
-  /** Continuation: the last _id of the previous page, typed so ObjectIds and strings both page. */
-  after: z.strictObject({ kind: z.enum(['objectId', 'string']), id: z.string().max(256) }).optional(),
-  /** Which id type is being paged (ObjectIds first, then string ids). */
+  /** Continuation: the class id (ObjectId hex or string _id) that ended the previous page of `phase`. */
+  after: z.string().min(1).max(256).optional(),
+  /** Which id type is being paged (ObjectIds first, then string ids); `after` is of this type. */
   phase: z.enum(['objectId', 'string']).optional(),
   scanId: z.string().max(64).optional(),
 });

@@ -17,7 +17,7 @@ import { generateLibrary, type LibraryOptions, type SampleLibrary } from './libr
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginServer } from './origin-server.ts';
 import { startS3FaultProxy, type S3FaultProxy } from './s3-fault-proxy.ts';
-import { startRunner, type Runner, type RunnerOptions, type RunnerStats } from './runner.ts';
+import { startRunner, waitForIdleQueues, type Runner, type RunnerOptions, type RunnerStats } from './runner.ts';
 import { loadServiceDefinition } from './service-definition.ts';
 import { setupResources } from './setup.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
@@ -290,7 +290,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
           // FAILED classes are final once nothing is left in flight (their jobs are in the DLQs).
           if (progress.classesComplete + progress.classesFailed === wanted.size) {
             // Let duplicate deliveries still in the queues land too: the counters must not move.
-            await waitIdle(d, Math.max(1_000, deadline - Date.now()));
+            await waitForIdleQueues(d.queue, { timeoutMs: Math.max(1_000, deadline - Date.now()) });
             const after = await listWanted();
             if (after.every((r) => r.status === 'COMPLETE' || r.status === 'FAILED') && after.length === wanted.size) {
               timing.settledAt = Date.now();
@@ -374,18 +374,6 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   } catch (err) {
     await stop();
     throw err;
-  }
-}
-
-/** Waits until no queue of the stage holds a visible, in-flight or delayed message (twice in a row). */
-async function waitIdle(deps: Deps, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let quiet = 0;
-  while (Date.now() < deadline) {
-    const depths = await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => deps.queue.depth(r)));
-    quiet = depths.some((q) => q.visible + q.inFlight + q.delayed > 0) ? 0 : quiet + 1;
-    if (quiet >= 2) return;
-    await sleep(250);
   }
 }
 

@@ -32,6 +32,23 @@ export interface RunnerStats {
   errors: number;
 }
 
+/**
+ * Waits until no queue of the stage holds a visible, in-flight or delayed message (and `busy`
+ * says nothing is being handled), twice in a row; false if that did not happen in time.
+ */
+export async function waitForIdleQueues(queue: Pick<JobQueue, 'depth'>, opts: { timeoutMs: number; pollMs?: number; busy?: () => boolean }): Promise<boolean> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let quiet = 0;
+  while (Date.now() < deadline) {
+    const depths = await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => queue.depth(r)));
+    const busy = (opts.busy?.() ?? false) || depths.some((d) => d.visible + d.inFlight + d.delayed > 0);
+    quiet = busy ? 0 : quiet + 1;
+    if (quiet >= 2) return true;
+    await sleep(opts.pollMs ?? 250);
+  }
+  return false;
+}
+
 export interface Runner {
   readonly stats: RunnerStats;
   /** Resolves when every queue is empty and nothing is in flight (checked twice in a row). */
@@ -76,7 +93,6 @@ function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
  * reported failures to SQS (visibility timeout, receive counts, DLQ).
  */
 export async function startRunner(opts: RunnerOptions): Promise<Runner> {
-  const roles: QueueRole[] = ['scan', 'crawl', 'transfer'];
   const zero = () => ({ scan: 0, crawl: 0, transfer: 0 });
   const stats: RunnerStats = { batches: zero(), messages: zero(), failures: zero(), errors: 0 };
   const consumers: Consumer[] = [];
@@ -138,16 +154,9 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
   return {
     stats,
     async untilIdle({ timeoutMs = 600_000, pollMs = 250 } = {}) {
-      const deadline = Date.now() + timeoutMs;
-      let quiet = 0;
-      while (Date.now() < deadline) {
-        const depths = await Promise.all(roles.map((r) => opts.queue.depth(r)));
-        const busy = running > 0 || depths.some((d) => d.visible + d.inFlight + d.delayed > 0);
-        quiet = busy ? 0 : quiet + 1;
-        if (quiet >= 2) return;
-        await sleep(pollMs);
+      if (!(await waitForIdleQueues(opts.queue, { timeoutMs, pollMs, busy: () => running > 0 }))) {
+        throw new Error(`the pipeline did not go idle within ${Math.round(timeoutMs / 1000)}s`);
       }
-      throw new Error(`the pipeline did not go idle within ${Math.round(timeoutMs / 1000)}s`);
     },
     async stop() {
       for (const c of consumers) c.stop({ abort: true });

@@ -102,7 +102,7 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
   const phase: IdPhase = req.phase ?? 'objectId';
   // The cron rule sends a fixed body; the first page names the scan so its pages can be found together.
   const scanId = req.scanId ?? newScanId();
-  const docs = await deps.catalog.page(phase, req.after?.id, cfg.scan.pageSize);
+  const docs = await deps.catalog.page(phase, req.after, cfg.scan.pageSize);
   summary.scanned = docs.length;
   const ready: ReadyClass[] = [];
   for (const doc of docs) {
@@ -116,7 +116,7 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
   const last = docs.at(-1);
   let next: ScanRequest | undefined;
   if (docs.length >= cfg.scan.pageSize && last) {
-    next = { ...req, scanId, phase, after: { kind: phase, id: classIdOf(last._id)! } };
+    next = { ...req, scanId, phase, after: classIdOf(last._id)! };
   } else if (phase === 'objectId') {
     const { after: _after, ...rest } = req;
     next = { ...rest, scanId, phase: 'string' };
@@ -125,8 +125,8 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
     await deps.queue.sendAll('scan', [next]);
     summary.continued = true;
   }
-  await recordPage(deps, scanId, `${phase}:${req.after?.id ?? 'start'}`, summary);
-  log.info('scan page finished', { mode: 'catalog', phase, after: req.after?.id, scanId, ...summarize(summary) });
+  await recordPage(deps, scanId, `${phase}:${req.after ?? 'start'}`, summary);
+  log.info('scan page finished', { mode: 'catalog', phase, after: req.after, scanId, ...summarize(summary) });
   return summary;
 }
 

@@ -14,7 +14,6 @@ export interface Catalog {
   page(phase: IdPhase, after: string | undefined, limit: number): Promise<CatalogDocument[]>;
   /** The document whose class id (ObjectId hex or string `_id`) is `classId`. */
   get(classId: string): Promise<CatalogDocument | undefined>;
-  close(): Promise<void>;
 }
 
 /** The class id FLAnts uses everywhere: the hex of an ObjectId, or the string `_id` itself. */
@@ -59,9 +58,6 @@ export async function openCatalog(cfg: Config): Promise<Catalog> {
         if (doc) return doc;
       }
       return undefined;
-    },
-    async close() {
-      // Shared per process; closeCatalogs() ends them.
     },
   };
 }

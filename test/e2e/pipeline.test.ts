@@ -10,7 +10,11 @@ const expected = generateLibrary(library);
 
 describe('scan → crawl → transfer, end to end', () => {
   it('copies every file of every valid class byte for byte, with exact counters', async () => {
-    const report = await runDemo({ library, log: testLogger(), env: { TRANSFER_CHUNK_FILES: '7' }, timeoutMs: 120_000 });
+    // Pages of 3 catalog documents: the scan continues itself page by page, then through string ids.
+    const report = await runDemo({ library, log: testLogger(), env: { TRANSFER_CHUNK_FILES: '7', SCAN_PAGE_SIZE: '3' }, timeoutMs: 120_000 });
+    const documents = expected.classes.length + expected.skipped.length;
+    expect(documents % 3).not.toBe(0);
+    expect(report.runner.messages.scan).toBe(Math.ceil(documents / 3) + 1);
     expect(report.verified).toMatchObject({ mismatches: 0, missing: 0, extra: 0, objects: expected.totalFiles });
     for (const cls of expected.classes) {
       expect(report.classes.find((c) => c.classId === cls.id)).toMatchObject({ status: 'COMPLETE', files: cls.files, bytes: cls.bytes, failedFiles: 0 });
