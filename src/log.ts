@@ -19,9 +19,11 @@ export type LogSink = (line: string, level: LogLevel) => void;
 
 let sink: LogSink = (line, level) => (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
 
-/** Redirects every logger's output (e.g. to a file during `flants demo`). */
-export function setLogSink(next: LogSink): void {
+/** Redirects every logger's output (e.g. to a file during `flants demo`); returns the previous sink. */
+export function setLogSink(next: LogSink): LogSink {
+  const previous = sink;
   sink = next;
+  return previous;
 }
 
 /** Creates a logger that writes JSON lines at or above FLANTS_LOG_LEVEL (default info). */

@@ -171,7 +171,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   const started = Date.now();
   const logFile = join(tmpdir(), `flants-demo-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
   const logStream = createWriteStream(logFile);
-  if (!opts.log) setLogSink((line) => logStream.write(`${line}\n`));
+  const previousSink = opts.log ? undefined : setLogSink((line) => logStream.write(`${line}\n`));
   const log = opts.log ?? createLogger({ demo: true });
   const library = generateLibrary(opts.library);
   const counters = { retries: 0, completions: {} as Record<string, number> };
@@ -192,6 +192,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await origin?.close().catch(() => undefined);
     await s3Proxy?.close().catch(() => undefined);
     await stack?.stop().catch(() => undefined);
+    // Later log lines (another run in this process) must not go to a closed file.
+    if (previousSink) setLogSink(previousSink);
     await new Promise<void>((r) => logStream.end(r));
   };
   try {

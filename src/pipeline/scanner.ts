@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
 import type { CrawlJob, ScanRequest } from '../jobs/schemas.ts';
 import { MESSAGE_VERSION } from '../jobs/schemas.ts';
@@ -72,7 +73,7 @@ async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boole
     }
   }
   // Record PENDING before sending, so `flants status` never misses a class that has a job in flight.
-  for (const job of jobs) await deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl });
+  await mapLimit(jobs, 16, (job) => deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl }));
   await deps.queue.sendAll('crawl', jobs);
   summary.enqueued.push(...jobs.map((j) => j.classId));
 }
