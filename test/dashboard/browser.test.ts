@@ -62,8 +62,8 @@ describe('dashboard in a real browser', () => {
     expect(await page.getByText('Pending <b>not bold</b>').count()).toBe(1);
     expect(await page.locator('body').textContent()).toContain('3 classes');
     const shot = join(tmpdir(), `flants-dashboard-${t.cfg.stage}.png`);
+    // For a person to look at; the assertions above are the test.
     await page.screenshot({ path: shot, fullPage: true });
-    expect(existsSync(shot)).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
   });
