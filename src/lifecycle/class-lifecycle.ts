@@ -27,6 +27,11 @@ export interface ClassState {
   crawlError?: string | undefined;
   /** The generation that reached COMPLETE, if any did. */
   completedGen?: number | undefined;
+  /**
+   * Which chunks are done, when known. The stored record keeps counts only: there the chunk's own
+   * record answers (its write is conditional in the same transaction, see `Guard.chunkUndone`).
+   */
+  doneIds?: readonly number[] | undefined;
 }
 
 /** Every event that can move a class. */
@@ -68,10 +73,12 @@ export interface Guard {
   chunkFailed?: { chunk: number; is: boolean };
   /** The failed set has exactly this many chunks. */
   failedCount?: number;
-  /** No crawl error stands. */
-  noCrawlError?: boolean;
+  /** A crawl error stands (true) or does not (false). */
+  crawlError?: boolean;
   /** Not every chunk of a planned generation is done (a fully copied plan is never failed). */
   notAllDone?: boolean;
+  /** The chunk has no done record in the current generation (checked on the chunk item, in the same transaction). */
+  chunkUndone?: number;
 }
 
 /** What the write does beyond its counters; the adapter maps each field to its update clauses. */
@@ -106,6 +113,7 @@ export type SkipWhy =
   | 'same-plan'
   | 'chunk-failed-already'
   | 'all-done'
+  | 'chunk-done'
   | 'no-record';
 
 /** Transitions of the stored status that the lifecycle can make, by event (for docs and tests). */
@@ -239,17 +247,24 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
     case 'chunkCounted': {
       if (!exists) return { kind: 'skip', why: 'no-record' };
       if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
-      if (complete || state.doneChunks >= state.totalChunks) return { kind: 'skip', why: 'duplicate' };
+      if (complete || state.doneChunks >= state.totalChunks || state.doneIds?.includes(event.chunk)) return { kind: 'skip', why: 'duplicate' };
       const wasFailed = state.failed.includes(event.chunk);
       const last = state.doneChunks + 1 === state.totalChunks;
-      const guard: Guard = { gen: state.gen, progress: last ? 'last' : 'notLast', chunkFailed: { chunk: event.chunk, is: wasFailed } };
+      const guard: Guard = {
+        gen: state.gen,
+        progress: last ? 'last' : 'notLast',
+        chunkFailed: { chunk: event.chunk, is: wasFailed },
+        chunkUndone: event.chunk,
+        // Whether this count changes the status depends on the failed set, the crawl error and the status: pin them.
+        ...(wasFailed ? { failedCount: state.failed.length, crawlError: Boolean(state.crawlError), ...(exists ? { statusIn: [state.status!] } : {}) } : {}),
+      };
       const effect: Effect = { count: { chunk: event.chunk }, ...(wasFailed ? { unfail: { chunk: event.chunk } } : {}) };
       if (last) {
         // Done chunks and failed chunks never overlap, so the last chunk leaves no failure behind.
         return { kind: 'apply', guard, effect: { ...effect, status: 'COMPLETE', complete: { gen: state.gen }, clearCrawlError: true } };
       }
       if (wasFailed && state.status === 'FAILED' && state.failed.length === 1 && !state.crawlError) {
-        return { kind: 'apply', guard: { ...guard, failedCount: 1, noCrawlError: true, statusIn: ['FAILED'] }, effect: { ...effect, status: 'TRANSFERRING' } };
+        return { kind: 'apply', guard, effect: { ...effect, status: 'TRANSFERRING' } };
       }
       return { kind: 'apply', guard, effect };
     }
@@ -264,11 +279,12 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
       if (!exists) return { kind: 'skip', why: 'no-record' };
       if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
       if (complete) return { kind: 'skip', why: 'complete' };
-      // The adapter also checks, in the same transaction, that the chunk is not done.
+      // A chunk another delivery counted is not failed, whatever this delivery saw.
+      if (state.doneIds?.includes(event.chunk)) return { kind: 'skip', why: 'chunk-done' };
       if (state.failed.includes(event.chunk) && event.provisional) return { kind: 'skip', why: 'chunk-failed-already' };
       return {
         kind: 'apply',
-        guard: { gen: state.gen, statusNot: NOT_COMPLETE, chunkFailed: { chunk: event.chunk, is: state.failed.includes(event.chunk) } },
+        guard: { gen: state.gen, statusNot: NOT_COMPLETE, chunkFailed: { chunk: event.chunk, is: state.failed.includes(event.chunk) }, chunkUndone: event.chunk },
         effect: { status: 'FAILED', fail: { chunk: event.chunk, provisional: event.provisional ?? false } },
       };
 
@@ -291,8 +307,9 @@ export function holds(guard: Guard, state: ClassState): boolean {
   if (guard.progress === 'last' && state.doneChunks !== state.totalChunks - 1) return false;
   if (guard.chunkFailed && state.failed.includes(guard.chunkFailed.chunk) !== guard.chunkFailed.is) return false;
   if (guard.failedCount !== undefined && state.failed.length !== guard.failedCount) return false;
-  if (guard.noCrawlError && state.crawlError) return false;
+  if (guard.crawlError !== undefined && Boolean(state.crawlError) !== guard.crawlError) return false;
   if (guard.notAllDone && state.gen > 0 && state.doneChunks >= state.totalChunks) return false;
+  if (guard.chunkUndone !== undefined && state.doneIds?.includes(guard.chunkUndone)) return false;
   return true;
 }
 
@@ -301,9 +318,12 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
   let next: ClassState = { ...state, failed: [...state.failed] };
   if (effect.newGeneration) {
     const g = effect.newGeneration;
-    next = { ...next, gen: g.gen, planId: g.planId, totalChunks: g.totalChunks, forcedAt: g.forcedAt, doneChunks: 0, failed: [] };
+    next = { ...next, gen: g.gen, planId: g.planId, totalChunks: g.totalChunks, forcedAt: g.forcedAt, doneChunks: 0, failed: [], ...(next.doneIds ? { doneIds: [] } : {}) };
   }
-  if (effect.count) next.doneChunks += 1;
+  if (effect.count) {
+    next.doneChunks += 1;
+    if (next.doneIds) next.doneIds = [...next.doneIds, effect.count.chunk];
+  }
   if (effect.unfail) next.failed = next.failed.filter((c) => c !== effect.unfail!.chunk);
   if (effect.fail && !next.failed.includes(effect.fail.chunk)) next.failed = [...next.failed, effect.fail.chunk];
   if (effect.complete) next.completedGen = effect.complete.gen;

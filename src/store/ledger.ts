@@ -290,8 +290,10 @@ export function guardCondition(guard: Guard, e: Expr): void {
   if (guard.failedCount !== undefined) {
     e.cond.push(guard.failedCount === 0 ? `attribute_not_exists(failedChunks) OR failedChunks = ${e.value(0)}` : `failedChunks = ${e.value(guard.failedCount)}`);
   }
-  if (guard.noCrawlError) e.cond.push('attribute_not_exists(crawlError)');
+  if (guard.crawlError !== undefined) e.cond.push(guard.crawlError ? 'attribute_exists(crawlError)' : 'attribute_not_exists(crawlError)');
   if (guard.notAllDone) e.cond.push(`attribute_not_exists(gen) OR gen = ${e.value(0)} OR doneChunks < totalChunks`);
+  // guard.chunkUndone is not a clause of the class record: it is the chunk item's own condition
+  // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
 }
 
 /** The lifecycle's effect as update clauses (what the event itself adds is written by the caller). */
