@@ -1,3 +1,4 @@
+import { classNote } from '../pipeline/report.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
@@ -19,6 +20,7 @@ export interface ClassRow {
   totalFiles: number | undefined;
   doneBytes: number;
   failedFiles: number;
+  /** What to read about the class (see classNote): its standing error, why it waits, or its failing retries. */
   lastError: string | undefined;
   updatedAt: string | undefined;
 }
@@ -74,7 +76,7 @@ export function toClassRow(r: ClassRecord): ClassRow {
     totalFiles: r.totalFiles,
     doneBytes: n(r.doneBytes),
     failedFiles: n(r.failedFiles),
-    lastError: r.lastError,
+    lastError: classNote(r),
     updatedAt: r.updatedAt,
   };
 }

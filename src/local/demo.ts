@@ -13,9 +13,10 @@ import { closeCatalogs } from '../store/catalog.ts';
 import type { ClassRecord } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
 import { mapLimit } from '../util/concurrency.ts';
+import { findDanglingReferences } from '../pipeline/playlist-references.ts';
 import { generateLibrary, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
-import { startOriginServer, type OriginServer } from './origin-server.ts';
+import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
 import { startS3FaultProxy, type S3FaultProxy } from './s3-fault-proxy.ts';
 import { startRunner, waitForIdleQueues, type Runner, type RunnerOptions, type RunnerStats } from './runner.ts';
 import { loadServiceDefinition } from './service-definition.ts';
@@ -61,7 +62,8 @@ export interface DemoReport {
   ok: boolean;
   classes: DemoClassResult[];
   skipped: Array<{ classId: string; reason: string; detail?: string }>;
-  verified: { objects: number; mismatches: number; missing: number; extra: number; problems: string[] };
+  /** `dangling`: references in copied playlists that resolve to no object in the bucket (must be 0). */
+  verified: { objects: number; mismatches: number; missing: number; extra: number; dangling: number; problems: string[] };
   /**
    * `wallSeconds`: the whole run (servers, catalog, pipeline, verification). `pipelineSeconds`:
    * from the scan request to the last class settling; throughput is measured over it.
@@ -127,7 +129,11 @@ export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLib
   });
   const extra = [...listed.keys()].filter((k) => !expected.has(k));
   for (const k of extra) problems.push(`unexpected object: ${k}`);
-  return { objects: listed.size, mismatches, missing, extra: extra.length, problems: problems.slice(0, 50) };
+  // References to files the origin lost are expected to dangle: their classes must be FAILED listing them.
+  const goneKeys = new Set([...gone].map((path) => `${prefix}${path.replace(/^\/+/, '')}`));
+  const dangling = (await findDanglingReferences(deps.store, prefix)).filter((d) => !goneKeys.has(d.key));
+  for (const d of dangling) problems.push(`dangling reference: ${d.playlist} → ${d.uri} (${d.key})`);
+  return { objects: listed.size, mismatches, missing, extra: extra.length, dangling: dangling.length, problems: problems.slice(0, 50) };
 }
 
 /** Options of the local pipeline: the demo's, and the fault suite's. */
@@ -138,6 +144,8 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
   noRunner?: boolean;
   /** Source queues' visibility timeout in seconds (default 30). */
   visibilityTimeout?: number;
+  /** What the origin serves instead of the library as generated (tests: playlists that change or grow). */
+  content?: (library: SampleLibrary) => OriginContent;
   /** Wraps a worker's handler (crash tests: fail after the real handler ran). */
   wrap?: RunnerOptions['wrap'];
 }
@@ -197,7 +205,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await new Promise<void>((r) => logStream.end(r));
   };
   try {
-    [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
+    [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(opts.content ? opts.content(library) : library)]);
     const originFaults = opts.faults ? originFaultsFor(opts.faults, library) : undefined;
     if (originFaults) origin.setFaults(originFaults);
     const gone = new Set(originFaults?.gone ?? []);
@@ -342,7 +350,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         const lost = verified.missing + verified.mismatches;
         const zero = { scan: 0, crawl: 0, transfer: 0 };
         return {
-          ok: classOk && doubleCounted === 0 && lost === 0 && verified.extra === 0,
+          ok: classOk && doubleCounted === 0 && lost === 0 && verified.extra === 0 && verified.dangling === 0,
           classes,
           skipped: scanPages.flatMap((p) => p.skipped),
           verified,

@@ -148,10 +148,13 @@ export interface Ledger {
   listFailures(classId: string): Promise<FailureRecord[]>;
   listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
   /**
-   * Claims a scan page for one message: true for the first message to ask and for redeliveries of
-   * that message; false for any other message (a duplicate continuation), which must do nothing.
+   * Claims a scan page for one message: `claimed` for the first message to ask and for redeliveries
+   * of it while the page is unfinished; `done` once that page finished (its continuation was sent);
+   * `taken` for any other message (a duplicate continuation). Only `claimed` may do the page's work.
    */
-  claimScanPage(scanId: string, page: string, messageId: string): Promise<boolean>;
+  claimScanPage(scanId: string, page: string, messageId: string): Promise<'claimed' | 'done' | 'taken'>;
+  /** Marks a claimed page finished: its redeliveries do nothing, so no second continuation is sent. */
+  finishScanPage(scanId: string, page: string): Promise<void>;
   recordScanPage(page: ScanPageRecord): Promise<void>;
   getScan(scanId: string): Promise<ScanPageRecord[]>;
 }
@@ -733,16 +736,29 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           new PutCommand({
             TableName: table,
             Item: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}`, by: messageId, at: now(), expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 },
-            ConditionExpression: 'attribute_not_exists(pk) OR #by = :me',
+            ConditionExpression: 'attribute_not_exists(pk) OR (#by = :me AND attribute_not_exists(done))',
             ExpressionAttributeNames: { '#by': 'by' },
             ExpressionAttributeValues: { ':me': messageId },
           }),
         );
-        return true;
+        return 'claimed';
       } catch (err) {
-        if (isConditionFailed(err)) return false;
-        throw err;
+        if (!isConditionFailed(err)) throw err;
+        const res = await ddb.send(new GetCommand({ TableName: table, Key: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}` }, ConsistentRead: true }));
+        return res.Item?.by === messageId ? 'done' : 'taken';
       }
+    },
+
+    async finishScanPage(scanId, page) {
+      await ddb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}` },
+          UpdateExpression: 'SET done = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':t': true },
+        }),
+      );
     },
 
     async recordScanPage(page) {

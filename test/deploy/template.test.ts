@@ -372,25 +372,26 @@ describe('IAM least privilege', () => {
     const expected: Record<FunctionName, Record<string, string>> = {
       scanner: {
         'ScannerLogGroup.Arn': logs,
-        'ScanQueue.Arn': 'sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
+        'ScanQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'CrawlQueue.Arn': 'sqs:SendMessage',
         'ScanDeadLetterQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem',
+        [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         [`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(param('mongoUriParameter'))}`]: 'ssm:GetParameter',
         [`if HasMongoUriKmsKey: ${String(param('mongoUriKmsKeyArn'))}`]: 'kms:Decrypt',
       },
       crawler: {
         'CrawlerLogGroup.Arn': logs,
-        'CrawlQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
+        'CrawlQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'TransferQueue.Arn': 'sqs:SendMessage',
         'CrawlDeadLetterQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem',
+        [ledger]: 'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem',
       },
       transfer: {
         'TransferLogGroup.Arn': logs,
         'TransferQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
         'TransferDeadLetterQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
+        'CrawlQueue.Arn': 'sqs:SendMessage',
+        [ledger]: 'dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         [bucketObjects]: 's3:AbortMultipartUpload,s3:PutObject',
       },
       dashboard: {

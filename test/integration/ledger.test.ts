@@ -222,8 +222,10 @@ describe('issue 8: every count provable', () => {
   it('case 8: a scan page with an enormous skip detail is still recorded, and a page is claimed by one message', async () => {
     await ledger.recordScanPage({ scanId: 's8', page: 'objectId:start', at: new Date().toISOString(), scanned: 1, enqueued: [], skipped: [{ classId: 'x', reason: 'not broadcast yet', detail: `status is "${'z'.repeat(450_000)}"` }] });
     expect((await ledger.getScan('s8'))[0]!.skipped[0]!.detail!.length).toBeLessThanOrEqual(200);
-    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe(true);
-    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe(true); // its own redelivery
-    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm2')).toBe(false); // a duplicate continuation
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('claimed');
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('claimed'); // its own redelivery, unfinished
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm2')).toBe('taken'); // a duplicate continuation
+    await ledger.finishScanPage('s8', 'objectId:abc');
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('done'); // redelivered after it finished
   });
 });
