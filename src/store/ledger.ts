@@ -391,9 +391,10 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     event: ClassEvent,
     write: (d: Extract<Decision, { kind: 'apply' }>, item: Item | undefined, attempt: number) => Promise<T>,
     onSkip: (why: SkipWhy, item: Item | undefined) => T | Promise<T>,
-    seen?: Item,
+    /** A record the caller read already (`null`: assume there is none); decided from, then confirmed by the write's guard. */
+    seen?: Item | null,
   ): Promise<T> {
-    let item = seen;
+    let item = seen ?? undefined;
     let fresh = seen === undefined;
     for (let attempt = 1; ; attempt++) {
       if (fresh) item = await readItem(classId);
@@ -512,7 +513,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         { type: 'enqueued' },
         (d) => updateMeta(classId, d, identity(classId, info, at), at),
         () => undefined,
-        undefined,
+        // Most enqueued classes are new: decide as if absent (one write); the guard catches the others.
+        null,
       );
     },
 
@@ -570,12 +572,20 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     },
 
     async viewChunk(classId, gen, chunk) {
-      const res: { Responses?: Record<string, Item[]> } = await ddb.send(
-        new BatchGetCommand({
-          RequestItems: { [table]: { Keys: [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }], ConsistentRead: true } },
-        }),
-      );
-      const items = res.Responses?.[table] ?? [];
+      const items: Item[] = [];
+      let keys: Item[] | undefined = [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }];
+      // Under throttling DynamoDB may leave keys unprocessed: a missing record must never read as "unknown class".
+      for (let attempt = 1; keys && keys.length > 0; attempt++) {
+        const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } = await ddb.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        items.push(...(res.Responses?.[table] ?? []));
+        keys = res.UnprocessedKeys?.[table]?.Keys;
+        if (keys?.length) {
+          if (attempt >= MAX_TRIES) throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, { retryable: true });
+          await backoff(attempt);
+        }
+      }
       const meta = items.find((i) => i.sk === META);
       return { record: meta ? toRecord(meta) : undefined, chunkDone: items.some((i) => i.sk !== META) };
     },
