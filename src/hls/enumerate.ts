@@ -1,7 +1,7 @@
 import { normalizePrefix } from '../config.ts';
 import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
 import { PlaylistError } from './errors.ts';
-import { keyForUrl } from './keys.ts';
+import { fileIdentity, keyForUrl } from './keys.ts';
 import { settleAll } from './pool.ts';
 import { scanPlaylist, type PlaylistRole } from './scan.ts';
 import type { FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
@@ -49,6 +49,8 @@ function parseRoot(masterUrl: string, opts: PlanOptions): URL {
 /** The state of one class's enumeration: every file found so far, by key, and the playlists still to read. */
 class ClassPlan {
   readonly files = new Map<string, PlannedFile>();
+  /** Per key, the identity of the reference that claimed it and where it was found (for the collision message). */
+  private readonly claims = new Map<string, { identity: string; logical: string; referrer: string }>();
   private readonly queued = new Set<string>();
   private next: PendingPlaylist[] = [];
 
@@ -82,6 +84,15 @@ class ClassPlan {
       throw err;
     }
     const existing = this.files.get(key);
+    const claim = this.claims.get(key);
+    if (claim && claim.identity !== fileIdentity(logical)) {
+      // Never silent: two different files cannot share one object.
+      throw new PlaylistError(
+        'KEY_COLLISION',
+        `two different URLs map to the key ${key}: ${claim.logical} (referenced by ${claim.referrer}) and ${logical.href} (referenced by ${referrer}); refusing to let one overwrite the other`,
+        logical.href,
+      );
+    }
     if (existing) {
       // A URI read as a playlist anywhere must be fetched and copied as one.
       if (kind === 'playlist') existing.kind = 'playlist';
@@ -93,6 +104,7 @@ class ClassPlan {
     }
     const file: PlannedFile = { src, key, kind };
     this.files.set(key, file);
+    this.claims.set(key, { identity: fileIdentity(logical), logical: logical.href, referrer });
     return file;
   }
 

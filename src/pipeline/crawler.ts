@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { describeError, isRetryable, PoisonMessageError } from '../errors.ts';
 import { planClass } from '../hls/enumerate.ts';
+import { classRoot } from '../hls/keys.ts';
 import type { PlaylistFetcher } from '../hls/types.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
@@ -47,7 +48,8 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlR
   });
   const files = await planClass(job.manifestUrl, origin, {
     limits: cfg.hls,
-    destPrefix: cfg.destPrefix,
+    // Each class has its own key root: no file of another class can ever share a key with it.
+    destPrefix: classRoot(cfg.destPrefix, job.classId),
     allowedHosts: cfg.originAllowedHosts,
   });
   // A forced copy is a new generation; a redelivered forced job carries the same requestedAt.
