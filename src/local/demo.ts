@@ -123,7 +123,15 @@ export function copyKeyOf(prefix: string, classId: string, originBase: string, p
  */
 export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLibrary, prefix: string, originBase: string, gone: ReadonlySet<string> = new Set()): Promise<DemoReport['verified']> {
   const expected = new Map<string, { path: string; classId: string }>();
-  for (const cls of library.classes) for (const path of cls.paths) if (!gone.has(path)) expected.set(copyKeyOf(prefix, cls.id, originBase, path), { path, classId: cls.id });
+  // Files the origin lost: their classes are FAILED listing them, so references to them are not dangling.
+  const lost = new Set<string>();
+  for (const cls of library.classes) {
+    for (const path of cls.paths) {
+      const key = copyKeyOf(prefix, cls.id, originBase, path);
+      if (gone.has(path)) lost.add(key);
+      else expected.set(key, { path, classId: cls.id });
+    }
+  }
   const listed = new Map<string, number>();
   for await (const o of deps.store.list(prefix)) listed.set(o.key, o.size);
   const problems: string[] = [];
@@ -149,7 +157,7 @@ export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLib
       if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
       links++;
       const target = keyForUrl(ref.url, logical, classRoot(prefix, classId));
-      if (!listed.has(target)) {
+      if (!listed.has(target) && !lost.has(target)) {
         dangling++;
         problems.push(`dangling: ${key} references ${ref.uri}, which resolves to ${target}`);
       }
