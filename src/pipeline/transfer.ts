@@ -9,7 +9,8 @@ import type { ObjectStore } from '../store/objects.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { contentTypeFor } from './content-type.ts';
-import { expectedEtag, VerifyingStream, type StreamDigest } from './verify-stream.ts';
+import { verifyStored } from './integrity.ts';
+import { expectedCrc32, VerifyingStream, type StreamDigest } from './verify-stream.ts';
 
 export interface TransferDeps {
   cfg: Config;
@@ -42,38 +43,60 @@ export interface TransferResult {
   finalAttempt: boolean;
 }
 
-const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
+/** What one copy needs besides the file: the delivery's abort signal and the plan generation writing it. */
+export interface CopyOptions {
+  signal?: AbortSignal;
+  /**
+   * The plan generation the job belongs to (it only moves forward). With it the S3 write is
+   * conditional: an older generation finishing late never replaces a newer generation's object.
+   */
+  generation?: number;
+}
 
-/** Copies one file from the origin into S3, verifying length and checksum while it streams. */
-export async function copyFile(file: TransferFile, deps: TransferDeps, signal?: AbortSignal): Promise<LandedFile> {
+/** True for failures of the S3 side of a copy (SDK errors, the generation guard), as opposed to the origin's. */
+function isStoreError(err: unknown): boolean {
+  if (err instanceof FlantsError) return err.code === 'STALE_GENERATION' || err.code === 'WRITE_CONFLICT';
+  return typeof err === 'object' && err !== null && '$metadata' in err;
+}
+
+/**
+ * Copies one file from the origin into S3, verifying its length while it streams and its content
+ * against S3's own CRC32 of what it stored (or, where S3 reports no checksum and the ETag is a
+ * plain MD5, against the ETag).
+ */
+export async function copyFile(file: TransferFile, deps: TransferDeps, opts: CopyOptions = {}): Promise<LandedFile> {
   const { cfg, origin, store } = deps;
+  const { signal, generation } = opts;
   const res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}) });
-  const verifier = new VerifyingStream({ partSize: cfg.transfer.partSizeBytes, expectedBytes: res.contentLength, maxBytes: cfg.transfer.maxFileBytes, url: res.url });
-  const upload = store.upload(file.key, verifier, { contentType: contentTypeFor(file.key, res.contentType), ...(signal ? { signal } : {}) });
+  const verifier = new VerifyingStream({
+    partSize: cfg.transfer.partSizeBytes,
+    expectedBytes: res.contentLength,
+    maxBytes: cfg.transfer.maxFileBytes,
+    url: res.url,
+    // S3 reports a CRC32 of what it stored; MD5s only matter for an endpoint that reports none.
+    md5: !store.reportsChecksums(),
+  });
+  const upload = store.upload(file.key, verifier, {
+    contentType: contentTypeFor(file.key, res.contentType),
+    ...(signal ? { signal } : {}),
+    ...(generation === undefined ? {} : { generation }),
+  });
   const piping = pipeline(res.body, verifier);
-  // Both must settle: a failed read aborts the upload, a failed upload stops the read.
+  // Both must settle: a failed read fails the upload, a failed upload stops the read.
   const [up, piped] = await Promise.allSettled([upload, piping]);
-  if (piped.status === 'rejected') {
-    if (up.status === 'fulfilled') {
-      // Cannot normally happen (the upload reads the failed stream), but never count such a file.
-      throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
-    }
-    // A broken origin body (reset, early close) is the origin's passing trouble: retryable.
-    throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
-  }
   if (up.status === 'rejected') {
     res.body.destroy();
-    throw up.reason;
+    if (piped.status === 'fulfilled' || isStoreError(up.reason)) throw up.reason;
+    // A broken origin body (reset, early close, short) is the origin's passing trouble: retryable.
+    throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
+  }
+  if (piped.status === 'rejected') {
+    // Cannot normally happen (the upload reads the failed stream), but never count such a file.
+    throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
   }
   const digest: StreamDigest = verifier.digest();
-  const etag = up.value.etag;
-  if (etag && MD5_ETAG.test(etag)) {
-    const candidates = [digest.md5, expectedEtag(digest, cfg.transfer.partSizeBytes)];
-    if (!candidates.includes(etag)) {
-      throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${file.key} with ETag ${etag}, expected ${candidates.join(' or ')}`, { retryable: true });
-    }
-  }
-  return { key: file.key, bytes: digest.bytes, etag: etag ?? digest.md5 };
+  verifyStored(file.key, digest, up.value, cfg.transfer.partSizeBytes);
+  return { key: file.key, bytes: digest.bytes, etag: up.value.etag ?? expectedCrc32(digest, 'FULL_OBJECT') };
 }
 
 /** Handles one transfer job: copies its chunk, then counts it once in the ledger; the final count completes the class. */
@@ -98,7 +121,7 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
   const landed: LandedFile[] = [];
   await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
     try {
-      const result = await withRetry(() => copyFile(file, deps, attempt.signal), {
+      const result = await withRetry(() => copyFile(file, deps, { signal: attempt.signal }), {
         attempts: cfg.transfer.retryAttempts,
         baseDelayMs: cfg.transfer.retryBaseDelayMs,
         maxDelayMs: 5_000,

@@ -1,5 +1,6 @@
-// The local S3 server refuses conditional writes whose precondition fails, as S3 does: the
-// generation guard of the transfer (and its tests) depend on it.
+// The local S3 server refuses conditional writes whose precondition fails, as S3 does (the
+// generation guard of the transfer and its tests depend on it), and reads multipart completions
+// whose parts carry checksums.
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalFauxqs, type LocalFauxqs } from '../../src/local/servers/fauxqs.ts';
@@ -65,5 +66,14 @@ describe('local S3 conditional writes', () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.send(new PutObjectCommand({ Bucket, Key: 'a/race.ts', Body: `writer ${i}`, IfNoneMatch: '*' }))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected').map((r) => status((r as PromiseRejectedResult).reason))).toEqual(Array(7).fill(412));
+  });
+
+  it('completes a multipart upload whose part list carries checksums, and refuses an empty one', async () => {
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'a/sum.mp4', ChecksumAlgorithm: 'CRC32' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket, Key: 'a/sum.mp4', UploadId, PartNumber: 1, Body: 'with checksum', ChecksumCRC32: 'AAAAAA==' }));
+    const empty = await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'a/sum.mp4', UploadId, MultipartUpload: { Parts: [] } })).catch((e: unknown) => e);
+    expect(status(empty)).toBe(400);
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key: 'a/sum.mp4', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag!, ChecksumCRC32: 'AAAAAA==' }] } }));
+    expect(await body('a/sum.mp4')).toBe('with checksum');
   });
 });

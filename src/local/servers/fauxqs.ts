@@ -1,8 +1,10 @@
 /**
- * The local SQS and S3 server: fauxqs, bound to loopback, with the conditional writes S3 has had
- * since 2024 (`If-None-Match: *` and `If-Match: <etag>` on PutObject and CompleteMultipartUpload),
- * which fauxqs 1.9.2 ignores. The transfer's generation guard relies on them, so the local stack
- * must refuse a stale write exactly as S3 does: 412 PreconditionFailed, object untouched.
+ * The local SQS and S3 server: fauxqs, bound to loopback, with what S3 does and fauxqs 1.9.2 does
+ * not: the conditional writes S3 has had since 2024 (`If-None-Match: *` and `If-Match: <etag>` on
+ * PutObject and CompleteMultipartUpload) — the transfer's generation guard relies on them, so the
+ * local stack must refuse a stale write exactly as S3 does: 412 PreconditionFailed, object
+ * untouched — and CompleteMultipartUpload bodies whose parts carry checksums (fauxqs's parser
+ * expects PartNumber then ETag only, and would complete an empty object).
  */
 import { buildApp } from 'fauxqs';
 
@@ -94,10 +96,33 @@ export function addConditionalWrites(app: App): void {
   app.addHook('onRequestAbort', async (req) => done(req));
 }
 
+/**
+ * Reads CompleteMultipartUpload part lists as S3 does: checksum elements and any element order.
+ * fauxqs matches `<Part><PartNumber/><ETag/></Part>` only, so parts with `<ChecksumCRC32>` were
+ * silently dropped and an empty object completed; S3 refuses an empty list (MalformedXML).
+ */
+export function addCompleteMultipartParsing(app: App): void {
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.method !== 'POST' || !new URL(req.url, 'http://s3.invalid').searchParams.has('uploadId') || !Buffer.isBuffer(req.body)) return undefined;
+    const xml = req.body.toString('utf8');
+    const parts = [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => {
+      const inner = m[1]!;
+      return { number: /<PartNumber>(\d+)<\/PartNumber>/.exec(inner)?.[1], etag: /<ETag>([\s\S]*?)<\/ETag>/.exec(inner)?.[1] };
+    });
+    if (parts.length === 0 || parts.some((p) => p.number === undefined || p.etag === undefined)) {
+      reply.header('content-type', 'application/xml');
+      return reply.status(400).send('<?xml version="1.0" encoding="UTF-8"?><Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed or did not validate against our published schema</Message></Error>');
+    }
+    req.body = Buffer.from(`<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.number}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`);
+    return undefined;
+  });
+}
+
 /** Starts fauxqs on 127.0.0.1 (any free port) with conditional writes; never on other interfaces. */
 export async function startLocalFauxqs(opts: { port?: number } = {}): Promise<LocalFauxqs> {
   // Queue URLs name "localhost", as `startFauxqs({ host: 'localhost' })` did.
   const app = buildApp({ logger: false, host: 'localhost' });
+  addCompleteMultipartParsing(app);
   addConditionalWrites(app);
   await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   const address = app.server.address();
