@@ -24,6 +24,8 @@ export interface HlsLimits {
   maxFiles: number;
   /** Deepest chain of master playlists referencing master playlists (master → media is depth 1). */
   maxDepth: number;
+  /** Playlist bytes one class's crawl may fetch in all (unbounded when unset). */
+  maxCrawlBytes?: number;
 }
 
 export interface Config {
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxPlaylists: int(env, 'HLS_MAX_PLAYLISTS', 1000, 1, 100_000),
       maxFiles: int(env, 'HLS_MAX_FILES', 200_000, 1, 10_000_000),
       maxDepth: int(env, 'HLS_MAX_DEPTH', 3, 1, 10),
+      maxCrawlBytes: int(env, 'HLS_MAX_CRAWL_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     },
     transfer: {
       chunkFiles: int(env, 'TRANSFER_CHUNK_FILES', 25, 1, 500),

@@ -1,4 +1,5 @@
 import { normalizePrefix } from '../config.ts';
+import { FlantsError } from '../errors.ts';
 import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
 import { PlaylistError } from './errors.ts';
 import { fileIdentity, keyForUrl } from './keys.ts';
@@ -53,6 +54,8 @@ class ClassPlan {
   private readonly claims = new Map<string, { identity: string; logical: string; referrer: string }>();
   private readonly queued = new Set<string>();
   private next: PendingPlaylist[] = [];
+  /** Playlist bytes fetched so far, against HLS_MAX_CRAWL_BYTES. */
+  private fetchedBytes = 0;
 
   constructor(
     readonly root: URL,
@@ -140,6 +143,11 @@ class ClassPlan {
   absorb({ playlist: p, finalUrl, body }: Fetched): void {
     const max = this.opts.limits.maxPlaylistBytes;
     const size = Buffer.byteLength(body, 'utf8');
+    this.fetchedBytes += size;
+    const budget = this.opts.limits.maxCrawlBytes;
+    if (budget !== undefined && this.fetchedBytes > budget) {
+      throw new PlaylistError('CRAWL_TOO_LARGE', `class ${this.root.href} fetched more than ${budget} bytes of playlists (HLS_MAX_CRAWL_BYTES); stopped at ${finalUrl.href}`, finalUrl.href);
+    }
     if (size > max) {
       throw new PlaylistError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl.href} is ${size} bytes, over the ${max}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, finalUrl.href);
     }
@@ -185,6 +193,19 @@ async function fetchPlaylist(p: PendingPlaylist, fetcher: PlaylistFetcher, plan:
  * (first src wins), sorted by key. Throws PlaylistError for input it refuses; fetch errors propagate unchanged.
  */
 export async function planClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<PlannedFile[]> {
+  try {
+    return await enumerate(masterUrl, fetcher, opts);
+  } catch (err) {
+    // Whatever the fetch was doing when the deadline struck, the reason is the deadline.
+    if (opts.signal?.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'aborted');
+      throw new FlantsError('CRAWL_DEADLINE', `crawl of ${masterUrl} stopped before it finished: ${why}`, { retryable: true, cause: err });
+    }
+    throw err;
+  }
+}
+
+async function enumerate(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<PlannedFile[]> {
   const root = parseRoot(masterUrl, opts);
   const plan = new ClassPlan(root, normalizePrefix(opts.destPrefix), opts);
   const rootFile = plan.addFile(root.href, root, 'playlist', 'the class');

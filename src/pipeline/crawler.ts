@@ -31,8 +31,14 @@ export interface CrawlResult {
   completed?: boolean;
 }
 
+/** Per-delivery options of a crawl. */
+export interface CrawlOptions {
+  /** Aborts the crawl at its deadline (the handler derives it from the Lambda's remaining time). */
+  signal?: AbortSignal;
+}
+
 /** Handles one crawl job: enumerates every file of the class, records the plan, sends transfer jobs. */
-export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
+export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOptions = {}): Promise<CrawlResult> {
   const { cfg, ledger, log } = deps;
   const existing = await ledger.getClass(job.classId);
   if (existing?.status === 'COMPLETE' && !job.force) {
@@ -51,6 +57,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlR
     // Each class has its own key root: no file of another class can ever share a key with it.
     destPrefix: classRoot(cfg.destPrefix, job.classId),
     allowedHosts: cfg.originAllowedHosts,
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   // A forced copy is a new generation; a redelivered forced job carries the same requestedAt.
   const planId = planIdOf(files, job.force ? `force:${job.requestedAt ?? ''}` : '');
@@ -76,9 +83,9 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlR
  * Runs a crawl; a failure no retry can fix (not a playlist, a disallowed host, a 404, a cap)
  * fails the class at once with its reason and sends the job to the DLQ for a redrive after the fix.
  */
-export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
+export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOptions = {}): Promise<CrawlResult> {
   try {
-    return await runCrawl(job, deps);
+    return await runCrawl(job, deps, opts);
   } catch (err) {
     if (isRetryable(err) || err instanceof PoisonMessageError) throw err;
     const reason = describeError(err);
