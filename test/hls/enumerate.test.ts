@@ -140,11 +140,12 @@ describe('planClass', () => {
     expect(f.fetched).toEqual([]);
   });
 
-  it('honours an abort signal', async () => {
+  it('honours an abort signal, reporting it as the crawl\'s deadline (retryable)', async () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
     const err = await rejection(planClass(`${H}/m.m3u8`, memoryFetcher({ [`${H}/m.m3u8`]: media('a.ts') }), opts({ signal: ac.signal })));
-    expect(err.message).toBe('stop');
+    expect(err).toMatchObject({ code: 'CRAWL_DEADLINE', retryable: true });
+    expect(err.message).toBe(`crawl of ${H}/m.m3u8 stopped before it finished: stop`);
   });
 
   it('allows hosts by wildcard and skips non-http(s) references silently', async () => {
