@@ -1,3 +1,5 @@
+import { redactText } from './redact.ts';
+
 /**
  * Typed errors. Every failure FLAnts reports has a class, a stable `code` and a message that a
  * person can act on; `retryable` tells the pipeline whether another attempt could succeed.
@@ -37,14 +39,17 @@ export class UnsafeInputError extends FlantsError {
   }
 }
 
-/** Returns a one-line description of any thrown value, for logs and failure records. */
+/**
+ * Returns a one-line description of any thrown value, for logs and failure records (the ledger,
+ * the dashboard, DLQ attributes), redacted: a signed URL's query or a credential never survives.
+ */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const prefix = typeof code === 'string' && !err.message.includes(code) ? `${code}: ` : '';
-    return `${prefix}${err.message}`.replace(/\s+/g, ' ').trim();
+    return redactText(`${prefix}${err.message}`.replace(/\s+/g, ' ').trim());
   }
-  return String(err);
+  return redactText(String(err));
 }
 
 /** True when an error says another attempt may succeed (FlantsError.retryable or a transient AWS error). */
