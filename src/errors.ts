@@ -60,7 +60,8 @@ export function isRetryable(err: unknown): boolean {
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
-  const transientNames = ['SlowDown', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable', 'RequestLimitExceeded', 'TransactionConflictException'];
+  // BadDigest: the body was damaged on its way to S3 (which refused it); ConditionalRequestConflict: S3 asks to retry.
+  const transientNames = ['SlowDown', 'BadDigest', 'ConditionalRequestConflict', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable', 'RequestLimitExceeded', 'TransactionConflictException'];
   if (e.name && transientNames.includes(e.name)) return true;
   const transientCodes = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED'];
   return typeof e.code === 'string' && transientCodes.includes(e.code);

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
+import { isRetryable } from '../../src/errors.ts';
 import { startS3FaultProxy, type S3FaultProxy } from '../../src/local/s3-fault-proxy.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
@@ -96,6 +97,8 @@ describe('a bucket whose default encryption is SSE-KMS', () => {
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     const err = await s3ViaProxy.send(new PutObjectCommand({ Bucket: store.bucket, Key: 'media/kms/bad.ts', Body: Buffer.from('abc'), ChecksumCRC32: crc32Base64(1) })).catch((e: unknown) => e);
     expect((err as { name?: string }).name).toBe('BadDigest');
+    // Damage in transit: another attempt sends the bytes again.
+    expect(isRetryable(err)).toBe(true);
     expect(await direct.head('media/kms/bad.ts')).toBeUndefined();
   });
 });
