@@ -4,16 +4,13 @@ import type { ObjectStore } from '../store/objects.ts';
 import { describeError } from '../errors.ts';
 import { mapLimit } from '../util/concurrency.ts';
 
-/** A reference in a copied playlist that a player of the copy could not fetch from the bucket. */
+/** A reference in a copied playlist that names no object in the bucket. */
 export interface DanglingReference {
   playlist: string;
   uri: string;
   /** The key the reference resolves to, or why it could not be resolved. */
   key: string;
 }
-
-/** Where the copy is served from (the prefix is the site's root, as CloudFront's origin path). */
-const COPY = 'https://copy.invalid/';
 
 async function text(store: Pick<ObjectStore, 'get'>, key: string): Promise<string> {
   const chunks: Buffer[] = [];
@@ -22,9 +19,10 @@ async function text(store: Pick<ObjectStore, 'get'>, key: string): Promise<strin
 }
 
 /**
- * Reads every playlist under `prefix` in the bucket and lists each reference that resolves, relative
- * to where the copy sits (with `prefix` served as the site's root), to an object that is not there:
- * the proof that a COMPLETE class plays from the copy. References to other hosts are a player's business with those hosts and are not checked.
+ * Reads every playlist under `prefix` in the bucket (laid out `prefix<class>/<host>/<path>`) and
+ * lists each http(s) reference that resolves, the way a player of the copy resolves it (the
+ * class/host root standing for the origin's root), to a key that is not in the bucket: the proof
+ * that a COMPLETE class plays from the copy. Needs nothing but the bucket.
  */
 export async function findDanglingReferences(store: Pick<ObjectStore, 'list' | 'get'>, prefix: string): Promise<DanglingReference[]> {
   const keys = new Set<string>();
@@ -32,7 +30,13 @@ export async function findDanglingReferences(store: Pick<ObjectStore, 'list' | '
   const playlists = [...keys].filter((k) => /\.m3u8?$/i.test(k));
   const dangling: DanglingReference[] = [];
   await mapLimit(playlists, 8, async (playlist) => {
-    const base = new URL(playlist.slice(prefix.length).split('/').map(encodeURIComponent).join('/'), COPY);
+    const [classSeg, host, ...path] = playlist.slice(prefix.length).split('/');
+    if (!classSeg || !host || path.length === 0) {
+      dangling.push({ playlist, uri: '', key: 'not laid out as <class>/<host>/<path>' });
+      return;
+    }
+    const root = `${prefix}${classSeg}/`;
+    const base = new URL(`https://${host}/${path.map(encodeURIComponent).join('/')}`);
     let refs;
     try {
       refs = scanPlaylist(await text(store, playlist), { baseUrl: base }).references;
@@ -41,10 +45,10 @@ export async function findDanglingReferences(store: Pick<ObjectStore, 'list' | '
       return;
     }
     for (const ref of refs) {
-      if (ref.url.origin !== base.origin) continue;
+      if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
       let key: string;
       try {
-        key = keyForUrl(ref.url, base, prefix);
+        key = keyForUrl(ref.url, base, root);
       } catch (err) {
         dangling.push({ playlist, uri: ref.uri, key: describeError(err) });
         continue;

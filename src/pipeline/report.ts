@@ -26,7 +26,7 @@ export interface ClassView {
 
 /** The one line an operator should read about a class: its standing error, why it waits, or its failing retries. */
 export function classNote(r: Pick<ClassRecord, 'status' | 'lastError' | 'waiting' | 'lastAttemptError' | 'failedAttempts'>): string | undefined {
-  if (r.status === 'FAILED' && r.lastError) return r.lastError;
+  if (r.lastError) return r.lastError;
   if (r.waiting) return r.waiting;
   if (r.status !== 'COMPLETE' && r.lastAttemptError) return `retrying after ${r.failedAttempts ?? 1} failed attempt(s): ${r.lastAttemptError}`;
   return undefined;

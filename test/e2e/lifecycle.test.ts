@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_VERSION, type CrawlJob } from '../../src/jobs/schemas.ts';
 import type { OriginContent } from '../../src/local/origin-server.ts';
-import { startLocalPipeline } from '../../src/local/demo.ts';
+import { copyKeyOf, startLocalPipeline } from '../../src/local/demo.ts';
 import type { SampleLibrary } from '../../src/local/library.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { findDanglingReferences } from '../../src/pipeline/playlist-references.ts';
@@ -62,11 +62,11 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
       expect(rec.gen).toBe(2);
       expect(rec.totalFiles).toBe(lib0.classes[0]!.files + 1);
       expect(rec.doneFiles).toBe(rec.totalFiles);
-      const key = `${p.cfg.destPrefix}${target.replace(/^\//, '')}`;
+      const key = copyKeyOf(p.cfg.destPrefix, lib0.classes[0]!.id, p.origin.url, target);
       const chunks: Buffer[] = [];
       for await (const c of await p.deps.store.get(key)) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).toString('utf8')).toBe(grown(lib0.bytes(target).toString('utf8')));
-      expect(await p.deps.store.head(`${p.cfg.destPrefix}${extraPath.replace(/^\//, '')}`)).toMatchObject({ size: 4096 });
+      expect(await p.deps.store.head(copyKeyOf(p.cfg.destPrefix, lib0.classes[0]!.id, p.origin.url, extraPath))).toMatchObject({ size: 4096 });
       // Every URI in every copied playlist resolves to an object in the bucket.
       expect(await findDanglingReferences(p.deps.store, p.cfg.destPrefix)).toEqual([]);
       expect(p.counters.completions[lib0.classes[0]!.id]).toBe(1);
@@ -96,7 +96,7 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
       expect((await p.deps.queue.depth('crawl')).delayed).toBe(1);
       // After the grace period the class is copied as it stands, with a warning on its record.
       const later = () => new Date(Date.now() + 16 * 60_000);
-      expect(await runCrawl(job, deps, later)).toMatchObject({ outcome: 'planned', gen: 1 });
+      expect(await runCrawl(job, deps, { now: later })).toMatchObject({ outcome: 'planned', gen: 1 });
       const planned = await p.deps.ledger.getClass(cls.id);
       expect(planned).toMatchObject({ status: 'TRANSFERRING' });
       expect(planned?.waiting).toBeUndefined();
