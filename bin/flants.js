@@ -11,4 +11,7 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 register();
-await import('../src/cli/main.ts');
+const { runCli } = await import('../src/cli/main.ts');
+// The product's commands, plus the lab's `demo` (sample library, local origin, embedded stack), which
+// lives apart from the code operators run against real endpoints.
+await runCli({ demo: async () => (await import('../lab/cli.ts')).registerDemo });

@@ -1,9 +1,9 @@
 import { setMaxListeners } from 'node:events';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
-import { sharedDeps } from '../src/pipeline/deps.ts';
+import type { Deps } from '../src/pipeline/deps.ts';
+import { lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 
 /**
  * When the crawl must stop, given the invocation's remaining time: 30 s, or a quarter of it if
@@ -15,9 +15,9 @@ export function crawlDeadlineMs(remainingMs: number): number {
 }
 
 /** Crawl queue → crawler: playlists → class record + transfer jobs. */
-export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
-  const deps = sharedDeps();
+export function createHandler(deps: Deps): SqsHandler {
   const log = deps.log.child({ fn: 'crawler' });
+  return async (event, context) => {
   const abort = new AbortController();
   // One signal for every playlist request of the batch: many listeners, on purpose.
   setMaxListeners(0, abort.signal);
@@ -47,4 +47,8 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
   } finally {
     clearTimeout(timer);
   }
+  };
 }
+
+/** The Lambda handler: dependencies from the environment, once per container. */
+export const handler = lambdaEntry(createHandler);

@@ -6,28 +6,35 @@ import { createAwsClients } from '../src/store/aws.ts';
 import { createLedger } from '../src/store/ledger.ts';
 import { createJobQueue } from '../src/store/queue.ts';
 
-let deps: DashboardDeps | undefined;
-
-// Only the ledger and the queues: no origin client, no MongoDB driver, a small bundle and a fast cold start.
-function dashboardDeps(): DashboardDeps {
-  if (!deps) {
-    const cfg = loadConfig();
-    const aws = createAwsClients(cfg, { maxSockets: 16 });
-    deps = { stage: cfg.stage, ledger: createLedger(aws.ddb, cfg.tableName), queue: createJobQueue(aws.sqs, cfg), log: createLogger({ stage: cfg.stage, fn: 'dashboard' }) };
-  }
-  return deps;
-}
+type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** HTTP API (payload v2, IAM-authorised) → dashboard: ledger status and queue depths as HTML or JSON. */
-export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const res = await handleDashboardRequest(
-    {
-      method: event.requestContext.http.method,
-      path: event.rawPath,
-      query: new URLSearchParams(event.rawQueryString ?? ''),
-      accept: event.headers?.accept,
-    },
-    dashboardDeps(),
-  );
-  return { statusCode: res.status, headers: res.headers, body: res.body };
+export function createHandler(deps: DashboardDeps): HttpHandler {
+  return async (event) => {
+    const res = await handleDashboardRequest(
+      {
+        method: event.requestContext.http.method,
+        path: event.rawPath,
+        query: new URLSearchParams(event.rawQueryString ?? ''),
+        accept: event.headers?.accept,
+      },
+      deps,
+    );
+    return { statusCode: res.status, headers: res.headers, body: res.body };
+  };
 }
+
+let built: HttpHandler | undefined;
+
+/**
+ * The Lambda handler: dependencies from the environment, once per container. Only the ledger and
+ * the queues: no origin client, no MongoDB driver, a small bundle and a fast cold start.
+ */
+export const handler: HttpHandler = (event) => {
+  if (!built) {
+    const cfg = loadConfig(process.env);
+    const aws = createAwsClients(cfg, { maxSockets: 16 });
+    built = createHandler({ stage: cfg.stage, ledger: createLedger(aws.ddb, cfg.tableName), queue: createJobQueue(aws.sqs, cfg), log: createLogger({ stage: cfg.stage, fn: 'dashboard' }) });
+  }
+  return built(event);
+};

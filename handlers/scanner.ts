@@ -1,22 +1,28 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ScanRequestSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
-import { sharedDeps } from '../src/pipeline/deps.ts';
+import type { Deps } from '../src/pipeline/deps.ts';
+import { lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 import { runScan } from '../src/pipeline/scanner.ts';
 
 /** Scan queue → scanner: catalog (or one class) → crawl jobs. */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const deps = sharedDeps();
-  const catalog = await deps.catalog();
-  return processBatch(event, {
-    role: 'scan',
-    schema: ScanRequestSchema,
-    concurrency: 1,
-    queue: deps.queue,
-    log: deps.log.child({ fn: 'scanner' }),
-    maxReceiveCount: deps.cfg.maxReceiveCount,
-    handle: async (req, ctx) => {
-      await runScan(req, { ...deps, catalog, log: deps.log.child({ fn: 'scanner' }) }, { messageId: ctx.messageId });
-    },
-  });
+export function createHandler(deps: Deps): SqsHandler {
+  const log = deps.log.child({ fn: 'scanner' });
+  return async (event) => {
+    const catalog = await deps.catalog();
+    return processBatch(event, {
+      role: 'scan',
+      schema: ScanRequestSchema,
+      concurrency: 1,
+      queue: deps.queue,
+      log,
+      maxReceiveCount: deps.cfg.maxReceiveCount,
+      retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
+      handle: async (req, ctx) => {
+        await runScan(req, { ...deps, catalog, log }, { messageId: ctx.messageId });
+      },
+    });
+  };
 }
+
+/** The Lambda handler: dependencies from the environment, once per container. */
+export const handler = lambdaEntry(createHandler);

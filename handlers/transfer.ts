@@ -1,17 +1,17 @@
 import { setMaxListeners } from 'node:events';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
-import { sharedDeps } from '../src/pipeline/deps.ts';
+import type { Deps } from '../src/pipeline/deps.ts';
+import { lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 import { recordTransferFailure, runTransfer } from '../src/pipeline/transfer.ts';
 
 /** Leave this much of the Lambda timeout to report failures instead of being killed mid-batch. */
 const TIMEOUT_MARGIN_MS = 15_000;
 
 /** Transfer queue → transfer: origin → S3, then the atomic chunk + counter step. */
-export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
-  const deps = sharedDeps();
+export function createHandler(deps: Deps): SqsHandler {
   const log = deps.log.child({ fn: 'transfer' });
+  return async (event, context) => {
   const abort = new AbortController();
   // One signal is shared by every request of the batch (origin reads, S3 parts): many listeners, on purpose.
   setMaxListeners(0, abort.signal);
@@ -39,4 +39,8 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
   } finally {
     clearTimeout(timer);
   }
+  };
 }
+
+/** The Lambda handler: dependencies from the environment, once per container. */
+export const handler = lambdaEntry(createHandler);

@@ -6,8 +6,8 @@
  *   npm run bench -- --classes 20 --segments 60 --segment-kb 512 [--faults SPEC]
  */
 import { parseArgs } from 'node:util';
-import { runDemo } from '../src/local/demo.ts';
-import { parseFaultSpec } from '../src/local/faults.ts';
+import { runDemo } from '../lab/demo.ts';
+import { parseFaultSpec } from '../lab/faults.ts';
 import { createLogger } from '../src/log.ts';
 
 const { values } = parseArgs({

@@ -47,6 +47,15 @@ export interface Config {
   queueUrls: Partial<Record<QueueRole | `${QueueRole}-dlq`, string>>;
   originAllowedHosts: string[];
   forcePathStyle: boolean;
+  /**
+   * Endpoints and static credentials from the environment given to loadConfig, so clients built
+   * from a config reach what that environment names without anything reading process.env later.
+   * Absent values leave the SDK its defaults (regional endpoints, the Lambda role's credentials).
+   */
+  aws: {
+    endpoints: { sqs?: string | undefined; s3?: string | undefined; dynamodb?: string | undefined; ssm?: string | undefined };
+    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
+  };
   hls: HlsLimits;
   transfer: {
     /** Files per transfer job (one chunk). */
@@ -168,6 +177,21 @@ function memoryBudget(env: Env): number {
   return int(env, 'TRANSFER_MEMORY_BUDGET_MB', fallback, 16, 10_240) * 1024 * 1024;
 }
 
+/** The SDK's own endpoint variables (service-specific first) and static credentials, when the environment has them. */
+function awsSettings(env: Env): Config['aws'] {
+  const any = url(env, 'AWS_ENDPOINT_URL');
+  const endpoints = {
+    sqs: url(env, 'AWS_ENDPOINT_URL_SQS') ?? any,
+    s3: url(env, 'AWS_ENDPOINT_URL_S3') ?? any,
+    dynamodb: url(env, 'AWS_ENDPOINT_URL_DYNAMODB') ?? any,
+    ssm: url(env, 'AWS_ENDPOINT_URL_SSM') ?? any,
+  };
+  const accessKeyId = optional(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = optional(env, 'AWS_SECRET_ACCESS_KEY');
+  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: optional(env, 'AWS_SESSION_TOKEN') } : undefined;
+  return { endpoints, ...(credentials ? { credentials } : {}) };
+}
+
 /** Parses CATALOG_FIELDS, e.g. "manifestUrl=hlsUrl,endedAt=finishedAt". */
 function catalogFields(env: Env): CatalogFields {
   const fields: CatalogFields = {
@@ -236,6 +260,7 @@ export function loadConfig(env: Env = process.env): Config {
     originAllowedHosts: parseAllowedHosts(env.ORIGIN_ALLOWED_HOSTS ?? ''),
     // Local S3 servers answer on one host name, so virtual-hosted buckets cannot resolve.
     forcePathStyle: bool(env, 'AWS_S3_FORCE_PATH_STYLE', Boolean(optional(env, 'AWS_ENDPOINT_URL_S3') ?? optional(env, 'AWS_ENDPOINT_URL'))),
+    aws: awsSettings(env),
     hls: {
       maxPlaylistBytes: int(env, 'HLS_MAX_PLAYLIST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       maxPlaylists: int(env, 'HLS_MAX_PLAYLISTS', 1000, 1, 100_000),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
 import { judgeClass } from '../pipeline/class-rules.ts';
-import { closeCatalogs } from '../store/catalog.ts';
 import { newScanId } from '../store/queue.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -29,7 +28,6 @@ export function registerEnqueue(program: Command): void {
         if (ready) await deps.ledger.markPending(classId, ready);
         say(`Enqueued class ${classId}${o.force ? ' (forced)' : ''} on ${deps.cfg.queueNames.scan.queue}.`);
       } finally {
-        await closeCatalogs();
         await deps.close();
       }
     });

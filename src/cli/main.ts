@@ -1,12 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../errors.ts';
 
-type Register = (program: Command) => void;
+/** Adds one command (or a few) to the program. */
+export type Register = (program: Command) => void;
+/** Loads a command's module when that command runs. */
+export type CommandModules = Record<string, () => Promise<Register>>;
 
 // Each command's module (and the SDKs behind it) loads only when that command runs: `flants plan`
 // should not pay for the AWS SDK and the MongoDB driver.
-const MODULES: Record<string, () => Promise<Register>> = {
-  demo: async () => (await import('./demo.ts')).registerDemo,
+const MODULES: CommandModules = {
   setup: async () => (await import('./setup.ts')).registerSetup,
   run: async () => (await import('./run.ts')).registerRun,
   enqueue: async () => (await import('./enqueue.ts')).registerEnqueue,
@@ -18,28 +20,35 @@ const MODULES: Record<string, () => Promise<Register>> = {
   dashboard: async () => (await import('./dashboard.ts')).registerDashboard,
 };
 
-/** Builds the `flants` command line with the commands `argv` needs (all of them for help). */
-export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
+/**
+ * Builds the `flants` command line with the commands `argv` needs (all of them for help). `extra`
+ * adds commands from outside the product (bin/flants.js adds the lab's `demo`).
+ */
+export async function buildProgram(argv: readonly string[] = process.argv, extra: CommandModules = {}): Promise<Command> {
+  const modules = { ...MODULES, ...extra };
   const program = new Command('flants')
     .description('Move whole HLS video libraries into S3, continuously and without losing a file.')
     .showHelpAfterError()
     .exitOverride();
-  const wanted = argv[2] !== undefined && argv[2] in MODULES ? [MODULES[argv[2]]!] : Object.values(MODULES);
+  const wanted = argv[2] !== undefined && argv[2] in modules ? [modules[argv[2]]!] : Object.values(modules);
   const registers = new Set(await Promise.all(wanted.map((load) => load())));
   for (const register of registers) register(program);
   return program;
 }
 
-try {
-  await (await buildProgram()).parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode;
-  } else {
-    // One line, the message alone: codes are for logs, people read sentences.
-    const message = err instanceof Error ? err.message.replace(/\s+/g, ' ').trim() : describeError(err);
-    process.stderr.write(`flants: ${message}\n`);
-    if (process.env.FLANTS_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
-    process.exitCode = process.exitCode || 1;
+/** Runs the command line: the process's one entry point (bin/flants.js). */
+export async function runCli(extra: CommandModules = {}): Promise<void> {
+  try {
+    await (await buildProgram(process.argv, extra)).parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+    } else {
+      // One line, the message alone: codes are for logs, people read sentences.
+      const message = err instanceof Error ? err.message.replace(/\s+/g, ' ').trim() : describeError(err);
+      process.stderr.write(`flants: ${message}\n`);
+      if (process.env.FLANTS_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+      process.exitCode = process.exitCode || 1;
+    }
   }
 }

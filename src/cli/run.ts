@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { QueueRole } from '../config.ts';
-import { startRunner } from '../local/runner.ts';
-import { loadServiceDefinition } from '../local/service-definition.ts';
-import { closeCatalogs } from '../store/catalog.ts';
+import { startRunner } from '../ops/runner.ts';
+import { loadServiceDefinition } from '../ops/service-definition.ts';
 import { cliDeps, say } from './context.ts';
 
 function concurrency(raw: string, prev: Partial<Record<QueueRole, number>> = {}): Partial<Record<QueueRole, number>> {
@@ -21,20 +20,17 @@ export function registerRun(program: Command): void {
     .option('--retry-delay <seconds>', 'make a failed message visible again after this long instead of the full visibility timeout', (v) => Number(v))
     .option('--timeout <seconds>', 'with --until-idle: give up after this long', (v) => Number(v), 3600)
     .action(async (o: { untilIdle?: boolean; concurrency?: Partial<Record<QueueRole, number>>; retryDelay?: number; timeout: number }) => {
-      const deps = cliDeps({ logLevel: 'info', shareWithHandlers: true });
+      const deps = cliDeps({ logLevel: 'info' });
       const def = loadServiceDefinition(deps.cfg.stage, deps.cfg.region ? { region: deps.cfg.region } : {});
       const runner = await startRunner({
         def,
-        sqs: deps.aws.sqs,
-        queue: deps.queue,
-        log: deps.log,
+        deps,
         region: deps.cfg.region ?? 'us-east-1',
         ...(o.concurrency ? { concurrency: o.concurrency } : {}),
         ...(o.retryDelay !== undefined ? { retryDelaySeconds: o.retryDelay } : {}),
       });
       const finish = async () => {
         await runner.stop();
-        await closeCatalogs();
         await deps.close();
         const s = runner.stats;
         say(`Stopped. Batches: scan ${s.batches.scan}, crawl ${s.batches.crawl}, transfer ${s.batches.transfer}; failed messages: ${s.failures.scan + s.failures.crawl + s.failures.transfer}.`);

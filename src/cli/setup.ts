@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { setupResources } from '../local/setup.ts';
-import { loadServiceDefinition } from '../local/service-definition.ts';
+import { setupResources } from '../ops/setup.ts';
+import { loadServiceDefinition } from '../ops/service-definition.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants setup`: create what serverless.yml declares on the configured endpoints. */

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
 import { chunkFiles, planIdOf } from './chunking.ts';
+import type { PipelineEvents } from './events.ts';
 
 export interface CrawlerDeps {
   cfg: Config;
@@ -16,8 +17,8 @@ export interface CrawlerDeps {
   ledger: Ledger;
   queue: JobQueue;
   log: Logger;
-  onClassComplete?: (classId: string) => void;
-  onRetry?: (file: { key: string; src: string }, err: unknown) => void;
+  /** Where retries and completions are announced (metrics and the lab listen). */
+  events: PipelineEvents;
 }
 
 export interface CrawlResult {
@@ -56,7 +57,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   const origin = withPlaylistRetries(deps.origin, {
     attempts: cfg.transfer.retryAttempts,
     baseDelayMs: cfg.transfer.retryBaseDelayMs,
-    onRetry: (url, err) => deps.onRetry?.({ key: '', src: url }, err),
+    onRetry: (url, error) => void deps.events.emit('retry', { stage: 'crawl', src: url, error }),
   });
   const { files, growing } = await enumerateClass(job.manifestUrl, origin, {
     limits: cfg.hls,
@@ -111,7 +112,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   await deps.queue.sendAll('transfer', jobs);
   if (plan.completed) {
     log.info('class complete', { classId: job.classId, planId });
-    deps.onClassComplete?.(job.classId);
+    deps.events.emit('classComplete', { classId: job.classId, gen: plan.gen });
   }
   log.info('class planned', { classId: job.classId, planId, gen: plan.gen, outcome: plan.outcome, files: files.length, chunks: chunks.length, sent: jobs.length });
   return { classId: job.classId, outcome: 'planned', planId, gen: plan.gen, files: files.length, chunks: chunks.length, sent: jobs.length, completed: plan.completed };

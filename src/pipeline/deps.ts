@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createOrigin, type Origin } from '../origin/client.ts';
 import { createAwsClients, type AwsClients } from '../store/aws.ts';
@@ -7,8 +7,9 @@ import { createLedger, type Ledger } from '../store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../store/objects.ts';
 import { createJobQueue, type JobQueue } from '../store/queue.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
+import { createPipelineEvents, type PipelineEvents } from './events.ts';
 
-/** Everything a handler needs, built once per process (a warm Lambda container reuses it). */
+/** Everything a handler needs, built once by its owner (a Lambda handler module per container, the CLI, the lab) and closed by it. */
 export interface Deps {
   cfg: Config;
   log: Logger;
@@ -19,11 +20,11 @@ export interface Deps {
   origin: Origin;
   /** Upload buffers the whole process may hold at once (TRANSFER_MEMORY_BUDGET_MB). */
   budget: ByteBudget;
+  /** The catalog, opened on first use and kept (a warm Lambda container reuses its connection). */
   catalog(): Promise<Catalog>;
-  /** Observes in-attempt retries (the demo and the fault suite count them). */
-  onRetry?: (file: { key: string; src: string }, err: unknown) => void;
-  /** Observes the one step that marks a class COMPLETE. */
-  onClassComplete?: (classId: string) => void;
+  /** Retries and completions, announced for metrics and whoever else listens. */
+  events: PipelineEvents;
+  /** Closes everything these dependencies opened: SDK clients, origin connections, the catalog. */
   close(): Promise<void>;
 }
 
@@ -48,6 +49,7 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
     store: createObjectStore(aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes }),
     origin,
     budget: new ByteBudget(cfg.transfer.memoryBudgetBytes),
+    events: createPipelineEvents(),
     catalog() {
       catalog ??= openCatalog(cfg).catch((err: unknown) => {
         catalog = undefined;
@@ -56,28 +58,11 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
       return catalog;
     },
     async close() {
+      const opened = catalog;
+      catalog = undefined;
+      await (await opened?.catch(() => undefined))?.close();
       aws.destroy();
       await origin.close();
     },
   };
-}
-
-let shared: Deps | undefined;
-
-/** The process-wide dependencies, from the environment; handlers call this on every invocation. */
-export function sharedDeps(): Deps {
-  shared ??= buildDeps(loadConfig());
-  return shared;
-}
-
-/** Installs dependencies for this process's handlers (the local runner decorates them for fault runs). */
-export function setSharedDeps(deps: Deps): void {
-  shared = deps;
-}
-
-/** Forgets the process-wide dependencies (the local runner calls it after changing the environment). */
-export async function resetSharedDeps(): Promise<void> {
-  const old = shared;
-  shared = undefined;
-  await old?.close();
 }

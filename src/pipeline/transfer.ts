@@ -8,6 +8,7 @@ import type { CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledg
 import { UPLOAD_QUEUE_SIZE, type ObjectStore } from '../store/objects.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
+import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { contentTypeFor } from './content-type.ts';
@@ -24,10 +25,8 @@ export interface TransferDeps {
   log: Logger;
   /** Upload buffers held at once across the invocation; unbounded when absent. */
   budget?: ByteBudget;
-  /** Counts retries inside an attempt, for the demo's and the fault suite's figures. */
-  onRetry?: (file: TransferFile, err: unknown) => void;
-  /** Observes the one step that marks a class COMPLETE. */
-  onClassComplete?: (classId: string) => void;
+  /** Where retries and completions are announced (metrics and the lab listen). */
+  events: PipelineEvents;
 }
 
 export interface TransferAttempt {
@@ -149,7 +148,7 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
           baseDelayMs: cfg.transfer.retryBaseDelayMs,
           maxDelayMs: 5_000,
           ...(attempt.signal ? { signal: attempt.signal } : {}),
-          onRetry: (err) => deps.onRetry?.(file, err),
+          onRetry: (error) => void deps.events.emit('retry', { stage: 'transfer', src: file.src, error }),
         }),
       );
     } catch (err) {
@@ -181,7 +180,7 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
   if (counted.outcome === 'stale') log.info('stale transfer job dropped after copy', { planId: job.planId });
   if (counted.completed) {
     log.info('class complete', { planId: job.planId, gen: job.gen });
-    deps.onClassComplete?.(job.classId);
+    deps.events.emit('classComplete', { classId: job.classId, gen: job.gen });
   }
   return { ...base, outcome: counted.outcome, bytes, completedClass: counted.completed };
 }

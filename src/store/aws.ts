@@ -14,7 +14,7 @@ export interface AwsClients {
   destroy(): void;
 }
 
-/** Builds the SDK clients; endpoints come from the SDK's own AWS_ENDPOINT_URL_* variables. */
+/** Builds the SDK clients for the config's region, endpoints and credentials; the caller owns them (`destroy`). */
 export function createAwsClients(cfg: Config, opts: { maxSockets?: number } = {}): AwsClients {
   const region = required(cfg.region, 'AWS_REGION', 'to reach SQS, S3 and DynamoDB');
   const maxSockets = opts.maxSockets ?? 64;
@@ -27,9 +27,11 @@ export function createAwsClients(cfg: Config, opts: { maxSockets?: number } = {}
     });
   // Send to the configured (or regional) endpoint, not to the queue URL's host: local servers'
   // queue URLs name hosts like sqs.us-east-1.localhost that do not resolve.
-  const sqs = new SQSClient({ region, requestHandler: handler(), useQueueUrlAsEndpoint: false });
-  const s3 = new S3Client({ region, forcePathStyle: cfg.forcePathStyle, requestHandler: handler() });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ region, requestHandler: handler() }), {
+  const { endpoints, credentials } = cfg.aws;
+  const common = { region, ...(credentials ? { credentials } : {}) };
+  const sqs = new SQSClient({ ...common, requestHandler: handler(), useQueueUrlAsEndpoint: false, ...(endpoints.sqs ? { endpoint: endpoints.sqs } : {}) });
+  const s3 = new S3Client({ ...common, forcePathStyle: cfg.forcePathStyle, requestHandler: handler(), ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}) });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, requestHandler: handler(), ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}) }), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {

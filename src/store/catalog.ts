@@ -1,6 +1,6 @@
 import { MongoClient, ObjectId, type Collection, type Document } from 'mongodb';
 import type { Config } from '../config.ts';
-import { resolveMongoUri } from './secrets.ts';
+import { resolveMongoUri, type ParameterReader } from './secrets.ts';
 
 /** A catalog document as stored: `_id` is an ObjectId in most catalogs, sometimes a string. */
 export type CatalogDocument = Document & { _id: ObjectId | string };
@@ -14,6 +14,8 @@ export interface Catalog {
   page(phase: IdPhase, after: string | undefined, limit: number): Promise<CatalogDocument[]>;
   /** The document whose class id (ObjectId hex or string `_id`) is `classId`. */
   get(classId: string): Promise<CatalogDocument | undefined>;
+  /** Closes the connection. */
+  close(): Promise<void>;
 }
 
 /** The class id FLAnts uses everywhere: the hex of an ObjectId, or the string `_id` itself. */
@@ -23,23 +25,13 @@ export function classIdOf(id: unknown): string | undefined {
   return undefined;
 }
 
-const clients = new Map<string, Promise<MongoClient>>();
-
-/** One MongoClient per URI per process: Lambda reuses it across invocations of a warm container. */
-function connect(uri: string): Promise<MongoClient> {
-  let p = clients.get(uri);
-  if (!p) {
-    p = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 5 }).connect();
-    p.catch(() => clients.delete(uri));
-    clients.set(uri, p);
-  }
-  return p;
-}
-
-/** MongoDB-backed Catalog for the configured URI, database and collection. */
-export async function openCatalog(cfg: Config): Promise<Catalog> {
-  const uri = await resolveMongoUri(cfg);
-  const client = await connect(uri);
+/**
+ * MongoDB-backed Catalog for the configured URI, database and collection. It owns its client:
+ * whoever opens it closes it (a warm Lambda container keeps it open across invocations).
+ */
+export async function openCatalog(cfg: Config, reader?: ParameterReader): Promise<Catalog> {
+  const uri = await resolveMongoUri(cfg, reader);
+  const client = await new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 5 }).connect();
   const db = client.db(cfg.mongo.db);
   const collection: Collection<CatalogDocument> = db.collection(cfg.mongo.collection);
   return {
@@ -59,12 +51,8 @@ export async function openCatalog(cfg: Config): Promise<Catalog> {
       }
       return undefined;
     },
+    async close() {
+      await client.close();
+    },
   };
-}
-
-/** Closes every MongoDB connection this process opened (CLI exit, tests). */
-export async function closeCatalogs(): Promise<void> {
-  const all = [...clients.values()];
-  clients.clear();
-  await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
 }

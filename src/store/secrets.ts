@@ -30,28 +30,6 @@ export function createSsmParameterReader(opts: { region: string; client?: Pick<S
   };
 }
 
-const cache = new Map<string, Promise<string>>();
-let defaultReader: { region: string; reader: ParameterReader } | undefined;
-
-/**
- * Reads a parameter once per process and keeps it: a warm Lambda container pays for SSM only on
- * its cold start. A failed read is forgotten, so the next invocation tries again.
- */
-export function readCachedParameter(name: string, reader: ParameterReader): Promise<string> {
-  let p = cache.get(name);
-  if (!p) {
-    p = reader.getParameter(name);
-    p.catch(() => cache.delete(name));
-    cache.set(name, p);
-  }
-  return p;
-}
-
-/** Forgets every cached parameter (tests; a rotated secret after a failed connection). */
-export function clearParameterCache(): void {
-  cache.clear();
-}
-
 /**
  * The MongoDB connection string: MONGODB_URI when set (local runs), else the SSM SecureString
  * named by MONGODB_URI_SSM_PARAM (Lambda), so the URI never sits in the template or in plain
@@ -60,15 +38,12 @@ export function clearParameterCache(): void {
 export async function resolveMongoUri(cfg: Config, reader?: ParameterReader): Promise<string> {
   if (cfg.mongo.uri) return cfg.mongo.uri;
   const name = required(cfg.mongo.uriSsmParam, 'MONGODB_URI', 'to read the class catalog (or MONGODB_URI_SSM_PARAM naming an SSM SecureString that holds it)');
-  if (!reader) {
-    const region = required(cfg.region, 'AWS_REGION', 'to read MONGODB_URI_SSM_PARAM from SSM');
-    if (defaultReader?.region !== region) defaultReader = { region, reader: createSsmParameterReader({ region }) };
-    reader = defaultReader.reader;
-  }
-  const uri = await readCachedParameter(name, reader);
+  // Read once per opened catalog, which its owner keeps for the process (a Lambda reads SSM on its cold start).
+  reader ??= createSsmParameterReader({ region: required(cfg.region, 'AWS_REGION', 'to read MONGODB_URI_SSM_PARAM from SSM') });
+  const uri = (await reader.getParameter(name)).trim();
   // Never echo the value: it holds the database password.
-  if (!/^mongodb(\+srv)?:\/\//.test(uri.trim())) throw new ConfigError(`SSM parameter ${name} (MONGODB_URI_SSM_PARAM) must hold a mongodb:// or mongodb+srv:// URI`);
+  if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new ConfigError(`SSM parameter ${name} (MONGODB_URI_SSM_PARAM) must hold a mongodb:// or mongodb+srv:// URI`);
   // From here on it is a secret of this process: no log line may carry it.
-  addUriSecrets(uri.trim());
-  return uri.trim();
+  addUriSecrets(uri);
+  return uri;
 }

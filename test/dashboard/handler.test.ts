@@ -2,7 +2,8 @@
 // real local SQS and DynamoDB servers with resources created from serverless.yml.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler } from '../../handlers/dashboard.ts';
+import { createHandler } from '../../handlers/dashboard.ts';
+import { createLogger } from '../../src/log.ts';
 import { createDashboardServer, type DashboardServer, type DashboardSnapshot } from '../../src/dashboard/index.ts';
 import { createLedger, type Ledger } from '../../src/store/ledger.ts';
 import { createJobQueue, type JobQueue } from '../../src/store/queue.ts';
@@ -26,6 +27,9 @@ beforeAll(async () => {
   await queue.sendRaw('crawl-dlq', '{"bad":true}', { 'flants-error': 'poison' });
 });
 afterAll(async () => t?.stop());
+
+// What the Lambda builds from its environment, built here from the test stack's.
+const handler = (e: APIGatewayProxyEventV2) => createHandler({ stage: t.cfg.stage, ledger, queue, log: createLogger({}, 'silent') })(e);
 
 function event(path: string, query = '', accept = 'text/html'): APIGatewayProxyEventV2 {
   return {

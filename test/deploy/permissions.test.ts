@@ -12,16 +12,15 @@ import type { SQSEvent } from 'aws-lambda';
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { handler as crawlerHandler } from '../../handlers/crawler.ts';
-import { handler as scannerHandler } from '../../handlers/scanner.ts';
-import { handler as transferHandler } from '../../handlers/transfer.ts';
+import { createHandler as crawlerFor } from '../../handlers/crawler.ts';
+import { createHandler as scannerFor } from '../../handlers/scanner.ts';
+import { createHandler as transferFor } from '../../handlers/transfer.ts';
 import { loadConfig, QUEUE_ROLES, type Config } from '../../src/config.ts';
 import { handleDashboardRequest } from '../../src/dashboard/http.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../src/jobs/schemas.ts';
-import { buildDeps, resetSharedDeps, setSharedDeps, type Deps } from '../../src/pipeline/deps.ts';
+import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
 import { copyFile } from '../../src/pipeline/transfer.ts';
 import { createAwsClients } from '../../src/store/aws.ts';
-import { closeCatalogs } from '../../src/store/catalog.ts';
 import { createLedger } from '../../src/store/ledger.ts';
 import { createJobQueue, type QueueName } from '../../src/store/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -40,12 +39,11 @@ let queueUrl: (n: QueueName) => Promise<string>;
 const calls: Record<'scanner' | 'crawler' | 'transfer' | 'dashboard', RecordedCall[]> = { scanner: [], crawler: [], transfer: [], dashboard: [] };
 const built: Deps[] = [];
 
-/** The deps one function's Lambda would build, with its SDK calls recorded. */
+/** The deps one function's Lambda would build, with its SDK calls recorded (closed after the file). */
 function depsFor(fn: keyof typeof calls): Deps {
   const d = buildDeps(cfg, t.log);
   recordCalls(d.aws, calls[fn]);
   built.push(d);
-  setSharedDeps(d);
   return d;
 }
 
@@ -73,11 +71,12 @@ beforeAll(async () => {
   // Lambda gets every queue URL from serverless.yml's environment; it never looks one up.
   const plain = createJobQueue(t.aws.sqs, t.cfg);
   queueUrl = (n) => plain.url(n);
+  const urls: Record<string, string> = {};
   for (const r of QUEUE_ROLES) {
-    process.env[`FLANTS_${r.toUpperCase()}_QUEUE_URL`] = await plain.url(r);
-    process.env[`FLANTS_${r.toUpperCase()}_DLQ_URL`] = await plain.url(`${r}-dlq`);
+    urls[`FLANTS_${r.toUpperCase()}_QUEUE_URL`] = await plain.url(r);
+    urls[`FLANTS_${r.toUpperCase()}_DLQ_URL`] = await plain.url(`${r}-dlq`);
   }
-  cfg = loadConfig(process.env);
+  cfg = loadConfig({ ...process.env, ...t.env, ...urls });
   const logical: Record<string, string> = { scan: 'ScanQueue', crawl: 'CrawlQueue', transfer: 'TransferQueue' };
   names = {
     queues: Object.fromEntries(QUEUE_ROLES.flatMap((r) => [[cfg.queueNames[r].queue, logical[r]!], [cfg.queueNames[r].dlq, logical[r]!.replace('Queue', 'DeadLetterQueue')]])),
@@ -93,9 +92,7 @@ beforeAll(async () => {
   await mongo.close();
 }, 120_000);
 afterAll(async () => {
-  await resetSharedDeps();
   for (const d of built) await d.close().catch(() => undefined);
-  await closeCatalogs();
   origin?.close();
   await t?.stop();
 });
@@ -153,7 +150,7 @@ function expectExactly(fn: keyof typeof calls, roleId: string, notExercisedHere:
 
 describe('each role holds exactly what its code calls', () => {
   it('scanner: pages the catalog, records PENDING, sends crawl jobs and the next page; poison to its DLQ', async () => {
-    depsFor('scanner');
+    const scannerHandler = scannerFor(depsFor('scanner'));
     const scan = await deliver('scan', [JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'catalog' }), '{"not":"a scan"}']);
     const first = await scannerHandler(scan);
     // Delivered again after it finished: the page's claim says so, and nothing is sent twice.
@@ -172,7 +169,7 @@ describe('each role holds exactly what its code calls', () => {
   });
 
   it('crawler: plans a class (with a heartbeat), plans it again, fails a class at once, moves a poison message to its DLQ', async () => {
-    depsFor('crawler');
+    const crawlerHandler = crawlerFor(depsFor('crawler'));
     const crawls = await received('crawl', 2);
     await settle('crawl', crawls, await crawlerHandler(crawls, context));
     const again = await deliver('crawl', [crawls.Records[0]!.body]);
@@ -189,6 +186,7 @@ describe('each role holds exactly what its code calls', () => {
 
   it('transfer: copies chunks (with a heartbeat), records a final failure, resolves it on redrive, aborts a broken multipart upload, guards generations', async () => {
     const d = depsFor('transfer');
+    const transferHandler = transferFor(d);
     const jobs = await received('transfer', 2);
     await settle('transfer', jobs, await transferHandler(jobs, context));
     const first = JSON.parse(jobs.Records[0]!.body) as TransferJob;

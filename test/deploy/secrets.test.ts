@@ -1,8 +1,8 @@
-// The MongoDB URI on Lambda: read from SSM Parameter Store once per process, never echoed.
+// The MongoDB URI on Lambda: read from SSM Parameter Store when the catalog is opened, never echoed.
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { clearParameterCache, createSsmParameterReader, resolveMongoUri, type ParameterReader } from '../../src/store/secrets.ts';
+import { createSsmParameterReader, resolveMongoUri, type ParameterReader } from '../../src/store/secrets.ts';
 
 const SECRET = 'mongodb+srv://flants:p4ss@cluster0.example.net/catalog';
 
@@ -16,8 +16,6 @@ function fakeReader(values: Record<string, string>, calls: string[] = []): Param
     },
   };
 }
-
-afterEach(() => clearParameterCache());
 
 describe('MONGODB_URI_SSM_PARAM', () => {
   it('is read from the environment and validated as a parameter name', () => {
@@ -35,12 +33,10 @@ describe('resolveMongoUri', () => {
     expect(calls).toEqual([]);
   });
 
-  it('reads the SSM parameter once per process (cold start) and caches it', async () => {
+  it('reads the SSM parameter when the catalog is opened (once per container: its owner keeps the catalog)', async () => {
     const calls: string[] = [];
     const cfg = loadConfig({ AWS_REGION: 'eu-west-1', MONGODB_URI_SSM_PARAM: '/flants/prod/mongodb-uri' });
     const reader = fakeReader({ '/flants/prod/mongodb-uri': `${SECRET}\n` }, calls);
-    const all = await Promise.all([resolveMongoUri(cfg, reader), resolveMongoUri(cfg, reader), resolveMongoUri(cfg, reader)]);
-    expect(all).toEqual([SECRET, SECRET, SECRET]);
     expect(await resolveMongoUri(cfg, reader)).toBe(SECRET);
     expect(calls).toEqual(['/flants/prod/mongodb-uri']);
   });

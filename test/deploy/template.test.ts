@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ScanRequestSchema } from '../../src/jobs/schemas.ts';
-import { loadServiceDefinition, type ServiceDefinition } from '../../src/local/service-definition.ts';
+import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
 import { allStrings, checkAgainstSpec, checkReferences, isObject, loadResourceSpec, resourcesOfType, targetOf, type CfnResource, type Json, type JsonObject, type Template } from './cfn.ts';
 import { checkIamWildcards, checkTrustPolicies, collectStatements, permissionsOfRole, roleOfFunction, rolesWithManagedPolicies } from './iam.ts';
 import { packageService, ROOT, type Packaged } from './package.ts';
@@ -193,7 +193,7 @@ describe('queues', () => {
     }
   });
 
-  it('are what the local stack creates (src/local/service-definition.ts reads the same serverless.yml)', () => {
+  it('are what the local stack creates (src/ops/service-definition.ts reads the same serverless.yml)', () => {
     for (const q of def.queues) {
       const p = props(q.logicalId);
       expect(p.QueueName).toBe(q.name);

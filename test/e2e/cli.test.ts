@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLibrary } from '../../src/local/library.ts';
-import { startOriginServer, type OriginServer } from '../../src/local/origin-server.ts';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.ts';
+import { generateLibrary } from '../../lab/library.ts';
+import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
+import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { flants } from '../helpers/cli.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));

@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_VERSION, type ScanRequest } from '../../src/jobs/schemas.ts';
-import { startLocalPipeline } from '../../src/local/demo.ts';
+import { startLocalPipeline } from '../../lab/demo.ts';
 import type { Deps } from '../../src/pipeline/deps.ts';
 import { runScan } from '../../src/pipeline/scanner.ts';
 import { UNFINISHED_LAST_DELIVERY } from '../../src/pipeline/transfer.ts';

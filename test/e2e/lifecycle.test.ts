@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_VERSION, type CrawlJob } from '../../src/jobs/schemas.ts';
-import type { OriginContent } from '../../src/local/origin-server.ts';
-import { copyKeyOf, startLocalPipeline } from '../../src/local/demo.ts';
-import type { SampleLibrary } from '../../src/local/library.ts';
+import type { OriginContent } from '../../lab/origin-server.ts';
+import { copyKeyOf, startLocalPipeline } from '../../lab/demo.ts';
+import type { SampleLibrary } from '../../lab/library.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { findDanglingReferences } from '../../src/pipeline/playlist-references.ts';
 import { testLogger } from '../helpers/stack.ts';
@@ -41,7 +41,7 @@ const isMedia = (text: string) => text.includes('#EXTINF');
 
 describe('issue 8: what was enumerated is what is copied (end to end)', () => {
   it('case 3: a media playlist that grows a segment between crawl and transfer is re-planned, and the copy plays', async () => {
-    const lib0 = (await import('../../src/local/library.ts')).generateLibrary(library);
+    const lib0 = (await import('../../lab/library.ts')).generateLibrary(library);
     const target = lib0.classes[0]!.paths.find((p) => p.endsWith('.m3u8') && isMedia(lib0.bytes(p).toString('utf8')))!;
     const extraPath = target.replace(/[^/]+$/, 'late-segment.ts');
     const extra = new Map([[extraPath, Buffer.alloc(4096, 7)]]);

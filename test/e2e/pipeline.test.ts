@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/local/demo.ts';
-import { generateLibrary } from '../../src/local/library.ts';
+import { runDemo } from '../../lab/demo.ts';
+import { generateLibrary } from '../../lab/library.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 // The whole pipeline on real local servers: SQS and S3 (fauxqs), DynamoDB (dynoxide), MongoDB

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseFaultSpec } from '../../src/local/faults.ts';
-import { copyKeyOf, startLocalPipeline, type DemoReport } from '../../src/local/demo.ts';
+import { parseFaultSpec } from '../../lab/faults.ts';
+import { copyKeyOf, startLocalPipeline, type DemoReport } from '../../lab/demo.ts';
 import { buildReport, reportToCsv } from '../../src/pipeline/report.ts';
 import { redrive } from '../../src/store/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';

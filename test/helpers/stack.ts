@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { setupResources } from '../../src/local/setup.ts';
-import { loadServiceDefinition, type ServiceDefinition } from '../../src/local/service-definition.ts';
-import { startLocalStack, type LocalService, type LocalStack } from '../../src/local/stack.ts';
+import { setupResources } from '../../src/ops/setup.ts';
+import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
+import { startLocalStack, type LocalService, type LocalStack } from '../../lab/stack.ts';
 import { createAwsClients, type AwsClients } from '../../src/store/aws.ts';
 
 export interface TestStack {
@@ -22,15 +22,15 @@ export function testLogger(): Logger {
 }
 
 /**
- * Starts real local servers for one test file, points process.env at them (the handlers read it),
- * and creates the stage's resources from serverless.yml. Each file gets its own stage name.
+ * Starts real local servers for one test file and creates the stage's resources from serverless.yml.
+ * Each file gets its own stage name. `env` (and `cfg`, built from it) point at the servers; nothing
+ * here changes process.env: code under test gets its configuration passed in.
  */
 export async function startTestStack(opts: { services?: LocalService[]; env?: Record<string, string>; visibilityTimeout?: number } = {}): Promise<TestStack> {
   const stack = await startLocalStack(opts.services);
   const stage = `t${randomBytes(3).toString('hex')}`;
   const env: Record<string, string> = { ...stack.env, FLANTS_STAGE: stage, FLANTS_LOG_LEVEL: process.env.FLANTS_TEST_LOG ? 'debug' : 'silent', ...opts.env };
-  Object.assign(process.env, env);
-  const cfg = loadConfig(process.env);
+  const cfg = loadConfig({ ...process.env, ...env });
   const def = loadServiceDefinition(stage);
   const aws = createAwsClients(cfg);
   if (stack.endpoints.sqs && stack.endpoints.s3 && stack.endpoints.dynamodb) {

@@ -1,7 +1,7 @@
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { closeCatalogs, openCatalog, type Catalog } from '../../src/store/catalog.ts';
+import { openCatalog, type Catalog } from '../../src/store/catalog.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;
@@ -16,11 +16,11 @@ beforeAll(async () => {
     .db()
     .collection('classes')
     .insertMany(ids.map((_id, i) => ({ _id, title: `class ${i}`, status: 'broadcast', manifestUrl: `http://o/${i}/m.m3u8`, endedAt: new Date() })));
-  catalog = await openCatalog(loadConfig(process.env));
+  catalog = await openCatalog(t.cfg);
 });
 afterAll(async () => {
   await client?.close();
-  await closeCatalogs();
+  await catalog?.close();
   await t?.stop();
 });
 
@@ -46,7 +46,7 @@ describe('MongoDB catalog (CongoDB)', () => {
 
   it('reads the database from the URI path and the collection from MONGODB_COLLECTION', async () => {
     await client.db().collection('lectures').insertOne({ _id: new ObjectId(), title: 'elsewhere' });
-    const other = await openCatalog(loadConfig({ ...process.env, MONGODB_COLLECTION: 'lectures' }));
+    const other = await openCatalog(loadConfig({ ...process.env, ...t.env, MONGODB_COLLECTION: 'lectures' }));
     const page = await other.page('objectId', undefined, 10);
     expect(page.map((d) => d.title)).toEqual(['elsewhere']);
   });

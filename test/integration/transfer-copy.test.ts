@@ -1,3 +1,4 @@
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { createJobQueue } from '../../src/store/queue.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -47,10 +48,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
+  const cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), log: t.log };
+  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
 });
 afterAll(async () => {
   await origin?.close();

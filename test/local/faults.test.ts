@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FaultSpecError, formatFaultSpec, hasFaults, NO_FAULTS, originFaultsFor, parseFaultSpec, pickGoneFiles, s3FaultsFor } from '../../src/local/faults.ts';
-import { generateLibrary } from '../../src/local/library.ts';
+import { FaultSpecError, formatFaultSpec, hasFaults, NO_FAULTS, originFaultsFor, parseFaultSpec, pickGoneFiles, s3FaultsFor } from '../../lab/faults.ts';
+import { generateLibrary } from '../../lab/library.ts';
 
 describe('parseFaultSpec', () => {
   it('parses the documented example', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import HLS from 'hls-parser';
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIBRARY_OPTIONS, generateLibrary, type ClassFeature, type SampleClass, type SampleLibrary } from '../../src/local/library.ts';
+import { DEFAULT_LIBRARY_OPTIONS, generateLibrary, type ClassFeature, type SampleClass, type SampleLibrary } from '../../lab/library.ts';
 import { scanPlaylist, tagValue, type ScannedRef } from './playlist-scan.ts';
 
 const lib = generateLibrary();

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLibrary } from '../../src/local/library.ts';
-import { parseRange, startOriginServer, type OriginContent, type OriginServer } from '../../src/local/origin-server.ts';
+import { generateLibrary } from '../../lab/library.ts';
+import { parseRange, startOriginServer, type OriginContent, type OriginServer } from '../../lab/origin-server.ts';
 import { createOrigin, OriginError } from '../../src/origin/client.ts';
 
 const lib = generateLibrary({ classes: 6, segmentsPerRendition: 4, segmentBytes: 64 * 1024 });

@@ -3,7 +3,7 @@
 // whose parts carry checksums.
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalFauxqs, type LocalFauxqs } from '../../src/local/servers/fauxqs.ts';
+import { startLocalFauxqs, type LocalFauxqs } from '../../lab/servers/fauxqs.ts';
 
 let server: LocalFauxqs;
 let s3: S3Client;

@@ -7,8 +7,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { RetryStrategyV2, RetryToken } from '@smithy/types';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isObjectWrite, startS3FaultProxy, type S3FaultProxy } from '../../src/local/s3-fault-proxy.ts';
-import { startLocalFauxqs, type LocalFauxqs } from '../../src/local/servers/fauxqs.ts';
+import { isObjectWrite, startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
+import { startLocalFauxqs, type LocalFauxqs } from '../../lab/servers/fauxqs.ts';
 
 interface Seen {
   method: string;

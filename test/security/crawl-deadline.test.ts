@@ -6,10 +6,11 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crawlDeadlineMs, handler } from '../../handlers/crawler.ts';
+import { crawlDeadlineMs, createHandler } from '../../handlers/crawler.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
 import { MESSAGE_VERSION } from '../../src/jobs/schemas.ts';
-import { resetSharedDeps, sharedDeps } from '../../src/pipeline/deps.ts';
+import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
+import type { SqsHandler } from '../../src/pipeline/lambda.ts';
 import { LIMITS, memoryFetcher, rejection } from '../hls/helpers.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -35,13 +36,14 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'], env: { ORIGIN_ALLOWED_HOSTS: host } });
-  await resetSharedDeps();
+  deps = buildDeps(t.cfg, t.log);
+  handler = createHandler(deps);
 });
 afterAll(async () => {
   for (const timer of timers) clearInterval(timer);
   for (const s of sockets) s.destroy();
   server?.close();
-  await resetSharedDeps();
+  await deps?.close();
   await t?.stop();
 });
 
@@ -53,7 +55,10 @@ const event = (classId: string, receiveCount: number) => ({
       attributes: { ApproximateReceiveCount: String(receiveCount) },
     },
   ],
-}) as unknown as Parameters<typeof handler>[0];
+}) as unknown as Parameters<SqsHandler>[0];
+
+let deps: Deps;
+let handler: SqsHandler;
 
 describe('the crawl deadline', () => {
   it('keeps 30 s, or a quarter of the invocation if more, for the plan, the jobs and the failure report', () => {
@@ -68,13 +73,13 @@ describe('the crawl deadline', () => {
     expect(Date.now() - started).toBeLessThan(2_400);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-trickle-early' }]);
     // Not the last delivery: SQS brings it back; the class is still being crawled.
-    expect((await sharedDeps().ledger.getClass('trickle-early'))?.status).toBe('CRAWLING');
+    expect((await deps.ledger.getClass('trickle-early'))?.status).toBe('CRAWLING');
   });
 
   it('on the last delivery, the class is FAILED with the reason', async () => {
     const res = await handler(event('trickle-final', 3), { getRemainingTimeInMillis: () => 2_500 });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-trickle-final' }]);
-    const record = await sharedDeps().ledger.getClass('trickle-final');
+    const record = await deps.ledger.getClass('trickle-final');
     expect(record?.status).toBe('FAILED');
     expect(record?.lastError).toMatch(/CRAWL_DEADLINE: crawl of http:\/\/127\.0\.0\.1:\d+\/trickle\/master\.m3u8 stopped before it finished: deadline reached, 1 s into an invocation with 3 s to run/);
   });

@@ -3,6 +3,7 @@
 // hop), and a portless entry allows 80/443 only. Names are resolved by an injected stub (the
 // production default is dns.lookup); every address it hands out for a refused name is one that,
 // should the guard ever regress, reaches only this test's own loopback server.
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { createJobQueue } from '../../src/store/queue.ts';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,10 +49,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
-  const cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: `127.0.0.1:${port},cdn.example.com:${port},*.example.com:${port},cdn.example.com` });
+  const cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: `127.0.0.1:${port},cdn.example.com:${port},*.example.com:${port},cdn.example.com` });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts, resolve, connectTimeoutMs: 1_000 });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), log: t.log };
+  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
 });
 afterAll(async () => {
   await origin?.close();

@@ -2,6 +2,7 @@
 // transfers (local S3, DynamoDB) of classes whose URLs used to map to one key: the same path on two
 // hosts, the same path with two queries, a master-host path that spells another host's `_hosts/`
 // key. Each class's objects hold its own bytes; a collision inside one class fails it, naming both.
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +60,7 @@ beforeAll(async () => {
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
   b = await startHost('host-b');
   a = await startHost('host-a');
-  cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: `${a.host},${b.host}`, DEST_PREFIX: 'media/hls/' });
+  cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: `${a.host},${b.host}`, DEST_PREFIX: 'media/hls/' });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   ledger = createLedger(t.aws.ddb, cfg.tableName);
@@ -79,9 +80,9 @@ const crawlJob = (classId: string, manifestUrl: string): CrawlJob => ({ v: MESSA
 /** Crawls and copies one class completely; returns its objects (key → body). */
 async function copyClass(classId: string, manifestUrl: string): Promise<void> {
   sent.length = 0;
-  await runCrawl(crawlJob(classId, manifestUrl), { cfg, origin, ledger, queue, log: t.log });
+  await runCrawl(crawlJob(classId, manifestUrl), { cfg, origin, ledger, queue, events: createPipelineEvents(), log: t.log });
   for (const job of sent.splice(0)) {
-    const r = await runTransfer(job, { receiveCount: 1 }, { cfg, origin, store, ledger, queue, log: t.log });
+    const r = await runTransfer(job, { receiveCount: 1 }, { cfg, origin, store, ledger, queue, events: createPipelineEvents(), log: t.log });
     expect(r.outcome).toBe('counted');
   }
   expect((await ledger.getClass(classId))?.status).toBe('COMPLETE');
@@ -138,7 +139,7 @@ describe('within one class', () => {
   it('two different URLs that would share a key fail the class, naming both, and write nothing', async () => {
     const before = new Set((await objects()).keys());
     const job = crawlJob('class-alias', `${a.base}/alias/master.m3u8`);
-    const err = await crawlOrFailFast(job, { cfg, origin, ledger, queue, log: t.log }).catch((e: unknown) => e as Error);
+    const err = await crawlOrFailFast(job, { cfg, origin, ledger, queue, events: createPipelineEvents(), log: t.log }).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(DeadLetterError);
     // What processBatch does with a dead-letter error: the failure is recorded on the class.
     await recordCrawlFailure(job, err, true, ledger);

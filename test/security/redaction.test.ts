@@ -9,15 +9,14 @@ import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as crawlerHandler } from '../../handlers/crawler.ts';
-import { handler as scannerHandler } from '../../handlers/scanner.ts';
-import { handler as transferHandler } from '../../handlers/transfer.ts';
+import { createHandler as crawlerFor } from '../../handlers/crawler.ts';
+import { createHandler as scannerFor } from '../../handlers/scanner.ts';
+import { createHandler as transferFor } from '../../handlers/transfer.ts';
 import { loadConfig } from '../../src/config.ts';
 import { describeError } from '../../src/errors.ts';
 import { createLogger, setLogSink, type LogSink } from '../../src/log.ts';
-import { buildDeps, resetSharedDeps, setSharedDeps, type Deps } from '../../src/pipeline/deps.ts';
+import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
 import { redactText } from '../../src/redact.ts';
-import { closeCatalogs } from '../../src/store/catalog.ts';
 import { createJobQueue, type QueueName } from '../../src/store/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -29,6 +28,7 @@ let t: TestStack;
 let origin: Server;
 let base: string;
 let deps: Deps;
+let env: Record<string, string | undefined>;
 let previous: LogSink;
 const lines: string[] = [];
 
@@ -57,8 +57,8 @@ beforeAll(async () => {
       TRANSFER_RETRY_BASE_MS: '10',
     },
   });
-  process.env.MONGODB_URI = `${t.env.MONGODB_URI}?appName=MONGOURIMARK`;
-  const mongo = await new MongoClient(process.env.MONGODB_URI).connect();
+  env = { ...process.env, ...t.env, MONGODB_URI: `${t.env.MONGODB_URI}?appName=MONGOURIMARK` };
+  const mongo = await new MongoClient(env.MONGODB_URI!).connect();
   const at = new Date('2026-01-01T10:00:00Z');
   await mongo.db().collection('classes').insertOne({
     _id: new ObjectId(),
@@ -71,13 +71,11 @@ beforeAll(async () => {
   });
   await mongo.close();
   previous = setLogSink((line) => void lines.push(line));
-  deps = buildDeps(loadConfig(process.env));
-  setSharedDeps(deps);
+  deps = buildDeps(loadConfig(env));
 }, 120_000);
 afterAll(async () => {
   if (previous) setLogSink(previous);
-  await resetSharedDeps();
-  await closeCatalogs();
+  await deps?.close();
   origin?.close();
   await t?.stop();
 });
@@ -116,12 +114,12 @@ describe('redactText', () => {
 describe('after a run that uses signed URLs, cookies, AWS credentials and a MongoDB URI', () => {
   it('no captured log line carries any of them', async () => {
     const context = { getRemainingTimeInMillis: () => 60_000 };
-    await scannerHandler({ Records: [{ messageId: 'scan-1', body: '{"v":2,"type":"scan","mode":"catalog"}', attributes: { ApproximateReceiveCount: '1' } }] } as unknown as SQSEvent);
-    await crawlerHandler(await receive('crawl', 1), context);
+    await scannerFor(deps)({ Records: [{ messageId: 'scan-1', body: '{"v":2,"type":"scan","mode":"catalog"}', attributes: { ApproximateReceiveCount: '1' } }] } as unknown as SQSEvent);
+    await crawlerFor(deps)(await receive('crawl', 1), context);
     // The last delivery: the 404 segment's failure is recorded and logged as an error.
     const transfers = await receive('transfer', 3);
     expect(transfers.Records.length).toBeGreaterThan(0);
-    await transferHandler(transfers, context);
+    await transferFor(deps)(transfers, context);
 
     // Careless lines a future change might write: redaction happens at the sink, whatever the caller passed.
     const log = createLogger({ fn: 'careless' });
@@ -130,7 +128,7 @@ describe('after a run that uses signed URLs, cookies, AWS credentials and a Mong
       url: signed,
       headers: { cookie: 'session=COOKIEMARK123', authorization: `AWS4-HMAC-SHA256 Credential=${ACCESS_KEY}/20260101, Signature=SIGMARK8` },
       mongoUri: 'mongodb://flants:MONGOPASSMARK@db.example.com/flants',
-      env: { AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY, MONGODB_URI: process.env.MONGODB_URI },
+      env: { AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY, MONGODB_URI: env.MONGODB_URI },
     });
     log.warn(`fetch of ${signed} answered Set-Cookie: session=COOKIEMARK123 (Authorization: Bearer BEARERMARK.x)`);
     log.error('catalog unreachable', { error: new Error('cannot connect to mongodb://flants:MONGOPASSMARK@db.example.com:27017/flants?authSource=admin') });
@@ -145,7 +143,7 @@ describe('after a run that uses signed URLs, cookies, AWS credentials and a Mong
     // ...and not one line carries one of them.
     for (const marker of MARKERS) expect(lines.filter((l) => l.includes(marker)), marker).toEqual([]);
     expect(all).not.toContain(SECRET_KEY);
-    expect(all).not.toContain(process.env.MONGODB_URI);
+    expect(all).not.toContain(env.MONGODB_URI);
   });
 
   it('nor do the failure reasons the ledger keeps (shown by status, report and the dashboard)', async () => {

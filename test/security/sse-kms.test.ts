@@ -1,6 +1,7 @@
 // Gap 3 (issue 10): an existing bucket with SSE-KMS default encryption. S3's ETags there are not
 // MD5s, yet look like them; verification must not depend on them. The local S3 sits behind the
 // fault proxy in its SSE-KMS emulation (random-hex ETags, `aws:kms`, S3's CRC32 checksums).
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { createJobQueue } from '../../src/store/queue.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -9,7 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { isRetryable } from '../../src/errors.ts';
-import { startS3FaultProxy, type S3FaultProxy } from '../../src/local/s3-fault-proxy.ts';
+import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
@@ -35,7 +36,7 @@ const bodies = new Map<string, Buffer>([
 /** A fresh store each time: what it learnt about the endpoint (checksums or not) must not leak between cases. */
 function deps(): TransferDeps {
   const store = createObjectStore(s3ViaProxy, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  return { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), log: t.log };
+  return { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
 }
 
 beforeAll(async () => {
@@ -49,7 +50,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
+  cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   direct = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
 });

@@ -3,6 +3,7 @@
 // the generation in the object's metadata), so the order "newer lands, then older lands" cannot
 // happen. Driven at the copyFile level with generations as parameters, on the local S3 (which
 // implements S3's conditional writes).
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { createJobQueue } from '../../src/store/queue.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse, type Server } from 'node:http';
@@ -51,14 +52,14 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
+  cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   t.aws.s3.middlewareStack.add((next, context) => (args) => {
     sent.push(String(context.commandName).replace(/Command$/, ''));
     return next(args);
   }, { step: 'initialize', name: 'countRequests' });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), log: t.log };
+  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
 });
 afterAll(async () => {
   for (const release of held.values()) release();

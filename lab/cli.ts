@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { runDemo, type DemoReport } from '../local/demo.ts';
-import { formatFaultSpec, parseFaultSpec, type FaultSpec } from '../local/faults.ts';
+import { runDemo, type DemoReport } from './demo.ts';
+import { formatFaultSpec, parseFaultSpec, type FaultSpec } from './faults.ts';
 
 function positiveInt(name: string) {
   return (raw: string): number => {

@@ -2,7 +2,7 @@
  * Builds the files of one sample class: master, variant/audio/subtitle/I-frame playlists,
  * segments, init segments, keys and session data, laid out according to the class's features.
  */
-import type { FileKind } from '../hls/types.ts';
+import type { FileKind } from '../src/hls/types.ts';
 import { noiseSource, staticSource, type ByteSource, type Patch } from './sample-bytes.ts';
 import { renderMaster, renderMedia, renderVtt, type IFrameVariant, type MediaEntry, type MediaPlaylist, type Variant } from './sample-hls.ts';
 import { digest, random, type Random } from './sample-random.ts';

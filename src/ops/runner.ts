@@ -5,17 +5,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { QueueRole } from '../config.ts';
 import { describeError } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import type { JobQueue } from '../store/queue.ts';
+import type { Deps } from '../pipeline/deps.ts';
 import type { ConsumerDefinition, ServiceDefinition } from './service-definition.ts';
 
 type Handler = (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;
 
 export interface RunnerOptions {
   def: ServiceDefinition;
-  sqs: SQSClient;
-  queue: JobQueue;
-  log: Logger;
+  /** What the handlers run with (their SQS client and queue are the runner's too). */
+  deps: Deps;
   region: string;
   /** Concurrent pollers per function (Lambda's concurrency); defaults to min(maximumConcurrency, 2). */
   concurrency?: Partial<Record<QueueRole, number>>;
@@ -58,11 +57,15 @@ export interface Runner {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-async function loadHandler(c: ConsumerDefinition): Promise<Handler> {
+/**
+ * The function serverless.yml names, built with these dependencies: every handler module exports
+ * `createHandler(deps)` beside the Lambda `handler` that builds its own from the environment.
+ */
+async function loadHandler(c: ConsumerDefinition, deps: Deps): Promise<Handler> {
   const mod = (await import(pathToFileURL(`${ROOT}${c.handlerModule}.ts`).href)) as Record<string, unknown>;
-  const fn = mod[c.handlerExport];
-  if (typeof fn !== 'function') throw new Error(`${c.handlerModule}.ts does not export ${c.handlerExport}`);
-  return fn as Handler;
+  const factory = mod.createHandler;
+  if (typeof factory !== 'function') throw new Error(`${c.handlerModule}.ts does not export createHandler(deps)`);
+  return (factory as (d: Deps) => Handler)(deps);
 }
 
 function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
@@ -99,17 +102,17 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
   let running = 0;
 
   for (const c of opts.def.consumers) {
-    const queueUrl = await opts.queue.url(c.role);
+    const queueUrl = await opts.deps.queue.url(c.role);
     const queueDef = opts.def.queues.find((q) => q.logicalId === c.queueLogicalId)!;
     const queueArn = `arn:aws:sqs:${opts.region}:000000000000:${queueDef.name}`;
-    let handler = await loadHandler(c);
+    let handler = await loadHandler(c, opts.deps);
     if (opts.wrap) handler = opts.wrap(c.role, handler);
     const pollers = opts.concurrency?.[c.role] ?? Math.min(c.maximumConcurrency, 2);
-    const log = opts.log.child({ runner: c.function });
+    const log = opts.deps.log.child({ runner: c.function });
     for (let i = 0; i < pollers; i++) {
       const consumer = Consumer.create({
         queueUrl,
-        sqs: opts.sqs,
+        sqs: opts.deps.aws.sqs,
         batchSize: Math.min(c.batchSize, 10),
         waitTimeSeconds: 1,
         attributeNames: ['All'] as never,
@@ -136,7 +139,7 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
             stats.failures[c.role] += failed.size;
             if (failed.size > 0 && opts.retryDelaySeconds !== undefined) {
               const entries = messages.filter((m) => failed.has(m.MessageId!)).map((m, i) => ({ Id: `f${i}`, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: opts.retryDelaySeconds }));
-              await opts.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
+              await opts.deps.aws.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
             }
             return messages.filter((m) => !failed.has(m.MessageId!));
           } finally {
@@ -154,7 +157,7 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
   return {
     stats,
     async untilIdle({ timeoutMs = 600_000, pollMs = 250 } = {}) {
-      if (!(await waitForIdleQueues(opts.queue, { timeoutMs, pollMs, busy: () => running > 0 }))) {
+      if (!(await waitForIdleQueues(opts.deps.queue, { timeoutMs, pollMs, busy: () => running > 0 }))) {
         throw new Error(`the pipeline did not go idle within ${Math.round(timeoutMs / 1000)}s`);
       }
     },

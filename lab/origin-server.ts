@@ -4,7 +4,7 @@
  * fault injection (5xx, resets, truncated bodies, slow answers, files gone for good).
  */
 import { setMaxListeners } from 'node:events';
-import { listenLocal } from './listen.ts';
+import { listenLocal } from '../src/ops/listen.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';

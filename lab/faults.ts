@@ -11,7 +11,7 @@
  * A rate is a decimal in [0, 1] ("0.05", ".05", "1") or a percentage ("5%").
  * Example: `origin5xx=0.1,reset=0.03,truncate=0.02,slow=0.01,s3=0.05,s3reset=0.01,gone=2,seed=7`.
  */
-import { FlantsError } from '../errors.ts';
+import { FlantsError } from '../src/errors.ts';
 import type { SampleLibrary } from './library.ts';
 import type { OriginFaults } from './origin-server.ts';
 import type { S3Faults } from './s3-fault-proxy.ts';

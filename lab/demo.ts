@@ -5,24 +5,23 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
-import { loadConfig, type Config } from '../config.ts';
-import { classRoot, keyForUrl } from '../hls/keys.ts';
-import { scanPlaylist } from '../hls/scan.ts';
-import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
-import { createLogger, setLogSink, type Logger } from '../log.ts';
-import { buildDeps, resetSharedDeps, setSharedDeps, type Deps } from '../pipeline/deps.ts';
-import { closeCatalogs } from '../store/catalog.ts';
-import type { ClassRecord } from '../store/ledger.ts';
-import type { JobQueue } from '../store/queue.ts';
-import { mapLimit } from '../util/concurrency.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { classRoot, keyForUrl } from '../src/hls/keys.ts';
+import { scanPlaylist } from '../src/hls/scan.ts';
+import { MESSAGE_VERSION, type ScanRequest } from '../src/jobs/schemas.ts';
+import { createLogger, setLogSink, type Logger } from '../src/log.ts';
+import { buildDeps, type Deps } from '../src/pipeline/deps.ts';
+import type { ClassRecord } from '../src/store/ledger.ts';
+import type { JobQueue } from '../src/store/queue.ts';
+import { mapLimit } from '../src/util/concurrency.ts';
 import { generateLibrary, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
 import { originUrl } from './sample-catalog.ts';
 import { startS3FaultProxy, type S3FaultProxy } from './s3-fault-proxy.ts';
-import { startRunner, waitForIdleQueues, type Runner, type RunnerOptions, type RunnerStats } from './runner.ts';
-import { loadServiceDefinition } from './service-definition.ts';
-import { setupResources } from './setup.ts';
+import { startRunner, waitForIdleQueues, type Runner, type RunnerOptions, type RunnerStats } from '../src/ops/runner.ts';
+import { loadServiceDefinition } from '../src/ops/service-definition.ts';
+import { setupResources } from '../src/ops/setup.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
 
 export interface DemoOptions {
@@ -232,9 +231,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   const stop = async () => {
     await runner?.stop().catch(() => undefined);
     await mongo?.close().catch(() => undefined);
-    await closeCatalogs().catch(() => undefined);
     await verifyDeps?.close().catch(() => undefined);
-    await resetSharedDeps().catch(() => undefined);
+    await deps?.close().catch(() => undefined);
     await origin?.close().catch(() => undefined);
     await s3Proxy?.close().catch(() => undefined);
     await stack?.stop().catch(() => undefined);
@@ -259,24 +257,20 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       TRANSFER_RETRY_BASE_MS: '50',
       ...opts.env,
     };
-    Object.assign(process.env, env);
+    // The pipeline's configuration is built from this environment; nothing here changes process.env.
     // Verification reads the bucket directly, never through the fault proxy.
-    verifyDeps = buildDeps(loadConfig(process.env), log);
-    if (s3Proxy) {
-      process.env.AWS_ENDPOINT_URL_S3 = s3Proxy.url;
-      env.AWS_ENDPOINT_URL_S3 = s3Proxy.url;
-    }
-    const cfg: Config = loadConfig(process.env);
-    await resetSharedDeps();
+    verifyDeps = buildDeps(loadConfig({ ...process.env, ...env }), log);
+    if (s3Proxy) env.AWS_ENDPOINT_URL_S3 = s3Proxy.url;
+    const cfg: Config = loadConfig({ ...process.env, ...env });
     const base = buildDeps(cfg, log);
+    // The lab's figures: retries and completions, heard as any metrics publisher hears them.
+    base.events.on('retry', () => void counters.retries++);
+    base.events.on('classComplete', ({ classId }) => void (counters.completions[classId] = (counters.completions[classId] ?? 0) + 1));
     const decorated: Deps = {
       ...base,
       queue: opts.transferCopies && opts.transferCopies > 1 ? duplicating(base.queue, opts.transferCopies) : base.queue,
-      onRetry: () => void counters.retries++,
-      onClassComplete: (id) => void (counters.completions[id] = (counters.completions[id] ?? 0) + 1),
     };
     deps = opts.decorate ? opts.decorate(decorated) : decorated;
-    setSharedDeps(deps);
 
     const def = loadServiceDefinition(cfg.stage);
     // Short visibility: a failed local attempt is retried in seconds (Lambda waits the full timeout).
@@ -286,9 +280,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     if (!opts.noRunner) {
       runner = await startRunner({
         def,
-        sqs: deps.aws.sqs,
-        queue: deps.queue,
-        log,
+        deps,
         region: cfg.region!,
         retryDelaySeconds: 1,
         concurrency: { scan: 1, crawl: 2, transfer: 4, ...opts.concurrency },

@@ -1,0 +1,17 @@
+import { EventEmitter } from 'node:events';
+
+/** What the pipeline tells observers (metrics, the lab's figures); nothing in the pipeline depends on a listener. */
+export interface PipelineEventMap {
+  /** A transient failure inside an attempt, about to be retried: a file copy or a playlist read. */
+  retry: [{ stage: 'crawl' | 'transfer'; src: string; error: unknown }];
+  /** The one step that marked a generation of a class COMPLETE. */
+  classComplete: [{ classId: string; gen: number }];
+}
+
+/** A typed event emitter of pipeline events. */
+export type PipelineEvents = EventEmitter<PipelineEventMap>;
+
+/** A fresh emitter: each set of dependencies owns one. */
+export function createPipelineEvents(): PipelineEvents {
+  return new EventEmitter<PipelineEventMap>();
+}
