@@ -16,6 +16,7 @@ const MODULES: Record<string, () => Promise<Register>> = {
   report: async () => (await import('./ops.ts')).registerOps,
   plan: async () => (await import('./plan.ts')).registerPlan,
   dashboard: async () => (await import('./dashboard.ts')).registerDashboard,
+  estimate: async () => (await import('./estimate.ts')).registerEstimate,
 };
 
 /** Builds the `flants` command line with the commands `argv` needs (all of them for help). */

@@ -5,7 +5,7 @@
 import { FILE_KINDS, type FileKind } from '../hls/types.ts';
 import type { ClassProfile } from './class-profile.ts';
 import { costOf, type Cost, type OriginPlace, type PriceTable, type Usage } from './prices.ts';
-import { idlePollRequests, scanRequests } from './requests.ts';
+import { idlePollRequests, scanRequests, transferDeliveries } from './requests.ts';
 import { estimateTotal, weightedQuantile, type Range, type Weighted } from './stats.ts';
 import { estimateWall, type WallEstimate, type WallLimit } from './wall.ts';
 
@@ -45,8 +45,9 @@ export interface EstimateInput {
   settings: EstimateSettings;
   prices: PriceTable;
   pricesFile: string;
-  /** Time the sample's crawl took and the requests it made. */
+  /** Time the sample's crawl took, and the requests it made (classes left out included). */
   sampleSeconds: number;
+  sampleRequests?: number;
   warnings?: readonly string[];
 }
 
@@ -110,6 +111,15 @@ type Scenario = 'low' | 'mid' | 'high';
 /** Upper bounds of the size buckets: 16 KiB, 256 KiB, 1 MiB, 4 MiB, 16 MiB, 64 MiB, then open. */
 const BUCKETS = [16, 256, 1024, 4096, 16384, 65536].map((k) => k * 1024);
 
+/**
+ * A range from the figures of the library's low, mid and high scenarios. Costs and times grow with
+ * files and bytes, but not strictly (a fixed floor such as the scan can dominate a small library), so
+ * the ends are ordered rather than assumed.
+ */
+function ordered(low: number, mid: number, high: number): Range {
+  return { low: Math.min(low, mid, high), mid, high: Math.max(low, mid, high) };
+}
+
 /** Extrapolates a sample of classes to the library: every figure of the report. */
 export function extrapolate(input: EstimateInput): EstimateReport {
   const { profiles, settings: s } = input;
@@ -133,9 +143,12 @@ export function extrapolate(input: EstimateInput): EstimateReport {
     of((p) => p.multipartFiles.value),
     of((p) => p.multipartFiles.variance),
   );
-  const transferInvocations = total(of((p) => p.requests.transferInvocations));
+  const chunks = total(of((p) => p.requests.chunks));
+  const messageBytes = total(of((p) => p.requests.transferMessageBytes));
   const sqsCrawl = total(of((p) => p.requests.sqs.crawl));
-  const sqsTransfer = total(of((p) => p.requests.sqs.transfer));
+  const sqsTransferSend = total(of((p) => p.requests.sqs.transferSend));
+  const deliveries = (x: Scenario) => transferDeliveries(chunks[x], messageBytes[x], s.transferBatchSize);
+  const transferInvocations = { low: deliveries('low').invocations, mid: deliveries('mid').invocations, high: deliveries('high').invocations };
   const ddbRequests = total(of((p) => p.requests.dynamodb.requests));
   const ddbRead = total(of((p) => p.requests.dynamodb.readUnits));
   const ddbWrite = total(of((p) => p.requests.dynamodb.writeUnits));
@@ -147,7 +160,8 @@ export function extrapolate(input: EstimateInput): EstimateReport {
       files: files[x],
       bytes: bytes[x],
       classes: N,
-      transferInvocations: transferInvocations[x],
+      // Fractional: the wall model wants one invocation's share of the work, not a rounded count.
+      transferInvocations: chunks[x] / s.transferBatchSize,
       playlists: playlists[x],
       scanPages: scan.pages,
       cpuMsPerFile: s.cpuMsPerFile,
@@ -178,7 +192,8 @@ export function extrapolate(input: EstimateInput): EstimateReport {
   };
   const usageFor = (x: Scenario) => {
     const idle = idlePollRequests(walls[x].seconds);
-    const sqs = { scan: scan.sqs, crawl: sqsCrawl[x], transfer: sqsTransfer[x], idlePolls: idle };
+    const d = deliveries(x);
+    const sqs = { scan: scan.sqs, crawl: sqsCrawl[x], transfer: sqsTransferSend[x] + d.receiveBilled + d.deletes, idlePolls: idle };
     const lambda = lambdaFor(x);
     return {
       s3: { putRequests: s3Puts[x], multipartUploads: multipart[x] },
@@ -203,6 +218,7 @@ export function extrapolate(input: EstimateInput): EstimateReport {
     return costOf(usage, input.prices);
   };
   const costs = { low: priced('low'), mid: priced('mid'), high: priced('high') };
+  const costRange = ordered(costs.low.total, costs.mid.total, costs.high.total);
 
   // The file-size distribution of the sample, each file weighted by the library files it stands for.
   const sizes: Weighted[] = profiles.flatMap((p) => p.sizes);
@@ -239,7 +255,7 @@ export function extrapolate(input: EstimateInput): EstimateReport {
       failedClasses: profiles.filter((p) => p.files === 0).length,
       sizeSources,
       missingFiles: sum((p) => p.missing),
-      originRequests: sum((p) => p.originRequests),
+      originRequests: input.sampleRequests ?? sum((p) => p.originRequests),
       seconds: input.sampleSeconds,
     },
     library: {
@@ -262,8 +278,8 @@ export function extrapolate(input: EstimateInput): EstimateReport {
     },
     requests: { s3: mid.s3.putRequests, sqs: mid.sqs.requests, dynamodb: mid.dynamodb.requests, lambda: mid.lambda.invocations },
     usage: mid,
-    costUsd: { ...costs.mid, range: { low: costs.low.total, high: costs.high.total } },
-    wallSeconds: { low: walls.low.seconds, mid: walls.mid.seconds, high: walls.high.seconds },
+    costUsd: { ...costs.mid, range: { low: costRange.low, high: costRange.high } },
+    wallSeconds: ordered(walls.low.seconds, walls.mid.seconds, walls.high.seconds),
     wall: wallMid,
     settings: s,
     prices: { file: input.pricesFile, region: input.prices.region, transcribed: input.prices.transcribed },

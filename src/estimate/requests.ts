@@ -54,22 +54,6 @@ export function sqsSendBilled(messageBytes: readonly number[]): { calls: number;
 }
 
 /**
- * Receives and deletes when Lambda's event source mapping delivers these messages in full batches
- * of `batchSize` (a floor: a thin queue gives smaller batches), each batch one ReceiveMessage
- * billed by its payload and one DeleteMessageBatch for the messages that succeeded.
- */
-export function sqsReceiveBilled(messageBytes: readonly number[], batchSize: number): { batches: number; receiveBilled: number; deletes: number } {
-  let batches = 0;
-  let receiveBilled = 0;
-  for (let i = 0; i < messageBytes.length; i += batchSize) {
-    const group = messageBytes.slice(i, i + batchSize);
-    batches++;
-    receiveBilled += sqsBilled(group.reduce((a, b) => a + b, 0));
-  }
-  return { batches, receiveBilled, deletes: batches };
-}
-
-/**
  * A DynamoDB item's billed size: attribute names plus values (strings as UTF-8, numbers about one
  * byte per two digits plus one, lists and maps 3 bytes plus 1 per element), as the DynamoDB
  * developer guide's "item sizes" section describes.
@@ -102,28 +86,20 @@ export interface DynamoUsage {
   writeUnits: number;
 }
 
-/** SQS usage: billed requests (a 64 KiB payload chunk each) by queue. */
-export interface SqsUsage {
-  scan: number;
-  crawl: number;
-  transfer: number;
-}
-
 /** What one class costs in requests, beyond its files' S3 requests. */
 export interface ClassRequests {
   chunks: number;
-  /** Transfer function invocations (batches of the transfer queue). */
-  transferInvocations: number;
-  sqs: SqsUsage;
+  /** Bytes of its transfer jobs, as sent to the transfer queue. */
+  transferMessageBytes: number;
+  /** Billed SQS requests of this class alone: its crawl job's send/receive/delete and its transfer jobs' sends. */
+  sqs: { crawl: number; transferSend: number };
   dynamodb: DynamoUsage;
 }
 
-/** The settings that shape requests, from config.ts and serverless.yml. */
+/** The settings that shape a class's requests, from config.ts. */
 export interface RequestShape {
   /** TRANSFER_CHUNK_FILES. */
   chunkFiles: number;
-  /** Transfer function batch size (serverless.yml `transferBatchSize`). */
-  transferBatchSize: number;
 }
 
 /** One file as the crawler sends it in a transfer job. */
@@ -193,7 +169,6 @@ export function classRequests(input: { classId: string; title: string; manifestU
   }
   const chunks = messages.length;
   const send = sqsSendBilled(messages);
-  const receive = sqsReceiveBilled(messages, shape.transferBatchSize);
   // The crawl job: one message sent in the scanner's batch of 10 (a tenth of a call), received and deleted alone.
   const crawlMessage = Buffer.byteLength(JSON.stringify({ v: 1, type: 'crawl', classId, manifestUrl: input.manifestUrl, title: input.title, requestedAt: ISO_TIME }), 'utf8');
   const dynamodb: DynamoUsage = {
@@ -205,14 +180,23 @@ export function classRequests(input: { classId: string; title: string; manifestU
   };
   return {
     chunks,
-    transferInvocations: receive.batches,
-    sqs: {
-      scan: 0,
-      crawl: sqsBilled(crawlMessage) / SQS_BATCH_MESSAGES + sqsBilled(crawlMessage) + 1,
-      transfer: send.billed + receive.receiveBilled + receive.deletes,
-    },
+    transferMessageBytes: messages.reduce((a, b) => a + b, 0),
+    sqs: { crawl: sqsBilled(crawlMessage) / SQS_BATCH_MESSAGES + sqsBilled(crawlMessage) + 1, transferSend: send.billed },
     dynamodb,
   };
+}
+
+/**
+ * The transfer queue's deliveries for the whole copy: Lambda's event source mapping fills batches of
+ * `batchSize` chunks from every class alike, so invocations are the library's chunks over the batch
+ * size (a floor: a thin queue gives smaller batches), each one ReceiveMessage billed by its payload
+ * (the average job's size) and one DeleteMessageBatch.
+ */
+export function transferDeliveries(chunks: number, messageBytes: number, batchSize: number): { invocations: number; receiveBilled: number; deletes: number } {
+  if (chunks <= 0) return { invocations: 0, receiveBilled: 0, deletes: 0 };
+  const invocations = Math.ceil(chunks / batchSize);
+  const perBatch = sqsBilled((messageBytes / chunks) * Math.min(batchSize, chunks));
+  return { invocations, receiveBilled: invocations * perBatch, deletes: invocations };
 }
 
 /** Requests the scanner makes per catalog page, whatever the classes: the page's send/receive/delete, its record and its batch read. */

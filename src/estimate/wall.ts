@@ -61,7 +61,9 @@ export interface WallEstimate {
   transferSeconds: number;
   /** Seconds the scan and crawl need to hand out every class. */
   feedSeconds: number;
-  /** Seconds until the ramp reaches its ceiling. */
+  /** The most concurrent transfer invocations allowed: the mapping's maximum, the account's, 1,000. */
+  ceiling: number;
+  /** Seconds until the ramp reaches the ceiling. */
   rampSeconds: number;
   /** The highest concurrency the transfer reaches (the ceiling, unless the copy ends during the ramp). */
   concurrency: number;
@@ -135,6 +137,7 @@ export function estimateWall(w: WallInput): WallEstimate {
     seconds,
     transferSeconds,
     feedSeconds,
+    ceiling,
     rampSeconds,
     concurrency: reached,
     transferWorkerSeconds: workerSeconds,

@@ -7,7 +7,7 @@ import type { FileKind, PlannedFile } from '../../src/hls/types.ts';
 import { generateLibrary } from '../../src/local/library.ts';
 
 const MiB = 1024 * 1024;
-const shape = { chunkFiles: 25, transferBatchSize: 8, partSizeBytes: 16 * MiB };
+const shape = { chunkFiles: 25, partSizeBytes: 16 * MiB };
 const file = (key: string, kind: FileKind): PlannedFile => ({ key, kind, src: `https://cdn.example/${key}` });
 
 function measured(classId: string, files: PlannedFile[], sizes: Record<string, number>, over: Partial<ClassMeasurement> = {}): ClassMeasurement {
@@ -106,9 +106,9 @@ describe('estimate: from the sample to the library', () => {
   it('requests by service', () => {
     // Every file is one PutObject.
     expect(report.requests.s3).toBe(50);
-    // Transfer: one invocation per class (one chunk); crawler: one per class; scanner: 1 page + the string-id phase.
-    expect(report.requests.lambda).toBe(10 + 10 + 2);
-    expect(report.usage.lambda.byFunction.transfer.invocations).toBe(10);
+    // Transfer: 10 chunks (one per class) in batches of 8 → 2; crawler: one per class; scanner: 1 page + the string-id phase.
+    expect(report.requests.lambda).toBe(2 + 10 + 2);
+    expect(report.usage.lambda.byFunction.transfer.invocations).toBe(2);
     // 5 per class + 5 per chunk (one chunk each), and the scan: 2 page records + 2 batch reads.
     expect(report.requests.dynamodb).toBe(10 * 10 + 4);
     expect(report.usage.origin).toMatchObject({ requests: 50 + 10, bytes: 66_000 + 1000 });

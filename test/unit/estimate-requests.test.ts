@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { byteRangeEnds } from '../../src/estimate/byterange.ts';
-import { classRequests, dynamoItemBytes, idlePollRequests, s3RequestsForFile, scanRequests, sqsBilled, sqsReceiveBilled, sqsSendBilled, type JobFile } from '../../src/estimate/requests.ts';
+import { classRequests, dynamoItemBytes, idlePollRequests, s3RequestsForFile, scanRequests, sqsBilled, sqsSendBilled, transferDeliveries, type JobFile } from '../../src/estimate/requests.ts';
 
 const MiB = 1024 * 1024;
 
@@ -22,8 +22,9 @@ describe('estimate request model', () => {
     expect(sqsSendBilled(new Array<number>(25).fill(10_000))).toEqual({ calls: 3, billed: 5 });
     // 100 KiB messages: only 2 fit the 256 KiB batch; 204,800 B → 4, 4, then 102,400 B → 2.
     expect(sqsSendBilled(new Array<number>(5).fill(102_400))).toEqual({ calls: 3, billed: 10 });
-    // 20 messages in batches of 8: 8, 8, 4 → receives billed 2, 2, 1; one delete per batch.
-    expect(sqsReceiveBilled(new Array<number>(20).fill(10_000), 8)).toEqual({ batches: 3, receiveBilled: 5, deletes: 3 });
+    // 20 jobs of 10,000 bytes in batches of 8: 3 invocations, each receive of 80,000 B billed as 2; one delete each.
+    expect(transferDeliveries(20, 200_000, 8)).toEqual({ invocations: 3, receiveBilled: 6, deletes: 3 });
+    expect(transferDeliveries(0, 0, 8)).toEqual({ invocations: 0, receiveBilled: 0, deletes: 0 });
   });
 
   it('DynamoDB item sizes: names plus values', () => {
@@ -38,10 +39,8 @@ describe('estimate request model', () => {
 
   it('one class: chunks, transfer invocations, SQS and ledger requests as the pipeline makes them', () => {
     const files: JobFile[] = Array.from({ length: 6 }, (_, i) => ({ src: `https://cdn.example/v/${i}.ts`, key: `v/${i}.ts`, kind: 'segment' }));
-    const r = classRequests({ classId: 'c1', title: 'A class', manifestUrl: 'https://cdn.example/v/master.m3u8', files, etagBytes: 32 }, { chunkFiles: 3, transferBatchSize: 8 });
+    const r = classRequests({ classId: 'c1', title: 'A class', manifestUrl: 'https://cdn.example/v/master.m3u8', files, etagBytes: 32 }, { chunkFiles: 3 });
     expect(r.chunks).toBe(2);
-    // Both chunks fit one batch of 8.
-    expect(r.transferInvocations).toBe(1);
     // Every item here is under 1 KB: class-level 5 requests (markPending, getClass, markCrawling, recordPlan,
     // tryComplete), then per chunk 4 reads + 1 transaction.
     expect(r.dynamodb.requests).toBe(5 + 2 * 5);
@@ -49,8 +48,9 @@ describe('estimate request model', () => {
     expect(r.dynamodb.readUnits).toBe(1 + 2 * 4);
     // 4 class-item writes, each also to the index (8); per chunk: chunk item ×2 (transaction) + class item ×2 + index copy.
     expect(r.dynamodb.writeUnits).toBe(8 + 2 * (2 + 2 + 1));
-    // Transfer: 1 send, 1 receive, 1 delete. Crawl: a tenth of a send batch, a receive and a delete.
-    expect(r.sqs.transfer).toBe(3);
+    // Transfer: both jobs in one send. Crawl: a tenth of a send batch, a receive and a delete.
+    expect(r.sqs.transferSend).toBe(1);
+    expect(r.transferMessageBytes).toBeGreaterThan(2 * 3 * 50);
     expect(r.sqs.crawl).toBeCloseTo(2.1, 10);
   });
 
