@@ -106,6 +106,13 @@ describe('flants estimate against the demo library', () => {
     expect(r.library.files.mid).toBeCloseTo((r.sample.files * 300) / 3, 6);
   });
 
+  it('counts a sampled class whose playlists cannot be crawled as an empty class, and says so', async () => {
+    const urls = [...library.classes.slice(0, 2).map((c) => originUrl(origin.url, c.manifestPath)), `${origin.url}/vod/none/master.m3u8`];
+    const r = await estimate({ masterUrls: urls, withCatalog: false });
+    expect(r.sample).toMatchObject({ classes: 3, failedClasses: 1, files: library.classes[0]!.files + library.classes[1]!.files });
+    expect(r.warnings.join('\n')).toMatch(/1 sampled classes cannot be crawled .*HTTP 404/);
+  });
+
   it('stays within its request budget and says what the budget cost', async () => {
     const before = origin.stats().requests;
     const r = await estimate({ sample: 16, budget: 60 });
