@@ -41,7 +41,9 @@ try {
   const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
   await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
   await mongo.close();
-  const env = { ...process.env, ...stack.env, ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host };
+  // Only the catalog and the origin are local: the estimate prices the deployment's own settings
+  // (not the local stack's, e.g. its 8 MiB part size).
+  const env = { ...process.env, MONGODB_URI: stack.env.MONGODB_URI!, ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host };
   const args = [BIN, 'estimate', ...passed];
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -22,7 +22,7 @@ export function bytes(n: number): string {
 /** Seconds as "45 s", "12 min 5 s", "2 h 20 min". */
 export function duration(seconds: number): string {
   const s = Math.round(seconds);
-  if (s < 60) return `${Math.max(0, seconds) < 10 ? seconds.toFixed(1) : s} s`;
+  if (s < 60) return `${seconds < 1 ? seconds.toFixed(2) : seconds < 10 ? seconds.toFixed(1) : s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
   const h = Math.floor(s / 3600);
   const m = Math.round((s % 3600) / 60);
@@ -37,7 +37,8 @@ export function usd(n: number): string {
 }
 
 function range(r: Range, f: (n: number) => string): string {
-  return r.low === r.high ? f(r.mid) : `${f(r.mid)}  (${f(r.low)} – ${f(r.high)})`;
+  const [low, mid, high] = [f(r.low), f(r.mid), f(r.high)];
+  return low === high ? mid : `${mid}  (${low} – ${high})`;
 }
 
 /** Renders the report as the table `flants estimate` prints. */
@@ -84,7 +85,7 @@ export function renderEstimate(r: EstimateReport): string {
   row('DynamoDB', usd(c.dynamodb));
   row('Lambda', usd(c.lambda));
   if (u.origin.place !== 'outside') row('origin', usd(c.origin));
-  row('total', c.range.low === c.range.high ? usd(c.total) : `${usd(c.total)}  (${usd(c.range.low)} – ${usd(c.range.high)})`);
+  row('total', range({ low: c.range.low, mid: c.total, high: c.range.high }, usd));
   row('then', `${usd(c.storagePerMonth)} a month to keep it in S3 Standard`);
   lines.push('');
   const w = r.wall;

@@ -117,6 +117,7 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
       const counted = await sampleCatalog(await o.catalog(), { fields: o.cfg.mongo.fields, allowedHosts, size: 0, random, pageSize: Math.max(o.cfg.scan.pageSize, 1000) });
       libraryClasses = counted.validClasses;
       catalogDocuments = counted.documents;
+      if (counted.validClasses === 0) throw new ConfigError(`the catalog has no class ready to copy (${counted.documents} documents); give --classes`);
     }
     libraryClasses ??= targets.length;
   } else {
@@ -130,7 +131,8 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
     }
     targets = drawn.sample.map((c) => ({ classId: c.classId, title: c.title, manifestUrl: c.manifestUrl }));
     libraryClasses ??= drawn.validClasses;
-    catalogDocuments = drawn.documents;
+    // A library of another size (--classes) has a catalog of that size, with the same share of skipped documents.
+    catalogDocuments = Math.round((drawn.documents * libraryClasses) / drawn.validClasses);
   }
   if (libraryClasses < targets.length) throw new ConfigError(`--classes ${libraryClasses} is smaller than the sample (${targets.length} classes)`);
 
