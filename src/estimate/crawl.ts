@@ -92,7 +92,7 @@ export interface CrawlOutcome {
   profiles: ClassProfile[];
   /** Sampled classes that cannot be crawled, and why (they are in `profiles` as empty classes). */
   failed: Array<{ classId: string; manifestUrl: string; reason: string }>;
-  /** Sampled classes left out because the request budget ran out. */
+  /** Sampled classes left out: the request budget ran out, or the origin kept failing on them. */
   unmeasured: number;
   /** Probed files that could not be sized (other than 404), by reason. */
   unsized: number;
@@ -109,7 +109,8 @@ interface Recorded {
 /**
  * Measures each target in turn (requests within a class run in parallel up to `concurrency`). A class
  * whose playlists cannot be crawled for a reason no retry fixes stays in the sample as an empty class,
- * as the copy would fail it; when the budget runs out, the rest of the sample is left unmeasured.
+ * as the copy would fail it; one the origin keeps failing on (5xx, timeouts) is left out with a
+ * warning; when the budget runs out, the rest of the sample is left unmeasured.
  */
 export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlOptions): Promise<CrawlOutcome> {
   const started = Date.now();
@@ -136,12 +137,19 @@ export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlO
         playlistRequests += profile.playlists;
       } catch (err) {
         if (err instanceof BudgetSpentError) {
-          outcome.unmeasured = targets.length - i;
+          outcome.unmeasured += targets.length - i;
           outcome.warnings.push(`the request budget (${opts.budget.limit}) ran out after ${outcome.profiles.length} of ${targets.length} sampled classes; raise --budget for a tighter range`);
           break;
         }
-        if (isRetryable(err)) throw err;
         const reason = describeError(err);
+        if (isRetryable(err)) {
+          // Passing trouble (still failing after the crawler's retries) says nothing about the library:
+          // leave the class out rather than count it as empty.
+          outcome.unmeasured++;
+          outcome.warnings.push(`sampled class ${target.classId} left out: ${reason}`);
+          opts.onClass?.(i + 1, targets.length, undefined);
+          continue;
+        }
         outcome.failed.push({ classId: target.classId, manifestUrl: target.manifestUrl, reason });
         profile = profileClass({ ...target, files: [], known: new Map(), strata: [], missing: new Set(), crawlSeconds: 0, originRequests: opts.budget.spent - before }, opts.shape);
       }
