@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
-import { crawlOrFailFast } from '../src/pipeline/crawler.ts';
+import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import { sharedDeps } from '../src/pipeline/deps.ts';
 
 /** Crawl queue → crawler: playlists → class record + transfer jobs. */
@@ -16,11 +16,12 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     queue: deps.queue,
     log,
     maxReceiveCount: deps.cfg.maxReceiveCount,
+    retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
     heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
     handle: async (job) => {
       await crawlOrFailFast(job, { ...deps, log: log.child({ classId: job.classId }) });
-      return true;
     },
-    onFinalFailure: (job, reason) => deps.ledger.failClass(job.classId, `crawl failed: ${reason}`),
+    beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
+    recordFailure: (job, err, final) => recordCrawlFailure(job, err, final, deps.ledger),
   });
 }

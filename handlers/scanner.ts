@@ -15,9 +15,8 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     queue: deps.queue,
     log: deps.log.child({ fn: 'scanner' }),
     maxReceiveCount: deps.cfg.maxReceiveCount,
-    handle: async (req) => {
-      await runScan(req, { ...deps, catalog, log: deps.log.child({ fn: 'scanner' }) });
-      return true;
+    handle: async (req, ctx) => {
+      await runScan(req, { ...deps, catalog, log: deps.log.child({ fn: 'scanner' }) }, { messageId: ctx.messageId });
     },
   });
 }

@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { sharedDeps } from '../src/pipeline/deps.ts';
-import { runTransfer } from '../src/pipeline/transfer.ts';
+import { recordTransferFailure, runTransfer } from '../src/pipeline/transfer.ts';
 
 /** Leave this much of the Lambda timeout to report failures instead of being killed mid-batch. */
 const TIMEOUT_MARGIN_MS = 15_000;
@@ -26,16 +26,15 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemai
       queue: deps.queue,
       log,
       maxReceiveCount: deps.cfg.maxReceiveCount,
+      retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
       signal: abort.signal,
       // A large file may take longer than the visibility timeout locally; keep it ours while we copy.
       heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
       handle: async (job, ctx) => {
-        const result = await runTransfer(job, { receiveCount: ctx.receiveCount, signal: abort.signal }, deps);
-        return result.outcome !== 'failed';
+        await runTransfer(job, { receiveCount: ctx.receiveCount, signal: abort.signal }, deps);
       },
-      // The chunk could not even be attempted (e.g. the ledger was unreachable) on its last delivery.
-      onFinalFailure: (job, reason) =>
-        deps.ledger.recordFailure(job.classId, job.planId, job.chunk, job.files.map((f) => ({ key: f.key, src: f.src, reason }))),
+      beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),
+      recordFailure: (job, err, final) => recordTransferFailure(job, err, final, deps.ledger),
     });
   } finally {
     clearTimeout(timer);

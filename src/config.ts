@@ -57,6 +57,16 @@ export interface Config {
     /** In-attempt retries for transient origin and S3 errors. */
     retryAttempts: number;
     retryBaseDelayMs: number;
+    /** Bytes of upload buffers one invocation may hold at once (parts in flight across all files). */
+    memoryBudgetBytes: number;
+  };
+  /** Seconds a failed delivery stays invisible before SQS delivers it again, by delivery (1st, 2nd, ...). */
+  retryBackoffSeconds: number[];
+  growing: {
+    /** How long after a class's end its playlists may still grow (no EXT-X-ENDLIST) before it is copied as it stands. */
+    graceSeconds: number;
+    /** How soon a waiting class is crawled again. */
+    recheckSeconds: number;
   };
   origin: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; maxRedirects: number };
   scan: { pageSize: number };
@@ -130,6 +140,25 @@ export function parseAllowedHosts(raw: string, name = 'ORIGIN_ALLOWED_HOSTS'): s
     }
   }
   return hosts;
+}
+
+/** Parses a comma-separated list of whole seconds (0..43200, SQS's longest visibility timeout). */
+function backoffList(env: Env, name: string, fallback: number[]): number[] {
+  const raw = optional(env, name);
+  if (!raw) return fallback;
+  const parts = raw.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) > 43_200)) throw new ConfigError(`${name} must be whole seconds (0 to 43200) separated by commas, like "30,300", got "${raw}"`);
+  return parts.map(Number);
+}
+
+/**
+ * TRANSFER_MEMORY_BUDGET_MB, or half the Lambda function's memory (the rest is Node, the SDK and
+ * sockets), or 512 MiB elsewhere.
+ */
+function memoryBudget(env: Env): number {
+  const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? NaN);
+  const fallback = Number.isFinite(lambdaMb) && lambdaMb > 0 ? Math.max(64, Math.floor(lambdaMb / 2)) : 512;
+  return int(env, 'TRANSFER_MEMORY_BUDGET_MB', fallback, 16, 10_240) * 1024 * 1024;
 }
 
 /** Parses CATALOG_FIELDS, e.g. "manifestUrl=hlsUrl,endedAt=finishedAt". */
@@ -213,6 +242,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxFileBytes: int(env, 'TRANSFER_MAX_FILE_MB', 5 * 1024, 1, 5 * 1024 * 1024) * 1024 * 1024,
       retryAttempts: int(env, 'TRANSFER_RETRY_ATTEMPTS', 4, 1, 20),
       retryBaseDelayMs: int(env, 'TRANSFER_RETRY_BASE_MS', 200, 1, 60_000),
+      memoryBudgetBytes: memoryBudget(env),
+    },
+    retryBackoffSeconds: backoffList(env, 'RETRY_BACKOFF_SECONDS', [30, 300]),
+    growing: {
+      graceSeconds: int(env, 'GROWING_GRACE_MINUTES', 15, 0, 7 * 24 * 60) * 60,
+      recheckSeconds: int(env, 'GROWING_RECHECK_SECONDS', 60, 1, 900),
     },
     origin: {
       connectTimeoutMs: int(env, 'ORIGIN_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),

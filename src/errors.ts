@@ -23,10 +23,27 @@ export class ConfigError extends FlantsError {
   }
 }
 
-/** A queue message that can never be processed (bad JSON, wrong schema or version). */
-export class PoisonMessageError extends FlantsError {
+/**
+ * A job no retry can fix (a playlist that cannot be crawled, a disallowed host): it goes to its DLQ
+ * at once, and its failure is recorded on the class first.
+ */
+export class DeadLetterError extends FlantsError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { cause });
+  }
+}
+
+/** A queue message that can never be processed (bad JSON, wrong schema or version, unknown class). */
+export class PoisonMessageError extends DeadLetterError {
   constructor(message: string, cause?: unknown) {
-    super('POISON_MESSAGE', message, { cause });
+    super('POISON_MESSAGE', message, cause);
+  }
+}
+
+/** Some files of a chunk could not be copied this delivery; SQS delivers the job again. */
+export class ChunkFailedError extends FlantsError {
+  constructor(readonly failures: ReadonlyArray<{ key: string; src: string; reason: string }>) {
+    super('CHUNK_FAILED', `${failures.length} file(s) failed: ${failures[0]?.reason ?? 'unknown'}`, { retryable: true });
   }
 }
 

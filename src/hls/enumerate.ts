@@ -4,12 +4,14 @@ import { PlaylistError } from './errors.ts';
 import { keyForUrl } from './keys.ts';
 import { settleAll } from './pool.ts';
 import { scanPlaylist, type PlaylistRole } from './scan.ts';
-import type { FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
+import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
 
 /** A playlist waiting to be fetched and scanned. */
 interface PendingPlaylist {
   /** URL to fetch, as referenced (query kept). */
   src: string;
+  /** Its destination key: the planned file that records its digest. */
+  key: string;
   /**
    * Where the class's layout puts this playlist. Relative URIs inside it are fetched from its final URL after
    * redirects, but keyed from here: in the bucket the copy sits at this key, so that is where a player of the
@@ -26,6 +28,8 @@ interface Fetched {
   playlist: PendingPlaylist;
   finalUrl: URL;
   body: string;
+  bytes: number | undefined;
+  sha256: string | undefined;
 }
 
 const DEFAULT_CONCURRENCY = 4;
@@ -49,6 +53,7 @@ function parseRoot(masterUrl: string, opts: PlanOptions): URL {
 /** The state of one class's enumeration: every file found so far, by key, and the playlists still to read. */
 class ClassPlan {
   readonly files = new Map<string, PlannedFile>();
+  readonly growing: string[] = [];
   private readonly queued = new Set<string>();
   private next: PendingPlaylist[] = [];
 
@@ -97,7 +102,7 @@ class ClassPlan {
   }
 
   /** Queues a playlist for the next round unless its key was queued before (so loops end). */
-  enqueue(file: PlannedFile, p: Omit<PendingPlaylist, 'src'>): void {
+  enqueue(file: PlannedFile, p: Omit<PendingPlaylist, 'src' | 'key'>): void {
     if (this.queued.has(file.key)) return;
     const { maxDepth, maxPlaylists } = this.opts.limits;
     if (p.depth > maxDepth) {
@@ -115,7 +120,7 @@ class ClassPlan {
       );
     }
     this.queued.add(file.key);
-    this.next.push({ ...p, src: file.src });
+    this.next.push({ ...p, src: file.src, key: file.key });
   }
 
   takeRound(): PendingPlaylist[] {
@@ -125,7 +130,7 @@ class ClassPlan {
   }
 
   /** Adds what one fetched playlist references, in document order. */
-  absorb({ playlist: p, finalUrl, body }: Fetched): void {
+  absorb({ playlist: p, finalUrl, body, bytes, sha256 }: Fetched): void {
     const max = this.opts.limits.maxPlaylistBytes;
     const size = Buffer.byteLength(body, 'utf8');
     if (size > max) {
@@ -141,6 +146,12 @@ class ClassPlan {
       ...(p.importable ? { importable: p.importable } : {}),
     });
     const where = finalUrl.href;
+    const file = this.files.get(p.key);
+    if (file && sha256 !== undefined) {
+      file.bytes = bytes ?? size;
+      file.sha256 = sha256;
+    }
+    if (scan.type === 'media' && !scan.ended) this.growing.push(where);
     for (const ref of scan.references) {
       if (!this.followable(ref.url)) continue;
       this.assertAllowed(ref.url, where);
@@ -165,7 +176,7 @@ async function fetchPlaylist(p: PendingPlaylist, fetcher: PlaylistFetcher, plan:
   // The origin client already checks every redirect hop; this keeps any other fetcher honest too.
   if (!plan.followable(finalUrl)) throw new PlaylistError('BAD_URI', `playlist ${p.src} ended at ${finalUrl.href}, which is not http(s)`, finalUrl.href);
   plan.assertAllowed(finalUrl, `a redirect from ${p.src}`);
-  return { playlist: p, finalUrl, body: res.body };
+  return { playlist: p, finalUrl, body: res.body, bytes: res.bytes, sha256: res.sha256 };
 }
 
 /**
@@ -173,6 +184,11 @@ async function fetchPlaylist(p: PendingPlaylist, fetcher: PlaylistFetcher, plan:
  * (first src wins), sorted by key. Throws PlaylistError for input it refuses; fetch errors propagate unchanged.
  */
 export async function planClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<PlannedFile[]> {
+  return (await enumerateClass(masterUrl, fetcher, opts)).files;
+}
+
+/** Like `planClass`, and also says which media playlists may still grow (the crawler waits for those). */
+export async function enumerateClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<ClassEnumeration> {
   const root = parseRoot(masterUrl, opts);
   const plan = new ClassPlan(root, normalizePrefix(opts.destPrefix), opts);
   const rootFile = plan.addFile(root.href, root, 'playlist', 'the class');
@@ -187,5 +203,6 @@ export async function planClass(masterUrl: string, fetcher: PlaylistFetcher, opt
       plan.absorb(r.value);
     }
   }
-  return [...plan.files.values()].map((f) => ({ ...f })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const files = [...plan.files.values()].map((f) => ({ ...f })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { files, growing: [...plan.growing].sort() };
 }

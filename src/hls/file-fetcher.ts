@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +36,8 @@ export function createFileFetcher(rootDir: string, origin?: PlaylistFetcher): Pl
       if (info.size > opts.maxBytes) {
         throw new PlaylistError('PLAYLIST_TOO_LARGE', `playlist ${path} is ${info.size} bytes, over the ${opts.maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, url);
       }
-      return { url: u.href, body: await readFile(real, 'utf8'), contentType: undefined };
+      const raw = await readFile(real);
+      return { url: u.href, body: raw.toString('utf8'), contentType: undefined, bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') };
     },
   };
 }

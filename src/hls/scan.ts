@@ -47,6 +47,8 @@ export interface PlaylistScan {
   references: Reference[];
   /** Variables the playlist defined, for the media playlists it references to IMPORT. */
   variables: ReadonlyMap<string, string>;
+  /** A media playlist with EXT-X-ENDLIST: no segment will be added (RFC 8216 4.3.3.4), whatever its PLAYLIST-TYPE. */
+  ended: boolean;
 }
 
 // Tags that only a multivariant (master) playlist carries.
@@ -179,5 +181,6 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
         break;
     }
   }
-  return { type: multivariant ? 'multivariant' : 'media', references, variables: vars };
+  const ended = lines.some((l) => l.type === 'tag' && l.name === 'EXT-X-ENDLIST');
+  return { type: multivariant ? 'multivariant' : 'media', references, variables: vars, ended };
 }

@@ -13,6 +13,16 @@ export interface PlannedFile {
   /** Destination key under DEST_PREFIX: never starts with "/", never has a ".." segment. */
   key: string;
   kind: FileKind;
+  /** For a playlist: length and SHA-256 of the bytes enumerated, so the copy can be held to them. */
+  bytes?: number;
+  sha256?: string;
+}
+
+/** A class's enumeration: its files, and the media playlists that may still grow (no EXT-X-ENDLIST). */
+export interface ClassEnumeration {
+  files: PlannedFile[];
+  /** URLs of media playlists without EXT-X-ENDLIST: a live or unfinished class. */
+  growing: string[];
 }
 
 export interface PlanOptions {

@@ -3,7 +3,7 @@ import { PoisonMessageError } from '../errors.ts';
 import { FILE_KINDS } from '../hls/types.ts';
 
 /** The current version of every message FLAnts sends; a receiver refuses any other. */
-export const MESSAGE_VERSION = 1;
+export const MESSAGE_VERSION = 2;
 
 const classId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
 const httpUrl = z
@@ -44,6 +44,8 @@ export const CrawlJobSchema = z.strictObject({
   /** Copy again even if complete: starts a new plan generation. */
   force: z.boolean().optional(),
   requestedAt: z.string().max(64).optional(),
+  /** When the class ended (catalog `endedAt`): the grace period for still-growing playlists counts from it. */
+  endedAt: z.string().max(64).optional(),
 });
 
 export const FileKindSchema = z.enum(FILE_KINDS);
@@ -52,13 +54,18 @@ export const TransferFileSchema = z.strictObject({
   src: httpUrl,
   key: z.string().min(1).max(1024),
   kind: FileKindSchema,
+  /** For a playlist: the length and SHA-256 of the bytes the crawler enumerated; the copy must match them. */
+  bytes: z.number().int().min(0).optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 
 export const TransferJobSchema = z.strictObject({
   v: z.literal(MESSAGE_VERSION),
   type: z.literal('transfer'),
   classId,
-  /** Identifies the class's file list (and generation); stale jobs of an older plan are dropped. */
+  /** The plan generation this job belongs to; a job of any other generation counts nothing. */
+  gen: z.number().int().min(1),
+  /** The content id of that generation's plan (file list, playlist digests, chunk size), for logs. */
   planId: z.string().regex(/^[0-9a-f]{8,64}$/),
   chunk: z.number().int().min(0),
   files: z.array(TransferFileSchema).min(1).max(1000),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FlantsError } from '../errors.ts';
@@ -30,6 +31,9 @@ export interface TextResponse {
   url: string;
   body: string;
   contentType: string | undefined;
+  /** Length and SHA-256 (hex) of the raw bytes: what a byte-for-byte copy must reproduce. */
+  bytes?: number;
+  sha256?: string;
 }
 
 export interface StreamResponse {
@@ -175,7 +179,14 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       if (Number.isFinite(declared) && size !== declared) {
         throw new OriginError('ORIGIN_TRUNCATED', `origin sent ${size} of ${declared} bytes for ${finalUrl}`, { url: finalUrl, retryable: true });
       }
-      return { url: finalUrl, body: Buffer.concat(chunks).toString('utf8'), contentType: headerValue(res.headers['content-type']) };
+      const raw = Buffer.concat(chunks);
+      return {
+        url: finalUrl,
+        body: raw.toString('utf8'),
+        contentType: headerValue(res.headers['content-type']),
+        bytes: raw.length,
+        sha256: createHash('sha256').update(raw).digest('hex'),
+      };
     },
 
     async openStream(url, o = {}) {

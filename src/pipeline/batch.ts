@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import type { QueueRole } from '../config.ts';
-import { describeError, PoisonMessageError } from '../errors.ts';
+import { DeadLetterError, describeError } from '../errors.ts';
 import { parseMessage } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import type { JobQueue } from '../store/queue.ts';
@@ -20,11 +20,21 @@ export interface BatchOptions<T> {
   concurrency: number;
   queue: JobQueue;
   log: Logger;
-  /** Handles one message; returns false (or throws) for a failure that SQS should retry. */
-  handle(message: T, ctx: BatchContext): Promise<boolean>;
-  /** Called when a message fails on its last delivery, before SQS moves it to the DLQ. */
-  onFinalFailure?(message: T, reason: string): Promise<void>;
+  /**
+   * Handles one message: resolves on success, throws a DeadLetterError for a job no retry can fix
+   * (it goes to the DLQ at once), and throws anything else for a failure SQS should retry.
+   */
+  handle(message: T, ctx: BatchContext): Promise<void>;
+  /**
+   * The one place a failed delivery reaches the ledger: `final` on the last delivery before the DLQ
+   * (or for a DeadLetterError), otherwise a note that SQS will try again.
+   */
+  recordFailure?(message: T, err: unknown, final: boolean): Promise<void>;
+  /** Runs before the last delivery is handled, so a crash, timeout or OOM on it still leaves a record. */
+  beforeFinalAttempt?(message: T): Promise<void>;
   maxReceiveCount: number;
+  /** Seconds a failed delivery stays invisible, by delivery (1st, 2nd, ...): retries in minutes, not hours. */
+  retryBackoffSeconds?: readonly number[];
   signal?: AbortSignal;
   /**
    * While a message is being handled, extend its visibility every `everySeconds` to
@@ -34,43 +44,60 @@ export interface BatchOptions<T> {
 }
 
 /**
- * Runs one SQS batch and reports only the failed messages (`batchItemFailures`). A poison
- * message goes straight to the DLQ with its reason and never fails the rest of the batch.
+ * Runs one SQS batch and reports only the failed messages (`batchItemFailures`). It alone decides
+ * what a failure means: a dead-letter error goes straight to the DLQ with its reason (never failing
+ * the rest of the batch), anything else is retried after a backoff, and the ledger hears of each
+ * failure through `recordFailure`, finally on the last delivery.
  */
 export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): Promise<SQSBatchResponse> {
   const failures: string[] = [];
   await mapLimit(event.Records, opts.concurrency, async (record: SQSRecord) => {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1;
+    const final = receiveCount >= opts.maxReceiveCount;
     const log = opts.log.child({ messageId: record.messageId, receiveCount });
     let message: T | undefined;
     const beat = opts.heartbeat && record.receiptHandle ? startHeartbeat(opts, record.receiptHandle, log) : undefined;
     try {
       message = parseMessage(opts.schema, record.body, opts.role);
-      const ok = await opts.handle(message, { receiveCount, messageId: record.messageId, ...(opts.signal ? { signal: opts.signal } : {}) });
-      if (!ok) failures.push(record.messageId);
+      if (final && opts.beforeFinalAttempt) {
+        const m = message;
+        await opts.beforeFinalAttempt(m).catch((e: unknown) => log.error('could not record the last delivery before it ran', { error: describeError(e) }));
+      }
+      await opts.handle(message, { receiveCount, messageId: record.messageId, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (err) {
-      if (err instanceof PoisonMessageError) {
+      beat?.stop();
+      const reason = describeError(err);
+      if (err instanceof DeadLetterError) {
+        if (message !== undefined) await record_(opts, message, err, true, log);
         try {
           await opts.queue.sendRaw(`${opts.role}-dlq`, record.body, { 'flants-error': err.message, 'flants-code': err.code, 'flants-source-message-id': record.messageId });
-          log.error('poison message moved to DLQ', { reason: err.message });
+          log.error('message moved to DLQ', { reason: err.message, code: err.code });
         } catch (dlqErr) {
           // Could not move it: leave it to SQS, whose redrive policy moves it after its last receive.
-          log.error('poison message could not be moved to DLQ', { reason: err.message, error: describeError(dlqErr) });
+          log.error('message could not be moved to DLQ', { reason: err.message, error: describeError(dlqErr) });
           failures.push(record.messageId);
         }
         return;
       }
-      const reason = describeError(err);
-      log.warn('message failed', { reason });
+      log.warn('message failed', { reason, final });
       failures.push(record.messageId);
-      if (message !== undefined && receiveCount >= opts.maxReceiveCount && opts.onFinalFailure) {
-        await opts.onFinalFailure(message, reason).catch((e: unknown) => log.error('could not record final failure', { error: describeError(e) }));
+      if (message !== undefined) await record_(opts, message, err, final, log);
+      const backoff = opts.retryBackoffSeconds?.[Math.min(receiveCount, opts.retryBackoffSeconds.length) - 1];
+      if (!final && backoff !== undefined && record.receiptHandle) {
+        // Lambda leaves a reported failure invisible for the rest of the visibility timeout (an hour for
+        // transfer); this brings the next delivery forward to the backoff.
+        await opts.queue.extendVisibility(opts.role, record.receiptHandle, backoff).catch((e: unknown) => log.warn('could not set retry backoff', { error: describeError(e) }));
       }
     } finally {
       beat?.stop();
     }
   });
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+async function record_<T>(opts: BatchOptions<T>, message: T, err: unknown, final: boolean, log: Logger): Promise<void> {
+  if (!opts.recordFailure) return;
+  await opts.recordFailure(message, err, final).catch((e: unknown) => log.error(final ? 'could not record final failure' : 'could not note failed attempt', { error: describeError(e) }));
 }
 
 function startHeartbeat<T>(opts: BatchOptions<T>, receiptHandle: string, log: Logger): { stop(): void } {

@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import type { PlannedFile } from '../hls/types.ts';
 
 /**
- * Identifies a class's file list: the same files give the same id, so a re-crawl produces the
- * same chunks and counts nothing twice. A forced copy mixes in its request time for a new generation.
+ * Identifies a plan's content: the file list, every playlist's digest and the chunk size (which
+ * decides chunk membership). The same content gives the same id, so a re-crawl resumes its
+ * generation; any change, however small, is a different plan and so a new generation.
  */
-export function planIdOf(files: readonly PlannedFile[], generation = ''): string {
+export function planIdOf(files: readonly PlannedFile[], chunkFiles: number): string {
   const h = createHash('sha256');
-  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) h.update(`${f.key}\u0000${f.src}\n`);
-  h.update(`generation:${generation}`);
+  h.update(`chunk:${chunkFiles}\n`);
+  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    h.update(`${f.key}\u0000${f.src}\u0000${f.sha256 ?? ''}\n`);
+  }
   return h.digest('hex').slice(0, 16);
 }
 

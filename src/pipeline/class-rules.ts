@@ -7,6 +7,8 @@ export interface ReadyClass {
   classId: string;
   title: string;
   manifestUrl: string;
+  /** When the class ended (ISO): playlists still growing after it get a grace period from here. */
+  endedAt: string;
 }
 
 /** Why a class is not copied; the scan's summary counts these. */
@@ -45,5 +47,6 @@ export function judgeClass(doc: CatalogDocument, fields: CatalogFields, allowedH
   const ended = doc[fields.endedAt];
   if (!(ended instanceof Date) && !(typeof ended === 'string' && !Number.isNaN(Date.parse(ended)))) return { ok: false, classId, reason: 'missing endedAt' };
   const title = doc[fields.title];
-  return { ok: true, cls: { classId, title: typeof title === 'string' && title ? title.slice(0, 1024) : classId, manifestUrl: url.href } };
+  const endedAt = new Date(ended instanceof Date ? ended.getTime() : Date.parse(ended)).toISOString();
+  return { ok: true, cls: { classId, title: typeof title === 'string' && title ? title.slice(0, 1024) : classId, manifestUrl: url.href, endedAt } };
 }

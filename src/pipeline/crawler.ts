@@ -1,6 +1,6 @@
 import type { Config } from '../config.ts';
-import { describeError, isRetryable, PoisonMessageError } from '../errors.ts';
-import { planClass } from '../hls/enumerate.ts';
+import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
+import { enumerateClass } from '../hls/enumerate.ts';
 import type { PlaylistFetcher } from '../hls/types.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
@@ -21,8 +21,10 @@ export interface CrawlerDeps {
 
 export interface CrawlResult {
   classId: string;
-  outcome: 'planned' | 'already-complete';
+  /** `waiting`: playlists may still grow; the class is crawled again later. */
+  outcome: 'planned' | 'already-complete' | 'waiting';
   planId?: string;
+  gen?: number;
   files?: number;
   chunks?: number;
   /** Transfer jobs sent (chunks of this plan not yet done). */
@@ -31,56 +33,99 @@ export interface CrawlResult {
 }
 
 /** Handles one crawl job: enumerates every file of the class, records the plan, sends transfer jobs. */
-export async function runCrawl(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
+export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, now: () => Date = () => new Date()): Promise<CrawlResult> {
   const { cfg, ledger, log } = deps;
   const existing = await ledger.getClass(job.classId);
   if (existing?.status === 'COMPLETE' && !job.force) {
     log.info('class already complete, crawl skipped', { classId: job.classId });
     return { classId: job.classId, outcome: 'already-complete' };
   }
-  await ledger.markCrawling(job.classId, { title: job.title, manifestUrl: job.manifestUrl });
+  const info = { title: job.title, manifestUrl: job.manifestUrl };
+  await ledger.markCrawling(job.classId, info);
   // Transient origin trouble is retried here; what still fails returns the job to its queue.
   const origin = withPlaylistRetries(deps.origin, {
     attempts: cfg.transfer.retryAttempts,
     baseDelayMs: cfg.transfer.retryBaseDelayMs,
     onRetry: (url, err) => deps.onRetry?.({ key: '', src: url }, err),
   });
-  const files = await planClass(job.manifestUrl, origin, {
+  const { files, growing } = await enumerateClass(job.manifestUrl, origin, {
     limits: cfg.hls,
     destPrefix: cfg.destPrefix,
     allowedHosts: cfg.originAllowedHosts,
   });
-  // A forced copy is a new generation; a redelivered forced job carries the same requestedAt.
-  const planId = planIdOf(files, job.force ? `force:${job.requestedAt ?? ''}` : '');
+
+  const warnings: string[] = [];
+  if (growing.length > 0) {
+    const ended = Date.parse(job.endedAt ?? job.requestedAt ?? '') || now().getTime();
+    const graceEnds = ended + cfg.growing.graceSeconds * 1000;
+    const what = `${growing.length} media playlist(s) have no EXT-X-ENDLIST (e.g. ${growing[0]})`;
+    if (now().getTime() < graceEnds) {
+      // The class may still be growing: wait, and look again soon, rather than copy half of it.
+      const until = new Date(graceEnds).toISOString();
+      await ledger.markWaiting(job.classId, { ...info, reason: `waiting: ${what}; crawled again until ${until}`, until });
+      await deps.queue.sendAll('crawl', [job], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
+      log.info('class waiting for growing playlists', { classId: job.classId, growing: growing.length, until });
+      return { classId: job.classId, outcome: 'waiting' };
+    }
+    warnings.push(`copied as it stood ${cfg.growing.graceSeconds / 60} min after the class ended: ${what}`);
+  }
+
+  const planId = planIdOf(files, cfg.transfer.chunkFiles);
   const chunks = chunkFiles(files, cfg.transfer.chunkFiles);
-  const done = await ledger.recordPlan(job.classId, { planId, totalFiles: files.length, totalChunks: chunks.length });
+  const plan = await ledger.recordPlan(job.classId, {
+    planId,
+    totalFiles: files.length,
+    totalChunks: chunks.length,
+    forcedAt: job.force ? job.requestedAt : undefined,
+    warnings,
+  });
+  if (plan.outcome === 'complete') {
+    log.info('class already complete, plan unchanged', { classId: job.classId, planId });
+    return { classId: job.classId, outcome: 'already-complete', planId, gen: plan.gen };
+  }
   const jobs: TransferJob[] = [];
   chunks.forEach((chunk, i) => {
-    if (done.has(i)) return;
-    jobs.push({ v: MESSAGE_VERSION, type: 'transfer', classId: job.classId, planId, chunk: i, files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind })) });
+    if (plan.done.has(i)) return;
+    jobs.push({
+      v: MESSAGE_VERSION,
+      type: 'transfer',
+      classId: job.classId,
+      gen: plan.gen,
+      planId,
+      chunk: i,
+      files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind, ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}) })),
+    });
   });
   await deps.queue.sendAll('transfer', jobs);
-  // Every chunk already done (a crash after the last chunk, before COMPLETE): finish it here.
-  const completed = jobs.length === 0 ? await ledger.tryComplete(job.classId, planId) : false;
-  if (completed) {
+  if (plan.completed) {
     log.info('class complete', { classId: job.classId, planId });
     deps.onClassComplete?.(job.classId);
   }
-  log.info('class planned', { classId: job.classId, planId, files: files.length, chunks: chunks.length, sent: jobs.length });
-  return { classId: job.classId, outcome: 'planned', planId, files: files.length, chunks: chunks.length, sent: jobs.length, completed };
+  log.info('class planned', { classId: job.classId, planId, gen: plan.gen, outcome: plan.outcome, files: files.length, chunks: chunks.length, sent: jobs.length });
+  return { classId: job.classId, outcome: 'planned', planId, gen: plan.gen, files: files.length, chunks: chunks.length, sent: jobs.length, completed: plan.completed };
 }
 
 /**
- * Runs a crawl; a failure no retry can fix (not a playlist, a disallowed host, a 404, a cap)
- * fails the class at once with its reason and sends the job to the DLQ for a redrive after the fix.
+ * Runs a crawl; a failure no retry can fix (not a playlist, a disallowed host, a 404, a cap) is a
+ * DeadLetterError: the batch records it on the class at once and sends the job to the DLQ for a
+ * redrive after the fix.
  */
 export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
   try {
     return await runCrawl(job, deps);
   } catch (err) {
-    if (isRetryable(err) || err instanceof PoisonMessageError) throw err;
-    const reason = describeError(err);
-    await deps.ledger.failClass(job.classId, `crawl failed: ${reason}`);
-    throw new PoisonMessageError(`class ${job.classId} cannot be crawled: ${reason}`, err);
+    if (isRetryable(err) || err instanceof DeadLetterError) throw err;
+    throw new DeadLetterError(err instanceof FlantsError ? err.code : 'CRAWL_FAILED', describeError(err), err);
   }
+}
+
+/**
+ * Tells the ledger about a failed crawl delivery: on the last one (or a dead-letter error) the class
+ * is FAILED with the reason. With no error, the last delivery is starting and the record says it did
+ * not finish, so a crash or timeout leaves the class FAILED instead of CRAWLING.
+ */
+export async function recordCrawlFailure(job: CrawlJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
+  if (!final) return;
+  const reason = err === undefined ? 'the last crawl delivery did not finish (the function crashed or timed out)' : describeError(err);
+  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, { provisional: err === undefined, info: { manifestUrl: job.manifestUrl, ...(job.title ? { title: job.title } : {}) } });
 }

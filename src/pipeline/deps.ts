@@ -6,6 +6,7 @@ import { openCatalog, type Catalog } from '../store/catalog.ts';
 import { createLedger, type Ledger } from '../store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../store/objects.ts';
 import { createJobQueue, type JobQueue } from '../store/queue.ts';
+import { ByteBudget } from '../util/byte-budget.ts';
 
 /** Everything a handler needs, built once per process (a warm Lambda container reuses it). */
 export interface Deps {
@@ -16,6 +17,8 @@ export interface Deps {
   ledger: Ledger;
   store: ObjectStore;
   origin: Origin;
+  /** Upload buffers the whole process may hold at once (TRANSFER_MEMORY_BUDGET_MB). */
+  budget: ByteBudget;
   catalog(): Promise<Catalog>;
   /** Observes in-attempt retries (the demo and the fault suite count them). */
   onRetry?: (file: { key: string; src: string }, err: unknown) => void;
@@ -44,6 +47,7 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
     ledger: createLedger(aws.ddb, cfg.tableName),
     store: createObjectStore(aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes }),
     origin,
+    budget: new ByteBudget(cfg.transfer.memoryBudgetBytes),
     catalog() {
       catalog ??= openCatalog(cfg).catch((err: unknown) => {
         catalog = undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
@@ -18,8 +19,10 @@ export interface ScannerDeps {
   now?: () => Date;
 }
 
-/** What one scan request did; logged, and returned to `flants enqueue`. */
+/** What one scan request did; logged, and kept per page in the ledger. */
 export interface ScanSummary {
+  /** True when another message had already taken this page (a duplicate continuation): nothing was done. */
+  duplicate?: boolean;
   scanned: number;
   enqueued: string[];
   alreadyComplete: number;
@@ -67,6 +70,7 @@ async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boole
         classId: cls.classId,
         manifestUrl: cls.manifestUrl,
         title: cls.title,
+        endedAt: cls.endedAt,
         ...(force ? { force: true } : {}),
         requestedAt: now.toISOString(),
       });
@@ -84,8 +88,13 @@ function skip(summary: ScanSummary, classId: string, reason: SkipReason, detail:
   log.info('class skipped', { classId, reason, detail });
 }
 
+/** The delivery a scan request came in: its SQS message id makes pages idempotent. */
+export interface ScanDelivery {
+  messageId?: string;
+}
+
 /** Handles one scan request: validates classes from the catalog and sends a crawl job for each ready one. */
-export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<ScanSummary> {
+export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: ScanDelivery = {}): Promise<ScanSummary> {
   const summary = emptySummary();
   const { cfg, log } = deps;
   if (req.mode === 'class') {
@@ -101,8 +110,15 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
   }
 
   const phase: IdPhase = req.phase ?? 'objectId';
-  // The cron rule sends a fixed body; the first page names the scan so its pages can be found together.
-  const scanId = req.scanId ?? newScanId();
+  // The cron rule sends a fixed body; the first page names the scan (from its message, so a redelivery
+  // of the first page is the same scan) and every continuation carries the name.
+  const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
+  const pageKey = `${phase}:${req.after ?? 'start'}`;
+  if (delivery.messageId && !(await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId))) {
+    // A second continuation of the same page (its sender was delivered twice): the first one owns it.
+    log.info('duplicate scan page dropped', { scanId, page: pageKey });
+    return { ...summary, duplicate: true };
+  }
   const docs = await deps.catalog.page(phase, req.after, cfg.scan.pageSize);
   summary.scanned = docs.length;
   const ready: ReadyClass[] = [];
@@ -122,11 +138,11 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps): Promise<Scan
     const { after: _after, ...rest } = req;
     next = { ...rest, scanId, phase: 'string' };
   }
-  if (next) {
-    await deps.queue.sendAll('scan', [next]);
-    summary.continued = true;
-  }
-  await recordPage(deps, scanId, `${phase}:${req.after ?? 'start'}`, summary);
+  // The page's record is written before the continuation is sent: a page that cannot be recorded
+  // continues nothing, and its redeliveries own the page, so the scan never forks.
+  summary.continued = next !== undefined;
+  await recordPage(deps, scanId, pageKey, summary);
+  if (next) await deps.queue.sendAll('scan', [next]);
   log.info('scan page finished', { mode: 'catalog', phase, after: req.after, scanId, ...summarize(summary) });
   return summary;
 }

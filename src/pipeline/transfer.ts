@@ -1,11 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config.ts';
-import { describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
-import type { TransferFile, TransferJob } from '../jobs/schemas.ts';
+import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
+import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { asOriginError, type Origin } from '../origin/client.ts';
-import type { ChunkOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
-import type { ObjectStore } from '../store/objects.ts';
+import type { CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
+import { UPLOAD_QUEUE_SIZE, type ObjectStore } from '../store/objects.ts';
+import type { JobQueue } from '../store/queue.ts';
+import type { ByteBudget } from '../util/byte-budget.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { contentTypeFor } from './content-type.ts';
@@ -16,7 +18,11 @@ export interface TransferDeps {
   origin: Pick<Origin, 'openStream'>;
   store: ObjectStore;
   ledger: Ledger;
+  /** Sends the class back to the crawler when a playlist changed since it was enumerated. */
+  queue: Pick<JobQueue, 'sendAll'>;
   log: Logger;
+  /** Upload buffers held at once across the invocation; unbounded when absent. */
+  budget?: ByteBudget;
   /** Counts retries inside an attempt, for the demo's and the fault suite's figures. */
   onRetry?: (file: TransferFile, err: unknown) => void;
   /** Observes the one step that marks a class COMPLETE. */
@@ -32,108 +38,139 @@ export interface TransferAttempt {
 export interface TransferResult {
   classId: string;
   chunk: number;
-  outcome: ChunkOutcome | 'failed';
+  /** `replanned`: a playlist changed at the origin; nothing counted, the class was sent back to the crawler. */
+  outcome: CountOutcome | 'replanned';
   files: number;
   bytes: number;
   /** True for the one delivery whose step marked the class COMPLETE. */
   completedClass: boolean;
-  failures: FailedFile[];
-  /** True when the failures were recorded because this was the last delivery before the DLQ. */
-  finalAttempt: boolean;
 }
 
 const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
 
-/** Copies one file from the origin into S3, verifying length and checksum while it streams. */
+/** Copies one file from the origin into S3, verifying length and checksum (and a playlist's digest) while it streams. */
 export async function copyFile(file: TransferFile, deps: TransferDeps, signal?: AbortSignal): Promise<LandedFile> {
   const { cfg, origin, store } = deps;
   const res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}) });
-  const verifier = new VerifyingStream({ partSize: cfg.transfer.partSizeBytes, expectedBytes: res.contentLength, maxBytes: cfg.transfer.maxFileBytes, url: res.url });
-  const upload = store.upload(file.key, verifier, { contentType: contentTypeFor(file.key, res.contentType), ...(signal ? { signal } : {}) });
-  const piping = pipeline(res.body, verifier);
-  // Both must settle: a failed read aborts the upload, a failed upload stops the read.
-  const [up, piped] = await Promise.allSettled([upload, piping]);
-  if (piped.status === 'rejected') {
-    if (up.status === 'fulfilled') {
-      // Cannot normally happen (the upload reads the failed stream), but never count such a file.
-      throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
-    }
-    // A broken origin body (reset, early close) is the origin's passing trouble: retryable.
-    throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
-  }
-  if (up.status === 'rejected') {
+  // What this upload may buffer: the whole body when it fits one part, else the parts lib-storage keeps in flight.
+  const partSize = cfg.transfer.partSizeBytes;
+  const need = res.contentLength !== undefined && res.contentLength <= partSize ? res.contentLength : partSize * (UPLOAD_QUEUE_SIZE + 1);
+  let release: () => void;
+  try {
+    release = deps.budget ? await deps.budget.acquire(need, signal) : () => undefined;
+  } catch (err) {
     res.body.destroy();
-    throw up.reason;
+    throw err;
   }
-  const digest: StreamDigest = verifier.digest();
-  const etag = up.value.etag;
-  if (etag && MD5_ETAG.test(etag)) {
-    const candidates = [digest.md5, expectedEtag(digest, cfg.transfer.partSizeBytes)];
-    if (!candidates.includes(etag)) {
-      throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${file.key} with ETag ${etag}, expected ${candidates.join(' or ')}`, { retryable: true });
+  try {
+    const verifier = new VerifyingStream({ partSize, expectedBytes: res.contentLength, maxBytes: cfg.transfer.maxFileBytes, url: res.url, expectedSha256: file.sha256 });
+    const upload = store.upload(file.key, verifier, { contentType: contentTypeFor(file.key, res.contentType), ...(signal ? { signal } : {}) });
+    const piping = pipeline(res.body, verifier);
+    // Both must settle: a failed read aborts the upload, a failed upload stops the read.
+    const [up, piped] = await Promise.allSettled([upload, piping]);
+    if (piped.status === 'rejected') {
+      if (up.status === 'fulfilled') {
+        // Cannot normally happen (the upload reads the failed stream), but never count such a file.
+        throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
+      }
+      // A broken origin body (reset, early close) is the origin's passing trouble: retryable.
+      throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
     }
+    if (up.status === 'rejected') {
+      res.body.destroy();
+      throw up.reason;
+    }
+    const digest: StreamDigest = verifier.digest();
+    const etag = up.value.etag;
+    if (etag && MD5_ETAG.test(etag)) {
+      const candidates = [digest.md5, expectedEtag(digest, partSize)];
+      if (!candidates.includes(etag)) {
+        throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${file.key} with ETag ${etag}, expected ${candidates.join(' or ')}`, { retryable: true });
+      }
+    }
+    return { key: file.key, bytes: digest.bytes, etag: etag ?? digest.md5 };
+  } finally {
+    release();
   }
-  return { key: file.key, bytes: digest.bytes, etag: etag ?? digest.md5 };
 }
 
-/** Handles one transfer job: copies its chunk, then counts it once in the ledger; the final count completes the class. */
+/**
+ * Handles one transfer job: copies its chunk, then counts it once for its generation in one ledger
+ * transaction, which also completes the class when it is the last. A file that fails throws
+ * ChunkFailedError (SQS delivers the job again; the batch records the failure on the last delivery).
+ */
 export async function runTransfer(job: TransferJob, attempt: TransferAttempt, deps: TransferDeps): Promise<TransferResult> {
   const { cfg, ledger } = deps;
-  const log = deps.log.child({ classId: job.classId, chunk: job.chunk, receiveCount: attempt.receiveCount });
-  const base = { classId: job.classId, chunk: job.chunk, files: job.files.length, bytes: 0, completedClass: false, failures: [], finalAttempt: false };
+  const log = deps.log.child({ classId: job.classId, gen: job.gen, chunk: job.chunk, receiveCount: attempt.receiveCount });
+  const base = { classId: job.classId, chunk: job.chunk, files: job.files.length, bytes: 0, completedClass: false };
 
-  const record = await ledger.getClass(job.classId);
-  if (!record) throw new PoisonMessageError(`transfer job for unknown class ${job.classId}: no class record in the ledger`);
-  if (record.planId !== job.planId) {
-    log.info('stale transfer job dropped', { planId: job.planId, current: record.planId });
+  const view = await ledger.viewChunk(job.classId, job.gen, job.chunk);
+  if (!view.record) throw new PoisonMessageError(`transfer job for unknown class ${job.classId}: no class record in the ledger`);
+  if ((view.record.gen ?? 0) !== job.gen) {
+    log.info('stale transfer job dropped', { planId: job.planId, currentGen: view.record.gen ?? 0 });
     return { ...base, outcome: 'stale' };
   }
-  if (await ledger.isChunkDone(job.classId, job.planId, job.chunk)) {
-    // A duplicate delivery: nothing to copy or count, but finish the class if a crash left it unmarked.
-    const completedClass = await completeIfDone(job, deps, log);
-    return { ...base, outcome: 'duplicate', completedClass };
-  }
+  if (view.chunkDone || view.record.status === 'COMPLETE') return { ...base, outcome: 'duplicate' };
 
   const failures: FailedFile[] = [];
   const landed: LandedFile[] = [];
+  let changed: FlantsError | undefined;
   await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
     try {
-      const result = await withRetry(() => copyFile(file, deps, attempt.signal), {
-        attempts: cfg.transfer.retryAttempts,
-        baseDelayMs: cfg.transfer.retryBaseDelayMs,
-        maxDelayMs: 5_000,
-        ...(attempt.signal ? { signal: attempt.signal } : {}),
-        onRetry: (err) => deps.onRetry?.(file, err),
-      });
-      landed.push(result);
+      landed.push(
+        await withRetry(() => copyFile(file, deps, attempt.signal), {
+          attempts: cfg.transfer.retryAttempts,
+          baseDelayMs: cfg.transfer.retryBaseDelayMs,
+          maxDelayMs: 5_000,
+          ...(attempt.signal ? { signal: attempt.signal } : {}),
+          onRetry: (err) => deps.onRetry?.(file, err),
+        }),
+      );
     } catch (err) {
+      if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed = err;
       failures.push({ key: file.key, src: file.src, reason: describeError(err) });
       log.warn('file failed', { key: file.key, src: file.src, reason: describeError(err), retryable: isRetryable(err) });
     }
   });
 
-  if (failures.length > 0) {
-    const finalAttempt = attempt.receiveCount >= cfg.maxReceiveCount;
-    if (finalAttempt) {
-      // Last delivery before SQS moves the job to the DLQ: say which files and why, on the class.
-      await ledger.recordFailure(job.classId, job.planId, job.chunk, failures);
-      log.error('chunk failed on its final attempt', { failed: failures.length });
-    }
-    return { ...base, outcome: 'failed', failures, finalAttempt, bytes: landed.reduce((n, f) => n + f.bytes, 0) };
+  if (changed) {
+    // What was enumerated is what is copied: a changed playlist means a new plan, never a count.
+    const record = view.record;
+    await deps.queue.sendAll('crawl', [
+      { v: MESSAGE_VERSION, type: 'crawl', classId: job.classId, manifestUrl: record.manifestUrl!, ...(record.title ? { title: record.title } : {}), requestedAt: new Date().toISOString() },
+    ]);
+    log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.message });
+    return { ...base, outcome: 'replanned' };
   }
+  if (failures.length > 0) throw new ChunkFailedError(failures);
 
-  const outcome = await ledger.completeChunk(job.classId, job.planId, job.chunk, landed);
-  const completedClass = outcome === 'stale' ? false : await completeIfDone(job, deps, log);
-  return { ...base, outcome, bytes: landed.reduce((n, f) => n + f.bytes, 0), completedClass };
-}
-
-async function completeIfDone(job: TransferJob, deps: TransferDeps, log: Logger): Promise<boolean> {
-  const rec = await deps.ledger.getClass(job.classId);
-  if (!rec || rec.planId !== job.planId || rec.status === 'COMPLETE' || rec.doneChunks !== rec.totalChunks) return false;
-  const completed = await deps.ledger.tryComplete(job.classId, job.planId);
-  if (completed) {
-    log.info('class complete', { planId: job.planId, files: rec.doneFiles, bytes: rec.doneBytes });
+  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record);
+  const bytes = landed.reduce((n, f) => n + f.bytes, 0);
+  if (counted.outcome === 'stale') log.info('stale transfer job dropped after copy', { planId: job.planId });
+  if (counted.completed) {
+    log.info('class complete', { planId: job.planId, gen: job.gen });
     deps.onClassComplete?.(job.classId);
   }
-  return completed;
+  return { ...base, outcome: counted.outcome, bytes, completedClass: counted.completed };
+}
+
+/** What an unfinished last delivery leaves on the class until it finishes (it is replaced or removed then). */
+export const UNFINISHED_LAST_DELIVERY = 'the last delivery did not finish (the function crashed, timed out or ran out of memory)';
+
+/**
+ * Tells the ledger about a failed transfer delivery: a note while SQS will retry, the failed files
+ * on the last one. With no error, the last delivery is starting: every file is recorded as
+ * unfinished, so a crash leaves the class FAILED instead of in progress.
+ */
+export async function recordTransferFailure(job: TransferJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
+  const failures: FailedFile[] =
+    err instanceof ChunkFailedError
+      ? [...err.failures]
+      : job.files.map((f) => ({ key: f.key, src: f.src, reason: err === undefined ? UNFINISHED_LAST_DELIVERY : describeError(err) }));
+  if (final) {
+    await ledger.recordChunkFailure(job.classId, job.gen, job.chunk, failures, { provisional: err === undefined });
+    return;
+  }
+  const more = failures.length > 1 ? ` (and ${failures.length - 1} more file(s))` : '';
+  await ledger.noteAttemptFailure(job.classId, job.gen, job.chunk, `${failures[0]?.key ?? ''}: ${failures[0]?.reason ?? 'unknown'}${more}`);
 }

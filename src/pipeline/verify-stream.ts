@@ -21,11 +21,20 @@ export class VerifyingStream extends Transform {
   private partBytes = 0;
   private readonly parts: string[] = [];
   private count = 0;
+  private readonly sha: Hash | undefined;
 
   constructor(
-    private readonly opts: { partSize: number; expectedBytes: number | undefined; maxBytes: number; url: string },
+    private readonly opts: {
+      partSize: number;
+      expectedBytes: number | undefined;
+      maxBytes: number;
+      url: string;
+      /** The SHA-256 the crawler enumerated (playlists): other bytes fail the stream, so nothing is written. */
+      expectedSha256?: string | undefined;
+    },
   ) {
     super();
+    this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -39,6 +48,7 @@ export class VerifyingStream extends Transform {
       return;
     }
     this.whole.update(chunk);
+    this.sha?.update(chunk);
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(chunk.length - offset, this.opts.partSize - this.partBytes);
@@ -57,6 +67,10 @@ export class VerifyingStream extends Transform {
   override _flush(cb: TransformCallback): void {
     if (this.opts.expectedBytes !== undefined && this.count !== this.opts.expectedBytes) {
       cb(new FlantsError('ORIGIN_TRUNCATED', `origin sent ${this.count} of ${this.opts.expectedBytes} bytes for ${this.opts.url}`, { retryable: true }));
+      return;
+    }
+    if (this.sha && this.sha.digest('hex') !== this.opts.expectedSha256) {
+      cb(new FlantsError('PLAYLIST_CHANGED', `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`));
       return;
     }
     if (this.partBytes > 0 || this.parts.length === 0) this.parts.push(this.part.digest('hex'));

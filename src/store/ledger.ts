@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchGetCommand,
   GetCommand,
@@ -9,16 +9,21 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { FlantsError } from '../errors.ts';
+import { decide, type ClassEvent, type ClassState, type ClassStatus, type Decision, type Effect, type Guard, type SkipWhy } from '../lifecycle/class-lifecycle.ts';
 
-export type ClassStatus = 'PENDING' | 'CRAWLING' | 'TRANSFERRING' | 'COMPLETE' | 'FAILED';
+export type { ClassStatus } from '../lifecycle/class-lifecycle.ts';
 
-/** The class record (`pk=CLASS#<id>, sk=META`). */
+/** The class record (`pk=CLASS#<id>, sk=META`) as readers see it; failure counts are derived from the failed set. */
 export interface ClassRecord {
   classId: string;
   status: ClassStatus;
   title?: string;
   manifestUrl?: string;
+  /** Current plan generation (0 or absent before the first plan). */
+  gen?: number;
   planId?: string;
+  forcedAt?: string;
   totalFiles?: number;
   totalChunks?: number;
   doneChunks?: number;
@@ -26,7 +31,21 @@ export interface ClassRecord {
   doneBytes?: number;
   failedChunks?: number;
   failedFiles?: number;
+  /** Chunk numbers of the current generation recorded as failed. */
+  failedChunkIds?: number[];
+  /** The standing reason: the crawl error, else a failed chunk's reason. */
   lastError?: string;
+  crawlError?: string;
+  /** The latest failed delivery that SQS will retry, with when; cleared when the class completes. */
+  lastAttemptError?: string;
+  lastAttemptAt?: string;
+  failedAttempts?: number;
+  /** Why the class waits (playlists still growing), and until when at most. */
+  waiting?: string;
+  waitUntil?: string;
+  /** Things an operator should know about a copy that still completed (e.g. copied without EXT-X-ENDLIST). */
+  warnings?: string[];
+  completedGen?: number;
   createdAt?: string;
   updatedAt?: string;
   crawledAt?: string;
@@ -48,9 +67,12 @@ export interface FailedFile {
 
 export interface FailureRecord {
   classId: string;
-  planId: string;
+  gen: number;
   chunk: number;
   files: FailedFile[];
+  /** More files failed than the record could hold; `files` lists the first ones. */
+  truncated?: number;
+  provisional: boolean;
   at: string;
 }
 
@@ -64,32 +86,72 @@ export interface ScanPageRecord {
   skipped: Array<{ classId: string; reason: string; detail?: string }>;
 }
 
-export type ChunkOutcome = 'counted' | 'duplicate' | 'stale';
+/** The plan a crawl found, as the ledger records it. */
+export interface PlanInput {
+  planId: string;
+  totalFiles: number;
+  totalChunks: number;
+  /** requestedAt of a forced copy: a newer one starts a new generation even for the same files. */
+  forcedAt?: string | undefined;
+  warnings?: string[];
+}
 
-/** What the pipeline needs of the ledger; every counter change is atomic and idempotent. */
+export interface PlanResult {
+  outcome: 'new' | 'resumed' | 'complete';
+  gen: number;
+  /** Chunks of this generation already done (only for a resumed plan). */
+  done: Set<number>;
+  /** True when this call marked the generation COMPLETE (an empty plan, or a resume that found it done). */
+  completed: boolean;
+}
+
+export type CountOutcome = 'counted' | 'duplicate' | 'stale';
+
+export interface CountResult {
+  outcome: CountOutcome;
+  /** True for the one call that marked the generation COMPLETE. */
+  completed: boolean;
+}
+
+/** What a transfer needs to know before it copies: the class record and whether the chunk is done. */
+export interface ChunkView {
+  record: ClassRecord | undefined;
+  chunkDone: boolean;
+}
+
+export type FailureOutcome = 'recorded' | 'chunk-done' | 'stale' | 'complete' | 'already-recorded';
+
+/** What the pipeline needs of the ledger; every status change is the lifecycle's decision, written conditionally. */
 export interface Ledger {
   getClass(classId: string): Promise<ClassRecord | undefined>;
   getClasses(classIds: readonly string[]): Promise<Map<string, ClassRecord>>;
   listClasses(): Promise<ClassRecord[]>;
   /** Records that a class was enqueued; never downgrades an existing record. */
   markPending(classId: string, info: { title?: string; manifestUrl: string }): Promise<void>;
+  /** A crawl began; false when the class is COMPLETE (nothing to crawl unless forced). */
   markCrawling(classId: string, info: { title?: string; manifestUrl: string }): Promise<void>;
-  /**
-   * Records a crawl's plan. The same plan keeps its counters (a re-crawl counts nothing twice);
-   * a new plan resets them. Returns the chunks of this plan already done.
-   */
-  recordPlan(classId: string, plan: { planId: string; totalFiles: number; totalChunks: number }): Promise<Set<number>>;
-  isChunkDone(classId: string, planId: string, chunk: number): Promise<boolean>;
-  /** Records a chunk as done and adds it to the class counters in one transaction. */
-  completeChunk(classId: string, planId: string, chunk: number, files: readonly LandedFile[]): Promise<ChunkOutcome>;
-  /** Marks the class COMPLETE if every chunk of its plan is done; true only for the one call that did. */
-  tryComplete(classId: string, planId: string): Promise<boolean>;
-  /** Records files that exhausted their retries and marks the class FAILED. */
-  recordFailure(classId: string, planId: string, chunk: number, files: readonly FailedFile[]): Promise<void>;
-  /** Marks a class FAILED for a reason that is not a file (e.g. its playlist cannot be crawled). */
-  failClass(classId: string, reason: string): Promise<void>;
+  /** The class's playlists may still grow: it waits (status PENDING) with the reason shown. */
+  markWaiting(classId: string, info: { title?: string; manifestUrl: string; reason: string; until: string }): Promise<void>;
+  /** Records a crawl's plan: the same plan resumes its generation, any other starts a new one. */
+  recordPlan(classId: string, plan: PlanInput): Promise<PlanResult>;
+  /** One read: the class record and whether this chunk of this generation is done. */
+  viewChunk(classId: string, gen: number, chunk: number): Promise<ChunkView>;
+  /** Counts a chunk once for its generation, completing the class when it is the last (one transaction). */
+  countChunk(classId: string, gen: number, chunk: number, files: readonly LandedFile[], seen?: ClassRecord): Promise<CountResult>;
+  /** Notes a failed delivery that SQS will retry, so status shows it before the last one. */
+  noteAttemptFailure(classId: string, gen: number, chunk: number, reason: string): Promise<void>;
+  /** Records failed files of a chunk (its last delivery failed, or began: `provisional`) and marks the class FAILED. */
+  recordChunkFailure(classId: string, gen: number, chunk: number, files: readonly FailedFile[], opts?: { provisional?: boolean }): Promise<FailureOutcome>;
+  /** Marks a class FAILED for a reason that is not a file; refused for a class whose plan is fully copied. */
+  failCrawl(classId: string, reason: string, opts?: { provisional?: boolean; info?: { title?: string; manifestUrl: string } }): Promise<boolean>;
+  /** Failures of the current generation's failed chunks. */
   listFailures(classId: string): Promise<FailureRecord[]>;
-  listChunks(classId: string, planId: string): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
+  listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
+  /**
+   * Claims a scan page for one message: true for the first message to ask and for redeliveries of
+   * that message; false for any other message (a duplicate continuation), which must do nothing.
+   */
+  claimScanPage(scanId: string, page: string, messageId: string): Promise<boolean>;
   recordScanPage(page: ScanPageRecord): Promise<void>;
   getScan(scanId: string): Promise<ScanPageRecord[]>;
 }
@@ -98,50 +160,319 @@ const META = 'META';
 /** Index of class records only; its partition key is sharded (see serverless.yml). */
 const CLASS_INDEX = 'classes';
 const CLASS_SHARDS = 8;
+/** Skip details kept per scan page, and characters per detail: a page record stays far below 400 KB. */
+const MAX_SKIP_DETAILS = 500;
+const MAX_DETAIL_CHARS = 200;
+/** A failure record keeps at most this many characters of file listing (DynamoDB items stop at 400 KB). */
+const MAX_FAILURE_CHARS = 300_000;
+const MAX_REASON_CHARS = 500;
+/** Attempts at one lifecycle write when its guard was overtaken or the item was busy. */
+const MAX_TRIES = 12;
+
 /** The index keys every class record carries, so `listClasses` never scans chunk items. */
 const listKeys = (classId: string) => ({ listPk: `CLASSES#${createHash('md5').update(classId).digest()[0]! % CLASS_SHARDS}`, listSk: classId });
 const pk = (classId: string) => `CLASS#${classId}`;
-const chunkSk = (planId: string, chunk: number) => `CHUNK#${planId}#${String(chunk).padStart(6, '0')}`;
-const failSk = (planId: string, chunk: number) => `FAIL#${planId}#${String(chunk).padStart(6, '0')}`;
+const pad = (n: number) => String(n).padStart(6, '0');
+const chunkSk = (gen: number, chunk: number) => `CHUNK#${pad(gen)}#${pad(chunk)}`;
+const failSk = (gen: number, chunk: number) => `FAIL#${pad(gen)}#${pad(chunk)}`;
 const now = () => new Date().toISOString();
 
-/** Runs a conditional write: false when its condition did not hold (another delivery got there first). */
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (err) {
-    if ((err as Error).name === 'ConditionalCheckFailedException') return false;
-    throw err;
+interface FailedEntry {
+  /** Files that failed. */
+  n: number;
+  /** The first reason. */
+  r: string;
+  /** Recorded when the last delivery began, not yet confirmed. */
+  p?: boolean;
+}
+
+type Item = Record<string, unknown>;
+
+function failedMap(item: Item): Record<string, FailedEntry> {
+  const m = item.failed;
+  return m && typeof m === 'object' ? (m as Record<string, FailedEntry>) : {};
+}
+
+/** The record as readers see it: internal attributes out, failure counts derived. */
+function toRecord(item: Item): ClassRecord {
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, failed: _f, lastChunk: _lc, ...rest } = item;
+  const failed = failedMap(item);
+  const ids = Object.keys(failed).map(Number).sort((a, b) => a - b);
+  const rec = rest as unknown as ClassRecord;
+  rec.failedChunks = ids.length;
+  rec.failedFiles = ids.reduce((n, c) => n + (failed[String(c)]?.n ?? 0), 0);
+  rec.failedChunkIds = ids;
+  const reason = rec.crawlError ?? (ids.length ? failed[String(ids[0])]?.r : undefined);
+  if (reason) rec.lastError = reason;
+  return rec;
+}
+
+/** The lifecycle's view of a stored item. */
+function toState(item: Item | undefined): ClassState {
+  if (!item) return { status: undefined, gen: 0, totalChunks: 0, doneChunks: 0, failed: [] };
+  return {
+    status: item.status as ClassStatus,
+    gen: Number(item.gen ?? 0),
+    planId: item.planId as string | undefined,
+    forcedAt: item.forcedAt as string | undefined,
+    totalChunks: Number(item.totalChunks ?? 0),
+    doneChunks: Number(item.doneChunks ?? 0),
+    failed: Object.keys(failedMap(item)).map(Number),
+    crawlError: item.crawlError as string | undefined,
+    completedGen: item.completedGen === undefined ? undefined : Number(item.completedGen),
+  };
+}
+
+/** Builds DynamoDB update clauses; names and values are numbered so clauses never clash. */
+class Expr {
+  readonly names: Record<string, string> = {};
+  readonly values: Record<string, unknown> = {};
+  private n = 0;
+  readonly set: string[] = [];
+  readonly add: string[] = [];
+  readonly remove: string[] = [];
+  readonly cond: string[] = [];
+
+  name(attr: string): string {
+    const known = Object.entries(this.names).find(([, v]) => v === attr);
+    if (known) return known[0];
+    const k = `#n${this.n++}`;
+    this.names[k] = attr;
+    return k;
+  }
+
+  value(v: unknown): string {
+    const k = `:v${this.n++}`;
+    this.values[k] = v;
+    return k;
+  }
+
+  update(): string {
+    // A path may appear once per update: what is set or added wins over a removal of the same attribute.
+    const written = new Set([...this.set, ...this.add].map((c) => c.split(/\s*=\s*|\s+/)[0]));
+    const remove = [...new Set(this.remove)].filter((r) => !written.has(r));
+    const parts: string[] = [];
+    if (this.set.length) parts.push(`SET ${this.set.join(', ')}`);
+    if (this.add.length) parts.push(`ADD ${this.add.join(', ')}`);
+    if (remove.length) parts.push(`REMOVE ${remove.join(', ')}`);
+    return parts.join(' ');
+  }
+
+  condition(): string | undefined {
+    return this.cond.length ? this.cond.map((c) => `(${c})`).join(' AND ') : undefined;
+  }
+
+  /** Names and values, or nothing when empty (DynamoDB refuses empty maps). */
+  params(): { ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Record<string, unknown> } {
+    return {
+      ...(Object.keys(this.names).length ? { ExpressionAttributeNames: this.names } : {}),
+      ...(Object.keys(this.values).length ? { ExpressionAttributeValues: this.values } : {}),
+    };
   }
 }
 
-function toRecord(item: Record<string, unknown>): ClassRecord {
-  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, ...rest } = item;
-  return rest as unknown as ClassRecord;
+/** Writes a lifecycle guard as condition clauses: one clause per guard field, nothing else. */
+export function guardCondition(guard: Guard, e: Expr): void {
+  const s = guard.statusIn || guard.statusNot ? e.name('status') : '';
+  if (guard.exists === true) e.cond.push('attribute_exists(pk)');
+  if (guard.exists === false) e.cond.push('attribute_not_exists(pk)');
+  if (guard.statusIn) e.cond.push(`${s} IN (${guard.statusIn.map((x) => e.value(x)).join(', ')})`);
+  if (guard.statusNot) e.cond.push(`attribute_not_exists(${s}) OR NOT (${s} IN (${guard.statusNot.map((x) => e.value(x)).join(', ')}))`);
+  if (guard.gen !== undefined) {
+    e.cond.push(guard.gen === 0 ? `attribute_not_exists(gen) OR gen = ${e.value(0)}` : `gen = ${e.value(guard.gen)}`);
+  }
+  if (guard.progress === 'notLast') e.cond.push('doneChunks < lastChunk');
+  if (guard.progress === 'last') e.cond.push('doneChunks = lastChunk');
+  if (guard.chunkFailed) {
+    const path = `failed.${e.name(String(guard.chunkFailed.chunk))}`;
+    e.cond.push(guard.chunkFailed.is ? `attribute_exists(${path})` : `attribute_not_exists(${path})`);
+  }
+  if (guard.failedCount !== undefined) {
+    e.cond.push(guard.failedCount === 0 ? `attribute_not_exists(failedChunks) OR failedChunks = ${e.value(0)}` : `failedChunks = ${e.value(guard.failedCount)}`);
+  }
+  if (guard.crawlError !== undefined) e.cond.push(guard.crawlError ? 'attribute_exists(crawlError)' : 'attribute_not_exists(crawlError)');
+  if (guard.notAllDone) e.cond.push(`attribute_not_exists(gen) OR gen = ${e.value(0)} OR doneChunks < totalChunks`);
+  // guard.chunkUndone is not a clause of the class record: it is the chunk item's own condition
+  // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
+}
+
+/** The lifecycle's effect as update clauses (what the event itself adds is written by the caller). */
+function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?: string; failure?: FailedEntry }): void {
+  if (effect.status) e.set.push(`${e.name('status')} = ${e.value(effect.status)}`);
+  e.set.push(`updatedAt = ${e.value(at)}`);
+  const g = effect.newGeneration;
+  if (g) {
+    const zero = e.value(0);
+    e.set.push(
+      `gen = ${e.value(g.gen)}`,
+      `planId = ${e.value(g.planId)}`,
+      `totalChunks = ${e.value(g.totalChunks)}`,
+      `lastChunk = ${e.value(g.totalChunks - 1)}`,
+      `doneChunks = ${zero}`,
+      `doneFiles = ${zero}`,
+      `doneBytes = ${zero}`,
+      `failedChunks = ${zero}`,
+      `failed = ${e.value({})}`,
+      `crawledAt = ${e.value(at)}`,
+    );
+    if (g.forcedAt) e.set.push(`forcedAt = ${e.value(g.forcedAt)}`);
+    e.remove.push('completedAt', 'lastAttemptError', 'lastAttemptAt', 'failedAttempts', 'waiting', 'waitUntil', 'warnings');
+  }
+  if (effect.fail && extra.failure) {
+    e.set.push(`failed.${e.name(String(effect.fail.chunk))} = ${e.value(extra.failure)}`);
+  }
+  if (effect.unfail) {
+    e.remove.push(`failed.${e.name(String(effect.unfail.chunk))}`);
+    e.add.push(`failedChunks ${e.value(-1)}`);
+  }
+  if (effect.complete) {
+    e.set.push(`completedGen = ${e.value(effect.complete.gen)}`, `completedAt = ${e.value(at)}`);
+    e.remove.push('lastAttemptError', 'lastAttemptAt');
+  }
+  if (effect.clearCrawlError) e.remove.push('crawlError');
+  if (effect.setCrawlError) e.set.push(`crawlError = ${e.value((extra.crawlError ?? 'crawl failed').slice(0, 1000))}`);
+}
+
+function isConditionFailed(err: unknown): boolean {
+  return (err as Error).name === 'ConditionalCheckFailedException';
+}
+
+/** Cancellation reasons of a failed transaction, or undefined when the error is something else. */
+function cancellation(err: unknown): Array<string | undefined> | undefined {
+  if ((err as Error).name !== 'TransactionCanceledException') return undefined;
+  const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code);
+}
+
+/** True for the contention DynamoDB reports when two writes touch one item at once; worth another try. */
+function isConflict(err: unknown): boolean {
+  const name = (err as Error).name;
+  if (name === 'TransactionConflictException' || name === 'TransactionInProgressException') return true;
+  return cancellation(err)?.some((c) => c === 'TransactionConflict') ?? false;
+}
+
+/** Full-jitter pause before retrying a conflicted or overtaken write. */
+function backoff(attempt: number): Promise<void> {
+  return sleep(Math.round(Math.random() * Math.min(500, 10 * 2 ** attempt)));
+}
+
+/** A failure record that fits an item: reasons cut, files listed until the budget is spent. */
+function boundedFailure(files: readonly FailedFile[]): { files: FailedFile[]; truncated: number } {
+  const kept: FailedFile[] = [];
+  let chars = 0;
+  for (const f of files) {
+    const entry = { key: f.key, src: f.src, reason: f.reason.slice(0, MAX_REASON_CHARS) };
+    chars += entry.key.length + entry.src.length + entry.reason.length + 32;
+    if (chars > MAX_FAILURE_CHARS) break;
+    kept.push(entry);
+  }
+  return { files: kept, truncated: files.length - kept.length };
 }
 
 /** DynamoDB-backed Ledger on the single table of serverless.yml. */
 export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger {
+  const metaKey = (classId: string) => ({ pk: pk(classId), sk: META });
+
+  async function readItem(classId: string): Promise<Item | undefined> {
+    const res = await ddb.send(new GetCommand({ TableName: table, Key: metaKey(classId), ConsistentRead: true }));
+    return res.Item;
+  }
+
+  /**
+   * Decides an event against the stored record and writes the decision with the lifecycle's guard as
+   * its condition; when the guard was overtaken (another writer got there first) it reads and decides
+   * again. `write` adds the event's own clauses and performs the write.
+   */
+  async function transition<T>(
+    classId: string,
+    event: ClassEvent,
+    write: (d: Extract<Decision, { kind: 'apply' }>, item: Item | undefined, attempt: number) => Promise<T>,
+    onSkip: (why: SkipWhy, item: Item | undefined) => T | Promise<T>,
+    seen?: Item,
+  ): Promise<T> {
+    let item = seen;
+    let fresh = seen === undefined;
+    for (let attempt = 1; ; attempt++) {
+      if (fresh) item = await readItem(classId);
+      const d = decide(toState(item), event);
+      if (d.kind === 'skip') {
+        // A skip decided from a possibly old snapshot is confirmed on a fresh read before it counts.
+        if (!fresh) {
+          fresh = true;
+          continue;
+        }
+        return onSkip(d.why, item);
+      }
+      try {
+        return await write(d, item, attempt);
+      } catch (err) {
+        if (attempt >= MAX_TRIES) throw err;
+        if (isConditionFailed(err)) {
+          fresh = true;
+          continue;
+        }
+        if (isConflict(err)) {
+          await backoff(attempt);
+          fresh = true;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** A plain conditional update of the class record for one decision. */
+  function updateMeta(classId: string, d: Extract<Decision, { kind: 'apply' }>, extra: (e: Expr) => void, at = now(), data: { crawlError?: string } = {}): Promise<unknown> {
+    const e = new Expr();
+    guardCondition(d.guard, e);
+    effectUpdate(d.effect, e, at, data);
+    extra(e);
+    const condition = e.condition();
+    return ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: metaKey(classId),
+        UpdateExpression: e.update(),
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ...e.params(),
+      }),
+    );
+  }
+
+  /** Identity attributes every write that may create the record sets. */
+  const identity = (classId: string, info: { title?: string | undefined; manifestUrl: string }, at: string) => (e: Expr) => {
+    const keys = listKeys(classId);
+    e.set.push(
+      `classId = ${e.value(classId)}`,
+      `listPk = ${e.value(keys.listPk)}`,
+      `listSk = ${e.value(keys.listSk)}`,
+      `title = ${e.value(info.title ?? classId)}`,
+      `manifestUrl = ${e.value(info.manifestUrl)}`,
+      `createdAt = if_not_exists(createdAt, ${e.value(at)})`,
+    );
+  };
+
   const ledger: Ledger = {
     async getClass(classId) {
-      const res = await ddb.send(new GetCommand({ TableName: table, Key: { pk: pk(classId), sk: META }, ConsistentRead: true }));
-      return res.Item ? toRecord(res.Item) : undefined;
+      const item = await readItem(classId);
+      return item ? toRecord(item) : undefined;
     },
 
     async getClasses(classIds) {
       const out = new Map<string, ClassRecord>();
       const unique = [...new Set(classIds)];
       for (let i = 0; i < unique.length; i += 100) {
-        let keys: Array<Record<string, unknown>> | undefined = unique.slice(i, i + 100).map((id) => ({ pk: pk(id), sk: META }));
+        let keys: Item[] | undefined = unique.slice(i, i + 100).map(metaKey);
         for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          const res: { Responses?: Record<string, Array<Record<string, unknown>>>; UnprocessedKeys?: Record<string, { Keys?: Array<Record<string, unknown>> }> } = await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
+          const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } = await ddb.send(
+            new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+          );
           for (const item of res.Responses?.[table] ?? []) {
             const r = toRecord(item);
             out.set(r.classId, r);
           }
           keys = res.UnprocessedKeys?.[table]?.Keys;
-          if (attempt > 8 && keys?.length) throw new Error(`DynamoDB left ${keys.length} keys unprocessed`);
+          if (attempt > 8 && keys?.length) throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, { retryable: true });
         }
       }
       return out;
@@ -151,7 +482,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       const shards = await Promise.all(
         Array.from({ length: CLASS_SHARDS }, async (_, n) => {
           const out: ClassRecord[] = [];
-          let start: Record<string, unknown> | undefined;
+          let start: Item | undefined;
           do {
             const res = await ddb.send(
               new QueryCommand({
@@ -173,226 +504,267 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
 
     async markPending(classId, info) {
       const at = now();
-      await conditional(
-        ddb.send(
-          new PutCommand({
-            TableName: table,
-            Item: { pk: pk(classId), sk: META, ...listKeys(classId), classId, status: 'PENDING', title: info.title, manifestUrl: info.manifestUrl, createdAt: at, updatedAt: at },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
+      await transition(
+        classId,
+        { type: 'enqueued' },
+        (d) => updateMeta(classId, d, identity(classId, info, at), at),
+        () => undefined,
+        undefined,
       );
     },
 
     async markCrawling(classId, info) {
       const at = now();
-      await ddb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: pk(classId), sk: META },
-          UpdateExpression:
-            'SET classId = :id, listPk = :lp, listSk = :id, #s = :crawling, title = :title, manifestUrl = :url, updatedAt = :at, createdAt = if_not_exists(createdAt, :at) REMOVE lastError',
-          // A forced crawl of a COMPLETE class shows CRAWLING too; its new plan resets the counters.
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':id': classId, ':lp': listKeys(classId).listPk, ':crawling': 'CRAWLING', ':title': info.title ?? classId, ':url': info.manifestUrl, ':at': at },
-        }),
+      await transition(
+        classId,
+        { type: 'crawlStarted' },
+        (d) => updateMeta(classId, d, (e) => {
+          identity(classId, info, at)(e);
+          e.remove.push('waiting', 'waitUntil');
+        }, at),
+        () => undefined,
+      );
+    },
+
+    async markWaiting(classId, info) {
+      const at = now();
+      await transition(
+        classId,
+        { type: 'waiting' },
+        (d) => updateMeta(classId, d, (e) => {
+          identity(classId, info, at)(e);
+          e.set.push(`waiting = ${e.value(info.reason.slice(0, 1000))}`, `waitUntil = ${e.value(info.until)}`);
+        }, at),
+        () => undefined,
       );
     },
 
     async recordPlan(classId, plan) {
       const at = now();
-      // A new plan (first crawl, or the files changed, or a forced copy) starts from zero.
-      const fresh = await conditional(
-        ddb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: pk(classId), sk: META },
-            UpdateExpression:
-              'SET planId = :p, totalFiles = :tf, totalChunks = :tc, doneChunks = :z, doneFiles = :z, doneBytes = :z, failedChunks = :z, failedFiles = :z, #s = :transferring, crawledAt = :at, updatedAt = :at REMOVE completedAt, lastError',
-            ConditionExpression: 'attribute_not_exists(planId) OR planId <> :p',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':p': plan.planId, ':tf': plan.totalFiles, ':tc': plan.totalChunks, ':z': 0, ':transferring': 'TRANSFERRING', ':at': at },
-          }),
-        ),
-      );
-      if (fresh) return new Set();
-      // Same plan as before: keep the counters; the status says whether chunks failed on it.
-      const setStatus = (status: ClassStatus, failedTest: string) =>
-        conditional(
-          ddb.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk: pk(classId), sk: META },
-              UpdateExpression: 'SET #s = :status, crawledAt = :at, updatedAt = :at',
-              ConditionExpression: `planId = :p AND #s <> :complete AND ${failedTest}`,
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':status': status, ':p': plan.planId, ':complete': 'COMPLETE', ':at': at, ':z': 0 },
-            }),
-          ),
-        );
-      if (!(await setStatus('TRANSFERRING', '(attribute_not_exists(failedChunks) OR failedChunks <= :z)'))) {
-        await setStatus('FAILED', 'failedChunks > :z');
-      }
-      const done = new Set<number>();
-      for (const c of await ledger.listChunks(classId, plan.planId)) done.add(c.chunk);
-      return done;
-    },
-
-    async isChunkDone(classId, planId, chunk) {
-      const res = await ddb.send(
-        new GetCommand({ TableName: table, Key: { pk: pk(classId), sk: chunkSk(planId, chunk) }, ProjectionExpression: 'pk', ConsistentRead: true }),
-      );
-      return Boolean(res.Item);
-    },
-
-    async completeChunk(classId, planId, chunk, files) {
-      const at = now();
-      const bytes = files.reduce((n, f) => n + f.bytes, 0);
-      const failure = await ddb.send(
-        new GetCommand({ TableName: table, Key: { pk: pk(classId), sk: failSk(planId, chunk) }, ConsistentRead: true }),
-      );
-      const failedCount = Array.isArray(failure.Item?.files) ? failure.Item.files.length : 0;
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
-        {
-          Put: {
-            TableName: table,
-            Item: { pk: pk(classId), sk: chunkSk(planId, chunk), files: files.length, bytes, at, landed: files.map((f) => ({ k: f.key, b: f.bytes, e: f.etag })) },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
+      const event: ClassEvent = { type: 'planned', planId: plan.planId, totalChunks: plan.totalChunks, forcedAt: plan.forcedAt };
+      const result = await transition<PlanResult>(
+        classId,
+        event,
+        async (d, item) => {
+          await updateMeta(classId, d, (e) => {
+            if (d.effect.newGeneration) e.set.push(`totalFiles = ${e.value(plan.totalFiles)}`);
+            else e.set.push(`crawledAt = ${e.value(at)}`);
+            e.remove.push('waiting', 'waitUntil');
+            if (plan.warnings?.length) e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
+          }, at);
+          const gen = d.effect.newGeneration?.gen ?? toState(item).gen;
+          return { outcome: d.effect.newGeneration ? 'new' : 'resumed', gen, done: new Set<number>(), completed: d.effect.complete !== undefined };
         },
-        {
-          Update: {
-            TableName: table,
-            Key: { pk: pk(classId), sk: META },
-            UpdateExpression: failure.Item
-              ? 'ADD doneChunks :one, doneFiles :n, doneBytes :b, failedChunks :minusOne, failedFiles :minusFailed SET updatedAt = :at'
-              : 'ADD doneChunks :one, doneFiles :n, doneBytes :b SET updatedAt = :at',
-            ConditionExpression: 'planId = :p',
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':n': files.length,
-              ':b': bytes,
-              ':p': planId,
-              ':at': at,
-              ...(failure.Item ? { ':minusOne': -1, ':minusFailed': -failedCount } : {}),
-            },
-          },
+        (why, item) => {
+          if (why !== 'complete') throw new FlantsError('LEDGER_STATE', `cannot record plan ${plan.planId} for class ${classId}: ${why}`);
+          return { outcome: 'complete', gen: toState(item).gen, done: new Set<number>(), completed: false };
         },
-      ];
-      if (failure.Item) {
-        // The chunk failed before and was redriven: its failure is resolved in the same step.
-        items.push({ Delete: { TableName: table, Key: { pk: pk(classId), sk: failSk(planId, chunk) }, ConditionExpression: 'attribute_exists(pk)' } });
-      }
-      try {
-        await ddb.send(new TransactWriteCommand({ TransactItems: items }));
-      } catch (err) {
-        if (err instanceof TransactionCanceledException || (err as Error).name === 'TransactionCanceledException') {
-          const reasons = (err as TransactionCanceledException).CancellationReasons ?? [];
-          if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
-          if (reasons[1]?.Code === 'ConditionalCheckFailed') return 'stale';
-          if (reasons[2]?.Code === 'ConditionalCheckFailed') return ledger.completeChunk(classId, planId, chunk, files);
-        }
-        throw err;
-      }
-      if (failure.Item) {
-        // No failed chunk left: the class is transferring again (tryComplete may finish it).
-        await conditional(
-          ddb.send(
-            new UpdateCommand({
-              TableName: table,
-              Key: { pk: pk(classId), sk: META },
-              UpdateExpression: 'SET #s = :transferring, updatedAt = :at REMOVE lastError',
-              ConditionExpression: 'planId = :p AND #s = :failed AND failedChunks <= :z',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':transferring': 'TRANSFERRING', ':failed': 'FAILED', ':p': planId, ':z': 0, ':at': at },
-            }),
-          ),
-        );
-      }
-      return 'counted';
-    },
-
-    tryComplete(classId, planId) {
-      return conditional(
-        ddb.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: { pk: pk(classId), sk: META },
-            UpdateExpression: 'SET #s = :complete, completedAt = :at, updatedAt = :at',
-            ConditionExpression: 'planId = :p AND doneChunks = totalChunks AND #s <> :complete',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':complete': 'COMPLETE', ':p': planId, ':at': now() },
-          }),
-        ),
       );
-    },
-
-    async recordFailure(classId, planId, chunk, files) {
-      const at = now();
-      const reason = files[0]?.reason ?? 'unknown';
-      try {
-        await ddb.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: table,
-                  Item: { pk: pk(classId), sk: failSk(planId, chunk), classId, planId, chunk, files, at },
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              {
-                Update: {
-                  TableName: table,
-                  Key: { pk: pk(classId), sk: META },
-                  UpdateExpression: 'ADD failedChunks :one, failedFiles :n SET #s = :failed, lastError = :reason, updatedAt = :at',
-                  ConditionExpression: 'planId = :p',
-                  ExpressionAttributeNames: { '#s': 'status' },
-                  ExpressionAttributeValues: { ':one': 1, ':n': files.length, ':failed': 'FAILED', ':reason': reason.slice(0, 1000), ':p': planId, ':at': at },
-                },
-              },
-            ],
-          }),
-        );
-      } catch (err) {
-        // Already recorded by an earlier final attempt, or the plan moved on: nothing to add.
-        if ((err as Error).name === 'TransactionCanceledException') return;
-        throw err;
+      if (result.outcome === 'resumed') {
+        for (const c of await ledger.listChunks(classId, result.gen)) result.done.add(c.chunk);
       }
+      return result;
     },
 
-    async failClass(classId, reason) {
-      await ddb.send(
-        new UpdateCommand({
-          TableName: table,
-          Key: { pk: pk(classId), sk: META },
-          UpdateExpression: 'SET classId = :id, listPk = :lp, listSk = :id, #s = :failed, lastError = :reason, updatedAt = :at, createdAt = if_not_exists(createdAt, :at)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':id': classId, ':lp': listKeys(classId).listPk, ':failed': 'FAILED', ':reason': reason.slice(0, 1000), ':at': now() },
+    async viewChunk(classId, gen, chunk) {
+      const res: { Responses?: Record<string, Item[]> } = await ddb.send(
+        new BatchGetCommand({
+          RequestItems: { [table]: { Keys: [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }], ConsistentRead: true } },
         }),
+      );
+      const items = res.Responses?.[table] ?? [];
+      const meta = items.find((i) => i.sk === META);
+      return { record: meta ? toRecord(meta) : undefined, chunkDone: items.some((i) => i.sk !== META) };
+    },
+
+    async countChunk(classId, gen, chunk, files, seen) {
+      const bytes = files.reduce((n, f) => n + f.bytes, 0);
+      const seenItem = seen ? recordToItem(seen) : undefined;
+      return transition<CountResult>(
+        classId,
+        { type: 'chunkCounted', gen, chunk },
+        async (d) => {
+          const at = now();
+          const e = new Expr();
+          guardCondition(d.guard, e);
+          effectUpdate(d.effect, e, at, {});
+          e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`);
+          try {
+            await ddb.send(
+              new TransactWriteCommand({
+                TransactItems: [
+                  {
+                    Put: {
+                      TableName: table,
+                      Item: { pk: pk(classId), sk: chunkSk(gen, chunk), gen, chunk, files: files.length, bytes, at, landed: files.map((f) => ({ k: f.key, b: f.bytes, e: f.etag })) },
+                      ConditionExpression: 'attribute_not_exists(pk)',
+                    },
+                  },
+                  { Update: { TableName: table, Key: metaKey(classId), UpdateExpression: e.update(), ConditionExpression: e.condition()!, ...e.params() } },
+                ],
+              }),
+            );
+          } catch (err) {
+            const reasons = cancellation(err);
+            if (reasons?.[0] === 'ConditionalCheckFailed') {
+              return { outcome: 'duplicate', completed: false };
+            }
+            // The record's guard no longer holds: let transition read and decide again.
+            if (reasons?.[1] === 'ConditionalCheckFailed') throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
+            throw err;
+          }
+          return { outcome: 'counted', completed: d.effect.complete !== undefined };
+        },
+        (why) => ({ outcome: why === 'duplicate' ? 'duplicate' : 'stale', completed: false }),
+        seenItem,
+      );
+    },
+
+    async noteAttemptFailure(classId, gen, chunk, reason) {
+      const at = now();
+      await transition(
+        classId,
+        { type: 'attemptFailed', gen, chunk },
+        (d) => updateMeta(classId, d, (e) => {
+          e.set.push(`lastAttemptError = ${e.value(`chunk ${chunk}: ${reason}`.slice(0, 1000))}`, `lastAttemptAt = ${e.value(at)}`);
+          e.add.push(`failedAttempts ${e.value(1)}`);
+        }, at),
+        () => undefined,
+      );
+    },
+
+    async recordChunkFailure(classId, gen, chunk, files, opts = {}) {
+      const provisional = opts.provisional ?? false;
+      const bounded = boundedFailure(files);
+      const entry: FailedEntry = { n: files.length, r: (files[0]?.reason ?? 'unknown').slice(0, MAX_REASON_CHARS), ...(provisional ? { p: true } : {}) };
+      return transition<FailureOutcome>(
+        classId,
+        { type: 'chunkFailed', gen, chunk, provisional },
+        async (d) => {
+          const at = now();
+          const e = new Expr();
+          guardCondition(d.guard, e);
+          effectUpdate(d.effect, e, at, { failure: entry });
+          if (!d.guard.chunkFailed?.is) e.add.push(`failedChunks ${e.value(1)}`);
+          try {
+            await ddb.send(
+              new TransactWriteCommand({
+                TransactItems: [
+                  // A chunk another delivery counted is not failed, whatever this one saw.
+                  { ConditionCheck: { TableName: table, Key: { pk: pk(classId), sk: chunkSk(gen, chunk) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+                  { Update: { TableName: table, Key: metaKey(classId), UpdateExpression: e.update(), ConditionExpression: e.condition()!, ...e.params() } },
+                  {
+                    Put: {
+                      TableName: table,
+                      Item: { pk: pk(classId), sk: failSk(gen, chunk), classId, gen, chunk, files: bounded.files, truncated: bounded.truncated, provisional, at },
+                    },
+                  },
+                ],
+              }),
+            );
+          } catch (err) {
+            const reasons = cancellation(err);
+            if (reasons?.[0] === 'ConditionalCheckFailed') return 'chunk-done';
+            if (reasons?.[1] === 'ConditionalCheckFailed') throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
+            throw err;
+          }
+          return 'recorded';
+        },
+        (why) => (why === 'complete' ? 'complete' : why === 'chunk-failed-already' ? 'already-recorded' : 'stale'),
+      );
+    },
+
+    async failCrawl(classId, reason, opts = {}) {
+      const at = now();
+      return transition(
+        classId,
+        { type: 'crawlFailed', ...(opts.provisional ? { provisional: true } : {}) },
+        async (d) => {
+          await updateMeta(
+            classId,
+            d,
+            (e) => {
+              if (opts.info) identity(classId, opts.info, at)(e);
+              else {
+                const keys = listKeys(classId);
+                e.set.push(`classId = ${e.value(classId)}`, `listPk = ${e.value(keys.listPk)}`, `listSk = ${e.value(keys.listSk)}`, `createdAt = if_not_exists(createdAt, ${e.value(at)})`);
+              }
+            },
+            at,
+            { crawlError: reason },
+          );
+          return true;
+        },
+        () => false,
       );
     },
 
     async listFailures(classId) {
-      const items = await queryAll(ddb, table, pk(classId), 'FAIL#');
-      return items.map((i) => ({ classId, planId: String(i.planId), chunk: Number(i.chunk), files: i.files as FailedFile[], at: String(i.at) }));
+      const item = await readItem(classId);
+      if (!item) return [];
+      const state = toState(item);
+      if (state.failed.length === 0) return [];
+      const failed = new Set(state.failed);
+      const items = await queryAll(ddb, table, pk(classId), `FAIL#${pad(state.gen)}#`);
+      return items
+        .filter((i) => failed.has(Number(i.chunk)))
+        .map((i) => ({
+          classId,
+          gen: Number(i.gen),
+          chunk: Number(i.chunk),
+          files: i.files as FailedFile[],
+          ...(Number(i.truncated) > 0 ? { truncated: Number(i.truncated) } : {}),
+          provisional: i.provisional === true,
+          at: String(i.at),
+        }));
     },
 
-    async listChunks(classId, planId) {
-      const items = await queryAll(ddb, table, pk(classId), `CHUNK#${planId}#`);
+    async listChunks(classId, gen) {
+      const items = await queryAll(ddb, table, pk(classId), `CHUNK#${pad(gen)}#`);
       return items.map((i) => ({
-        chunk: Number(String(i.sk).split('#')[2]),
+        chunk: Number(i.chunk ?? String(i.sk).split('#')[2]),
         files: ((i.landed as Array<{ k: string; b: number; e: string }>) ?? []).map((f) => ({ key: f.k, bytes: f.b, etag: f.e })),
       }));
+    },
+
+    async claimScanPage(scanId, page, messageId) {
+      try {
+        await ddb.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}`, by: messageId, at: now(), expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 },
+            ConditionExpression: 'attribute_not_exists(pk) OR #by = :me',
+            ExpressionAttributeNames: { '#by': 'by' },
+            ExpressionAttributeValues: { ':me': messageId },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailed(err)) return false;
+        throw err;
+      }
     },
 
     async recordScanPage(page) {
       // Kept for 30 days: enough to answer questions about recent scans without growing forever.
       const expiresAt = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
+      const skipped = page.skipped.slice(0, MAX_SKIP_DETAILS).map((s) => ({
+        classId: s.classId.slice(0, MAX_DETAIL_CHARS),
+        reason: s.reason.slice(0, MAX_DETAIL_CHARS),
+        ...(s.detail ? { detail: s.detail.slice(0, MAX_DETAIL_CHARS) } : {}),
+      }));
       await ddb.send(
         new PutCommand({
           TableName: table,
-          Item: { pk: `SCAN#${page.scanId}`, sk: `PAGE#${page.page}`, ...page, skipped: page.skipped.slice(0, 2000), enqueued: page.enqueued.slice(0, 2000), expiresAt },
+          Item: {
+            pk: `SCAN#${page.scanId}`,
+            sk: `PAGE#${page.page}`,
+            ...page,
+            skipped,
+            ...(page.skipped.length > skipped.length ? { skippedNotListed: page.skipped.length - skipped.length } : {}),
+            enqueued: page.enqueued.slice(0, 2000),
+            expiresAt,
+          },
         }),
       );
     },
@@ -412,9 +784,16 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
   return ledger;
 }
 
-async function queryAll(ddb: DynamoDBDocumentClient, table: string, partition: string, prefix: string): Promise<Array<Record<string, unknown>>> {
-  const out: Array<Record<string, unknown>> = [];
-  let start: Record<string, unknown> | undefined;
+/** The stored shape of a record a caller read earlier (enough for the lifecycle to decide from). */
+function recordToItem(r: ClassRecord): Item {
+  const failed: Record<string, FailedEntry> = {};
+  for (const c of r.failedChunkIds ?? []) failed[String(c)] = { n: 0, r: '' };
+  return { ...r, failed };
+}
+
+async function queryAll(ddb: DynamoDBDocumentClient, table: string, partition: string, prefix: string): Promise<Item[]> {
+  const out: Item[] = [];
+  let start: Item | undefined;
   do {
     const res = await ddb.send(
       new QueryCommand({

@@ -18,6 +18,9 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<StoredObject>;
 }
 
+/** Parts lib-storage keeps in flight per upload; with the part being filled, what one upload may buffer. */
+export const UPLOAD_QUEUE_SIZE = 4;
+
 /** S3-backed ObjectStore using @aws-sdk/lib-storage for streaming multipart uploads. */
 export function createObjectStore(s3: S3Client, bucket: string, opts: { partSizeBytes: number; queueSize?: number }): ObjectStore {
   return {
@@ -27,7 +30,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
         client: s3,
         params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
         partSize: opts.partSizeBytes,
-        queueSize: opts.queueSize ?? 4,
+        queueSize: opts.queueSize ?? UPLOAD_QUEUE_SIZE,
         leavePartsOnError: false,
       });
       const onAbort = () => void upload.abort();

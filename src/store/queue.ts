@@ -18,11 +18,11 @@ export type QueueName = QueueRole | `${QueueRole}-dlq`;
 export interface JobQueue {
   url(name: QueueName): Promise<string>;
   /** Sends every body, in batches of ten, retrying entries SQS refuses; throws if any is still unsent. */
-  sendAll(name: QueueName, bodies: readonly unknown[]): Promise<void>;
+  sendAll(name: QueueName, bodies: readonly unknown[], opts?: { delaySeconds?: number }): Promise<void>;
   /** Moves a raw message body to a dead-letter queue with the reason as a message attribute. */
   sendRaw(name: QueueName, body: string, attributes?: Record<string, string>): Promise<void>;
   depth(name: QueueName): Promise<{ visible: number; inFlight: number; delayed: number }>;
-  /** Keeps a received message invisible for `seconds` more, so a long copy is not delivered twice. */
+  /** Sets a received message's visibility: keeps a long copy ours, or spaces out the retries of a failed one. */
   extendVisibility(name: QueueName, receiptHandle: string, seconds: number): Promise<void>;
   /** The queue's VisibilityTimeout attribute, in seconds (read once per process). */
   visibilityTimeout(name: QueueName): Promise<number>;
@@ -57,7 +57,7 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
     return p;
   };
 
-  async function sendBatch(queueUrl: string, entries: Array<{ Id: string; MessageBody: string }>): Promise<void> {
+  async function sendBatch(queueUrl: string, entries: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }>): Promise<void> {
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
@@ -73,11 +73,12 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
 
   return {
     url,
-    async sendAll(name, bodies) {
+    async sendAll(name, bodies, opts = {}) {
       if (bodies.length === 0) return;
       const queueUrl = await url(name);
-      const batches: Array<Array<{ Id: string; MessageBody: string }>> = [];
-      let batch: Array<{ Id: string; MessageBody: string }> = [];
+      const delay = opts.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(opts.delaySeconds))) } : {};
+      const batches: Array<Array<{ Id: string; MessageBody: string; DelaySeconds?: number }>> = [];
+      let batch: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }> = [];
       let bytes = 0;
       for (const body of bodies) {
         const text = JSON.stringify(body);
@@ -87,7 +88,7 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
           batch = [];
           bytes = 0;
         }
-        batch.push({ Id: `m${batch.length}`, MessageBody: text });
+        batch.push({ Id: `m${batch.length}`, MessageBody: text, ...delay });
         bytes += size;
       }
       if (batch.length) batches.push(batch);

@@ -24,12 +24,11 @@ beforeAll(async () => {
   // One class in each state, written through the ledger as the pipeline writes them.
   await ledger.markPending('c-pending', info('Pending <b>not bold</b>'));
   await ledger.markCrawling('c-done', info('Finished lecture'));
-  await ledger.recordPlan('c-done', { planId: 'aaaa0000', totalFiles: 2, totalChunks: 1 });
-  await ledger.completeChunk('c-done', 'aaaa0000', 0, [{ key: 'a', bytes: 2_000_000, etag: 'e' }, { key: 'b', bytes: 500_000, etag: 'f' }]);
-  await ledger.tryComplete('c-done', 'aaaa0000');
+  const done = await ledger.recordPlan('c-done', { planId: 'aaaa0000', totalFiles: 2, totalChunks: 1 });
+  await ledger.countChunk('c-done', done.gen, 0, [{ key: 'a', bytes: 2_000_000, etag: 'e' }, { key: 'b', bytes: 500_000, etag: 'f' }]);
   await ledger.markCrawling('c-failed', info('Broken lecture'));
-  await ledger.recordPlan('c-failed', { planId: 'bbbb0000', totalFiles: 3, totalChunks: 2 });
-  await ledger.recordFailure('c-failed', 'bbbb0000', 1, [{ key: 'x/seg-1.ts', src: 'http://origin.test/x/seg-1.ts', reason: 'origin answered HTTP 404 for http://origin.test/x/seg-1.ts' }]);
+  const failed = await ledger.recordPlan('c-failed', { planId: 'bbbb0000', totalFiles: 3, totalChunks: 2 });
+  await ledger.recordChunkFailure('c-failed', failed.gen, 1, [{ key: 'x/seg-1.ts', src: 'http://origin.test/x/seg-1.ts', reason: 'origin answered HTTP 404 for http://origin.test/x/seg-1.ts' }]);
   server = createDashboardServer({ stage: t.cfg.stage, ledger, queue: createJobQueue(t.aws.sqs, t.cfg) });
   url = await server.listen(0);
   browser = await chromium.launch({

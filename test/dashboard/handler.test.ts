@@ -19,9 +19,9 @@ beforeAll(async () => {
   const info = { manifestUrl: 'http://origin.test/m.m3u8', title: 'Lecture <1>' };
   await ledger.markPending('a-pending', info);
   await ledger.markCrawling('b-moving', info);
-  await ledger.recordPlan('b-moving', { planId: 'p1', totalFiles: 5, totalChunks: 2 });
-  await ledger.completeChunk('b-moving', 'p1', 0, [{ key: 'k/0.ts', bytes: 2048, etag: 'e' }]);
-  await ledger.failClass('c-broken', 'crawl failed: origin answered HTTP 403 <forbidden>');
+  const moving = await ledger.recordPlan('b-moving', { planId: 'p1', totalFiles: 5, totalChunks: 2 });
+  await ledger.countChunk('b-moving', moving.gen, 0, [{ key: 'k/0.ts', bytes: 2048, etag: 'e' }]);
+  await ledger.failCrawl('c-broken', 'crawl failed: origin answered HTTP 403 <forbidden>');
   await queue.sendAll('transfer', [{ n: 1 }, { n: 2 }]);
   await queue.sendRaw('crawl-dlq', '{"bad":true}', { 'flants-error': 'poison' });
 });

@@ -463,7 +463,7 @@ describe('bundled handlers, run from the artifacts', () => {
   });
 
   it('the scanner reads the MongoDB URI from the SSM parameter it is given', () => {
-    const out = invoke('scanner', { Records: [{ messageId: 'm1', body: '{"v":1,"type":"scan","mode":"catalog"}', attributes: { ApproximateReceiveCount: '1' } }] });
+    const out = invoke('scanner', { Records: [{ messageId: 'm1', body: '{"v":2,"type":"scan","mode":"catalog"}', attributes: { ApproximateReceiveCount: '1' } }] });
     expect(out.error).toContain(`SSM parameter ${String(param('mongoUriParameter'))}`);
   });
 

@@ -29,13 +29,13 @@ describe('crashes between steps', () => {
         ...d,
         ledger: {
           ...d.ledger,
-          completeChunk: async (classId, planId, chunk, files) => {
+          countChunk: async (classId, gen, chunk, files, seen) => {
             const id = `${classId}/${chunk}`;
             if (!crashed.has(id)) {
               crashed.add(id);
               throw new Error('simulated crash after the S3 write');
             }
-            return d.ledger.completeChunk(classId, planId, chunk, files);
+            return d.ledger.countChunk(classId, gen, chunk, files, seen);
           },
         },
       }),

@@ -1,3 +1,4 @@
+import { createJobQueue } from '../../src/store/queue.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,7 +49,7 @@ beforeAll(async () => {
   const cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: '127.0.0.1' });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), log: t.log };
+  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), log: t.log };
 });
 afterAll(async () => {
   await origin?.close();

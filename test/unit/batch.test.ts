@@ -20,7 +20,7 @@ function recordingQueue() {
   return { queue, dlq };
 }
 
-const job = (classId: string) => JSON.stringify({ v: 1, type: 'crawl', classId, manifestUrl: 'http://o/m.m3u8' });
+const job = (classId: string) => JSON.stringify({ v: 2, type: 'crawl', classId, manifestUrl: 'http://o/m.m3u8' });
 const event = (...bodies: Array<[string, string, number?]>): SQSEvent => ({
   Records: bodies.map(([messageId, body, receives]) => ({ messageId, body, attributes: { ApproximateReceiveCount: String(receives ?? 1) } })) as SQSEvent['Records'],
 });
@@ -29,6 +29,7 @@ describe('processBatch', () => {
   it('reports only failed messages and sends poison straight to the DLQ with its reason', async () => {
     const { queue, dlq } = recordingQueue();
     const finals: string[] = [];
+    const notes: string[] = [];
     const res = await processBatch<CrawlJob>(event(['ok', job('good')], ['bad-json', '{nope'], ['fails', job('flaky')], ['unknown', job('ghost')], ['last', job('flaky'), 3]), {
       role: 'crawl',
       schema: CrawlJobSchema,
@@ -39,9 +40,8 @@ describe('processBatch', () => {
       handle: async (m) => {
         if (m.classId === 'ghost') throw new PoisonMessageError('unknown class ghost');
         if (m.classId === 'flaky') throw new Error('origin timed out');
-        return true;
       },
-      onFinalFailure: async (m, reason) => void finals.push(`${m.classId}: ${reason}`),
+      recordFailure: async (m, err, final) => void (final ? finals : notes).push(`${m.classId}: ${(err as Error).message}`),
     });
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['fails', 'last']);
     expect(dlq.map((d) => [d.name, d.body, d.attributes?.['flants-error']])).toEqual(
@@ -50,7 +50,39 @@ describe('processBatch', () => {
         ['crawl-dlq', job('ghost'), 'unknown class ghost'],
       ]),
     );
-    expect(finals).toEqual(['flaky: origin timed out']);
+    // The dead-lettered job is recorded as final before it moves; the retried one is noted, then final on its last delivery.
+    expect(finals.sort()).toEqual(['flaky: origin timed out', 'ghost: unknown class ghost']);
+    expect(notes).toEqual(['flaky: origin timed out']);
+  });
+
+  it('records the last delivery before running it, and spaces retries out by the backoff', async () => {
+    const { queue } = recordingQueue();
+    const visibility: Array<[string, number]> = [];
+    queue.extendVisibility = async (_name, handle, seconds) => void visibility.push([handle, seconds]);
+    const order: string[] = [];
+    const ev = event(['a', job('first'), 1], ['b', job('second'), 2], ['c', job('last'), 3]);
+    ev.Records.forEach((r) => (r.receiptHandle = `rh-${r.messageId}`));
+    const res = await processBatch<CrawlJob>(ev, {
+      role: 'crawl',
+      schema: CrawlJobSchema,
+      concurrency: 1,
+      queue,
+      log: createLogger({}, 'silent'),
+      maxReceiveCount: 3,
+      retryBackoffSeconds: [30, 300],
+      beforeFinalAttempt: async (m) => void order.push(`before:${m.classId}`),
+      handle: async (m) => {
+        order.push(`handle:${m.classId}`);
+        throw new Error('still broken');
+      },
+    });
+    expect(res.batchItemFailures).toHaveLength(3);
+    expect(order).toEqual(['handle:first', 'handle:second', 'before:last', 'handle:last']);
+    // First failure visible again in 30 s, second in 300 s; the last goes to the DLQ by SQS's own policy.
+    expect(visibility).toEqual([
+      ['rh-a', 30],
+      ['rh-b', 300],
+    ]);
   });
 
   it('leaves a poison message to SQS if it cannot be moved to the DLQ', async () => {
@@ -58,7 +90,7 @@ describe('processBatch', () => {
     queue.sendRaw = async () => {
       throw new Error('SQS down');
     };
-    const res = await processBatch(event(['p', 'garbage']), { role: 'scan', schema: CrawlJobSchema, concurrency: 1, queue, log: createLogger({}, 'silent'), maxReceiveCount: 3, handle: async () => true });
+    const res = await processBatch(event(['p', 'garbage']), { role: 'scan', schema: CrawlJobSchema, concurrency: 1, queue, log: createLogger({}, 'silent'), maxReceiveCount: 3, handle: async () => undefined });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
   });
 });

@@ -17,17 +17,21 @@ describe('chunking', () => {
         const files = keys.map(file);
         const shuffled = [...files].reverse();
         expect(chunkFiles(shuffled, size)).toEqual(chunkFiles(files, size));
-        expect(planIdOf(shuffled)).toBe(planIdOf(files));
+        expect(planIdOf(shuffled, size)).toBe(planIdOf(files, size));
         expect(chunkFiles(files, size).flat()).toHaveLength(files.length);
       }),
     );
   });
 
-  it('changes the plan id when the files or the generation change', () => {
+  it('changes the plan id when the files, a playlist digest or the chunk size change', () => {
     const files = ['a', 'b'].map(file);
-    expect(planIdOf(files)).not.toBe(planIdOf([...files, file('c')]));
-    expect(planIdOf(files)).not.toBe(planIdOf([{ ...files[0]!, src: 'https://other/a' }, files[1]!]));
-    expect(planIdOf(files, 'force:2026-01-01')).not.toBe(planIdOf(files));
-    expect(planIdOf(files)).toMatch(/^[0-9a-f]{16}$/);
+    expect(planIdOf(files, 4)).not.toBe(planIdOf([...files, file('c')], 4));
+    expect(planIdOf(files, 4)).not.toBe(planIdOf([{ ...files[0]!, src: 'https://other/a' }, files[1]!], 4));
+    // Chunk membership is part of the plan (issue 8, case 2).
+    expect(planIdOf(files, 4)).not.toBe(planIdOf(files, 2));
+    // A playlist whose bytes changed is a different plan (issue 8, case 3).
+    const pl = (sha: string): PlannedFile => ({ key: 'a', src: 'https://cdn/a', kind: 'playlist', sha256: sha, bytes: 10 });
+    expect(planIdOf([pl('0'.repeat(64)), files[1]!], 4)).not.toBe(planIdOf([pl('1'.repeat(64)), files[1]!], 4));
+    expect(planIdOf(files, 4)).toMatch(/^[0-9a-f]{16}$/);
   });
 });

@@ -11,7 +11,7 @@ const ready = { _id: new ObjectId('65a000000000000000000001'), title: 'Intro', s
 
 describe('catalog rules', () => {
   it('accepts a broadcast, non-test class with a manifest and an end, id as ObjectId hex', () => {
-    expect(judgeClass(ready, fields, hosts)).toEqual({ ok: true, cls: { classId: '65a000000000000000000001', title: 'Intro', manifestUrl: 'https://cdn.example.com/v/1/master.m3u8' } });
+    expect(judgeClass(ready, fields, hosts)).toEqual({ ok: true, cls: { classId: '65a000000000000000000001', title: 'Intro', manifestUrl: 'https://cdn.example.com/v/1/master.m3u8', endedAt: ready.endedAt.toISOString() } });
   });
 
   it('accepts string ids as they are (real MongoDB allows them; CongoDB does not, hence this unit test)', () => {

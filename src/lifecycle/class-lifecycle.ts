@@ -1,0 +1,337 @@
+/**
+ * The class lifecycle: states, events, the transitions between them and the guard of each.
+ *
+ * Pure: no AWS, no clock, no I/O. The ledger adapter turns every `Apply` decision into one
+ * conditional write whose condition is exactly `decision.guard` (see `holds` for its meaning), so
+ * what this module allows is all that can happen to a stored class record, however deliveries
+ * interleave. docs/ledger.md draws it.
+ */
+
+export const CLASS_STATUSES = ['PENDING', 'CRAWLING', 'TRANSFERRING', 'COMPLETE', 'FAILED'] as const;
+export type ClassStatus = (typeof CLASS_STATUSES)[number];
+
+/** What the lifecycle needs to know of a class record; `undefined` status = no record yet. */
+export interface ClassState {
+  status: ClassStatus | undefined;
+  /** Current plan generation; 0 before the first plan. Only ever moves forward. */
+  gen: number;
+  /** Identity of the current generation's content: file list and chunk size. */
+  planId?: string | undefined;
+  /** requestedAt of the forced copy that started the current generation, if one did. */
+  forcedAt?: string | undefined;
+  totalChunks: number;
+  doneChunks: number;
+  /** Chunks of the current generation recorded as failed (never also done). */
+  failed: readonly number[];
+  /** Why the last crawl failed, while that still stands. */
+  crawlError?: string | undefined;
+  /** The generation that reached COMPLETE, if any did. */
+  completedGen?: number | undefined;
+  /**
+   * Which chunks are done, when known. The stored record keeps counts only: there the chunk's own
+   * record answers (its write is conditional in the same transaction, see `Guard.chunkUndone`).
+   */
+  doneIds?: readonly number[] | undefined;
+}
+
+/** Every event that can move a class. */
+export type ClassEvent =
+  /** The scanner or `flants enqueue` asked for the class. */
+  | { type: 'enqueued' }
+  /** A crawl began (any delivery of a crawl job). */
+  | { type: 'crawlStarted' }
+  /** Playlists may still grow (no EXT-X-ENDLIST) and the grace period is not over: crawl again later. */
+  | { type: 'waiting' }
+  /** A crawl enumerated the class: its content id, chunk count and, for a forced copy, its request time. */
+  | { type: 'planned'; planId: string; totalChunks: number; forcedAt?: string | undefined }
+  /** A transfer job of generation `gen` copied and verified every file of `chunk`. */
+  | { type: 'chunkCounted'; gen: number; chunk: number }
+  /** A delivery of a chunk failed and SQS will deliver it again. */
+  | { type: 'attemptFailed'; gen: number; chunk: number }
+  /**
+   * A chunk failed on its last delivery, or its last delivery began (`provisional`): recorded first so
+   * that a crash, timeout or out-of-memory kill on that delivery still leaves the class FAILED.
+   */
+  | { type: 'chunkFailed'; gen: number; chunk: number; provisional?: boolean }
+  /** A crawl failed for good (or its last delivery began: `provisional`). */
+  | { type: 'crawlFailed'; provisional?: boolean };
+
+/**
+ * A condition on the stored record. Every field present must hold; the adapter writes each as one
+ * clause of a DynamoDB ConditionExpression.
+ */
+export interface Guard {
+  /** The record exists (true) or does not (false). */
+  exists?: boolean;
+  statusIn?: readonly ClassStatus[];
+  statusNot?: readonly ClassStatus[];
+  /** The current generation is exactly this one. */
+  gen?: number;
+  /** `doneChunks < totalChunks - 1` ('notLast') or `doneChunks = totalChunks - 1` ('last'). */
+  progress?: 'notLast' | 'last';
+  /** Whether `chunk` is (true) or is not (false) in the failed set. */
+  chunkFailed?: { chunk: number; is: boolean };
+  /** The failed set has exactly this many chunks. */
+  failedCount?: number;
+  /** A crawl error stands (true) or does not (false). */
+  crawlError?: boolean;
+  /** Not every chunk of a planned generation is done (a fully copied plan is never failed). */
+  notAllDone?: boolean;
+  /** The chunk has no done record in the current generation (checked on the chunk item, in the same transaction). */
+  chunkUndone?: number;
+}
+
+/** What the write does beyond its counters; the adapter maps each field to its update clauses. */
+export interface Effect {
+  status?: ClassStatus;
+  /** Start generation gen+1 with these totals (counters reset, failures cleared). */
+  newGeneration?: { gen: number; planId: string; totalChunks: number; forcedAt?: string | undefined };
+  /** Count the chunk (chunk record written in the same transaction). */
+  count?: { chunk: number };
+  /** Add (or re-state) the chunk in the failed set. */
+  fail?: { chunk: number; provisional: boolean };
+  /** Take the chunk out of the failed set (a redriven chunk that was copied). */
+  unfail?: { chunk: number };
+  /** Mark the generation complete: sets completedGen, exactly once per generation. */
+  complete?: { gen: number };
+  setCrawlError?: boolean;
+  clearCrawlError?: boolean;
+  /** Only bookkeeping (last attempt error, timestamps): no state the lifecycle reads changes. */
+  noteOnly?: boolean;
+}
+
+export type Decision =
+  | { kind: 'apply'; guard: Guard; effect: Effect }
+  /** Nothing to write; `why` says which rule refused, for the caller's outcome and logs. */
+  | { kind: 'skip'; why: SkipWhy };
+
+export type SkipWhy =
+  | 'exists'
+  | 'complete'
+  | 'stale'
+  | 'duplicate'
+  | 'same-plan'
+  | 'chunk-failed-already'
+  | 'all-done'
+  | 'chunk-done'
+  | 'no-record';
+
+/** Transitions of the stored status that the lifecycle can make, by event (for docs and tests). */
+export const TRANSITIONS: Record<ClassEvent['type'], ReadonlyArray<readonly [ClassStatus | 'none', ClassStatus]>> = {
+  enqueued: [['none', 'PENDING']],
+  crawlStarted: [
+    ['none', 'CRAWLING'],
+    ['PENDING', 'CRAWLING'],
+    ['FAILED', 'CRAWLING'],
+    ['CRAWLING', 'CRAWLING'],
+  ],
+  waiting: [
+    ['none', 'PENDING'],
+    ['PENDING', 'PENDING'],
+    ['CRAWLING', 'PENDING'],
+    ['FAILED', 'PENDING'],
+  ],
+  planned: [
+    ['none', 'TRANSFERRING'],
+    ['PENDING', 'TRANSFERRING'],
+    ['CRAWLING', 'TRANSFERRING'],
+    ['TRANSFERRING', 'TRANSFERRING'],
+    ['FAILED', 'TRANSFERRING'],
+    ['CRAWLING', 'FAILED'],
+    ['FAILED', 'FAILED'],
+    ['TRANSFERRING', 'FAILED'],
+    ['PENDING', 'FAILED'],
+    ['COMPLETE', 'TRANSFERRING'],
+    ['none', 'COMPLETE'],
+    ['PENDING', 'COMPLETE'],
+    ['CRAWLING', 'COMPLETE'],
+    ['TRANSFERRING', 'COMPLETE'],
+    ['FAILED', 'COMPLETE'],
+    ['COMPLETE', 'COMPLETE'],
+  ],
+  chunkCounted: [
+    ['TRANSFERRING', 'TRANSFERRING'],
+    ['TRANSFERRING', 'COMPLETE'],
+    ['FAILED', 'FAILED'],
+    ['FAILED', 'TRANSFERRING'],
+    ['FAILED', 'COMPLETE'],
+    ['CRAWLING', 'CRAWLING'],
+    ['CRAWLING', 'COMPLETE'],
+    ['PENDING', 'PENDING'],
+    ['PENDING', 'COMPLETE'],
+  ],
+  attemptFailed: [
+    ['PENDING', 'PENDING'],
+    ['CRAWLING', 'CRAWLING'],
+    ['TRANSFERRING', 'TRANSFERRING'],
+    ['FAILED', 'FAILED'],
+  ],
+  chunkFailed: [
+    ['PENDING', 'FAILED'],
+    ['CRAWLING', 'FAILED'],
+    ['TRANSFERRING', 'FAILED'],
+    ['FAILED', 'FAILED'],
+  ],
+  crawlFailed: [
+    ['none', 'FAILED'],
+    ['PENDING', 'FAILED'],
+    ['CRAWLING', 'FAILED'],
+    ['TRANSFERRING', 'FAILED'],
+    ['FAILED', 'FAILED'],
+  ],
+};
+
+const NOT_COMPLETE: readonly ClassStatus[] = ['COMPLETE'];
+
+/** A forced request starts a new generation only if it is newer than the one that started the current one. */
+export function isNewForce(state: ClassState, forcedAt: string | undefined): boolean {
+  return forcedAt !== undefined && (state.forcedAt === undefined || forcedAt > state.forcedAt);
+}
+
+/** The status a planned generation has when nothing else decides it. */
+function plannedStatus(failedCount: number, crawlError: boolean): ClassStatus {
+  return failedCount > 0 || crawlError ? 'FAILED' : 'TRANSFERRING';
+}
+
+/** Decides what an event does to a class in `state`: the guard the write must hold, and its effect. */
+export function decide(state: ClassState, event: ClassEvent): Decision {
+  const exists = state.status !== undefined;
+  const complete = state.status === 'COMPLETE';
+  switch (event.type) {
+    case 'enqueued':
+      // Never downgrades: only a class with no record becomes PENDING.
+      return exists ? { kind: 'skip', why: 'exists' } : { kind: 'apply', guard: { exists: false }, effect: { status: 'PENDING' } };
+
+    case 'crawlStarted':
+      if (complete) return { kind: 'skip', why: 'complete' };
+      // A re-crawl of a class whose plan is being copied resumes it: nothing visible changes.
+      if (state.status === 'TRANSFERRING') return { kind: 'skip', why: 'same-plan' };
+      return { kind: 'apply', guard: { statusNot: ['COMPLETE', 'TRANSFERRING'] }, effect: { status: 'CRAWLING' } };
+
+    case 'waiting':
+      if (complete) return { kind: 'skip', why: 'complete' };
+      if (state.status === 'TRANSFERRING') return { kind: 'skip', why: 'same-plan' };
+      return { kind: 'apply', guard: { statusNot: ['COMPLETE', 'TRANSFERRING'] }, effect: { status: 'PENDING', clearCrawlError: true } };
+
+    case 'planned': {
+      const forceNew = isNewForce(state, event.forcedAt);
+      const samePlan = state.gen > 0 && state.planId === event.planId && !forceNew;
+      if (samePlan) {
+        if (complete) return { kind: 'skip', why: 'complete' };
+        // Resume: counters kept, the status says what the plan's own chunks say.
+        const status = state.doneChunks >= state.totalChunks ? 'COMPLETE' : plannedStatus(state.failed.length, false);
+        if (status === 'COMPLETE') {
+          return { kind: 'apply', guard: { gen: state.gen, statusNot: NOT_COMPLETE }, effect: { status, complete: { gen: state.gen }, clearCrawlError: true } };
+        }
+        return {
+          kind: 'apply',
+          guard: { gen: state.gen, statusNot: NOT_COMPLETE, failedCount: state.failed.length },
+          effect: { status, clearCrawlError: true },
+        };
+      }
+      // COMPLETE is final for its generation: only a newer forced copy starts another.
+      if (complete && !forceNew) return { kind: 'skip', why: 'complete' };
+      const gen = state.gen + 1;
+      return {
+        kind: 'apply',
+        guard: { gen: state.gen, ...(complete ? {} : { statusNot: NOT_COMPLETE }) },
+        effect: {
+          status: event.totalChunks === 0 ? 'COMPLETE' : 'TRANSFERRING',
+          newGeneration: { gen, planId: event.planId, totalChunks: event.totalChunks, forcedAt: forceNew ? event.forcedAt : state.forcedAt },
+          clearCrawlError: true,
+          ...(event.totalChunks === 0 ? { complete: { gen } } : {}),
+        },
+      };
+    }
+
+    case 'chunkCounted': {
+      if (!exists) return { kind: 'skip', why: 'no-record' };
+      if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
+      if (complete || state.doneChunks >= state.totalChunks || state.doneIds?.includes(event.chunk)) return { kind: 'skip', why: 'duplicate' };
+      const wasFailed = state.failed.includes(event.chunk);
+      const last = state.doneChunks + 1 === state.totalChunks;
+      const guard: Guard = {
+        gen: state.gen,
+        progress: last ? 'last' : 'notLast',
+        chunkFailed: { chunk: event.chunk, is: wasFailed },
+        chunkUndone: event.chunk,
+        // Whether this count changes the status depends on the failed set, the crawl error and the status: pin them.
+        ...(wasFailed ? { failedCount: state.failed.length, crawlError: Boolean(state.crawlError), ...(exists ? { statusIn: [state.status!] } : {}) } : {}),
+      };
+      const effect: Effect = { count: { chunk: event.chunk }, ...(wasFailed ? { unfail: { chunk: event.chunk } } : {}) };
+      if (last) {
+        // Done chunks and failed chunks never overlap, so the last chunk leaves no failure behind.
+        return { kind: 'apply', guard, effect: { ...effect, status: 'COMPLETE', complete: { gen: state.gen }, clearCrawlError: true } };
+      }
+      if (wasFailed && state.status === 'FAILED' && state.failed.length === 1 && !state.crawlError) {
+        return { kind: 'apply', guard, effect: { ...effect, status: 'TRANSFERRING' } };
+      }
+      return { kind: 'apply', guard, effect };
+    }
+
+    case 'attemptFailed':
+      if (!exists) return { kind: 'skip', why: 'no-record' };
+      if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
+      if (complete) return { kind: 'skip', why: 'complete' };
+      return { kind: 'apply', guard: { gen: state.gen, statusNot: NOT_COMPLETE }, effect: { noteOnly: true } };
+
+    case 'chunkFailed':
+      if (!exists) return { kind: 'skip', why: 'no-record' };
+      if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
+      if (complete) return { kind: 'skip', why: 'complete' };
+      // A chunk another delivery counted is not failed, whatever this delivery saw.
+      if (state.doneIds?.includes(event.chunk)) return { kind: 'skip', why: 'chunk-done' };
+      if (state.failed.includes(event.chunk) && event.provisional) return { kind: 'skip', why: 'chunk-failed-already' };
+      return {
+        kind: 'apply',
+        guard: { gen: state.gen, statusNot: NOT_COMPLETE, chunkFailed: { chunk: event.chunk, is: state.failed.includes(event.chunk) }, chunkUndone: event.chunk },
+        effect: { status: 'FAILED', fail: { chunk: event.chunk, provisional: event.provisional ?? false } },
+      };
+
+    case 'crawlFailed':
+      if (complete) return { kind: 'skip', why: 'complete' };
+      if (state.gen > 0 && state.doneChunks >= state.totalChunks) return { kind: 'skip', why: 'all-done' };
+      return { kind: 'apply', guard: { statusNot: NOT_COMPLETE, notAllDone: true }, effect: { status: 'FAILED', setCrawlError: true } };
+  }
+}
+
+/** Whether a guard holds for a state: the meaning the adapter's condition expressions implement. */
+export function holds(guard: Guard, state: ClassState): boolean {
+  const exists = state.status !== undefined;
+  if (guard.exists !== undefined && guard.exists !== exists) return false;
+  if (guard.statusIn && !(state.status !== undefined && guard.statusIn.includes(state.status))) return false;
+  // A missing record has no status, so it is "not" any of them (DynamoDB's `<>` on a missing attribute is true).
+  if (guard.statusNot && state.status !== undefined && guard.statusNot.includes(state.status)) return false;
+  if (guard.gen !== undefined && state.gen !== guard.gen) return false;
+  if (guard.progress === 'notLast' && !(state.doneChunks < state.totalChunks - 1)) return false;
+  if (guard.progress === 'last' && state.doneChunks !== state.totalChunks - 1) return false;
+  if (guard.chunkFailed && state.failed.includes(guard.chunkFailed.chunk) !== guard.chunkFailed.is) return false;
+  if (guard.failedCount !== undefined && state.failed.length !== guard.failedCount) return false;
+  if (guard.crawlError !== undefined && Boolean(state.crawlError) !== guard.crawlError) return false;
+  if (guard.notAllDone && state.gen > 0 && state.doneChunks >= state.totalChunks) return false;
+  if (guard.chunkUndone !== undefined && state.doneIds?.includes(guard.chunkUndone)) return false;
+  return true;
+}
+
+/** Applies a decision's effect to a state: the model of the adapter's write, used by tests and docs. */
+export function apply(state: ClassState, effect: Effect, crawlError = 'error'): ClassState {
+  let next: ClassState = { ...state, failed: [...state.failed] };
+  if (effect.newGeneration) {
+    const g = effect.newGeneration;
+    next = { ...next, gen: g.gen, planId: g.planId, totalChunks: g.totalChunks, forcedAt: g.forcedAt, doneChunks: 0, failed: [], ...(next.doneIds ? { doneIds: [] } : {}) };
+  }
+  if (effect.count) {
+    next.doneChunks += 1;
+    if (next.doneIds) next.doneIds = [...next.doneIds, effect.count.chunk];
+  }
+  if (effect.unfail) next.failed = next.failed.filter((c) => c !== effect.unfail!.chunk);
+  if (effect.fail && !next.failed.includes(effect.fail.chunk)) next.failed = [...next.failed, effect.fail.chunk];
+  if (effect.complete) next.completedGen = effect.complete.gen;
+  if (effect.clearCrawlError) next.crawlError = undefined;
+  if (effect.setCrawlError) next.crawlError = crawlError;
+  if (effect.status) next.status = effect.status;
+  return next;
+}
+
+/** The empty state of a class with no record. */
+export const NO_RECORD: ClassState = { status: undefined, gen: 0, totalChunks: 0, doneChunks: 0, failed: [] };

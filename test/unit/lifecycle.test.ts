@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import {
+  apply,
+  CLASS_STATUSES,
+  decide,
+  holds,
+  NO_RECORD,
+  TRANSITIONS,
+  type ClassEvent,
+  type ClassState,
+  type ClassStatus,
+} from '../../src/lifecycle/class-lifecycle.ts';
+
+/** Every consistent state of a small class: up to 3 chunks, 2 generations, any failures and crawl errors. */
+function states(): ClassState[] {
+  const out: ClassState[] = [NO_RECORD];
+  for (const status of ['PENDING', 'CRAWLING', 'FAILED'] as const) {
+    for (const crawlError of [undefined, 'x']) out.push({ ...NO_RECORD, status, crawlError });
+  }
+  for (const gen of [1, 2]) {
+    for (const total of [1, 2, 3]) {
+      for (let done = 0; done <= total; done++) {
+        const undone = Array.from({ length: total - done }, (_, i) => done + i);
+        const subsets = undone.reduce<number[][]>((acc, c) => [...acc, ...acc.map((s) => [...s, c])], [[]]);
+        for (const failed of subsets) {
+          for (const crawlError of [undefined, 'x']) {
+            for (const forcedAt of [undefined, '2026-01-02']) {
+              const doneIds = Array.from({ length: done }, (_, i) => i);
+              const base = { gen, planId: 'A', forcedAt, totalChunks: total, doneChunks: done, doneIds, failed, crawlError };
+              if (done === total) {
+                // All done: COMPLETE for this generation (nothing else is reachable: the last count completes).
+                if (failed.length === 0 && !crawlError) out.push({ ...base, status: 'COMPLETE', completedGen: gen });
+                continue;
+              }
+              const statuses: ClassStatus[] = failed.length > 0 || crawlError ? ['FAILED', 'CRAWLING', 'PENDING'] : ['TRANSFERRING', 'CRAWLING', 'PENDING'];
+              for (const status of statuses) out.push({ ...base, status, ...(gen === 2 ? { completedGen: 1 } : {}) });
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function events(): ClassEvent[] {
+  const out: ClassEvent[] = [{ type: 'enqueued' }, { type: 'crawlStarted' }, { type: 'waiting' }, { type: 'crawlFailed' }, { type: 'crawlFailed', provisional: true }];
+  for (const planId of ['A', 'B']) {
+    for (const totalChunks of [0, 1, 3]) {
+      for (const forcedAt of [undefined, '2026-01-01', '2026-01-03']) out.push({ type: 'planned', planId, totalChunks, forcedAt });
+    }
+  }
+  for (const gen of [1, 2]) {
+    // Chunks 0..2 of a class of at most 3: events name only chunks that exist.
+    for (const chunk of [0, 1, 2]) {
+      out.push({ type: 'chunkCounted', gen, chunk }, { type: 'attemptFailed', gen, chunk }, { type: 'chunkFailed', gen, chunk }, { type: 'chunkFailed', gen, chunk, provisional: true });
+    }
+  }
+  return out;
+}
+
+/** The invariants every reachable state keeps. */
+function invariants(s: ClassState): void {
+  expect(s.doneChunks + s.failed.length).toBeLessThanOrEqual(Math.max(s.totalChunks, 0));
+  if (s.doneIds) {
+    expect(new Set(s.doneIds).size).toBe(s.doneChunks);
+    expect(s.failed.filter((c) => s.doneIds!.includes(c))).toEqual([]);
+  }
+  expect(new Set(s.failed).size).toBe(s.failed.length);
+  if (s.status === 'COMPLETE') {
+    expect(s.completedGen).toBe(s.gen);
+    expect(s.doneChunks).toBe(s.totalChunks);
+    expect(s.failed).toEqual([]);
+  }
+}
+
+describe('class lifecycle (pure)', () => {
+  const all = states();
+  const evs = events();
+
+  it(`every decision's guard holds in the state it was decided from, and its transition is a declared one (${all.length} states × ${evs.length} events)`, () => {
+    let applied = 0;
+    for (const s of all) {
+      for (const e of evs) {
+        if ('chunk' in e && e.chunk >= s.totalChunks && e.gen === s.gen) continue; // no such chunk in this plan
+        const d = decide(s, e);
+        if (d.kind === 'skip') continue;
+        applied++;
+        expect(holds(d.guard, s), JSON.stringify({ s, e, d })).toBe(true);
+        const next = apply(s, d.effect);
+        const from = s.status ?? 'none';
+        if (d.effect.status) expect(TRANSITIONS[e.type], JSON.stringify({ s, e, next })).toContainEqual([from, next.status]);
+        invariants(next);
+        expect(next.gen).toBeGreaterThanOrEqual(s.gen);
+      }
+    }
+    expect(applied).toBeGreaterThan(1000);
+  });
+
+  it('COMPLETE is final for its generation: only a newer forced plan moves it', () => {
+    for (const s of all.filter((x) => x.status === 'COMPLETE')) {
+      for (const e of evs) {
+        const d = decide(s, e);
+        if (d.kind === 'skip') continue;
+        expect(e.type).toBe('planned');
+        const forcedAt = e.type === 'planned' ? e.forcedAt : undefined;
+        expect(forcedAt !== undefined && (s.forcedAt === undefined || forcedAt > s.forcedAt)).toBe(true);
+        expect(d.effect.newGeneration?.gen).toBe(s.gen + 1);
+      }
+    }
+  });
+
+  it('a job of any other generation counts nothing and records nothing', () => {
+    for (const s of all.filter((x) => x.gen > 0)) {
+      for (const type of ['chunkCounted', 'attemptFailed', 'chunkFailed'] as const) {
+        expect(decide(s, { type, gen: s.gen + 1, chunk: 0 })).toEqual({ kind: 'skip', why: 'stale' });
+        if (s.gen > 1) expect(decide(s, { type, gen: s.gen - 1, chunk: 0 })).toEqual({ kind: 'skip', why: 'stale' });
+      }
+    }
+  });
+
+  it('only the last chunk completes, exactly once, and a counted chunk leaves the failed set', () => {
+    for (const s of all.filter((x) => x.gen > 0 && x.status !== 'COMPLETE')) {
+      for (let chunk = 0; chunk < s.totalChunks; chunk++) {
+        const d = decide(s, { type: 'chunkCounted', gen: s.gen, chunk });
+        if (s.doneIds?.includes(chunk)) {
+          expect(d).toEqual({ kind: 'skip', why: 'duplicate' });
+          continue;
+        }
+        expect(d.kind).toBe('apply');
+        if (d.kind !== 'apply') continue;
+        const last = s.doneChunks + 1 === s.totalChunks;
+        expect(d.effect.complete !== undefined).toBe(last);
+        expect(d.guard.progress).toBe(last ? 'last' : 'notLast');
+        expect(apply(s, d.effect).failed).not.toContain(chunk);
+      }
+    }
+  });
+
+  it('a new plan resets the generation; the same plan resumes it; an older forced request resumes', () => {
+    const s: ClassState = { status: 'TRANSFERRING', gen: 3, planId: 'A', forcedAt: '2026-01-02', totalChunks: 3, doneChunks: 1, failed: [2] };
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3 })).toMatchObject({ kind: 'apply', effect: { status: 'FAILED' } });
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-01-01' })).toMatchObject({ kind: 'apply', effect: { status: 'FAILED' } });
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-01-03' })).toMatchObject({ kind: 'apply', effect: { newGeneration: { gen: 4, forcedAt: '2026-01-03' } } });
+    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 3 })).toMatchObject({ kind: 'apply', guard: { gen: 3 }, effect: { newGeneration: { gen: 4, planId: 'B', forcedAt: '2026-01-02' } } });
+    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 0 })).toMatchObject({ kind: 'apply', effect: { status: 'COMPLETE', complete: { gen: 4 } } });
+  });
+
+  it('a crawl failure never fails a fully copied class, and a provisional failure is never recorded twice', () => {
+    const done: ClassState = { status: 'COMPLETE', gen: 1, planId: 'A', totalChunks: 2, doneChunks: 2, failed: [], completedGen: 1 };
+    expect(decide(done, { type: 'crawlFailed' })).toEqual({ kind: 'skip', why: 'complete' });
+    const failedAlready: ClassState = { status: 'FAILED', gen: 1, planId: 'A', totalChunks: 2, doneChunks: 0, failed: [1] };
+    expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1, provisional: true })).toEqual({ kind: 'skip', why: 'chunk-failed-already' });
+    // A real failure after a provisional one re-states it (its files and reasons replace "did not finish").
+    expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1 })).toMatchObject({ kind: 'apply', guard: { chunkFailed: { chunk: 1, is: true } } });
+  });
+
+  it('declares a transition table that names only real statuses', () => {
+    for (const rows of Object.values(TRANSITIONS)) {
+      for (const [from, to] of rows) {
+        expect([...CLASS_STATUSES, 'none']).toContain(from);
+        expect(CLASS_STATUSES).toContain(to);
+      }
+    }
+  });
+});
