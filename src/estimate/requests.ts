@@ -5,6 +5,7 @@
  * call in src/ that makes it.
  */
 import type { FileKind } from '../hls/types.ts';
+import { MESSAGE_VERSION } from '../jobs/schemas.ts';
 
 /** SQS bills each 64 KiB of a request's payload as one request. */
 export const SQS_BILLING_CHUNK_BYTES = 64 * 1024;
@@ -102,14 +103,16 @@ export interface RequestShape {
   chunkFiles: number;
 }
 
-/** One file as the crawler sends it in a transfer job. */
+/** One file as the crawler sends it in a transfer job (playlists carry their enumerated length and digest). */
 export interface JobFile {
   src: string;
   key: string;
   kind: FileKind;
+  bytes?: number | undefined;
+  sha256?: string | undefined;
 }
 
-/** The class record (`pk=CLASS#<id>, sk=META`) as src/store/ledger.ts writes it once a plan is recorded. */
+/** The class record (`pk=CLASS#<id>, sk=META`) as src/store/ledger.ts holds it while chunks are counted. */
 function metaItem(classId: string, title: string, manifestUrl: string): Record<string, unknown> {
   return {
     pk: `CLASS#${classId}`,
@@ -120,32 +123,35 @@ function metaItem(classId: string, title: string, manifestUrl: string): Record<s
     status: 'TRANSFERRING',
     title,
     manifestUrl,
+    gen: 1,
     planId: PLAN_ID,
     totalFiles: 99_999,
     totalChunks: 9_999,
     doneChunks: 9_999,
     doneFiles: 99_999,
     doneBytes: 999_999_999_999,
-    failedChunks: 0,
-    failedFiles: 0,
+    failed: {},
     createdAt: ISO_TIME,
     updatedAt: ISO_TIME,
     crawledAt: ISO_TIME,
-    completedAt: ISO_TIME,
   };
 }
 
 /**
  * Requests for one class of the pipeline as built today (scanner, crawler, transfer; ledger calls as
- * in src/store/ledger.ts), given its files in key order and each file's size:
+ * in src/store/ledger.ts, where every class-record write is the lifecycle's decision: a consistent
+ * read, then a conditional write), given its files in key order:
  *
- * - scanner, per class: `markPending` PutItem (table + the `classes` index: the class item is projected there);
- * - crawler: `getClass` GetItem, `markCrawling` and `recordPlan` UpdateItems (each also writes the index),
- *   one crawl message (received and deleted one at a time: batch size 1), transfer jobs sent 10 per batch;
- * - transfer, per chunk: `getClass`, `isChunkDone`, the failure GetItem of `completeChunk`, and `getClass`
- *   again in `completeIfDone` (4 strongly consistent reads), one TransactWriteItems (chunk item + class
- *   counter, both at the transactional rate, plus the index copy of the class item);
- * - once per class, `tryComplete` UpdateItem (+ index).
+ * - scanner, per class: `markPending` (GetItem + UpdateItem; the class item is also written to the
+ *   `classes` index, which projects it);
+ * - crawler: `getClass` (GetItem), `markCrawling` and `recordPlan` (GetItem + UpdateItem each, + index),
+ *   one crawl message (received and deleted alone: batch size 1), transfer jobs sent 10 per call;
+ * - transfer, per chunk: `viewChunk` (one BatchGetItem: the class item and the chunk item, which does
+ *   not exist yet), then `countChunk` (one TransactWriteItems: the chunk item and the class counter at
+ *   the transactional rate, plus the index copy of the class item; the last chunk completes the class
+ *   in the same write).
+ *
+ * Contention retries (a conditional write overtaken by another chunk's) are not counted.
  */
 export function classRequests(input: { classId: string; title: string; manifestUrl: string; files: readonly JobFile[]; etagBytes: number }, shape: RequestShape): ClassRequests {
   const { classId, files } = input;
@@ -156,10 +162,13 @@ export function classRequests(input: { classId: string; title: string; manifestU
   let chunkWrites = 0;
   for (let c = 0, i = 0; i < files.length; c++, i += shape.chunkFiles) {
     const chunk = files.slice(i, i + shape.chunkFiles);
-    messages.push(Buffer.byteLength(JSON.stringify({ v: 1, type: 'transfer', classId, planId: PLAN_ID, chunk: c, files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind })) }), 'utf8'));
+    const jobFiles = chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind, ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}) }));
+    messages.push(Buffer.byteLength(JSON.stringify({ v: MESSAGE_VERSION, type: 'transfer', classId, gen: 1, planId: PLAN_ID, chunk: c, files: jobFiles }), 'utf8'));
     const chunkItem = {
       pk: `CLASS#${classId}`,
-      sk: `CHUNK#${PLAN_ID}#${String(c).padStart(6, '0')}`,
+      sk: `CHUNK#000001#${String(c).padStart(6, '0')}`,
+      gen: 1,
+      chunk: c,
       files: chunk.length,
       bytes: 999_999_999,
       at: ISO_TIME,
@@ -170,13 +179,17 @@ export function classRequests(input: { classId: string; title: string; manifestU
   const chunks = messages.length;
   const send = sqsSendBilled(messages);
   // The crawl job: one message sent in the scanner's batch of 10 (a tenth of a call), received and deleted alone.
-  const crawlMessage = Buffer.byteLength(JSON.stringify({ v: 1, type: 'crawl', classId, manifestUrl: input.manifestUrl, title: input.title, requestedAt: ISO_TIME }), 'utf8');
+  const crawlMessage = Buffer.byteLength(
+    JSON.stringify({ v: MESSAGE_VERSION, type: 'crawl', classId, manifestUrl: input.manifestUrl, title: input.title, requestedAt: ISO_TIME, endedAt: ISO_TIME }),
+    'utf8',
+  );
   const dynamodb: DynamoUsage = {
-    // markPending + getClass + markCrawling + recordPlan + tryComplete, then 4 reads and 1 transaction per chunk.
-    requests: 5 + chunks * 5,
-    // Per chunk: the class item twice, and two items that do not exist yet (a miss still costs one unit).
-    readUnits: metaR + chunks * (2 * metaR + 2),
-    writeUnits: 2 * metaW /* markPending, + index */ + 2 * 2 * metaW /* markCrawling, recordPlan, + index */ + 2 * metaW /* tryComplete, + index */ + chunkWrites + chunks * (2 * metaW + metaW),
+    // markPending 2, getClass 1, markCrawling 2, recordPlan 2; then a batch read and a transaction per chunk.
+    requests: 7 + chunks * 2,
+    // Four reads of the class item; per chunk the class item and a chunk item not written yet (a miss costs a unit).
+    readUnits: 4 * metaR + chunks * (metaR + 1),
+    // Three class-item writes, each also to the index; per chunk the transaction (both items twice) and the index copy.
+    writeUnits: 3 * 2 * metaW + chunkWrites + chunks * (2 * metaW + metaW),
   };
   return {
     chunks,
@@ -210,8 +223,9 @@ export interface ScanRequests {
 /**
  * The scan of a catalog of `documents` documents in pages of `pageSize` (SCAN_PAGE_SIZE), `validClasses`
  * of them ready to copy: each page is one scan message (sent by the previous page, received, deleted),
- * a BatchGetItem of its ready classes per 100, and one scan-page record (PutItem, holding up to 2,000
- * class ids). The ObjectId phase ends by sending the string-id phase: one more page.
+ * its claim (a conditional PutItem, so a duplicate continuation does nothing), a BatchGetItem of its
+ * ready classes per 100, and one scan-page record (PutItem, holding up to 2,000 class ids). The
+ * ObjectId phase ends by sending the string-id phase: one more page.
  */
 export function scanRequests(documents: number, validClasses: number, pageSize: number): ScanRequests {
   const pages = Math.ceil(documents / pageSize) + 1;
@@ -224,10 +238,10 @@ export function scanRequests(documents: number, validClasses: number, pageSize: 
     invocations: pages,
     sqs: 3 * pages,
     dynamodb: {
-      requests: pages + batchGets,
+      requests: 2 * pages + batchGets,
       // One strongly consistent read unit per class looked up (items under 4 KB).
       readUnits: validClasses,
-      writeUnits: pages * writeUnits(recordBytes),
+      writeUnits: pages * (1 + writeUnits(recordBytes)),
     },
   };
 }

@@ -41,29 +41,30 @@ describe('estimate request model', () => {
     const files: JobFile[] = Array.from({ length: 6 }, (_, i) => ({ src: `https://cdn.example/v/${i}.ts`, key: `v/${i}.ts`, kind: 'segment' }));
     const r = classRequests({ classId: 'c1', title: 'A class', manifestUrl: 'https://cdn.example/v/master.m3u8', files, etagBytes: 32 }, { chunkFiles: 3 });
     expect(r.chunks).toBe(2);
-    // Every item here is under 1 KB: class-level 5 requests (markPending, getClass, markCrawling, recordPlan,
-    // tryComplete), then per chunk 4 reads + 1 transaction.
-    expect(r.dynamodb.requests).toBe(5 + 2 * 5);
-    // getClass, then per chunk: class item twice + 2 misses.
-    expect(r.dynamodb.readUnits).toBe(1 + 2 * 4);
-    // 4 class-item writes, each also to the index (8); per chunk: chunk item ×2 (transaction) + class item ×2 + index copy.
-    expect(r.dynamodb.writeUnits).toBe(8 + 2 * (2 + 2 + 1));
+    // Every item here is under 1 KB. Class level: markPending (read + write), getClass, markCrawling and
+    // recordPlan (read + write each) = 7 requests; per chunk a batch read and a transaction.
+    expect(r.dynamodb.requests).toBe(7 + 2 * 2);
+    // 4 reads of the class item; per chunk the class item and the chunk item's miss.
+    expect(r.dynamodb.readUnits).toBe(4 + 2 * 2);
+    // 3 class-item writes, each also to the index (6); per chunk: chunk item ×2 (transaction) + class item ×2 + index copy.
+    expect(r.dynamodb.writeUnits).toBe(6 + 2 * (2 + 2 + 1));
     // Transfer: both jobs in one send. Crawl: a tenth of a send batch, a receive and a delete.
     expect(r.sqs.transferSend).toBe(1);
     expect(r.transferMessageBytes).toBeGreaterThan(2 * 3 * 50);
     expect(r.sqs.crawl).toBeCloseTo(2.1, 10);
   });
 
-  it('scan pages: one message, a batch read per 100 ready classes and a page record each', () => {
+  it('scan pages: one message, a claim, a batch read per 100 ready classes and a page record each', () => {
     // 1,000 documents in pages of 500, plus the string-id phase page: 3 pages, 300 ready classes each.
     const s = scanRequests(1000, 900, 500);
     expect(s.pages).toBe(3);
     expect(s.sqs).toBe(9);
     expect(s.invocations).toBe(3);
-    expect(s.dynamodb.requests).toBe(3 + 3 * 3);
+    // Per page a claim, a record and 3 batch reads (300 ready classes).
+    expect(s.dynamodb.requests).toBe(3 * 2 + 3 * 3);
     expect(s.dynamodb.readUnits).toBe(900);
-    // Page record: 200 + 334 ids × 26 bytes = 8,884 bytes → 9 write units.
-    expect(s.dynamodb.writeUnits).toBe(27);
+    // Claim 1 unit; page record: 200 + 334 ids × 26 bytes = 8,884 bytes → 9 write units.
+    expect(s.dynamodb.writeUnits).toBe(3 * (1 + 9));
     // 3 queues × 5 pollers × one 20 s long poll: 2,700 in an hour.
     expect(idlePollRequests(3600)).toBe(2700);
   });
