@@ -70,6 +70,7 @@ export interface SampleTarget {
   manifestUrl: string;
 }
 
+/** How the sample is crawled: what to read with, and how politely. */
 export interface CrawlOptions {
   cfg: Pick<Config, 'hls' | 'destPrefix' | 'origin' | 'transfer'>;
   allowedHosts: readonly string[];
@@ -80,8 +81,6 @@ export interface CrawlOptions {
   budget: RequestBudget;
   random: () => number;
   shape: RequestShape & { partSizeBytes: number };
-  /** Replaces the HTTP size probe (tests). */
-  probe?: SizeProbe;
   /** Called after each class, for progress. */
   onClass?: (done: number, of: number, profile: ClassProfile | undefined) => void;
   signal?: AbortSignal;
@@ -115,16 +114,14 @@ interface Recorded {
 export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlOptions): Promise<CrawlOutcome> {
   const started = Date.now();
   const limiter = new Limiter(opts.concurrency);
-  const probe =
-    opts.probe ??
-    createSizeProbe({
-      allowedHosts: opts.allowedHosts,
-      maxRedirects: opts.cfg.origin.maxRedirects,
-      connectTimeoutMs: opts.cfg.origin.connectTimeoutMs,
-      headersTimeoutMs: opts.cfg.origin.headersTimeoutMs,
-      connections: opts.concurrency,
-      beforeRequest: () => opts.budget.take(),
-    });
+  const probe = createSizeProbe({
+    allowedHosts: opts.allowedHosts,
+    maxRedirects: opts.cfg.origin.maxRedirects,
+    connectTimeoutMs: opts.cfg.origin.connectTimeoutMs,
+    headersTimeoutMs: opts.cfg.origin.headersTimeoutMs,
+    connections: opts.concurrency,
+    beforeRequest: () => opts.budget.take(),
+  });
   const outcome: CrawlOutcome = { profiles: [], failed: [], unmeasured: 0, unsized: 0, requests: 0, seconds: 0, warnings: [] };
   let playlistRequests = 0;
   try {
@@ -157,7 +154,7 @@ export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlO
       opts.onClass?.(i + 1, targets.length, profile);
     }
   } finally {
-    if (!opts.probe) await probe.close();
+    await probe.close();
   }
   if (outcome.failed.length) outcome.warnings.push(`${outcome.failed.length} sampled classes cannot be crawled (first: ${outcome.failed[0]!.classId}: ${outcome.failed[0]!.reason}); they count as empty classes, as the copy would fail them`);
   if (outcome.unsized) outcome.warnings.push(`${outcome.unsized} probed files gave no size; their strata's other files stand in for them`);

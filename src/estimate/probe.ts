@@ -16,6 +16,7 @@ export interface SizeProbe {
   close(): Promise<void>;
 }
 
+/** The probe's allow-list, redirect and timeout bounds, as the origin client's. */
 export interface SizeProbeOptions {
   allowedHosts: readonly string[];
   maxRedirects: number;
