@@ -1,27 +1,50 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { setMaxListeners } from 'node:events';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import { sharedDeps } from '../src/pipeline/deps.ts';
 
+/**
+ * When the crawl must stop, given the invocation's remaining time: 30 s, or a quarter of it if
+ * that is more, is kept for recording the plan and sending transfer jobs, or for reporting a
+ * failure instead of being killed mid-crawl with the class left CRAWLING.
+ */
+export function crawlDeadlineMs(remainingMs: number): number {
+  return Math.max(1_000, Math.min(remainingMs - 30_000, remainingMs * 0.75));
+}
+
 /** Crawl queue → crawler: playlists → class record + transfer jobs. */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
   const deps = sharedDeps();
   const log = deps.log.child({ fn: 'crawler' });
+  const abort = new AbortController();
+  // One signal for every playlist request of the batch: many listeners, on purpose.
+  setMaxListeners(0, abort.signal);
+  const remaining = context?.getRemainingTimeInMillis();
+  // bodyTimeout only measures silence: a trickling origin is stopped by this deadline instead.
+  const timer = remaining
+    ? setTimeout(() => abort.abort(new Error(`deadline reached, ${Math.round(crawlDeadlineMs(remaining) / 1000)} s into an invocation with ${Math.round(remaining / 1000)} s to run`)), crawlDeadlineMs(remaining))
+    : undefined;
   const visibility = await deps.queue.visibilityTimeout('crawl');
-  return processBatch(event, {
-    role: 'crawl',
-    schema: CrawlJobSchema,
-    concurrency: 2,
-    queue: deps.queue,
-    log,
-    maxReceiveCount: deps.cfg.maxReceiveCount,
-    retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
-    heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
-    handle: async (job) => {
-      await crawlOrFailFast(job, { ...deps, log: log.child({ classId: job.classId }) });
-    },
-    beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
-    recordFailure: (job, err, final) => recordCrawlFailure(job, err, final, deps.ledger),
-  });
+  try {
+    return await processBatch(event, {
+      role: 'crawl',
+      schema: CrawlJobSchema,
+      concurrency: 2,
+      queue: deps.queue,
+      log,
+      maxReceiveCount: deps.cfg.maxReceiveCount,
+      retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
+      heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
+      signal: abort.signal,
+      handle: async (job, ctx) => {
+        await crawlOrFailFast(job, { ...deps, log: log.child({ classId: job.classId }) }, ctx.signal ? { signal: ctx.signal } : {});
+      },
+      beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
+      recordFailure: (job, err, final) => recordCrawlFailure(job, err, final, deps.ledger),
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }

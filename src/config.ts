@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './origin/hosts.ts';
 
 /** Where each stage's named queue lives and what it is called. */
 export type QueueRole = 'scan' | 'crawl' | 'transfer';
@@ -23,6 +24,8 @@ export interface HlsLimits {
   maxFiles: number;
   /** Deepest chain of master playlists referencing master playlists (master → media is depth 1). */
   maxDepth: number;
+  /** Playlist bytes one class's crawl may fetch in all (unbounded when unset). */
+  maxCrawlBytes?: number;
 }
 
 export interface Config {
@@ -128,18 +131,22 @@ export function normalizePrefix(raw: string, name = 'DEST_PREFIX'): string {
   return `${trimmed}/`;
 }
 
-/** Parses ORIGIN_ALLOWED_HOSTS: comma-separated host names, `host:port`, or `*.domain` wildcards. */
+/**
+ * Parses ORIGIN_ALLOWED_HOSTS: comma-separated host names, `host:port`, `*.domain` wildcards or IP
+ * literals, returned in canonical form. Malformed and over-broad entries (`*.com`, `*..`, a URL,
+ * a numeric shorthand like `127.1`) stop the command with an error naming the variable.
+ */
 export function parseAllowedHosts(raw: string, name = 'ORIGIN_ALLOWED_HOSTS'): string[] {
-  const hosts = raw
-    .split(',')
-    .map((h) => h.trim().toLowerCase())
-    .filter(Boolean);
-  for (const h of hosts) {
-    if (!/^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$/.test(h)) {
-      throw new ConfigError(`${name} entry "${h}" is not a host name (use "cdn.example.com", "host:port" or "*.example.com")`);
+  const out: string[] = [];
+  for (const text of raw.split(',').map((h) => h.trim()).filter(Boolean)) {
+    try {
+      out.push(formatAllowEntry(parseAllowEntry(text)));
+    } catch (err) {
+      if (!(err instanceof AllowEntryError)) throw err;
+      throw new ConfigError(`${name} ${err.message} (use "cdn.example.com", "host:port", "*.example.com" or an IP address like "10.0.0.5:8080")`);
     }
   }
-  return hosts;
+  return out;
 }
 
 /** Parses a comma-separated list of whole seconds (0..43200, SQS's longest visibility timeout). */
@@ -234,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxPlaylists: int(env, 'HLS_MAX_PLAYLISTS', 1000, 1, 100_000),
       maxFiles: int(env, 'HLS_MAX_FILES', 200_000, 1, 10_000_000),
       maxDepth: int(env, 'HLS_MAX_DEPTH', 3, 1, 10),
+      maxCrawlBytes: int(env, 'HLS_MAX_CRAWL_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     },
     transfer: {
       chunkFiles: int(env, 'TRANSFER_CHUNK_FILES', 25, 1, 500),

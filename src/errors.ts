@@ -1,3 +1,5 @@
+import { redactText } from './redact.ts';
+
 /**
  * Typed errors. Every failure FLAnts reports has a class, a stable `code` and a message that a
  * person can act on; `retryable` tells the pipeline whether another attempt could succeed.
@@ -54,14 +56,17 @@ export class UnsafeInputError extends FlantsError {
   }
 }
 
-/** Returns a one-line description of any thrown value, for logs and failure records. */
+/**
+ * Returns a one-line description of any thrown value, for logs and failure records (the ledger,
+ * the dashboard, DLQ attributes), redacted: a signed URL's query or a credential never survives.
+ */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     const prefix = typeof code === 'string' && !err.message.includes(code) ? `${code}: ` : '';
-    return `${prefix}${err.message}`.replace(/\s+/g, ' ').trim();
+    return redactText(`${prefix}${err.message}`.replace(/\s+/g, ' ').trim());
   }
-  return String(err);
+  return redactText(String(err));
 }
 
 /** True when an error says another attempt may succeed (FlantsError.retryable or a transient AWS error). */
@@ -72,7 +77,8 @@ export function isRetryable(err: unknown): boolean {
   if (e.$retryable) return true;
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
-  const transientNames = ['SlowDown', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable', 'RequestLimitExceeded', 'TransactionConflictException'];
+  // BadDigest: the body was damaged on its way to S3 (which refused it); ConditionalRequestConflict: S3 asks to retry.
+  const transientNames = ['SlowDown', 'BadDigest', 'ConditionalRequestConflict', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable', 'RequestLimitExceeded', 'TransactionConflictException'];
   if (e.name && transientNames.includes(e.name)) return true;
   const transientCodes = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED'];
   return typeof e.code === 'string' && transientCodes.includes(e.code);

@@ -31,6 +31,7 @@ export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process
   w(`  time         ${r.totals.pipelineSeconds.toFixed(1)} s from scan to the last class complete (${r.totals.wallSeconds.toFixed(1)} s in all, with servers and verification)`);
   w(`  throughput   ${r.totals.mbPerSecond} MB/s, ${r.totals.filesPerSecond} files/s (scan → crawl → transfer, all on this machine)`);
   w(`  verified     ${r.verified.objects} objects byte-for-byte against the origin: ${r.verified.mismatches} mismatched, ${r.verified.missing} missing, ${r.verified.extra} unexpected`);
+  w(`  links        ${r.verified.links} URIs in the copied playlists resolve inside the copy: ${r.verified.dangling} dangling`);
   w(`  deliveries   scan ${r.runner.messages.scan}, crawl ${r.runner.messages.crawl}, transfer ${r.runner.messages.transfer} (failed attempts: ${r.runner.failures.transfer}, in-attempt retries: ${r.retries})`);
   if (r.faults.spec) {
     const injected = [...Object.entries(r.faults.origin).map(([k, n]) => `origin ${k} ${n}`), ...Object.entries(r.faults.s3 ?? {}).map(([k, n]) => `s3 ${k} ${n}`)];

@@ -5,12 +5,14 @@ import { loadConfig, parseAllowedHosts } from '../config.ts';
 import { PlaylistError } from '../hls/errors.ts';
 import { createFileFetcher } from '../hls/file-fetcher.ts';
 import { planClass } from '../hls/enumerate.ts';
+import { classRoot } from '../hls/keys.ts';
 import { FILE_KINDS, type FileKind, type PlannedFile } from '../hls/types.ts';
 import { createOrigin } from '../origin/client.ts';
 
 interface PlanCliOptions {
   json?: boolean;
   allowHost?: string[];
+  class?: string;
 }
 
 
@@ -62,7 +64,9 @@ async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
   try {
     // A local master may read only files in its own directory tree; keys are relative to that directory.
     const fetcher = isUrl ? origin : createFileFetcher(dirname(fileURLToPath(masterUrl)), origin);
-    const files = await planClass(masterUrl, fetcher, { limits: cfg.hls, destPrefix: cfg.destPrefix, allowedHosts, allowFiles: !isUrl });
+    // The crawler keys a class under DEST_PREFIX/<class id>/; without --class, keys are shown relative to that root.
+    const root = options.class === undefined ? cfg.destPrefix : classRoot(cfg.destPrefix, options.class);
+    const files = await planClass(masterUrl, fetcher, { limits: cfg.hls, destPrefix: root, allowedHosts, allowFiles: !isUrl });
     process.stdout.write(render(files, options.json === true));
   } finally {
     await origin.close();
@@ -75,6 +79,7 @@ export function registerPlan(program: Command): void {
     .command('plan <target>')
     .description('List every file of the class whose master playlist is <target> (http(s) URL or local file)')
     .option('--json', 'one JSON object per line: {"src","key","kind"}')
+    .option('--class <id>', 'print the keys the crawler writes for this class id (DEST_PREFIX/<id>/<host>/<path>); without it, keys are relative to the class root')
     .option('--allow-host <host...>', 'also allow these origin hosts (added to ORIGIN_ALLOWED_HOSTS, or to the target URL\'s host when that is unset)')
     .action(async (target: string, options: PlanCliOptions) => {
       await runPlan(target, options);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { toClassView } from '../pipeline/report.ts';
+import { classNote, toClassView } from '../pipeline/report.ts';
 import type { ClassRecord } from '../store/ledger.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -34,7 +34,9 @@ export function registerStatus(program: Command): void {
         say(`${pad('CLASS', 26)} ${pad('STATUS', 12)} ${pad('FILES', 15)} ${pad('MB', 10)} TITLE`);
         for (const v of views) {
           say(`${pad(v.classId, 26)} ${pad(v.status, 12)} ${pad(`${v.doneFiles}/${v.files}`, 15)} ${pad((v.bytes / 1e6).toFixed(1), 10)} ${v.title ?? ''}`);
-          if (v.lastError && v.status === 'FAILED') say(`${' '.repeat(27)}${v.lastError}`);
+          const note = classNote(v);
+          if (note) say(`${' '.repeat(27)}${note}`);
+          for (const w of v.warnings) say(`${' '.repeat(27)}warning: ${w}`);
         }
         for (const f of failures.flatMap((x) => x.files)) say(`  failed file ${f.key}: ${f.reason}`);
         const counts = new Map<string, number>();

@@ -2,7 +2,7 @@ import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ClassStatus } from '../store/ledger.ts';
 import { renderHtml, renderJson } from './render.ts';
-import { collectSnapshot, STATUS_ORDER, type DashboardSources } from './snapshot.ts';
+import { collectSnapshot, decodeCursor, encodeCursor, STATUS_ORDER, type DashboardSnapshot, type DashboardSources } from './snapshot.ts';
 
 /** A request as both the Lambda handler and the local server see it. */
 export interface DashboardRequest {
@@ -24,6 +24,22 @@ export interface DashboardDeps extends DashboardSources {
 }
 
 const MAX_LIMIT = 5000;
+/**
+ * Lambda refuses a response payload over 6 MB (the JSON of statusCode, headers and body, where the
+ * body's own quotes are escaped again). Pages are cut to stay well below it; `next` continues.
+ */
+export const MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+
+/** Bytes of the response as Lambda serialises it. */
+export function responseBytes(r: DashboardResponse): number {
+  return Buffer.byteLength(JSON.stringify({ statusCode: r.status, headers: r.headers, body: r.body }), 'utf8');
+}
+
+/** The same page with only its first `keep` rows; the rest are left for the next page. */
+function firstRows(s: DashboardSnapshot, keep: number): DashboardSnapshot {
+  const classes = s.classes.slice(0, keep);
+  return { ...s, classes, omitted: s.omitted + (s.classes.length - classes.length), next: encodeCursor(classes.at(-1)!) };
+}
 
 // No scripts, no external resources, never framed, never cached: the page shows internal state.
 const SECURITY_HEADERS: Record<string, string> = {
@@ -41,7 +57,11 @@ function problem(status: number, message: string, json: boolean, extra: Record<s
   return json ? reply(status, 'application/json', `${JSON.stringify({ error: message })}\n`, extra) : reply(status, 'text/plain', `${message}\n`, extra);
 }
 
-/** Serves `/` (HTML) and `/status.json` (JSON); `?status=FAILED` filters, `?limit=N` caps the rows. */
+/**
+ * Serves `/` (HTML) and `/status.json` (JSON); `?status=FAILED` filters, `?limit=N` caps the rows,
+ * `?cursor=` (a page's `next`) continues after it. A page is cut short, with `next` set, whenever
+ * its rows would not fit in a Lambda response.
+ */
 export async function handleDashboardRequest(req: DashboardRequest, deps: DashboardDeps): Promise<DashboardResponse> {
   const path = req.path.replace(/\/+$/, '') || '/';
   const wantsJson = path === '/status.json' || req.query.get('format') === 'json' || /^application\/json\b/.test(req.accept ?? '');
@@ -58,13 +78,24 @@ export async function handleDashboardRequest(req: DashboardRequest, deps: Dashbo
     return problem(400, `limit must be a whole number from 0 to ${MAX_LIMIT}`, wantsJson);
   }
 
+  const cursorParam = req.query.get('cursor');
+  const after = cursorParam === null ? undefined : decodeCursor(cursorParam);
+  if (cursorParam !== null && !after) return problem(400, 'cursor is not one this dashboard gave out (use the "next" of a page)', wantsJson);
+
   try {
-    const snapshot = await collectSnapshot(deps, {
+    let snapshot = await collectSnapshot(deps, {
       ...(limit === undefined ? {} : { limit }),
+      ...(after ? { after } : {}),
       ...(statusParam ? { status: statusParam as ClassStatus } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
-    const res = wantsJson ? reply(200, 'application/json', renderJson(snapshot)) : reply(200, 'text/html', renderHtml(snapshot));
+    const render = (snap: DashboardSnapshot) => (wantsJson ? reply(200, 'application/json', renderJson(snap)) : reply(200, 'text/html', renderHtml(snap)));
+    let res = render(snapshot);
+    // Long errors times thousands of rows can pass Lambda's limit: keep the rows that fit.
+    for (let size = responseBytes(res); size > MAX_RESPONSE_BYTES && snapshot.classes.length > 1; size = responseBytes(res)) {
+      snapshot = firstRows(snapshot, Math.max(1, Math.floor(snapshot.classes.length * (MAX_RESPONSE_BYTES / size) * 0.95)));
+      res = render(snapshot);
+    }
     return req.method === 'HEAD' ? { ...res, body: '' } : res;
   } catch (err) {
     // The reason goes to the log; the caller learns only that the ledger could not be read.

@@ -71,7 +71,11 @@ const STYLE = [
 export function renderHtml(s: DashboardSnapshot): string {
   const counts = STATUS_ORDER.map((st) => `${escapeHtml(st)} ${escapeHtml(s.counts[st] ?? 0)}`).join(' · ');
   const filter = s.filter ? ` with status ${escapeHtml(s.filter)}` : '';
-  const omitted = s.omitted > 0 ? `<p class="muted">${escapeHtml(s.omitted)} more classes${filter} not listed (see <code>status.json?limit=…</code> or filter with <code>?status=FAILED</code>).</p>` : '';
+  const nextHref = s.next ? `?${new URLSearchParams({ ...(s.filter ? { status: s.filter } : {}), cursor: s.next }).toString()}` : undefined;
+  const omitted =
+    s.omitted > 0
+      ? `<p class="muted">${escapeHtml(s.omitted)} more classes${filter} not listed${nextHref ? ` (<a href="${escapeHtml(nextHref)}">next page</a>)` : ''}; filter with <code>?status=FAILED</code>.</p>`
+      : '';
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',

@@ -1,3 +1,4 @@
+import { classNote } from '../pipeline/report.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
@@ -19,6 +20,7 @@ export interface ClassRow {
   totalFiles: number | undefined;
   doneBytes: number;
   failedFiles: number;
+  /** What to read about the class (see classNote): its standing error, why it waits, or its failing retries. */
   lastError: string | undefined;
   updatedAt: string | undefined;
 }
@@ -41,8 +43,10 @@ export interface DashboardSnapshot {
   totals: { classes: number; doneFiles: number; totalFiles: number; doneBytes: number; failedFiles: number };
   /** The listed classes, in STATUS_ORDER, most recently updated first within a status. */
   classes: ClassRow[];
-  /** Classes that matched but were left out to keep the page small. */
+  /** Classes that matched but come after this page. */
   omitted: number;
+  /** Opaque cursor of the next page (`?cursor=`), or undefined on the last page. */
+  next: string | undefined;
   /** The status filter applied to `classes`, if any. */
   filter: ClassStatus | undefined;
   queues: QueueRow[];
@@ -58,6 +62,8 @@ export interface DashboardSources {
 export interface SnapshotOptions {
   /** Most class rows listed (the counts always cover every class). */
   limit?: number;
+  /** List only rows after this cursor (from a previous page's `next`). */
+  after?: PageCursor;
   status?: ClassStatus;
   now?: () => Date;
 }
@@ -74,9 +80,34 @@ export function toClassRow(r: ClassRecord): ClassRow {
     totalFiles: r.totalFiles,
     doneBytes: n(r.doneBytes),
     failedFiles: n(r.failedFiles),
-    lastError: r.lastError,
+    lastError: classNote(r),
     updatedAt: r.updatedAt,
   };
+}
+
+/** Where a page ended: the sort key of its last row. */
+export interface PageCursor {
+  status: ClassStatus;
+  updatedAt: string | undefined;
+  classId: string;
+}
+
+/** Encodes the position after `row` as an opaque URL-safe cursor. */
+export function encodeCursor(row: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>): string {
+  return Buffer.from(JSON.stringify([row.status, row.updatedAt ?? '', row.classId])).toString('base64url');
+}
+
+/** Decodes a cursor from `encodeCursor`; undefined when it is not one. */
+export function decodeCursor(text: string): PageCursor | undefined {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'string')) return undefined;
+    const [status, updatedAt, classId] = v as [string, string, string];
+    if (!STATUS_ORDER.includes(status as ClassStatus)) return undefined;
+    return { status: status as ClassStatus, updatedAt: updatedAt || undefined, classId };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Orders rows as the dashboard lists them: by STATUS_ORDER, then most recently updated, then id. */
@@ -113,14 +144,20 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     totals.doneBytes += r.doneBytes;
     totals.failedFiles += r.failedFiles;
   }
-  const matching = (opts.status ? rows.filter((r) => r.status === opts.status) : rows).sort(compareRows);
+  const after = opts.after;
+  const matching = (opts.status ? rows.filter((r) => r.status === opts.status) : rows)
+    .sort(compareRows)
+    // Keyset paging: rows that sort after the previous page's last row, whatever changed since.
+    .filter((r) => !after || compareRows(r, { ...after, title: undefined, doneFiles: 0, totalFiles: undefined, doneBytes: 0, failedFiles: 0, lastError: undefined }) > 0);
+  const page = matching.slice(0, limit);
   return {
     stage: src.stage,
     generatedAt: (opts.now?.() ?? new Date()).toISOString(),
     counts,
     totals,
-    classes: matching.slice(0, limit),
-    omitted: Math.max(0, matching.length - limit),
+    classes: page,
+    omitted: Math.max(0, matching.length - page.length),
+    next: page.length > 0 && matching.length > page.length ? encodeCursor(page.at(-1)!) : undefined,
     filter: opts.status,
     queues,
   };

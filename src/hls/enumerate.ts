@@ -1,7 +1,8 @@
 import { normalizePrefix } from '../config.ts';
+import { FlantsError } from '../errors.ts';
 import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
 import { PlaylistError } from './errors.ts';
-import { keyForUrl } from './keys.ts';
+import { fileIdentity, keyForUrl } from './keys.ts';
 import { settleAll } from './pool.ts';
 import { scanPlaylist, type PlaylistRole } from './scan.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
@@ -54,8 +55,12 @@ function parseRoot(masterUrl: string, opts: PlanOptions): URL {
 class ClassPlan {
   readonly files = new Map<string, PlannedFile>();
   readonly growing: string[] = [];
+  /** Per key, the identity of the reference that claimed it and where it was found (for the collision message). */
+  private readonly claims = new Map<string, { identity: string; logical: string; referrer: string }>();
   private readonly queued = new Set<string>();
   private next: PendingPlaylist[] = [];
+  /** Playlist bytes fetched so far, against HLS_MAX_CRAWL_BYTES. */
+  private fetchedBytes = 0;
 
   constructor(
     readonly root: URL,
@@ -87,6 +92,15 @@ class ClassPlan {
       throw err;
     }
     const existing = this.files.get(key);
+    const claim = this.claims.get(key);
+    if (claim && claim.identity !== fileIdentity(logical)) {
+      // Never silent: two different files cannot share one object.
+      throw new PlaylistError(
+        'KEY_COLLISION',
+        `two different URLs map to the key ${key}: ${claim.logical} (referenced by ${claim.referrer}) and ${logical.href} (referenced by ${referrer}); refusing to let one overwrite the other`,
+        logical.href,
+      );
+    }
     if (existing) {
       // A URI read as a playlist anywhere must be fetched and copied as one.
       if (kind === 'playlist') existing.kind = 'playlist';
@@ -98,6 +112,7 @@ class ClassPlan {
     }
     const file: PlannedFile = { src, key, kind };
     this.files.set(key, file);
+    this.claims.set(key, { identity: fileIdentity(logical), logical: logical.href, referrer });
     return file;
   }
 
@@ -133,6 +148,11 @@ class ClassPlan {
   absorb({ playlist: p, finalUrl, body, bytes, sha256 }: Fetched): void {
     const max = this.opts.limits.maxPlaylistBytes;
     const size = Buffer.byteLength(body, 'utf8');
+    this.fetchedBytes += size;
+    const budget = this.opts.limits.maxCrawlBytes;
+    if (budget !== undefined && this.fetchedBytes > budget) {
+      throw new PlaylistError('CRAWL_TOO_LARGE', `class ${this.root.href} fetched more than ${budget} bytes of playlists (HLS_MAX_CRAWL_BYTES); stopped at ${finalUrl.href}`, finalUrl.href);
+    }
     if (size > max) {
       throw new PlaylistError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl.href} is ${size} bytes, over the ${max}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, finalUrl.href);
     }
@@ -189,6 +209,19 @@ export async function planClass(masterUrl: string, fetcher: PlaylistFetcher, opt
 
 /** Like `planClass`, and also says which media playlists may still grow (the crawler waits for those). */
 export async function enumerateClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<ClassEnumeration> {
+  try {
+    return await enumerate(masterUrl, fetcher, opts);
+  } catch (err) {
+    // Whatever the fetch was doing when the deadline struck, the reason is the deadline.
+    if (opts.signal?.aborted) {
+      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'aborted');
+      throw new FlantsError('CRAWL_DEADLINE', `crawl of ${masterUrl} stopped before it finished: ${why}`, { retryable: true, cause: err });
+    }
+    throw err;
+  }
+}
+
+async function enumerate(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<ClassEnumeration> {
   const root = parseRoot(masterUrl, opts);
   const plan = new ClassPlan(root, normalizePrefix(opts.destPrefix), opts);
   const rootFile = plan.addFile(root.href, root, 'playlist', 'the class');

@@ -8,6 +8,8 @@ export type PlaylistErrorCode =
   | 'BAD_URI'
   | 'BAD_DEFINE'
   | 'UNSAFE_KEY'
+  | 'KEY_COLLISION'
+  | 'CRAWL_TOO_LARGE'
   | 'TOO_MANY_FILES'
   | 'TOO_MANY_PLAYLISTS'
   | 'TOO_DEEP'

@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { loadConfig, type Config } from '../config.ts';
+import { classRoot, keyForUrl } from '../hls/keys.ts';
+import { scanPlaylist } from '../hls/scan.ts';
 import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
 import { createLogger, setLogSink, type Logger } from '../log.ts';
 import { buildDeps, resetSharedDeps, setSharedDeps, type Deps } from '../pipeline/deps.ts';
@@ -15,7 +17,8 @@ import type { JobQueue } from '../store/queue.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { generateLibrary, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
-import { startOriginServer, type OriginServer } from './origin-server.ts';
+import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
+import { originUrl } from './sample-catalog.ts';
 import { startS3FaultProxy, type S3FaultProxy } from './s3-fault-proxy.ts';
 import { startRunner, waitForIdleQueues, type Runner, type RunnerOptions, type RunnerStats } from './runner.ts';
 import { loadServiceDefinition } from './service-definition.ts';
@@ -61,7 +64,11 @@ export interface DemoReport {
   ok: boolean;
   classes: DemoClassResult[];
   skipped: Array<{ classId: string; reason: string; detail?: string }>;
-  verified: { objects: number; mismatches: number; missing: number; extra: number; problems: string[] };
+  /**
+   * `links`: URIs in the copied playlists, each resolved the way a player of the copy resolves it;
+   * `dangling`: those that name no object in the bucket (must be 0).
+   */
+  verified: { objects: number; mismatches: number; missing: number; extra: number; links: number; dangling: number; problems: string[] };
   /**
    * `wallSeconds`: the whole run (servers, catalog, pipeline, verification). `pipelineSeconds`:
    * from the scan request to the last class settling; throughput is measured over it.
@@ -98,36 +105,73 @@ function duplicating(queue: JobQueue, copies: number): JobQueue {
   };
 }
 
-async function sha256(stream: Readable): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of stream) h.update(chunk as Buffer);
-  return h.digest('hex');
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Checks every object the library should have produced against the origin's bytes, and finds strays. */
-export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLibrary, prefix: string, gone: ReadonlySet<string> = new Set()): Promise<DemoReport['verified']> {
-  const expected = new Map<string, string>();
-  for (const cls of library.classes) for (const path of cls.paths) if (!gone.has(path)) expected.set(`${prefix}${path.replace(/^\/+/, '')}`, path);
+/** Where the copy of the library file at `path` (served from `originBase`) sits: DEST_PREFIX/<class>/<host>/<path>. */
+export function copyKeyOf(prefix: string, classId: string, originBase: string, path: string): string {
+  const url = new URL(originUrl(originBase, path));
+  return keyForUrl(url, url, classRoot(prefix, classId));
+}
+
+/**
+ * Checks every object the library should have produced against the origin's bytes, finds strays,
+ * and resolves every URI of every copied playlist against where that playlist's copy sits (its
+ * class/host root standing for the origin's root, as a player of the copy sees it): each must name
+ * an object in the bucket.
+ */
+export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLibrary, prefix: string, originBase: string, gone: ReadonlySet<string> = new Set()): Promise<DemoReport['verified']> {
+  const expected = new Map<string, { path: string; classId: string }>();
+  // Files the origin lost: their classes are FAILED listing them, so references to them are not dangling.
+  const lost = new Set<string>();
+  for (const cls of library.classes) {
+    for (const path of cls.paths) {
+      const key = copyKeyOf(prefix, cls.id, originBase, path);
+      if (gone.has(path)) lost.add(key);
+      else expected.set(key, { path, classId: cls.id });
+    }
+  }
   const listed = new Map<string, number>();
   for await (const o of deps.store.list(prefix)) listed.set(o.key, o.size);
   const problems: string[] = [];
   let mismatches = 0;
   let missing = 0;
-  await mapLimit([...expected], 16, async ([key, path]) => {
+  let links = 0;
+  let dangling = 0;
+  await mapLimit([...expected], 16, async ([key, { path, classId }]) => {
     if (!listed.has(key)) {
       missing++;
       problems.push(`missing: ${key}`);
       return;
     }
-    const [stored, original] = await Promise.all([deps.store.get(key).then(sha256), sha256(library.read(path))]);
-    if (stored !== original) {
+    const [stored, original] = await Promise.all([readAll(await deps.store.get(key)), readAll(library.read(path))]);
+    if (sha256(stored) !== sha256(original)) {
       mismatches++;
       problems.push(`mismatch: ${key}`);
+      return;
+    }
+    if (library.file(path)?.kind !== 'playlist') return;
+    const logical = new URL(originUrl(originBase, path));
+    for (const ref of scanPlaylist(stored.toString('utf8'), { baseUrl: logical }).references) {
+      if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
+      links++;
+      const target = keyForUrl(ref.url, logical, classRoot(prefix, classId));
+      if (!listed.has(target) && !lost.has(target)) {
+        dangling++;
+        problems.push(`dangling: ${key} references ${ref.uri}, which resolves to ${target}`);
+      }
     }
   });
   const extra = [...listed.keys()].filter((k) => !expected.has(k));
   for (const k of extra) problems.push(`unexpected object: ${k}`);
-  return { objects: listed.size, mismatches, missing, extra: extra.length, problems: problems.slice(0, 50) };
+  return { objects: listed.size, mismatches, missing, extra: extra.length, links, dangling, problems: problems.slice(0, 50) };
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Options of the local pipeline: the demo's, and the fault suite's. */
@@ -138,6 +182,8 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
   noRunner?: boolean;
   /** Source queues' visibility timeout in seconds (default 30). */
   visibilityTimeout?: number;
+  /** What the origin serves instead of the library as generated (tests: playlists that change or grow). */
+  content?: (library: SampleLibrary) => OriginContent;
   /** Wraps a worker's handler (crash tests: fail after the real handler ran). */
   wrap?: RunnerOptions['wrap'];
 }
@@ -197,7 +243,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await new Promise<void>((r) => logStream.end(r));
   };
   try {
-    [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
+    [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(opts.content ? opts.content(library) : library)]);
     const originFaults = opts.faults ? originFaultsFor(opts.faults, library) : undefined;
     if (originFaults) origin.setFaults(originFaults);
     const gone = new Set(originFaults?.gone ?? []);
@@ -309,7 +355,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       async evaluate(scanId, goneNow = gone) {
         const records = await listWanted();
         const pipelineSeconds = ((timing.settledAt || Date.now()) - (timing.scanAt || started)) / 1000;
-        const verified = await verifyBucket(verifyDeps!, library, cfg.destPrefix, goneNow);
+        const verified = await verifyBucket(verifyDeps!, library, cfg.destPrefix, o.url, goneNow);
         const deadLettered = { scan: 0, crawl: 0, transfer: 0 };
         for (const role of ['scan', 'crawl', 'transfer'] as const) {
           const q = await d.queue.depth(`${role}-dlq`);
@@ -334,12 +380,12 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
           const r = byId.get(c.id);
           const lostHere = c.paths.filter((p) => goneNow.has(p));
           if (lostHere.length > 0) {
-            const expectedKeys = lostHere.map((p) => `${cfg.destPrefix}${p.replace(/^\/+/, '')}`).sort();
+            const expectedKeys = lostHere.map((p) => copyKeyOf(cfg.destPrefix, c.id, o.url, p)).sort();
             return r?.status === 'FAILED' && JSON.stringify(failures.get(c.id)) === JSON.stringify(expectedKeys);
           }
           return r?.status === 'COMPLETE' && r.doneFiles === c.files && r.totalFiles === c.files && r.doneBytes === c.bytes && r.doneChunks === r.totalChunks;
         });
-        const lost = verified.missing + verified.mismatches;
+        const lost = verified.missing + verified.mismatches + verified.dangling;
         const zero = { scan: 0, crawl: 0, transfer: 0 };
         return {
           ok: classOk && doubleCounted === 0 && lost === 0 && verified.extra === 0,

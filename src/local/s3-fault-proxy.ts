@@ -1,13 +1,28 @@
 /**
  * A reverse proxy in front of a local S3 endpoint that passes every request through unchanged
  * (streaming both ways, keep-alive) but, at configured rates, refuses object writes the way S3
- * does under load: `503 SlowDown` with S3's XML error body, or a reset connection.
+ * does under load: `503 SlowDown` with S3's XML error body, or a reset connection. It can also
+ * make the local S3 answer like a bucket whose default encryption is SSE-KMS (see `S3Emulation`).
  */
 import { listenLocal } from './listen.ts';
+import { randomBytes } from 'node:crypto';
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { checkRates, FaultDice } from './fault-dice.ts';
+
+/**
+ * How the proxied S3 answers object writes. `sseKms`: as a bucket with SSE-KMS default
+ * encryption does — `x-amz-server-side-encryption: aws:kms`, and ETags that look like MD5s but are
+ * not (random hex). `checksums` (default true): S3's flexible checksums — a CRC32 sent with a
+ * PutObject/UploadPart is checked against the body (400 BadDigest on a mismatch) and reported back,
+ * and a completed multipart upload reports the CRC32 of the whole object (FULL_OBJECT).
+ */
+export interface S3Emulation {
+  sseKms?: boolean;
+  checksums?: boolean;
+}
 
 /** Faults for object-data requests; rates in [0, 1] adding up to at most 1. */
 export interface S3Faults {
@@ -41,6 +56,8 @@ export interface S3FaultProxy {
   stats(): S3ProxyStats;
   /** Replaces the fault configuration for the requests that follow (and restarts the sequences). */
   setFaults(faults: S3Faults): void;
+  /** Replaces how object writes are answered (SSE-KMS-like ETags, checksums) for the requests that follow. */
+  setEmulation(emulation: S3Emulation): void;
   close(): Promise<void>;
 }
 
@@ -86,10 +103,11 @@ function validate(f: S3Faults): S3Faults {
 }
 
 /** Starts the proxy on 127.0.0.1 (any free port) in front of `targetUrl` (http://host:port). */
-export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}, opts: { host?: string; port?: number } = {}): Promise<S3FaultProxy> {
+export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}, opts: { host?: string; port?: number; emulation?: S3Emulation } = {}): Promise<S3FaultProxy> {
   const target = new URL(targetUrl);
   if (target.protocol !== 'http:') throw new TypeError(`S3 fault proxy target must be an http:// URL, got ${targetUrl}`);
   let current = validate(faults);
+  let emulation: S3Emulation = { ...opts.emulation };
   let dice = new FaultDice<S3FaultKind>(current.seed ?? 1, 's3');
   // With a timeout set, Node's agent also honours the target's Keep-Alive hint and drops idle
   // sockets before the target does, instead of racing it and turning a reset into a 502.
@@ -172,9 +190,84 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
     pipeline(req, up).catch(() => {});
   }
 
+  /** One buffered request upstream; for the SSE-KMS emulation, which must read and rewrite small answers. */
+  function upstream(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const up = request({ host: target.hostname, port: target.port || 80, method, path, headers, agent }, (ures) => {
+        const chunks: Buffer[] = [];
+        ures.on('data', (c: Buffer) => chunks.push(c));
+        ures.on('end', () => resolve({ status: ures.statusCode ?? 502, headers: ures.headers, body: Buffer.concat(chunks) }));
+        ures.on('error', reject);
+      });
+      up.on('error', reject);
+      up.end(body);
+    });
+  }
+
+  const fakeEtag = () => randomBytes(16).toString('hex');
+  const crcText = (value: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(value >>> 0);
+    return b.toString('base64');
+  };
+
+  /** An object write answered as an SSE-KMS bucket answers it (see S3Emulation). */
+  async function kmsWrite(req: IncomingMessage, res: ServerResponse, kind: 'put' | 'part' | 'complete'): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    stats.bytesUp += body.length;
+    const checksums = emulation.checksums ?? true;
+    const chunked = /aws-chunked/.test(req.headers['content-encoding'] ?? '');
+    const sent = req.headers['x-amz-checksum-crc32'];
+    const computed = kind !== 'complete' && !chunked ? crcText(crc32(body)) : undefined;
+    if (checksums && typeof sent === 'string' && computed !== undefined && sent !== computed) {
+      answer(req, res, 400, 'BadDigest', `The CRC32 you specified (${sent}) did not match the calculated checksum (${computed}).`);
+      return;
+    }
+    const headers = forwardable(req.headers);
+    const got = await upstream(req.method ?? 'PUT', req.url ?? '/', headers, body);
+    const out = forwardable(got.headers);
+    let payload = got.body;
+    if (got.status === 200) {
+      out['x-amz-server-side-encryption'] = 'aws:kms';
+      out['x-amz-server-side-encryption-aws-kms-key-id'] = 'arn:aws:kms:us-east-1:000000000000:key/flants-local';
+      if (kind === 'put') out.etag = `"${fakeEtag()}"`;
+      if (checksums && computed !== undefined) {
+        out['x-amz-checksum-crc32'] = computed;
+        out['x-amz-checksum-type'] = 'FULL_OBJECT';
+      }
+      if (kind === 'complete') {
+        let xml = payload.toString('utf8').replace(/<ETag>([^<]*?)(-\d+)?(&quot;|")?<\/ETag>/, (_m, _e, n: string | undefined) => `<ETag>&quot;${fakeEtag()}${n ?? ''}&quot;</ETag>`);
+        if (checksums) {
+          // S3 reports the CRC32 of what it assembled: read the object back and compute it.
+          const path = new URL(req.url ?? '/', 'http://s3.invalid').pathname;
+          const whole = await upstream('GET', path, { host: req.headers.host ?? target.host });
+          xml = xml.replace('</CompleteMultipartUploadResult>', `<ChecksumCRC32>${crcText(crc32(whole.body))}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`);
+        }
+        payload = Buffer.from(xml);
+      }
+      out['content-length'] = String(payload.length);
+    }
+    count(got.status);
+    stats.bytesDown += payload.length;
+    res.writeHead(got.status, out);
+    res.end(payload);
+  }
+
   const server = createServer({ keepAlive: true }, (req, res) => {
     stats.requests++;
     res.on('error', () => {});
+    const isComplete = req.method === 'POST' && new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('uploadId');
+    if (emulation.sseKms && (isComplete || isObjectWrite(req.method, req.url, req.headers))) {
+      const kind = isComplete ? 'complete' : new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('partNumber') ? 'part' : 'put';
+      kmsWrite(req, res, kind).catch(() => {
+        stats.upstreamErrors++;
+        if (!res.headersSent) answer(req, res, 502, 'BadGateway', `the S3 endpoint at ${target.host} did not answer`);
+        else res.destroy();
+      });
+      return;
+    }
     if (!isObjectWrite(req.method, req.url, req.headers)) {
       forward(req, res);
       return;
@@ -203,6 +296,9 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
     setFaults(f) {
       current = validate(f);
       dice = new FaultDice<S3FaultKind>(current.seed ?? 1, 's3');
+    },
+    setEmulation(e) {
+      emulation = { ...e };
     },
     async close() {
       await new Promise<void>((resolve) => {

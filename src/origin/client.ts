@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FlantsError } from '../errors.ts';
+import { blockedRange } from './addresses.ts';
 import { isFetchableScheme, isHostAllowed } from './hosts.ts';
 
 /** Why an origin request failed; `retryable` says whether trying again later may help. */
@@ -24,6 +27,55 @@ export interface OriginClientOptions {
   bodyTimeoutMs?: number;
   /** Connections per origin host; the transfer's file concurrency should fit within it. */
   connections?: number;
+  /** Resolves a name to its addresses (default: the system resolver, `dns.lookup`); tests inject a stub. */
+  resolve?: Resolver;
+}
+
+/** One address a name resolves to. */
+export interface ResolvedAddress {
+  address: string;
+  family: number;
+}
+
+/** Name resolution, as `dns.lookup(name, { all: true })` does it. */
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+/** The system resolver (getaddrinfo, as every other program on the host resolves). */
+export const systemResolver: Resolver = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+
+/** A name resolved to an address FLAnts never fetches from. */
+export class BlockedAddressError extends FlantsError {
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+    readonly range: string,
+  ) {
+    super('ORIGIN_ADDRESS_BLOCKED', `${hostname} resolves to ${address}, a ${range} address: FLAnts fetches only from public addresses (list an IP literal in ORIGIN_ALLOWED_HOSTS to allow one on purpose)`);
+  }
+}
+
+/**
+ * A `lookup` for net/tls.connect that resolves, refuses the connection if any address is
+ * non-public, and hands over exactly the addresses it checked: the socket connects to what was
+ * checked, so a second answer (DNS rebinding) cannot slip in between. IP literals never reach a
+ * lookup; the allow-list decides those.
+ */
+export function guardedLookup(resolve: Resolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname)
+      .then((all) => {
+        const wanted = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
+        if (wanted.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+        for (const a of wanted) {
+          const range = blockedRange(a.address);
+          if (range) throw new BlockedAddressError(hostname, a.address, range);
+        }
+        if (options.all) callback(null, wanted);
+        else callback(null, wanted[0]!.address, wanted[0]!.family);
+      })
+      .catch((err: NodeJS.ErrnoException) => callback(err, '', 0));
+  };
 }
 
 export interface TextResponse {
@@ -107,6 +159,8 @@ function statusError(url: string, status: number): OriginError {
 
 function networkError(url: string, err: unknown): OriginError {
   if (err instanceof OriginError) return err;
+  const blocked = findBlocked(err);
+  if (blocked) return new OriginError(blocked.code, `refusing ${url}: ${blocked.message}`, { url, retryable: false, cause: err });
   const code = (err as { code?: string }).code ?? 'ERROR';
   const msg = err instanceof Error ? err.message : String(err);
   const timeout = /TIMEOUT/.test(code) || (err as { name?: string }).name === 'TimeoutError';
@@ -118,10 +172,21 @@ function networkError(url: string, err: unknown): OriginError {
   });
 }
 
-/** Creates the origin client: host allow-list on every hop, manual bounded redirects, size caps. */
+/** The BlockedAddressError behind a connection failure, however undici wrapped it. */
+function findBlocked(err: unknown): BlockedAddressError | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof BlockedAddressError) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Creates the origin client: host and port allow-list on every hop, names resolved and refused
+ * when they point at non-public addresses (on every connection), manual bounded redirects, size caps.
+ */
 export function createOrigin(opts: OriginClientOptions): Origin {
   const agent = new Agent({
-    connect: { timeout: opts.connectTimeoutMs ?? 5_000 },
+    connect: { timeout: opts.connectTimeoutMs ?? 5_000, lookup: guardedLookup(opts.resolve ?? systemResolver) },
     headersTimeout: opts.headersTimeoutMs ?? 15_000,
     bodyTimeout: opts.bodyTimeoutMs ?? 30_000,
     connections: opts.connections ?? 64,

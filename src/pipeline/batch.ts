@@ -79,7 +79,8 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
         }
         return;
       }
-      log.warn('message failed', { reason, final });
+      if (final) log.error('message failed on its last delivery', { reason });
+      else log.warn('message failed; SQS will deliver it again', { reason });
       failures.push(record.messageId);
       if (message !== undefined) await record_(opts, message, err, final, log);
       const backoff = opts.retryBackoffSeconds?.[Math.min(receiveCount, opts.retryBackoffSeconds.length) - 1];

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
+import { classRoot } from '../hls/keys.ts';
 import type { PlaylistFetcher } from '../hls/types.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
@@ -32,9 +33,18 @@ export interface CrawlResult {
   completed?: boolean;
 }
 
+/** Per-delivery options of a crawl. */
+export interface CrawlOptions {
+  /** Aborts the crawl at its deadline (the handler derives it from the Lambda's remaining time). */
+  signal?: AbortSignal;
+  /** The clock the grace period for growing playlists is measured by. */
+  now?: () => Date;
+}
+
 /** Handles one crawl job: enumerates every file of the class, records the plan, sends transfer jobs. */
-export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, now: () => Date = () => new Date()): Promise<CrawlResult> {
+export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOptions = {}): Promise<CrawlResult> {
   const { cfg, ledger, log } = deps;
+  const now = opts.now ?? (() => new Date());
   const existing = await ledger.getClass(job.classId);
   if (existing?.status === 'COMPLETE' && !job.force) {
     log.info('class already complete, crawl skipped', { classId: job.classId });
@@ -50,8 +60,10 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, now: () => Date
   });
   const { files, growing } = await enumerateClass(job.manifestUrl, origin, {
     limits: cfg.hls,
-    destPrefix: cfg.destPrefix,
+    // Each class has its own key root: no file of another class can ever share a key with it.
+    destPrefix: classRoot(cfg.destPrefix, job.classId),
     allowedHosts: cfg.originAllowedHosts,
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 
   const warnings: string[] = [];
@@ -110,9 +122,9 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, now: () => Date
  * DeadLetterError: the batch records it on the class at once and sends the job to the DLQ for a
  * redrive after the fix.
  */
-export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps): Promise<CrawlResult> {
+export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOptions = {}): Promise<CrawlResult> {
   try {
-    return await runCrawl(job, deps);
+    return await runCrawl(job, deps, opts);
   } catch (err) {
     if (isRetryable(err) || err instanceof DeadLetterError) throw err;
     throw new DeadLetterError(err instanceof FlantsError ? err.code : 'CRAWL_FAILED', describeError(err), err);

@@ -14,6 +14,22 @@ export interface ClassView {
   updatedAt: string | undefined;
   completedAt: string | undefined;
   lastError: string | undefined;
+  /** Plan generation the counters belong to. */
+  gen: number;
+  /** Deliveries that failed and were (or will be) retried, and the latest reason: visible before the last one. */
+  failedAttempts: number;
+  lastAttemptError: string | undefined;
+  /** Why the class waits (playlists still growing), when it does. */
+  waiting: string | undefined;
+  warnings: string[];
+}
+
+/** The one line an operator should read about a class: its standing error, why it waits, or its failing retries. */
+export function classNote(r: Pick<ClassRecord, 'status' | 'lastError' | 'waiting' | 'lastAttemptError' | 'failedAttempts'>): string | undefined {
+  if (r.lastError) return r.lastError;
+  if (r.waiting) return r.waiting;
+  if (r.status !== 'COMPLETE' && r.lastAttemptError) return `retrying after ${r.failedAttempts ?? 1} failed attempt(s): ${r.lastAttemptError}`;
+  return undefined;
 }
 
 /** Maps a ledger record to the stable shape operators read. */
@@ -31,6 +47,11 @@ export function toClassView(r: ClassRecord): ClassView {
     updatedAt: r.updatedAt,
     completedAt: r.completedAt,
     lastError: r.lastError,
+    gen: r.gen ?? 0,
+    failedAttempts: r.failedAttempts ?? 0,
+    lastAttemptError: r.lastAttemptError,
+    waiting: r.waiting,
+    warnings: r.warnings ?? [],
   };
 }
 

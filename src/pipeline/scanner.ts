@@ -114,9 +114,11 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   // of the first page is the same scan) and every continuation carries the name.
   const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
   const pageKey = `${phase}:${req.after ?? 'start'}`;
-  if (delivery.messageId && !(await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId))) {
-    // A second continuation of the same page (its sender was delivered twice): the first one owns it.
-    log.info('duplicate scan page dropped', { scanId, page: pageKey });
+  const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
+  if (claim !== 'claimed') {
+    // `taken`: a second continuation of this page (its sender ran twice); `done`: this message already
+    // finished the page and sent its continuation. Either way, sending another would fork the scan.
+    log.info('scan page already handled', { scanId, page: pageKey, claim });
     return { ...summary, duplicate: true };
   }
   const docs = await deps.catalog.page(phase, req.after, cfg.scan.pageSize);
@@ -143,6 +145,7 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);
   if (next) await deps.queue.sendAll('scan', [next]);
+  if (delivery.messageId) await deps.ledger.finishScanPage(scanId, pageKey);
   log.info('scan page finished', { mode: 'catalog', phase, after: req.after, scanId, ...summarize(summary) });
   return summary;
 }

@@ -11,7 +11,8 @@ import type { ByteBudget } from '../util/byte-budget.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { contentTypeFor } from './content-type.ts';
-import { expectedEtag, VerifyingStream, type StreamDigest } from './verify-stream.ts';
+import { verifyStored } from './integrity.ts';
+import { expectedCrc32, VerifyingStream, type StreamDigest } from './verify-stream.ts';
 
 export interface TransferDeps {
   cfg: Config;
@@ -46,11 +47,30 @@ export interface TransferResult {
   completedClass: boolean;
 }
 
-const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
+/** What one copy needs besides the file: the delivery's abort signal and the plan generation writing it. */
+export interface CopyOptions {
+  signal?: AbortSignal;
+  /**
+   * The plan generation the job belongs to (it only moves forward). With it the S3 write is
+   * conditional: an older generation finishing late never replaces a newer generation's object.
+   */
+  generation?: number;
+}
 
-/** Copies one file from the origin into S3, verifying length and checksum (and a playlist's digest) while it streams. */
-export async function copyFile(file: TransferFile, deps: TransferDeps, signal?: AbortSignal): Promise<LandedFile> {
+/** True for failures of the S3 side of a copy (SDK errors, the generation guard), as opposed to the origin's. */
+function isStoreError(err: unknown): boolean {
+  if (err instanceof FlantsError) return err.code === 'STALE_GENERATION' || err.code === 'WRITE_CONFLICT';
+  return typeof err === 'object' && err !== null && '$metadata' in err;
+}
+
+/**
+ * Copies one file from the origin into S3, verifying its length (and a playlist's digest) while it
+ * streams and its content against S3's own CRC32 of what it stored (or, where S3 reports no checksum
+ * and the ETag is a plain MD5, against the ETag). Upload buffers are held from the byte budget.
+ */
+export async function copyFile(file: TransferFile, deps: TransferDeps, opts: CopyOptions = {}): Promise<LandedFile> {
   const { cfg, origin, store } = deps;
+  const { signal, generation } = opts;
   const res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}) });
   // What this upload may buffer: the whole body when it fits one part, else the parts lib-storage keeps in flight.
   const partSize = cfg.transfer.partSizeBytes;
@@ -63,32 +83,36 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, signal?: 
     throw err;
   }
   try {
-    const verifier = new VerifyingStream({ partSize, expectedBytes: res.contentLength, maxBytes: cfg.transfer.maxFileBytes, url: res.url, expectedSha256: file.sha256 });
-    const upload = store.upload(file.key, verifier, { contentType: contentTypeFor(file.key, res.contentType), ...(signal ? { signal } : {}) });
+    const verifier = new VerifyingStream({
+      partSize,
+      expectedBytes: res.contentLength,
+      maxBytes: cfg.transfer.maxFileBytes,
+      url: res.url,
+      // S3 reports a CRC32 of what it stored; MD5s only matter for an endpoint that reports none.
+      md5: !store.reportsChecksums(),
+      expectedSha256: file.sha256,
+    });
+    const upload = store.upload(file.key, verifier, {
+      contentType: contentTypeFor(file.key, res.contentType),
+      ...(signal ? { signal } : {}),
+      ...(generation === undefined ? {} : { generation }),
+    });
     const piping = pipeline(res.body, verifier);
-    // Both must settle: a failed read aborts the upload, a failed upload stops the read.
+    // Both must settle: a failed read fails the upload, a failed upload stops the read.
     const [up, piped] = await Promise.allSettled([upload, piping]);
-    if (piped.status === 'rejected') {
-      if (up.status === 'fulfilled') {
-        // Cannot normally happen (the upload reads the failed stream), but never count such a file.
-        throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
-      }
-      // A broken origin body (reset, early close) is the origin's passing trouble: retryable.
-      throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
-    }
     if (up.status === 'rejected') {
       res.body.destroy();
-      throw up.reason;
+      if (piped.status === 'fulfilled' || isStoreError(up.reason)) throw up.reason;
+      // A broken origin body (reset, early close, short) is the origin's passing trouble: retryable.
+      throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
+    }
+    if (piped.status === 'rejected') {
+      // Cannot normally happen (the upload reads the failed stream), but never count such a file.
+      throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
     }
     const digest: StreamDigest = verifier.digest();
-    const etag = up.value.etag;
-    if (etag && MD5_ETAG.test(etag)) {
-      const candidates = [digest.md5, expectedEtag(digest, partSize)];
-      if (!candidates.includes(etag)) {
-        throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${file.key} with ETag ${etag}, expected ${candidates.join(' or ')}`, { retryable: true });
-      }
-    }
-    return { key: file.key, bytes: digest.bytes, etag: etag ?? digest.md5 };
+    verifyStored(file.key, digest, up.value, partSize);
+    return { key: file.key, bytes: digest.bytes, etag: up.value.etag ?? expectedCrc32(digest, 'FULL_OBJECT') };
   } finally {
     release();
   }
@@ -115,10 +139,12 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
   const failures: FailedFile[] = [];
   const landed: LandedFile[] = [];
   let changed: FlantsError | undefined;
+  let stale = false;
   await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
     try {
       landed.push(
-        await withRetry(() => copyFile(file, deps, attempt.signal), {
+        // The generation makes the write conditional: a late upload of an older plan never replaces a newer one's object.
+        await withRetry(() => copyFile(file, deps, { generation: job.gen, ...(attempt.signal ? { signal: attempt.signal } : {}) }), {
           attempts: cfg.transfer.retryAttempts,
           baseDelayMs: cfg.transfer.retryBaseDelayMs,
           maxDelayMs: 5_000,
@@ -128,11 +154,17 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
       );
     } catch (err) {
       if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed = err;
+      if (err instanceof FlantsError && err.code === 'STALE_GENERATION') stale = true;
       failures.push({ key: file.key, src: file.src, reason: describeError(err) });
       log.warn('file failed', { key: file.key, src: file.src, reason: describeError(err), retryable: isRetryable(err) });
     }
   });
 
+  if (stale) {
+    // A newer generation already wrote one of these files: this job's plan is over.
+    log.info('stale transfer job dropped: a newer generation owns its objects', { planId: job.planId });
+    return { ...base, outcome: 'stale' };
+  }
   if (changed) {
     // What was enumerated is what is copied: a changed playlist means a new plan, never a count.
     const record = view.record;

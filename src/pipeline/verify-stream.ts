@@ -1,40 +1,59 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
 
 /** What a VerifyingStream saw: the length and checksums of exactly the bytes that passed through. */
 export interface StreamDigest {
   bytes: number;
-  /** MD5 of the whole body, hex. */
-  md5: string;
-  /** MD5 per `partSize` slice, hex: S3's multipart ETag is derived from these. */
-  partMd5s: string[];
+  /** CRC32 of the whole body: what S3 reports as a FULL_OBJECT CRC32 checksum, whatever the encryption. */
+  crc32: number;
+  /** CRC32 per `partSize` slice: S3's COMPOSITE multipart checksum is derived from these. */
+  partCrc32s: number[];
+  /** MD5 of the whole body, hex, when it was computed (a plain single-part ETag is this). */
+  md5: string | undefined;
+  /** MD5 per `partSize` slice, hex, when computed: a plain multipart ETag is derived from these. */
+  partMd5s: string[] | undefined;
+}
+
+export interface VerifyingStreamOptions {
+  partSize: number;
+  expectedBytes: number | undefined;
+  maxBytes: number;
+  url: string;
+  /**
+   * Compute MD5s too, for an S3 endpoint that reports no checksum (only its ETag). With a known
+   * length only the form the upload will use is hashed: the whole body up to one part, per part above.
+   */
+  md5?: boolean;
+  /** The SHA-256 the crawler enumerated (playlists): other bytes fail the stream, so nothing is written. */
+  expectedSha256?: string | undefined;
 }
 
 /**
- * Counts and hashes bytes on their way from the origin to S3, and fails the stream (so the
+ * Counts and checksums bytes on their way from the origin to S3, and fails the stream (so the
  * upload aborts instead of completing) when the body is shorter or longer than declared.
  */
 export class VerifyingStream extends Transform {
-  private readonly whole = createHash('md5');
-  private part: Hash = createHash('md5');
-  private partBytes = 0;
+  private readonly whole: Hash | undefined;
+  private part: Hash | undefined;
   private readonly parts: string[] = [];
+  private readonly hashParts: boolean;
+  private crc = 0;
+  private partCrc = 0;
+  private readonly partCrcs: number[] = [];
+  private partBytes = 0;
   private count = 0;
   private readonly sha: Hash | undefined;
 
-  constructor(
-    private readonly opts: {
-      partSize: number;
-      expectedBytes: number | undefined;
-      maxBytes: number;
-      url: string;
-      /** The SHA-256 the crawler enumerated (playlists): other bytes fail the stream, so nothing is written. */
-      expectedSha256?: string | undefined;
-    },
-  ) {
+  constructor(private readonly opts: VerifyingStreamOptions) {
     super();
     this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
+    const md5 = opts.md5 ?? true;
+    const known = opts.expectedBytes;
+    this.whole = md5 && (known === undefined || known <= opts.partSize) ? createHash('md5') : undefined;
+    this.hashParts = md5 && (known === undefined || known > opts.partSize);
+    this.part = this.hashParts ? createHash('md5') : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -47,21 +66,30 @@ export class VerifyingStream extends Transform {
       cb(new FlantsError('ORIGIN_LENGTH_MISMATCH', `origin sent more than its Content-Length ${this.opts.expectedBytes} for ${this.opts.url}`, { retryable: true }));
       return;
     }
-    this.whole.update(chunk);
+    this.whole?.update(chunk);
     this.sha?.update(chunk);
+    this.crc = crc32(chunk, this.crc);
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(chunk.length - offset, this.opts.partSize - this.partBytes);
-      this.part.update(take === chunk.length ? chunk : chunk.subarray(offset, offset + take));
+      const slice = take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
+      this.part?.update(slice);
+      this.partCrc = crc32(slice, this.partCrc);
       this.partBytes += take;
       offset += take;
-      if (this.partBytes === this.opts.partSize) {
-        this.parts.push(this.part.digest('hex'));
-        this.part = createHash('md5');
-        this.partBytes = 0;
-      }
+      if (this.partBytes === this.opts.partSize) this.endPart();
     }
     cb(null, chunk);
+  }
+
+  private endPart(): void {
+    if (this.part) {
+      this.parts.push(this.part.digest('hex'));
+      this.part = createHash('md5');
+    }
+    this.partCrcs.push(this.partCrc);
+    this.partCrc = 0;
+    this.partBytes = 0;
   }
 
   override _flush(cb: TransformCallback): void {
@@ -73,19 +101,37 @@ export class VerifyingStream extends Transform {
       cb(new FlantsError('PLAYLIST_CHANGED', `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`));
       return;
     }
-    if (this.partBytes > 0 || this.parts.length === 0) this.parts.push(this.part.digest('hex'));
+    if (this.partBytes > 0 || this.partCrcs.length === 0) this.endPart();
     cb();
   }
 
   /** The digest of everything that passed; valid once the stream has ended. */
   digest(): StreamDigest {
-    return { bytes: this.count, md5: this.whole.copy().digest('hex'), partMd5s: [...this.parts] };
+    const md5 = this.whole?.copy().digest('hex');
+    // One part: its MD5 is the whole body's, whichever of the two was hashed.
+    const partMd5s = this.hashParts ? [...this.parts] : md5 !== undefined ? [md5] : undefined;
+    return { bytes: this.count, crc32: this.crc, partCrc32s: [...this.partCrcs], md5: md5 ?? (partMd5s?.length === 1 ? partMd5s[0] : undefined), partMd5s };
   }
 }
 
-/** The ETag S3 gives an object uploaded as these parts (plain MD5 for a single PutObject). */
-export function expectedEtag(d: StreamDigest, partSize: number): string {
+/** The ETag plain S3 (SSE-S3 or none) gives an object uploaded as these parts; undefined when its MD5s were not computed. */
+export function expectedEtag(d: StreamDigest, partSize: number): string | undefined {
   if (d.bytes <= partSize) return d.md5;
+  if (!d.partMd5s) return undefined;
   const joined = Buffer.concat(d.partMd5s.map((h) => Buffer.from(h, 'hex')));
   return `${createHash('md5').update(joined).digest('hex')}-${d.partMd5s.length}`;
+}
+
+/** A CRC32 as S3 writes it in checksum headers: base64 of its four big-endian bytes. */
+export function crc32Base64(value: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value >>> 0);
+  return b.toString('base64');
+}
+
+/** The checksum S3 reports for an object: FULL_OBJECT is the CRC32 of the whole body; COMPOSITE the CRC32 of the part CRC32s, with "-<parts>". */
+export function expectedCrc32(d: StreamDigest, type: 'FULL_OBJECT' | 'COMPOSITE'): string {
+  if (type === 'FULL_OBJECT') return crc32Base64(d.crc32);
+  const joined = Buffer.concat(d.partCrc32s.map((c) => Buffer.from(crc32Base64(c), 'base64')));
+  return `${crc32Base64(crc32(joined))}-${d.partCrc32s.length}`;
 }

@@ -148,10 +148,13 @@ export interface Ledger {
   listFailures(classId: string): Promise<FailureRecord[]>;
   listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
   /**
-   * Claims a scan page for one message: true for the first message to ask and for redeliveries of
-   * that message; false for any other message (a duplicate continuation), which must do nothing.
+   * Claims a scan page for one message: `claimed` for the first message to ask and for redeliveries
+   * of it while the page is unfinished; `done` once that page finished (its continuation was sent);
+   * `taken` for any other message (a duplicate continuation). Only `claimed` may do the page's work.
    */
-  claimScanPage(scanId: string, page: string, messageId: string): Promise<boolean>;
+  claimScanPage(scanId: string, page: string, messageId: string): Promise<'claimed' | 'done' | 'taken'>;
+  /** Marks a claimed page finished: its redeliveries do nothing, so no second continuation is sent. */
+  finishScanPage(scanId: string, page: string): Promise<void>;
   recordScanPage(page: ScanPageRecord): Promise<void>;
   getScan(scanId: string): Promise<ScanPageRecord[]>;
 }
@@ -388,9 +391,10 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     event: ClassEvent,
     write: (d: Extract<Decision, { kind: 'apply' }>, item: Item | undefined, attempt: number) => Promise<T>,
     onSkip: (why: SkipWhy, item: Item | undefined) => T | Promise<T>,
-    seen?: Item,
+    /** A record the caller read already (`null`: assume there is none); decided from, then confirmed by the write's guard. */
+    seen?: Item | null,
   ): Promise<T> {
-    let item = seen;
+    let item = seen ?? undefined;
     let fresh = seen === undefined;
     for (let attempt = 1; ; attempt++) {
       if (fresh) item = await readItem(classId);
@@ -509,7 +513,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         { type: 'enqueued' },
         (d) => updateMeta(classId, d, identity(classId, info, at), at),
         () => undefined,
-        undefined,
+        // Most enqueued classes are new: decide as if absent (one write); the guard catches the others.
+        null,
       );
     },
 
@@ -567,12 +572,20 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     },
 
     async viewChunk(classId, gen, chunk) {
-      const res: { Responses?: Record<string, Item[]> } = await ddb.send(
-        new BatchGetCommand({
-          RequestItems: { [table]: { Keys: [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }], ConsistentRead: true } },
-        }),
-      );
-      const items = res.Responses?.[table] ?? [];
+      const items: Item[] = [];
+      let keys: Item[] | undefined = [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }];
+      // Under throttling DynamoDB may leave keys unprocessed: a missing record must never read as "unknown class".
+      for (let attempt = 1; keys && keys.length > 0; attempt++) {
+        const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } = await ddb.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        items.push(...(res.Responses?.[table] ?? []));
+        keys = res.UnprocessedKeys?.[table]?.Keys;
+        if (keys?.length) {
+          if (attempt >= MAX_TRIES) throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, { retryable: true });
+          await backoff(attempt);
+        }
+      }
       const meta = items.find((i) => i.sk === META);
       return { record: meta ? toRecord(meta) : undefined, chunkDone: items.some((i) => i.sk !== META) };
     },
@@ -733,16 +746,29 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           new PutCommand({
             TableName: table,
             Item: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}`, by: messageId, at: now(), expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 },
-            ConditionExpression: 'attribute_not_exists(pk) OR #by = :me',
+            ConditionExpression: 'attribute_not_exists(pk) OR (#by = :me AND attribute_not_exists(done))',
             ExpressionAttributeNames: { '#by': 'by' },
             ExpressionAttributeValues: { ':me': messageId },
           }),
         );
-        return true;
+        return 'claimed';
       } catch (err) {
-        if (isConditionFailed(err)) return false;
-        throw err;
+        if (!isConditionFailed(err)) throw err;
+        const res = await ddb.send(new GetCommand({ TableName: table, Key: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}` }, ConsistentRead: true }));
+        return res.Item?.by === messageId ? 'done' : 'taken';
       }
+    },
+
+    async finishScanPage(scanId, page) {
+      await ddb.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}` },
+          UpdateExpression: 'SET done = :t',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':t': true },
+        }),
+      );
     },
 
     async recordScanPage(page) {

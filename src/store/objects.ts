@@ -1,6 +1,18 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { FlantsError } from '../errors.ts';
 
 export interface StoredObject {
   key: string;
@@ -8,47 +20,248 @@ export interface StoredObject {
   etag: string | undefined;
 }
 
+/** A HEAD of one object: what the generation guard decides on. */
+export interface ObjectHead extends StoredObject {
+  /** The plan generation that wrote it (`x-amz-meta-flants-generation`), if FLAnts wrote it with one. */
+  generation: number | undefined;
+}
+
+export interface UploadOptions {
+  contentType: string;
+  signal?: AbortSignal;
+  /**
+   * The plan generation writing this object. With one, the write is conditional: it creates the
+   * object, or replaces one written by the same or an older generation, and is refused
+   * (STALE_GENERATION) when a newer generation's object is already there, whenever that landed.
+   */
+  generation?: number;
+}
+
+/** S3's own checksum of what it stored, as its response reported it. */
+export interface StoredChecksum {
+  algorithm: 'CRC32';
+  /** Base64, with "-<parts>" for a COMPOSITE multipart checksum. */
+  value: string;
+  type: 'FULL_OBJECT' | 'COMPOSITE';
+}
+
+export interface UploadResult {
+  etag: string | undefined;
+  /** Undefined when the endpoint reported none (S3 always does; some local and compatible servers do not). */
+  checksum: StoredChecksum | undefined;
+  /** The server-side encryption S3 applied: AES256, aws:kms, aws:kms:dsse; undefined when it said nothing. */
+  sse: string | undefined;
+  parts: number;
+  /** Extra requests the generation guard made (HEADs and repeated writes after a 412); 0 in the common case. */
+  extraRequests: number;
+}
+
 /** What the pipeline needs of the destination bucket. */
 export interface ObjectStore {
   readonly bucket: string;
-  /** Streams a body into `key` (multipart above the part size); resolves with S3's ETag. */
-  upload(key: string, body: Readable, opts: { contentType: string; signal?: AbortSignal }): Promise<{ etag: string | undefined }>;
-  head(key: string): Promise<StoredObject | undefined>;
+  /** Streams a body into `key` (multipart above the part size), asking S3 to check a CRC32 of every part and of the whole. */
+  upload(key: string, body: Readable, opts: UploadOptions): Promise<UploadResult>;
+  /**
+   * Whether this endpoint's last answers carried S3 checksums. Until one has, callers also compute
+   * MD5s, for an endpoint that reports only ETags.
+   */
+  reportsChecksums(): boolean;
+  head(key: string): Promise<ObjectHead | undefined>;
   get(key: string): Promise<Readable>;
   list(prefix: string): AsyncIterable<StoredObject>;
 }
 
-/** Parts lib-storage keeps in flight per upload; with the part being filled, what one upload may buffer. */
+/** Parts kept in flight per multipart upload; with the part being filled, what one upload may buffer. */
 export const UPLOAD_QUEUE_SIZE = 4;
 
-/** S3-backed ObjectStore using @aws-sdk/lib-storage for streaming multipart uploads. */
+/** The object holds a newer generation's copy: this (older) write must not replace it. */
+export class StaleWriteError extends FlantsError {
+  constructor(key: string, mine: number, stored: number) {
+    super('STALE_GENERATION', `refusing to overwrite ${key}: it holds generation ${stored}'s copy, newer than this job's generation ${mine}`);
+  }
+}
+
+export const GENERATION_METADATA = 'flants-generation';
+type Condition = { IfNoneMatch: '*' } | { IfMatch: string };
+
+const status = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const named = (err: unknown, ...names: string[]): boolean => names.includes((err as { name?: string }).name ?? '');
+/** 412: the condition did not hold; 409: a concurrent conditional write got there (S3 says: try again); 404 NoSuchKey: If-Match on a key gone since. */
+const conditionFailed = (err: unknown): boolean =>
+  status(err) === 412 || status(err) === 409 || named(err, 'PreconditionFailed', 'ConditionalRequestConflict') || (status(err) === 404 && named(err, 'NoSuchKey'));
+const unquote = (etag: string | undefined) => etag?.replaceAll('"', '');
+const crcText = (value: number): string => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value >>> 0);
+  return b.toString('base64');
+};
+
+function checksumOf(res: { ChecksumCRC32?: string | undefined; ChecksumType?: string | undefined }): StoredChecksum | undefined {
+  if (!res.ChecksumCRC32) return undefined;
+  const composite = res.ChecksumType === 'COMPOSITE' || /-\d+$/.test(res.ChecksumCRC32);
+  return { algorithm: 'CRC32', value: res.ChecksumCRC32, type: composite ? 'COMPOSITE' : 'FULL_OBJECT' };
+}
+
+/** Reads a stream in exact `partSize` slices; the last (possibly empty, possibly full) is marked. */
+async function* slices(body: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
+  let pending: Buffer[] = [];
+  let size = 0;
+  const take = (n: number): Buffer => {
+    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+    pending = all.length > n ? [all.subarray(n)] : [];
+    size -= n;
+    return all.subarray(0, n);
+  };
+  for await (const chunk of body) {
+    pending.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    // More than a part buffered: that part is certainly not the last.
+    while (size > partSize) yield { data: take(partSize), last: false };
+  }
+  yield { data: take(size), last: true };
+}
+
+/**
+ * S3-backed ObjectStore. Uploads are written here rather than by lib-storage so that the same
+ * buffered body can be written again under a new condition after a 412, and so that every part
+ * and the whole object carry a CRC32 that S3 checks on arrival and reports back.
+ */
 export function createObjectStore(s3: S3Client, bucket: string, opts: { partSizeBytes: number; queueSize?: number }): ObjectStore {
-  return {
+  const queueSize = opts.queueSize ?? UPLOAD_QUEUE_SIZE;
+  let checksumsSeen = false;
+  /** ETags learnt from 412s: a retry of the same key starts from If-Match (always re-checked by S3). */
+  const known = new Map<string, string>();
+  const remember = (key: string, etag: string) => {
+    known.delete(key);
+    known.set(key, etag);
+    if (known.size > 1000) known.delete(known.keys().next().value!);
+  };
+
+  const store: ObjectStore = {
     bucket,
-    async upload(key, body, { contentType, signal }) {
-      const upload = new Upload({
-        client: s3,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType },
-        partSize: opts.partSizeBytes,
-        queueSize: opts.queueSize ?? UPLOAD_QUEUE_SIZE,
-        leavePartsOnError: false,
-      });
-      const onAbort = () => void upload.abort();
-      signal?.addEventListener('abort', onAbort, { once: true });
+    reportsChecksums: () => checksumsSeen,
+
+    async upload(key, body, { contentType, signal, generation }) {
+      const send = { abortSignal: signal };
+      const Metadata = generation === undefined ? undefined : { [GENERATION_METADATA]: String(generation) };
+      let extraRequests = 0;
+
+      /** Decides the condition of the next write from what is stored now; throws when a newer generation owns the key. */
+      const decide = async (): Promise<Condition> => {
+        const head = await store.head(key);
+        if (!head?.etag) return { IfNoneMatch: '*' };
+        if (head.generation !== undefined && generation !== undefined && head.generation > generation) throw new StaleWriteError(key, generation, head.generation);
+        remember(key, head.etag);
+        return { IfMatch: head.etag };
+      };
+
+      /**
+       * Runs a write under the generation guard. Optimistic: a first copy creates the object with
+       * If-None-Match (no extra request); only when something is already there (412) does it HEAD,
+       * compare generations and write again with If-Match on the ETag it read, so a newer
+       * generation landing in between fails that write too.
+       */
+      const guarded = async <T>(write: (cond: Condition | undefined) => Promise<T>): Promise<T> => {
+        if (generation === undefined) return write(undefined);
+        const hint = known.get(key);
+        let cond: Condition = hint ? { IfMatch: hint } : { IfNoneMatch: '*' };
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await write(cond);
+          } catch (err) {
+            if (attempt > 0 && named(err, 'NoSuchUpload')) {
+              // S3 ended the upload after refusing its completion: copy again (the ETag is remembered).
+              throw new FlantsError('WRITE_CONFLICT', `${key} changed while it was being uploaded; copying it again`, { retryable: true, cause: err });
+            }
+            if (!conditionFailed(err)) throw err;
+            if (attempt >= 4) throw new FlantsError('WRITE_CONFLICT', `${key} kept changing under this write (${attempt + 1} conditional attempts)`, { retryable: true, cause: err });
+            extraRequests += 2; // this write, repeated, and the HEAD that decides how
+            cond = await decide();
+          }
+        }
+      };
+
+      const parts = slices(body, opts.partSizeBytes);
+      const first = await parts.next();
+      const firstPart = first.done ? { data: Buffer.alloc(0), last: true } : first.value;
+
+      if (firstPart.last) {
+        const data = firstPart.data;
+        const checksum = crcText(crc32(data));
+        const res = await guarded((cond) =>
+          s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.length, ContentType: contentType, ChecksumCRC32: checksum, Metadata, ...cond }), send),
+        );
+        checksumsSeen = Boolean(res.ChecksumCRC32);
+        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: 1, extraRequests };
+      }
+
+      const created = await s3.send(
+        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType, ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT', Metadata }),
+        send,
+      );
+      const UploadId = created.UploadId!;
+      const done: CompletedPart[] = [];
+      const inFlight = new Set<Promise<void>>();
+      let failure: unknown;
+      let whole = 0;
+      let number = 0;
+      const put = (data: Buffer, PartNumber: number): Promise<void> => {
+        const ChecksumCRC32 = crcText(crc32(data));
+        const p = s3
+          .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: data, ContentLength: data.length, ChecksumCRC32 }), send)
+          .then((r) => void done.push({ PartNumber, ETag: r.ETag!, ChecksumCRC32 }))
+          .catch((err: unknown) => void (failure ??= err))
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        return p;
+      };
       try {
-        const res = await upload.done();
-        return { etag: res.ETag?.replaceAll('"', '') };
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
+        let next: { data: Buffer; last: boolean } | undefined = firstPart;
+        while (next) {
+          whole = crc32(next.data, whole);
+          void put(next.data, ++number);
+          // At most queueSize parts in memory and in flight: backpressure reaches the origin.
+          while (inFlight.size >= queueSize) await Promise.race(inFlight);
+          if (failure) throw failure;
+          if (next.last) break;
+          const r: IteratorResult<{ data: Buffer; last: boolean }> = await parts.next();
+          next = r.done ? undefined : r.value;
+        }
+        await Promise.all(inFlight);
+        if (failure) throw failure;
+        done.sort((x, y) => x.PartNumber! - y.PartNumber!);
+        const res = await guarded((cond) =>
+          s3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId,
+              MultipartUpload: { Parts: done },
+              ChecksumCRC32: crcText(whole),
+              ChecksumType: 'FULL_OBJECT',
+              ...cond,
+            }),
+            send,
+          ),
+        );
+        checksumsSeen = Boolean(res.ChecksumCRC32);
+        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: number, extraRequests };
+      } catch (err) {
+        // Stop reading the origin too: the caller's pipeline must not wait on a body nobody consumes.
+        body.destroy(err instanceof Error ? err : new Error(String(err)));
+        await Promise.allSettled(inFlight);
+        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+        throw err;
       }
     },
+
     async head(key) {
       try {
         const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        return { key, size: res.ContentLength ?? 0, etag: res.ETag?.replaceAll('"', '') };
+        const g = res.Metadata?.[GENERATION_METADATA];
+        return { key, size: res.ContentLength ?? 0, etag: unquote(res.ETag), generation: g !== undefined && /^\d+$/.test(g) ? Number(g) : undefined };
       } catch (err) {
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (status === 404 || (err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return undefined;
+        if (status(err) === 404 || named(err, 'NotFound', 'NoSuchKey')) return undefined;
         throw err;
       }
     },
@@ -61,10 +274,11 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       do {
         const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
         for (const o of res.Contents ?? []) {
-          if (o.Key) yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag?.replaceAll('"', '') };
+          if (o.Key) yield { key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag) };
         }
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
     },
   };
+  return store;
 }

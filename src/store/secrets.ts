@@ -1,6 +1,7 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { required, type Config } from '../config.ts';
 import { ConfigError, FlantsError } from '../errors.ts';
+import { addUriSecrets } from '../redact.ts';
 
 /** What secrets.ts needs of SSM: the one call, so tests (and other stores) can stand in for it. */
 export interface ParameterReader {
@@ -67,5 +68,7 @@ export async function resolveMongoUri(cfg: Config, reader?: ParameterReader): Pr
   const uri = await readCachedParameter(name, reader);
   // Never echo the value: it holds the database password.
   if (!/^mongodb(\+srv)?:\/\//.test(uri.trim())) throw new ConfigError(`SSM parameter ${name} (MONGODB_URI_SSM_PARAM) must hold a mongodb:// or mongodb+srv:// URI`);
+  // From here on it is a secret of this process: no log line may carry it.
+  addUriSecrets(uri.trim());
   return uri.trim();
 }

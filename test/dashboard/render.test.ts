@@ -97,6 +97,7 @@ describe('renderHtml', () => {
       totals: { classes: 0, doneFiles: 0, totalFiles: 0, doneBytes: 0, failedFiles: 0 },
       classes: [],
       omitted: 0,
+      next: undefined,
       filter: undefined,
       queues: [],
     };

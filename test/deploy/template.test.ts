@@ -282,8 +282,12 @@ describe('media bucket', () => {
     const p = r.Properties!;
     expect(p.BucketName).toBe(param('bucketName'));
     expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
-    const enc = ((p.BucketEncryption as JsonObject).ServerSideEncryptionConfiguration as JsonObject[])[0]!.ServerSideEncryptionByDefault as JsonObject;
-    expect(['AES256', 'aws:kms', 'aws:kms:dsse']).toContain(enc.SSEAlgorithm);
+    // SSE-KMS with bucketKmsKeyArn (and a Bucket Key), SSE-S3 otherwise.
+    const rule = ((p.BucketEncryption as JsonObject).ServerSideEncryptionConfiguration as JsonObject[])[0]!;
+    const [cond, kms, s3] = rule['Fn::If'] as [string, JsonObject, JsonObject];
+    expect(cond).toBe('HasBucketKmsKey');
+    expect(kms).toEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: param('bucketKmsKeyArn') }, BucketKeyEnabled: true });
+    expect(s3).toEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } });
     expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     expect([r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
@@ -372,26 +376,28 @@ describe('IAM least privilege', () => {
     const expected: Record<FunctionName, Record<string, string>> = {
       scanner: {
         'ScannerLogGroup.Arn': logs,
-        'ScanQueue.Arn': 'sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
+        'ScanQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'CrawlQueue.Arn': 'sqs:SendMessage',
         'ScanDeadLetterQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem',
+        [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         [`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(param('mongoUriParameter'))}`]: 'ssm:GetParameter',
         [`if HasMongoUriKmsKey: ${String(param('mongoUriKmsKeyArn'))}`]: 'kms:Decrypt',
       },
       crawler: {
         'CrawlerLogGroup.Arn': logs,
-        'CrawlQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
+        'CrawlQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'TransferQueue.Arn': 'sqs:SendMessage',
         'CrawlDeadLetterQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem',
+        [ledger]: 'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem',
       },
       transfer: {
         'TransferLogGroup.Arn': logs,
         'TransferQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
         'TransferDeadLetterQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:ConditionCheckItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
-        [bucketObjects]: 's3:AbortMultipartUpload,s3:PutObject',
+        'CrawlQueue.Arn': 'sqs:SendMessage',
+        [ledger]: 'dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
+        [bucketObjects]: 's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
+        [`if HasBucketKmsKey: ${String(param('bucketKmsKeyArn'))}`]: 'kms:Decrypt,kms:GenerateDataKey',
       },
       dashboard: {
         'DashboardLogGroup.Arn': logs,
@@ -411,10 +417,27 @@ describe('IAM least privilege', () => {
   });
 
   it('scopes the KMS permission for the catalog URI to SSM', () => {
-    const kms = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('kms:'));
+    const kms = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('kms:') && s.where.startsWith('ScannerRole'));
     expect(kms).toHaveLength(1);
     expect(kms[0]!.when).toEqual(['HasMongoUriKmsKey']);
     expect(kms[0]!.doc.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+  });
+
+  it('gives the transfer the bucket\'s KMS key only when bucketKmsKeyArn is set, only through S3, only for this bucket', () => {
+    const kms = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('kms:') && !s.where.startsWith('ScannerRole'));
+    expect(kms).toHaveLength(1);
+    expect(kms[0]!.where).toMatch(/^TransferRole\./);
+    expect(kms[0]!.when).toEqual(['HasBucketKmsKey']);
+    expect(kms[0]!.doc.Action).toEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
+    expect(kms[0]!.doc.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } },
+      StringLike: {
+        'kms:EncryptionContext:aws:s3:arn': [
+          { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}` },
+          { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}/${String(param('destPrefix'))}*` },
+        ],
+      },
+    });
   });
 });
 

@@ -15,7 +15,9 @@ describe('scan → crawl → transfer, end to end', () => {
     const documents = expected.classes.length + expected.skipped.length;
     expect(documents % 3).not.toBe(0);
     expect(report.runner.messages.scan).toBe(Math.ceil(documents / 3) + 1);
-    expect(report.verified).toMatchObject({ mismatches: 0, missing: 0, extra: 0, objects: expected.totalFiles });
+    expect(report.verified).toMatchObject({ mismatches: 0, missing: 0, extra: 0, dangling: 0, objects: expected.totalFiles });
+    // Relative, ../ and root-relative references and signed-style queries all resolve inside each class's copy.
+    expect(report.verified.links).toBeGreaterThan(expected.totalFiles - expected.classes.length);
     for (const cls of expected.classes) {
       expect(report.classes.find((c) => c.classId === cls.id)).toMatchObject({ status: 'COMPLETE', files: cls.files, bytes: cls.bytes, failedFiles: 0 });
     }

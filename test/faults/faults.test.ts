@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/local/faults.ts';
-import { startLocalPipeline, type DemoReport } from '../../src/local/demo.ts';
+import { copyKeyOf, startLocalPipeline, type DemoReport } from '../../src/local/demo.ts';
 import { buildReport, reportToCsv } from '../../src/pipeline/report.ts';
 import { redrive } from '../../src/store/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';
@@ -73,7 +73,8 @@ describe('fault injection on real local servers', () => {
 
       // The completion report names exactly the lost files, with their reason, in JSON and CSV.
       const report = await buildReport(p.deps.ledger, p.cfg.stage);
-      const expectedKeys = gone.map((x) => `${p.cfg.destPrefix}${x.slice(1)}`).sort();
+      const classOf = (path: string) => p.library.classes.find((c) => c.paths.includes(path))!.id;
+      const expectedKeys = gone.map((x) => copyKeyOf(p.cfg.destPrefix, classOf(x), p.origin.url, x)).sort();
       expect(report.failures.map((f) => f.key).sort()).toEqual(expectedKeys);
       for (const f of report.failures) expect(f.reason).toMatch(/HTTP 404/);
       expect(report.totals.byStatus.FAILED).toBe(lostClasses.size);

@@ -89,13 +89,22 @@ describe('flants plan (in process)', () => {
 
     const allowed = await planInProcess([`${a.base}/steering/master.m3u8`, '--allow-host', b.host]);
     expect(allowed.error).toBeUndefined();
-    expect(allowed.stdout).toContain(`_hosts/${b.host}/steering/b/media.m3u8`);
+    expect(allowed.stdout).toContain(`  ${b.host}/steering/b/media.m3u8  <-`);
+    expect(allowed.stdout).toContain(`  ${a.host}/steering/master.m3u8  <-`);
     expect(allowed.stdout.trimEnd().split('\n').at(-1)).toBe('6 files: 3 playlist, 2 segment, 1 data');
   });
 
   it('uses ORIGIN_ALLOWED_HOSTS when set, instead of the target\'s host', async () => {
     const r = await planInProcess([`${a.base}/llhls/master.m3u8`, '--json'], { ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' });
     expect(r.error?.message).toContain(`host "${a.host}" is not in ORIGIN_ALLOWED_HOSTS`);
+  });
+
+  it('prints the keys the crawler writes for a class with --class: DEST_PREFIX/<class>/<host>/<path>', async () => {
+    const r = await planInProcess([`${a.base}/llhls/master.m3u8`, '--json', '--class', '666b31bc455009b96af2d00d'], { DEST_PREFIX: 'media' });
+    expect(r.error).toBeUndefined();
+    const files = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { key: string });
+    expect(files.length).toBeGreaterThan(3);
+    expect(files.every((f) => f.key.startsWith(`media/666b31bc455009b96af2d00d/${a.host}/llhls/`))).toBe(true);
   });
 
   it('reads the HLS_* caps and DEST_PREFIX from the environment', async () => {

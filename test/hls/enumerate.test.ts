@@ -24,12 +24,12 @@ describe('planClass', () => {
     });
     const plan = await planClass(`${H}/c/master.m3u8`, f, opts({ destPrefix: 'lib' }));
     expect(plan).toEqual([
-      { src: `${H}/c/a.ts`, key: 'lib/c/a.ts', kind: 'segment' },
-      { src: `${H}/c/b.ts`, key: 'lib/c/b.ts', kind: 'segment' },
-      { src: `${H}/c/hi.m3u8?v=1`, key: 'lib/c/hi.m3u8', kind: 'playlist' },
-      { src: `${H}/c/lo.m3u8`, key: 'lib/c/lo.m3u8', kind: 'playlist' },
-      { src: `${H}/c/master.m3u8`, key: 'lib/c/master.m3u8', kind: 'playlist' },
-      { src: `${H}/c/z.ts?sig=hi`, key: 'lib/c/z.ts', kind: 'segment' },
+      { src: `${H}/c/a.ts`, key: 'lib/cdn.example.com/c/a.ts', kind: 'segment' },
+      { src: `${H}/c/b.ts`, key: 'lib/cdn.example.com/c/b.ts', kind: 'segment' },
+      { src: `${H}/c/hi.m3u8?v=1`, key: 'lib/cdn.example.com/c/hi.m3u8', kind: 'playlist' },
+      { src: `${H}/c/lo.m3u8`, key: 'lib/cdn.example.com/c/lo.m3u8', kind: 'playlist' },
+      { src: `${H}/c/master.m3u8`, key: 'lib/cdn.example.com/c/master.m3u8', kind: 'playlist' },
+      { src: `${H}/c/z.ts?sig=hi`, key: 'lib/cdn.example.com/c/z.ts', kind: 'segment' },
     ]);
     expect(f.fetched).toEqual([`${H}/c/master.m3u8`, `${H}/c/hi.m3u8?v=1`, `${H}/c/lo.m3u8`]);
   });
@@ -46,7 +46,7 @@ describe('planClass', () => {
     };
     const first = await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }));
     for (let run = 0; run < 3; run++) expect(await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }))).toEqual(first);
-    expect(first.find((f) => f.key === 'shared.ts')?.src).toBe(`${H}/shared.ts?from=0`);
+    expect(first.find((f) => f.key === 'cdn.example.com/shared.ts')?.src).toBe(`${H}/shared.ts?from=0`);
   });
 
   it('fetches a URI as a playlist if any reference says it is one, even after it was seen as a segment', async () => {
@@ -55,7 +55,7 @@ describe('planClass', () => {
       [`${H}/v.m3u8`]: media('s.ts'),
     });
     const plan = await planClass(`${H}/m.m3u8`, f, opts());
-    expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual(['playlist m.m3u8', 'segment s.ts', 'playlist v.m3u8']);
+    expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual(['playlist cdn.example.com/m.m3u8', 'segment cdn.example.com/s.ts', 'playlist cdn.example.com/v.m3u8']);
   });
 
   it('treats rendition reports as siblings (no extra depth) and hands them the master\'s variables', async () => {
@@ -66,7 +66,7 @@ describe('planClass', () => {
       [`${H}/c.m3u8`]: '#EXTM3U\n#EXTINF:4,\nc.ts',
     });
     const plan = await planClass(`${H}/m.m3u8`, f, opts({ limits: { ...LIMITS, maxDepth: 1 } }));
-    expect(plan.map((p) => p.key)).toEqual(['a-x.ts', 'a.m3u8', 'b-x.ts', 'b.m3u8', 'c.m3u8', 'c.ts', 'm.m3u8']);
+    expect(plan.map((p) => p.key)).toEqual(['a-x.ts', 'a.m3u8', 'b-x.ts', 'b.m3u8', 'c.m3u8', 'c.ts', 'm.m3u8'].map((k) => `cdn.example.com/${k}`));
   });
 
   it('starts interstitial assets afresh: they cannot IMPORT the main presentation\'s variables', async () => {
@@ -86,9 +86,9 @@ describe('planClass', () => {
     });
     const plan = await planClass(`${H}/c/master.m3u8`, f, opts());
     expect(plan).toEqual([
-      { src: `${H}/c/master.m3u8`, key: 'c/master.m3u8', kind: 'playlist' },
-      { src: `${H}/store/x/v/index.m3u8?t=9`, key: 'c/v/index.m3u8', kind: 'playlist' },
-      { src: `${H}/store/x/v/s.ts`, key: 'c/v/s.ts', kind: 'segment' },
+      { src: `${H}/c/master.m3u8`, key: 'cdn.example.com/c/master.m3u8', kind: 'playlist' },
+      { src: `${H}/store/x/v/index.m3u8?t=9`, key: 'cdn.example.com/c/v/index.m3u8', kind: 'playlist' },
+      { src: `${H}/store/x/v/s.ts`, key: 'cdn.example.com/c/v/s.ts', kind: 'segment' },
     ]);
   });
 
@@ -140,11 +140,12 @@ describe('planClass', () => {
     expect(f.fetched).toEqual([]);
   });
 
-  it('honours an abort signal', async () => {
+  it('honours an abort signal, reporting it as the crawl\'s deadline (retryable)', async () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
     const err = await rejection(planClass(`${H}/m.m3u8`, memoryFetcher({ [`${H}/m.m3u8`]: media('a.ts') }), opts({ signal: ac.signal })));
-    expect(err.message).toBe('stop');
+    expect(err).toMatchObject({ code: 'CRAWL_DEADLINE', retryable: true });
+    expect(err.message).toBe(`crawl of ${H}/m.m3u8 stopped before it finished: stop`);
   });
 
   it('allows hosts by wildcard and skips non-http(s) references silently', async () => {
@@ -152,7 +153,7 @@ describe('planClass', () => {
       [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://k"\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="https://keys.example.com/k"\n#EXTINF:4,\ndata:,x\n#EXTINF:4,\nfile:///etc/passwd\n#EXTINF:4,\na.ts',
     });
     const plan = await planClass(`${H}/m.m3u8`, f, opts({ allowedHosts: ['*.example.com'] }));
-    expect(plan.map((p) => p.key)).toEqual(['_hosts/keys.example.com/k', 'a.ts', 'm.m3u8']);
+    expect(plan.map((p) => p.key)).toEqual(['cdn.example.com/a.ts', 'cdn.example.com/m.m3u8', 'keys.example.com/k']);
   });
 });
 

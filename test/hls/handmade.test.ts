@@ -36,15 +36,15 @@ describe('EXT-X-DEFINE', () => {
     const plan = await planOverHttp(`${a.base}/define/master.m3u8?token=abc123`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist define/master.m3u8 <- A/define/master.m3u8?token=abc123',
-        'playlist define/renditions/audio-en.m3u8 <- A/define/renditions/audio-en.m3u8?token=abc123',
-        'segment define/renditions/audio/en-1.aac <- A/define/renditions/audio/en-1.aac?token=abc123',
-        'playlist define/renditions/avc-720.m3u8 <- A/define/renditions/avc-720.m3u8?token=abc123',
-        'init define/renditions/segments/avc-init.mp4 <- A/define/renditions/segments/avc-init.mp4?token=abc123',
-        'segment define/renditions/segments/avc-720-1.m4s <- A/define/renditions/segments/avc-720-1.m4s?token=abc123',
-        'segment define/renditions/segments/avc-720-2.m4s <- A/define/renditions/segments/avc-720-2.m4s?token=abc123',
-        'playlist define/renditions/subs-en.m3u8 <- A/define/renditions/subs-en.m3u8',
-        'subtitle define/renditions/subs/en-renditions-1.vtt <- A/define/renditions/subs/en-renditions-1.vtt',
+        'playlist A/define/master.m3u8 <- A/define/master.m3u8?token=abc123',
+        'playlist A/define/renditions/audio-en.m3u8 <- A/define/renditions/audio-en.m3u8?token=abc123',
+        'segment A/define/renditions/audio/en-1.aac <- A/define/renditions/audio/en-1.aac?token=abc123',
+        'playlist A/define/renditions/avc-720.m3u8 <- A/define/renditions/avc-720.m3u8?token=abc123',
+        'init A/define/renditions/segments/avc-init.mp4 <- A/define/renditions/segments/avc-init.mp4?token=abc123',
+        'segment A/define/renditions/segments/avc-720-1.m4s <- A/define/renditions/segments/avc-720-1.m4s?token=abc123',
+        'segment A/define/renditions/segments/avc-720-2.m4s <- A/define/renditions/segments/avc-720-2.m4s?token=abc123',
+        'playlist A/define/renditions/subs-en.m3u8 <- A/define/renditions/subs-en.m3u8',
+        'subtitle A/define/renditions/subs/en-renditions-1.vtt <- A/define/renditions/subs/en-renditions-1.vtt',
       ]),
     );
   });
@@ -71,16 +71,17 @@ describe('EXT-X-DEFINE', () => {
 });
 
 describe('multivariant extras', () => {
-  it('copies the CONTENT-STEERING server URI and every pathway, other hosts under _hosts/', async () => {
+  it('copies the CONTENT-STEERING server URI and every pathway, each host under its own key segment', async () => {
     const plan = await planOverHttp(`${a.base}/steering/master.m3u8`, both());
-    expect(rows(plan, names())).toEqual(
+    // Hosts are key segments named by their (random) ports: compare in the named order.
+    expect(byKey(rows(plan, names()))).toEqual(
       byKey([
-        `playlist _hosts/${b.host}/steering/b/media.m3u8 <- B/steering/b/media.m3u8`,
-        `segment _hosts/${b.host}/steering/b/seg1.ts <- B/steering/b/seg1.ts`,
-        'playlist steering/a/media.m3u8 <- A/steering/a/media.m3u8',
-        'segment steering/a/seg1.ts <- A/steering/a/seg1.ts',
-        'playlist steering/master.m3u8 <- A/steering/master.m3u8',
-        'data steering/steering/manifest.json <- A/steering/steering/manifest.json',
+        `playlist B/steering/b/media.m3u8 <- B/steering/b/media.m3u8`,
+        `segment B/steering/b/seg1.ts <- B/steering/b/seg1.ts`,
+        'playlist A/steering/a/media.m3u8 <- A/steering/a/media.m3u8',
+        'segment A/steering/a/seg1.ts <- A/steering/a/seg1.ts',
+        'playlist A/steering/master.m3u8 <- A/steering/master.m3u8',
+        'data A/steering/steering/manifest.json <- A/steering/steering/manifest.json',
       ]),
     );
   });
@@ -97,13 +98,13 @@ describe('multivariant extras', () => {
     const plan = await planOverHttp(`${a.base}/session/master.m3u8`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist session/iframes.m3u8 <- A/session/iframes.m3u8',
-        'key session/keys/session.key <- A/session/keys/session.key',
-        'playlist session/master.m3u8 <- A/session/master.m3u8',
-        'playlist session/media.m3u8 <- A/session/media.m3u8',
-        'data session/meta/title.json <- A/session/meta/title.json',
-        'segment session/seg1.ts <- A/session/seg1.ts',
-        'segment session/seg2.ts <- A/session/seg2.ts',
+        'playlist A/session/iframes.m3u8 <- A/session/iframes.m3u8',
+        'key A/session/keys/session.key <- A/session/keys/session.key',
+        'playlist A/session/master.m3u8 <- A/session/master.m3u8',
+        'playlist A/session/media.m3u8 <- A/session/media.m3u8',
+        'data A/session/meta/title.json <- A/session/meta/title.json',
+        'segment A/session/seg1.ts <- A/session/seg1.ts',
+        'segment A/session/seg2.ts <- A/session/seg2.ts',
       ]),
     );
   });
@@ -114,16 +115,16 @@ describe('media playlists', () => {
     const plan = await planOverHttp(`${a.base}/multikey/media.m3u8`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist multikey/media.m3u8 <- A/multikey/media.m3u8',
-        'key multikey/keys/playready.bin <- A/multikey/keys/playready.bin',
-        'key multikey/keys/clear.key <- A/multikey/keys/clear.key',
-        'init multikey/init-1.mp4 <- A/multikey/init-1.mp4',
-        'segment multikey/seg-1.m4s <- A/multikey/seg-1.m4s',
-        'segment multikey/seg-2.m4s <- A/multikey/seg-2.m4s',
-        'init multikey/main.mp4 <- A/multikey/main.mp4',
-        'key multikey/keys/rotated.key <- A/multikey/keys/rotated.key?v=2',
-        'init multikey/init-3.mp4 <- A/multikey/init-3.mp4',
-        'segment multikey/seg-3.m4s <- A/multikey/seg-3.m4s',
+        'playlist A/multikey/media.m3u8 <- A/multikey/media.m3u8',
+        'key A/multikey/keys/playready.bin <- A/multikey/keys/playready.bin',
+        'key A/multikey/keys/clear.key <- A/multikey/keys/clear.key',
+        'init A/multikey/init-1.mp4 <- A/multikey/init-1.mp4',
+        'segment A/multikey/seg-1.m4s <- A/multikey/seg-1.m4s',
+        'segment A/multikey/seg-2.m4s <- A/multikey/seg-2.m4s',
+        'init A/multikey/main.mp4 <- A/multikey/main.mp4',
+        'key A/multikey/keys/rotated.key <- A/multikey/keys/rotated.key?v=2',
+        'init A/multikey/init-3.mp4 <- A/multikey/init-3.mp4',
+        'segment A/multikey/seg-3.m4s <- A/multikey/seg-3.m4s',
       ]),
     );
   });
@@ -139,21 +140,21 @@ describe('media playlists', () => {
   it('follows LL-HLS parts and rendition reports; skips preload hints and GAP segments and parts', async () => {
     const plan = await planOverHttp(`${a.base}/llhls/master.m3u8`, onlyA());
     const side = (s: string) => [
-      `playlist llhls/${s}.m3u8 <- A/llhls/${s}.m3u8`,
-      `init llhls/${s}/init.mp4 <- A/llhls/${s}/init.mp4`,
-      `segment llhls/${s}/seg1.mp4 <- A/llhls/${s}/seg1.mp4`,
-      `segment llhls/${s}/seg3.part1.mp4 <- A/llhls/${s}/seg3.part1.mp4`,
-      `segment llhls/${s}/seg3.mp4 <- A/llhls/${s}/seg3.mp4`,
-      `segment llhls/${s}/seg4.part1.mp4 <- A/llhls/${s}/seg4.part1.mp4`,
+      `playlist A/llhls/${s}.m3u8 <- A/llhls/${s}.m3u8`,
+      `init A/llhls/${s}/init.mp4 <- A/llhls/${s}/init.mp4`,
+      `segment A/llhls/${s}/seg1.mp4 <- A/llhls/${s}/seg1.mp4`,
+      `segment A/llhls/${s}/seg3.part1.mp4 <- A/llhls/${s}/seg3.part1.mp4`,
+      `segment A/llhls/${s}/seg3.mp4 <- A/llhls/${s}/seg3.mp4`,
+      `segment A/llhls/${s}/seg4.part1.mp4 <- A/llhls/${s}/seg4.part1.mp4`,
     ];
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist llhls/master.m3u8 <- A/llhls/master.m3u8',
+        'playlist A/llhls/master.m3u8 <- A/llhls/master.m3u8',
         ...side('low'),
         ...side('high'),
-        'playlist llhls/only-reported.m3u8 <- A/llhls/only-reported.m3u8',
-        'segment llhls/reported/seg1.mp4 <- A/llhls/reported/seg1.mp4',
-        'segment llhls/reported/seg2.part1.mp4 <- A/llhls/reported/seg2.part1.mp4',
+        'playlist A/llhls/only-reported.m3u8 <- A/llhls/only-reported.m3u8',
+        'segment A/llhls/reported/seg1.mp4 <- A/llhls/reported/seg1.mp4',
+        'segment A/llhls/reported/seg2.part1.mp4 <- A/llhls/reported/seg2.part1.mp4',
       ]),
     );
     for (const p of ['master', 'low', 'high', 'only-reported']) expect(a.hits.get(`/llhls/${p}.m3u8`)).toBe(1);
@@ -163,15 +164,15 @@ describe('media playlists', () => {
     const plan = await planOverHttp(`${a.base}/interstitial/master.m3u8`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist interstitial/ads/ad1/ad.m3u8 <- A/interstitial/ads/ad1/ad.m3u8',
-        'segment interstitial/ads/ad1/ad-1.ts <- A/interstitial/ads/ad1/ad-1.ts',
-        'segment interstitial/ads/ad1/ad-2.ts <- A/interstitial/ads/ad1/ad-2.ts',
-        'playlist interstitial/ads/ad1/master.m3u8 <- A/interstitial/ads/ad1/master.m3u8',
-        'data interstitial/ads/pod.json <- A/interstitial/ads/pod.json',
-        'playlist interstitial/main.m3u8 <- A/interstitial/main.m3u8',
-        'segment interstitial/main1.ts <- A/interstitial/main1.ts',
-        'segment interstitial/main2.ts <- A/interstitial/main2.ts',
-        'playlist interstitial/master.m3u8 <- A/interstitial/master.m3u8',
+        'playlist A/interstitial/ads/ad1/ad.m3u8 <- A/interstitial/ads/ad1/ad.m3u8',
+        'segment A/interstitial/ads/ad1/ad-1.ts <- A/interstitial/ads/ad1/ad-1.ts',
+        'segment A/interstitial/ads/ad1/ad-2.ts <- A/interstitial/ads/ad1/ad-2.ts',
+        'playlist A/interstitial/ads/ad1/master.m3u8 <- A/interstitial/ads/ad1/master.m3u8',
+        'data A/interstitial/ads/pod.json <- A/interstitial/ads/pod.json',
+        'playlist A/interstitial/main.m3u8 <- A/interstitial/main.m3u8',
+        'segment A/interstitial/main1.ts <- A/interstitial/main1.ts',
+        'segment A/interstitial/main2.ts <- A/interstitial/main2.ts',
+        'playlist A/interstitial/master.m3u8 <- A/interstitial/master.m3u8',
       ]),
     );
   });
@@ -180,11 +181,11 @@ describe('media playlists', () => {
     const plan = await planOverHttp(`${a.base}/crlf/master.m3u8`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist crlf/master.m3u8 <- A/crlf/master.m3u8',
-        'playlist crlf/media.m3u8 <- A/crlf/media.m3u8',
-        'init crlf/init.mp4 <- A/crlf/init.mp4',
-        'segment crlf/seg1.ts <- A/crlf/seg1.ts',
-        'segment crlf/seg2.ts <- A/crlf/seg2.ts',
+        'playlist A/crlf/master.m3u8 <- A/crlf/master.m3u8',
+        'playlist A/crlf/media.m3u8 <- A/crlf/media.m3u8',
+        'init A/crlf/init.mp4 <- A/crlf/init.mp4',
+        'segment A/crlf/seg1.ts <- A/crlf/seg1.ts',
+        'segment A/crlf/seg2.ts <- A/crlf/seg2.ts',
       ]),
     );
   });
@@ -193,17 +194,17 @@ describe('media playlists', () => {
     const plan = await planOverHttp(`${a.base}/encoding/media.m3u8`, { ...onlyA(), prefix: 'lib/' });
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist lib/encoding/media.m3u8 <- A/encoding/media.m3u8',
-        'segment lib/encoding/b/seg 1.ts <- A/encoding/b/seg%201.ts',
-        'segment lib/encoding/seg%20x.ts <- A/encoding/seg%2520x.ts',
-        'segment lib/encoding/café.ts <- A/encoding/caf%C3%A9.ts',
-        'segment lib/encoding/naïve.ts <- A/encoding/na%C3%AFve.ts',
-        'segment lib/encoding/with space.ts <- A/encoding/with%20space.ts',
-        'segment lib/encoding/q.ts <- A/encoding/q.ts?sig=1',
-        'segment lib/abs/root.ts <- A/abs/root.ts',
-        'segment lib/up.ts <- A/up.ts',
-        'segment lib/way-up.ts <- A/way-up.ts',
-        'segment lib/encoding/dir/double/slash.ts <- A/encoding/dir//double///slash.ts',
+        'playlist lib/A/encoding/media.m3u8 <- A/encoding/media.m3u8',
+        'segment lib/A/encoding/b/seg 1.ts <- A/encoding/b/seg%201.ts',
+        'segment lib/A/encoding/seg%20x.ts <- A/encoding/seg%2520x.ts',
+        'segment lib/A/encoding/café.ts <- A/encoding/caf%C3%A9.ts',
+        'segment lib/A/encoding/naïve.ts <- A/encoding/na%C3%AFve.ts',
+        'segment lib/A/encoding/with space.ts <- A/encoding/with%20space.ts',
+        'segment lib/A/encoding/q.ts <- A/encoding/q.ts?sig=1',
+        'segment lib/A/abs/root.ts <- A/abs/root.ts',
+        'segment lib/A/up.ts <- A/up.ts',
+        'segment lib/A/way-up.ts <- A/way-up.ts',
+        'segment lib/A/encoding/dir/double/slash.ts <- A/encoding/dir//double///slash.ts',
       ]),
     );
   });
@@ -214,14 +215,14 @@ describe('redirects', () => {
     const plan = await planOverHttp(`${a.base}/redirect/master.m3u8`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist redirect/master.m3u8 <- A/redirect/master.m3u8',
-        'playlist redirect/low/index.m3u8 <- A/real/v1/low/index.m3u8',
-        'init redirect/init.mp4 <- A/real/v1/init.mp4',
-        'segment redirect/low/seg1.ts <- A/real/v1/low/seg1.ts',
-        'playlist redirect/moved.m3u8 <- A/real/v1/moved.m3u8',
-        'key key.bin <- A/redirect-target/key.bin',
-        'segment redirect/part1.ts <- A/redirect-target/sub/part1.ts',
-        'segment abs/seg.ts <- A/abs/seg.ts',
+        'playlist A/redirect/master.m3u8 <- A/redirect/master.m3u8',
+        'playlist A/redirect/low/index.m3u8 <- A/real/v1/low/index.m3u8',
+        'init A/redirect/init.mp4 <- A/real/v1/init.mp4',
+        'segment A/redirect/low/seg1.ts <- A/real/v1/low/seg1.ts',
+        'playlist A/redirect/moved.m3u8 <- A/real/v1/moved.m3u8',
+        'key A/key.bin <- A/redirect-target/key.bin',
+        'segment A/redirect/part1.ts <- A/redirect-target/sub/part1.ts',
+        'segment A/abs/seg.ts <- A/abs/seg.ts',
       ]),
     );
   });
@@ -230,14 +231,14 @@ describe('redirects', () => {
     const plan = await planOverHttp(`${a.base}/redirect/cdn.m3u8`, both());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist redirect/cdn.m3u8 <- A/redirect/cdn.m3u8',
-        'playlist redirect/low/index.m3u8 <- B/real/v1/low/index.m3u8',
-        'init redirect/init.mp4 <- B/real/v1/init.mp4',
-        'segment redirect/low/seg1.ts <- B/real/v1/low/seg1.ts',
-        'playlist redirect/moved.m3u8 <- B/real/v1/moved.m3u8',
-        'key key.bin <- B/redirect-target/key.bin',
-        'segment redirect/part1.ts <- B/redirect-target/sub/part1.ts',
-        'segment abs/seg.ts <- B/abs/seg.ts',
+        'playlist A/redirect/cdn.m3u8 <- A/redirect/cdn.m3u8',
+        'playlist A/redirect/low/index.m3u8 <- B/real/v1/low/index.m3u8',
+        'init A/redirect/init.mp4 <- B/real/v1/init.mp4',
+        'segment A/redirect/low/seg1.ts <- B/real/v1/low/seg1.ts',
+        'playlist A/redirect/moved.m3u8 <- B/real/v1/moved.m3u8',
+        'key A/key.bin <- B/redirect-target/key.bin',
+        'segment A/redirect/part1.ts <- B/redirect-target/sub/part1.ts',
+        'segment A/abs/seg.ts <- B/abs/seg.ts',
       ]),
     );
   });
@@ -258,10 +259,10 @@ describe('bounds', () => {
     const plan = await planOverHttp(`${a.base}/loop/a.m3u8`, onlyA());
     expect(rows(plan, names())).toEqual(
       byKey([
-        'playlist loop/a.m3u8 <- A/loop/a.m3u8',
-        'playlist loop/b.m3u8 <- A/loop/b.m3u8',
-        'playlist loop/media.m3u8 <- A/loop/media.m3u8',
-        'segment loop/seg1.ts <- A/loop/seg1.ts',
+        'playlist A/loop/a.m3u8 <- A/loop/a.m3u8',
+        'playlist A/loop/b.m3u8 <- A/loop/b.m3u8',
+        'playlist A/loop/media.m3u8 <- A/loop/media.m3u8',
+        'segment A/loop/seg1.ts <- A/loop/seg1.ts',
       ]),
     );
     for (const p of ['a', 'b', 'media']) expect(a.hits.get(`/loop/${p}.m3u8`)).toBe(1);

@@ -31,12 +31,17 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { code?: s
   throw new Error('expected a rejection, got a result');
 }
 
-/** "kind key <- src" lines, with origin bases shortened to names, for readable comparisons. */
+/** "kind key <- src" lines, with origin bases (and their host segments in keys) shortened to names, for readable comparisons. */
 export function rows(files: readonly PlannedFile[], bases: Record<string, string>): string[] {
   return files.map((f) => {
     let src = f.src;
-    for (const [name, base] of Object.entries(bases)) if (src.startsWith(`${base}/`)) src = name + src.slice(base.length);
-    return `${f.kind} ${f.key} <- ${src}`;
+    let key = f.key;
+    for (const [name, base] of Object.entries(bases)) {
+      if (src.startsWith(`${base}/`)) src = name + src.slice(base.length);
+      const host = new URL(base).host;
+      key = key.startsWith(`${host}/`) ? `${name}/${key.slice(host.length + 1)}` : key.replace(`/${host}/`, `/${name}/`);
+    }
+    return `${f.kind} ${key} <- ${src}`;
   });
 }
 

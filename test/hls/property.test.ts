@@ -1,4 +1,5 @@
-// Property: for random well-formed playlists, every key stays under the prefix, no file appears twice, and every
+// Property: for random well-formed playlists, every key stays under the prefix, no file appears twice, two different
+// files never share a key (the plan is refused instead), and every
 // http(s) reference of every playlist is in the plan (checked with the reference key scheme, not the code's).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -84,17 +85,26 @@ describe('property: random well-formed classes', () => {
           if (!firstUrl.has(k)) firstUrl.set(k, url);
         });
         let unsafe = false;
+        // Two references that are different files (host + path, percent-encoding normalised) but share a key.
+        const identities = new Map<string, Set<string>>();
+        const note = (u: URL) => {
+          const key = referenceKey(u, master, prefix);
+          const identity = `${u.host.toLowerCase()}${u.pathname.replace(/%([0-9a-f]{2})/gi, (_m, h: string) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(parseInt(h, 16))) ? String.fromCharCode(parseInt(h, 16)) : `%${h.toUpperCase()}`))}`;
+          identities.set(key, (identities.get(key) ?? new Set()).add(identity));
+          expected.add(key);
+        };
         for (const [k, url] of firstUrl) {
-          expected.add(referenceKey(url, master, prefix));
+          note(url);
           for (const m of pages.get(k)!.matchAll(/URI="([^"]*)"|^(?!#)(\S.*)$/gm)) {
             const uri = (m[1] ?? m[2])!.trim();
             const ref = new URL(uri, url);
             if (ref.protocol !== 'http:' && ref.protocol !== 'https:') continue;
             // Resolution may drop an unsafe segment ("..%2F/../f.ts"): judge what is left.
             if (UNSAFE.some((u) => ref.pathname.toLowerCase().includes(u.toLowerCase()))) unsafe = true;
-            expected.add(referenceKey(ref, master, prefix));
+            else note(ref);
           }
         }
+        const collision = [...identities.values()].some((ids) => ids.size > 1);
 
         let plan;
         try {
@@ -104,13 +114,16 @@ describe('property: random well-formed classes', () => {
             allowedHosts: ['cdn.example.com', 'other.example.com'],
           });
         } catch (err) {
-          // The only acceptable refusal: a reference that would escape the prefix once decoded.
+          // The only acceptable refusals: a reference that would escape the prefix once decoded, or two
+          // different files that would share a key (never silently: the plan names both).
           expect(err).toBeInstanceOf(PlaylistError);
-          expect((err as PlaylistError).code).toBe('UNSAFE_KEY');
-          expect(unsafe).toBe(true);
+          const code = (err as PlaylistError).code;
+          expect(['UNSAFE_KEY', 'KEY_COLLISION']).toContain(code);
+          expect(code === 'UNSAFE_KEY' ? unsafe : collision).toBe(true);
           return;
         }
         expect(unsafe).toBe(false);
+        expect(collision).toBe(false);
         const keys = plan.map((f) => f.key);
         for (const key of keys) {
           expect(key.startsWith(prefix)).toBe(true);

@@ -38,7 +38,8 @@ export function referenceKey(url: URL, master: URL, prefix: string): string {
     })
     .join('/');
   const path = decoded.split('/').filter((p) => p.length > 0).join('/');
-  return prefix + (url.host === master.host ? '' : `_hosts/${url.host}/`) + path;
+  // Every http(s) file sits under its own host; local files (master on file:) under their path.
+  return prefix + (url.protocol === 'file:' ? '' : `${url.host.toLowerCase()}/`) + path;
 }
 
 /** RFC 8216 §4.3.1.1 as players apply it: the first line that is not blank or a comment is #EXTM3U. */

@@ -101,6 +101,26 @@ describe('DynamoDB ledger (dynoxide)', () => {
   });
 });
 
+describe('round trips', () => {
+  it('a chunk costs one read and one transaction in the common case (the last one included)', async () => {
+    let calls: string[] = [];
+    const counting = Object.create(t.aws.ddb) as typeof t.aws.ddb;
+    counting.send = ((cmd: { constructor: { name: string } }) => {
+      calls.push(cmd.constructor.name);
+      return (t.aws.ddb.send as (c: unknown) => Promise<unknown>)(cmd);
+    }) as typeof t.aws.ddb.send;
+    const l = createLedger(counting, t.cfg.tableName);
+    const { gen } = await l.recordPlan('rt', { planId: 'a1a1a1a1', totalFiles: 3, totalChunks: 3 });
+    for (let chunk = 0; chunk < 3; chunk++) {
+      calls = [];
+      const view = await l.viewChunk('rt', gen, chunk);
+      const res = await l.countChunk('rt', gen, chunk, files(1, chunk), view.record);
+      expect(res).toEqual({ outcome: 'counted', completed: chunk === 2 });
+      expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand']);
+    }
+  });
+});
+
 // Each numbered case of issue 8, against the real local DynamoDB. Every one failed on the ledger before the lifecycle.
 describe('issue 8: every count provable', () => {
   it('case 1: a plan id that returns after a forced copy counts again from zero and completes', async () => {
@@ -222,8 +242,10 @@ describe('issue 8: every count provable', () => {
   it('case 8: a scan page with an enormous skip detail is still recorded, and a page is claimed by one message', async () => {
     await ledger.recordScanPage({ scanId: 's8', page: 'objectId:start', at: new Date().toISOString(), scanned: 1, enqueued: [], skipped: [{ classId: 'x', reason: 'not broadcast yet', detail: `status is "${'z'.repeat(450_000)}"` }] });
     expect((await ledger.getScan('s8'))[0]!.skipped[0]!.detail!.length).toBeLessThanOrEqual(200);
-    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe(true);
-    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe(true); // its own redelivery
-    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm2')).toBe(false); // a duplicate continuation
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('claimed');
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('claimed'); // its own redelivery, unfinished
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm2')).toBe('taken'); // a duplicate continuation
+    await ledger.finishScanPage('s8', 'objectId:abc');
+    expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('done'); // redelivered after it finished
   });
 });

@@ -8,6 +8,7 @@ import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { createLedger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { ByteBudget } from '../../src/util/byte-budget.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;
@@ -27,7 +28,7 @@ const bodies = new Map<string, Buffer>([
 beforeAll(async () => {
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'], env: { TRANSFER_PART_SIZE_MB: '5' } });
   server = createServer((req, res) => {
-    const path = req.url ?? '/';
+    const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/truncated.ts') {
       // Promise 1000 bytes, send 400, then drop the connection.
       res.writeHead(200, { 'content-length': '1000' });
@@ -46,7 +47,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: '127.0.0.1' });
+  const cfg = loadConfig({ ...process.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), log: t.log };
@@ -76,6 +77,29 @@ describe('copyFile: origin → S3, verified while streaming', () => {
       expect(head?.size).toBe(body.length);
     });
   }
+
+  it('holds upload buffers within the byte budget however many large files copy at once', async () => {
+    // One multipart upload's worth: large files take turns, small ones fit beside them.
+    const budget = new ByteBudget(5 * MiB * 5);
+    let peak = 0;
+    const timer = setInterval(() => (peak = Math.max(peak, budget.inUse)), 1);
+    try {
+      const files = Array.from({ length: 4 }, (_, i) => ({ src: `${base}/large.mp4?copy=${i}`, key: `media/budget/${i}.mp4`, kind: 'segment' as const }));
+      const landed = await Promise.all(files.map((f) => copyFile(f, { ...deps, budget })));
+      expect(landed.map((l) => l.bytes)).toEqual(files.map(() => bodies.get('/large.mp4')!.length));
+    } finally {
+      clearInterval(timer);
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(budget.total);
+    expect(budget.inUse).toBe(0);
+  });
+
+  it('refuses a playlist whose bytes are not the ones the crawler enumerated, and writes nothing', async () => {
+    const err = await copyFile({ src: `${base}/small.ts`, key: 'media/changed.m3u8', kind: 'playlist', bytes: 1000, sha256: '0'.repeat(64) }, deps).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PLAYLIST_CHANGED' });
+    expect(await store.head('media/changed.m3u8')).toBeUndefined();
+  });
 
   it('stores a playlist with the HLS content type', async () => {
     bodies.set('/x/index.m3u8', Buffer.from('#EXTM3U\n'));

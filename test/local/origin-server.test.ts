@@ -128,7 +128,7 @@ describe('origin server', () => {
       const res = await get('/moved/master.m3u8');
       expect(res.status).toBe(302);
       expect(res.headers.location).toBe(target);
-      const origin = createOrigin({ allowedHosts: ['127.0.0.1'] });
+      const origin = createOrigin({ allowedHosts: [new URL(server.url).host] });
       try {
         const text = await origin.fetchText(`${server.url}/moved/master.m3u8`, { maxBytes: 1 << 20 });
         expect(text.url).toBe(server.url + target);
@@ -265,7 +265,7 @@ describe('origin server: fault injection', () => {
     }
     expect(faulty.stats().faults.truncate - before).toBe(media().length);
     // The pipeline's client notices: a short playlist is ORIGIN_TRUNCATED or a network error, both retryable.
-    const origin = createOrigin({ allowedHosts: ['127.0.0.1'] });
+    const origin = createOrigin({ allowedHosts: [new URL(faulty.url).host] });
     try {
       const err = await origin.fetchText(faulty.url + lib.classes[0]!.manifestPath, { maxBytes: 1 << 20 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OriginError);
@@ -300,7 +300,7 @@ describe('origin server: fault injection', () => {
     faulty.setFaults({});
     expect((await attempt(faulty.url + byKind('subtitle'), a)).status).toBe(200);
     expect(faulty.stats().faults.gone).toBe(5);
-    const origin = createOrigin({ allowedHosts: ['127.0.0.1'] });
+    const origin = createOrigin({ allowedHosts: [new URL(faulty.url).host] });
     faulty.setFaults({ gone: [gone!] });
     try {
       await expect(origin.openStream(faulty.url + gone!)).rejects.toMatchObject({ status: 404, retryable: false });

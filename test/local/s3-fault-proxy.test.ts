@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { RetryStrategyV2, RetryToken } from '@smithy/types';
-import { startFauxqs } from 'fauxqs';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isObjectWrite, startS3FaultProxy, type S3FaultProxy } from '../../src/local/s3-fault-proxy.ts';
+import { startLocalFauxqs, type LocalFauxqs } from '../../src/local/servers/fauxqs.ts';
 
 interface Seen {
   method: string;
@@ -183,16 +183,16 @@ function quickRetries(maxAttempts: number, errorTypes: string[]): RetryStrategyV
 }
 
 describe('S3 fault proxy in front of the local S3 (fauxqs) with the AWS SDK', () => {
-  let fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
+  let fauxqs: LocalFauxqs;
   let proxy: S3FaultProxy;
   let s3: S3Client;
   const errorTypes: string[] = [];
 
   beforeAll(async () => {
-    fauxqs = await startFauxqs({ port: 0, logger: false });
-    fauxqs.createBucket('media');
-    proxy = await startS3FaultProxy(`http://127.0.0.1:${fauxqs.port}`, {});
+    fauxqs = await startLocalFauxqs();
+    proxy = await startS3FaultProxy(fauxqs.url, {});
     s3 = new S3Client({ endpoint: proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, retryStrategy: quickRetries(8, errorTypes) });
+    await s3.send(new CreateBucketCommand({ Bucket: 'media' }));
   });
   afterAll(async () => {
     s3?.destroy();

@@ -3,10 +3,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { expectedEtag, VerifyingStream } from '../../src/pipeline/verify-stream.ts';
+import { crc32 } from 'node:zlib';
+import { crc32Base64, expectedCrc32, expectedEtag, VerifyingStream } from '../../src/pipeline/verify-stream.ts';
 
-async function run(data: Buffer, opts: { partSize: number; expectedBytes?: number; maxBytes?: number }, chunk = 777) {
-  const v = new VerifyingStream({ partSize: opts.partSize, expectedBytes: opts.expectedBytes, maxBytes: opts.maxBytes ?? 1e9, url: 'http://o/x' });
+async function run(data: Buffer, opts: { partSize: number; expectedBytes?: number; maxBytes?: number; md5?: boolean }, chunk = 777) {
+  const v = new VerifyingStream({ partSize: opts.partSize, expectedBytes: opts.expectedBytes, maxBytes: opts.maxBytes ?? 1e9, url: 'http://o/x', ...(opts.md5 === undefined ? {} : { md5: opts.md5 }) });
   const pieces: Buffer[] = [];
   for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
   await pipeline(Readable.from(pieces), v, new Writable({ write: (_c, _e, cb) => cb() }));
@@ -18,7 +19,7 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 describe('VerifyingStream', () => {
   it('computes S3 ETags for single and multipart uploads, whatever the chunking', async () => {
     const data = randomBytes(10_000);
-    const d = await run(data, { partSize: 4096, expectedBytes: 10_000 });
+    const d = await run(data, { partSize: 4096 });
     expect(d.bytes).toBe(10_000);
     expect(d.md5).toBe(md5(data));
     const parts = [data.subarray(0, 4096), data.subarray(4096, 8192), data.subarray(8192)];
@@ -35,5 +36,29 @@ describe('VerifyingStream', () => {
   it('fails a body longer than its Content-Length or the size cap', async () => {
     await expect(run(randomBytes(200), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({ code: 'ORIGIN_LENGTH_MISMATCH' });
     await expect(run(randomBytes(200), { partSize: 4096, maxBytes: 100 })).rejects.toMatchObject({ code: 'FILE_TOO_LARGE', retryable: false });
+  });
+
+  it('with a known length, hashes only the MD5 form the upload uses', async () => {
+    const data = randomBytes(10_000);
+    const multi = await run(data, { partSize: 4096, expectedBytes: 10_000 });
+    expect(multi.md5).toBeUndefined();
+    expect(multi.partMd5s).toHaveLength(3);
+    expect(expectedEtag(multi, 4096)).toMatch(/^[0-9a-f]{32}-3$/);
+    const single = await run(data.subarray(0, 4096), { partSize: 4096, expectedBytes: 4096 });
+    expect(single.md5).toBe(md5(data.subarray(0, 4096)));
+    const none = await run(data, { partSize: 4096, md5: false });
+    expect(none.md5).toBeUndefined();
+    expect(expectedEtag(none, 4096)).toBeUndefined();
+  });
+
+  it('computes the CRC32 checksums S3 reports: whole object, and composite of the parts', async () => {
+    const data = randomBytes(10_000);
+    const d = await run(data, { partSize: 4096, md5: false }, 1000);
+    expect(d.crc32).toBe(crc32(data));
+    expect(expectedCrc32(d, 'FULL_OBJECT')).toBe(crc32Base64(crc32(data)));
+    const parts = [data.subarray(0, 4096), data.subarray(4096, 8192), data.subarray(8192)].map((p) => Buffer.from(crc32Base64(crc32(p)), 'base64'));
+    expect(expectedCrc32(d, 'COMPOSITE')).toBe(`${crc32Base64(crc32(Buffer.concat(parts)))}-3`);
+    const empty = await run(Buffer.alloc(0), { partSize: 4096 });
+    expect(expectedCrc32(empty, 'FULL_OBJECT')).toBe('AAAAAA==');
   });
 });

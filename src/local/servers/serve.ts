@@ -75,10 +75,11 @@ async function startDynamo(): Promise<void> {
 }
 
 async function startFauxqs(): Promise<void> {
-  const { startFauxqs } = await import('fauxqs');
-  const server = await startFauxqs({ port: 0, host: 'localhost', logger: false });
+  // Loopback only, with S3's conditional writes (see fauxqs.ts).
+  const { startLocalFauxqs } = await import('./fauxqs.ts');
+  const server = await startLocalFauxqs();
   stop = () => server.stop();
-  ready(`http://127.0.0.1:${server.port}`);
+  ready(server.url);
 }
 
 async function startMongo(): Promise<void> {

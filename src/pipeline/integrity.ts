@@ -1,0 +1,42 @@
+import { FlantsError } from '../errors.ts';
+import type { UploadResult } from '../store/objects.ts';
+import { expectedCrc32, expectedEtag, type StreamDigest } from './verify-stream.ts';
+
+const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
+
+/** How an object's integrity was established. */
+export type IntegrityMethod = 'crc32' | 'md5-etag';
+
+/**
+ * Checks that S3 stored exactly the bytes that streamed through the verifier. S3's own CRC32
+ * (which it computes whatever the bucket's encryption) is compared when the response carries one;
+ * the ETag is trusted as an MD5 only when S3 said the object is not KMS- or customer-key-encrypted,
+ * since those ETags look like MD5s but are not. Anything else cannot be verified and is refused.
+ */
+export function verifyStored(key: string, digest: StreamDigest, stored: UploadResult, partSize: number): IntegrityMethod {
+  if (stored.checksum) {
+    const expected = expectedCrc32(digest, stored.checksum.type);
+    if (stored.checksum.value !== expected) {
+      throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${key} with CRC32 ${stored.checksum.value} (${stored.checksum.type}), expected ${expected} from the bytes streamed`, { retryable: true });
+    }
+    return 'crc32';
+  }
+  const encrypted = stored.sse !== undefined && stored.sse !== 'AES256';
+  if (encrypted) {
+    // A KMS/DSSE/SSE-C ETag is not an MD5 of the data: comparing it would fail every file.
+    throw new FlantsError(
+      'CHECKSUM_UNAVAILABLE',
+      `cannot verify ${key}: S3 reported no checksum, and under ${stored.sse} encryption its ETag is not an MD5 (the endpoint must return x-amz-checksum-crc32)`,
+    );
+  }
+  const etag = stored.etag;
+  const candidates = [digest.md5, expectedEtag(digest, partSize)].filter((c): c is string => c !== undefined);
+  if (!etag || !MD5_ETAG.test(etag) || candidates.length === 0) {
+    // Retryable: the next attempt hashes MD5s too once the store has seen an answer without checksums.
+    throw new FlantsError('CHECKSUM_UNAVAILABLE', `cannot verify ${key}: S3 reported no checksum and ETag ${etag ?? '(none)'} cannot be compared with what was streamed`, { retryable: true });
+  }
+  if (!candidates.includes(etag)) {
+    throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${key} with ETag ${etag}, expected ${candidates.join(' or ')}`, { retryable: true });
+  }
+  return 'md5-etag';
+}

@@ -1,0 +1,114 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { MESSAGE_VERSION, type CrawlJob } from '../../src/jobs/schemas.ts';
+import type { OriginContent } from '../../src/local/origin-server.ts';
+import { copyKeyOf, startLocalPipeline } from '../../src/local/demo.ts';
+import type { SampleLibrary } from '../../src/local/library.ts';
+import { runCrawl } from '../../src/pipeline/crawler.ts';
+import { findDanglingReferences } from '../../src/pipeline/playlist-references.ts';
+import { testLogger } from '../helpers/stack.ts';
+
+const library = { classes: 2, segmentsPerRendition: 4, segmentBytes: 8 * 1024, variants: 2, seed: 'lifecycle' };
+
+/**
+ * The library, except that `rewrite` may change a playlist's text per request (n = how many times that
+ * path was asked for, from 1) and serve extra files it mentions.
+ */
+function rewriting(lib: SampleLibrary, rewrite: (path: string, text: string, n: number) => string, extra: Map<string, Buffer> = new Map()): OriginContent {
+  const asked = new Map<string, number>();
+  const current = new Map<string, Buffer>();
+  return {
+    stat(path) {
+      const more = extra.get(path);
+      if (more) return { size: more.length, contentType: 'video/mp2t' };
+      const st = lib.stat(path);
+      if (!st || !path.endsWith('.m3u8')) return st;
+      const n = (asked.get(path) ?? 0) + 1;
+      asked.set(path, n);
+      const body = Buffer.from(rewrite(path, lib.bytes(path).toString('utf8'), n));
+      current.set(path, body);
+      return { ...st, size: body.length };
+    },
+    read(path, range) {
+      const body = extra.get(path) ?? current.get(path);
+      if (!body) return lib.read(path, range);
+      return Readable.from([range ? body.subarray(range.start, range.end + 1) : body]);
+    },
+  };
+}
+
+const isMedia = (text: string) => text.includes('#EXTINF');
+
+describe('issue 8: what was enumerated is what is copied (end to end)', () => {
+  it('case 3: a media playlist that grows a segment between crawl and transfer is re-planned, and the copy plays', async () => {
+    const lib0 = (await import('../../src/local/library.ts')).generateLibrary(library);
+    const target = lib0.classes[0]!.paths.find((p) => p.endsWith('.m3u8') && isMedia(lib0.bytes(p).toString('utf8')))!;
+    const extraPath = target.replace(/[^/]+$/, 'late-segment.ts');
+    const extra = new Map([[extraPath, Buffer.alloc(4096, 7)]]);
+    const grown = (text: string) => text.replace('#EXT-X-ENDLIST', `#EXTINF:4.000,\nlate-segment.ts\n#EXT-X-ENDLIST`);
+    const p = await startLocalPipeline({
+      library,
+      log: testLogger(),
+      env: { TRANSFER_CHUNK_FILES: '5' },
+      // The crawl reads the playlist as it was; from the second request on it has one more segment.
+      content: (lib) => rewriting(lib, (path, text, n) => (path === target && n > 1 ? grown(text) : text), extra),
+    });
+    try {
+      await p.scan();
+      const records = await p.settle({ timeoutMs: 120_000 });
+      const rec = records.find((r) => r.classId === lib0.classes[0]!.id)!;
+      expect(rec.status).toBe('COMPLETE');
+      // Planned twice: the first generation never counted the changed playlist; the second copied what it saw.
+      expect(rec.gen).toBe(2);
+      expect(rec.totalFiles).toBe(lib0.classes[0]!.files + 1);
+      expect(rec.doneFiles).toBe(rec.totalFiles);
+      const key = copyKeyOf(p.cfg.destPrefix, lib0.classes[0]!.id, p.origin.url, target);
+      const chunks: Buffer[] = [];
+      for await (const c of await p.deps.store.get(key)) chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(grown(lib0.bytes(target).toString('utf8')));
+      expect(await p.deps.store.head(copyKeyOf(p.cfg.destPrefix, lib0.classes[0]!.id, p.origin.url, extraPath))).toMatchObject({ size: 4096 });
+      // Every URI in every copied playlist resolves to an object in the bucket.
+      expect(await findDanglingReferences(p.deps.store, p.cfg.destPrefix)).toEqual([]);
+      expect(p.counters.completions[lib0.classes[0]!.id]).toBe(1);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('case 3: playlists without EXT-X-ENDLIST make the class wait within the grace period, then it is copied', async () => {
+    let ended = false;
+    const p = await startLocalPipeline({
+      library,
+      log: testLogger(),
+      noRunner: true,
+      env: { GROWING_GRACE_MINUTES: '15', GROWING_RECHECK_SECONDS: '60' },
+      content: (lib) => rewriting(lib, (_path, text) => (ended ? text : text.replace('#EXT-X-ENDLIST\n', ''))),
+    });
+    try {
+      const cls = p.library.classes[0]!;
+      const job: CrawlJob = { v: MESSAGE_VERSION, type: 'crawl', classId: cls.id, manifestUrl: `${p.origin.url}${cls.manifestPath}`, title: cls.title, endedAt: new Date().toISOString() };
+      const deps = { ...p.deps, log: testLogger() };
+      expect(await runCrawl(job, deps)).toMatchObject({ outcome: 'waiting' });
+      const waiting = await p.deps.ledger.getClass(cls.id);
+      expect(waiting).toMatchObject({ status: 'PENDING' });
+      expect(waiting?.waiting).toMatch(/waiting: \d+ media playlist\(s\) have no EXT-X-ENDLIST/);
+      // It is crawled again later: the same job waits, delayed, in the crawl queue.
+      expect((await p.deps.queue.depth('crawl')).delayed).toBe(1);
+      // After the grace period the class is copied as it stands, with a warning on its record.
+      const later = () => new Date(Date.now() + 16 * 60_000);
+      expect(await runCrawl(job, deps, { now: later })).toMatchObject({ outcome: 'planned', gen: 1 });
+      const planned = await p.deps.ledger.getClass(cls.id);
+      expect(planned).toMatchObject({ status: 'TRANSFERRING' });
+      expect(planned?.waiting).toBeUndefined();
+      expect(planned?.warnings?.[0]).toMatch(/copied as it stood 15 min after the class ended: \d+ media playlist\(s\) have no EXT-X-ENDLIST/);
+      // Once the playlists end, a crawl within the grace period plans at once, without a warning.
+      ended = true;
+      const other = p.library.classes[1]!;
+      const job2 = { ...job, classId: other.id, manifestUrl: `${p.origin.url}${other.manifestPath}`, title: other.title };
+      expect(await runCrawl(job2, deps)).toMatchObject({ outcome: 'planned' });
+      expect((await p.deps.ledger.getClass(other.id))?.warnings).toBeUndefined();
+    } finally {
+      await p.stop();
+    }
+  });
+});
