@@ -6,6 +6,7 @@
 import type { Config } from '../config.ts';
 import { describeError, FlantsError, isRetryable } from '../errors.ts';
 import { planClass } from '../hls/enumerate.ts';
+import { classRoot } from '../hls/keys.ts';
 import type { PlannedFile, PlaylistFetcher } from '../hls/types.ts';
 import type { Origin } from '../origin/client.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
@@ -188,7 +189,8 @@ async function measureClass(
   const t0 = Date.now();
   const files = await planClass(target.manifestUrl, fetcher, {
     limits: opts.cfg.hls,
-    destPrefix: opts.cfg.destPrefix,
+    // Keyed as the crawler keys it (a root per class), so job and ledger item sizes are the real ones.
+    destPrefix: classRoot(opts.cfg.destPrefix, target.classId),
     allowedHosts: opts.allowedHosts,
     concurrency: opts.concurrency,
     ...(opts.signal ? { signal: opts.signal } : {}),

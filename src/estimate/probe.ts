@@ -1,11 +1,12 @@
 /**
  * Size probes: a file's size without its body. HEAD first; where the origin refuses HEAD or sends no
  * length (signed URLs are often GET-only; some CDNs answer HEAD with chunked encoding), a GET of
- * the single byte `bytes=0-0`, whose Content-Range carries the size. Same host allow-list on every
- * redirect hop as the origin client, and the same bounded redirects.
+ * the single byte `bytes=0-0`, whose Content-Range carries the size. The origin client's guards on
+ * every redirect hop: the host allow-list, bounded redirects, and names that resolve to non-public
+ * addresses refused at connect time.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { assertFetchable, OriginError } from '../origin/client.ts';
+import { asOriginError, assertFetchable, guardedLookup, OriginError, systemResolver, type Resolver } from '../origin/client.ts';
 
 /** What a probe found: the size, or that the origin does not have the file. */
 export type ProbeResult = { ok: true; bytes: number; via: 'head' | 'range' } | { ok: false; missing: true; status: number };
@@ -25,6 +26,8 @@ export interface SizeProbeOptions {
   connections: number;
   /** Called before each request; throws to stop (budget spent). */
   beforeRequest: () => void;
+  /** Name resolution (default: the system resolver), checked as the origin client checks it. */
+  resolve?: Resolver;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -53,7 +56,13 @@ async function discard(res: Dispatcher.ResponseData): Promise<void> {
 
 /** Creates a size probe with its own connection pool. */
 export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
-  const agent = new Agent({ connect: { timeout: opts.connectTimeoutMs }, headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.headersTimeoutMs, connections: opts.connections, keepAliveTimeout: 10_000 });
+  const agent = new Agent({
+    connect: { timeout: opts.connectTimeoutMs, lookup: guardedLookup(opts.resolve ?? systemResolver) },
+    headersTimeout: opts.headersTimeoutMs,
+    bodyTimeout: opts.headersTimeoutMs,
+    connections: opts.connections,
+    keepAliveTimeout: 10_000,
+  });
 
   async function send(start: string, method: 'HEAD' | 'GET', signal: AbortSignal | undefined): Promise<{ url: string; res: Dispatcher.ResponseData }> {
     let current = new URL(start);
@@ -70,8 +79,8 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
           headers: { 'user-agent': 'flants/0.1 (estimate)', 'accept-encoding': 'identity', ...(method === 'GET' ? { range: 'bytes=0-0' } : {}) },
         });
       } catch (err) {
-        const code = (err as { code?: string }).code ?? 'ERROR';
-        throw new OriginError('ORIGIN_NETWORK', `network error probing ${current.href}: ${code} ${err instanceof Error ? err.message : String(err)}`, { url: current.href, retryable: (err as { name?: string }).name !== 'AbortError', cause: err });
+        // The client's own mapping: a blocked address is final, a reset or a timeout is worth another try.
+        throw asOriginError(current.href, err);
       }
       if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
       await discard(res);

@@ -101,6 +101,25 @@ describe('estimate size probe', () => {
     }
   });
 
+  it('refuses a name that resolves to a non-public address, for good', async () => {
+    const probe = createSizeProbe({
+      allowedHosts: ['media.example'],
+      maxRedirects: 3,
+      connectTimeoutMs: 2000,
+      headersTimeoutMs: 5000,
+      connections: 1,
+      beforeRequest: () => undefined,
+      resolve: () => Promise.resolve([{ address: '10.1.2.3', family: 4 }]),
+    });
+    try {
+      const err = await probe.size('http://media.example/a.ts').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ORIGIN_ADDRESS_BLOCKED' });
+      expect(isRetryable(err)).toBe(false);
+    } finally {
+      await probe.close();
+    }
+  });
+
   it('reads Content-Range totals', () => {
     expect(contentRangeTotal('bytes 0-0/12345')).toBe(12345);
     expect(contentRangeTotal('bytes */0')).toBe(0);
