@@ -142,8 +142,9 @@ function metaItem(classId: string, title: string, manifestUrl: string): Record<s
  * in src/store/ledger.ts, where every class-record write is the lifecycle's decision: a consistent
  * read, then a conditional write), given its files in key order:
  *
- * - scanner, per class: `markPending` (GetItem + UpdateItem; the class item is also written to the
- *   `classes` index, which projects it);
+ * - scanner, per class: `markPending` (one conditional UpdateItem: it decides as if the class were new,
+ *   and its guard catches the rest; the class item is also written to the `classes` index, which
+ *   projects it);
  * - crawler: `getClass` (GetItem), `markCrawling` and `recordPlan` (GetItem + UpdateItem each, + index),
  *   one crawl message (received and deleted alone: batch size 1), transfer jobs sent 10 per call;
  * - transfer, per chunk: `viewChunk` (one BatchGetItem: the class item and the chunk item, which does
@@ -184,10 +185,10 @@ export function classRequests(input: { classId: string; title: string; manifestU
     'utf8',
   );
   const dynamodb: DynamoUsage = {
-    // markPending 2, getClass 1, markCrawling 2, recordPlan 2; then a batch read and a transaction per chunk.
-    requests: 7 + chunks * 2,
-    // Four reads of the class item; per chunk the class item and a chunk item not written yet (a miss costs a unit).
-    readUnits: 4 * metaR + chunks * (metaR + 1),
+    // markPending 1, getClass 1, markCrawling 2, recordPlan 2; then a batch read and a transaction per chunk.
+    requests: 6 + chunks * 2,
+    // Three reads of the class item; per chunk the class item and a chunk item not written yet (a miss costs a unit).
+    readUnits: 3 * metaR + chunks * (metaR + 1),
     // Three class-item writes, each also to the index; per chunk the transaction (both items twice) and the index copy.
     writeUnits: 3 * 2 * metaW + chunkWrites + chunks * (2 * metaW + metaW),
   };

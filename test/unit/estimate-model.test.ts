@@ -109,8 +109,8 @@ describe('estimate: from the sample to the library', () => {
     // Transfer: 10 chunks (one per class) in batches of 8 → 2; crawler: one per class; scanner: 1 page + the string-id phase.
     expect(report.requests.lambda).toBe(2 + 10 + 2);
     expect(report.usage.lambda.byFunction.transfer.invocations).toBe(2);
-    // 7 per class + 2 per chunk (one chunk each), and the scan: 2 pages of a claim, a record and a batch read.
-    expect(report.requests.dynamodb).toBe(10 * 9 + 6);
+    // 6 per class + 2 per chunk (one chunk each), and the scan: 2 pages of a claim, a record and a batch read.
+    expect(report.requests.dynamodb).toBe(10 * 8 + 6);
     expect(report.usage.origin).toMatchObject({ requests: 50 + 10, bytes: 66_000 + 1000 });
   });
 

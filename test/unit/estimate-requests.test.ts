@@ -41,11 +41,11 @@ describe('estimate request model', () => {
     const files: JobFile[] = Array.from({ length: 6 }, (_, i) => ({ src: `https://cdn.example/v/${i}.ts`, key: `v/${i}.ts`, kind: 'segment' }));
     const r = classRequests({ classId: 'c1', title: 'A class', manifestUrl: 'https://cdn.example/v/master.m3u8', files, etagBytes: 32 }, { chunkFiles: 3 });
     expect(r.chunks).toBe(2);
-    // Every item here is under 1 KB. Class level: markPending (read + write), getClass, markCrawling and
-    // recordPlan (read + write each) = 7 requests; per chunk a batch read and a transaction.
-    expect(r.dynamodb.requests).toBe(7 + 2 * 2);
-    // 4 reads of the class item; per chunk the class item and the chunk item's miss.
-    expect(r.dynamodb.readUnits).toBe(4 + 2 * 2);
+    // Every item here is under 1 KB. Class level: markPending (one write), getClass, markCrawling and
+    // recordPlan (read + write each) = 6 requests; per chunk a batch read and a transaction.
+    expect(r.dynamodb.requests).toBe(6 + 2 * 2);
+    // 3 reads of the class item; per chunk the class item and the chunk item's miss.
+    expect(r.dynamodb.readUnits).toBe(3 + 2 * 2);
     // 3 class-item writes, each also to the index (6); per chunk: chunk item ×2 (transaction) + class item ×2 + index copy.
     expect(r.dynamodb.writeUnits).toBe(6 + 2 * (2 + 2 + 1));
     // Transfer: both jobs in one send. Crawl: a tenth of a send batch, a receive and a delete.
