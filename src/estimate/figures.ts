@@ -7,9 +7,9 @@
  * Measured by `nice -n 10 npm run bench` (its defaults: 12 classes, 2,717 files, 424 MB; 4 transfer
  * pollers, each a batch of 4 chunks × TRANSFER_CONCURRENCY 8; Node 20 on 2 shared cores) on
  * 2026-12-01, on an idle machine (load average 0.7): 57.27 MB/s, 366.9 files/s, 3.01 ms CPU per
- * file. Six more runs under load (average 4–9, other test suites), before and after the ledger's
- * rewrite, moved 4.7–13.0 MB/s per worker at 3.0–3.4 ms per file: CPU per file is steady,
- * throughput follows the load. docs/SCALE.md has the runs.
+ * file. Seven more runs under load (average 4–9, other test suites), before and after the ledger's
+ * rewrite and the safety work, moved 4.7–13.0 MB/s per worker at 2.9–3.4 ms per file: CPU per file
+ * is steady, throughput follows the load. docs/SCALE.md has the runs.
  */
 export const BENCH = {
   command: 'nice -n 10 npm run bench',
