@@ -24,12 +24,21 @@ const { values } = parseArgs({
 
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+// CPU of this process from the scan to the pipeline settling: the workers plus the in-process origin
+// (the local SQS/S3/DynamoDB/MongoDB servers are child processes and not counted). `flants estimate`
+// uses it, per file, as the transfer's CPU cost.
+let cpuFirst: NodeJS.CpuUsage | undefined;
+let cpuLast: NodeJS.CpuUsage | undefined;
 const report = await runDemo({
   library: { classes: Number(values.classes), segmentsPerRendition: Number(values.segments), segmentBytes: Number(values['segment-kb']) * 1024, variants: Number(values.variants), seed: 'bench' },
   concurrency: { transfer: Number(values.transfer) },
   env: { TRANSFER_CHUNK_FILES: values['chunk-files'] },
   log: createLogger({}, 'error'),
   timeoutMs: 30 * 60_000,
+  onProgress: () => {
+    cpuLast = process.cpuUsage();
+    cpuFirst ??= cpuLast;
+  },
   ...(values.faults ? { faults: parseFaultSpec(values.faults) } : {}),
 });
 clearInterval(sampler);
@@ -47,6 +56,10 @@ console.log(
       mbPerSecond: t.mbPerSecond,
       peakRssMb: Math.round(peakRss / 1e6),
       transferPollers: Number(values.transfer),
+      // Per concurrent transfer worker (one poller = one concurrent Lambda invocation of a batch).
+      mbPerSecondPerTransferWorker: Number((t.mbPerSecond / Number(values.transfer)).toFixed(2)),
+      filesPerSecondPerTransferWorker: Number((t.filesPerSecond / Number(values.transfer)).toFixed(1)),
+      cpuMsPerFile: cpuFirst && cpuLast && t.files ? Number(((cpuMs(cpuLast) - cpuMs(cpuFirst)) / t.files).toFixed(2)) : undefined,
       chunkFiles: Number(values['chunk-files']),
       retries: report.retries,
       faults: report.faults.spec ? { origin: report.faults.origin, s3: report.faults.s3, lost: report.faults.lost, doubleCounted: report.faults.doubleCounted } : undefined,
@@ -56,3 +69,7 @@ console.log(
   ),
 );
 process.exitCode = report.ok ? 0 : 1;
+
+function cpuMs(u: NodeJS.CpuUsage): number {
+  return (u.user + u.system) / 1000;
+}

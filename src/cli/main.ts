@@ -18,6 +18,7 @@ const MODULES: CommandModules = {
   report: async () => (await import('./ops.ts')).registerOps,
   plan: async () => (await import('./plan.ts')).registerPlan,
   dashboard: async () => (await import('./dashboard.ts')).registerDashboard,
+  estimate: async () => (await import('./estimate.ts')).registerEstimate,
 };
 
 /**
