@@ -3,7 +3,7 @@ import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 
 /**
  * When the crawl must stop, given the invocation's remaining time: 30 s, or a quarter of it if
@@ -16,8 +16,10 @@ export function crawlDeadlineMs(remainingMs: number): number {
 
 /** Crawl queue → crawler: playlists → class record + transfer jobs. */
 export function createHandler(deps: Deps): SqsHandler {
-  const log = deps.log.child({ fn: 'crawler' });
+  const base = deps.log.child({ fn: 'crawler' });
+  const first = { cold: true };
   return async (event, context) => {
+  const log = invocationLogger(base, context, first);
   const abort = new AbortController();
   // One signal for every playlist request of the batch: many listeners, on purpose.
   setMaxListeners(0, abort.signal);
@@ -39,10 +41,13 @@ export function createHandler(deps: Deps): SqsHandler {
       heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
       signal: abort.signal,
       handle: async (job, ctx) => {
-        await crawlOrFailFast(job, { ...deps, log: log.child({ classId: job.classId }) }, ctx.signal ? { signal: ctx.signal } : {});
+        await crawlOrFailFast(job, { ...deps, log: ctx.log.child({ classId: job.classId }) }, ctx.signal ? { signal: ctx.signal } : {});
       },
       beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
-      recordFailure: (job, err, final) => recordCrawlFailure(job, err, final, deps.ledger),
+      recordFailure: async (job, err, final) => {
+        deps.events.emit('deliveryFailed', { stage: 'crawl', final });
+        await recordCrawlFailure(job, err, final, deps.ledger);
+      },
     });
   } finally {
     clearTimeout(timer);
@@ -51,4 +56,4 @@ export function createHandler(deps: Deps): SqsHandler {
 }
 
 /** The Lambda handler: dependencies from the environment, once per container. */
-export const handler = lambdaEntry(createHandler);
+export const handler = lambdaEntry(createHandler, 'crawler');

@@ -1,13 +1,15 @@
 import { ScanRequestSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 import { runScan } from '../src/pipeline/scanner.ts';
 
 /** Scan queue → scanner: catalog (or one class) → crawl jobs. */
 export function createHandler(deps: Deps): SqsHandler {
-  const log = deps.log.child({ fn: 'scanner' });
-  return async (event) => {
+  const base = deps.log.child({ fn: 'scanner' });
+  const first = { cold: true };
+  return async (event, context) => {
+    const log = invocationLogger(base, context, first);
     const catalog = await deps.catalog();
     return processBatch(event, {
       role: 'scan',
@@ -18,11 +20,12 @@ export function createHandler(deps: Deps): SqsHandler {
       maxReceiveCount: deps.cfg.maxReceiveCount,
       retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
       handle: async (req, ctx) => {
-        await runScan(req, { ...deps, catalog, log }, { messageId: ctx.messageId });
+        await runScan(req, { ...deps, catalog, log: ctx.log }, { messageId: ctx.messageId });
       },
+      recordFailure: async (_req, _err, final) => void deps.events.emit('deliveryFailed', { stage: 'scan', final }),
     });
   };
 }
 
 /** The Lambda handler: dependencies from the environment, once per container. */
-export const handler = lambdaEntry(createHandler);
+export const handler = lambdaEntry(createHandler, 'scanner');

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 import { recordTransferFailure, runTransfer } from '../src/pipeline/transfer.ts';
 
 /** Leave this much of the Lambda timeout to report failures instead of being killed mid-batch. */
@@ -10,8 +10,10 @@ const TIMEOUT_MARGIN_MS = 15_000;
 
 /** Transfer queue → transfer: origin → S3, then the atomic chunk + counter step. */
 export function createHandler(deps: Deps): SqsHandler {
-  const log = deps.log.child({ fn: 'transfer' });
+  const base = deps.log.child({ fn: 'transfer' });
+  const first = { cold: true };
   return async (event, context) => {
+  const log = invocationLogger(base, context, first);
   const abort = new AbortController();
   // One signal is shared by every request of the batch (origin reads, S3 parts): many listeners, on purpose.
   setMaxListeners(0, abort.signal);
@@ -31,10 +33,13 @@ export function createHandler(deps: Deps): SqsHandler {
       // A large file may take longer than the visibility timeout locally; keep it ours while we copy.
       heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
       handle: async (job, ctx) => {
-        await runTransfer(job, { receiveCount: ctx.receiveCount, signal: abort.signal }, deps);
+        await runTransfer(job, { receiveCount: ctx.receiveCount, signal: abort.signal }, { ...deps, log: ctx.log });
       },
       beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),
-      recordFailure: (job, err, final) => recordTransferFailure(job, err, final, deps.ledger),
+      recordFailure: async (job, err, final) => {
+        deps.events.emit('deliveryFailed', { stage: 'transfer', final });
+        await recordTransferFailure(job, err, final, deps.ledger);
+      },
     });
   } finally {
     clearTimeout(timer);
@@ -43,4 +48,4 @@ export function createHandler(deps: Deps): SqsHandler {
 }
 
 /** The Lambda handler: dependencies from the environment, once per container. */
-export const handler = lambdaEntry(createHandler);
+export const handler = lambdaEntry(createHandler, 'transfer');

@@ -10,6 +10,8 @@ import { mapLimit } from '../util/concurrency.ts';
 export interface BatchContext {
   receiveCount: number;
   messageId: string;
+  /** The invocation's logger with this message's id (and receive count) on every line. */
+  log: Logger;
   signal?: AbortSignal;
 }
 
@@ -63,7 +65,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
         const m = message;
         await opts.beforeFinalAttempt(m).catch((e: unknown) => log.error('could not record the last delivery before it ran', { error: describeError(e) }));
       }
-      await opts.handle(message, { receiveCount, messageId: record.messageId, ...(opts.signal ? { signal: opts.signal } : {}) });
+      await opts.handle(message, { receiveCount, messageId: record.messageId, log, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (err) {
       beat?.stop();
       const reason = describeError(err);

@@ -6,6 +6,10 @@ export interface PipelineEventMap {
   retry: [{ stage: 'crawl' | 'transfer'; src: string; error: unknown }];
   /** The one step that marked a generation of a class COMPLETE. */
   classComplete: [{ classId: string; gen: number }];
+  /** A chunk was copied and counted (not a duplicate, not stale). */
+  chunkCounted: [{ classId: string; gen: number; chunk: number; files: number; bytes: number }];
+  /** A delivery failed; `final` when it was the last before the DLQ (or a dead-letter error). */
+  deliveryFailed: [{ stage: 'scan' | 'crawl' | 'transfer'; final: boolean }];
 }
 
 /** A typed event emitter of pipeline events. */

@@ -1,6 +1,9 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
 import { buildDeps, type Deps } from './deps.ts';
+import { attachMetrics } from './metrics.ts';
 
 /** What Lambda passes a handler besides the event; the local runner passes the same. */
 export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId' | 'functionName'>>;
@@ -12,11 +15,31 @@ export type SqsHandler = (event: SQSEvent, context?: InvocationContext) => Promi
  * The Lambda entry point for a handler factory: the one place that reads the environment. The
  * dependencies are built on the first invocation and kept for the container's life (a warm
  * container reuses its clients and connections); tests and the lab call the factory with their own.
+ * Pipeline events become CloudWatch metrics (EMF), published at the end of every invocation.
  */
-export function lambdaEntry(factory: (deps: Deps) => SqsHandler): SqsHandler {
-  let handler: SqsHandler | undefined;
-  return (event, context) => {
-    handler ??= factory(buildDeps(loadConfig(process.env)));
-    return handler(event, context);
+export function lambdaEntry(factory: (deps: Deps) => SqsHandler, fn: 'scanner' | 'crawler' | 'transfer'): SqsHandler {
+  let built: { handler: SqsHandler; metrics: Metrics } | undefined;
+  return async (event, context) => {
+    if (!built) {
+      const deps = buildDeps(loadConfig(process.env));
+      const metrics = new Metrics({ namespace: 'FLAnts', serviceName: `flants-${fn}`, defaultDimensions: { stage: deps.cfg.stage } });
+      attachMetrics(deps.events, metrics);
+      built = { handler: factory(deps), metrics };
+    }
+    try {
+      return await built.handler(event, context);
+    } finally {
+      built.metrics.publishStoredMetrics();
+    }
   };
+}
+
+/**
+ * A logger for one invocation: its request id and whether it is the container's first on every
+ * line, beside the message ids processBatch adds. `first` is the factory's own cold-start flag.
+ */
+export function invocationLogger(log: Logger, context: InvocationContext | undefined, first: { cold: boolean }): Logger {
+  const coldStart = first.cold;
+  first.cold = false;
+  return log.child({ ...(context?.awsRequestId ? { requestId: context.awsRequestId } : {}), coldStart });
 }

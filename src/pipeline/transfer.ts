@@ -178,6 +178,7 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
   const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record);
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
   if (counted.outcome === 'stale') log.info('stale transfer job dropped after copy', { planId: job.planId });
+  if (counted.outcome === 'counted') deps.events.emit('chunkCounted', { classId: job.classId, gen: job.gen, chunk: job.chunk, files: landed.length, bytes });
   if (counted.completed) {
     log.info('class complete', { planId: job.planId, gen: job.gen });
     deps.events.emit('classComplete', { classId: job.classId, gen: job.gen });

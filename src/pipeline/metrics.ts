@@ -1,0 +1,27 @@
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { PipelineEvents } from './events.ts';
+
+/**
+ * Turns pipeline events into CloudWatch metrics (Embedded Metric Format, through Powertools):
+ * files and bytes copied, retries inside attempts, failed deliveries (and last ones), classes
+ * completed. The caller publishes them at the end of each invocation. Returns the unsubscribe.
+ */
+export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => void {
+  const onCounted = ({ files, bytes }: { files: number; bytes: number }) => {
+    metrics.addMetric('FilesCopied', MetricUnit.Count, files);
+    metrics.addMetric('BytesCopied', MetricUnit.Bytes, bytes);
+  };
+  const onRetry = () => metrics.addMetric('Retries', MetricUnit.Count, 1);
+  const onFailed = ({ final }: { final: boolean }) => metrics.addMetric(final ? 'LastDeliveriesFailed' : 'DeliveriesFailed', MetricUnit.Count, 1);
+  const onComplete = () => metrics.addMetric('ClassesCompleted', MetricUnit.Count, 1);
+  events.on('chunkCounted', onCounted);
+  events.on('retry', onRetry);
+  events.on('deliveryFailed', onFailed);
+  events.on('classComplete', onComplete);
+  return () => {
+    events.off('chunkCounted', onCounted);
+    events.off('retry', onRetry);
+    events.off('deliveryFailed', onFailed);
+    events.off('classComplete', onComplete);
+  };
+}
