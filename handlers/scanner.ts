@@ -22,7 +22,10 @@ export function createHandler(deps: Deps): SqsHandler {
       handle: async (req, ctx) => {
         await runScan(req, { ...deps, catalog, log: ctx.log }, { messageId: ctx.messageId });
       },
-      recordFailure: async (_req, _err, final) => void deps.events.emit('deliveryFailed', { stage: 'scan', final }),
+      recordFailure: (_req, _err, final) => {
+        deps.events.emit('deliveryFailed', { stage: 'scan', final });
+        return Promise.resolve();
+      },
     });
   };
 }

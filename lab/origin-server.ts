@@ -129,7 +129,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   const applyFaults = (f: OriginFaults) => {
     faults = validate(f);
     dice = new FaultDice<OriginFaultKind>(faults.seed ?? 1, 'origin');
-    goneSet = new Set(Array.isArray(faults.gone) ? faults.gone : []);
+    goneSet = new Set<string>(Array.isArray(faults.gone) ? (faults.gone as readonly string[]) : []);
   };
   applyFaults(faults);
 

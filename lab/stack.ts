@@ -32,7 +32,7 @@ async function startOne(service: LocalService): Promise<Running> {
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   return new Promise<Running>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -83,7 +83,7 @@ export async function startLocalStack(services: readonly LocalService[] = ALL_SE
       }
     }
     const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed) throw (failed).reason;
   } catch (err) {
     await Promise.all(all.map(stopOne));
     process.removeListener('exit', killAll);

@@ -136,7 +136,7 @@ export function normalizePrefix(raw: string, name = 'DEST_PREFIX'): string {
   if (parts.some((p) => p === '' || p === '.' || p === '..')) {
     throw new ConfigError(`${name} must be a plain path like "media/hls", got "${raw}"`);
   }
-  if (/[\u0000-\u001f\u007f\\]/.test(trimmed)) throw new ConfigError(`${name} contains control characters or backslashes`);
+  if (/[\p{Cc}\\]/u.test(trimmed)) throw new ConfigError(`${name} contains control characters or backslashes`);
   return `${trimmed}/`;
 }
 

@@ -69,7 +69,7 @@ export function addConditionalWrites(app: App): void {
     if (ifNoneMatch === undefined && ifMatch === undefined) return;
     const head = await app.inject({ method: 'HEAD', url: `/${target}` });
     const exists = head.statusCode === 200;
-    const current = unquote(header(head.headers.etag as string | undefined));
+    const current = unquote(header(head.headers.etag));
     let failed: string | undefined;
     if (ifNoneMatch !== undefined && ifNoneMatch.trim() === '*' && exists) failed = 'If-None-Match';
     if (ifMatch !== undefined) {
@@ -92,8 +92,14 @@ export function addConditionalWrites(app: App): void {
     releases.delete(req.raw);
     release?.();
   };
-  app.addHook('onResponse', async (req) => done(req));
-  app.addHook('onRequestAbort', async (req) => done(req));
+  app.addHook('onResponse', (req, _reply, next) => {
+    done(req);
+    next();
+  });
+  app.addHook('onRequestAbort', (req, next) => {
+    done(req);
+    next();
+  });
 }
 
 /**

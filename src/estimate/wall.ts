@@ -103,7 +103,7 @@ export function estimateWall(w: WallInput): WallEstimate {
   let limit: WallLimit = workerBound;
   let done = 0;
   let t = 0;
-  let concurrency = Math.min(ceiling, SQS_SCALING.initial);
+  let concurrency: number;
   let reached = 0;
   // Minute by minute through the ramp, then closed form at the ceiling.
   for (let minute = 0; done < 1; minute++) {

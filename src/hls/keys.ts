@@ -62,7 +62,7 @@ export function keyForUrl(url: URL, masterUrl: URL, root: string): string {
   if (url.protocol !== 'file:') segments.unshift(url.host.toLowerCase());
   if (segments.some((s) => s === '.' || s === '..')) throw unsafe(url, 'its path has a "." or ".." segment once decoded');
   const key = root + segments.join('/');
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw unsafe(url, 'its path has control characters once decoded');
+  if (/\p{Cc}/u.test(key)) throw unsafe(url, 'its path has control characters once decoded');
   if (key.startsWith('/')) throw unsafe(url, 'it maps to a key starting with "/"');
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw unsafe(url, `its key would exceed ${MAX_KEY_BYTES} bytes`);
   return key;

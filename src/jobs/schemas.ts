@@ -86,8 +86,8 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: string, what: string
   } catch {
     throw new PoisonMessageError(`${what} message is not JSON: ${JSON.stringify(body.slice(0, 80))}`);
   }
-  if (typeof json === 'object' && json !== null && 'v' in json && (json as { v: unknown }).v !== MESSAGE_VERSION) {
-    throw new PoisonMessageError(`${what} message has schema version ${JSON.stringify((json as { v: unknown }).v)}; this build reads version ${MESSAGE_VERSION}`);
+  if (typeof json === 'object' && json !== null && 'v' in json && (json).v !== MESSAGE_VERSION) {
+    throw new PoisonMessageError(`${what} message has schema version ${JSON.stringify((json).v)}; this build reads version ${MESSAGE_VERSION}`);
   }
   const res = schema.safeParse(json);
   if (!res.success) {

@@ -96,7 +96,7 @@ function resolver(doc: Record<string, Json>, stage: string, region: string): (va
         if (arg === 'region') return region;
         break;
       case 'self':
-        if (arg === 'service') return String(doc.service);
+        if (arg === 'service') return text(doc.service, 'service');
         break;
     }
     throw new ConfigError(`serverless.yml: cannot resolve \${${expr}} locally`);
@@ -105,7 +105,7 @@ function resolver(doc: Record<string, Json>, stage: string, region: string): (va
     if (typeof value === 'string') {
       const whole = /^\$\{([^}]+)\}$/.exec(value);
       if (whole && !isCloudFormationSub(whole[1]!)) return resolve(lookup(whole[1]!));
-      return value.replace(/\$\{([^}]+)\}/g, (sub, e: string) => (isCloudFormationSub(e) ? sub : String(resolve(lookup(e)))));
+      return value.replace(/\$\{([^}]+)\}/g, (sub, e: string) => (isCloudFormationSub(e) ? sub : text(resolve(lookup(e)), `\${${e}}`)));
     }
     if (Array.isArray(value)) return value.map(resolve);
     if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
@@ -114,8 +114,14 @@ function resolver(doc: Record<string, Json>, stage: string, region: string): (va
   return resolve;
 }
 
+/** A scalar of serverless.yml as text; anything else is a mistake in the file, named. */
+function text(v: Json | undefined, what: string): string {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new ConfigError(`serverless.yml: ${what} must be a string or number, got ${JSON.stringify(v ?? null)}`);
+}
+
 function getAttTarget(v: Json | undefined): string | undefined {
-  if (isObject(v) && Array.isArray(v['Fn::GetAtt'])) return String(v['Fn::GetAtt'][0]);
+  if (isObject(v) && Array.isArray(v['Fn::GetAtt'])) return text(v['Fn::GetAtt'][0], 'Fn::GetAtt');
   return undefined;
 }
 
@@ -141,9 +147,9 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
     if (res.Type === 'AWS::SQS::Queue') {
       const attributes: Record<string, string> = {};
       for (const k of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize']) {
-        if (p[k] !== undefined) attributes[k] = String(p[k]);
+        if (p[k] !== undefined) attributes[k] = text(p[k], `${logicalId}.${k}`);
       }
-      const q: QueueDefinition = { logicalId, name: String(p.QueueName), attributes };
+      const q: QueueDefinition = { logicalId, name: text(p.QueueName, `${logicalId}.QueueName`), attributes };
       if (isObject(p.RedrivePolicy)) {
         const target = getAttTarget(p.RedrivePolicy.deadLetterTargetArn);
         if (!target) throw new ConfigError(`serverless.yml: ${logicalId} RedrivePolicy needs Fn::GetAtt [<queue>, Arn]`);
@@ -153,13 +159,13 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
     } else if (res.Type === 'AWS::DynamoDB::Table') {
       tables.push({
         logicalId,
-        name: String(p.TableName),
+        name: text(p.TableName, `${logicalId}.TableName`),
         keySchema: p.KeySchema as unknown as TableDefinition['keySchema'],
         attributeDefinitions: p.AttributeDefinitions as unknown as TableDefinition['attributeDefinitions'],
         globalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []) as unknown as TableDefinition['globalSecondaryIndexes'],
       });
     } else if (res.Type === 'AWS::S3::Bucket') {
-      buckets.push({ logicalId, name: String(p.BucketName) });
+      buckets.push({ logicalId, name: text(p.BucketName, `${logicalId}.BucketName`) });
     }
   }
 
@@ -174,7 +180,7 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
       if (!queue) throw new ConfigError(`serverless.yml: function ${name} consumes an unknown queue`);
       const role = QUEUE_ROLES.find((r) => queue.name.endsWith(`-${r}`));
       if (!role) throw new ConfigError(`serverless.yml: queue ${queue.name} is not a scan, crawl or transfer queue`);
-      const [handlerModule, handlerExport] = String(fn.handler).split(/\.(?=[^.]+$)/) as [string, string];
+      const [handlerModule, handlerExport] = text(fn.handler, `${name}.handler`).split(/\.(?=[^.]+$)/) as [string, string];
       consumers.push({
         function: name,
         role,
@@ -189,5 +195,5 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
       });
     }
   }
-  return { service: String(doc.service), stage, queues, tables, buckets, consumers };
+  return { service: text(doc.service, 'service'), stage, queues, tables, buckets, consumers };
 }

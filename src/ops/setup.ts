@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -97,7 +97,7 @@ export async function setupResources(cfg: Config, def: ServiceDefinition, aws: P
   }
   const table = def.tables[0];
   if (!table) throw new Error('serverless.yml declares no DynamoDB table');
-  await ensureTable(aws.ddb as unknown as DynamoDBClient, table, cfg.tableName);
+  await ensureTable(aws.ddb, table, cfg.tableName);
   await ensureBucket(aws.s3, cfg.destBucket);
   return result;
 }

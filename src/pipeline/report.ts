@@ -93,7 +93,7 @@ export async function buildReport(ledger: Ledger, stage: string): Promise<Comple
   };
 }
 
-function csvCell(v: unknown): string {
+function csvCell(v: string | number | undefined | null): string {
   const s = v === undefined || v === null ? '' : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
@@ -101,7 +101,7 @@ function csvCell(v: unknown): string {
 /** One CSV table: a row per class, and a row per failed file (with its class's columns repeated). */
 export function reportToCsv(r: CompletionReport): string {
   const header = ['classId', 'title', 'status', 'files', 'doneFiles', 'failedFiles', 'bytes', 'completedAt', 'failedKey', 'failedSrc', 'reason'];
-  const rows: unknown[][] = [];
+  const rows: Array<Array<string | number | undefined>> = [];
   for (const c of r.classes) {
     const base = [c.classId, c.title, c.status, c.files, c.doneFiles, c.failedFiles, c.bytes, c.completedAt];
     const failed = r.failures.filter((f) => f.classId === c.classId);

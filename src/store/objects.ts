@@ -202,7 +202,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       const UploadId = created.UploadId!;
       const done: CompletedPart[] = [];
       const inFlight = new Set<Promise<void>>();
-      let failure: unknown;
+      let failure: Error | undefined;
       let whole = 0;
       let number = 0;
       const put = (data: Buffer, PartNumber: number): Promise<void> => {
@@ -210,7 +210,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
         const p = s3
           .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: data, ContentLength: data.length, ChecksumCRC32 }), send)
           .then((r) => void done.push({ PartNumber, ETag: r.ETag!, ChecksumCRC32 }))
-          .catch((err: unknown) => void (failure ??= err))
+          .catch((err: unknown) => void (failure ??= err instanceof Error ? err : new Error(String(err))))
           .finally(() => inFlight.delete(p));
         inFlight.add(p);
         return p;

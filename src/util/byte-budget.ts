@@ -33,7 +33,7 @@ export class ByteBudget {
           if (i >= 0) {
             this.waiting.splice(i, 1);
             this.drain();
-            reject(signal.reason);
+            reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason ?? 'aborted')));
           }
         },
         { once: true },

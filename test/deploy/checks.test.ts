@@ -33,7 +33,7 @@ describe('spec check', () => {
         C: { Type: 'AWS::DynamoDB::Table', Properties: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: 'yes' } } },
         D: { Type: 'AWS::Lambda::Function', Properties: { Code: { ZipFile: 'x' } } },
         E: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 hour)', State: 'ON' } },
-        F: { Type: 'AWS::SQS::Queue', Propertie: {} } as unknown as Template['Resources'][string],
+        F: { Type: 'AWS::SQS::Queue', Propertie: {} },
       }),
     );
     const text = errors.join('\n');

@@ -132,7 +132,7 @@ const context = { getRemainingTimeInMillis: () => 60_000 };
 /** The role's permissions in serverless.yml, without its log statements (the runtime's) and without conditional ones. */
 function granted(roleId: string): Record<string, string> {
   const yml = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { resources: { Resources: Template['Resources'] } };
-  const perms = permissionsOfRole({ Resources: yml.resources.Resources } as Template, roleId);
+  const perms = permissionsOfRole({ Resources: yml.resources.Resources }, roleId);
   return Object.fromEntries(Object.entries(perms).filter(([r]) => !r.endsWith('LogGroup.Arn') && !r.startsWith('if ')));
 }
 

@@ -1,5 +1,5 @@
 // The MongoDB URI on Lambda: read from SSM Parameter Store when the catalog is opened, never echoed.
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { type GetParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createSsmParameterReader, resolveMongoUri, type ParameterReader } from '../../src/store/secrets.ts';

@@ -106,7 +106,7 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
       expect((await p.deps.ledger.getScan('fork8')).length).toBe(1);
 
       // Had the sender crashed after sending, a second continuation would exist: the page runs once.
-      const { after: _a, ...rest } = first as Extract<ScanRequest, { mode: 'catalog' }>;
+      const { after: _a, ...rest } = first;
       const second = { ...rest, phase: 'objectId' as const, after: runs[0]!.enqueued.at(-1) ?? runs[0]!.skippedClasses.at(-1)!.classId };
       const a = await runScan(second, deps, { messageId: 'continuation-a' });
       const b = await runScan(second, deps, { messageId: 'continuation-b' });

@@ -65,7 +65,7 @@ describe('local S3 conditional writes', () => {
   it('serialises racing conditional creates: exactly one wins', async () => {
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => s3.send(new PutObjectCommand({ Bucket, Key: 'a/race.ts', Body: `writer ${i}`, IfNoneMatch: '*' }))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => status((r as PromiseRejectedResult).reason))).toEqual(Array(7).fill(412));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => status((r).reason))).toEqual(Array(7).fill(412));
   });
 
   it('completes a multipart upload whose part list carries checksums, and refuses an empty one', async () => {
