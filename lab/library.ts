@@ -5,12 +5,12 @@
  */
 import type { Readable } from 'node:stream';
 import { readSource, sliceSource, sourceSize, type ByteRange, type ByteSource } from './sample-bytes.ts';
-import { buildCatalogDocuments, SKIP_KINDS, skipReason, type CatalogDocument, type SkippedClass, type SkipKind } from './sample-catalog.ts';
+import { buildCatalogDocuments, SKIP_KINDS, skipReason, type SampleDocument, type SkippedClass, type SkipKind } from './sample-catalog.ts';
 import { buildClass, MAX_VARIANTS, type ClassFeature, type SampleFileKind } from './sample-class.ts';
 import { digest, random } from './sample-random.ts';
 
 export type { ByteRange } from './sample-bytes.ts';
-export type { CatalogDocument, CatalogStatus, SkippedClass, SkipKind } from './sample-catalog.ts';
+export type { SampleDocument, CatalogStatus, SkippedClass, SkipKind } from './sample-catalog.ts';
 export type { ClassFeature, SampleFileKind } from './sample-class.ts';
 
 /** Knobs of the generator; every one is optional. */
@@ -77,7 +77,7 @@ export interface SampleLibrary {
   /** A whole file (or a range) as one buffer, for verification. */
   bytes(path: string, range?: ByteRange): Buffer;
   /** Catalog documents: every valid class as 'broadcast', then one document of each skipped kind. */
-  catalogDocuments(originBaseUrl: string): CatalogDocument[];
+  catalogDocuments(originBaseUrl: string): SampleDocument[];
 }
 
 export const DEFAULT_LIBRARY_OPTIONS: ResolvedLibraryOptions = {

@@ -4,7 +4,7 @@ import { ObjectId } from 'mongodb';
 export type CatalogStatus = 'scheduled' | 'live' | 'broadcast' | 'aborted';
 
 /** One document of the `classes` collection, with the default field names. */
-export interface CatalogDocument {
+export interface SampleDocument {
   _id: ObjectId;
   title: string;
   /** Absolute URL of the master playlist; absent on purpose in one skipped document. */
@@ -65,8 +65,8 @@ export function originUrl(originBaseUrl: string, path: string): string {
 }
 
 /** Documents for the valid classes (broadcast, ended) followed by one of each skipped kind. */
-export function buildCatalogDocuments(originBaseUrl: string, valid: readonly CatalogEntry[], skipped: ReadonlyArray<CatalogEntry & { kind: SkipKind }>): CatalogDocument[] {
-  const docs: CatalogDocument[] = valid.map((c) => ({
+export function buildCatalogDocuments(originBaseUrl: string, valid: readonly CatalogEntry[], skipped: ReadonlyArray<CatalogEntry & { kind: SkipKind }>): SampleDocument[] {
+  const docs: SampleDocument[] = valid.map((c) => ({
     _id: new ObjectId(c.id),
     title: c.title,
     manifestUrl: originUrl(originBaseUrl, c.manifestPath),

@@ -2,6 +2,7 @@
  * Builds the files of one sample class: master, variant/audio/subtitle/I-frame playlists,
  * segments, init segments, keys and session data, laid out according to the class's features.
  */
+import { CONTENT_TYPES } from '../src/pipeline/content-type.ts';
 import type { FileKind } from '../src/hls/types.ts';
 import { noiseSource, staticSource, type ByteSource, type Patch } from './sample-bytes.ts';
 import { renderMaster, renderMedia, renderVtt, type IFrameVariant, type MediaEntry, type MediaPlaylist, type Variant } from './sample-hls.ts';
@@ -51,15 +52,16 @@ export const MAX_VARIANTS = LADDER.length;
 const AUDIO_CODEC = 'mp4a.40.2';
 const FRAME_RATE = 25;
 
+// What the origin says each file is: the product's own table, so the copy's types can be checked against it.
 const TYPES = {
-  playlist: 'application/vnd.apple.mpegurl',
-  ts: 'video/mp2t',
-  m4s: 'video/iso.segment',
-  mp4: 'video/mp4',
-  vtt: 'text/vtt',
-  key: 'application/octet-stream',
-  json: 'application/json',
-} as const;
+  playlist: CONTENT_TYPES.m3u8!,
+  ts: CONTENT_TYPES.ts!,
+  m4s: CONTENT_TYPES.m4s!,
+  mp4: CONTENT_TYPES.mp4!,
+  vtt: CONTENT_TYPES.vtt!,
+  key: CONTENT_TYPES.key!,
+  json: CONTENT_TYPES.json!,
+};
 
 type Group = 'video' | 'audio' | 'subs';
 

@@ -1,16 +1,72 @@
 import { redactText } from './redact.ts';
 
+/** Every code a FlantsError can carry: stable names that logs, failure records and tests match on. */
+export const ERROR_CODES = [
+  // configuration and messages
+  'CONFIG',
+  'POISON_MESSAGE',
+  // the origin
+  'ORIGIN_HTTP_STATUS',
+  'ORIGIN_SIGNATURE_EXPIRED',
+  'ORIGIN_TRUNCATED',
+  'ORIGIN_LENGTH_MISMATCH',
+  'ORIGIN_NO_LENGTH',
+  'ORIGIN_BAD_REDIRECT',
+  'ORIGIN_BAD_SCHEME',
+  'ORIGIN_TOO_MANY_REDIRECTS',
+  'ORIGIN_TIMEOUT',
+  'ORIGIN_NETWORK',
+  'ORIGIN_HOST_NOT_ALLOWED',
+  'ORIGIN_ADDRESS_BLOCKED',
+  'FILE_TOO_LARGE',
+  // playlists and the crawl
+  'NOT_A_PLAYLIST',
+  'PLAYLIST_TOO_LARGE',
+  'PLAYLIST_CHANGED',
+  'HOST_NOT_ALLOWED',
+  'BAD_URI',
+  'BAD_DEFINE',
+  'UNSAFE_KEY',
+  'KEY_COLLISION',
+  'CRAWL_TOO_LARGE',
+  'CRAWL_DEADLINE',
+  'CRAWL_FAILED',
+  'TOO_MANY_FILES',
+  'TOO_MANY_PLAYLISTS',
+  'TOO_DEEP',
+  'FILE_NOT_FOUND',
+  // copying and verifying
+  'CHUNK_FAILED',
+  'CHECKSUM_MISMATCH',
+  'CHECKSUM_UNAVAILABLE',
+  'UPLOAD_INCOMPLETE',
+  'STALE_GENERATION',
+  'WRITE_CONFLICT',
+  // the queues, the ledger, secrets
+  'QUEUE_NOT_FOUND',
+  'QUEUE_SEND_REFUSED',
+  'QUEUE_SEND_FAILED',
+  'LEDGER_STATE',
+  'LEDGER_UNPROCESSED',
+  'SECRET_UNAVAILABLE',
+  // the estimate
+  'ESTIMATE_BUDGET_SPENT',
+  // the lab
+  'FAULT_SPEC',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
 /**
  * Typed errors. Every failure FLAnts reports has a class, a stable `code` and a message that a
  * person can act on; `retryable` tells the pipeline whether another attempt could succeed.
  */
 export class FlantsError extends Error {
   /** Stable machine-readable code, e.g. `ORIGIN_HTTP_STATUS`. */
-  readonly code: string;
+  readonly code: ErrorCode;
   /** Whether the same operation may succeed if tried again later. */
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -30,7 +86,7 @@ export class ConfigError extends FlantsError {
  * at once, and its failure is recorded on the class first.
  */
 export class DeadLetterError extends FlantsError {
-  constructor(code: string, message: string, cause?: unknown) {
+  constructor(code: ErrorCode, message: string, cause?: unknown) {
     super(code, message, { cause });
   }
 }
@@ -51,7 +107,7 @@ export class ChunkFailedError extends FlantsError {
 
 /** A playlist or reference that FLAnts refuses to follow (untrusted input outside its bounds). */
 export class UnsafeInputError extends FlantsError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message);
   }
 }

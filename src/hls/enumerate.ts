@@ -3,7 +3,7 @@ import { FlantsError } from '../errors.ts';
 import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
 import { PlaylistError } from './errors.ts';
 import { fileIdentity, keyForUrl } from './keys.ts';
-import { settleAll } from './pool.ts';
+import { settleAll } from '../util/concurrency.ts';
 import { scanPlaylist, type PlaylistRole } from './scan.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
 

@@ -1,7 +1,8 @@
-import { UnsafeInputError } from '../errors.ts';
+import { UnsafeInputError, type ErrorCode } from '../errors.ts';
 
 /** Why a class's playlists cannot be enumerated; none of these improve by retrying. */
-export type PlaylistErrorCode =
+export type PlaylistErrorCode = Extract<
+  ErrorCode,
   | 'NOT_A_PLAYLIST'
   | 'PLAYLIST_TOO_LARGE'
   | 'HOST_NOT_ALLOWED'
@@ -13,7 +14,8 @@ export type PlaylistErrorCode =
   | 'TOO_MANY_FILES'
   | 'TOO_MANY_PLAYLISTS'
   | 'TOO_DEEP'
-  | 'FILE_NOT_FOUND';
+  | 'FILE_NOT_FOUND'
+>;
 
 /** A playlist (or a reference in one) that FLAnts refuses to crawl; `retryable` is always false. */
 export class PlaylistError extends UnsafeInputError {

@@ -3,7 +3,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import { FlantsError } from '../errors.ts';
+import { FlantsError, type ErrorCode } from '../errors.ts';
 import { blockedRange } from './addresses.ts';
 import { isFetchableScheme, isHostAllowed } from './hosts.ts';
 
@@ -12,7 +12,7 @@ export class OriginError extends FlantsError {
   readonly url: string;
   readonly status: number | undefined;
 
-  constructor(code: string, message: string, opts: { url: string; status?: number; retryable: boolean; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, opts: { url: string; status?: number; retryable: boolean; cause?: unknown }) {
     super(code, message, { retryable: opts.retryable, cause: opts.cause });
     this.url = opts.url;
     this.status = opts.status;
@@ -261,7 +261,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
       if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) {
         res.body.destroy();
-        throw new OriginError('ORIGIN_FILE_TOO_LARGE', `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`, { url: finalUrl, retryable: false });
+        throw new OriginError('FILE_TOO_LARGE', `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`, { url: finalUrl, retryable: false });
       }
       return { url: finalUrl, body: res.body, contentLength, contentType: headerValue(res.headers['content-type']) };
     },

@@ -1,4 +1,5 @@
-const BY_EXTENSION: Record<string, string> = {
+/** Content types by file extension: the one table (the lab's sample library serves the same). */
+export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   m3u8: 'application/vnd.apple.mpegurl',
   m3u: 'application/vnd.apple.mpegurl',
   ts: 'video/mp2t',
@@ -25,7 +26,7 @@ const BY_EXTENSION: Record<string, string> = {
 export function contentTypeFor(key: string, originType: string | undefined): string {
   const generic = !originType || /^(application\/octet-stream|binary\/octet-stream|text\/plain)\b/i.test(originType);
   const ext = /\.([a-z0-9]+)$/i.exec(key)?.[1]?.toLowerCase();
-  const known = ext ? BY_EXTENSION[ext] : undefined;
+  const known = ext ? CONTENT_TYPES[ext] : undefined;
   if (generic && known) return known;
   return originType ?? 'application/octet-stream';
 }

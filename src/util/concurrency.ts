@@ -11,3 +11,17 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/** The outcome of one task: its value or what it threw. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/** Like mapLimit, but never rejects: every outcome, in input order (the caller decides which error wins). */
+export function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<Array<Settled<R>>> {
+  return mapLimit(items, Math.max(1, limit), async (item): Promise<Settled<R>> => {
+    try {
+      return { ok: true, value: await fn(item) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  });
+}

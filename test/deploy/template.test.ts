@@ -185,6 +185,13 @@ describe('queues', () => {
     expect(resourcesOfType(t, 'AWS::SQS::Queue')).toHaveLength(6);
   });
 
+  it('tell every pipeline function the same receive count the queues use: one parameter is the source', () => {
+    for (const [fn, q] of Object.entries(PIPELINE)) {
+      const count = (props(`${q}Queue`).RedrivePolicy as { maxReceiveCount: unknown }).maxReceiveCount;
+      expect(String(envOf(fn as keyof typeof PIPELINE).FLANTS_MAX_RECEIVE_COUNT), fn).toBe(String(count));
+    }
+  });
+
   it('visibility timeout is at least six times the consumer timeout plus its batching window', () => {
     for (const [fn, q] of Object.entries(PIPELINE)) {
       const timeout = Number(fnProps(fn as FunctionName).Timeout);
