@@ -1,4 +1,4 @@
-/** Catalog (MongoDB) documents describing the sample library, per DESIGN §5. */
+/** Catalog (MongoDB) documents describing the sample library, shaped as the README's catalog section describes. */
 import { ObjectId } from 'mongodb';
 
 export type CatalogStatus = 'scheduled' | 'live' | 'broadcast' | 'aborted';
