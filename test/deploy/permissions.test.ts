@@ -61,7 +61,8 @@ beforeAll(async () => {
       // Promises 11 MiB, sends 7 and stops: the multipart upload has a part in S3 and must be aborted.
       res.writeHead(200, { 'content-length': String(11 * MiB) });
       res.write(Buffer.alloc(7 * MiB, 1));
-      return later(50, () => res.socket?.destroy());
+      // Long enough for the first part to reach S3 even on a loaded machine: the abort is what this exercises.
+      return later(2_000, () => res.socket?.destroy());
     }
     res.writeHead(404).end();
   });
