@@ -26,6 +26,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
       path: event.rawPath,
       query: new URLSearchParams(event.rawQueryString ?? ''),
       accept: event.headers?.accept,
+      ifNoneMatch: event.headers?.['if-none-match'],
     },
     dashboardDeps(),
   );

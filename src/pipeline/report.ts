@@ -40,13 +40,12 @@ export interface ClassBits {
 
 /** Encodes the set bits `ids` (each in [0, total)) as the hex of a `total`-bit field. */
 export function encodeBits(total: number, ids: Iterable<number>): string {
-  const nibbles = new Uint8Array(Math.ceil(total / 4));
+  // Bit i is bit 7 - (i mod 8) of byte i / 8: hex of the bytes puts it first in its digit, as documented.
+  const bytes = Buffer.alloc(Math.ceil(total / 8));
   for (const i of ids) {
-    if (Number.isInteger(i) && i >= 0 && i < total) nibbles[i >> 2]! |= 8 >> (i & 3);
+    if (Number.isInteger(i) && i >= 0 && i < total) bytes[i >> 3]! |= 0x80 >> (i & 7);
   }
-  let hex = '';
-  for (const v of nibbles) hex += v.toString(16);
-  return hex;
+  return bytes.toString('hex').slice(0, Math.ceil(total / 4));
 }
 
 /** True when bit `i` of a hex bit field is set. */
