@@ -176,8 +176,8 @@ export const CLIENT_SCRIPT = String.raw`
     for (var k = 0; k < buckets; k++) out.push(0);
     var size = win / buckets;
     for (var i = 1; i < samples.length; i++) {
-      var j = Math.floor((samples[i].t - (now - win)) / size);
-      if (j >= 0 && j < buckets) out[j] += (Math.max(0, samples[i][field] - samples[i - 1][field]) * 1000) / size;
+      var j = Math.min(buckets - 1, Math.floor((samples[i].t - (now - win)) / size));
+      if (j >= 0 && samples[i].t <= now) out[j] += (Math.max(0, samples[i][field] - samples[i - 1][field]) * 1000) / size;
     }
     return out;
   }

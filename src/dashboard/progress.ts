@@ -12,15 +12,15 @@ export type BarCell = 'done' | 'part' | 'wait' | 'fail';
 /** The bar characters, for a terminal and the page without script. */
 export const BAR_CHARS: Record<BarCell, string> = { done: '█', part: '▓', wait: '░', fail: '✕' };
 
-/** Squeezes a bit field into `width` cells (fewer when there are fewer bits); a failed bit marks its cell. */
+/** Draws a bit field as `width` cells (bits squeezed, or stretched when fewer); a failed bit marks its cell. */
 export function barCells(bits: ClassBits, width: number): BarCell[] {
-  const cells = Math.max(0, Math.min(width, bits.total));
+  const cells = bits.total > 0 ? Math.max(0, width) : 0;
   const done = unpack(bits.done, bits.total);
   const failed = unpack(bits.failed, bits.total);
   const out: BarCell[] = [];
   for (let c = 0; c < cells; c++) {
     const from = Math.floor((c * bits.total) / cells);
-    const to = Math.floor(((c + 1) * bits.total) / cells);
+    const to = Math.max(from + 1, Math.floor(((c + 1) * bits.total) / cells));
     let d = 0;
     let f = false;
     for (let i = from; i < to; i++) {
@@ -118,8 +118,9 @@ export class RateTracker {
     const size = windowMs / buckets;
     for (let i = 1; i < this.samples.length; i++) {
       const s = this.samples[i]!;
-      const b = Math.floor((s.t - (now - windowMs)) / size);
-      if (b >= 0 && b < buckets) out[b]! += (Math.max(0, s.files - this.samples[i - 1]!.files) * 1000) / size;
+      // A sample taken right at `now` belongs to the last slice, not one past it.
+      const b = Math.min(buckets - 1, Math.floor((s.t - (now - windowMs)) / size));
+      if (b >= 0 && s.t <= now) out[b]! += (Math.max(0, s.files - this.samples[i - 1]!.files) * 1000) / size;
     }
     return out;
   }

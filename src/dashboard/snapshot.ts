@@ -114,8 +114,8 @@ export function toClassRow(r: ClassRecord): ClassRow {
 export function queueAdvice(name: QueueName, visible: number | undefined): string | undefined {
   if (!name.endsWith('-dlq') || !visible) return undefined;
   const role = name.slice(0, -'-dlq'.length);
-  const what = role === 'transfer' ? 'the FAILED classes below list their failed files and reasons' : role === 'crawl' ? 'the FAILED classes below say why their crawl failed' : 'see the scanner logs';
-  return `${visible} job(s) failed three times: fix the cause (${what}), then run "flants redrive --queue ${role}"`;
+  const what = role === 'transfer' ? 'the FAILED classes list their failed files and reasons' : role === 'crawl' ? 'the FAILED classes say why their crawl failed' : "see the scanner's logs";
+  return `${visible} job(s) failed three times: fix the cause, then run "flants redrive --queue ${role}" (${what})`;
 }
 
 /** Where a page ended: the sort key of its last row. */
