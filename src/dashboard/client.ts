@@ -341,8 +341,8 @@ export const CLIENT_SCRIPT = String.raw`
       if (n.sig !== sig) {
         n.el.className = 'cls s-' + r.status.toLowerCase() + (x.st.stuck ? ' stuck' : '') + (isOpen ? ' open' : '');
         // Off-screen blocks are skipped by layout; this guess of their height keeps the scrollbar honest.
-        var lines = r.bits && r.status !== 'COMPLETE' ? Math.ceil(r.bits.total / 150) : 1;
-        n.el.style.containIntrinsicSize = 'auto ' + (26 + lines * 13 + (r.lastError ? 18 : 0)) + 'px';
+        var lines = r.bits && r.status !== 'COMPLETE' ? Math.ceil(r.bits.total / 140) : 1;
+        n.el.style.containIntrinsicSize = 'auto ' + (26 + lines * 15 + (r.lastError ? 18 : 0)) + 'px';
         n.el.innerHTML = rowHtml(r, x.st, isOpen);
         n.sig = sig;
       }
@@ -397,7 +397,7 @@ export const CLIENT_SCRIPT = String.raw`
       var alert = /-dlq$/.test(q.name) && q.visible > 0;
       h += '<tr' + (alert ? ' class="s-failed"' : '') + '><td>' + esc(q.name) + '</td>' +
         (q.error ? '<td colspan="3" class="err">' + esc(q.error) + '</td>' : '<td class="n">' + esc(q.visible) + '</td><td class="n">' + esc(q.inFlight) + '</td><td class="n">' + esc(q.delayed) + '</td>') +
-        '<td>' + esc(q.advice || '') + '</td></tr>';
+        '<td class="advice">' + esc(q.advice || '') + '</td></tr>';
     });
     $('queues').innerHTML = h + '</tbody></table>';
   }

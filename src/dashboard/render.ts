@@ -67,7 +67,7 @@ function queueRow(q: QueueRow): string {
   const cells = q.error
     ? `<td colspan="3" class="err">${escapeHtml(q.error)}</td>`
     : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td>`;
-  return `<tr${alert ? ' class="s-failed"' : ''}><td>${escapeHtml(q.name)}</td>${cells}<td>${escapeHtml(q.advice ?? '')}</td></tr>`;
+  return `<tr${alert ? ' class="s-failed"' : ''}><td>${escapeHtml(q.name)}</td>${cells}<td class="advice">${escapeHtml(q.advice ?? '')}</td></tr>`;
 }
 
 const STYLE = [
@@ -106,12 +106,13 @@ const LIVE_STYLE = [
   '.tg{border:0;background:none;font:inherit;cursor:pointer;padding:0;width:1.2rem}',
   '.st{font-size:.85em;font-weight:600}.s-failed .st{color:#a00}.s-transferring .st{color:#1a5fb4}.s-complete .st{color:#777}',
   '.cls.s-failed{background:#fdecea}.cls.stuck{background:#fff4e0}.cls.stuck .st::after{content:" · stuck";color:#c60}',
-  '.bits{font:11px/1.2 "DejaVu Sans Mono",ui-monospace,monospace;overflow-wrap:anywhere;word-break:break-all;margin:.15rem 0 0 2rem;color:#1e8a5a}',
+  '.bits{font:12px/1.2 "DejaVu Sans Mono",ui-monospace,monospace;overflow-wrap:anywhere;word-break:break-all;margin:.15rem 0 0 2rem;color:#1e8a5a}',
   '.bits .f{color:#d00;font-weight:700}',
   '.sum{margin:.1rem 0 0 2rem;color:#777;font-size:.9em}',
-  '.note{margin:.15rem 0 0 2rem;color:#a00;word-break:break-word}',
+  '.note{margin:.15rem 0 0 2rem;color:#a00;word-break:break-word}.cls:not(.s-failed) .note{color:#8a5a00}',
   '.more{margin:.4rem 0 .4rem 2rem;padding:.4rem .6rem;background:#f7f7f7;border-left:3px solid #ccc}',
-  '.more table{margin:.3rem 0}.more td{font-size:.9em}',
+  '.more table{margin:.3rem 0}.more td{font-size:.9em;white-space:normal;word-break:break-word}.more .note{margin-left:0}',
+  'td.advice{white-space:normal;max-width:36rem;color:#a00}',
   'code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:.92em}',
 ].join('');
 
