@@ -38,6 +38,18 @@ function fit(text: string, n: number): string {
   return chars.length <= n ? text : `${chars.slice(0, Math.max(0, n - 1)).join('')}…`;
 }
 
+/** A bar's cells as text, one colour escape per run of like cells rather than per cell. */
+function paintCells(cells: readonly BarCell[], paint: (tint: Tint, text: string) => string): string {
+  let out = '';
+  for (let i = 0; i < cells.length; ) {
+    let j = i;
+    while (j < cells.length && cells[j] === cells[i]) j++;
+    out += paint(CELL_TINT[cells[i]!], CELL_CHAR[cells[i]!].repeat(j - i));
+    i = j;
+  }
+  return out;
+}
+
 /** Breaks text into lines of at most `n` columns at spaces (a word longer than a line is cut). */
 function wrap(text: string, n: number): string[] {
   const out: string[] = [];
@@ -106,7 +118,7 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
     shown++;
     const stuck = rank(r) === 1;
     const status = paint(r.status === 'FAILED' ? 'red' : stuck ? 'yellow' : 'bold', (stuck ? 'STUCK' : r.status).padEnd(12));
-    const bar = r.bits && r.bits.total > 0 ? barCells(r.bits, barWidth).map((c) => paint(CELL_TINT[c], CELL_CHAR[c])).join('') : paint('dim', '·'.repeat(barWidth));
+    const bar = r.bits && r.bits.total > 0 ? paintCells(barCells(r.bits, barWidth), paint) : paint('dim', '·'.repeat(barWidth));
     const pct = r.totalFiles ? `${String(Math.floor((r.doneFiles / r.totalFiles) * 100)).padStart(3)}%` : '   -';
     const files = `${r.doneFiles}/${r.totalFiles ?? '?'}`.padStart(11);
     const etaMs = v.progress.eta(r);

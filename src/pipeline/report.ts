@@ -22,8 +22,8 @@ export interface ClassView {
   /** Why the class waits (playlists still growing), when it does. */
   waiting: string | undefined;
   warnings: string[];
-  /** Which chunks of the current plan are done and failed; undefined until the class is planned. */
-  bits: ClassBits | undefined;
+  /** Which chunks of the current plan are done and failed; null until the class is planned (always present in JSON). */
+  bits: ClassBits | null;
 }
 
 /**
@@ -92,7 +92,7 @@ export function toClassView(r: ClassRecord): ClassView {
     lastAttemptError: r.lastAttemptError,
     waiting: r.waiting,
     warnings: r.warnings ?? [],
-    bits: classBits(r),
+    bits: classBits(r) ?? null,
   };
 }
 

@@ -45,5 +45,7 @@ describe('classBits', () => {
   it('is carried by the class view (status --json, report --json)', () => {
     const v = toClassView({ classId: 'c', status: 'FAILED', gen: 1, totalChunks: 2, totalFiles: 30, doneChunkIds: [0], failedChunkIds: [1] });
     expect(v.bits).toEqual({ unit: 'chunk', total: 2, done: '8', failed: '4' });
+    // Present for scripts even before a plan: null, not missing.
+    expect(JSON.parse(JSON.stringify(toClassView({ classId: 'p', status: 'PENDING' })))).toHaveProperty('bits', null);
   });
 });
