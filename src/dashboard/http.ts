@@ -76,8 +76,8 @@ function matches(header: string | undefined, etag: string): boolean {
   });
 }
 
-/** Class ids are catalog ids (ObjectId hex or short strings): anything else is refused before the ledger is asked. */
-const CLASS_ID = /^[\w.:-]{1,200}$/;
+/** A class id as catalogs have them (ObjectId hex, or a string id): bounded, no control characters. */
+const CLASS_ID = /^[^\u0000-\u001f\u007f]{1,512}$/;
 
 /**
  * Serves `/` (HTML) and `/status.json` (JSON); `?status=FAILED` filters, `?limit=N` caps the rows,

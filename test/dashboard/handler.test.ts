@@ -145,6 +145,7 @@ describe('polling and failures', () => {
     });
     expect(body).not.toContain('token=secret');
     expect(JSON.parse(await (await fetch(`${url}status.json?class=a-pending`)).text())).toEqual({ classId: 'a-pending', failures: [] });
-    expect((await fetch(`${url}status.json?class=${encodeURIComponent('../x y')}`)).status).toBe(400);
+    expect((await fetch(`${url}status.json?class=${encodeURIComponent('a\nb')}`)).status).toBe(400);
+    expect((await fetch(`${url}status.json?class=${'x'.repeat(513)}`)).status).toBe(400);
   });
 });
