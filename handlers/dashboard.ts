@@ -17,6 +17,7 @@ export function createHandler(deps: DashboardDeps): HttpHandler {
         path: event.rawPath,
         query: new URLSearchParams(event.rawQueryString ?? ''),
         accept: event.headers?.accept,
+        ifNoneMatch: event.headers?.['if-none-match'],
       },
       deps,
     );

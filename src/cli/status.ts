@@ -1,4 +1,10 @@
-import type { Command } from 'commander';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { collectSnapshot, type DashboardSnapshot } from '../dashboard/snapshot.ts';
+import { ProgressTracker, RateTracker } from '../dashboard/progress.ts';
+import { renderTerminal } from '../dashboard/terminal.ts';
+import { describeError } from '../errors.ts';
+import type { Deps } from '../pipeline/deps.ts';
 import { classNote, toClassView } from '../pipeline/report.ts';
 import type { ClassRecord } from '../store/ledger.ts';
 import { cliDeps, say } from './context.ts';
@@ -7,15 +13,37 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** Registers `flants status [classId] [--json]`. */
+function positive(name: string, max: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a number above 0 and at most ${max}`);
+    return n;
+  };
+}
+
+interface StatusOptions {
+  json?: boolean;
+  watch?: boolean;
+  interval: number;
+  frames?: number;
+  stuck: number;
+}
+
+/** Registers `flants status [classId] [--json] [--watch]`. */
 export function registerStatus(program: Command): void {
   program
     .command('status [classId]')
-    .description('Show every class the ledger knows (or one, with its failed files)')
-    .option('--json', 'machine-readable: {"classes":[...]}')
-    .action(async (classId: string | undefined, o: { json?: boolean }) => {
+    .description('Show every class the ledger knows (or one, with its failed files); --watch redraws the dashboard in the terminal')
+    .option('--json', 'machine-readable: {"classes":[...]} (with --watch, one such line per refresh)')
+    .option('--watch', 'redraw every --interval seconds: rates, queues and a bar per class (colours only on a TTY)')
+    .option('--interval <seconds>', 'seconds between redraws with --watch', positive('--interval', 3600), 2)
+    .option('--frames <n>', 'with --watch, stop after this many redraws (default: until Ctrl-C)', positive('--frames', 1e9))
+    .option('--stuck <minutes>', 'with --watch, a class that should move but has not for this long is shown as stuck', positive('--stuck', 10_080), 10)
+    .action(async (classId: string | undefined, o: StatusOptions) => {
       const deps = cliDeps();
       try {
+        if (o.watch && classId) throw new Error('--watch shows every class: leave out the class id');
+        if (o.watch) return await watch(deps, o);
         let records: ClassRecord[];
         if (classId) {
           const r = await deps.ledger.getClass(classId);
@@ -46,4 +74,71 @@ export function registerStatus(program: Command): void {
         await deps.close();
       }
     });
+}
+
+/**
+ * `--watch`: reads the ledger and the queues every interval and redraws. On a TTY the frame is drawn
+ * over the last one (cursor home, each line cleared), elsewhere frames follow each other as plain
+ * text; `--json` prints the same object as `status --json`, one line per refresh.
+ */
+async function watch(deps: Deps, o: StatusOptions): Promise<void> {
+  const out = process.stdout;
+  const tty = out.isTTY === true && !o.json;
+  const rates = new RateTracker();
+  const progress = new ProgressTracker();
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (tty) out.write('\x1b[?25l\x1b[2J');
+  let last: { snapshot: DashboardSnapshot; at: number } | undefined;
+  try {
+    for (let frame = 1; !stopped; frame++) {
+      const started = Date.now();
+      let error: string | undefined;
+      try {
+        if (o.json) {
+          say(JSON.stringify({ classes: (await deps.ledger.listClasses()).map(toClassView) }));
+        } else {
+          const snapshot = await collectSnapshot({ stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue }, { limit: Number.MAX_SAFE_INTEGER });
+          const at = Date.now();
+          rates.add(at, snapshot.totals.doneFiles, snapshot.totals.doneBytes);
+          progress.observe(snapshot.classes, at);
+          last = { snapshot, at };
+        }
+      } catch (err) {
+        // One failed read leaves the last picture up, marked stale; the next interval tries again.
+        error = describeError(err);
+        if (o.json || !last) process.stderr.write(`flants: status --watch could not read the ledger: ${error}\n`);
+      }
+      if (!o.json && last) {
+        const text = renderTerminal(last.snapshot, {
+          color: tty,
+          width: tty ? (out.columns ?? 120) : 120,
+          height: tty ? out.rows : undefined,
+          now: Date.now(),
+          rates,
+          progress,
+          stuckMinutes: o.stuck,
+          intervalSeconds: o.interval,
+          error,
+          readAt: last.at,
+        });
+        out.write(tty ? `\x1b[H${text.replaceAll('\n', '\x1b[K\n')}\x1b[J` : `${text}\n`);
+      }
+      if (o.frames !== undefined && frame >= o.frames) break;
+      await waitOrStop(o.interval * 1000 - (Date.now() - started), () => stopped);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (tty) out.write('\x1b[?25h');
+  }
+}
+
+/** Sleeps up to `ms`, waking early once `stopped()` turns true (Ctrl-C ends the watch promptly). */
+async function waitOrStop(ms: number, stopped: () => boolean): Promise<void> {
+  for (let left = ms; left > 0 && !stopped(); left -= 100) await sleep(Math.min(100, left));
 }

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ClassStatus } from '../store/ledger.ts';
+import { CLIENT_SCRIPT_HASH } from './client.ts';
 import { renderHtml, renderJson } from './render.ts';
-import { collectSnapshot, decodeCursor, encodeCursor, STATUS_ORDER, type DashboardSnapshot, type DashboardSources } from './snapshot.ts';
+import { collectFailures, collectSnapshot, decodeCursor, encodeCursor, STATUS_ORDER, type DashboardSnapshot, type DashboardSources } from './snapshot.ts';
 
 /** A request as both the Lambda handler and the local server see it. */
 export interface DashboardRequest {
@@ -10,6 +12,8 @@ export interface DashboardRequest {
   path: string;
   query: URLSearchParams;
   accept?: string | undefined;
+  /** The If-None-Match header: a polling page's last ETag. */
+  ifNoneMatch?: string | undefined;
 }
 
 export interface DashboardResponse {
@@ -41,9 +45,10 @@ function firstRows(s: DashboardSnapshot, keep: number): DashboardSnapshot {
   return { ...s, classes, omitted: s.omitted + (s.classes.length - classes.length), next: encodeCursor(classes.at(-1)!) };
 }
 
-// No scripts, no external resources, never framed, never cached: the page shows internal state.
+// One script, the page's own (allowed by its hash, so nothing injected can run), which may only
+// fetch from this origin; no external resources, never framed, never cached: the page shows internal state.
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'content-security-policy': `default-src 'none'; script-src '${CLIENT_SCRIPT_HASH}'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -57,10 +62,28 @@ function problem(status: number, message: string, json: boolean, extra: Record<s
   return json ? reply(status, 'application/json', `${JSON.stringify({ error: message })}\n`, extra) : reply(status, 'text/plain', `${message}\n`, extra);
 }
 
+/** A weak ETag of a JSON page: its content without the moment it was read. */
+function etagOf(s: DashboardSnapshot, body: string): string {
+  return `W/"${createHash('sha256').update(body.replace(s.generatedAt, '')).digest('base64url').slice(0, 27)}"`;
+}
+
+/** True when an If-None-Match header names this ETag (or `*`). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const tag = t.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag.replace(/^W\//, '');
+  });
+}
+
+/** A class id as catalogs have them (ObjectId hex, or a string id): bounded, no control characters. */
+const CLASS_ID = /^\P{Cc}{1,512}$/u;
+
 /**
  * Serves `/` (HTML) and `/status.json` (JSON); `?status=FAILED` filters, `?limit=N` caps the rows,
  * `?cursor=` (a page's `next`) continues after it. A page is cut short, with `next` set, whenever
- * its rows would not fit in a Lambda response.
+ * its rows would not fit in a Lambda response. status.json carries an ETag (answering 304 to a
+ * matching If-None-Match), and `status.json?class=<id>` lists that class's failed files.
  */
 export async function handleDashboardRequest(req: DashboardRequest, deps: DashboardDeps): Promise<DashboardResponse> {
   const path = req.path.replace(/\/+$/, '') || '/';
@@ -76,6 +99,17 @@ export async function handleDashboardRequest(req: DashboardRequest, deps: Dashbo
   const limit = limitParam === null ? undefined : Number(limitParam);
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0 || limit > MAX_LIMIT)) {
     return problem(400, `limit must be a whole number from 0 to ${MAX_LIMIT}`, wantsJson);
+  }
+
+  const classParam = req.query.get('class');
+  if (classParam !== null) {
+    if (!CLASS_ID.test(classParam)) return problem(400, 'class must be a class id', true);
+    try {
+      return reply(200, 'application/json', `${JSON.stringify(await collectFailures(deps, classParam))}\n`);
+    } catch (err) {
+      deps.log?.error('dashboard could not read the failures', { error: describeError(err), classId: classParam });
+      return problem(503, 'the ledger could not be read; see the dashboard function logs', true);
+    }
   }
 
   const cursorParam = req.query.get('cursor');
@@ -95,6 +129,12 @@ export async function handleDashboardRequest(req: DashboardRequest, deps: Dashbo
     for (let size = responseBytes(res); size > MAX_RESPONSE_BYTES && snapshot.classes.length > 1; size = responseBytes(res)) {
       snapshot = firstRows(snapshot, Math.max(1, Math.floor(snapshot.classes.length * (MAX_RESPONSE_BYTES / size) * 0.95)));
       res = render(snapshot);
+    }
+    if (wantsJson) {
+      const etag = etagOf(snapshot, res.body);
+      // A page that polls learns "nothing new" in a few bytes (it still costs this read of the ledger).
+      if (matches(req.ifNoneMatch, etag)) return { status: 304, headers: { ...SECURITY_HEADERS, etag }, body: '' };
+      res = { ...res, headers: { ...res.headers, etag } };
     }
     return req.method === 'HEAD' ? { ...res, body: '' } : res;
   } catch (err) {

@@ -1,4 +1,5 @@
-import { classNote } from '../pipeline/report.ts';
+import { createHash } from 'node:crypto';
+import { classNote, toClassView, type ClassBits } from '../pipeline/report.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
@@ -23,6 +24,17 @@ export interface ClassRow {
   /** What to read about the class (see classNote): its standing error, why it waits, or its failing retries. */
   lastError: string | undefined;
   updatedAt: string | undefined;
+  /** Which chunks are done and failed (docs/ledger.md, "The bit field"); undefined before the first plan. */
+  bits: ClassBits | undefined;
+  /** Plan generation: the counters and bits belong to it (a new one starts from zero). */
+  gen: number;
+  /** Failed deliveries SQS retries; the class is not stuck but struggling. */
+  failedAttempts: number;
+  /** While set and in the future, the class waits on purpose (playlists still growing): not stuck. */
+  waitUntil: string | undefined;
+  /** First enqueued; with completedAt, the time to complete the page shows until freshness exists. */
+  createdAt: string | undefined;
+  completedAt: string | undefined;
 }
 
 /** One queue's depth, or why it could not be read. */
@@ -32,6 +44,8 @@ export interface QueueRow {
   inFlight: number | undefined;
   delayed: number | undefined;
   error: string | undefined;
+  /** What an operator should do about this queue now (a DLQ holding messages), if anything. */
+  advice: string | undefined;
 }
 
 /** Everything one page shows, read at one moment. */
@@ -50,12 +64,17 @@ export interface DashboardSnapshot {
   /** The status filter applied to `classes`, if any. */
   filter: ClassStatus | undefined;
   queues: QueueRow[];
+  /**
+   * Changes whenever any class record (listed or not) or queue depth changes: status.json's ETag,
+   * so a page polling with If-None-Match learns "nothing new" from its first page alone.
+   */
+  version: string;
 }
 
-/** What a snapshot reads: the ledger's class records and the queues' depths. */
+/** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
 export interface DashboardSources {
   stage: string;
-  ledger: Pick<Ledger, 'listClasses'>;
+  ledger: Pick<Ledger, 'listClasses' | 'listFailures'>;
   queue: Pick<JobQueue, 'depth'>;
 }
 
@@ -70,19 +89,38 @@ export interface SnapshotOptions {
 
 const n = (v: number | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
-/** Maps a ledger record to a row; counters a record does not have yet are zero. */
+/**
+ * Maps a ledger record to a dashboard row: a projection of the one class view (`toClassView`), in the
+ * names the page's JSON has always used; only what the page alone needs is read here.
+ */
 export function toClassRow(r: ClassRecord): ClassRow {
+  const v = toClassView(r);
   return {
-    classId: r.classId,
-    title: r.title,
-    status: r.status,
-    doneFiles: n(r.doneFiles),
+    classId: v.classId,
+    title: v.title,
+    status: v.status,
+    doneFiles: v.doneFiles,
+    // Unknown until the class is crawled (the view says 0; the page says "?").
     totalFiles: r.totalFiles,
-    doneBytes: n(r.doneBytes),
-    failedFiles: n(r.failedFiles),
-    lastError: classNote(r),
-    updatedAt: r.updatedAt,
+    doneBytes: v.bytes,
+    failedFiles: v.failedFiles,
+    lastError: classNote(v),
+    updatedAt: v.updatedAt,
+    bits: v.bits ?? undefined,
+    gen: v.gen,
+    failedAttempts: v.failedAttempts,
+    waitUntil: r.waiting ? r.waitUntil : undefined,
+    createdAt: r.createdAt,
+    completedAt: v.status === 'COMPLETE' ? v.completedAt : undefined,
   };
+}
+
+/** What to do about a queue: a DLQ with messages holds jobs that failed three times. */
+export function queueAdvice(name: QueueName, visible: number | undefined): string | undefined {
+  if (!name.endsWith('-dlq') || !visible) return undefined;
+  const role = name.slice(0, -'-dlq'.length);
+  const what = role === 'transfer' ? 'the FAILED classes list their failed files and reasons' : role === 'crawl' ? 'the FAILED classes say why their crawl failed' : "see the scanner's logs";
+  return `${visible} job(s) failed three times: fix the cause, then run "flants redrive --queue ${role}" (${what})`;
 }
 
 /** Where a page ended: the sort key of its last row. */
@@ -111,7 +149,7 @@ export function decodeCursor(text: string): PageCursor | undefined {
 }
 
 /** Orders rows as the dashboard lists them: by STATUS_ORDER, then most recently updated, then id. */
-export function compareRows(a: ClassRow, b: ClassRow): number {
+export function compareRows(a: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>, b: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>): number {
   const s = STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status);
   if (s !== 0) return s;
   const t = (b.updatedAt ?? '').localeCompare(a.updatedAt ?? '');
@@ -127,9 +165,9 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
         try {
           const d = await src.queue.depth(name);
-          return { name, visible: d.visible, inFlight: d.inFlight, delayed: d.delayed, error: undefined };
+          return { name, visible: d.visible, inFlight: d.inFlight, delayed: d.delayed, error: undefined, advice: queueAdvice(name, d.visible) };
         } catch (err) {
-          return { name, visible: undefined, inFlight: undefined, delayed: undefined, error: describeError(err) };
+          return { name, visible: undefined, inFlight: undefined, delayed: undefined, error: describeError(err), advice: undefined };
         }
       }),
     ),
@@ -148,7 +186,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
   const matching = (opts.status ? rows.filter((r) => r.status === opts.status) : rows)
     .sort(compareRows)
     // Keyset paging: rows that sort after the previous page's last row, whatever changed since.
-    .filter((r) => !after || compareRows(r, { ...after, title: undefined, doneFiles: 0, totalFiles: undefined, doneBytes: 0, failedFiles: 0, lastError: undefined }) > 0);
+    .filter((r) => !after || compareRows(r, { ...after, classId: after.classId }) > 0);
   const page = matching.slice(0, limit);
   return {
     stage: src.stage,
@@ -160,5 +198,53 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     next: page.length > 0 && matching.length > page.length ? encodeCursor(page.at(-1)!) : undefined,
     filter: opts.status,
     queues,
+    version: versionOf(rows, queues),
   };
+}
+
+/** A short digest of every row and queue depth (not of the time they were read). */
+function versionOf(rows: readonly ClassRow[], queues: readonly QueueRow[]): string {
+  // One string, one update: thousands of small updates cost more than the hashing itself.
+  const parts: string[] = [];
+  // Every write of a class record sets updatedAt, so its bits need not be hashed as well.
+  for (const r of rows) parts.push(`${r.classId}\0${r.status}\0${r.updatedAt ?? ''}\0${r.doneFiles}\0${r.failedFiles}\0${r.gen}`);
+  for (const q of queues) parts.push(`${q.name}\0${q.visible ?? ''}\0${q.inFlight ?? ''}\0${q.delayed ?? ''}\0${q.error ?? ''}`);
+  return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 22);
+}
+
+/** One failed chunk as the page opens it: its files by key (sources stay out: they may carry tokens) and reasons. */
+export interface FailedChunkView {
+  chunk: number;
+  at: string;
+  /** Recorded when the last delivery began and not confirmed: the function may have crashed. */
+  provisional: boolean;
+  files: Array<{ key: string; reason: string }>;
+  /** Files that failed but are not listed (the ledger's record was full, or the response was). */
+  notListed: number;
+}
+
+/** A class's failed files with reasons: `status.json?class=<id>`. */
+export interface ClassFailures {
+  classId: string;
+  failures: FailedChunkView[];
+}
+
+/** Characters of file listing one failures response carries: far below Lambda's 6 MB. */
+const MAX_FAILURE_LISTING_CHARS = 1_000_000;
+
+/** Reads the failed files of a class's current generation, bounded to fit a response. */
+export async function collectFailures(src: Pick<DashboardSources, 'ledger'>, classId: string): Promise<ClassFailures> {
+  let budget = MAX_FAILURE_LISTING_CHARS;
+  const failures = (await src.ledger.listFailures(classId))
+    .sort((a, b) => a.chunk - b.chunk)
+    .map((f): FailedChunkView => {
+      const files: FailedChunkView['files'] = [];
+      for (const file of f.files) {
+        budget -= file.key.length + file.reason.length + 32;
+        if (budget < 0) break;
+        files.push({ key: file.key, reason: file.reason });
+      }
+      return { chunk: f.chunk, at: f.at, provisional: f.provisional, files, notListed: f.files.length - files.length + (f.truncated ?? 0) };
+    });
+  return { classId, failures };
 }

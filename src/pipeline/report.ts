@@ -22,6 +22,46 @@ export interface ClassView {
   /** Why the class waits (playlists still growing), when it does. */
   waiting: string | undefined;
   warnings: string[];
+  /** Which chunks of the current plan are done and failed; null until the class is planned (always present in JSON). */
+  bits: ClassBits | null;
+}
+
+/**
+ * A class's progress as a bit field: bit i stands for chunk (or file) i in plan order, most
+ * significant bit of the first hex digit first, so `done: "c"` with `total: 3` reads ◉◉◯.
+ */
+export interface ClassBits {
+  unit: 'file' | 'chunk';
+  total: number;
+  /** Hex, `ceil(total / 4)` digits; padding bits past `total` are zero. */
+  done: string;
+  failed: string;
+}
+
+/** Encodes the set bits `ids` (each in [0, total)) as the hex of a `total`-bit field. */
+export function encodeBits(total: number, ids: Iterable<number>): string {
+  // Bit i is bit 7 - (i mod 8) of byte i / 8: hex of the bytes puts it first in its digit, as documented.
+  const bytes = Buffer.alloc(Math.ceil(total / 8));
+  for (const i of ids) {
+    if (Number.isInteger(i) && i >= 0 && i < total) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  }
+  return bytes.toString('hex').slice(0, Math.ceil(total / 4));
+}
+
+/** True when bit `i` of a hex bit field is set. */
+export function bitAt(hex: string, i: number): boolean {
+  const digit = parseInt(hex.charAt(i >> 2) || '0', 16);
+  return ((digit >> (3 - (i & 3))) & 1) === 1;
+}
+
+/** The bit field of a class record (chunk granularity), or undefined before its first plan. */
+export function classBits(r: Pick<ClassRecord, 'status' | 'gen' | 'completedGen' | 'totalChunks' | 'doneChunkIds' | 'failedChunkIds'>): ClassBits | undefined {
+  if (r.totalChunks === undefined || !r.gen) return undefined;
+  const total = r.totalChunks;
+  // COMPLETE for this generation means every chunk is done, also for records counted before doneSet existed.
+  const complete = r.status === 'COMPLETE' && r.completedGen === r.gen;
+  const done = complete ? Array.from({ length: total }, (_, i) => i) : (r.doneChunkIds ?? []);
+  return { unit: 'chunk', total, done: encodeBits(total, done), failed: encodeBits(total, complete ? [] : (r.failedChunkIds ?? [])) };
 }
 
 /** The one line an operator should read about a class: its standing error, why it waits, or its failing retries. */
@@ -52,6 +92,7 @@ export function toClassView(r: ClassRecord): ClassView {
     lastAttemptError: r.lastAttemptError,
     waiting: r.waiting,
     warnings: r.warnings ?? [],
+    bits: classBits(r) ?? null,
   };
 }
 

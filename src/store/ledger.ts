@@ -33,6 +33,8 @@ export interface ClassRecord {
   failedFiles?: number;
   /** Chunk numbers of the current generation recorded as failed. */
   failedChunkIds?: number[];
+  /** Chunk numbers of the current generation counted done (the stored `doneSet`), ascending; for the dashboard's bit field. */
+  doneChunkIds?: number[];
   /** The standing reason: the crawl error, else a failed chunk's reason. */
   lastError?: string;
   crawlError?: string;
@@ -198,13 +200,15 @@ function failedMap(item: Item): Record<string, FailedEntry> {
 
 /** The record as readers see it: internal attributes out, failure counts derived. */
 function toRecord(item: Item): ClassRecord {
-  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, failed: _f, lastChunk: _lc, ...rest } = item;
+  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, failed: _f, lastChunk: _lc, doneSet, ...rest } = item;
   const failed = failedMap(item);
   const ids = Object.keys(failed).map(Number).sort((a, b) => a - b);
   const rec = rest as unknown as ClassRecord;
   rec.failedChunks = ids.length;
   rec.failedFiles = ids.reduce((n, c) => n + (failed[String(c)]?.n ?? 0), 0);
   rec.failedChunkIds = ids;
+  // A DynamoDB number set arrives as a Set; records counted before doneSet existed have none.
+  rec.doneChunkIds = doneSet instanceof Set ? [...(doneSet as Set<unknown>)].map(Number).sort((a, b) => a - b) : [];
   const reason = rec.crawlError ?? (ids.length ? failed[String(ids[0])]?.r : undefined);
   if (reason) rec.lastError = reason;
   return rec;
@@ -319,7 +323,8 @@ function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?:
       `crawledAt = ${e.value(at)}`,
     );
     if (g.forcedAt) e.set.push(`forcedAt = ${e.value(g.forcedAt)}`);
-    e.remove.push('completedAt', 'lastAttemptError', 'lastAttemptAt', 'failedAttempts', 'waiting', 'waitUntil', 'warnings');
+    // doneSet belongs to one generation, like the counters (an empty set cannot be stored: remove it).
+    e.remove.push('doneSet', 'completedAt', 'lastAttemptError', 'lastAttemptAt', 'failedAttempts', 'waiting', 'waitUntil', 'warnings');
   }
   if (effect.fail && extra.failure) {
     e.set.push(`failed.${e.name(String(effect.fail.chunk))} = ${e.value(extra.failure)}`);
@@ -601,7 +606,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           const e = new Expr();
           guardCondition(d.guard, e);
           effectUpdate(d.effect, e, at, {});
-          e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`);
+          // doneSet rides in the same update as the counters: the bit field costs no extra request.
+          e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`, `doneSet ${e.value(new Set([chunk]))}`);
           try {
             await ddb.send(
               new TransactWriteCommand({

@@ -23,6 +23,11 @@ beforeAll(async () => {
   const moving = await ledger.recordPlan('b-moving', { planId: 'p1', totalFiles: 5, totalChunks: 2 });
   await ledger.countChunk('b-moving', moving.gen, 0, [{ key: 'k/0.ts', bytes: 2048, etag: 'e' }]);
   await ledger.failCrawl('c-broken', 'crawl failed: origin answered HTTP 403 <forbidden>');
+  await ledger.markCrawling('d-missing', info);
+  const missing = await ledger.recordPlan('d-missing', { planId: 'p2', totalFiles: 4, totalChunks: 2 });
+  await ledger.recordChunkFailure('d-missing', missing.gen, 1, [
+    { key: 'k/3.ts', src: 'http://origin.test/k/3.ts?token=secret', reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts' },
+  ]);
   await queue.sendAll('transfer', [{ n: 1 }, { n: 2 }]);
   await queue.sendRaw('crawl-dlq', '{"bad":true}', { 'flants-error': 'poison' });
 });
@@ -61,9 +66,10 @@ describe('dashboard Lambda handler (payload v2)', () => {
     expect(res.headers?.['content-type']).toBe('application/json; charset=utf-8');
     const s = JSON.parse(String(res.body)) as DashboardSnapshot;
     expect(s.stage).toBe(t.cfg.stage);
-    expect(s.counts).toMatchObject({ PENDING: 1, TRANSFERRING: 1, FAILED: 1 });
-    expect(s.classes.map((c) => c.classId)).toEqual(['c-broken', 'b-moving', 'a-pending']);
-    expect(s.classes[1]).toMatchObject({ doneFiles: 1, totalFiles: 5, doneBytes: 2048 });
+    expect(s.counts).toMatchObject({ PENDING: 1, TRANSFERRING: 1, FAILED: 2 });
+    expect(s.classes.map((c) => c.classId)).toEqual(['d-missing', 'c-broken', 'b-moving', 'a-pending']);
+    expect(s.classes[2]).toMatchObject({ doneFiles: 1, totalFiles: 5, doneBytes: 2048, bits: { unit: 'chunk', total: 2, done: '8', failed: '0' } });
+    expect(s.classes[0]).toMatchObject({ failedFiles: 1, bits: { unit: 'chunk', total: 2, done: '0', failed: '4' } });
     expect(s.queues.find((q) => q.name === 'transfer')).toMatchObject({ visible: 2, error: null });
     expect(s.queues.find((q) => q.name === 'crawl-dlq')).toMatchObject({ visible: 1 });
   });
@@ -100,8 +106,50 @@ describe('createDashboardServer', () => {
     expect(html.status).toBe(200);
     expect(await html.text()).toContain(`<title>FLAnts ${t.cfg.stage}</title>`);
     const json = (await (await fetch(`${url}status.json?status=FAILED`)).json()) as DashboardSnapshot;
-    expect(json.classes.map((c) => c.classId)).toEqual(['c-broken']);
+    expect(json.classes.map((c) => c.classId)).toEqual(['d-missing', 'c-broken']);
     expect((await fetch(`${url}nope`)).status).toBe(404);
     expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('polling and failures', () => {
+  let server: DashboardServer;
+  let url: string;
+  beforeAll(async () => {
+    server = createDashboardServer({ stage: t.cfg.stage, ledger, queue });
+    url = await server.listen();
+  });
+  afterAll(async () => server?.close());
+
+  it('answers 304 to a matching If-None-Match until the ledger changes', async () => {
+    const first = await fetch(`${url}status.json?limit=5000`);
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^W\/".+"$/);
+    const again = await fetch(`${url}status.json?limit=5000`, { headers: { 'if-none-match': etag! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    // A change on a class the page does not even list still changes the tag.
+    const moving = await ledger.getClass('b-moving');
+    await ledger.countChunk('b-moving', moving!.gen!, 1, [{ key: 'k/1.ts', bytes: 10, etag: 'e' }]);
+    const changed = await fetch(`${url}status.json?limit=1&status=PENDING`, { headers: { 'if-none-match': etag! } });
+    expect(changed.status).toBe(200);
+    const later = await fetch(`${url}status.json?limit=5000`, { headers: { 'if-none-match': etag! } });
+    expect(later.status).toBe(200);
+    expect(later.headers.get('etag')).not.toBe(etag);
+    expect(((await later.json()) as DashboardSnapshot).classes.find((c) => c.classId === 'b-moving')!.bits).toEqual({ unit: 'chunk', total: 2, done: 'c', failed: '0' });
+  });
+
+  it('lists a class\'s failed files by key with their reasons, never their sources', async () => {
+    const res = await fetch(`${url}status.json?class=d-missing`);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(JSON.parse(body)).toEqual({
+      classId: 'd-missing',
+      failures: [{ chunk: 1, at: expect.any(String), provisional: false, notListed: 0, files: [{ key: 'k/3.ts', reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts' }] }],
+    });
+    expect(body).not.toContain('token=secret');
+    expect(JSON.parse(await (await fetch(`${url}status.json?class=a-pending`)).text())).toEqual({ classId: 'a-pending', failures: [] });
+    expect((await fetch(`${url}status.json?class=${encodeURIComponent('a\nb')}`)).status).toBe(400);
+    expect((await fetch(`${url}status.json?class=${'x'.repeat(513)}`)).status).toBe(400);
   });
 });

@@ -18,7 +18,7 @@ const records: ClassRecord[] = Array.from({ length: 5000 }, (_, i) => ({
   lastError: `origin answered HTTP 404 for "https://cdn.example.com/${'x/'.repeat(450)}seg.ts" <${i}>`.slice(0, 1000),
   updatedAt: new Date(Date.UTC(2026, 0, 1) + (i % 977) * 60_000).toISOString(),
 }));
-const deps = { stage: 'prod', ledger: { listClasses: async () => records }, queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) } };
+const deps = { stage: 'prod', ledger: { listClasses: async () => records, listFailures: async () => [] }, queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) } };
 
 const get = (path: string, query: string) => handleDashboardRequest({ method: 'GET', path, query: new URLSearchParams(query) }, deps);
 

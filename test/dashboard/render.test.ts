@@ -1,5 +1,6 @@
 // The dashboard's pure parts: snapshot from a ledger and queues, HTML and JSON rendering, routing.
 import { describe, expect, it } from 'vitest';
+import { CLIENT_SCRIPT, CLIENT_SCRIPT_HASH } from '../../src/dashboard/client.ts';
 import { collectSnapshot, escapeHtml, formatBytes, handleDashboardRequest, renderHtml, renderJson, type DashboardSnapshot } from '../../src/dashboard/index.ts';
 import type { ClassRecord } from '../../src/store/ledger.ts';
 import type { QueueName } from '../../src/store/queue.ts';
@@ -34,7 +35,7 @@ const depths: Partial<Record<QueueName, { visible: number; inFlight: number; del
 
 const sources = (over: { listClasses?: () => Promise<ClassRecord[]> } = {}) => ({
   stage: 'prod',
-  ledger: { listClasses: over.listClasses ?? (async () => records) },
+  ledger: { listClasses: over.listClasses ?? (async () => records), listFailures: async () => [] },
   queue: {
     async depth(name: QueueName) {
       const d = depths[name];
@@ -70,7 +71,9 @@ describe('collectSnapshot', () => {
 describe('renderHtml', () => {
   it('escapes every value that came from the catalog, the origin or an error', async () => {
     const html = renderHtml(await collectSnapshot(sources(), { now: () => NOW }));
-    expect(html).not.toContain('<script>');
+    // One script: the page's own, which the CSP allows by its hash.
+    expect(html.split('<script').length - 1).toBe(1);
+    expect(html).toContain(`<script>${CLIENT_SCRIPT}</script>`);
     expect(html).not.toContain('<img');
     expect(html).toContain('&#60;script&#62;alert(&#34;t&#34;)&#60;/script&#62;');
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
@@ -100,6 +103,7 @@ describe('renderHtml', () => {
       next: undefined,
       filter: undefined,
       queues: [],
+      version: 'v0',
     };
     expect(renderHtml(empty)).toContain('No classes in the ledger yet.');
     expect(renderHtml({ ...empty, omitted: 7 })).toContain('7 more classes not listed');
@@ -130,12 +134,14 @@ describe('helpers', () => {
 describe('handleDashboardRequest', () => {
   const get = (path: string, query = '', accept?: string) => handleDashboardRequest({ method: 'GET', path, query: new URLSearchParams(query), accept }, sources());
 
-  it('serves HTML at / and JSON at /status.json (or by Accept or ?format=json), never cached, no scripts', async () => {
+  it('serves HTML at / and JSON at /status.json (or by Accept or ?format=json), never cached, only its own script', async () => {
     const html = await get('/');
     expect(html.status).toBe(200);
     expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(html.headers['cache-control']).toBe('no-store');
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(html.headers['content-security-policy']).toContain(`script-src '${CLIENT_SCRIPT_HASH}';`);
+    expect(html.headers['content-security-policy']).not.toMatch(/script-src[^;]*'unsafe-/);
     for (const r of [await get('/status.json'), await get('/', 'format=json'), await get('/', '', 'application/json')]) {
       expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
       expect((JSON.parse(r.body) as DashboardSnapshot).counts.FAILED).toBe(1);

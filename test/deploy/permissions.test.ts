@@ -212,12 +212,21 @@ describe('each role holds exactly what its code calls', () => {
     expectExactly('transfer', 'TransferRole', esm('TransferQueue'));
   });
 
-  it('dashboard: reads the class index and every queue\'s depth, nothing else', async () => {
+  it('dashboard: reads the class index, a class\'s failures and every queue\'s depth, nothing else', async () => {
     const aws = createAwsClients(cfg);
     recordCalls(aws, calls.dashboard);
     try {
-      const res = await handleDashboardRequest({ method: 'GET', path: '/status.json', query: new URLSearchParams() }, { stage: cfg.stage, ledger: createLedger(aws.ddb, cfg.tableName), queue: createJobQueue(aws.sqs, cfg) });
+      const deps = { stage: cfg.stage, ledger: createLedger(aws.ddb, cfg.tableName), queue: createJobQueue(aws.sqs, cfg) };
+      const res = await handleDashboardRequest({ method: 'GET', path: '/status.json', query: new URLSearchParams() }, deps);
       expect(res.status).toBe(200);
+      // Test setup through a client that is not recorded: a class with a failed file to open.
+      const setup = createLedger(t.aws.ddb, cfg.tableName);
+      await setup.markCrawling('dash-failed', { manifestUrl: `${base}/c/master.m3u8` });
+      const { gen } = await setup.recordPlan('dash-failed', { planId: 'dashfailed000000', totalFiles: 1, totalChunks: 1 });
+      await setup.recordChunkFailure('dash-failed', gen, 0, [{ key: 'k/x.ts', src: `${base}/x.ts`, reason: 'origin answered HTTP 404' }]);
+      const failures = await handleDashboardRequest({ method: 'GET', path: '/status.json', query: new URLSearchParams({ class: 'dash-failed' }) }, deps);
+      expect(failures.status).toBe(200);
+      expect(failures.body).toContain('k/x.ts');
     } finally {
       aws.destroy();
     }

@@ -409,6 +409,7 @@ describe('IAM least privilege', () => {
       dashboard: {
         'DashboardLogGroup.Arn': logs,
         'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
+        [ledger]: 'dynamodb:GetItem,dynamodb:Query',
         'ScanQueue.Arn': 'sqs:GetQueueAttributes',
         'CrawlQueue.Arn': 'sqs:GetQueueAttributes',
         'TransferQueue.Arn': 'sqs:GetQueueAttributes',

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../lab/library.ts';
+import { encodeBits } from '../../src/pipeline/report.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { flants } from '../helpers/cli.ts';
@@ -61,6 +62,10 @@ describe('flants CLI against local endpoints', () => {
     expect(run.code).toBe(0);
     const after = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<Record<string, unknown>> };
     expect(after.classes).toEqual([expect.objectContaining({ classId: cls.id, status: 'COMPLETE', files: cls.files, doneFiles: cls.files, bytes: cls.bytes, failedFiles: 0 })]);
+    // The bit field: every chunk of the plan done, none failed (docs/ledger.md).
+    const chunks = after.classes[0]!.chunks as number;
+    expect(chunks).toBeGreaterThan(0);
+    expect(after.classes[0]!.bits).toEqual({ unit: 'chunk', total: chunks, done: encodeBits(chunks, Array.from({ length: chunks }, (_, i) => i)), failed: encodeBits(chunks, []) });
     const human = await flants(['status'], env);
     expect(human.stdout).toContain('1 classes: 1 COMPLETE');
   });
@@ -107,6 +112,20 @@ describe('flants CLI against local endpoints', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+
+  it('status --watch redraws the dashboard as text, without colours when stdout is not a terminal', async () => {
+    const r = await flants(['status', '--watch', '--interval', '0.3', '--frames', '2'], env);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\x1b[');
+    expect(r.stdout.match(/^FLAnts clitest · /gm)).toHaveLength(2);
+    expect(r.stdout).toContain(`✓ ${library.classes.length} COMPLETE classes`);
+    expect(r.stdout).toContain('queues scan 0 · crawl 0 · transfer 0');
+    const json = await flants(['status', '--watch', '--json', '--interval', '0.3', '--frames', '2'], env);
+    const frames = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { classes: Array<{ status: string; bits: { unit: string } }> });
+    expect(frames).toHaveLength(2);
+    for (const f of frames) expect(f.classes.map((c) => `${c.status}:${c.bits.unit}`)).toEqual(library.classes.map(() => 'COMPLETE:chunk'));
   });
 
   it('names a bad configuration value and exits non-zero', async () => {

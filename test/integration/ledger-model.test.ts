@@ -69,6 +69,8 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   // Exact accounting: the counters are the chunk records of this generation, each file once.
   expect(new Set(keys).size).toBe(keys.length);
   expect(rec.doneChunks ?? 0).toBe(chunks.length);
+  // The bit field's done set is exactly the chunk records of this generation.
+  expect(rec.doneChunkIds).toEqual(chunks.map((c) => c.chunk).sort((a, b) => a - b));
   expect(rec.doneFiles ?? 0).toBe(keys.length);
   expect(rec.doneBytes ?? 0).toBe(chunks.flatMap((c) => c.files).reduce((n, f) => n + f.bytes, 0));
   expect(rec.totalFiles).toBe(plan.files.length);
