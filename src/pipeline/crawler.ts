@@ -50,7 +50,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     log.info('class already complete, crawl skipped', { classId: job.classId });
     return { classId: job.classId, outcome: 'already-complete' };
   }
-  const info = { title: job.title, manifestUrl: job.manifestUrl };
+  const info = { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt };
   await ledger.markCrawling(job.classId, info);
   // Transient origin trouble is retried here; what still fails returns the job to its queue.
   const origin = withPlaylistRetries(deps.origin, {
@@ -139,5 +139,5 @@ export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps, opts: Cr
 export async function recordCrawlFailure(job: CrawlJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
   if (!final) return;
   const reason = err === undefined ? 'the last crawl delivery did not finish (the function crashed or timed out)' : describeError(err);
-  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, { provisional: err === undefined, info: { manifestUrl: job.manifestUrl, ...(job.title ? { title: job.title } : {}) } });
+  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, { provisional: err === undefined, info: { manifestUrl: job.manifestUrl, ...(job.title ? { title: job.title } : {}), ...(job.endedAt ? { endedAt: job.endedAt } : {}) } });
 }

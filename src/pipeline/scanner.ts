@@ -77,7 +77,7 @@ async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boole
     }
   }
   // Record PENDING before sending, so `flants status` never misses a class that has a job in flight.
-  await mapLimit(jobs, 16, (job) => deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl }));
+  await mapLimit(jobs, 16, (job) => deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt }));
   await deps.queue.sendAll('crawl', jobs);
   summary.enqueued.push(...jobs.map((j) => j.classId));
 }
