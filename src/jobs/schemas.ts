@@ -69,6 +69,8 @@ export const TransferJobSchema = z.strictObject({
   planId: z.string().regex(/^[0-9a-f]{8,64}$/),
   chunk: z.number().int().min(0),
   files: z.array(TransferFileSchema).min(1).max(1000),
+  /** An earlier generation may have written these keys: read each first and copy only what differs. */
+  recopy: z.boolean().optional(),
 });
 
 export type CatalogScan = z.infer<typeof CatalogScanSchema>;

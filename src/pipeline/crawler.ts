@@ -8,6 +8,7 @@ import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schema
 import type { Logger } from '../log.ts';
 import type { Ledger } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
+import { publishFreshness } from '../metrics/emf.ts';
 import { chunkFiles, planIdOf } from './chunking.ts';
 
 export interface CrawlerDeps {
@@ -105,12 +106,15 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       gen: plan.gen,
       planId,
       chunk: i,
+      // Any generation after the first may find its files in the bucket already: compare before writing.
+      ...(plan.gen > 1 ? { recopy: true } : {}),
       files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind, ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}) })),
     });
   });
   await deps.queue.sendAll('transfer', jobs);
   if (plan.completed) {
-    log.info('class complete', { classId: job.classId, planId });
+    log.info('class complete', { classId: job.classId, planId, freshnessSeconds: plan.freshnessSeconds });
+    if (plan.freshnessSeconds !== undefined) publishFreshness({ stage: cfg.stage, classId: job.classId, gen: plan.gen, seconds: plan.freshnessSeconds, fn: 'crawler' });
     deps.onClassComplete?.(job.classId);
   }
   log.info('class planned', { classId: job.classId, planId, gen: plan.gen, outcome: plan.outcome, files: files.length, chunks: chunks.length, sent: jobs.length });
