@@ -36,15 +36,17 @@ export function registerEnqueue(program: Command): void {
 
   program
     .command('scan')
-    .description('Enqueue a scan of the whole catalog (what the schedule does)')
-    .option('--force', 'copy COMPLETE classes again too')
-    .action(async (o: { force?: boolean }) => {
+    .description('Enqueue a catalog scan as the schedule does: the classes changed or ended since the last scan (the whole catalog the first time)')
+    .option('--full', 'read the whole catalog, whatever the watermark')
+    .option('--force', 'copy COMPLETE classes again too (implies --full)')
+    .action(async (o: { full?: boolean; force?: boolean }) => {
       const deps = cliDeps();
       try {
         const scanId = newScanId();
-        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...(o.force ? { force: true } : {}) };
+        const full = Boolean(o.full || o.force);
+        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...(full ? { full: true } : {}), ...(o.force ? { force: true } : {}) };
         await deps.queue.sendAll('scan', [req]);
-        say(`Enqueued catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
+        say(`Enqueued ${full ? 'full' : 'incremental'} catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
       } finally {
         await deps.close();
       }

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
+import { CHANGE_FIELDS } from '../config.ts';
 import { FILE_KINDS } from '../hls/types.ts';
 
 /** The current version of every message FLAnts sends; a receiver refuses any other. */
 export const MESSAGE_VERSION = 2;
 
+/** An ISO-8601 instant as `Date.prototype.toISOString` writes it. */
+const isoInstant = z.string().max(40).refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && Number.isFinite(Date.parse(s)), 'must be an ISO-8601 instant');
 const classId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
 const httpUrl = z
   .string()
@@ -22,6 +25,21 @@ export const CatalogScanSchema = z.strictObject({
   /** Which id type is being paged (ObjectIds first, then string ids); `after` is of this type. */
   phase: z.enum(['objectId', 'string']).optional(),
   scanId: z.string().max(64).optional(),
+  /** Read the whole catalog, whatever the watermark (`flants scan --full`). */
+  full: z.boolean().optional(),
+  /** An incremental scan: documents whose change field is at or after this instant (watermark − overlap). */
+  since: isoInstant.optional(),
+  /** Continuation of an incremental scan: the change field being read, and where its last page ended. */
+  cursor: z
+    .strictObject({
+      field: z.enum(CHANGE_FIELDS),
+      at: isoInstant.optional(),
+      id: z.string().min(1).max(256).optional(),
+      oid: z.boolean().optional(),
+    })
+    .optional(),
+  /** When the scan's first page ran: the watermark its last page sets. */
+  startedAt: isoInstant.optional(),
 });
 
 /** "This one class" (`flants enqueue <classId>`). */

@@ -186,6 +186,13 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
   content?: (library: SampleLibrary) => OriginContent;
   /** Wraps a worker's handler (crash tests: fail after the real handler ran). */
   wrap?: RunnerOptions['wrap'];
+  /**
+   * When the valid classes ended (and their documents last changed), as seeded in the catalog.
+   * Default: the moment the catalog is seeded, so freshness measures the pipeline, as for a class that just ended.
+   */
+  catalogTime?: Date;
+  /** Puts the S3 proxy in front of the local S3 even without faults, to count object writes (`s3Writes`). */
+  countS3?: boolean;
 }
 
 /** The embedded stack with a sample library loaded and the workers polling: the demo's engine. */
@@ -203,6 +210,8 @@ export interface LocalPipeline {
   readonly logFile: string;
   readonly started: number;
   s3Faults(): ReturnType<S3FaultProxy['stats']>['faults'] | undefined;
+  /** Object writes (PutObject, UploadPart) that reached S3 through the proxy, by key; undefined without one. */
+  s3Writes(): { total: number; byKey: Record<string, number> } | undefined;
   /** Sends a catalog scan, as the schedule would; returns its scan id. */
   scan(): Promise<string>;
   /** Waits until every valid class is COMPLETE, or COMPLETE/FAILED with nothing left in flight. */
@@ -247,8 +256,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const originFaults = opts.faults ? originFaultsFor(opts.faults, library) : undefined;
     if (originFaults) origin.setFaults(originFaults);
     const gone = new Set(originFaults?.gone ?? []);
-    if (opts.faults && (opts.faults.s3.slowDown > 0 || opts.faults.s3.reset > 0)) {
-      s3Proxy = await startS3FaultProxy(stack.endpoints.s3!, s3FaultsFor(opts.faults));
+    if (opts.countS3 || (opts.faults && (opts.faults.s3.slowDown > 0 || opts.faults.s3.reset > 0))) {
+      s3Proxy = await startS3FaultProxy(stack.endpoints.s3!, opts.faults ? s3FaultsFor(opts.faults) : {});
     }
     const env: Record<string, string> = {
       ...stack.env,
@@ -282,7 +291,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     // Short visibility: a failed local attempt is retried in seconds (Lambda waits the full timeout).
     await setupResources(cfg, def, deps.aws, { visibilityTimeout: opts.visibilityTimeout ?? 30 });
     mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-    await mongo.db().collection(cfg.mongo.collection).insertMany(library.catalogDocuments(origin.url));
+    const seededAt = opts.catalogTime ?? new Date();
+    await mongo
+      .db()
+      .collection(cfg.mongo.collection)
+      .insertMany(library.catalogDocuments(origin.url).map((doc) => ({ ...doc, updatedAt: seededAt, ...(doc.status === 'broadcast' && doc.endedAt ? { endedAt: seededAt } : {}) })));
     if (!opts.noRunner) {
       runner = await startRunner({
         def,
@@ -314,6 +327,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       logFile,
       started,
       s3Faults: () => proxy?.stats().faults,
+      s3Writes: () => {
+        if (!proxy) return undefined;
+        const st = proxy.stats();
+        return { total: st.objectWrites, byKey: st.writtenKeys };
+      },
       async scan() {
         const scanId = `demo-${Date.now().toString(36)}`;
         timing.scanAt ||= Date.now();

@@ -202,6 +202,10 @@ export interface Ledger {
   finishScanPage(scanId: string, page: string): Promise<void>;
   recordScanPage(page: ScanPageRecord): Promise<void>;
   getScan(scanId: string): Promise<ScanPageRecord[]>;
+  /** The instant up to which scheduled scans have read the catalog by these change fields (`updatedAt,endedAt`), if one finished. */
+  getWatermark(fields: string): Promise<string | undefined>;
+  /** Moves that watermark forward to `at` when a scan that started then has read its last page; never back. */
+  advanceWatermark(fields: string, at: string, scanId: string): Promise<boolean>;
 }
 
 const META = 'META';
@@ -225,6 +229,8 @@ const pk = (classId: string) => `CLASS#${classId}`;
 const pad = (n: number) => String(n).padStart(6, '0');
 const chunkSk = (gen: number, chunk: number) => `CHUNK#${pad(gen)}#${pad(chunk)}`;
 const failSk = (gen: number, chunk: number) => `FAIL#${pad(gen)}#${pad(chunk)}`;
+/** One watermark per set of change fields: changing SCAN_CHANGE_FIELDS starts from a full scan. */
+const watermarkKey = (fields: string) => ({ pk: 'SCAN#watermark', sk: `FIELDS#${fields}` });
 const now = () => new Date().toISOString();
 
 interface FailedEntry {
@@ -908,6 +914,31 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           },
         }),
       );
+    },
+
+    async getWatermark(fields) {
+      const res = await ddb.send(new GetCommand({ TableName: table, Key: watermarkKey(fields), ConsistentRead: true }));
+      return typeof res.Item?.at === 'string' ? res.Item.at : undefined;
+    },
+
+    async advanceWatermark(fields, at, scanId) {
+      try {
+        await ddb.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: watermarkKey(fields),
+            UpdateExpression: 'SET #at = :at, scanId = :scan, updatedAt = :now',
+            // Only forward: a slow scan that started earlier finishing late never moves it back.
+            ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':at': at, ':scan': scanId, ':now': now() },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailed(err)) return false;
+        throw err;
+      }
     },
 
     async getScan(scanId) {
