@@ -51,7 +51,23 @@ export const ClassScanSchema = z.strictObject({
   force: z.boolean().optional(),
 });
 
-export const ScanRequestSchema = z.discriminatedUnion('mode', [CatalogScanSchema, ClassScanSchema]);
+/**
+ * "Check COMPLETE classes for changes at the origin" (the recheck schedule, `flants scan --recheck`):
+ * one class, or every COMPLETE class page by page through the ledger's class index.
+ */
+export const RecheckScanSchema = z.strictObject({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('scan'),
+  mode: z.literal('recheck'),
+  /** Only this class. */
+  classId: classId.optional(),
+  /** Continuation: the shard of the class index being read, and the last class id read in it. */
+  shard: z.number().int().min(0).max(255).optional(),
+  after: z.string().min(1).max(256).optional(),
+  scanId: z.string().max(64).optional(),
+});
+
+export const ScanRequestSchema = z.discriminatedUnion('mode', [CatalogScanSchema, ClassScanSchema, RecheckScanSchema]);
 
 export const CrawlJobSchema = z.strictObject({
   v: z.literal(MESSAGE_VERSION),
@@ -64,6 +80,11 @@ export const CrawlJobSchema = z.strictObject({
   requestedAt: z.string().max(64).optional(),
   /** When the class ended (catalog `endedAt`): the grace period for still-growing playlists counts from it. */
   endedAt: z.string().max(64).optional(),
+  /**
+   * A change check (`flants scan --recheck`, the recheck schedule): compare the COMPLETE generation's
+   * files with the origin first, and plan a new generation only if something changed.
+   */
+  recheck: z.boolean().optional(),
 });
 
 export const FileKindSchema = z.enum(FILE_KINDS);
@@ -93,6 +114,7 @@ export const TransferJobSchema = z.strictObject({
 
 export type CatalogScan = z.infer<typeof CatalogScanSchema>;
 export type ClassScan = z.infer<typeof ClassScanSchema>;
+export type RecheckScan = z.infer<typeof RecheckScanSchema>;
 export type ScanRequest = z.infer<typeof ScanRequestSchema>;
 export type CrawlJob = z.infer<typeof CrawlJobSchema>;
 export type TransferJob = z.infer<typeof TransferJobSchema>;

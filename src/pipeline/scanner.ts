@@ -3,11 +3,11 @@ import type { Config } from '../config.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
 import { ObjectId } from 'mongodb';
-import type { CatalogScan, CrawlJob, ScanRequest } from '../jobs/schemas.ts';
+import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../jobs/schemas.ts';
 import { MESSAGE_VERSION } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../store/catalog.ts';
-import type { ClassRecord, Ledger } from '../store/ledger.ts';
+import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../store/ledger.ts';
 import { newScanId, type JobQueue } from '../store/queue.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
 
@@ -28,7 +28,7 @@ export interface ScanSummary {
    * `full`: the catalog by `_id`; `incremental`: only documents changed or ended since the
    * watermark (less the overlap); `class`: one class by name.
    */
-  kind?: 'full' | 'incremental' | 'class';
+  kind?: 'full' | 'incremental' | 'class' | 'recheck';
   /** For an incremental page: the instant it read changes from. */
   since?: string;
   /** True when this (last) page moved the watermark to the scan's start. */
@@ -107,6 +107,7 @@ export interface ScanDelivery {
 export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: ScanDelivery = {}): Promise<ScanSummary> {
   const summary = emptySummary();
   const { cfg, log } = deps;
+  if (req.mode === 'recheck') return runRecheck(req, deps, delivery);
   if (req.mode === 'class') {
     const doc = await deps.catalog.get(req.classId);
     if (!doc) throw new PoisonMessageError(`unknown class ${req.classId}: no document with that _id in ${cfg.mongo.collection}`);
@@ -215,6 +216,66 @@ async function changedPage(req: CatalogScan, since: string, deps: ScannerDeps): 
   }
   const following = fields[fields.indexOf(field) + 1];
   return { docs, next: following ? { ...base, cursor: { field: following } } : undefined };
+}
+
+/**
+ * A change check request: sends a `recheck` crawl job for one COMPLETE class, or for every COMPLETE
+ * class, a page of the ledger's class index at a time (shard by shard), continuing itself like a scan.
+ */
+async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDelivery): Promise<ScanSummary> {
+  const { cfg, log } = deps;
+  const summary: ScanSummary = { ...emptySummary(), kind: 'recheck' };
+  const requestedAt = (deps.now?.() ?? new Date()).toISOString();
+  const job = (r: ClassRecord): CrawlJob => ({
+    v: MESSAGE_VERSION,
+    type: 'crawl',
+    classId: r.classId,
+    manifestUrl: r.manifestUrl!,
+    ...(r.title ? { title: r.title } : {}),
+    ...(r.endedAt ? { endedAt: r.endedAt } : {}),
+    recheck: true,
+    requestedAt,
+  });
+  const sendChecks = async (records: ClassRecord[]) => {
+    const jobs: CrawlJob[] = [];
+    for (const r of records) {
+      if (r.status !== 'COMPLETE') summary[r.status === 'FAILED' ? 'failed' : 'inProgress']++;
+      else if (!r.manifestUrl) skip(summary, r.classId, 'missing manifestUrl', 'the ledger record has none', log);
+      else jobs.push(job(r));
+    }
+    await deps.queue.sendAll('crawl', jobs);
+    summary.enqueued.push(...jobs.map((j) => j.classId));
+  };
+
+  if (req.classId !== undefined) {
+    const rec = await deps.ledger.getClass(req.classId);
+    if (!rec) throw new PoisonMessageError(`cannot check class ${req.classId} for changes: it is not in the ledger (never copied)`);
+    summary.scanned = 1;
+    await sendChecks([rec]);
+    await recordPage(deps, `recheck-${req.classId}`, 'class', summary);
+    log.info('change check requested', { classId: req.classId, sent: summary.enqueued.length, status: rec.status });
+    return summary;
+  }
+
+  const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
+  const shard = req.shard ?? 0;
+  const pageKey = `recheck:${shard}:${req.after ?? 'start'}`;
+  const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
+  if (claim !== 'claimed') {
+    log.info('recheck page already handled', { scanId, page: pageKey, claim });
+    return { ...summary, duplicate: true };
+  }
+  const page = await deps.ledger.pageCompleteClasses(shard, req.after, cfg.scan.pageSize);
+  summary.scanned = page.records.length;
+  await sendChecks(page.records);
+  const next: RecheckScan | undefined =
+    page.last !== undefined ? { ...req, scanId, shard, after: page.last } : shard + 1 < CLASS_SHARDS ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1 } : undefined;
+  summary.continued = next !== undefined;
+  await recordPage(deps, scanId, pageKey, summary);
+  if (next) await deps.queue.sendAll('scan', [next]);
+  if (delivery.messageId) await deps.ledger.finishScanPage(scanId, pageKey);
+  log.info('recheck page finished', { scanId, page: pageKey, ...summarize(summary) });
+  return summary;
 }
 
 async function recordPage(deps: ScannerDeps, scanId: string, page: string, s: ScanSummary): Promise<void> {

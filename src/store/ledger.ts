@@ -169,6 +169,11 @@ export interface Ledger {
   getClass(classId: string): Promise<ClassRecord | undefined>;
   getClasses(classIds: readonly string[]): Promise<Map<string, ClassRecord>>;
   listClasses(): Promise<ClassRecord[]>;
+  /**
+   * One page of the COMPLETE class records of one shard of the class index (0 to CLASS_SHARDS − 1),
+   * after a class id: what a change check walks. `last` is set when the shard has more.
+   */
+  pageCompleteClasses(shard: number, after: string | undefined, limit: number): Promise<{ records: ClassRecord[]; last?: string }>;
   /** Records that a class was enqueued; never downgrades an existing record. */
   markPending(classId: string, info: ClassInfo): Promise<void>;
   /** A crawl began; false when the class is COMPLETE (nothing to crawl unless forced). */
@@ -211,7 +216,7 @@ export interface Ledger {
 const META = 'META';
 /** Index of class records only; its partition key is sharded (see serverless.yml). */
 const CLASS_INDEX = 'classes';
-const CLASS_SHARDS = 8;
+export const CLASS_SHARDS = 8;
 /** Skip details kept per scan page, and characters per detail: a page record stays far below 400 KB. */
 const MAX_SKIP_DETAILS = 500;
 const MAX_DETAIL_CHARS = 200;
@@ -596,6 +601,22 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         }),
       );
       return shards.flat().sort((a, b) => a.classId.localeCompare(b.classId));
+    },
+
+    async pageCompleteClasses(shard, after, limit) {
+      const res = await ddb.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: CLASS_INDEX,
+          KeyConditionExpression: after === undefined ? 'listPk = :shard' : 'listPk = :shard AND listSk > :after',
+          FilterExpression: '#status = :complete',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':shard': `CLASSES#${shard}`, ':complete': 'COMPLETE', ...(after === undefined ? {} : { ':after': after }) },
+          Limit: limit,
+        }),
+      );
+      const last = res.LastEvaluatedKey?.listSk;
+      return { records: (res.Items ?? []).map(toRecord), ...(typeof last === 'string' ? { last } : {}) };
     },
 
     async markPending(classId, info) {

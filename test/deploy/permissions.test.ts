@@ -152,7 +152,7 @@ function expectExactly(fn: keyof typeof calls, roleId: string, notExercisedHere:
 }
 
 describe('each role holds exactly what its code calls', () => {
-  it('scanner: pages the catalog, records PENDING, sends crawl jobs and the next page; poison to its DLQ', async () => {
+  it('scanner: pages the catalog, records PENDING, sends crawl jobs and the next page, walks COMPLETE classes for a change check; poison to its DLQ', async () => {
     depsFor('scanner');
     const scan = await deliver('scan', [JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'catalog' }), '{"not":"a scan"}']);
     const first = await scannerHandler(scan);
@@ -162,6 +162,9 @@ describe('each role holds exactly what its code calls', () => {
     // Its own next page, as Lambda would deliver it.
     const next = await received('scan', 1);
     await settle('scan', next, await scannerHandler(next));
+    // A change check of every COMPLETE class walks the class index (none is COMPLETE yet: it sends no crawl job).
+    const recheck = await deliver('scan', [JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'recheck' })]);
+    await settle('scan', recheck, await scannerHandler(recheck));
     expectExactly('scanner', 'ScannerRole', [
       ...esm('ScanQueue'),
       // Read once per cold start on AWS (MONGODB_URI_SSM_PARAM); the local stack has no SSM.
