@@ -1,3 +1,4 @@
+import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
 import { classNote } from '../pipeline/report.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
@@ -23,6 +24,8 @@ export interface ClassRow {
   /** What to read about the class (see classNote): its standing error, why it waits, or its failing retries. */
   lastError: string | undefined;
   updatedAt: string | undefined;
+  /** Seconds from the class's end (or the change that started its copy) to COMPLETE. */
+  freshnessSeconds?: number | undefined;
 }
 
 /** One queue's depth, or why it could not be read. */
@@ -50,6 +53,8 @@ export interface DashboardSnapshot {
   /** The status filter applied to `classes`, if any. */
   filter: ClassStatus | undefined;
   queues: QueueRow[];
+  /** Median, p95 and worst freshness of the classes completed in the last 24 hours (over the whole ledger). */
+  freshness?: FreshnessSummary;
 }
 
 /** What a snapshot reads: the ledger's class records and the queues' depths. */
@@ -82,6 +87,7 @@ export function toClassRow(r: ClassRecord): ClassRow {
     failedFiles: n(r.failedFiles),
     lastError: classNote(r),
     updatedAt: r.updatedAt,
+    ...(r.freshnessSeconds === undefined ? {} : { freshnessSeconds: r.freshnessSeconds }),
   };
 }
 
@@ -160,5 +166,6 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     next: page.length > 0 && matching.length > page.length ? encodeCursor(page.at(-1)!) : undefined,
     filter: opts.status,
     queues,
+    freshness: freshnessSummary(records, opts.now?.() ?? new Date()),
   };
 }
