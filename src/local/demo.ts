@@ -11,11 +11,12 @@ import { scanPlaylist } from '../hls/scan.ts';
 import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
 import { createLogger, setLogSink, type Logger } from '../log.ts';
 import { buildDeps, resetSharedDeps, setSharedDeps, type Deps } from '../pipeline/deps.ts';
+import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
 import { closeCatalogs } from '../store/catalog.ts';
 import type { ClassRecord } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
 import { mapLimit } from '../util/concurrency.ts';
-import { generateLibrary, type LibraryOptions, type SampleLibrary } from './library.ts';
+import { generateLibrary, type CatalogDocument, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
 import { originUrl } from './sample-catalog.ts';
@@ -93,6 +94,12 @@ export interface DemoReport {
   };
   /** How many times each class was marked COMPLETE (exactly once each, whatever SQS delivered). */
   completions: Record<string, number>;
+  /**
+   * How long classes took from their end to COMPLETE. The demo seeds every class as ended the
+   * moment the catalog is seeded and scans at once, so this is the pipeline's own latency (a
+   * deployment adds the wait for the next scheduled scan).
+   */
+  freshness: FreshnessSummary;
   /** Where the pipeline's JSON log lines went. */
   logFile: string;
 }
@@ -193,6 +200,11 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
   catalogTime?: Date;
   /** Puts the S3 proxy in front of the local S3 even without faults, to count object writes (`s3Writes`). */
   countS3?: boolean;
+  /**
+   * Leaves the last `holdBack` valid classes out of the catalog when it is seeded (the origin serves
+   * them): `addToCatalog` adds them later, as classes that end while the pipeline runs.
+   */
+  holdBack?: number;
 }
 
 /** The embedded stack with a sample library loaded and the workers polling: the demo's engine. */
@@ -214,6 +226,8 @@ export interface LocalPipeline {
   s3Writes(): { total: number; byKey: Record<string, number> } | undefined;
   /** Sends a catalog scan, as the schedule would; returns its scan id. */
   scan(): Promise<string>;
+  /** Adds held-back classes to the catalog, ended and changed at `at` (default now). */
+  addToCatalog(classIds: readonly string[], at?: Date): Promise<void>;
   /** Waits until every valid class is COMPLETE, or COMPLETE/FAILED with nothing left in flight. */
   settle(opts?: { timeoutMs?: number; onProgress?: (p: DemoProgress) => void }): Promise<ClassRecord[]>;
   /** Verifies the bucket and the ledger against the library; `gone` files are expected FAILED. */
@@ -292,10 +306,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await setupResources(cfg, def, deps.aws, { visibilityTimeout: opts.visibilityTimeout ?? 30 });
     mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
     const seededAt = opts.catalogTime ?? new Date();
-    await mongo
-      .db()
-      .collection(cfg.mongo.collection)
-      .insertMany(library.catalogDocuments(origin.url).map((doc) => ({ ...doc, updatedAt: seededAt, ...(doc.status === 'broadcast' && doc.endedAt ? { endedAt: seededAt } : {}) })));
+    const stamped = (at: Date) => (doc: CatalogDocument) => ({ ...doc, updatedAt: at, ...(doc.status === 'broadcast' && doc.endedAt ? { endedAt: at } : {}) });
+    const held = new Set(library.classes.slice(library.classes.length - (opts.holdBack ?? 0)).map((c) => c.id));
+    const documents = library.catalogDocuments(origin.url);
+    const classesCollection = mongo.db().collection(cfg.mongo.collection);
+    await classesCollection.insertMany(documents.filter((d) => !held.has(d._id.toHexString())).map(stamped(seededAt)));
     if (!opts.noRunner) {
       runner = await startRunner({
         def,
@@ -338,6 +353,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         const scan: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId };
         await d.queue.sendAll('scan', [scan]);
         return scanId;
+      },
+      async addToCatalog(classIds, at = new Date()) {
+        const wantedDocs = documents.filter((d) => classIds.includes(d._id.toHexString()));
+        await classesCollection.insertMany(wantedDocs.map(stamped(at)));
       },
       async settle({ timeoutMs = 10 * 60_000, onProgress } = {}) {
         const deadline = Date.now() + timeoutMs;
@@ -432,6 +451,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             doubleCounted,
           },
           completions: counters.completions,
+          freshness: freshnessSummary(records),
           logFile,
         };
       },
