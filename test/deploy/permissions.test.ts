@@ -62,8 +62,10 @@ beforeAll(async () => {
     if (url === '/big.mp4') {
       // Promises 11 MiB, sends 7 and stops: the multipart upload has a part in S3 and must be aborted.
       res.writeHead(200, { 'content-length': String(11 * MiB) });
-      res.write(Buffer.alloc(7 * MiB, 1));
-      return later(50, () => res.socket?.destroy());
+      // Stop only once the 7 MiB left the process: on a busy machine a fixed delay could drop them unsent, and
+      // with less than a part received no multipart upload starts (so there would be nothing to abort).
+      res.write(Buffer.alloc(7 * MiB, 1), () => later(50, () => res.socket?.destroy()));
+      return;
     }
     res.writeHead(404).end();
   });
