@@ -6,10 +6,9 @@ import type { Origin } from '../origin/client.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import type { Ledger } from '../store/ledger.ts';
-import type { JobQueue } from '../store/queue.ts';
 import { publishFreshness } from '../metrics/emf.ts';
-import type { LandedFile } from '../store/ledger.ts';
+import type { LandedFile, Ledger } from '../store/ledger.ts';
+import type { JobQueue } from '../store/queue.ts';
 import { chunkFiles, planIdOf } from './chunking.ts';
 import { checkAgainstOrigin, type ChangeCheck } from './recheck.ts';
 

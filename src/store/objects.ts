@@ -174,6 +174,8 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       const newer = (head: ObjectHead) => head.generation !== undefined && generation !== undefined && head.generation > generation;
       if (existing && newer(existing)) throw new StaleWriteError(key, generation!, existing.generation!);
 
+      /** What a 412's HEAD found when it held these very bytes. */
+      let found: ObjectHead | undefined;
       /** Decides the next write from what is stored now; throws when a newer generation owns the key. */
       const decide = async (): Promise<{ cond: Condition; head: ObjectHead | undefined }> => {
         const head = await store.head(key);
@@ -208,6 +210,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
             const next = await decide();
             if (next.head && same(next.head)) {
               extraRequests -= 1; // not repeated after all
+              found = next.head;
               return SAME;
             }
             cond = next.cond;
@@ -252,7 +255,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
             ),
           same,
         );
-        if (res === SAME) return unchanged((await store.head(key).catch(() => undefined)) ?? { key, size: data.length, etag: undefined, generation, crc32: checksum, metadata: {} }, checksum);
+        if (res === SAME) return unchanged(found!, checksum);
         checksumsSeen = Boolean(res.ChecksumCRC32);
         return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: 1, extraRequests, written: true };
       }
@@ -320,7 +323,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
         if (res === SAME) {
           // The parts were sent before S3 could say the object is already there: drop them.
           await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
-          return unchanged((await store.head(key).catch(() => undefined)) ?? { key, size: total, etag: undefined, generation, crc32: wholeCrc, metadata: {} }, wholeCrc);
+          return unchanged(found!, wholeCrc);
         }
         checksumsSeen = Boolean(res.ChecksumCRC32);
         return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: number, extraRequests, written: true };
