@@ -56,4 +56,4 @@ export function createHandler(deps: Deps): SqsHandler {
 }
 
 /** The Lambda handler: dependencies from the environment, once per container. */
-export const handler = lambdaEntry(createHandler, 'crawler');
+export const handler = lambdaEntry(createHandler);

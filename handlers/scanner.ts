@@ -31,4 +31,4 @@ export function createHandler(deps: Deps): SqsHandler {
 }
 
 /** The Lambda handler: dependencies from the environment, once per container. */
-export const handler = lambdaEntry(createHandler, 'scanner');
+export const handler = lambdaEntry(createHandler);

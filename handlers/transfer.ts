@@ -48,4 +48,4 @@ export function createHandler(deps: Deps): SqsHandler {
 }
 
 /** The Lambda handler: dependencies from the environment, once per container. */
-export const handler = lambdaEntry(createHandler, 'transfer');
+export const handler = lambdaEntry(createHandler);

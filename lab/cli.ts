@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { runDemo, type DemoReport } from './demo.ts';
 import { formatFaultSpec, parseFaultSpec, type FaultSpec } from './faults.ts';
+import { formatSeconds } from '../src/pipeline/freshness.ts';
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -32,6 +33,7 @@ export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process
   w(`  throughput   ${r.totals.mbPerSecond} MB/s, ${r.totals.filesPerSecond} files/s (scan → crawl → transfer, all on this machine)`);
   w(`  verified     ${r.verified.objects} objects byte-for-byte against the origin: ${r.verified.mismatches} mismatched, ${r.verified.missing} missing, ${r.verified.extra} unexpected`);
   w(`  links        ${r.verified.links} URIs in the copied playlists resolve inside the copy: ${r.verified.dangling} dangling`);
+  w(`  freshness    median ${formatSeconds(r.freshness.medianSeconds)}, p95 ${formatSeconds(r.freshness.p95Seconds)}, worst ${formatSeconds(r.freshness.worstSeconds)} from each class's end to COMPLETE (classes end as the demo starts; a deployment adds the wait for its next scan)`);
   w(`  deliveries   scan ${r.runner.messages.scan}, crawl ${r.runner.messages.crawl}, transfer ${r.runner.messages.transfer} (failed attempts: ${r.runner.failures.transfer}, in-attempt retries: ${r.retries})`);
   if (r.faults.spec) {
     const injected = [...Object.entries(r.faults.origin).map(([k, n]) => `origin ${k} ${n}`), ...Object.entries(r.faults.s3 ?? {}).map(([k, n]) => `s3 ${k} ${n}`)];

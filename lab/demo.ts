@@ -11,10 +11,11 @@ import { scanPlaylist } from '../src/hls/scan.ts';
 import { MESSAGE_VERSION, type ScanRequest } from '../src/jobs/schemas.ts';
 import { createLogger, setLogSink, type Logger } from '../src/log.ts';
 import { buildDeps, type Deps } from '../src/pipeline/deps.ts';
+import { freshnessSummary, type FreshnessSummary } from '../src/pipeline/freshness.ts';
 import type { ClassRecord } from '../src/store/ledger.ts';
 import type { JobQueue } from '../src/store/queue.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
-import { generateLibrary, type LibraryOptions, type SampleLibrary } from './library.ts';
+import { generateLibrary, type SampleDocument, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
 import { originUrl } from './sample-catalog.ts';
@@ -92,6 +93,12 @@ export interface DemoReport {
   };
   /** How many times each class was marked COMPLETE (exactly once each, whatever SQS delivered). */
   completions: Record<string, number>;
+  /**
+   * How long classes took from their end to COMPLETE. The demo seeds every class as ended the
+   * moment the catalog is seeded and scans at once, so this is the pipeline's own latency (a
+   * deployment adds the wait for the next scheduled scan).
+   */
+  freshness: FreshnessSummary;
   /** Where the pipeline's JSON log lines went. */
   logFile: string;
 }
@@ -185,6 +192,18 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
   content?: (library: SampleLibrary) => OriginContent;
   /** Wraps a worker's handler (crash tests: fail after the real handler ran). */
   wrap?: RunnerOptions['wrap'];
+  /**
+   * When the valid classes ended (and their documents last changed), as seeded in the catalog.
+   * Default: the moment the catalog is seeded, so freshness measures the pipeline, as for a class that just ended.
+   */
+  catalogTime?: Date;
+  /** Puts the S3 proxy in front of the local S3 even without faults, to count object writes (`s3Writes`). */
+  countS3?: boolean;
+  /**
+   * Leaves the last `holdBack` valid classes out of the catalog when it is seeded (the origin serves
+   * them): `addToCatalog` adds them later, as classes that end while the pipeline runs.
+   */
+  holdBack?: number;
 }
 
 /** The embedded stack with a sample library loaded and the workers polling: the demo's engine. */
@@ -202,8 +221,12 @@ export interface LocalPipeline {
   readonly logFile: string;
   readonly started: number;
   s3Faults(): ReturnType<S3FaultProxy['stats']>['faults'] | undefined;
+  /** Object writes (PutObject, UploadPart) that reached S3 through the proxy, by key; undefined without one. */
+  s3Writes(): { total: number; byKey: Record<string, number> } | undefined;
   /** Sends a catalog scan, as the schedule would; returns its scan id. */
   scan(): Promise<string>;
+  /** Adds held-back classes to the catalog, ended and changed at `at` (default now). */
+  addToCatalog(classIds: readonly string[], at?: Date): Promise<void>;
   /** Waits until every valid class is COMPLETE, or COMPLETE/FAILED with nothing left in flight. */
   settle(opts?: { timeoutMs?: number; onProgress?: (p: DemoProgress) => void }): Promise<ClassRecord[]>;
   /** Verifies the bucket and the ledger against the library; `gone` files are expected FAILED. */
@@ -245,8 +268,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const originFaults = opts.faults ? originFaultsFor(opts.faults, library) : undefined;
     if (originFaults) origin.setFaults(originFaults);
     const gone = new Set(originFaults?.gone ?? []);
-    if (opts.faults && (opts.faults.s3.slowDown > 0 || opts.faults.s3.reset > 0)) {
-      s3Proxy = await startS3FaultProxy(stack.endpoints.s3!, s3FaultsFor(opts.faults));
+    if (opts.countS3 || (opts.faults && (opts.faults.s3.slowDown > 0 || opts.faults.s3.reset > 0))) {
+      s3Proxy = await startS3FaultProxy(stack.endpoints.s3!, opts.faults ? s3FaultsFor(opts.faults) : {});
     }
     const env: Record<string, string> = {
       ...stack.env,
@@ -276,7 +299,14 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     // Short visibility: a failed local attempt is retried in seconds (Lambda waits the full timeout).
     await setupResources(cfg, def, deps.aws, { visibilityTimeout: opts.visibilityTimeout ?? 30 });
     mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-    await mongo.db().collection(cfg.mongo.collection).insertMany(library.catalogDocuments(origin.url));
+    const seededAt = opts.catalogTime ?? new Date();
+    const stamped = (at: Date) => (doc: SampleDocument) => ({ ...doc, updatedAt: at, ...(doc.status === 'broadcast' && doc.endedAt ? { endedAt: at } : {}) });
+    const held = new Set(library.classes.slice(library.classes.length - (opts.holdBack ?? 0)).map((c) => c.id));
+    const documents = library.catalogDocuments(origin.url);
+    const classesCollection = mongo.db().collection(cfg.mongo.collection);
+    await classesCollection.insertMany(documents.filter((d) => !held.has(d._id.toHexString())).map(stamped(seededAt)));
+    // The indexes the incremental scan reads by (README: "Incremental scans").
+    for (const field of cfg.scan.changeFields) await classesCollection.createIndex({ [cfg.mongo.fields[field]]: 1, _id: 1 });
     if (!opts.noRunner) {
       runner = await startRunner({
         def,
@@ -306,12 +336,21 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       logFile,
       started,
       s3Faults: () => proxy?.stats().faults,
+      s3Writes: () => {
+        if (!proxy) return undefined;
+        const st = proxy.stats();
+        return { total: st.objectWrites, byKey: st.writtenKeys };
+      },
       async scan() {
         const scanId = `demo-${Date.now().toString(36)}`;
         timing.scanAt ||= Date.now();
         const scan: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId };
         await d.queue.sendAll('scan', [scan]);
         return scanId;
+      },
+      async addToCatalog(classIds, at = new Date()) {
+        const wantedDocs = documents.filter((d) => classIds.includes(d._id.toHexString()));
+        await classesCollection.insertMany(wantedDocs.map(stamped(at)));
       },
       async settle({ timeoutMs = 10 * 60_000, onProgress } = {}) {
         const deadline = Date.now() + timeoutMs;
@@ -406,6 +445,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             doubleCounted,
           },
           completions: counters.completions,
+          freshness: freshnessSummary(records),
           logFile,
         };
       },

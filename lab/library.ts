@@ -33,10 +33,14 @@ export interface LibraryOptions {
 
 export type ResolvedLibraryOptions = Required<LibraryOptions>;
 
-/** The size and type an origin reports for a file. */
+/** The size and type an origin reports for a file, and its validators (as a CDN sends them). */
 export interface FileStat {
   size: number;
   contentType: string;
+  /** A strong ETag derived from the library's seed and the path: the same bytes, the same tag. */
+  etag?: string;
+  /** Last-Modified (HTTP date): the class's end. */
+  lastModified?: string;
 }
 
 /** One file of the library. */
@@ -195,6 +199,8 @@ export function generateLibrary(opts?: LibraryOptions): SampleLibrary {
     });
   }
 
+  const modified = new Map(classes.map((c) => [c.id, c.endedAt.toUTCString()]));
+
   const skippedEntries = SKIP_KINDS.map((kind: SkipKind, k) => {
     const index = options.classes + k;
     const { id, startedAt } = classIdentity(seed, index);
@@ -229,7 +235,7 @@ export function generateLibrary(opts?: LibraryOptions): SampleLibrary {
     },
     stat(path) {
       const e = entries.get(path);
-      return e && { size: e.size, contentType: e.contentType };
+      return e && { size: e.size, contentType: e.contentType, etag: `"${digest('etag', seed, path).toString('hex').slice(0, 32)}"`, lastModified: modified.get(e.classId) };
     },
     read: (path, range) => readSource(entry(path).source, range),
     bytes: (path, range) => sliceSource(entry(path).source, range),

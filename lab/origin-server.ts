@@ -14,7 +14,11 @@ import { checkRates, FaultDice } from './fault-dice.ts';
 
 /** What the server needs from the content it serves; SampleLibrary implements it. */
 export interface OriginContent {
-  stat(path: string): { size: number; contentType: string } | undefined;
+  /**
+   * Size and type of a file, and its validators when it has them: an ETag (quoted, as sent) and a
+   * Last-Modified date, which the server sends and answers conditional requests with (304).
+   */
+  stat(path: string): { size: number; contentType: string; etag?: string | undefined; lastModified?: string | undefined } | undefined;
   /** Streams the file, or the inclusive byte range of it. */
   read(path: string, range?: { start: number; end: number }): Readable;
 }
@@ -96,6 +100,27 @@ export function parseRange(header: string | undefined, size: number): RangeOutco
 
 const FAULT_KINDS: readonly OriginFaultKind[] = ['http5xx', 'reset', 'truncate', 'slow', 'gone'];
 
+/** The conditional headers of a request (RFC 9110 §13.1). */
+interface Conditions {
+  ifNoneMatch?: string | undefined;
+  ifModifiedSince?: string | undefined;
+}
+
+/** Whether a conditional GET/HEAD is answered 304: If-None-Match (weak comparison) wins over If-Modified-Since. */
+export function notModified(st: { etag?: string | undefined; lastModified?: string | undefined }, c: Conditions): boolean {
+  const weak = (t: string) => t.trim().replace(/^W\//, '');
+  if (c.ifNoneMatch !== undefined) {
+    if (!st.etag) return false;
+    return c.ifNoneMatch.split(',').some((t) => t.trim() === '*' || weak(t) === weak(st.etag!));
+  }
+  if (c.ifModifiedSince !== undefined && st.lastModified) {
+    const since = Date.parse(c.ifModifiedSince);
+    const modified = Date.parse(st.lastModified);
+    return Number.isFinite(since) && Number.isFinite(modified) && Math.floor(modified / 1000) <= Math.floor(since / 1000);
+  }
+  return false;
+}
+
 function validate(f: OriginFaults): OriginFaults {
   checkRates('origin faults', { http5xx: f.http5xx, reset: f.reset, truncate: f.truncate, slow: f.slow });
   if (f.slowMs !== undefined && !(Number.isInteger(f.slowMs) && f.slowMs >= 0 && f.slowMs <= 600_000)) throw new RangeError(`origin faults: slowMs must be 0..600000, got ${f.slowMs}`);
@@ -138,7 +163,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     return typeof g === 'function' ? g(path) : goneSet.has(path);
   };
 
-  function plan(method: string, rawUrl: string, rangeHeader: string | undefined): Plan {
+  function plan(method: string, rawUrl: string, rangeHeader: string | undefined, conditions: Conditions = {}): Plan {
     const text = (status: number, t: string, headers: Record<string, string | number> = {}): Plan => ({ kind: 'small', status, headers, text: t });
     if (method !== 'GET' && method !== 'HEAD') return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });
     let path: string;
@@ -152,7 +177,9 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     if (isGone(path)) return { kind: 'small', status: 404, headers: {}, text: 'not found\n', gone: true };
     const st = content.stat(path);
     if (!st) return text(404, 'not found\n');
-    const headers = { 'content-type': st.contentType, 'accept-ranges': 'bytes' };
+    const validators: Record<string, string> = { ...(st.etag ? { etag: st.etag } : {}), ...(st.lastModified ? { 'last-modified': st.lastModified } : {}) };
+    if (notModified(st, conditions)) return { kind: 'small', status: 304, headers: validators, text: '' };
+    const headers = { 'content-type': st.contentType, 'accept-ranges': 'bytes', ...validators };
     const r = parseRange(rangeHeader, st.size);
     if (r.kind === 'unsatisfiable') return text(416, 'range not satisfiable\n', { 'accept-ranges': 'bytes', 'content-range': `bytes */${st.size}` });
     if (r.kind === 'range') return { kind: 'body', status: 206, headers: { ...headers, 'content-range': `bytes ${r.start}-${r.end}/${st.size}` }, path, start: r.start, end: r.end };
@@ -164,8 +191,14 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   };
 
   function sendSmall(res: ServerResponse, status: number, headers: Record<string, string | number>, text: string, head: boolean): void {
-    const body = Buffer.from(text);
     count(status);
+    if (status === 304) {
+      // No body, no Content-Length: only the validators (RFC 9110 §15.4.5).
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const body = Buffer.from(text);
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, 'content-length': body.length });
     res.end(head ? undefined : body);
   }
@@ -226,7 +259,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     res.once('close', () => {
       closed = true;
     });
-    const p = plan(req.method ?? 'GET', req.url ?? '/', req.headers.range);
+    const p = plan(req.method ?? 'GET', req.url ?? '/', req.headers.range, { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] });
     const head = req.method === 'HEAD';
     const path = p.kind === 'body' ? p.path : (req.url ?? '/').split('?')[0]!;
     const { kind, detail } = dice.roll(path, [

@@ -39,6 +39,8 @@ export interface S3ProxyStats {
   requests: number;
   /** Requests recognised as object data (PutObject, UploadPart, POST upload): the only ones faulted. */
   objectWrites: number;
+  /** Those writes by key (the path after the bucket): which objects were written, and how often. */
+  writtenKeys: Record<string, number>;
   /** Request body bytes forwarded upstream. */
   bytesUp: number;
   /** Response body bytes forwarded to clients. */
@@ -113,7 +115,12 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
   // sockets before the target does, instead of racing it and turning a reset into a 502.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
   let requestIds = 0;
-  const stats: S3ProxyStats = { requests: 0, objectWrites: 0, bytesUp: 0, bytesDown: 0, byStatus: {}, faults: { slowDown: 0, reset: 0 }, upstreamErrors: 0 };
+  const stats: S3ProxyStats = { requests: 0, objectWrites: 0, writtenKeys: {}, bytesUp: 0, bytesDown: 0, byStatus: {}, faults: { slowDown: 0, reset: 0 }, upstreamErrors: 0 };
+  const written = (rawUrl: string | undefined) => {
+    stats.objectWrites++;
+    const key = decodeURIComponent(new URL(rawUrl ?? '/', 'http://s3.invalid').pathname).split('/').slice(2).join('/');
+    stats.writtenKeys[key] = (stats.writtenKeys[key] ?? 0) + 1;
+  };
   const count = (status: number) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   };
@@ -272,7 +279,7 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
       forward(req, res);
       return;
     }
-    stats.objectWrites++;
+    written(req.url);
     const url = new URL(req.url ?? '/', 'http://s3.invalid');
     const { kind } = dice.roll(`${req.method} ${url.pathname} ${url.searchParams.get('partNumber') ?? ''}`, [
       ['slowDown', current.slowDown ?? 0],

@@ -13,6 +13,8 @@ export interface SampleDocument {
   isTest: boolean;
   startedAt: Date;
   endedAt?: Date;
+  /** When the document last changed (the incremental scan reads by it): its end, or its start. */
+  updatedAt: Date;
 }
 
 /** Why a catalog document must not be transferred. */
@@ -74,9 +76,10 @@ export function buildCatalogDocuments(originBaseUrl: string, valid: readonly Cat
     isTest: false,
     startedAt: new Date(c.startedAt),
     endedAt: new Date(c.endedAt),
+    updatedAt: new Date(c.endedAt),
   }));
   for (const s of skipped) {
-    const base = { _id: new ObjectId(s.id), title: s.title, startedAt: new Date(s.startedAt) };
+    const base = { _id: new ObjectId(s.id), title: s.title, startedAt: new Date(s.startedAt), updatedAt: new Date(s.kind === 'live' ? s.startedAt : s.endedAt) };
     // Skipped documents point at paths the origin does not serve: fetching one is itself a bug.
     const manifestUrl = originUrl(originBaseUrl, s.manifestPath);
     switch (s.kind) {

@@ -13,7 +13,13 @@ export interface CatalogFields {
   isTest: string;
   startedAt: string;
   endedAt: string;
+  /** When the document last changed: what the incremental scan reads by (with endedAt). */
+  updatedAt: string;
 }
+
+/** Catalog fields an incremental scan may read by: each must hold a BSON date, indexed with `_id`. */
+export const CHANGE_FIELDS = ['updatedAt', 'endedAt'] as const;
+export type ChangeField = (typeof CHANGE_FIELDS)[number];
 
 export interface HlsLimits {
   /** Largest playlist body accepted, in bytes. */
@@ -81,7 +87,19 @@ export interface Config {
     recheckSeconds: number;
   };
   origin: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; maxRedirects: number };
-  scan: { pageSize: number };
+  scan: {
+    pageSize: number;
+    /** Catalog fields (logical names) the scheduled scan reads changes by, in this order. */
+    changeFields: ChangeField[];
+    /** How far before the watermark an incremental scan starts reading: clock skew and late commits. */
+    overlapSeconds: number;
+  };
+  recheck: {
+    /** `all`: a change check asks the origin about every file (HEAD); `playlists`: only playlists (conditional GETs). */
+    files: 'all' | 'playlists';
+    /** Origin requests one class's check makes at once. */
+    concurrency: number;
+  };
   /** Receives after which SQS moves a message to its DLQ (serverless.yml's maxReceiveCount). */
   maxReceiveCount: number;
 }
@@ -201,6 +219,7 @@ function catalogFields(env: Env): CatalogFields {
     isTest: 'isTest',
     startedAt: 'startedAt',
     endedAt: 'endedAt',
+    updatedAt: 'updatedAt',
   };
   const raw = optional(env, 'CATALOG_FIELDS');
   if (!raw) return fields;
@@ -212,6 +231,25 @@ function catalogFields(env: Env): CatalogFields {
     fields[k as keyof CatalogFields] = v;
   }
   return fields;
+}
+
+/** Parses SCAN_CHANGE_FIELDS: a comma-separated subset of the change fields, in reading order. */
+function changeFields(env: Env): ChangeField[] {
+  const raw = optional(env, 'SCAN_CHANGE_FIELDS');
+  if (!raw) return [...CHANGE_FIELDS];
+  const list = raw.split(',').map((f) => f.trim()).filter(Boolean);
+  if (list.length === 0 || list.some((f) => !(CHANGE_FIELDS as readonly string[]).includes(f)) || new Set(list).size !== list.length) {
+    throw new ConfigError(`SCAN_CHANGE_FIELDS must list ${CHANGE_FIELDS.join(' and/or ')} (comma-separated, each once), got "${raw}"`);
+  }
+  return list as ChangeField[];
+}
+
+/** Parses a choice among a few words. */
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = optional(env, name);
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 /** Reads and validates the whole configuration from the environment; errors name the variable. */
@@ -288,7 +326,15 @@ export function loadConfig(env: Env = process.env): Config {
       bodyTimeoutMs: int(env, 'ORIGIN_BODY_TIMEOUT_MS', 30_000, 100, 600_000),
       maxRedirects: int(env, 'ORIGIN_MAX_REDIRECTS', 5, 0, 20),
     },
-    scan: { pageSize: int(env, 'SCAN_PAGE_SIZE', 500, 1, 10_000) },
+    scan: {
+      pageSize: int(env, 'SCAN_PAGE_SIZE', 500, 1, 10_000),
+      changeFields: changeFields(env),
+      overlapSeconds: int(env, 'SCAN_OVERLAP_SECONDS', 600, 0, 7 * 86_400),
+    },
+    recheck: {
+      files: oneOf(env, 'RECHECK_FILES', ['all', 'playlists'] as const, 'all'),
+      concurrency: int(env, 'RECHECK_CONCURRENCY', 16, 1, 256),
+    },
     maxReceiveCount: int(env, 'FLANTS_MAX_RECEIVE_COUNT', 3, 1, 1000),
   };
 }

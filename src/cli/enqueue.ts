@@ -34,15 +34,27 @@ export function registerEnqueue(program: Command): void {
 
   program
     .command('scan')
-    .description('Enqueue a scan of the whole catalog (what the schedule does)')
-    .option('--force', 'copy COMPLETE classes again too')
-    .action(async (o: { force?: boolean }) => {
+    .description('Enqueue a catalog scan as the schedule does: the classes changed or ended since the last scan (the whole catalog the first time)')
+    .option('--full', 'read the whole catalog, whatever the watermark')
+    .option('--force', 'copy COMPLETE classes again too (implies --full)')
+    .option('--recheck', 'check COMPLETE classes for changes at the origin now (what the recheck schedule does); a changed class is copied again as a new generation, only its new or changed files written')
+    .option('--class <classId>', 'with --recheck: only this class')
+    .action(async (o: { full?: boolean; force?: boolean; recheck?: boolean; class?: string }) => {
+      if (o.class !== undefined && !o.recheck) throw new Error('--class goes with --recheck (to copy one class, use "flants enqueue <classId>")');
+      if (o.recheck && (o.full || o.force)) throw new Error('--recheck checks COMPLETE classes; --full and --force are catalog scans: send them separately');
       const deps = cliDeps();
       try {
         const scanId = newScanId();
-        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...(o.force ? { force: true } : {}) };
+        if (o.recheck) {
+          const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', ...(o.class !== undefined ? { classId: o.class } : { scanId }) };
+          await deps.queue.sendAll('scan', [req]);
+          say(o.class !== undefined ? `Enqueued a change check of class ${o.class} on ${deps.cfg.queueNames.scan.queue}.` : `Enqueued change check ${scanId} of every COMPLETE class on ${deps.cfg.queueNames.scan.queue}.`);
+          return;
+        }
+        const full = Boolean(o.full || o.force);
+        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...(full ? { full: true } : {}), ...(o.force ? { force: true } : {}) };
         await deps.queue.sendAll('scan', [req]);
-        say(`Enqueued catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
+        say(`Enqueued ${full ? 'full' : 'incremental'} catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
       } finally {
         await deps.close();
       }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
 import { buildReport, reportToCsv } from '../pipeline/report.ts';
 import { redrive } from '../store/redrive.ts';
 import { cliDeps, say } from './context.ts';
@@ -46,7 +47,12 @@ export function registerOps(program: Command): void {
         const t = report.totals;
         say(`Stage ${report.stage}: ${t.classes} classes (${Object.entries(t.byStatus).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'})`);
         say(`Files: ${t.doneFiles}/${t.files} copied, ${t.failedFiles} failed; ${(t.bytes / 1e6).toFixed(1)} MB`);
-        for (const c of report.classes) say(`  ${c.classId}  ${c.status.padEnd(12)} ${c.doneFiles}/${c.files} files  ${c.title ?? ''}`);
+        say(describeFreshness(report.freshness).replace(/^f/, 'F'));
+        for (const c of report.classes) {
+          const fresh = c.freshnessSeconds === undefined ? '' : `  fresh in ${formatSeconds(c.freshnessSeconds)}`;
+          say(`  ${c.classId}  ${c.status.padEnd(12)} ${c.doneFiles}/${c.files} files${fresh}  ${c.title ?? ''}`);
+          if (c.removedCount) say(`      ${c.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${c.removedFiles.slice(0, 3).join(', ')}${c.removedCount > 3 ? ', ...' : ''}`);
+        }
         if (report.failures.length) {
           say('Failed files:');
           for (const f of report.failures) say(`  ${f.classId}  ${f.key}  ${f.reason}`);

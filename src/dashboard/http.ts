@@ -64,7 +64,7 @@ function problem(status: number, message: string, json: boolean, extra: Record<s
 
 /** A weak ETag of a JSON page: its content without the moment it was read. */
 function etagOf(s: DashboardSnapshot, body: string): string {
-  return `W/"${createHash('sha256').update(body.replace(s.generatedAt, '')).digest('base64url').slice(0, 27)}"`;
+  return `W/"${createHash('sha256').update(body.replaceAll(s.generatedAt, '')).digest('base64url').slice(0, 27)}"`;
 }
 
 /** True when an If-None-Match header names this ETag (or `*`). */

@@ -1,5 +1,6 @@
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
+import { describeFreshness } from '../pipeline/freshness.ts';
 import { STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
@@ -164,7 +165,8 @@ export function renderHtml(s: DashboardSnapshot): string {
     `<h1>FLAnts <span class="muted">${escapeHtml(s.stage)}</span></h1>`,
     `<p class="muted">as of ${escapeHtml(s.generatedAt)} · <a href="status.json">JSON</a></p>`,
     `<p><strong>${escapeHtml(s.totals.classes)} classes</strong>: ${counts}<br>`,
-    `files ${escapeHtml(s.totals.doneFiles)} / ${escapeHtml(s.totals.totalFiles)} · ${escapeHtml(formatBytes(s.totals.doneBytes))} copied · ${escapeHtml(s.totals.failedFiles)} failed files</p>`,
+    `files ${escapeHtml(s.totals.doneFiles)} / ${escapeHtml(s.totals.totalFiles)} · ${escapeHtml(formatBytes(s.totals.doneBytes))} copied · ${escapeHtml(s.totals.failedFiles)} failed files<br>`,
+    s.freshness ? `<span class="fresh">${escapeHtml(describeFreshness(s.freshness))}</span></p>` : '</p>',
     '<h2>Queues</h2>',
     '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>what to do</th></tr></thead><tbody>',
     ...s.queues.map(queueRow),

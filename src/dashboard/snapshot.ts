@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { classNote, toClassView, type ClassBits } from '../pipeline/report.ts';
+import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
@@ -35,6 +36,8 @@ export interface ClassRow {
   /** First enqueued; with completedAt, the time to complete the page shows until freshness exists. */
   createdAt: string | undefined;
   completedAt: string | undefined;
+  /** Seconds from the class's end (or the change that started its copy) to COMPLETE. */
+  freshnessSeconds?: number | undefined;
 }
 
 /** One queue's depth, or why it could not be read. */
@@ -69,6 +72,8 @@ export interface DashboardSnapshot {
    * so a page polling with If-None-Match learns "nothing new" from its first page alone.
    */
   version: string;
+  /** Median, p95 and worst freshness of the classes completed in the last 24 hours (over the whole ledger). */
+  freshness?: FreshnessSummary;
 }
 
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
@@ -112,6 +117,7 @@ export function toClassRow(r: ClassRecord): ClassRow {
     waitUntil: r.waiting ? r.waitUntil : undefined,
     createdAt: r.createdAt,
     completedAt: v.status === 'COMPLETE' ? v.completedAt : undefined,
+    ...(v.freshnessSeconds === undefined ? {} : { freshnessSeconds: v.freshnessSeconds }),
   };
 }
 
@@ -159,6 +165,7 @@ export function compareRows(a: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'
 /** Reads the ledger and every queue's depth; a queue that cannot be read is reported, not fatal. */
 export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptions = {}): Promise<DashboardSnapshot> {
   const limit = opts.limit ?? 500;
+  const at = opts.now?.() ?? new Date();
   const [records, queues] = await Promise.all([
     src.ledger.listClasses(),
     Promise.all(
@@ -190,7 +197,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
   const page = matching.slice(0, limit);
   return {
     stage: src.stage,
-    generatedAt: (opts.now?.() ?? new Date()).toISOString(),
+    generatedAt: at.toISOString(),
     counts,
     totals,
     classes: page,
@@ -199,6 +206,8 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     filter: opts.status,
     queues,
     version: versionOf(rows, queues),
+    // The same instant as generatedAt: the page's ETag leaves that instant out, so nothing else may depend on the clock.
+    freshness: freshnessSummary(records, at),
   };
 }
 

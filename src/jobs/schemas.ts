@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
+import { CHANGE_FIELDS } from '../config.ts';
 import { FILE_KINDS } from '../hls/types.ts';
 
 /** The current version of every message FLAnts sends; a receiver refuses any other. */
 export const MESSAGE_VERSION = 2;
 
+/** An ISO-8601 instant as `Date.prototype.toISOString` writes it. */
+const isoInstant = z.string().max(40).refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && Number.isFinite(Date.parse(s)), 'must be an ISO-8601 instant');
 const classId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
 const httpUrl = z
   .string()
@@ -22,6 +25,21 @@ export const CatalogScanSchema = z.strictObject({
   /** Which id type is being paged (ObjectIds first, then string ids); `after` is of this type. */
   phase: z.enum(['objectId', 'string']).optional(),
   scanId: z.string().max(64).optional(),
+  /** Read the whole catalog, whatever the watermark (`flants scan --full`). */
+  full: z.boolean().optional(),
+  /** An incremental scan: documents whose change field is at or after this instant (watermark − overlap). */
+  since: isoInstant.optional(),
+  /** Continuation of an incremental scan: the change field being read, and where its last page ended. */
+  cursor: z
+    .strictObject({
+      field: z.enum(CHANGE_FIELDS),
+      at: isoInstant.optional(),
+      id: z.string().min(1).max(256).optional(),
+      oid: z.boolean().optional(),
+    })
+    .optional(),
+  /** When the scan's first page ran: the watermark its last page sets. */
+  startedAt: isoInstant.optional(),
 });
 
 /** "This one class" (`flants enqueue <classId>`). */
@@ -33,7 +51,23 @@ export const ClassScanSchema = z.strictObject({
   force: z.boolean().optional(),
 });
 
-export const ScanRequestSchema = z.discriminatedUnion('mode', [CatalogScanSchema, ClassScanSchema]);
+/**
+ * "Check COMPLETE classes for changes at the origin" (the recheck schedule, `flants scan --recheck`):
+ * one class, or every COMPLETE class page by page through the ledger's class index.
+ */
+export const RecheckScanSchema = z.strictObject({
+  v: z.literal(MESSAGE_VERSION),
+  type: z.literal('scan'),
+  mode: z.literal('recheck'),
+  /** Only this class. */
+  classId: classId.optional(),
+  /** Continuation: the shard of the class index being read, and the last class id read in it. */
+  shard: z.number().int().min(0).max(255).optional(),
+  after: z.string().min(1).max(256).optional(),
+  scanId: z.string().max(64).optional(),
+});
+
+export const ScanRequestSchema = z.discriminatedUnion('mode', [CatalogScanSchema, ClassScanSchema, RecheckScanSchema]);
 
 export const CrawlJobSchema = z.strictObject({
   v: z.literal(MESSAGE_VERSION),
@@ -46,6 +80,11 @@ export const CrawlJobSchema = z.strictObject({
   requestedAt: z.string().max(64).optional(),
   /** When the class ended (catalog `endedAt`): the grace period for still-growing playlists counts from it. */
   endedAt: z.string().max(64).optional(),
+  /**
+   * A change check (`flants scan --recheck`, the recheck schedule): compare the COMPLETE generation's
+   * files with the origin first, and plan a new generation only if something changed.
+   */
+  recheck: z.boolean().optional(),
 });
 
 export const FileKindSchema = z.enum(FILE_KINDS);
@@ -69,10 +108,13 @@ export const TransferJobSchema = z.strictObject({
   planId: z.string().regex(/^[0-9a-f]{8,64}$/),
   chunk: z.number().int().min(0),
   files: z.array(TransferFileSchema).min(1).max(1000),
+  /** An earlier generation may have written these keys: read each first and copy only what differs. */
+  recopy: z.boolean().optional(),
 });
 
 export type CatalogScan = z.infer<typeof CatalogScanSchema>;
 export type ClassScan = z.infer<typeof ClassScanSchema>;
+export type RecheckScan = z.infer<typeof RecheckScanSchema>;
 export type ScanRequest = z.infer<typeof ScanRequestSchema>;
 export type CrawlJob = z.infer<typeof CrawlJobSchema>;
 export type TransferJob = z.infer<typeof TransferJobSchema>;

@@ -19,6 +19,8 @@ export interface ClassState {
   planId?: string | undefined;
   /** requestedAt of the forced copy that started the current generation, if one did. */
   forcedAt?: string | undefined;
+  /** When a change check found the origin changed, for the latest generation a change started. */
+  changedAt?: string | undefined;
   totalChunks: number;
   doneChunks: number;
   /** Chunks of the current generation recorded as failed (never also done). */
@@ -42,8 +44,13 @@ export type ClassEvent =
   | { type: 'crawlStarted' }
   /** Playlists may still grow (no EXT-X-ENDLIST) and the grace period is not over: crawl again later. */
   | { type: 'waiting' }
-  /** A crawl enumerated the class: its content id, chunk count and, for a forced copy, its request time. */
-  | { type: 'planned'; planId: string; totalChunks: number; forcedAt?: string | undefined }
+  /**
+   * A crawl enumerated the class: its content id, chunk count and, for a forced copy, its request
+   * time; `changedAt` when a change check (recheck) found the origin's files changed since the copy.
+   */
+  | { type: 'planned'; planId: string; totalChunks: number; forcedAt?: string | undefined; changedAt?: string | undefined }
+  /** A change check compared a COMPLETE generation with the origin (the result is bookkeeping only). */
+  | { type: 'checked'; gen: number }
   /** A transfer job of generation `gen` copied and verified every file of `chunk`. */
   | { type: 'chunkCounted'; gen: number; chunk: number }
   /** A delivery of a chunk failed and SQS will deliver it again. */
@@ -84,8 +91,11 @@ export interface Guard {
 /** What the write does beyond its counters; the adapter maps each field to its update clauses. */
 export interface Effect {
   status?: ClassStatus;
-  /** Start generation gen+1 with these totals (counters reset, failures cleared). */
-  newGeneration?: { gen: number; planId: string; totalChunks: number; forcedAt?: string | undefined };
+  /**
+   * Start generation gen+1 with these totals (counters reset, failures cleared). `cause` says what
+   * started it: other content, a newer forced copy, or a change check that found the origin changed.
+   */
+  newGeneration?: { gen: number; planId: string; totalChunks: number; forcedAt?: string | undefined; changedAt?: string | undefined; cause: GenerationCause };
   /** Count the chunk (chunk record written in the same transaction). */
   count?: { chunk: number };
   /** Add (or re-state) the chunk in the failed set. */
@@ -99,6 +109,9 @@ export interface Effect {
   /** Only bookkeeping (last attempt error, timestamps): no state the lifecycle reads changes. */
   noteOnly?: boolean;
 }
+
+/** What started a generation: its content differs from the last plan's, a forced copy, or a change check. */
+export type GenerationCause = 'content' | 'forced' | 'changed';
 
 export type Decision =
   | { kind: 'apply'; guard: Guard; effect: Effect }
@@ -114,7 +127,8 @@ export type SkipWhy =
   | 'chunk-failed-already'
   | 'all-done'
   | 'chunk-done'
-  | 'no-record';
+  | 'no-record'
+  | 'not-complete';
 
 /** Transitions of the stored status that the lifecycle can make, by event (for docs and tests). */
 export const TRANSITIONS: Record<ClassEvent['type'], ReadonlyArray<readonly [ClassStatus | 'none', ClassStatus]>> = {
@@ -179,6 +193,8 @@ export const TRANSITIONS: Record<ClassEvent['type'], ReadonlyArray<readonly [Cla
     ['TRANSFERRING', 'FAILED'],
     ['FAILED', 'FAILED'],
   ],
+  // Bookkeeping on a COMPLETE generation: never a status change.
+  checked: [],
 };
 
 const NOT_COMPLETE: readonly ClassStatus[] = ['COMPLETE'];
@@ -186,6 +202,14 @@ const NOT_COMPLETE: readonly ClassStatus[] = ['COMPLETE'];
 /** A forced request starts a new generation only if it is newer than the one that started the current one. */
 export function isNewForce(state: ClassState, forcedAt: string | undefined): boolean {
   return forcedAt !== undefined && (state.forcedAt === undefined || forcedAt > state.forcedAt);
+}
+
+/**
+ * A change check's finding starts a new generation only if it is newer than the one that started the
+ * current generation (a redelivered check of a generation it already replaced changes nothing).
+ */
+export function isNewChange(state: ClassState, changedAt: string | undefined): boolean {
+  return changedAt !== undefined && (state.changedAt === undefined || changedAt > state.changedAt);
 }
 
 /** The status a planned generation has when nothing else decides it. */
@@ -215,7 +239,9 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
 
     case 'planned': {
       const forceNew = isNewForce(state, event.forcedAt);
-      const samePlan = state.gen > 0 && state.planId === event.planId && !forceNew;
+      // Only a COMPLETE class is ever checked for changes; a class still being copied reads the origin as it is now.
+      const changeNew = complete && isNewChange(state, event.changedAt);
+      const samePlan = state.gen > 0 && state.planId === event.planId && !forceNew && !changeNew;
       if (samePlan) {
         if (complete) return { kind: 'skip', why: 'complete' };
         // Resume: counters kept, the status says what the plan's own chunks say.
@@ -229,15 +255,24 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
           effect: { status, clearCrawlError: true },
         };
       }
-      // COMPLETE is final for its generation: only a newer forced copy starts another.
-      if (complete && !forceNew) return { kind: 'skip', why: 'complete' };
+      // COMPLETE is final for its generation: only a newer forced copy, or a newer change found by a
+      // change check, starts another (gen only moves forward, so the guard `gen = g` pins the COMPLETE seen).
+      if (complete && !forceNew && !changeNew) return { kind: 'skip', why: 'complete' };
       const gen = state.gen + 1;
+      const cause: GenerationCause = forceNew ? 'forced' : changeNew ? 'changed' : 'content';
       return {
         kind: 'apply',
         guard: { gen: state.gen, ...(complete ? {} : { statusNot: NOT_COMPLETE }) },
         effect: {
           status: event.totalChunks === 0 ? 'COMPLETE' : 'TRANSFERRING',
-          newGeneration: { gen, planId: event.planId, totalChunks: event.totalChunks, forcedAt: forceNew ? event.forcedAt : state.forcedAt },
+          newGeneration: {
+            gen,
+            planId: event.planId,
+            totalChunks: event.totalChunks,
+            forcedAt: forceNew ? event.forcedAt : state.forcedAt,
+            changedAt: changeNew ? event.changedAt : state.changedAt,
+            cause,
+          },
           clearCrawlError: true,
           ...(event.totalChunks === 0 ? { complete: { gen } } : {}),
         },
@@ -288,6 +323,12 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
         effect: { status: 'FAILED', fail: { chunk: event.chunk, provisional: event.provisional ?? false } },
       };
 
+    case 'checked':
+      if (!exists) return { kind: 'skip', why: 'no-record' };
+      if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
+      if (!complete) return { kind: 'skip', why: 'not-complete' };
+      return { kind: 'apply', guard: { gen: state.gen, statusIn: ['COMPLETE'] }, effect: { noteOnly: true } };
+
     case 'crawlFailed':
       if (complete) return { kind: 'skip', why: 'complete' };
       if (state.gen > 0 && state.doneChunks >= state.totalChunks) return { kind: 'skip', why: 'all-done' };
@@ -318,7 +359,7 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
   let next: ClassState = { ...state, failed: [...state.failed] };
   if (effect.newGeneration) {
     const g = effect.newGeneration;
-    next = { ...next, gen: g.gen, planId: g.planId, totalChunks: g.totalChunks, forcedAt: g.forcedAt, doneChunks: 0, failed: [], ...(next.doneIds ? { doneIds: [] } : {}) };
+    next = { ...next, gen: g.gen, planId: g.planId, totalChunks: g.totalChunks, forcedAt: g.forcedAt, changedAt: g.changedAt, doneChunks: 0, failed: [], ...(next.doneIds ? { doneIds: [] } : {}) };
   }
   if (effect.count) {
     next.doneChunks += 1;

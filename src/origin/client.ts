@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FlantsError, type ErrorCode } from '../errors.ts';
 import { blockedRange } from './addresses.ts';
@@ -78,7 +78,24 @@ export function guardedLookup(resolve: Resolver): LookupFunction {
   };
 }
 
-export interface TextResponse {
+/** The origin's validators of a response (RFC 9110 §8.8): what a later conditional request names. */
+export interface Validators {
+  /** The ETag header as sent (quotes and W/ kept), when the origin sent a usable one. */
+  etag?: string | undefined;
+  /** The Last-Modified header as sent, when usable. */
+  lastModified?: string | undefined;
+}
+
+/**
+ * A conditional request: `ifNoneMatch` (an ETag) or `ifModifiedSince` (a Last-Modified date) from
+ * an earlier response. When the origin answers 304 the response says `notModified` and has no body.
+ */
+export interface Conditional {
+  ifNoneMatch?: string | undefined;
+  ifModifiedSince?: string | undefined;
+}
+
+export interface TextResponse extends Validators {
   /** The URL the body came from, after redirects: relative references resolve against it. */
   url: string;
   body: string;
@@ -86,20 +103,32 @@ export interface TextResponse {
   /** Length and SHA-256 (hex) of the raw bytes: what a byte-for-byte copy must reproduce. */
   bytes?: number;
   sha256?: string;
+  /** The origin answered 304 to a conditional request: unchanged since those validators; `body` is empty. */
+  notModified?: boolean;
 }
 
-export interface StreamResponse {
+export interface StreamResponse extends Validators {
   url: string;
   body: Readable;
   /** Declared length, when the origin sent one; callers check the bytes they receive against it. */
   contentLength: number | undefined;
   contentType: string | undefined;
+  /** The origin answered 304 to a conditional request: unchanged; `body` is empty. */
+  notModified?: boolean;
+}
+
+/** What a HEAD says about a file: its length and validators, without its body. */
+export interface HeadResponse extends Validators {
+  url: string;
+  contentLength: number | undefined;
 }
 
 /** The narrow interface the crawler and transfer use to read the origin. */
 export interface Origin {
-  fetchText(url: string, opts: { maxBytes: number; signal?: AbortSignal }): Promise<TextResponse>;
-  openStream(url: string, opts?: { maxBytes?: number; signal?: AbortSignal }): Promise<StreamResponse>;
+  fetchText(url: string, opts: { maxBytes: number; signal?: AbortSignal } & Conditional): Promise<TextResponse>;
+  openStream(url: string, opts?: { maxBytes?: number; signal?: AbortSignal } & Conditional): Promise<StreamResponse>;
+  /** HEAD: length and validators of a file (a change check), through the same allow-list and redirect rules. */
+  head(url: string, opts?: { signal?: AbortSignal }): Promise<HeadResponse>;
   close(): Promise<void>;
 }
 
@@ -107,6 +136,27 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 function headerValue(h: Dispatcher.ResponseData['headers'][string]): string | undefined {
   return Array.isArray(h) ? h[0] : h;
+}
+
+/** A validator worth keeping (it goes into object metadata and request headers): printable ASCII, bounded. */
+function usable(v: string | undefined): string | undefined {
+  const t = v?.trim();
+  return t && t.length <= 200 && /^[\x20-\x7e]+$/.test(t) ? t : undefined;
+}
+
+/** The response's ETag and Last-Modified, when usable. */
+function validatorsOf(headers: Dispatcher.ResponseData['headers']): Validators {
+  const etag = usable(headerValue(headers.etag));
+  const lastModified = usable(headerValue(headers['last-modified']));
+  return { ...(etag ? { etag } : {}), ...(lastModified && Number.isFinite(Date.parse(lastModified)) ? { lastModified } : {}) };
+}
+
+/** Request headers of a conditional request; an ETag wins over a date (RFC 9110 §13.2.2). */
+function conditionalHeaders(c: Conditional): Record<string, string> {
+  const etag = usable(c.ifNoneMatch);
+  if (etag) return { 'if-none-match': etag };
+  const since = usable(c.ifModifiedSince);
+  return since ? { 'if-modified-since': since } : {};
 }
 
 /** Checks that a URL may be fetched at all: http(s) on an allowed host. */
@@ -194,14 +244,14 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   });
   const maxRedirects = opts.maxRedirects ?? 5;
 
-  async function open(start: string, signal: AbortSignal | undefined): Promise<{ url: string; res: Dispatcher.ResponseData }> {
+  async function open(start: string, signal: AbortSignal | undefined, method: 'GET' | 'HEAD' = 'GET', extra: Record<string, string> = {}): Promise<{ url: string; res: Dispatcher.ResponseData }> {
     let current = new URL(start);
     let via: string | undefined;
     for (let hop = 0; ; hop++) {
       assertFetchable(current, opts.allowedHosts, via);
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, { dispatcher: agent, method: 'GET', signal, headers: { 'user-agent': 'flants/0.1', 'accept-encoding': 'identity' } });
+        res = await request(current, { dispatcher: agent, method, signal, headers: { 'user-agent': 'flants/0.1', 'accept-encoding': 'identity', ...extra } });
       } catch (err) {
         throw networkError(current.href, err);
       }
@@ -218,8 +268,13 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   }
 
   return {
-    async fetchText(url, { maxBytes, signal }) {
-      const { url: finalUrl, res } = await open(url, signal);
+    async fetchText(url, { maxBytes, signal, ...cond }) {
+      const conditional = conditionalHeaders(cond);
+      const { url: finalUrl, res } = await open(url, signal, 'GET', conditional);
+      if (res.statusCode === 304 && Object.keys(conditional).length > 0) {
+        res.body.resume();
+        return { url: finalUrl, body: '', contentType: headerValue(res.headers['content-type']), notModified: true, ...validatorsOf(res.headers) };
+      }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
       if (declared > maxBytes) {
@@ -251,11 +306,17 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         contentType: headerValue(res.headers['content-type']),
         bytes: raw.length,
         sha256: createHash('sha256').update(raw).digest('hex'),
+        ...validatorsOf(res.headers),
       };
     },
 
     async openStream(url, o = {}) {
-      const { url: finalUrl, res } = await open(url, o.signal);
+      const conditional = conditionalHeaders(o);
+      const { url: finalUrl, res } = await open(url, o.signal, 'GET', conditional);
+      if (res.statusCode === 304 && Object.keys(conditional).length > 0) {
+        res.body.resume();
+        return { url: finalUrl, body: Readable.from([]), contentLength: 0, contentType: headerValue(res.headers['content-type']), notModified: true, ...validatorsOf(res.headers) };
+      }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const raw = headerValue(res.headers['content-length']);
       const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
@@ -263,7 +324,15 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         res.body.destroy();
         throw new OriginError('FILE_TOO_LARGE', `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`, { url: finalUrl, retryable: false });
       }
-      return { url: finalUrl, body: res.body, contentLength, contentType: headerValue(res.headers['content-type']) };
+      return { url: finalUrl, body: res.body, contentLength, contentType: headerValue(res.headers['content-type']), ...validatorsOf(res.headers) };
+    },
+
+    async head(url, o = {}) {
+      const { url: finalUrl, res } = await open(url, o.signal, 'HEAD');
+      res.body.resume();
+      if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode);
+      const raw = headerValue(res.headers['content-length']);
+      return { url: finalUrl, contentLength: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined, ...validatorsOf(res.headers) };
     },
 
     async close() {

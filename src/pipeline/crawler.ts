@@ -2,18 +2,20 @@ import type { Config } from '../config.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
 import { classRoot } from '../hls/keys.ts';
-import type { PlaylistFetcher } from '../hls/types.ts';
+import type { Origin } from '../origin/client.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import type { Ledger } from '../store/ledger.ts';
+import type { LandedFile, Ledger } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
 import { chunkFiles, planIdOf } from './chunking.ts';
 import type { PipelineEvents } from './events.ts';
+import { checkAgainstOrigin, type ChangeCheck } from './recheck.ts';
 
 export interface CrawlerDeps {
   cfg: Config;
-  origin: PlaylistFetcher;
+  /** Playlists are fetched; a change check also HEADs other files. */
+  origin: Pick<Origin, 'fetchText' | 'head'>;
   ledger: Ledger;
   queue: JobQueue;
   log: Logger;
@@ -23,8 +25,14 @@ export interface CrawlerDeps {
 
 export interface CrawlResult {
   classId: string;
-  /** `waiting`: playlists may still grow; the class is crawled again later. */
-  outcome: 'planned' | 'already-complete' | 'waiting';
+  /**
+   * `waiting`: playlists may still grow; the class is crawled again later. For a change check
+   * (`recheck` job): `unchanged`, or `not-checked` when the class is not COMPLETE (a copy under way
+   * reads the origin as it is now; a FAILED class waits for its redrive).
+   */
+  outcome: 'planned' | 'already-complete' | 'waiting' | 'unchanged' | 'not-checked';
+  /** What a change check found, when the job was one. */
+  check?: ChangeCheck;
   planId?: string;
   gen?: number;
   files?: number;
@@ -47,11 +55,36 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   const { cfg, ledger, log } = deps;
   const now = opts.now ?? (() => new Date());
   const existing = await ledger.getClass(job.classId);
-  if (existing?.status === 'COMPLETE' && !job.force) {
+  // The files the current generation copied: a change check compares them with the origin, a new plan lists what it dropped.
+  let landed: LandedFile[] | undefined;
+  let changedAt: string | undefined;
+  let check: ChangeCheck | undefined;
+  if (job.recheck) {
+    if (existing?.status !== 'COMPLETE' || !existing.gen) {
+      log.info('change check skipped: the class is not COMPLETE', { classId: job.classId, status: existing?.status });
+      return { classId: job.classId, outcome: 'not-checked' };
+    }
+    landed = (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
+    check = await checkAgainstOrigin(landed, deps.origin, {
+      files: cfg.recheck.files,
+      concurrency: cfg.recheck.concurrency,
+      maxPlaylistBytes: cfg.hls.maxPlaylistBytes,
+      retry: { attempts: cfg.transfer.retryAttempts, baseDelayMs: cfg.transfer.retryBaseDelayMs },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    log.info('change check', { classId: job.classId, gen: existing.gen, changed: check.changed, checked: check.checked, unknown: check.unknown, requests: check.requests, changes: check.changes });
+    if (check.changed) changedAt = now().toISOString();
+    else if (check.unknown === 0) {
+      await ledger.markChecked(job.classId, existing.gen, `unchanged: ${check.checked} file(s) asked`);
+      return { classId: job.classId, outcome: 'unchanged', check };
+    }
+    // Files copied before sources were recorded cannot be asked about: the crawl below compares plans instead.
+  }
+  if (existing?.status === 'COMPLETE' && !job.force && !job.recheck) {
     log.info('class already complete, crawl skipped', { classId: job.classId });
     return { classId: job.classId, outcome: 'already-complete' };
   }
-  const info = { title: job.title, manifestUrl: job.manifestUrl };
+  const info = { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt };
   await ledger.markCrawling(job.classId, info);
   // Transient origin trouble is retried here; what still fails returns the job to its queue.
   const origin = withPlaylistRetries(deps.origin, {
@@ -85,17 +118,37 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
 
   const planId = planIdOf(files, cfg.transfer.chunkFiles);
   const chunks = chunkFiles(files, cfg.transfer.chunkFiles);
+  if (job.recheck && existing && !changedAt) {
+    // The legacy comparison (see above): any difference in playlists or files shows in the plan id.
+    if (planId === existing.planId) {
+      await ledger.markChecked(job.classId, existing.gen ?? 0, 'unchanged: same plan');
+      return { classId: job.classId, outcome: 'unchanged', ...(check ? { check } : {}) };
+    }
+    changedAt = now().toISOString();
+  }
+  if (changedAt && existing?.gen) await ledger.markChecked(job.classId, existing.gen, `changed: ${check?.changes.join('; ') || 'the plan differs'}`);
+  const forcedAt = job.force ? job.requestedAt : undefined;
+  // Files an earlier generation copied that this plan no longer has: listed on the class, never deleted.
+  let removed: string[] | undefined;
+  if (existing?.gen && (existing.planId !== planId || forcedAt || changedAt)) {
+    landed ??= (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
+    const keep = new Set(files.map((f) => f.key));
+    removed = [...new Set([...(existing.removedFiles ?? []), ...landed.map((f) => f.key)])].filter((k) => !keep.has(k)).sort();
+  }
   const plan = await ledger.recordPlan(job.classId, {
     planId,
     totalFiles: files.length,
     totalChunks: chunks.length,
-    forcedAt: job.force ? job.requestedAt : undefined,
+    forcedAt,
+    changedAt,
+    ...(removed ? { removed } : {}),
     warnings,
   });
   if (plan.outcome === 'complete') {
     log.info('class already complete, plan unchanged', { classId: job.classId, planId });
     return { classId: job.classId, outcome: 'already-complete', planId, gen: plan.gen };
   }
+  if (removed?.length && plan.outcome === 'new') log.warn('files of an earlier generation are no longer in the plan; left in the bucket', { classId: job.classId, removed: removed.length, first: removed.slice(0, 5) });
   const jobs: TransferJob[] = [];
   chunks.forEach((chunk, i) => {
     if (plan.done.has(i)) return;
@@ -106,16 +159,18 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       gen: plan.gen,
       planId,
       chunk: i,
+      // Any generation after the first may find its files in the bucket already: compare before writing.
+      ...(plan.gen > 1 ? { recopy: true } : {}),
       files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind, ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}) })),
     });
   });
   await deps.queue.sendAll('transfer', jobs);
   if (plan.completed) {
-    log.info('class complete', { classId: job.classId, planId });
-    deps.events.emit('classComplete', { classId: job.classId, gen: plan.gen });
+    log.info('class complete', { classId: job.classId, planId, freshnessSeconds: plan.freshnessSeconds });
+    deps.events.emit('classComplete', { classId: job.classId, gen: plan.gen, ...(plan.freshnessSeconds !== undefined ? { freshnessSeconds: plan.freshnessSeconds } : {}) });
   }
   log.info('class planned', { classId: job.classId, planId, gen: plan.gen, outcome: plan.outcome, files: files.length, chunks: chunks.length, sent: jobs.length });
-  return { classId: job.classId, outcome: 'planned', planId, gen: plan.gen, files: files.length, chunks: chunks.length, sent: jobs.length, completed: plan.completed };
+  return { classId: job.classId, outcome: 'planned', planId, gen: plan.gen, files: files.length, chunks: chunks.length, sent: jobs.length, completed: plan.completed, ...(check ? { check } : {}) };
 }
 
 /**
@@ -140,5 +195,5 @@ export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps, opts: Cr
 export async function recordCrawlFailure(job: CrawlJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
   if (!final) return;
   const reason = err === undefined ? 'the last crawl delivery did not finish (the function crashed or timed out)' : describeError(err);
-  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, { provisional: err === undefined, info: { manifestUrl: job.manifestUrl, ...(job.title ? { title: job.title } : {}) } });
+  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, { provisional: err === undefined, info: { manifestUrl: job.manifestUrl, ...(job.title ? { title: job.title } : {}), ...(job.endedAt ? { endedAt: job.endedAt } : {}) } });
 }

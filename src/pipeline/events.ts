@@ -4,8 +4,8 @@ import { EventEmitter } from 'node:events';
 export interface PipelineEventMap {
   /** A transient failure inside an attempt, about to be retried: a file copy or a playlist read. */
   retry: [{ stage: 'crawl' | 'transfer'; src: string; error: unknown }];
-  /** The one step that marked a generation of a class COMPLETE. */
-  classComplete: [{ classId: string; gen: number }];
+  /** The one step that marked a generation of a class COMPLETE, with how fresh it was (seconds from its end, or from the change or forced copy that started the generation). */
+  classComplete: [{ classId: string; gen: number; freshnessSeconds?: number }];
   /** A chunk was copied and counted (not a duplicate, not stale). */
   chunkCounted: [{ classId: string; gen: number; chunk: number; files: number; bytes: number }];
   /** A delivery failed; `final` when it was the last before the DLQ (or a dead-letter error). */

@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { buildDeps, type Deps } from './deps.ts';
-import { attachMetrics } from './metrics.ts';
+import { attachMetrics, METRIC_NAMESPACE } from './metrics.ts';
 
 /** What Lambda passes a handler besides the event; the local runner passes the same. */
 export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId' | 'functionName'>>;
@@ -17,12 +17,13 @@ export type SqsHandler = (event: SQSEvent, context?: InvocationContext) => Promi
  * container reuses its clients and connections); tests and the lab call the factory with their own.
  * Pipeline events become CloudWatch metrics (EMF), published at the end of every invocation.
  */
-export function lambdaEntry(factory: (deps: Deps) => SqsHandler, fn: 'scanner' | 'crawler' | 'transfer'): SqsHandler {
+export function lambdaEntry(factory: (deps: Deps) => SqsHandler): SqsHandler {
   let built: { handler: SqsHandler; metrics: Metrics } | undefined;
   return async (event, context) => {
     if (!built) {
       const deps = buildDeps(loadConfig(process.env));
-      const metrics = new Metrics({ namespace: 'FLAnts', serviceName: `flants-${fn}`, defaultDimensions: { stage: deps.cfg.stage } });
+      // One service and a Stage dimension for every function: the alarms in serverless.yml watch exactly these.
+      const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'flants', defaultDimensions: { Stage: deps.cfg.stage } });
       attachMetrics(deps.events, metrics);
       built = { handler: factory(deps), metrics };
     }

@@ -1,10 +1,13 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { PipelineEvents } from './events.ts';
 
+/** The CloudWatch namespace of every FLAnts metric (the alarms in serverless.yml watch it). */
+export const METRIC_NAMESPACE = 'FLAnts';
+
 /**
  * Turns pipeline events into CloudWatch metrics (Embedded Metric Format, through Powertools):
  * files and bytes copied, retries inside attempts, failed deliveries (and last ones), classes
- * completed. The caller publishes them at the end of each invocation. Returns the unsubscribe.
+ * completed and their freshness. The caller publishes them at the end of each invocation. Returns the unsubscribe.
  */
 export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => void {
   const onCounted = ({ files, bytes }: { files: number; bytes: number }) => {
@@ -13,7 +16,11 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
   };
   const onRetry = () => metrics.addMetric('Retries', MetricUnit.Count, 1);
   const onFailed = ({ final }: { final: boolean }) => metrics.addMetric(final ? 'LastDeliveriesFailed' : 'DeliveriesFailed', MetricUnit.Count, 1);
-  const onComplete = () => metrics.addMetric('ClassesCompleted', MetricUnit.Count, 1);
+  const onComplete = ({ freshnessSeconds }: { freshnessSeconds?: number }) => {
+    metrics.addMetric('ClassesCompleted', MetricUnit.Count, 1);
+    // The product's own figure: how soon a class that ended is playable from S3 (the freshness alarm watches it).
+    if (freshnessSeconds !== undefined) metrics.addMetric('FreshnessSeconds', MetricUnit.Seconds, freshnessSeconds);
+  };
   events.on('chunkCounted', onCounted);
   events.on('retry', onRetry);
   events.on('deliveryFailed', onFailed);

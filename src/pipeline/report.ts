@@ -1,4 +1,5 @@
 import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
+import { freshnessSummary, type FreshnessSummary } from './freshness.ts';
 
 /** One class as operators see it (`flants status --json`, reports, the dashboard). */
 export interface ClassView {
@@ -22,6 +23,18 @@ export interface ClassView {
   /** Why the class waits (playlists still growing), when it does. */
   waiting: string | undefined;
   warnings: string[];
+  /** When the class ended (the catalog's endedAt). */
+  endedAt: string | undefined;
+  /** Seconds from its end (or the change or forced copy that started this generation) to COMPLETE. */
+  freshnessSeconds: number | undefined;
+  /** When a change check found the origin changed (the latest generation such a finding started). */
+  changedAt: string | undefined;
+  /** The last change check of a COMPLETE generation, and what it found. */
+  checkedAt: string | undefined;
+  checkResult: string | undefined;
+  /** Keys earlier generations copied that the current plan no longer has: still in the bucket (at most 200 listed). */
+  removedFiles: string[];
+  removedCount: number;
   /** Which chunks of the current plan are done and failed; null until the class is planned (always present in JSON). */
   bits: ClassBits | null;
 }
@@ -93,6 +106,13 @@ export function toClassView(r: ClassRecord): ClassView {
     waiting: r.waiting,
     warnings: r.warnings ?? [],
     bits: classBits(r) ?? null,
+    endedAt: r.endedAt,
+    freshnessSeconds: r.freshnessSeconds,
+    changedAt: r.changedAt,
+    checkedAt: r.checkedAt,
+    checkResult: r.checkResult,
+    removedFiles: r.removedFiles ?? [],
+    removedCount: r.removedCount ?? 0,
   };
 }
 
@@ -103,10 +123,12 @@ export interface CompletionReport {
   totals: { classes: number; byStatus: Partial<Record<ClassStatus, number>>; files: number; doneFiles: number; failedFiles: number; bytes: number };
   classes: ClassView[];
   failures: Array<{ classId: string; chunk: number; key: string; src: string; reason: string; at: string }>;
+  /** Median, p95 and worst freshness of the classes completed in the last 24 hours. */
+  freshness: FreshnessSummary;
 }
 
 /** Builds the completion report from the ledger. */
-export async function buildReport(ledger: Ledger, stage: string): Promise<CompletionReport> {
+export async function buildReport(ledger: Ledger, stage: string, now: Date = new Date()): Promise<CompletionReport> {
   const records: ClassRecord[] = await ledger.listClasses();
   const failures: CompletionReport['failures'] = [];
   for (const r of records) {
@@ -119,7 +141,7 @@ export async function buildReport(ledger: Ledger, stage: string): Promise<Comple
   for (const r of records) byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
   const classes = records.map(toClassView);
   return {
-    generatedAt: new Date().toISOString(),
+    generatedAt: now.toISOString(),
     stage,
     totals: {
       classes: records.length,
@@ -131,6 +153,7 @@ export async function buildReport(ledger: Ledger, stage: string): Promise<Comple
     },
     classes,
     failures,
+    freshness: freshnessSummary(records, now),
   };
 }
 
@@ -141,13 +164,13 @@ function csvCell(v: string | number | undefined | null): string {
 
 /** One CSV table: a row per class, and a row per failed file (with its class's columns repeated). */
 export function reportToCsv(r: CompletionReport): string {
-  const header = ['classId', 'title', 'status', 'files', 'doneFiles', 'failedFiles', 'bytes', 'completedAt', 'failedKey', 'failedSrc', 'reason'];
+  const header = ['classId', 'title', 'status', 'files', 'doneFiles', 'failedFiles', 'bytes', 'completedAt', 'failedKey', 'failedSrc', 'reason', 'freshnessSeconds'];
   const rows: Array<Array<string | number | undefined>> = [];
   for (const c of r.classes) {
     const base = [c.classId, c.title, c.status, c.files, c.doneFiles, c.failedFiles, c.bytes, c.completedAt];
     const failed = r.failures.filter((f) => f.classId === c.classId);
-    if (failed.length === 0) rows.push([...base, '', '', c.status === 'FAILED' ? c.lastError : '']);
-    for (const f of failed) rows.push([...base, f.key, f.src, f.reason]);
+    if (failed.length === 0) rows.push([...base, '', '', c.status === 'FAILED' ? c.lastError : '', c.freshnessSeconds]);
+    for (const f of failed) rows.push([...base, f.key, f.src, f.reason, c.freshnessSeconds]);
   }
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }

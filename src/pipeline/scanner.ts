@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
-import type { CrawlJob, ScanRequest } from '../jobs/schemas.ts';
+import { ObjectId } from 'mongodb';
+import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../jobs/schemas.ts';
 import { MESSAGE_VERSION } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import { classIdOf, type Catalog, type IdPhase } from '../store/catalog.ts';
-import type { ClassRecord, Ledger } from '../store/ledger.ts';
+import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../store/catalog.ts';
+import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../store/ledger.ts';
 import { newScanId, type JobQueue } from '../store/queue.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
 
@@ -23,6 +24,15 @@ export interface ScannerDeps {
 export interface ScanSummary {
   /** True when another message had already taken this page (a duplicate continuation): nothing was done. */
   duplicate?: boolean;
+  /**
+   * `full`: the catalog by `_id`; `incremental`: only documents changed or ended since the
+   * watermark (less the overlap); `class`: one class by name.
+   */
+  kind?: 'full' | 'incremental' | 'class' | 'recheck';
+  /** For an incremental page: the instant it read changes from. */
+  since?: string;
+  /** True when this (last) page moved the watermark to the scan's start. */
+  watermarkAdvanced?: boolean;
   scanned: number;
   enqueued: string[];
   alreadyComplete: number;
@@ -77,7 +87,7 @@ async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boole
     }
   }
   // Record PENDING before sending, so `flants status` never misses a class that has a job in flight.
-  await mapLimit(jobs, 16, (job) => deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl }));
+  await mapLimit(jobs, 16, (job) => deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt }));
   await deps.queue.sendAll('crawl', jobs);
   summary.enqueued.push(...jobs.map((j) => j.classId));
 }
@@ -97,10 +107,12 @@ export interface ScanDelivery {
 export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: ScanDelivery = {}): Promise<ScanSummary> {
   const summary = emptySummary();
   const { cfg, log } = deps;
+  if (req.mode === 'recheck') return runRecheck(req, deps, delivery);
   if (req.mode === 'class') {
     const doc = await deps.catalog.get(req.classId);
     if (!doc) throw new PoisonMessageError(`unknown class ${req.classId}: no document with that _id in ${cfg.mongo.collection}`);
     summary.scanned = 1;
+    summary.kind = 'class';
     const verdict = judgeClass(doc, cfg.mongo.fields, cfg.originAllowedHosts);
     if (!verdict.ok) skip(summary, verdict.classId, verdict.reason, verdict.detail, log);
     else await enqueueReady([verdict.cls], req.force ?? false, true, deps, summary);
@@ -109,11 +121,16 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
     return summary;
   }
 
-  const phase: IdPhase = req.phase ?? 'objectId';
   // The cron rule sends a fixed body; the first page names the scan (from its message, so a redelivery
   // of the first page is the same scan) and every continuation carries the name.
   const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
-  const pageKey = `${phase}:${req.after ?? 'start'}`;
+  const first = req.since === undefined && req.phase === undefined && req.after === undefined && req.cursor === undefined;
+  // The first page's key does not depend on what it decides (full or incremental): its redeliveries are the same page.
+  const pageKey = first
+    ? 'start'
+    : req.since !== undefined
+      ? `${req.cursor?.field ?? cfg.scan.changeFields[0]}:${req.cursor?.at ?? 'start'}|${req.cursor?.id ?? ''}`
+      : `${req.phase ?? 'objectId'}:${req.after ?? 'start'}`;
   const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
   if (claim !== 'claimed') {
     // `taken`: a second continuation of this page (its sender ran twice); `done`: this message already
@@ -121,32 +138,143 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
     log.info('scan page already handled', { scanId, page: pageKey, claim });
     return { ...summary, duplicate: true };
   }
-  const docs = await deps.catalog.page(phase, req.after, cfg.scan.pageSize);
-  summary.scanned = docs.length;
+  const now = deps.now?.() ?? new Date();
+  // The watermark a scan sets is when it started: whatever changed after that, the next scan reads.
+  const startedAt = req.startedAt ?? (first ? now.toISOString() : undefined);
+  const fieldsKey = cfg.scan.changeFields.join(',');
+  let since = req.since;
+  if (first && !req.full) {
+    const mark = await deps.ledger.getWatermark(fieldsKey);
+    if (mark) since = new Date(Date.parse(mark) - cfg.scan.overlapSeconds * 1000).toISOString();
+    else log.info('no scan has finished yet: this one reads the whole catalog', { scanId, changeFields: fieldsKey });
+  }
+
+  const page = since !== undefined ? await changedPage(req, since, deps) : await idPage(req, deps);
+  summary.kind = since !== undefined ? 'incremental' : 'full';
+  if (since !== undefined) summary.since = since;
+  summary.scanned = page.docs.length;
   const ready: ReadyClass[] = [];
-  for (const doc of docs) {
+  for (const doc of page.docs) {
     const verdict = judgeClass(doc, cfg.mongo.fields, cfg.originAllowedHosts);
     if (verdict.ok) ready.push(verdict.cls);
     else skip(summary, verdict.classId, verdict.reason, verdict.detail, log);
   }
   await enqueueReady(ready, req.force ?? false, false, deps, summary);
 
-  // Continue with the next page (or the string-id phase) as a new request: no invocation runs long.
-  const last = docs.at(-1);
-  let next: ScanRequest | undefined;
-  if (docs.length >= cfg.scan.pageSize && last) {
-    next = { ...req, scanId, phase, after: classIdOf(last._id)! };
-  } else if (phase === 'objectId') {
-    const { after: _after, ...rest } = req;
-    next = { ...rest, scanId, phase: 'string' };
-  }
+  // Continue with the next page (or the next phase) as a new request: no invocation runs long.
+  const next: ScanRequest | undefined = page.next && { ...page.next, scanId, ...(since !== undefined ? { since } : {}), ...(startedAt ? { startedAt } : {}) };
   // The page's record is written before the continuation is sent: a page that cannot be recorded
   // continues nothing, and its redeliveries own the page, so the scan never forks.
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);
   if (next) await deps.queue.sendAll('scan', [next]);
+  // The last page moves the watermark (before the page is marked finished: a failure redoes the page, not the scan).
+  if (!next && startedAt) summary.watermarkAdvanced = await deps.ledger.advanceWatermark(fieldsKey, startedAt, scanId);
   if (delivery.messageId) await deps.ledger.finishScanPage(scanId, pageKey);
-  log.info('scan page finished', { mode: 'catalog', phase, after: req.after, scanId, ...summarize(summary) });
+  log.info('scan page finished', { mode: 'catalog', page: pageKey, scanId, ...summarize(summary) });
+  return summary;
+}
+
+/** A page of documents and the request that reads the page after it (without scan id, since and start). */
+interface CatalogPage {
+  docs: CatalogDocument[];
+  next: CatalogScan | undefined;
+}
+
+/** A page of the whole catalog by `_id`: ObjectIds first, then string ids. */
+async function idPage(req: CatalogScan, deps: ScannerDeps): Promise<CatalogPage> {
+  const phase: IdPhase = req.phase ?? 'objectId';
+  const docs = await deps.catalog.page(phase, req.after, deps.cfg.scan.pageSize);
+  const last = docs.at(-1);
+  const { since: _s, cursor: _c, ...base } = req;
+  if (docs.length >= deps.cfg.scan.pageSize && last) return { docs, next: { ...base, phase, after: classIdOf(last._id)! } };
+  if (phase === 'objectId') {
+    const { after: _after, ...rest } = base;
+    return { docs, next: { ...rest, phase: 'string' } };
+  }
+  return { docs, next: undefined };
+}
+
+/**
+ * A page of the documents changed since `since`, by one change field at a time (each an index range
+ * read on (field, _id)): only what changed is read, however large the catalog.
+ */
+async function changedPage(req: CatalogScan, since: string, deps: ScannerDeps): Promise<CatalogPage> {
+  const { cfg } = deps;
+  const fields = cfg.scan.changeFields;
+  const field = req.cursor?.field ?? fields[0]!;
+  const docField = cfg.mongo.fields[field];
+  const c = req.cursor;
+  const after = c?.at !== undefined && c.id !== undefined ? { at: new Date(c.at), id: c.id, oid: c.oid ?? true } : undefined;
+  const docs = await deps.catalog.changedPage(docField, new Date(since), after, cfg.scan.pageSize);
+  const { phase: _p, after: _a, full: _f, ...base } = req;
+  const last = docs.at(-1);
+  if (docs.length >= cfg.scan.pageSize && last) {
+    const at: unknown = last[docField];
+    if (!(at instanceof Date)) throw new Error(`catalog field ${docField} of ${classIdOf(last._id)} is not a date, yet matched a date range`);
+    return { docs, next: { ...base, cursor: { field, at: at.toISOString(), id: classIdOf(last._id)!, oid: last._id instanceof ObjectId } } };
+  }
+  const following = fields[fields.indexOf(field) + 1];
+  return { docs, next: following ? { ...base, cursor: { field: following } } : undefined };
+}
+
+/**
+ * A change check request: sends a `recheck` crawl job for one COMPLETE class, or for every COMPLETE
+ * class, a page of the ledger's class index at a time (shard by shard), continuing itself like a scan.
+ */
+async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDelivery): Promise<ScanSummary> {
+  const { cfg, log } = deps;
+  const summary: ScanSummary = { ...emptySummary(), kind: 'recheck' };
+  const requestedAt = (deps.now?.() ?? new Date()).toISOString();
+  const job = (r: ClassRecord): CrawlJob => ({
+    v: MESSAGE_VERSION,
+    type: 'crawl',
+    classId: r.classId,
+    manifestUrl: r.manifestUrl!,
+    ...(r.title ? { title: r.title } : {}),
+    ...(r.endedAt ? { endedAt: r.endedAt } : {}),
+    recheck: true,
+    requestedAt,
+  });
+  const sendChecks = async (records: ClassRecord[]) => {
+    const jobs: CrawlJob[] = [];
+    for (const r of records) {
+      if (r.status !== 'COMPLETE') summary[r.status === 'FAILED' ? 'failed' : 'inProgress']++;
+      else if (!r.manifestUrl) skip(summary, r.classId, 'missing manifestUrl', 'the ledger record has none', log);
+      else jobs.push(job(r));
+    }
+    await deps.queue.sendAll('crawl', jobs);
+    summary.enqueued.push(...jobs.map((j) => j.classId));
+  };
+
+  if (req.classId !== undefined) {
+    const rec = await deps.ledger.getClass(req.classId);
+    if (!rec) throw new PoisonMessageError(`cannot check class ${req.classId} for changes: it is not in the ledger (never copied)`);
+    summary.scanned = 1;
+    await sendChecks([rec]);
+    await recordPage(deps, `recheck-${req.classId}`, 'class', summary);
+    log.info('change check requested', { classId: req.classId, sent: summary.enqueued.length, status: rec.status });
+    return summary;
+  }
+
+  const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
+  const shard = req.shard ?? 0;
+  const pageKey = `recheck:${shard}:${req.after ?? 'start'}`;
+  const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
+  if (claim !== 'claimed') {
+    log.info('recheck page already handled', { scanId, page: pageKey, claim });
+    return { ...summary, duplicate: true };
+  }
+  const page = await deps.ledger.pageCompleteClasses(shard, req.after, cfg.scan.pageSize);
+  summary.scanned = page.records.length;
+  await sendChecks(page.records);
+  const next: RecheckScan | undefined =
+    page.last !== undefined ? { ...req, scanId, shard, after: page.last } : shard + 1 < CLASS_SHARDS ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1 } : undefined;
+  summary.continued = next !== undefined;
+  await recordPage(deps, scanId, pageKey, summary);
+  if (next) await deps.queue.sendAll('scan', [next]);
+  if (delivery.messageId) await deps.ledger.finishScanPage(scanId, pageKey);
+  log.info('recheck page finished', { scanId, page: pageKey, ...summarize(summary) });
   return summary;
 }
 
@@ -162,5 +290,5 @@ async function recordPage(deps: ScannerDeps, scanId: string, page: string, s: Sc
 }
 
 function summarize(s: ScanSummary): Record<string, unknown> {
-  return { scanned: s.scanned, enqueued: s.enqueued.length, alreadyComplete: s.alreadyComplete, inProgress: s.inProgress, failed: s.failed, skipped: s.skipped, continued: s.continued };
+  return { kind: s.kind, since: s.since, watermarkAdvanced: s.watermarkAdvanced, scanned: s.scanned, enqueued: s.enqueued.length, alreadyComplete: s.alreadyComplete, inProgress: s.inProgress, failed: s.failed, skipped: s.skipped, continued: s.continued };
 }

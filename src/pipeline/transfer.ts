@@ -5,7 +5,7 @@ import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/sc
 import type { Logger } from '../log.ts';
 import { asOriginError, type Origin } from '../origin/client.ts';
 import type { CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
-import { UPLOAD_QUEUE_SIZE, type ObjectStore } from '../store/objects.ts';
+import { SHA256_METADATA, SRC_ETAG_METADATA, SRC_MODIFIED_METADATA, StaleWriteError, UPLOAD_QUEUE_SIZE, type ObjectHead, type ObjectStore } from '../store/objects.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
 import type { PipelineEvents } from './events.ts';
@@ -42,6 +42,9 @@ export interface TransferResult {
   outcome: CountOutcome | 'replanned';
   files: number;
   bytes: number;
+  /** Files written to S3, and files counted done because the bucket already held their bytes (no PUT). */
+  written?: number;
+  unchanged?: number;
   /** True for the one delivery whose step marked the class COMPLETE. */
   completedClass: boolean;
 }
@@ -54,6 +57,49 @@ export interface CopyOptions {
    * conditional: an older generation finishing late never replaces a newer generation's object.
    */
   generation?: number;
+  /**
+   * The key may already hold a copy (a later generation of the class): read it first (one HEAD) and
+   * copy only what differs. Without it a first copy costs no extra request; an object already there
+   * is found by the conditional write's 412 and compared then.
+   */
+  recopy?: boolean;
+}
+
+/**
+ * How a file was settled: written, or counted done because the bucket already held its bytes —
+ * the same playlist digest, the origin's 304 to the validators stored with the copy, or the same
+ * size and CRC32 once the bytes were read.
+ */
+export type CopyHow = 'written' | 'same-digest' | 'not-modified' | 'same-crc32';
+
+/** A copied (or already present) file: what lands in the chunk record, and how it was settled. */
+export interface CopiedFile extends LandedFile {
+  how: CopyHow;
+}
+
+/** Object metadata a copy carries: the origin's validators and a playlist's digest, for later comparisons. */
+function copyMetadata(file: TransferFile, v: { etag?: string | undefined; lastModified?: string | undefined }): Record<string, string> {
+  return {
+    ...(v.etag ? { [SRC_ETAG_METADATA]: v.etag } : {}),
+    ...(v.lastModified ? { [SRC_MODIFIED_METADATA]: v.lastModified } : {}),
+    ...(file.sha256 ? { [SHA256_METADATA]: file.sha256 } : {}),
+  };
+}
+
+/** A file the bucket already holds, counted without a write. */
+function alreadyThere(file: TransferFile, head: ObjectHead, how: CopyHow, v: { etag?: string | undefined; lastModified?: string | undefined } = {}): CopiedFile {
+  const originEtag = v.etag ?? head.metadata[SRC_ETAG_METADATA];
+  const originModified = v.lastModified ?? head.metadata[SRC_MODIFIED_METADATA];
+  return {
+    key: file.key,
+    bytes: head.size,
+    etag: head.etag ?? head.crc32 ?? '',
+    src: file.src,
+    ...(file.sha256 ? { sha256: file.sha256 } : {}),
+    ...(originEtag ? { originEtag } : {}),
+    ...(originModified ? { originModified } : {}),
+    how,
+  };
 }
 
 /** True for failures of the S3 side of a copy (SDK errors, the generation guard), as opposed to the origin's. */
@@ -67,10 +113,25 @@ function isStoreError(err: unknown): boolean {
  * streams and its content against S3's own CRC32 of what it stored (or, where S3 reports no checksum
  * and the ETag is a plain MD5, against the ETag). Upload buffers are held from the byte budget.
  */
-export async function copyFile(file: TransferFile, deps: TransferDeps, opts: CopyOptions = {}): Promise<LandedFile> {
+export async function copyFile(file: TransferFile, deps: TransferDeps, opts: CopyOptions = {}): Promise<CopiedFile> {
   const { cfg, origin, store } = deps;
   const { signal, generation } = opts;
-  const res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}) });
+  let existing: ObjectHead | undefined;
+  if (opts.recopy) {
+    existing = await store.head(file.key);
+    if (existing && generation !== undefined && existing.generation !== undefined && existing.generation > generation) {
+      throw new StaleWriteError(file.key, generation, existing.generation);
+    }
+    // A playlist is held to the bytes the crawler enumerated: the same digest stored is the same playlist.
+    if (existing && file.sha256 && existing.metadata[SHA256_METADATA] === file.sha256 && (file.bytes === undefined || existing.size === file.bytes)) {
+      return alreadyThere(file, existing, 'same-digest');
+    }
+  }
+  // Other files are asked for with the validators the origin gave for the stored copy: a 304 settles
+  // them without a body or a write. (A playlist whose digest differs is fetched whole: it did change.)
+  const conditional = existing && !file.sha256 ? { ifNoneMatch: existing.metadata[SRC_ETAG_METADATA], ifModifiedSince: existing.metadata[SRC_MODIFIED_METADATA] } : {};
+  const res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}), ...conditional });
+  if (res.notModified && existing) return alreadyThere(file, existing, 'not-modified', res);
   // What this upload may buffer: the whole body when it fits one part, else the parts lib-storage keeps in flight.
   const partSize = cfg.transfer.partSizeBytes;
   const need = res.contentLength !== undefined && res.contentLength <= partSize ? res.contentLength : partSize * (UPLOAD_QUEUE_SIZE + 1);
@@ -95,6 +156,8 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       contentType: contentTypeFor(file.key, res.contentType),
       ...(signal ? { signal } : {}),
       ...(generation === undefined ? {} : { generation }),
+      metadata: copyMetadata(file, res),
+      ...(existing ? { existing } : {}),
     });
     const piping = pipeline(res.body, verifier);
     // Both must settle: a failed read fails the upload, a failed upload stops the read.
@@ -111,7 +174,16 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     }
     const digest: StreamDigest = verifier.digest();
     verifyStored(file.key, digest, up.value, partSize);
-    return { key: file.key, bytes: digest.bytes, etag: up.value.etag ?? expectedCrc32(digest, 'FULL_OBJECT') };
+    return {
+      key: file.key,
+      bytes: digest.bytes,
+      etag: up.value.etag ?? expectedCrc32(digest, 'FULL_OBJECT'),
+      src: file.src,
+      ...(file.sha256 ? { sha256: file.sha256 } : {}),
+      ...(res.etag ? { originEtag: res.etag } : {}),
+      ...(res.lastModified ? { originModified: res.lastModified } : {}),
+      how: up.value.written ? 'written' : 'same-crc32',
+    };
   } finally {
     release();
   }
@@ -136,14 +208,14 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
   if (view.chunkDone || view.record.status === 'COMPLETE') return { ...base, outcome: 'duplicate' };
 
   const failures: FailedFile[] = [];
-  const landed: LandedFile[] = [];
+  const landed: CopiedFile[] = [];
   let changed: FlantsError | undefined;
   let stale = false;
   await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
     try {
       landed.push(
         // The generation makes the write conditional: a late upload of an older plan never replaces a newer one's object.
-        await withRetry(() => copyFile(file, deps, { generation: job.gen, ...(attempt.signal ? { signal: attempt.signal } : {}) }), {
+        await withRetry(() => copyFile(file, deps, { generation: job.gen, recopy: job.recopy ?? false, ...(attempt.signal ? { signal: attempt.signal } : {}) }), {
           attempts: cfg.transfer.retryAttempts,
           baseDelayMs: cfg.transfer.retryBaseDelayMs,
           maxDelayMs: 5_000,
@@ -177,13 +249,15 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
 
   const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record);
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
+  const written = landed.filter((f) => f.how === 'written').length;
   if (counted.outcome === 'stale') log.info('stale transfer job dropped after copy', { planId: job.planId });
   if (counted.outcome === 'counted') deps.events.emit('chunkCounted', { classId: job.classId, gen: job.gen, chunk: job.chunk, files: landed.length, bytes });
+  if (written < landed.length) log.info('files already in the bucket counted without a write', { unchanged: landed.length - written, written });
   if (counted.completed) {
-    log.info('class complete', { planId: job.planId, gen: job.gen });
-    deps.events.emit('classComplete', { classId: job.classId, gen: job.gen });
+    log.info('class complete', { planId: job.planId, gen: job.gen, freshnessSeconds: counted.freshnessSeconds });
+    deps.events.emit('classComplete', { classId: job.classId, gen: job.gen, ...(counted.freshnessSeconds !== undefined ? { freshnessSeconds: counted.freshnessSeconds } : {}) });
   }
-  return { ...base, outcome: counted.outcome, bytes, completedClass: counted.completed };
+  return { ...base, outcome: counted.outcome, bytes, completedClass: counted.completed, written, unchanged: landed.length - written };
 }
 
 /** What an unfinished last delivery leaves on the class until it finishes (it is replaced or removed then). */

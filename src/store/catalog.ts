@@ -16,6 +16,32 @@ export interface Catalog {
   get(classId: string): Promise<CatalogDocument | undefined>;
   /** Closes the connection. */
   close(): Promise<void>;
+  /**
+   * Documents whose date `field` is at or after `since`, in (`field`, `_id`) order, after `after`:
+   * one range read of the index on (`field`, `_id`), whatever the catalog's size.
+   */
+  changedPage(field: string, since: Date, after: ChangeCursor | undefined, limit: number): Promise<CatalogDocument[]>;
+}
+
+/** Where an incremental page ended: the last document's change time and id (and whether that id is an ObjectId). */
+export interface ChangeCursor {
+  at: Date;
+  id: string;
+  oid: boolean;
+}
+
+/** The ObjectId below every other: `{ _id: { $gte: MIN_OID } }` matches exactly the ObjectId ids. */
+const MIN_OID = '000000000000000000000000';
+
+/** The filter of an incremental page: at or after `since`, and after the cursor in (`field`, `_id`) order. */
+export function changedFilter(field: string, since: Date, after: ChangeCursor | undefined): Document {
+  const from = { [field]: { $gte: since } };
+  if (!after) return from;
+  const id = after.oid ? new ObjectId(after.id) : after.id;
+  const ties: Document[] = [{ [field]: after.at, _id: { $gt: id } }];
+  // MongoDB orders string ids before ObjectIds and compares within a type: after a string id, every ObjectId of that instant is still to come.
+  if (!after.oid) ties.push({ [field]: after.at, _id: { $gte: new ObjectId(MIN_OID) } });
+  return { $and: [from, { $or: [{ [field]: { $gt: after.at } }, ...ties] }] };
 }
 
 /** The class id FLAnts uses everywhere: the hex of an ObjectId, or the string `_id` itself. */
@@ -41,6 +67,9 @@ export async function openCatalog(cfg: Config, reader?: ParameterReader): Promis
       const docs = await collection.find(filter as Document).sort({ _id: 1 }).limit(limit).toArray();
       // Guard against servers that compare across types: keep only this phase's id type.
       return docs.filter((d) => (phase === 'objectId' ? d._id instanceof ObjectId : typeof d._id === 'string'));
+    },
+    async changedPage(field, since, after, limit) {
+      return collection.find(changedFilter(field, since, after)).sort({ [field]: 1, _id: 1 }).limit(limit).toArray();
     },
     async get(classId) {
       const ids: Array<ObjectId | string> = [classId];

@@ -24,6 +24,26 @@ export interface ClassRecord {
   gen?: number;
   planId?: string;
   forcedAt?: string;
+  /** When a change check found the origin changed: the latest generation such a finding started. */
+  changedAt?: string;
+  /** When the class ended (the catalog's endedAt), as the scanner or crawl job gave it. */
+  endedAt?: string;
+  /**
+   * What freshness counts from for the current generation: the class's end (or its first enqueue
+   * when the catalog has none), or the change check's finding / the forced copy that started it.
+   */
+  freshFrom?: string;
+  /** Seconds from `freshFrom` to COMPLETE, set by the write that completed the generation. */
+  freshnessSeconds?: number;
+  /** The last change check of a COMPLETE generation: when, and what it found. */
+  checkedAt?: string;
+  checkResult?: string;
+  /**
+   * Keys an earlier generation copied that the current plan no longer has (a file the origin
+   * dropped): they stay in the bucket, listed here (at most 200; `removedCount` counts all).
+   */
+  removedFiles?: string[];
+  removedCount?: number;
   totalFiles?: number;
   totalChunks?: number;
   doneChunks?: number;
@@ -59,6 +79,13 @@ export interface LandedFile {
   key: string;
   bytes: number;
   etag: string;
+  /** Where it was copied from: a change check asks the origin about it again. */
+  src?: string;
+  /** A playlist's SHA-256 (what the crawler enumerated and the copy was held to). */
+  sha256?: string;
+  /** The origin's validators when it was copied (ETag, Last-Modified), for conditional requests later. */
+  originEtag?: string;
+  originModified?: string;
 }
 
 export interface FailedFile {
@@ -95,6 +122,10 @@ export interface PlanInput {
   totalChunks: number;
   /** requestedAt of a forced copy: a newer one starts a new generation even for the same files. */
   forcedAt?: string | undefined;
+  /** When a change check found a COMPLETE class's origin changed: starts a new generation from COMPLETE. */
+  changedAt?: string | undefined;
+  /** Keys of earlier generations this plan no longer has (written only with a new generation). */
+  removed?: readonly string[];
   warnings?: string[];
 }
 
@@ -105,6 +136,8 @@ export interface PlanResult {
   done: Set<number>;
   /** True when this call marked the generation COMPLETE (an empty plan, or a resume that found it done). */
   completed: boolean;
+  /** Seconds from the generation's `freshFrom` to COMPLETE, when this call completed it. */
+  freshnessSeconds?: number;
 }
 
 export type CountOutcome = 'counted' | 'duplicate' | 'stale';
@@ -113,6 +146,8 @@ export interface CountResult {
   outcome: CountOutcome;
   /** True for the one call that marked the generation COMPLETE. */
   completed: boolean;
+  /** Seconds from the generation's `freshFrom` to COMPLETE, for the call that completed it. */
+  freshnessSeconds?: number;
 }
 
 /** What a transfer needs to know before it copies: the class record and whether the chunk is done. */
@@ -123,17 +158,32 @@ export interface ChunkView {
 
 export type FailureOutcome = 'recorded' | 'chunk-done' | 'stale' | 'complete' | 'already-recorded';
 
+/** What the catalog (or a crawl job) says about a class, written with its lifecycle's first events. */
+export interface ClassInfo {
+  title?: string | undefined;
+  manifestUrl: string;
+  /** The catalog's endedAt (ISO): freshness counts from it. */
+  endedAt?: string | undefined;
+}
+
 /** What the pipeline needs of the ledger; every status change is the lifecycle's decision, written conditionally. */
 export interface Ledger {
   getClass(classId: string): Promise<ClassRecord | undefined>;
   getClasses(classIds: readonly string[]): Promise<Map<string, ClassRecord>>;
   listClasses(): Promise<ClassRecord[]>;
+  /**
+   * One page of the COMPLETE class records of one shard of the class index (0 to CLASS_SHARDS − 1),
+   * after a class id: what a change check walks. `last` is set when the shard has more.
+   */
+  pageCompleteClasses(shard: number, after: string | undefined, limit: number): Promise<{ records: ClassRecord[]; last?: string }>;
   /** Records that a class was enqueued; never downgrades an existing record. */
-  markPending(classId: string, info: { title?: string; manifestUrl: string }): Promise<void>;
+  markPending(classId: string, info: ClassInfo): Promise<void>;
   /** A crawl began; false when the class is COMPLETE (nothing to crawl unless forced). */
-  markCrawling(classId: string, info: { title?: string; manifestUrl: string }): Promise<void>;
+  markCrawling(classId: string, info: ClassInfo): Promise<void>;
   /** The class's playlists may still grow: it waits (status PENDING) with the reason shown. */
-  markWaiting(classId: string, info: { title?: string; manifestUrl: string; reason: string; until: string }): Promise<void>;
+  markWaiting(classId: string, info: ClassInfo & { reason: string; until: string }): Promise<void>;
+  /** Notes a change check of a COMPLETE generation (no status change); false when it is no longer that generation, or not COMPLETE. */
+  markChecked(classId: string, gen: number, result: string): Promise<boolean>;
   /** Records a crawl's plan: the same plan resumes its generation, any other starts a new one. */
   recordPlan(classId: string, plan: PlanInput): Promise<PlanResult>;
   /** One read: the class record and whether this chunk of this generation is done. */
@@ -159,18 +209,24 @@ export interface Ledger {
   finishScanPage(scanId: string, page: string): Promise<void>;
   recordScanPage(page: ScanPageRecord): Promise<void>;
   getScan(scanId: string): Promise<ScanPageRecord[]>;
+  /** The instant up to which scheduled scans have read the catalog by these change fields (`updatedAt,endedAt`), if one finished. */
+  getWatermark(fields: string): Promise<string | undefined>;
+  /** Moves that watermark forward to `at` when a scan that started then has read its last page; never back. */
+  advanceWatermark(fields: string, at: string, scanId: string): Promise<boolean>;
 }
 
 const META = 'META';
 /** Index of class records only; its partition key is sharded (see serverless.yml). */
 const CLASS_INDEX = 'classes';
-const CLASS_SHARDS = 8;
+export const CLASS_SHARDS = 8;
 /** Skip details kept per scan page, and characters per detail: a page record stays far below 400 KB. */
 const MAX_SKIP_DETAILS = 500;
 const MAX_DETAIL_CHARS = 200;
 /** A failure record keeps at most this many characters of file listing (DynamoDB items stop at 400 KB). */
 const MAX_FAILURE_CHARS = 300_000;
 const MAX_REASON_CHARS = 500;
+/** Removed files listed on a class record (all are counted). */
+const MAX_REMOVED_LISTED = 200;
 /** Attempts at one lifecycle write when its guard was overtaken or the item was busy. */
 const MAX_TRIES = 12;
 
@@ -180,6 +236,8 @@ const pk = (classId: string) => `CLASS#${classId}`;
 const pad = (n: number) => String(n).padStart(6, '0');
 const chunkSk = (gen: number, chunk: number) => `CHUNK#${pad(gen)}#${pad(chunk)}`;
 const failSk = (gen: number, chunk: number) => `FAIL#${pad(gen)}#${pad(chunk)}`;
+/** One watermark per set of change fields: changing SCAN_CHANGE_FIELDS starts from a full scan. */
+const watermarkKey = (fields: string) => ({ pk: 'SCAN#watermark', sk: `FIELDS#${fields}` });
 const now = () => new Date().toISOString();
 
 interface FailedEntry {
@@ -222,6 +280,7 @@ function toState(item: Item | undefined): ClassState {
     gen: Number(item.gen ?? 0),
     planId: item.planId as string | undefined,
     forcedAt: item.forcedAt as string | undefined,
+    changedAt: item.changedAt as string | undefined,
     totalChunks: Number(item.totalChunks ?? 0),
     doneChunks: Number(item.doneChunks ?? 0),
     failed: Object.keys(failedMap(item)).map(Number),
@@ -303,8 +362,23 @@ export function guardCondition(guard: Guard, e: Expr): void {
   // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
 }
 
+/** What freshness counts from for a stored record: its generation's start, else the class's end, else its first record. */
+function freshFromOf(item: Item | undefined): string | undefined {
+  const v = item?.freshFrom ?? item?.endedAt ?? item?.createdAt;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** Seconds (millisecond precision) from `from` to `to`; undefined when either is not a date. */
+export function secondsBetween(from: string | undefined, to: string): number | undefined {
+  const a = Date.parse(from ?? '');
+  const b = Date.parse(to);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
+  return Math.max(0, b - a) / 1000;
+}
+
 /** The lifecycle's effect as update clauses (what the event itself adds is written by the caller). */
-function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?: string; failure?: FailedEntry }): void {
+function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?: string; failure?: FailedEntry; freshFrom?: string | undefined }): { freshnessSeconds?: number } {
+  let freshFrom = extra.freshFrom;
   if (effect.status) e.set.push(`${e.name('status')} = ${e.value(effect.status)}`);
   e.set.push(`updatedAt = ${e.value(at)}`);
   const g = effect.newGeneration;
@@ -323,8 +397,15 @@ function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?:
       `crawledAt = ${e.value(at)}`,
     );
     if (g.forcedAt) e.set.push(`forcedAt = ${e.value(g.forcedAt)}`);
+    if (g.changedAt) e.set.push(`changedAt = ${e.value(g.changedAt)}`);
+    // A generation a forced copy or a change check started is as fresh as that request, not as the class's end.
+    const started = g.cause === 'changed' ? g.changedAt : g.cause === 'forced' ? g.forcedAt : undefined;
+    if (started) {
+      e.set.push(`freshFrom = ${e.value(started)}`);
+      freshFrom = started;
+    }
     // doneSet belongs to one generation, like the counters (an empty set cannot be stored: remove it).
-    e.remove.push('doneSet', 'completedAt', 'lastAttemptError', 'lastAttemptAt', 'failedAttempts', 'waiting', 'waitUntil', 'warnings');
+    e.remove.push('doneSet', 'completedAt', 'freshnessSeconds', 'lastAttemptError', 'lastAttemptAt', 'failedAttempts', 'waiting', 'waitUntil', 'warnings');
   }
   if (effect.fail && extra.failure) {
     e.set.push(`failed.${e.name(String(effect.fail.chunk))} = ${e.value(extra.failure)}`);
@@ -333,12 +414,17 @@ function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?:
     e.remove.push(`failed.${e.name(String(effect.unfail.chunk))}`);
     e.add.push(`failedChunks ${e.value(-1)}`);
   }
+  let freshnessSeconds: number | undefined;
   if (effect.complete) {
     e.set.push(`completedGen = ${e.value(effect.complete.gen)}`, `completedAt = ${e.value(at)}`);
     e.remove.push('lastAttemptError', 'lastAttemptAt');
+    // Freshness is written by the very write that completes the generation: exactly once, like COMPLETE.
+    freshnessSeconds = secondsBetween(freshFrom, at);
+    if (freshnessSeconds !== undefined) e.set.push(`freshnessSeconds = ${e.value(freshnessSeconds)}`);
   }
   if (effect.clearCrawlError) e.remove.push('crawlError');
   if (effect.setCrawlError) e.set.push(`crawlError = ${e.value((extra.crawlError ?? 'crawl failed').slice(0, 1000))}`);
+  return freshnessSeconds === undefined ? {} : { freshnessSeconds };
 }
 
 function isConditionFailed(err: unknown): boolean {
@@ -430,14 +516,20 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     }
   }
 
-  /** A plain conditional update of the class record for one decision. */
-  function updateMeta(classId: string, d: Extract<Decision, { kind: 'apply' }>, extra: (e: Expr) => void, at = now(), data: { crawlError?: string } = {}): Promise<unknown> {
+  /** A plain conditional update of the class record for one decision; says how fresh a generation it completed was. */
+  async function updateMeta(
+    classId: string,
+    d: Extract<Decision, { kind: 'apply' }>,
+    extra: (e: Expr) => void,
+    at = now(),
+    data: { crawlError?: string; freshFrom?: string | undefined } = {},
+  ): Promise<{ freshnessSeconds?: number }> {
     const e = new Expr();
     guardCondition(d.guard, e);
-    effectUpdate(d.effect, e, at, data);
+    const out = effectUpdate(d.effect, e, at, data);
     extra(e);
     const condition = e.condition();
-    return ddb.send(
+    await ddb.send(
       new UpdateCommand({
         TableName: table,
         Key: metaKey(classId),
@@ -446,10 +538,11 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         ...e.params(),
       }),
     );
+    return out;
   }
 
   /** Identity attributes every write that may create the record sets. */
-  const identity = (classId: string, info: { title?: string | undefined; manifestUrl: string }, at: string) => (e: Expr) => {
+  const identity = (classId: string, info: ClassInfo, at: string) => (e: Expr) => {
     const keys = listKeys(classId);
     e.set.push(
       `classId = ${e.value(classId)}`,
@@ -459,6 +552,10 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       `manifestUrl = ${e.value(info.manifestUrl)}`,
       `createdAt = if_not_exists(createdAt, ${e.value(at)})`,
     );
+    const ended = info.endedAt && Number.isFinite(Date.parse(info.endedAt)) ? new Date(info.endedAt).toISOString() : undefined;
+    if (ended) e.set.push(`endedAt = ${e.value(ended)}`);
+    // Freshness counts from the class's end, or from when FLAnts first heard of it when the catalog has no end.
+    e.set.push(`freshFrom = if_not_exists(freshFrom, ${e.value(ended ?? at)})`);
   };
 
   const ledger: Ledger = {
@@ -511,6 +608,22 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       return shards.flat().sort((a, b) => a.classId.localeCompare(b.classId));
     },
 
+    async pageCompleteClasses(shard, after, limit) {
+      const res = await ddb.send(
+        new QueryCommand({
+          TableName: table,
+          IndexName: CLASS_INDEX,
+          KeyConditionExpression: after === undefined ? 'listPk = :shard' : 'listPk = :shard AND listSk > :after',
+          FilterExpression: '#status = :complete',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':shard': `CLASSES#${shard}`, ':complete': 'COMPLETE', ...(after === undefined ? {} : { ':after': after }) },
+          Limit: limit,
+        }),
+      );
+      const last: unknown = res.LastEvaluatedKey?.listSk;
+      return { records: (res.Items ?? []).map(toRecord), ...(typeof last === 'string' ? { last } : {}) };
+    },
+
     async markPending(classId, info) {
       const at = now();
       await transition(
@@ -536,6 +649,19 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       );
     },
 
+    async markChecked(classId, gen, result) {
+      const at = now();
+      return transition(
+        classId,
+        { type: 'checked', gen },
+        async (d) => {
+          await updateMeta(classId, d, (e) => e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(result.slice(0, 1000))}`), at);
+          return true;
+        },
+        () => false,
+      );
+    },
+
     async markWaiting(classId, info) {
       const at = now();
       await transition(
@@ -551,19 +677,35 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
 
     async recordPlan(classId, plan) {
       const at = now();
-      const event: ClassEvent = { type: 'planned', planId: plan.planId, totalChunks: plan.totalChunks, forcedAt: plan.forcedAt };
+      const event: ClassEvent = { type: 'planned', planId: plan.planId, totalChunks: plan.totalChunks, forcedAt: plan.forcedAt, changedAt: plan.changedAt };
       const result = await transition<PlanResult>(
         classId,
         event,
         async (d, item) => {
-          await updateMeta(classId, d, (e) => {
-            if (d.effect.newGeneration) e.set.push(`totalFiles = ${e.value(plan.totalFiles)}`);
-            else e.set.push(`crawledAt = ${e.value(at)}`);
-            e.remove.push('waiting', 'waitUntil');
-            if (plan.warnings?.length) e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
-          }, at);
+          const { freshnessSeconds } = await updateMeta(
+            classId,
+            d,
+            (e) => {
+              if (d.effect.newGeneration) {
+                e.set.push(`totalFiles = ${e.value(plan.totalFiles)}`);
+                // Files an earlier generation copied that this plan no longer has: listed, never deleted.
+                if (plan.removed?.length) e.set.push(`removedFiles = ${e.value(plan.removed.slice(0, MAX_REMOVED_LISTED))}`, `removedCount = ${e.value(plan.removed.length)}`);
+                else e.remove.push('removedFiles', 'removedCount');
+              } else e.set.push(`crawledAt = ${e.value(at)}`);
+              e.remove.push('waiting', 'waitUntil');
+              if (plan.warnings?.length) e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
+            },
+            at,
+            { freshFrom: freshFromOf(item) },
+          );
           const gen = d.effect.newGeneration?.gen ?? toState(item).gen;
-          return { outcome: d.effect.newGeneration ? 'new' : 'resumed', gen, done: new Set<number>(), completed: d.effect.complete !== undefined };
+          return {
+            outcome: d.effect.newGeneration ? 'new' : 'resumed',
+            gen,
+            done: new Set<number>(),
+            completed: d.effect.complete !== undefined,
+            ...(freshnessSeconds === undefined ? {} : { freshnessSeconds }),
+          };
         },
         (why, item) => {
           if (why !== 'complete') throw new FlantsError('LEDGER_STATE', `cannot record plan ${plan.planId} for class ${classId}: ${why}`);
@@ -601,12 +743,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       return transition<CountResult>(
         classId,
         { type: 'chunkCounted', gen, chunk },
-        async (d) => {
+        async (d, item) => {
           const at = now();
           const e = new Expr();
           guardCondition(d.guard, e);
-          effectUpdate(d.effect, e, at, {});
           // doneSet rides in the same update as the counters: the bit field costs no extra request.
+          const { freshnessSeconds } = effectUpdate(d.effect, e, at, { freshFrom: freshFromOf(item) });
           e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`, `doneSet ${e.value(new Set([chunk]))}`);
           try {
             await ddb.send(
@@ -615,7 +757,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                   {
                     Put: {
                       TableName: table,
-                      Item: { pk: pk(classId), sk: chunkSk(gen, chunk), gen, chunk, files: files.length, bytes, at, landed: files.map((f) => ({ k: f.key, b: f.bytes, e: f.etag })) },
+                      Item: { pk: pk(classId), sk: chunkSk(gen, chunk), gen, chunk, files: files.length, bytes, at, landed: files.map(landedItem) },
                       ConditionExpression: 'attribute_not_exists(pk)',
                     },
                   },
@@ -632,7 +774,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             if (reasons?.[1] === 'ConditionalCheckFailed') throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
             throw err;
           }
-          return { outcome: 'counted', completed: d.effect.complete !== undefined };
+          return { outcome: 'counted', completed: d.effect.complete !== undefined, ...(d.effect.complete && freshnessSeconds !== undefined ? { freshnessSeconds } : {}) };
         },
         (why) => ({ outcome: why === 'duplicate' ? 'duplicate' : 'stale', completed: false }),
         seenItem,
@@ -742,7 +884,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       const items = await queryAll(ddb, table, pk(classId), `CHUNK#${pad(gen)}#`);
       return items.map((i) => ({
         chunk: Number(i.chunk ?? String(i.sk).split('#')[2]),
-        files: ((i.landed as Array<{ k: string; b: number; e: string }>) ?? []).map((f) => ({ key: f.k, bytes: f.b, etag: f.e })),
+        files: ((i.landed as StoredLanded[] | undefined) ?? []).map(fromLandedItem),
       }));
     },
 
@@ -801,6 +943,31 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       );
     },
 
+    async getWatermark(fields) {
+      const res = await ddb.send(new GetCommand({ TableName: table, Key: watermarkKey(fields), ConsistentRead: true }));
+      return typeof res.Item?.at === 'string' ? res.Item.at : undefined;
+    },
+
+    async advanceWatermark(fields, at, scanId) {
+      try {
+        await ddb.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: watermarkKey(fields),
+            UpdateExpression: 'SET #at = :at, scanId = :scan, updatedAt = :now',
+            // Only forward: a slow scan that started earlier finishing late never moves it back.
+            ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':at': at, ':scan': scanId, ':now': now() },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailed(err)) return false;
+        throw err;
+      }
+    },
+
     async getScan(scanId) {
       const items = await queryAll(ddb, table, `SCAN#${scanId}`, 'PAGE#');
       return items.map((i) => ({
@@ -814,6 +981,41 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     },
   };
   return ledger;
+}
+
+/** A landed file as a chunk item stores it: short names, optional fields only when known. */
+interface StoredLanded {
+  k: string;
+  b: number;
+  e: string;
+  s?: string;
+  h?: string;
+  oe?: string;
+  om?: string;
+}
+
+function landedItem(f: LandedFile): StoredLanded {
+  return {
+    k: f.key,
+    b: f.bytes,
+    e: f.etag,
+    ...(f.src ? { s: f.src } : {}),
+    ...(f.sha256 ? { h: f.sha256 } : {}),
+    ...(f.originEtag ? { oe: f.originEtag } : {}),
+    ...(f.originModified ? { om: f.originModified } : {}),
+  };
+}
+
+function fromLandedItem(f: StoredLanded): LandedFile {
+  return {
+    key: f.k,
+    bytes: f.b,
+    etag: f.e,
+    ...(f.s ? { src: f.s } : {}),
+    ...(f.h ? { sha256: f.h } : {}),
+    ...(f.oe ? { originEtag: f.oe } : {}),
+    ...(f.om ? { originModified: f.om } : {}),
+  };
 }
 
 /** The stored shape of a record a caller read earlier (enough for the lifecycle to decide from). */

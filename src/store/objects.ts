@@ -20,10 +20,17 @@ export interface StoredObject {
   etag: string | undefined;
 }
 
-/** A HEAD of one object: what the generation guard decides on. */
+/** A HEAD of one object: what the generation guard and the "same bytes already there" check decide on. */
 export interface ObjectHead extends StoredObject {
   /** The plan generation that wrote it (`x-amz-meta-flants-generation`), if FLAnts wrote it with one. */
   generation: number | undefined;
+  /**
+   * CRC32 (base64) of the whole object: S3's own FULL_OBJECT checksum when it reports one, else the
+   * one FLAnts kept in metadata when it wrote the object in one request (`flants-crc32`).
+   */
+  crc32: string | undefined;
+  /** The object's user metadata (names without `x-amz-meta-`, lower case). */
+  metadata: Record<string, string>;
 }
 
 export interface UploadOptions {
@@ -33,8 +40,13 @@ export interface UploadOptions {
    * The plan generation writing this object. With one, the write is conditional: it creates the
    * object, or replaces one written by the same or an older generation, and is refused
    * (STALE_GENERATION) when a newer generation's object is already there, whenever that landed.
+   * When what is there holds these very bytes (same size and CRC32) nothing is written.
    */
   generation?: number;
+  /** More user metadata to store with the object (the origin's validators, a playlist's digest). */
+  metadata?: Record<string, string>;
+  /** What the caller just read at the key (HEAD): the write starts from If-Match on it instead of If-None-Match. */
+  existing?: ObjectHead;
 }
 
 /** S3's own checksum of what it stored, as its response reported it. */
@@ -54,6 +66,11 @@ export interface UploadResult {
   parts: number;
   /** Extra requests the generation guard made (HEADs and repeated writes after a 412); 0 in the common case. */
   extraRequests: number;
+  /**
+   * False when the key already held these very bytes (same size and CRC32), found before the write
+   * (`existing`) or after a 412: nothing replaced it (a multipart upload is aborted then).
+   */
+  written: boolean;
 }
 
 /** What the pipeline needs of the destination bucket. */
@@ -82,6 +99,15 @@ export class StaleWriteError extends FlantsError {
 }
 
 export const GENERATION_METADATA = 'flants-generation';
+/** CRC32 of the whole object, kept by FLAnts for single-request writes (S3 reports its own for multipart ones). */
+export const CRC32_METADATA = 'flants-crc32';
+/** A playlist's SHA-256 as the crawler enumerated it. */
+export const SHA256_METADATA = 'flants-sha256';
+/** The origin's ETag and Last-Modified when the object was copied: a later copy asks the origin with them. */
+export const SRC_ETAG_METADATA = 'flants-src-etag';
+export const SRC_MODIFIED_METADATA = 'flants-src-modified';
+/** Returned by a guarded write that found the very bytes already stored. */
+const SAME = Symbol('same bytes stored');
 type Condition = { IfNoneMatch: '*' } | { IfMatch: string };
 
 const status = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -141,29 +167,34 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
     bucket,
     reportsChecksums: () => checksumsSeen,
 
-    async upload(key, body, { contentType, signal, generation }) {
+    async upload(key, body, { contentType, signal, generation, metadata, existing }) {
       const send = { abortSignal: signal };
-      const Metadata = generation === undefined ? undefined : { [GENERATION_METADATA]: String(generation) };
+      const Metadata = generation === undefined && !metadata ? undefined : { ...metadata, ...(generation === undefined ? {} : { [GENERATION_METADATA]: String(generation) }) };
       let extraRequests = 0;
+      const newer = (head: ObjectHead) => head.generation !== undefined && generation !== undefined && head.generation > generation;
+      if (existing && newer(existing)) throw new StaleWriteError(key, generation!, existing.generation!);
 
-      /** Decides the condition of the next write from what is stored now; throws when a newer generation owns the key. */
-      const decide = async (): Promise<Condition> => {
+      /** What a 412's HEAD found when it held these very bytes. */
+      let found: ObjectHead | undefined;
+      /** Decides the next write from what is stored now; throws when a newer generation owns the key. */
+      const decide = async (): Promise<{ cond: Condition; head: ObjectHead | undefined }> => {
         const head = await store.head(key);
-        if (!head?.etag) return { IfNoneMatch: '*' };
-        if (head.generation !== undefined && generation !== undefined && head.generation > generation) throw new StaleWriteError(key, generation, head.generation);
+        if (!head?.etag) return { cond: { IfNoneMatch: '*' }, head };
+        if (newer(head)) throw new StaleWriteError(key, generation!, head.generation!);
         remember(key, head.etag);
-        return { IfMatch: head.etag };
+        return { cond: { IfMatch: head.etag }, head };
       };
 
       /**
        * Runs a write under the generation guard. Optimistic: a first copy creates the object with
        * If-None-Match (no extra request); only when something is already there (412) does it HEAD,
        * compare generations and write again with If-Match on the ETag it read, so a newer
-       * generation landing in between fails that write too.
+       * generation landing in between fails that write too. When the HEAD shows the very bytes this
+       * write carries (`same`), nothing is written again.
        */
-      const guarded = async <T>(write: (cond: Condition | undefined) => Promise<T>): Promise<T> => {
+      const guarded = async <T>(write: (cond: Condition | undefined) => Promise<T>, same: (head: ObjectHead) => boolean): Promise<T | typeof SAME> => {
         if (generation === undefined) return write(undefined);
-        const hint = known.get(key);
+        const hint = existing?.etag ?? known.get(key);
         let cond: Condition = hint ? { IfMatch: hint } : { IfNoneMatch: '*' };
         for (let attempt = 0; ; attempt++) {
           try {
@@ -176,10 +207,25 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
             if (!conditionFailed(err)) throw err;
             if (attempt >= 4) throw new FlantsError('WRITE_CONFLICT', `${key} kept changing under this write (${attempt + 1} conditional attempts)`, { retryable: true, cause: err });
             extraRequests += 2; // this write, repeated, and the HEAD that decides how
-            cond = await decide();
+            const next = await decide();
+            if (next.head && same(next.head)) {
+              extraRequests -= 1; // not repeated after all
+              found = next.head;
+              return SAME;
+            }
+            cond = next.cond;
           }
         }
       };
+      /** The result of a write that found these bytes already stored. */
+      const unchanged = (head: ObjectHead, crc: string): UploadResult => ({
+        etag: head.etag,
+        checksum: { algorithm: 'CRC32', value: crc, type: 'FULL_OBJECT' },
+        sse: undefined,
+        parts: 0,
+        extraRequests,
+        written: false,
+      });
 
       const parts = slices(body, opts.partSizeBytes);
       const first = await parts.next();
@@ -188,11 +234,30 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       if (firstPart.last) {
         const data = firstPart.data;
         const checksum = crcText(crc32(data));
-        const res = await guarded((cond) =>
-          s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: data.length, ContentType: contentType, ChecksumCRC32: checksum, Metadata, ...cond }), send),
+        const same = (head: ObjectHead) => generation !== undefined && head.size === data.length && head.crc32 === checksum;
+        // The caller read the key and it already holds these bytes: no write at all.
+        if (existing && same(existing)) return unchanged(existing, checksum);
+        const res = await guarded(
+          (cond) =>
+            s3.send(
+              new PutObjectCommand({
+                Bucket: bucket,
+                Key: key,
+                Body: data,
+                ContentLength: data.length,
+                ContentType: contentType,
+                ChecksumCRC32: checksum,
+                // Kept so that a later copy can tell "same bytes" from a HEAD, on any endpoint.
+                Metadata: Metadata && { ...Metadata, [CRC32_METADATA]: checksum },
+                ...cond,
+              }),
+              send,
+            ),
+          same,
         );
+        if (res === SAME) return unchanged(found!, checksum);
         checksumsSeen = Boolean(res.ChecksumCRC32);
-        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: 1, extraRequests };
+        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: 1, extraRequests, written: true };
       }
 
       const created = await s3.send(
@@ -204,6 +269,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       const inFlight = new Set<Promise<void>>();
       let failure: Error | undefined;
       let whole = 0;
+      let total = 0;
       let number = 0;
       const put = (data: Buffer, PartNumber: number): Promise<void> => {
         const ChecksumCRC32 = crcText(crc32(data));
@@ -219,6 +285,7 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
         let next: { data: Buffer; last: boolean } | undefined = firstPart;
         while (next) {
           whole = crc32(next.data, whole);
+          total += next.data.length;
           void put(next.data, ++number);
           // At most queueSize parts in memory and in flight: backpressure reaches the origin.
           while (inFlight.size >= queueSize) await Promise.race(inFlight);
@@ -230,22 +297,36 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
         await Promise.all(inFlight);
         if (failure) throw failure;
         done.sort((x, y) => x.PartNumber! - y.PartNumber!);
-        const res = await guarded((cond) =>
-          s3.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId,
-              MultipartUpload: { Parts: done },
-              ChecksumCRC32: crcText(whole),
-              ChecksumType: 'FULL_OBJECT',
-              ...cond,
-            }),
-            send,
-          ),
+        const wholeCrc = crcText(whole);
+        const sameWhole = (head: ObjectHead) => head.size === total && head.crc32 === wholeCrc;
+        if (existing && sameWhole(existing)) {
+          // Known before completing (S3 reports a FULL_OBJECT CRC32 on HEAD): the parts are dropped, nothing replaced.
+          await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+          return unchanged(existing, wholeCrc);
+        }
+        const res = await guarded(
+          (cond) =>
+            s3.send(
+              new CompleteMultipartUploadCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId,
+                MultipartUpload: { Parts: done },
+                ChecksumCRC32: wholeCrc,
+                ChecksumType: 'FULL_OBJECT',
+                ...cond,
+              }),
+              send,
+            ),
+          sameWhole,
         );
+        if (res === SAME) {
+          // The parts were sent before S3 could say the object is already there: drop them.
+          await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+          return unchanged(found!, wholeCrc);
+        }
         checksumsSeen = Boolean(res.ChecksumCRC32);
-        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: number, extraRequests };
+        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: number, extraRequests, written: true };
       } catch (err) {
         // Stop reading the origin too: the caller's pipeline must not wait on a body nobody consumes.
         body.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -257,9 +338,19 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
 
     async head(key) {
       try {
-        const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-        const g = res.Metadata?.[GENERATION_METADATA];
-        return { key, size: res.ContentLength ?? 0, etag: unquote(res.ETag), generation: g !== undefined && /^\d+$/.test(g) ? Number(g) : undefined };
+        // ChecksumMode: S3 reports the object's own CRC32 (no extra request, no extra permission).
+        const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+        const metadata = res.Metadata ?? {};
+        const g = metadata[GENERATION_METADATA];
+        const own = checksumOf(res);
+        return {
+          key,
+          size: res.ContentLength ?? 0,
+          etag: unquote(res.ETag),
+          generation: g !== undefined && /^\d+$/.test(g) ? Number(g) : undefined,
+          crc32: own?.type === 'FULL_OBJECT' ? own.value : metadata[CRC32_METADATA],
+          metadata,
+        };
       } catch (err) {
         if (status(err) === 404 || named(err, 'NotFound', 'NoSuchKey')) return undefined;
         throw err;

@@ -110,6 +110,22 @@ describe('renderHtml', () => {
   });
 });
 
+describe('freshness (issue 11)', () => {
+  it('shows the median, p95 and worst of the last 24 hours, and each class\'s own figure in the JSON', async () => {
+    const done = (id: string, seconds: number, hoursAgo: number): ClassRecord => ({
+      classId: id,
+      status: 'COMPLETE',
+      completedAt: new Date(NOW.getTime() - hoursAgo * 3_600_000).toISOString(),
+      updatedAt: NOW.toISOString(),
+      freshnessSeconds: seconds,
+    });
+    const s = await collectSnapshot(sources({ listClasses: async () => [done('a', 30, 1), done('b', 90, 2), done('c', 600, 3), done('old', 9999, 30)] }), { now: () => NOW });
+    expect(s.freshness).toMatchObject({ classes: 3, medianSeconds: 90, p95Seconds: 600, worstSeconds: 600, worstClassId: 'c' });
+    expect(renderHtml(s)).toContain('freshness (last 24 h, 3 classes): median 1.5 min, p95 10.0 min, worst 10.0 min (c)');
+    expect((JSON.parse(renderJson(s)) as DashboardSnapshot).classes.find((c) => c.classId === 'old')).toMatchObject({ freshnessSeconds: 9999 });
+  });
+});
+
 describe('renderJson', () => {
   it('is the snapshot with exact numbers and explicit nulls', async () => {
     const s = await collectSnapshot(sources(), { now: () => NOW });

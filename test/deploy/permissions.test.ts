@@ -60,9 +60,10 @@ beforeAll(async () => {
     if (url === '/big.mp4') {
       // Promises 11 MiB, sends 7 and stops: the multipart upload has a part in S3 and must be aborted.
       res.writeHead(200, { 'content-length': String(11 * MiB) });
-      res.write(Buffer.alloc(7 * MiB, 1));
-      // Long enough for the first part to reach S3 even on a loaded machine: the abort is what this exercises.
-      return later(2_000, () => res.socket?.destroy());
+      // Stop once the 7 MiB left the process, and then some: with less than a part received no multipart
+      // upload starts (nothing to abort), and a loaded machine needs the time for the part to reach S3.
+      res.write(Buffer.alloc(7 * MiB, 1), () => later(2_000, () => res.socket?.destroy()));
+      return;
     }
     res.writeHead(404).end();
   });
@@ -150,7 +151,7 @@ function expectExactly(fn: keyof typeof calls, roleId: string, notExercisedHere:
 }
 
 describe('each role holds exactly what its code calls', () => {
-  it('scanner: pages the catalog, records PENDING, sends crawl jobs and the next page; poison to its DLQ', async () => {
+  it('scanner: pages the catalog, records PENDING, sends crawl jobs and the next page, walks COMPLETE classes for a change check; poison to its DLQ', async () => {
     const scannerHandler = scannerFor(depsFor('scanner'));
     const scan = await deliver('scan', [JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'catalog' }), '{"not":"a scan"}']);
     const first = await scannerHandler(scan);
@@ -160,6 +161,9 @@ describe('each role holds exactly what its code calls', () => {
     // Its own next page, as Lambda would deliver it.
     const next = await received('scan', 1);
     await settle('scan', next, await scannerHandler(next));
+    // A change check of every COMPLETE class walks the class index (none is COMPLETE yet: it sends no crawl job).
+    const recheck = await deliver('scan', [JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'recheck' })]);
+    await settle('scan', recheck, await scannerHandler(recheck));
     expectExactly('scanner', 'ScannerRole', [
       ...esm('ScanQueue'),
       // Read once per cold start on AWS (MONGODB_URI_SSM_PARAM); the local stack has no SSM.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { METRIC_NAMESPACE } from '../../src/pipeline/metrics.ts';
 import { ScanRequestSchema } from '../../src/jobs/schemas.ts';
 import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
 import { allStrings, checkAgainstSpec, checkReferences, isObject, loadResourceSpec, resourcesOfType, targetOf, type CfnResource, type Json, type JsonObject, type Template } from './cfn.ts';
@@ -234,31 +235,38 @@ describe('event source mappings', () => {
   });
 });
 
-describe('scan schedule', () => {
-  it('an EventBridge rule on the configured schedule sends a valid catalog scan request to the scan queue', () => {
-    const [[id, rule]] = resourcesOfType(t, 'AWS::Events::Rule') as [[string, CfnResource]];
-    const p = rule.Properties!;
-    expect(p.ScheduleExpression).toBe(param('scanSchedule'));
-    expect(String(p.ScheduleExpression)).toMatch(/^(rate|cron)\(.+\)$/);
-    expect(p.State).toBe(param('scanScheduleState'));
-    const targets = p.Targets as JsonObject[];
-    expect(targets).toHaveLength(1);
-    expect(targets[0]!.Arn).toEqual(getAtt('ScanQueue', 'Arn'));
-    expect(ScanRequestSchema.parse(JSON.parse(String(targets[0]!.Input)))).toMatchObject({ mode: 'catalog' });
+describe('schedules', () => {
+  it('two EventBridge rules on the configured schedules send valid requests to the scan queue: the (incremental) catalog scan and the change check', () => {
+    const rules = new Map(resourcesOfType(t, 'AWS::Events::Rule'));
+    expect([...rules.keys()].sort()).toEqual(['RecheckSchedule', 'ScanSchedule']);
+    for (const [id, name, mode] of [
+      ['ScanSchedule', 'scanSchedule', 'catalog'],
+      ['RecheckSchedule', 'recheckSchedule', 'recheck'],
+    ] as const) {
+      const p = rules.get(id)!.Properties!;
+      expect(p.ScheduleExpression).toBe(param(name));
+      expect(String(p.ScheduleExpression)).toMatch(/^(rate|cron)\(.+\)$/);
+      expect(p.State).toBe(param(`${name}State`));
+      const targets = p.Targets as JsonObject[];
+      expect(targets).toHaveLength(1);
+      expect(targets[0]!.Arn).toEqual(getAtt('ScanQueue', 'Arn'));
+      // A fixed body: the catalog scan decides full or incremental from the watermark, the check covers every COMPLETE class.
+      expect(ScanRequestSchema.parse(JSON.parse(String(targets[0]!.Input)))).toEqual({ v: 2, type: 'scan', mode });
+    }
+    expect(param('recheckSchedule')).toBe('rate(1 day)');
 
     const [[, policy]] = resourcesOfType(t, 'AWS::SQS::QueuePolicy') as [[string, CfnResource]];
     expect(policy.Properties!.Queues).toEqual([{ Ref: 'ScanQueue' }]);
     const statements = (policy.Properties!.PolicyDocument as JsonObject).Statement as JsonObject[];
-    expect(statements).toEqual([
-      {
-        Sid: 'AllowScanSchedule',
-        Effect: 'Allow',
-        Principal: { Service: 'events.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: getAtt('ScanQueue', 'Arn'),
-        Condition: { ArnEquals: { 'aws:SourceArn': getAtt(id, 'Arn') } },
-      },
-    ]);
+    const allow = (sid: string, rule: string) => ({
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:SendMessage',
+      Resource: getAtt('ScanQueue', 'Arn'),
+      Condition: { ArnEquals: { 'aws:SourceArn': getAtt(rule, 'Arn') } },
+    });
+    expect(statements).toEqual([allow('AllowScanSchedule', 'ScanSchedule'), allow('AllowRecheckSchedule', 'RecheckSchedule')]);
   });
 });
 
@@ -336,6 +344,16 @@ describe('alarms', () => {
     notifiesOptionalTopic(a!);
   });
 
+  it('fire when a class took longer than the configured freshness to complete (the metric the transfer publishes)', () => {
+    // The namespace and name the completing function's EMF lines use.
+    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'FreshnessSeconds');
+    expect(a).toBeDefined();
+    // The dimensions Powertools Metrics writes from every function (src/pipeline/lambda.ts).
+    expect(a!.Dimensions).toEqual([{ Name: 'service', Value: 'flants' }, { Name: 'Stage', Value: STAGE }]);
+    expect(a).toMatchObject({ Statistic: 'Maximum', ComparisonOperator: 'GreaterThanThreshold', Threshold: param('freshnessAlarmSeconds'), TreatMissingData: 'notBreaching' });
+    notifiesOptionalTopic(a!);
+  });
+
   it('notify the SNS topic only when one is configured', () => {
     expect(t.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [param('alarmTopicArn'), ''] }] });
   });
@@ -387,6 +405,8 @@ describe('IAM least privilege', () => {
         'CrawlQueue.Arn': 'sqs:SendMessage',
         'ScanDeadLetterQueue.Arn': 'sqs:SendMessage',
         [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
+        // A change check walks the COMPLETE classes through the class index.
+        'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
         [`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(param('mongoUriParameter'))}`]: 'ssm:GetParameter',
         [`if HasMongoUriKmsKey: ${String(param('mongoUriKmsKeyArn'))}`]: 'kms:Decrypt',
       },

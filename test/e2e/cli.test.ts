@@ -93,6 +93,20 @@ describe('flants CLI against local endpoints', () => {
     expect(after.classes[0]!.completedAt).not.toBe(before.classes[0]!.completedAt);
   });
 
+  it('scan --recheck asks the origin about COMPLETE classes; status shows each class\'s freshness and the last 24 hours\' figures', async () => {
+    const cls = library.classes[2]!;
+    expect((await flants(['scan', '--class', cls.id], env)).stderr).toContain('--class goes with --recheck');
+    const r = await flants(['scan', '--recheck', '--class', cls.id], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Enqueued a change check of class ${cls.id}`);
+    expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
+    const out = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<Record<string, unknown>>; freshness: Record<string, unknown> };
+    expect(out.classes.find((c) => c.classId === cls.id)).toMatchObject({ status: 'COMPLETE', checkResult: `unchanged: ${cls.files} file(s) asked`, freshnessSeconds: expect.any(Number) });
+    expect(out.freshness).toMatchObject({ windowHours: 24, classes: library.classes.length, medianSeconds: expect.any(Number), worstSeconds: expect.any(Number) });
+    expect((await flants(['status'], env)).stdout).toContain(`freshness (last 24 h, ${library.classes.length} classes): median`);
+    expect((await flants(['report'], env)).stdout).toContain('Freshness (last 24 h');
+  });
+
   it('dashboard serves the ledger as HTML and JSON on loopback', async () => {
     const child = spawn(process.execPath, [BIN, 'dashboard'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {

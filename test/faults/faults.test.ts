@@ -79,7 +79,7 @@ describe('fault injection on real local servers', () => {
       for (const f of report.failures) expect(f.reason).toMatch(/HTTP 404/);
       expect(report.totals.byStatus.FAILED).toBe(lostClasses.size);
       const csv = reportToCsv(report).trim().split('\n');
-      expect(csv[0]).toBe('classId,title,status,files,doneFiles,failedFiles,bytes,completedAt,failedKey,failedSrc,reason');
+      expect(csv[0]).toBe('classId,title,status,files,doneFiles,failedFiles,bytes,completedAt,failedKey,failedSrc,reason,freshnessSeconds');
       expect(csv.filter((line) => line.includes(',FAILED,')).length).toBe(gone.length);
       expect(csv).toHaveLength(1 + (p.library.classes.length - lostClasses.size) + gone.length);
 

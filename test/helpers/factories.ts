@@ -22,7 +22,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
 }
 
 /** An origin that serves fixed bodies by URL (404 for anything else). */
-export function memoryOrigin(bodies: Record<string, string | Buffer>): Pick<Origin, 'openStream' | 'fetchText'> & { requests: string[] } {
+export function memoryOrigin(bodies: Record<string, string | Buffer>): Pick<Origin, 'openStream' | 'fetchText' | 'head'> & { requests: string[] } {
   const requests: string[] = [];
   const find = (url: string) => {
     requests.push(url);
@@ -35,6 +35,10 @@ export function memoryOrigin(bodies: Record<string, string | Buffer>): Pick<Orig
     openStream: (url) => {
       const b = find(url);
       return Promise.resolve({ url, body: Readable.from([b]), contentLength: b.length, contentType: undefined });
+    },
+    head: (url) => {
+      const b = find(url);
+      return Promise.resolve({ url, contentLength: b.length });
     },
     fetchText: (url) => {
       const b = find(url);
@@ -57,9 +61,9 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
       objects.set(key, data);
       const crc = Buffer.alloc(4);
       crc.writeUInt32BE(crc32(data) >>> 0);
-      return { etag: 'unit', checksum: { algorithm: 'CRC32', value: crc.toString('base64'), type: 'FULL_OBJECT' }, sse: undefined, parts: 1, extraRequests: 0 };
+      return { etag: 'unit', checksum: { algorithm: 'CRC32', value: crc.toString('base64'), type: 'FULL_OBJECT' }, sse: undefined, parts: 1, extraRequests: 0, written: true };
     },
-    head: (key) => Promise.resolve(objects.has(key) ? { key, size: objects.get(key)!.length, etag: 'unit', generation: undefined } : undefined),
+    head: (key) => Promise.resolve(objects.has(key) ? { key, size: objects.get(key)!.length, etag: 'unit', generation: undefined, crc32: undefined, metadata: {} } : undefined),
     get: (key) => Promise.resolve(Readable.from([objects.get(key) ?? Buffer.alloc(0)])),
     list: async function* (prefix) {
       for (const [key, b] of objects) if (key.startsWith(prefix)) yield { key, size: b.length, etag: 'unit' };
@@ -132,6 +136,7 @@ export function memoryCatalog(docs: CatalogDocument[]): Catalog {
   return {
     page: (phase, after, limit) => Promise.resolve(phase === 'string' ? sorted.filter((d) => after === undefined || String(d._id) > after).slice(0, limit) : []),
     get: (id) => Promise.resolve(sorted.find((d) => String(d._id) === id)),
+    changedPage: () => Promise.resolve([]),
     close: () => Promise.resolve(),
   };
 }

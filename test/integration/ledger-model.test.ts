@@ -93,19 +93,27 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   if (rec.status === 'FAILED') expect(failedIds.length > 0 || rec.crawlError !== undefined).toBe(true);
 }
 
+/** How a crawl was asked for: by a scan, forced, or by a change check that found the origin changed. */
+type CrawlKind = 'plain' | 'force' | 'change';
+
 class Crawl implements Cmd {
   constructor(
     readonly content: number,
-    readonly force: boolean,
+    readonly kind: CrawlKind,
   ) {}
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
     const c = CONTENTS[this.content]!;
     const chunks = chunksOf(c);
     m.clock++;
+    const before = await r.ledger.getClass(r.classId);
     await r.ledger.markCrawling(r.classId, { manifestUrl: 'http://origin/m.m3u8' });
-    const forcedAt = this.force ? `2026-12-01T00:00:${String(m.clock).padStart(2, '0')}.000Z` : undefined;
-    const res = await r.ledger.recordPlan(r.classId, { planId: c.planId, totalFiles: c.files.length, totalChunks: chunks.length, forcedAt });
+    const stamp = `2026-12-01T00:00:${String(m.clock).padStart(2, '0')}.000Z`;
+    const forcedAt = this.kind === 'force' ? stamp : undefined;
+    const changedAt = this.kind === 'change' ? stamp : undefined;
+    const res = await r.ledger.recordPlan(r.classId, { planId: c.planId, totalFiles: c.files.length, totalChunks: chunks.length, forcedAt, changedAt });
+    // A change found by a check always starts a generation from COMPLETE, even with the same plan id.
+    if (this.kind === 'change' && before?.status === 'COMPLETE') expect(res).toMatchObject({ outcome: 'new', gen: (before.gen ?? 0) + 1 });
     if (res.outcome === 'new') m.plans.set(res.gen, c);
     if (res.outcome !== 'complete') {
       expect(m.plans.get(res.gen)?.planId).toBe(c.planId);
@@ -116,7 +124,21 @@ class Crawl implements Cmd {
     if (res.completed) m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
     await checkInvariants(m, r);
   }
-  toString = () => `crawl(${CONTENTS[this.content]!.planId}${this.force ? ', force' : ''})`;
+  toString = () => `crawl(${CONTENTS[this.content]!.planId}${this.kind === 'plain' ? '' : `, ${this.kind}`})`;
+}
+
+/** A change check of whatever generation the class is in: bookkeeping on COMPLETE only, nothing else moves. */
+class Check implements Cmd {
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    const before = await r.ledger.getClass(r.classId);
+    const noted = await r.ledger.markChecked(r.classId, before?.gen ?? 0, 'unchanged');
+    expect(noted).toBe(before?.status === 'COMPLETE');
+    const after = await r.ledger.getClass(r.classId);
+    expect([after?.status, after?.gen, after?.doneChunks]).toEqual([before?.status, before?.gen, before?.doneChunks]);
+    await checkInvariants(m, r);
+  }
+  toString = () => 'change check';
 }
 
 /** Picks one of the jobs sent so far (any generation: redeliveries and stale jobs included). */
@@ -240,7 +262,8 @@ class CrashBeforeCount extends JobCmd {
 }
 
 const commands = [
-  fc.tuple(fc.integer({ min: 0, max: CONTENTS.length - 1 }), fc.boolean()).map(([c, f]) => new Crawl(c, f)),
+  fc.tuple(fc.integer({ min: 0, max: CONTENTS.length - 1 }), fc.constantFrom<CrawlKind>('plain', 'plain', 'force', 'change')).map(([c, k]) => new Crawl(c, k)),
+  fc.constant(new Check()),
   fc.tuple(fc.nat(), fc.constantFrom(1, 1, 1, 2, 3)).map(([p, n]) => new Deliver(p, n)),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, prov]) => new FinalFailure(p, prov)),
   fc.nat().map((p) => new AttemptFailure(p)),

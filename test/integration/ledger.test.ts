@@ -78,7 +78,7 @@ describe('DynamoDB ledger (dynoxide)', () => {
     expect(await ledger.recordChunkFailure('c3', gen, 1, failed('c/1/0.ts'))).toBe('recorded'); // a second final attempt re-states it
     expect(await ledger.getClass('c3')).toMatchObject({ status: 'FAILED', failedChunks: 1, failedFiles: 1, lastError: 'origin answered HTTP 404' });
     expect((await ledger.listFailures('c3')).map((f) => f.files)).toEqual([failed('c/1/0.ts')]);
-    expect(await ledger.countChunk('c3', gen, 1, files(1, 1))).toEqual({ outcome: 'counted', completed: true });
+    expect(await ledger.countChunk('c3', gen, 1, files(1, 1))).toMatchObject({ outcome: 'counted', completed: true });
     expect(await ledger.getClass('c3')).toMatchObject({ status: 'COMPLETE', failedChunks: 0, failedFiles: 0 });
     expect(await ledger.listFailures('c3')).toEqual([]);
   });
@@ -139,7 +139,7 @@ describe('issue 8: every count provable', () => {
     const back = await ledger.recordPlan(id, { planId: 'p0p0p0p0', totalFiles: 4, totalChunks: 2 });
     expect([other.gen, back.gen]).toEqual([3, 4]);
     expect(await ledger.countChunk(id, back.gen, 0, files(2, 0))).toEqual({ outcome: 'counted', completed: false });
-    expect(await ledger.countChunk(id, back.gen, 1, files(2, 1))).toEqual({ outcome: 'counted', completed: true });
+    expect(await ledger.countChunk(id, back.gen, 1, files(2, 1))).toMatchObject({ outcome: 'counted', completed: true });
     expect(await ledger.getClass(id)).toMatchObject({ status: 'COMPLETE', doneFiles: 4, totalFiles: 4, gen: 4, completedGen: 4 });
   });
 
@@ -247,5 +247,47 @@ describe('issue 8: every count provable', () => {
     expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm2')).toBe('taken'); // a duplicate continuation
     await ledger.finishScanPage('s8', 'objectId:abc');
     expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('done'); // redelivered after it finished
+  });
+});
+
+describe('issue 11: changed classes and freshness in the ledger', () => {
+  it('the write that completes a generation records its freshness: from endedAt, or from the change that started it', async () => {
+    const ended = new Date(Date.now() - 90_000).toISOString();
+    await ledger.markPending('f1', { ...info, endedAt: ended });
+    await ledger.markCrawling('f1', { ...info, endedAt: ended });
+    const { gen } = await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1 });
+    const done = await ledger.countChunk('f1', gen, 0, files(2, 0));
+    expect(done.completed).toBe(true);
+    expect(done.freshnessSeconds).toBeGreaterThanOrEqual(90);
+    expect(done.freshnessSeconds).toBeLessThan(120);
+    const rec = await ledger.getClass('f1');
+    expect(rec).toMatchObject({ status: 'COMPLETE', endedAt: ended, freshFrom: ended, freshnessSeconds: done.freshnessSeconds });
+    expect(Date.parse(rec!.completedAt!) - Date.parse(ended)).toBe(Math.round(done.freshnessSeconds! * 1000));
+
+    // A change check found the origin changed: a new generation from COMPLETE, with the same plan id, fresh from the finding.
+    const changedAt = new Date(Date.now() - 5_000).toISOString();
+    expect(await ledger.markChecked('f1', gen, 'changed: seg.ts')).toBe(true);
+    const again = await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt, removed: ['c/old.ts'] });
+    expect(again).toMatchObject({ outcome: 'new', gen: gen + 1 });
+    expect(await ledger.getClass('f1')).toMatchObject({ status: 'TRANSFERRING', changedAt, freshFrom: changedAt, removedFiles: ['c/old.ts'], removedCount: 1, checkResult: 'changed: seg.ts' });
+    expect((await ledger.getClass('f1'))?.freshnessSeconds).toBeUndefined();
+    // The same finding delivered again starts nothing; a check of the replaced generation notes nothing.
+    expect(await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt })).toMatchObject({ outcome: 'resumed', gen: gen + 1 });
+    expect(await ledger.markChecked('f1', gen, 'unchanged')).toBe(false);
+    const redone = await ledger.countChunk('f1', gen + 1, 0, files(2, 0));
+    expect(redone.freshnessSeconds).toBeGreaterThanOrEqual(5);
+    expect(redone.freshnessSeconds).toBeLessThan(30);
+    expect(await ledger.getClass('f1')).toMatchObject({ status: 'COMPLETE', completedGen: gen + 1, endedAt: ended });
+    expect(await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt })).toMatchObject({ outcome: 'complete' });
+  });
+
+  it('a class with no end in the catalog is as fresh as its first record; landed files keep their source and validators', async () => {
+    await ledger.markCrawling('f2', info);
+    const created = (await ledger.getClass('f2'))!.createdAt!;
+    expect((await ledger.getClass('f2'))?.freshFrom).toBe(created);
+    const { gen } = await ledger.recordPlan('f2', { planId: 'f2f20000', totalFiles: 1, totalChunks: 1 });
+    const landed: LandedFile = { key: 'f2/a.m3u8', bytes: 10, etag: 'e', src: 'http://origin/a.m3u8', sha256: 'a'.repeat(64), originEtag: '"v1"', originModified: 'Tue, 01 Jan 2030 00:00:00 GMT' };
+    expect((await ledger.countChunk('f2', gen, 0, [landed])).completed).toBe(true);
+    expect(await ledger.listChunks('f2', gen)).toEqual([{ chunk: 0, files: [landed] }]);
   });
 });

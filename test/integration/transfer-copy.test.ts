@@ -19,6 +19,9 @@ let origin: Origin;
 let store: ObjectStore;
 let deps: TransferDeps;
 const MiB = 1024 * 1024;
+/** Origin requests that reached a file (method, path, whether conditional), and S3 object writes (command, key). */
+const requests: string[] = [];
+const writes: string[] = [];
 const bodies = new Map<string, Buffer>([
   ['/small.ts', randomBytes(1000)],
   ['/empty.vtt', Buffer.alloc(0)],
@@ -43,7 +46,11 @@ beforeAll(async () => {
     }
     const body = bodies.get(path);
     if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-length': String(body.length), 'content-type': 'application/octet-stream' });
+    requests.push(`${req.method} ${path}${req.headers['if-none-match'] ? ' if-none-match' : ''}`);
+    // Paths under /v/ have an ETag (of their bytes) and answer conditional requests, as a CDN does.
+    const etag = path.startsWith('/v/') ? `"${createHash('md5').update(body).digest('hex')}"` : undefined;
+    if (etag && req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
+    res.writeHead(200, { 'content-length': String(body.length), 'content-type': 'application/octet-stream', ...(etag ? { etag } : {}) });
     res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -51,6 +58,14 @@ beforeAll(async () => {
   const cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
+  t.aws.s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const cmd = String(context.commandName);
+      if (/^(PutObject|UploadPart|CompleteMultipartUpload)Command$/.test(cmd)) writes.push(`${cmd.replace(/Command$/, '')} ${String((args.input as { Key?: string }).Key)}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countWrites' },
+  );
   deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
 });
 afterAll(async () => {
@@ -126,5 +141,78 @@ describe('copyFile: origin → S3, verified while streaming', () => {
     const err = await copyFile({ src: 'http://localhost:1/x.ts', key: 'media/x.ts', kind: 'segment' }, deps).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ORIGIN_HOST_NOT_ALLOWED' });
     expect((err as Error).message).toContain('localhost:1');
+  });
+});
+
+describe('copyFile when the bucket may already hold the file (issue 11)', () => {
+  const fresh = () => {
+    requests.length = 0;
+    writes.length = 0;
+  };
+
+  it('re-copies an unchanged file with one HEAD and a 304: no body, no write; a changed one is written', async () => {
+    bodies.set('/v/seg.ts', randomBytes(3000));
+    const file = { src: `${base}/v/seg.ts`, key: 'media/v/seg.ts', kind: 'segment' as const };
+    const first = await copyFile(file, deps, { generation: 1 });
+    expect(first).toMatchObject({ how: 'written', src: file.src, originEtag: expect.stringMatching(/^"[0-9a-f]{32}"$/) });
+    expect((await store.head(file.key))?.metadata).toMatchObject({ 'flants-generation': '1', 'flants-src-etag': first.originEtag, 'flants-crc32': expect.any(String) });
+    fresh();
+    const again = await copyFile(file, deps, { generation: 2, recopy: true });
+    expect(again).toMatchObject({ how: 'not-modified', bytes: 3000, etag: first.etag, originEtag: first.originEtag });
+    expect([requests, writes]).toEqual([['GET /v/seg.ts if-none-match'], []]);
+    bodies.set('/v/seg.ts', randomBytes(3000));
+    fresh();
+    const changed = await copyFile(file, deps, { generation: 2, recopy: true });
+    expect(changed.how).toBe('written');
+    expect(changed.originEtag).not.toBe(first.originEtag);
+    expect(writes).toEqual(['PutObject media/v/seg.ts']);
+    expect(await s3Bytes(file.key)).toEqual(bodies.get('/v/seg.ts'));
+  });
+
+  it('without origin validators compares size and CRC32 before writing: same bytes are not written again', async () => {
+    bodies.set('/plain.ts', randomBytes(2000));
+    const file = { src: `${base}/plain.ts`, key: 'media/plain.ts', kind: 'segment' as const };
+    await copyFile(file, deps, { generation: 1 });
+    fresh();
+    expect((await copyFile(file, deps, { generation: 2, recopy: true })).how).toBe('same-crc32');
+    expect([requests, writes]).toEqual([['GET /plain.ts'], []]);
+    // Same size, other bytes: written (If-Match on what was read, no 412 round trip).
+    const other = Buffer.from(bodies.get('/plain.ts')!);
+    other[0] = other[0]! ^ 0xff;
+    bodies.set('/plain.ts', other);
+    fresh();
+    expect((await copyFile(file, deps, { generation: 2, recopy: true })).how).toBe('written');
+    expect(writes).toEqual(['PutObject media/plain.ts']);
+    expect(await s3Bytes(file.key)).toEqual(other);
+  });
+
+  it('a playlist whose stored digest is the enumerated one costs one HEAD and nothing else', async () => {
+    const text = Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nv/seg.ts\n#EXT-X-ENDLIST\n');
+    bodies.set('/p/index.m3u8', text);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const file = { src: `${base}/p/index.m3u8`, key: 'media/p/index.m3u8', kind: 'playlist' as const, bytes: text.length, sha256 };
+    await copyFile(file, deps, { generation: 1 });
+    fresh();
+    expect(await copyFile(file, deps, { generation: 3, recopy: true })).toMatchObject({ how: 'same-digest', sha256, bytes: text.length });
+    expect([requests, writes]).toEqual([[], []]);
+  });
+
+  it('a first copy makes no extra request; finding the same bytes already there (a 412) it writes nothing more', async () => {
+    bodies.set('/first.ts', randomBytes(1500));
+    const file = { src: `${base}/first.ts`, key: 'media/first.ts', kind: 'segment' as const };
+    fresh();
+    expect((await copyFile(file, deps, { generation: 1 })).how).toBe('written');
+    expect(writes).toEqual(['PutObject media/first.ts']);
+    // The ledger lost track (a redelivery after a crash, a new table): the refused write and a HEAD settle it.
+    fresh();
+    expect((await copyFile(file, deps, { generation: 1 })).how).toBe('same-crc32');
+    expect(writes).toEqual(['PutObject media/first.ts']);
+  });
+
+  it('a newer generation\'s object is never replaced by a re-copy of an older one', async () => {
+    bodies.set('/v/newer.ts', randomBytes(100));
+    const file = { src: `${base}/v/newer.ts`, key: 'media/v/newer.ts', kind: 'segment' as const };
+    await copyFile(file, deps, { generation: 5 });
+    await expect(copyFile(file, deps, { generation: 4, recopy: true })).rejects.toMatchObject({ code: 'STALE_GENERATION' });
   });
 });

@@ -335,3 +335,48 @@ describe('origin server: fault injection', () => {
     expect(() => faulty.setFaults({ truncate: -0.1 })).toThrow(/truncate/);
   });
 });
+
+describe('validators and conditional requests (issue 11)', () => {
+  it('sends an ETag and Last-Modified, answers 304 to a matching If-None-Match or If-Modified-Since, 200 otherwise', async () => {
+    const path = byKind('segment');
+    const full = await get(path);
+    const etag = String(full.headers.etag);
+    const modified = String(full.headers['last-modified']);
+    expect(etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(Number.isFinite(Date.parse(modified))).toBe(true);
+    expect((await get(path, { 'if-none-match': etag })).status).toBe(304);
+    expect((await get(path, { 'if-none-match': `W/${etag}` })).status).toBe(304);
+    expect((await get(path, { 'if-none-match': etag }, 'HEAD')).status).toBe(304);
+    const changed = await get(path, { 'if-none-match': '"other"' });
+    expect([changed.status, changed.body.length]).toEqual([200, lib.stat(path)!.size]);
+    expect((await get(path, { 'if-modified-since': modified })).status).toBe(304);
+    expect((await get(path, { 'if-modified-since': new Date(Date.parse(modified) - 1000).toUTCString() })).status).toBe(200);
+    // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
+    expect((await get(path, { 'if-none-match': '"other"', 'if-modified-since': modified })).status).toBe(200);
+  });
+
+  it('the pipeline client keeps validators, sends conditional requests, and reports 304 as not modified', async () => {
+    const origin = createOrigin({ allowedHosts: [new URL(server.url).host] });
+    try {
+      const playlist = lib.classes[0]!.manifestPath;
+      const text = await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20 });
+      expect(text.etag).toBe(lib.stat(playlist)!.etag);
+      expect(text.lastModified).toBe(lib.stat(playlist)!.lastModified);
+      expect(await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifNoneMatch: text.etag })).toMatchObject({ notModified: true, body: '' });
+      expect(await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifModifiedSince: text.lastModified })).toMatchObject({ notModified: true });
+      expect((await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifNoneMatch: '"old"' })).body).toBe(lib.bytes(playlist).toString());
+
+      const seg = byKind('segment');
+      const stream = await origin.openStream(server.url + seg, { ifNoneMatch: lib.stat(seg)!.etag });
+      expect(stream).toMatchObject({ notModified: true, contentLength: 0 });
+      const whole = await origin.openStream(server.url + seg, { ifNoneMatch: '"old"' });
+      expect([whole.notModified, whole.contentLength, whole.etag]).toEqual([undefined, lib.stat(seg)!.size, lib.stat(seg)!.etag]);
+      whole.body.resume();
+
+      expect(await origin.head(server.url + seg)).toEqual({ url: server.url + seg, contentLength: lib.stat(seg)!.size, etag: lib.stat(seg)!.etag, lastModified: lib.stat(seg)!.lastModified });
+      await expect(origin.head(`${server.url}/nothing/here.ts`)).rejects.toMatchObject({ code: 'ORIGIN_HTTP_STATUS', status: 404, retryable: false });
+    } finally {
+      await origin.close();
+    }
+  });
+});

@@ -112,7 +112,7 @@ describe('verifyStored', () => {
     for await (const _ of v) void _;
     return v.digest();
   }
-  const result = (r: Partial<UploadResult>): UploadResult => ({ etag: undefined, checksum: undefined, sse: undefined, parts: 1, extraRequests: 0, ...r });
+  const result = (r: Partial<UploadResult>): UploadResult => ({ etag: undefined, checksum: undefined, sse: undefined, parts: 1, extraRequests: 0, written: true, ...r });
 
   it('compares S3\'s CRC32, full-object or composite, and catches a mismatch', async () => {
     const data = randomBytes(10_000);

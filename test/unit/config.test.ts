@@ -13,6 +13,14 @@ describe('config', () => {
     expect(c.mongo.collection).toBe('classes');
   });
 
+  it('reads changes by updatedAt then endedAt with a 10-minute overlap, and checks every file, unless told otherwise', () => {
+    expect(loadConfig(base).scan).toMatchObject({ changeFields: ['updatedAt', 'endedAt'], overlapSeconds: 600 });
+    expect(loadConfig({ ...base, SCAN_CHANGE_FIELDS: 'endedAt', SCAN_OVERLAP_SECONDS: '0' }).scan).toMatchObject({ changeFields: ['endedAt'], overlapSeconds: 0 });
+    expect(loadConfig({ ...base, CATALOG_FIELDS: 'updatedAt=modified' }).mongo.fields.updatedAt).toBe('modified');
+    expect(loadConfig(base).recheck).toEqual({ files: 'all', concurrency: 16 });
+    expect(loadConfig({ ...base, RECHECK_FILES: 'playlists' }).recheck.files).toBe('playlists');
+  });
+
   it('leaves the region unset when nothing names it, for commands that never reach AWS', () => {
     expect(loadConfig({}).region).toBeUndefined();
     expect(loadConfig({ AWS_DEFAULT_REGION: 'us-east-2' }).region).toBe('us-east-2');
@@ -30,6 +38,10 @@ describe('config', () => {
       [{ ...base, DEST_BUCKET: 'No_Such' }, /DEST_BUCKET/],
       [{ ...base, CATALOG_FIELDS: 'colour=hue' }, /CATALOG_FIELDS/],
       [{ ...base, AWS_S3_FORCE_PATH_STYLE: 'maybe' }, /AWS_S3_FORCE_PATH_STYLE/],
+      [{ ...base, SCAN_CHANGE_FIELDS: 'modified' }, /SCAN_CHANGE_FIELDS must list updatedAt and\/or endedAt/],
+      [{ ...base, SCAN_CHANGE_FIELDS: 'endedAt,endedAt' }, /SCAN_CHANGE_FIELDS/],
+      [{ ...base, SCAN_OVERLAP_SECONDS: '-1' }, /SCAN_OVERLAP_SECONDS/],
+      [{ ...base, RECHECK_FILES: 'some' }, /RECHECK_FILES must be one of all, playlists/],
     ];
     for (const [env, message] of cases) {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(ConfigError);

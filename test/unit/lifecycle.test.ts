@@ -24,9 +24,9 @@ function states(): ClassState[] {
         const subsets = undone.reduce<number[][]>((acc, c) => [...acc, ...acc.map((s) => [...s, c])], [[]]);
         for (const failed of subsets) {
           for (const crawlError of [undefined, 'x']) {
-            for (const forcedAt of [undefined, '2026-01-02']) {
+            for (const [forcedAt, changedAt] of [[undefined, undefined], ['2026-01-02', undefined], [undefined, '2026-01-02']] as const) {
               const doneIds = Array.from({ length: done }, (_, i) => i);
-              const base = { gen, planId: 'A', forcedAt, totalChunks: total, doneChunks: done, doneIds, failed, crawlError };
+              const base = { gen, planId: 'A', forcedAt, changedAt, totalChunks: total, doneChunks: done, doneIds, failed, crawlError };
               if (done === total) {
                 // All done: COMPLETE for this generation (nothing else is reachable: the last count completes).
                 if (failed.length === 0 && !crawlError) out.push({ ...base, status: 'COMPLETE', completedGen: gen });
@@ -48,8 +48,11 @@ function events(): ClassEvent[] {
   for (const planId of ['A', 'B']) {
     for (const totalChunks of [0, 1, 3]) {
       for (const forcedAt of [undefined, '2026-01-01', '2026-01-03']) out.push({ type: 'planned', planId, totalChunks, forcedAt });
+      // A change check's findings, older and newer than the one that may have started the generation.
+      for (const changedAt of ['2026-01-01', '2026-01-03']) out.push({ type: 'planned', planId, totalChunks, changedAt });
     }
   }
+  for (const gen of [1, 2]) out.push({ type: 'checked', gen });
   for (const gen of [1, 2]) {
     // Chunks 0..2 of a class of at most 3: events name only chunks that exist.
     for (const chunk of [0, 1, 2]) {
@@ -97,17 +100,48 @@ describe('class lifecycle (pure)', () => {
     expect(applied).toBeGreaterThan(1000);
   });
 
-  it('COMPLETE is final for its generation: only a newer forced plan moves it', () => {
+  it('COMPLETE is final for its generation: only a newer forced plan or a newer change found by a check moves it', () => {
     for (const s of all.filter((x) => x.status === 'COMPLETE')) {
       for (const e of evs) {
         const d = decide(s, e);
         if (d.kind === 'skip') continue;
+        if (e.type === 'checked') {
+          // Bookkeeping only: no status, no generation, no counter.
+          expect(d.effect).toEqual({ noteOnly: true });
+          expect(d.guard).toEqual({ gen: s.gen, statusIn: ['COMPLETE'] });
+          continue;
+        }
         expect(e.type).toBe('planned');
-        const forcedAt = e.type === 'planned' ? e.forcedAt : undefined;
-        expect(forcedAt !== undefined && (s.forcedAt === undefined || forcedAt > s.forcedAt)).toBe(true);
-        expect(d.effect.newGeneration?.gen).toBe(s.gen + 1);
+        if (e.type !== 'planned') continue;
+        const newerForce = e.forcedAt !== undefined && (s.forcedAt === undefined || e.forcedAt > s.forcedAt);
+        const newerChange = e.changedAt !== undefined && (s.changedAt === undefined || e.changedAt > s.changedAt);
+        expect(newerForce || newerChange).toBe(true);
+        expect(d.effect.newGeneration).toMatchObject({ gen: s.gen + 1, cause: newerForce ? 'forced' : 'changed' });
+        if (newerChange && !newerForce) expect(d.effect.newGeneration?.changedAt).toBe(e.changedAt);
       }
     }
+  });
+
+  it('a change check starts a generation only from COMPLETE, once per finding, even with the same plan id', () => {
+    const done: ClassState = { status: 'COMPLETE', gen: 2, planId: 'A', totalChunks: 3, doneChunks: 3, failed: [], completedGen: 2, changedAt: '2026-01-02' };
+    // A segment changed in place: same playlists, same plan id, yet a new generation (each file is compared when copied).
+    expect(decide(done, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-03' })).toMatchObject({
+      kind: 'apply',
+      guard: { gen: 2 },
+      effect: { status: 'TRANSFERRING', newGeneration: { gen: 3, planId: 'A', changedAt: '2026-01-03', cause: 'changed' } },
+    });
+    // The same finding again (a redelivered check) changes nothing.
+    expect(decide(done, { type: 'planned', planId: 'B', totalChunks: 3, changedAt: '2026-01-02' })).toEqual({ kind: 'skip', why: 'complete' });
+    // A class still being copied resumes (or re-plans on other content) as any crawl would: the change starts nothing of its own.
+    const copying: ClassState = { status: 'TRANSFERRING', gen: 3, planId: 'A', totalChunks: 3, doneChunks: 1, failed: [], changedAt: '2026-01-03' };
+    expect(decide(copying, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-04' })).toMatchObject({ kind: 'apply', effect: { status: 'TRANSFERRING' } });
+    expect(decide(copying, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-04' })).not.toHaveProperty('effect.newGeneration');
+    expect(decide(copying, { type: 'planned', planId: 'B', totalChunks: 3, changedAt: '2026-01-04' })).toMatchObject({
+      effect: { newGeneration: { gen: 4, changedAt: '2026-01-03', cause: 'content' } },
+    });
+    // A check of a generation that is not (or no longer) COMPLETE records nothing.
+    expect(decide(copying, { type: 'checked', gen: 3 })).toEqual({ kind: 'skip', why: 'not-complete' });
+    expect(decide(done, { type: 'checked', gen: 1 })).toEqual({ kind: 'skip', why: 'stale' });
   });
 
   it('a job of any other generation counts nothing and records nothing', () => {

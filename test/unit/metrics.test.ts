@@ -13,7 +13,7 @@ describe('pipeline metrics (Powertools, Embedded Metric Format)', () => {
     events.emit('retry', { stage: 'transfer', src: 'http://o/a.ts', error: new Error('503') });
     events.emit('deliveryFailed', { stage: 'transfer', final: false });
     events.emit('deliveryFailed', { stage: 'transfer', final: true });
-    events.emit('classComplete', { classId: 'c', gen: 1 });
+    events.emit('classComplete', { classId: 'c', gen: 1, freshnessSeconds: 93 });
     detach();
     events.emit('retry', { stage: 'transfer', src: 'http://o/b.ts', error: new Error('503') });
     const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string; Unit: string }> }> } };
@@ -24,6 +24,7 @@ describe('pipeline metrics (Powertools, Embedded Metric Format)', () => {
     expect(emf.DeliveriesFailed).toBe(1);
     expect(emf.LastDeliveriesFailed).toBe(1);
     expect(emf.ClassesCompleted).toBe(1);
+    expect(emf.FreshnessSeconds).toBe(93);
     expect(emf.stage).toBe('test');
   });
 });

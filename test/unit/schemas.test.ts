@@ -12,6 +12,21 @@ describe('message schemas', () => {
     expect(parseMessage(TransferJobSchema, JSON.stringify(transfer), 'transfer').files).toHaveLength(1);
   });
 
+  it('takes the optional fields of issue 11 and refuses what they do not allow', () => {
+    const scan = (x: object) => parseMessage(ScanRequestSchema, JSON.stringify({ v: 2, type: 'scan', ...x }), 'scan');
+    expect(scan({ mode: 'recheck' })).toEqual({ v: 2, type: 'scan', mode: 'recheck' });
+    expect(scan({ mode: 'recheck', classId: 'x-1' })).toMatchObject({ classId: 'x-1' });
+    expect(scan({ mode: 'recheck', scanId: 's', shard: 3, after: 'abc' })).toMatchObject({ shard: 3, after: 'abc' });
+    const incremental = { mode: 'catalog', scanId: 's', since: '2026-01-01T00:00:00.000Z', startedAt: '2026-01-01T00:10:00.000Z', cursor: { field: 'endedAt', at: '2026-01-01T00:05:00.000Z', id: '65a000000000000000000001', oid: true } };
+    expect(scan(incremental)).toEqual({ v: 2, type: 'scan', ...incremental });
+    expect(scan({ mode: 'catalog', full: true })).toMatchObject({ full: true });
+    expect(() => scan({ ...incremental, since: 'yesterday' })).toThrow(/invalid at since: must be an ISO-8601 instant/);
+    expect(() => scan({ ...incremental, cursor: { field: 'createdAt' } })).toThrow(/invalid at cursor\.field/);
+    expect(() => scan({ mode: 'recheck', force: true })).toThrow(PoisonMessageError);
+    expect(parseMessage(CrawlJobSchema, JSON.stringify({ v: 2, type: 'crawl', classId: 'c', manifestUrl: 'http://o/m.m3u8', recheck: true }), 'crawl').recheck).toBe(true);
+    expect(parseMessage(TransferJobSchema, JSON.stringify({ ...transfer, recopy: true }), 'transfer').recopy).toBe(true);
+  });
+
   it.each([
     ['not json', /not JSON/],
     ['{"v":1,"type":"transfer"}', /schema version 1; this build reads version 2/],
