@@ -1,9 +1,8 @@
-import { setMaxListeners } from 'node:events';
 import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import { heartbeatFor, invocationDeadline, invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 
 /**
  * When the crawl must stop, given the invocation's remaining time: 30 s, or a quarter of it if
@@ -20,14 +19,8 @@ export function createHandler(deps: Deps): SqsHandler {
   const first = { cold: true };
   return async (event, context) => {
   const log = invocationLogger(base, context, first);
-  const abort = new AbortController();
-  // One signal for every playlist request of the batch: many listeners, on purpose.
-  setMaxListeners(0, abort.signal);
-  const remaining = context?.getRemainingTimeInMillis();
   // bodyTimeout only measures silence: a trickling origin is stopped by this deadline instead.
-  const timer = remaining
-    ? setTimeout(() => abort.abort(new Error(`deadline reached, ${Math.round(crawlDeadlineMs(remaining) / 1000)} s into an invocation with ${Math.round(remaining / 1000)} s to run`)), crawlDeadlineMs(remaining))
-    : undefined;
+  const deadline = invocationDeadline(context, crawlDeadlineMs);
   const visibility = await deps.queue.visibilityTimeout('crawl');
   try {
     return await processBatch(event, {
@@ -38,8 +31,8 @@ export function createHandler(deps: Deps): SqsHandler {
       log,
       maxReceiveCount: deps.cfg.maxReceiveCount,
       retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
-      heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
-      signal: abort.signal,
+      heartbeat: heartbeatFor(visibility),
+      signal: deadline.signal,
       handle: async (job, ctx) => {
         await crawlOrFailFast(job, { ...deps, log: ctx.log.child({ classId: job.classId }) }, ctx.signal ? { signal: ctx.signal } : {});
       },
@@ -50,7 +43,7 @@ export function createHandler(deps: Deps): SqsHandler {
       },
     });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
   };
 }

@@ -1,8 +1,7 @@
-import { setMaxListeners } from 'node:events';
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import { heartbeatFor, invocationDeadline, invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
 import { recordTransferFailure, runTransfer } from '../src/pipeline/transfer.ts';
 
 /** Leave this much of the Lambda timeout to report failures instead of being killed mid-batch. */
@@ -14,11 +13,7 @@ export function createHandler(deps: Deps): SqsHandler {
   const first = { cold: true };
   return async (event, context) => {
   const log = invocationLogger(base, context, first);
-  const abort = new AbortController();
-  // One signal is shared by every request of the batch (origin reads, S3 parts): many listeners, on purpose.
-  setMaxListeners(0, abort.signal);
-  const remaining = context?.getRemainingTimeInMillis();
-  const timer = remaining ? setTimeout(() => abort.abort(new Error('Lambda timeout approaching')), Math.max(1_000, remaining - TIMEOUT_MARGIN_MS)) : undefined;
+  const deadline = invocationDeadline(context, (remaining) => Math.max(1_000, remaining - TIMEOUT_MARGIN_MS));
   const visibility = await deps.queue.visibilityTimeout('transfer');
   try {
     return await processBatch(event, {
@@ -29,11 +24,11 @@ export function createHandler(deps: Deps): SqsHandler {
       log,
       maxReceiveCount: deps.cfg.maxReceiveCount,
       retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
-      signal: abort.signal,
+      signal: deadline.signal,
       // A large file may take longer than the visibility timeout locally; keep it ours while we copy.
-      heartbeat: { everySeconds: Math.max(1, Math.floor(visibility / 3)), visibilitySeconds: visibility },
+      heartbeat: heartbeatFor(visibility),
       handle: async (job, ctx) => {
-        await runTransfer(job, { receiveCount: ctx.receiveCount, signal: abort.signal }, { ...deps, log: ctx.log });
+        await runTransfer(job, { receiveCount: ctx.receiveCount, signal: deadline.signal }, { ...deps, log: ctx.log });
       },
       beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),
       recordFailure: async (job, err, final) => {
@@ -42,7 +37,7 @@ export function createHandler(deps: Deps): SqsHandler {
       },
     });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
   };
 }

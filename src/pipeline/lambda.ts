@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config.ts';
@@ -43,4 +44,24 @@ export function invocationLogger(log: Logger, context: InvocationContext | undef
   const coldStart = first.cold;
   first.cold = false;
   return log.child({ ...(context?.awsRequestId ? { requestId: context.awsRequestId } : {}), coldStart });
+}
+
+/**
+ * An abort signal for one invocation that fires `deadlineMs(remaining)` into it, so work stops (and
+ * failures are reported) before Lambda kills the function; without a context it never fires.
+ * Shared by every request of the batch: many listeners, on purpose. Call `clear` when done.
+ */
+export function invocationDeadline(context: InvocationContext | undefined, deadlineMs: (remainingMs: number) => number): { signal: AbortSignal; clear(): void } {
+  const abort = new AbortController();
+  setMaxListeners(0, abort.signal);
+  const remaining = context?.getRemainingTimeInMillis();
+  if (!remaining) return { signal: abort.signal, clear: () => undefined };
+  const at = deadlineMs(remaining);
+  const timer = setTimeout(() => abort.abort(new Error(`deadline reached, ${Math.round(at / 1000)} s into an invocation with ${Math.round(remaining / 1000)} s to run`)), at);
+  return { signal: abort.signal, clear: () => clearTimeout(timer) };
+}
+
+/** Keeps a message invisible while it is handled: extended every third of the queue's visibility timeout. */
+export function heartbeatFor(visibilitySeconds: number): { everySeconds: number; visibilitySeconds: number } {
+  return { everySeconds: Math.max(1, Math.floor(visibilitySeconds / 3)), visibilitySeconds };
 }
