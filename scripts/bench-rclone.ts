@@ -4,7 +4,7 @@
  * per run, the tools alternating. Every run's bucket is checked (object count and bytes). Prints one
  * table and writes it to docs/BENCHMARKS.md (unless --no-write). Asserts no time: figures only.
  *
- *   npm run bench:rclone -- [--mb 1000] [--runs 3] [--transfer N] [--workers N] [--env K=V ...] [--no-write]
+ *   npm run bench:rclone -- [--mb 1000] [--runs 3] [--transfer N] [--workers N] [--env K=V ...] [--only flants|rclone] [--node-args '--cpu-prof ...'] [--no-write]
  *
  * Worker CPU and peak RSS are each tool's own processes (`/usr/bin/time`: user+sys, max RSS of the
  * process it runs), so the origin, the local servers and this script are not in them. Requests are
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     'no-write': { type: 'boolean', default: false },
     only: { type: 'string' },
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": flags for FLAnts' node processes (not allowed in NODE_OPTIONS).
+    'node-args': { type: 'string', default: '' },
   },
 });
 
@@ -55,7 +57,11 @@ function ensureTools(): void {
   const pkgs = missing.map(([, p]) => p!);
   console.error(`installing ${pkgs.join(' ')} (apt-get)`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const apt = (...args: string[]) => execFileSync(sudo[0] ?? 'apt-get', [...(sudo.length ? ['apt-get'] : []), ...args], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const apt = (...args: string[]) =>
+    execFileSync(sudo[0] ?? 'apt-get', [...(sudo.length ? ['apt-get'] : []), ...args], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   try {
     apt('install', '-y', '--no-install-recommends', ...pkgs);
   } catch {
@@ -133,9 +139,14 @@ http {
 }
 `,
   );
-  const child = spawn(NGINX, ['-c', conf, '-e', join(work, 'nginx-error.log')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(NGINX, ['-c', conf, '-e', join(work, 'nginx-error.log')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
     if (ok) return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => void child.kill('SIGQUIT') };
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -192,10 +203,13 @@ async function startCountingProxy(target: string, kind: (req: IncomingMessage) =
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const k = kind(req);
     counts[k] = (counts[k] ?? 0) + 1;
-    const fwd = httpRequest({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers, agent }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const fwd = httpRequest(
+      { host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     fwd.on('error', () => {
       if (!res.headersSent) res.writeHead(502);
       res.end();
@@ -236,7 +250,10 @@ interface Measured {
 async function measured(cmd: string, args: string[], env: NodeJS.ProcessEnv, work: string): Promise<Measured> {
   const timeFile = join(work, `time-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, cmd, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, cmd, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
@@ -277,7 +294,12 @@ interface RunResult {
 }
 
 async function bucketTotals(endpoint: string, bucket: string): Promise<{ objects: number; bytes: number }> {
-  const s3 = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   let objects = 0;
   let bytes = 0;
   let token: string | undefined;
@@ -301,12 +323,21 @@ async function main(): Promise<void> {
   const segments = Number(values.segments);
   // About 1,000 MB at 44 segments per rendition; the knob scales segment sizes, not the file count.
   const segmentBytes = Math.max(1024, Math.round(((Number(values.mb) / 1003) * 50 * 448 * 1024) / segments));
-  const library = generateLibrary({ classes: 10, variants: 4, segmentsPerRendition: segments, segmentBytes, segmentSeconds: 4, seed: 'rclone-bench' });
+  const library = generateLibrary({
+    classes: 10,
+    variants: 4,
+    segmentsPerRendition: segments,
+    segmentBytes,
+    segmentSeconds: 4,
+    seed: 'rclone-bench',
+  });
   const work = mkdtempSync(join(tmpdir(), 'flants-bench-rclone-'));
   // nginx's worker runs as an unprivileged user when started as root: it must be able to read the tree.
   chmodSync(work, 0o755);
   const www = join(work, 'www');
-  console.error(`library: ${library.classes.length} classes, ${library.totalFiles} files, ${(library.totalBytes / 1e6).toFixed(0)} MB → ${www}`);
+  console.error(
+    `library: ${library.classes.length} classes, ${library.totalFiles} files, ${(library.totalBytes / 1e6).toFixed(0)} MB → ${www}`,
+  );
   materialise(library, www);
 
   const nginx = await startNginx(www, work);
@@ -318,7 +349,9 @@ async function main(): Promise<void> {
   await mongo.db().collection('classes').insertMany(library.catalogDocuments(nginx.url));
   await mongo.close();
 
-  const userEnv = Object.fromEntries(values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const userEnv = Object.fromEntries(
+    values.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
   const results: RunResult[] = [];
   const order: Array<'rclone' | 'flants'> = [];
   for (let i = 0; i < runs; i++) {
@@ -336,7 +369,12 @@ async function main(): Promise<void> {
         let m: Measured;
         let invocations: Record<string, number> = {};
         if (tool === 'rclone') {
-          const s3 = new S3Client({ region: 'us-east-1', endpoint: s3Stack.endpoints.s3!, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+          const s3 = new S3Client({
+            region: 'us-east-1',
+            endpoint: s3Stack.endpoints.s3!,
+            forcePathStyle: true,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          });
           await s3.send(new CreateBucketCommand({ Bucket: bucket }));
           s3.destroy();
           const env: NodeJS.ProcessEnv = {
@@ -358,7 +396,19 @@ async function main(): Promise<void> {
           const s3CpuBefore = processCpuMs(s3Stack.pids.s3);
           m = await measured(
             'rclone',
-            ['copy', 'origin:vod', `dest:${bucket}/vod`, '--transfers', '32', '--checkers', '32', '--size-only', '--no-check-dest', '--s3-no-head', '--s3-no-check-bucket'],
+            [
+              'copy',
+              'origin:vod',
+              `dest:${bucket}/vod`,
+              '--transfers',
+              '32',
+              '--checkers',
+              '32',
+              '--size-only',
+              '--no-check-dest',
+              '--s3-no-head',
+              '--s3-no-check-bucket',
+            ],
             env,
             work,
           );
@@ -376,26 +426,44 @@ async function main(): Promise<void> {
             ...userEnv,
           };
           // Queues, table and bucket are made before the clock starts, as a deployment would have them.
-          const cfg = loadConfig({ ...env, AWS_ENDPOINT_URL_SQS: shared.endpoints.sqs!, AWS_ENDPOINT_URL_DYNAMODB: shared.endpoints.dynamodb!, AWS_ENDPOINT_URL_S3: s3Stack.endpoints.s3! });
+          const cfg = loadConfig({
+            ...env,
+            AWS_ENDPOINT_URL_SQS: shared.endpoints.sqs!,
+            AWS_ENDPOINT_URL_DYNAMODB: shared.endpoints.dynamodb!,
+            AWS_ENDPOINT_URL_S3: s3Stack.endpoints.s3!,
+          });
           const deps = buildDeps(cfg, log);
           await setupResources(cfg, loadServiceDefinition(stage), deps.aws, { visibilityTimeout: 30 });
           await deps.close();
-          const childEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...env, FLANTS_LOG_LEVEL: 'warn' };
+          const childEnv: NodeJS.ProcessEnv = {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            ...env,
+            FLANTS_LOG_LEVEL: 'warn',
+          };
           await sleep(500);
           sqsProxy.reset();
           ddbProxy.reset();
           s3Proxy.reset();
           const s3CpuBefore = processCpuMs(s3Stack.pids.s3);
+          const nodeArgs = values['node-args'].split(' ').filter(Boolean);
           const flants = join(ROOT, 'bin/flants.js');
-          const scan = await measured(process.execPath, [flants, 'scan'], childEnv, work);
+          const scan = await measured(process.execPath, [...nodeArgs, flants, 'scan'], childEnv, work);
           if (scan.code !== 0) throw new Error(`flants scan failed: ${scan.stderr}`);
-          const runArgs = [flants, 'run', '--until-idle', '--timeout', '1200'];
+          const runArgs = [...nodeArgs, flants, 'run', '--until-idle', '--timeout', '1200'];
           if (values.transfer) runArgs.push('--concurrency', `transfer=${values.transfer}`);
           if (values.workers) runArgs.push('--workers', values.workers);
           const run = await measured(process.execPath, runArgs, childEnv, work);
           const b = /Batches: scan (\d+), crawl (\d+), transfer (\d+)/.exec(`${run.stdout}${run.stderr}`);
           invocations = b ? { scan: Number(b[1]), crawl: Number(b[2]), transfer: Number(b[3]) } : {};
-          m = { code: run.code || scan.code, wallMs: scan.wallMs + run.wallMs, cpuMs: scan.cpuMs + run.cpuMs, peakRssMb: Math.max(scan.peakRssMb, run.peakRssMb), stdout: run.stdout, stderr: run.stderr };
+          m = {
+            code: run.code || scan.code,
+            wallMs: scan.wallMs + run.wallMs,
+            cpuMs: scan.cpuMs + run.cpuMs,
+            peakRssMb: Math.max(scan.peakRssMb, run.peakRssMb),
+            stdout: run.stdout,
+            stderr: run.stderr,
+          };
           results.push(await finish(tool, m, s3CpuBefore, invocations));
         }
         const r = results.at(-1)!;
@@ -403,7 +471,12 @@ async function main(): Promise<void> {
           `${tool} run ${Math.floor(i / (values.only ? 1 : 2)) + 1}: ${r.wallS.toFixed(2)} s, ${(library.totalBytes / 1e6 / r.wallS).toFixed(0)} MB/s, CPU ${r.cpuS.toFixed(2)} s, RSS ${r.peakRssMb.toFixed(0)} MB, S3 server CPU ${r.s3CpuS.toFixed(2)} s, ${r.objects}/${library.totalFiles} objects${r.complete ? '' : ' — INCOMPLETE'}${r.note ? ` (${r.note})` : ''}`,
         );
 
-        async function finish(t: 'rclone' | 'flants', mm: Measured, s3CpuBefore: number, inv: Record<string, number> = {}): Promise<RunResult> {
+        async function finish(
+          t: 'rclone' | 'flants',
+          mm: Measured,
+          s3CpuBefore: number,
+          inv: Record<string, number> = {},
+        ): Promise<RunResult> {
           const s3CpuS = (processCpuMs(s3Stack.pids.s3) - s3CpuBefore) / 1000;
           const requests = { sqs: { ...sqsProxy.counts }, dynamodb: { ...ddbProxy.counts }, s3: { ...s3Proxy.counts } };
           if (t === 'rclone') {
@@ -411,9 +484,26 @@ async function main(): Promise<void> {
             requests.dynamodb = {};
           }
           const totals = await bucketTotals(s3Stack.endpoints.s3!, bucket);
-          const complete = mm.code === 0 && totals.objects === library.totalFiles && totals.bytes === library.totalBytes;
-          const note = [mm.code !== 0 ? `exit ${mm.code}: ${mm.stderr.trim().split('\n').slice(-3).join(' | ')}` : '', complete ? '' : `bucket holds ${totals.objects} objects, ${totals.bytes} bytes`].filter(Boolean).join('; ');
-          return { tool: t, wallS: mm.wallMs / 1000, cpuS: mm.cpuMs / 1000, peakRssMb: mm.peakRssMb, s3CpuS, ...totals, complete, requests, invocations: inv, note };
+          const complete =
+            mm.code === 0 && totals.objects === library.totalFiles && totals.bytes === library.totalBytes;
+          const note = [
+            mm.code !== 0 ? `exit ${mm.code}: ${mm.stderr.trim().split('\n').slice(-3).join(' | ')}` : '',
+            complete ? '' : `bucket holds ${totals.objects} objects, ${totals.bytes} bytes`,
+          ]
+            .filter(Boolean)
+            .join('; ');
+          return {
+            tool: t,
+            wallS: mm.wallMs / 1000,
+            cpuS: mm.cpuMs / 1000,
+            peakRssMb: mm.peakRssMb,
+            s3CpuS,
+            ...totals,
+            complete,
+            requests,
+            invocations: inv,
+            note,
+          };
         }
       } finally {
         await s3Proxy.close();
@@ -438,7 +528,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const fmt = (x: number, d = 1) => x.toFixed(d);
-const cell = (xs: number[], d = 1) => (xs.length === 0 ? '–' : `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`);
+const cell = (xs: number[], d = 1) =>
+  xs.length === 0 ? '–' : `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
 
 function report(results: RunResult[], library: SampleLibrary): void {
   const mb = library.totalBytes / 1e6;
@@ -446,13 +537,36 @@ function report(results: RunResult[], library: SampleLibrary): void {
   const rows: string[] = [];
   const line = (s: string) => rows.push(s);
   const by = (t: 'rclone' | 'flants') => results.filter((r) => r.tool === t);
-  line(`| tool | runs complete | wall s | MB/s | files/s | worker CPU s | CPU ms/file | peak RSS MB | S3 server CPU s |`);
+  line(
+    `| tool | runs complete | wall s | MB/s | files/s | worker CPU s | CPU ms/file | peak RSS MB | S3 server CPU s |`,
+  );
   line(`|---|---|---|---|---|---|---|---|---|`);
   for (const t of ['rclone', 'flants'] as const) {
     const rs = by(t);
     if (rs.length === 0) continue;
     line(
-      `| ${t} | ${rs.filter((r) => r.complete).length}/${rs.length} | ${cell(rs.map((r) => r.wallS), 2)} | ${cell(rs.map((r) => mb / r.wallS), 0)} | ${cell(rs.map((r) => files / r.wallS), 0)} | ${cell(rs.map((r) => r.cpuS), 2)} | ${cell(rs.map((r) => (r.cpuS * 1000) / files), 2)} | ${cell(rs.map((r) => r.peakRssMb), 0)} | ${cell(rs.map((r) => r.s3CpuS), 2)} |`,
+      `| ${t} | ${rs.filter((r) => r.complete).length}/${rs.length} | ${cell(
+        rs.map((r) => r.wallS),
+        2,
+      )} | ${cell(
+        rs.map((r) => mb / r.wallS),
+        0,
+      )} | ${cell(
+        rs.map((r) => files / r.wallS),
+        0,
+      )} | ${cell(
+        rs.map((r) => r.cpuS),
+        2,
+      )} | ${cell(
+        rs.map((r) => (r.cpuS * 1000) / files),
+        2,
+      )} | ${cell(
+        rs.map((r) => r.peakRssMb),
+        0,
+      )} | ${cell(
+        rs.map((r) => r.s3CpuS),
+        2,
+      )} |`,
     );
   }
   const pairs = Math.min(by('rclone').length, by('flants').length);
@@ -479,7 +593,9 @@ function report(results: RunResult[], library: SampleLibrary): void {
     );
   }
   const incomplete = results.filter((r) => !r.complete).map((r) => `- ${r.tool}: incomplete copy: ${r.note}`);
-  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const table = [
     `Library: ${library.classes.length} classes, ${files} files, ${fmt(mb, 0)} MB (average ${fmt(library.totalBytes / files / 1024, 0)} KB). Medians (min–max) of ${pairs || results.length} run(s) each, alternating.`,
     '',
@@ -493,7 +609,9 @@ function report(results: RunResult[], library: SampleLibrary): void {
     '|---|---|---|---|---|',
     ...economy,
     '',
-    ...(incomplete.length ? ['Incomplete copies:', ...incomplete, ''] : ['Every run’s bucket held every file, byte count exact.', '']),
+    ...(incomplete.length
+      ? ['Incomplete copies:', ...incomplete, '']
+      : ['Every run’s bucket held every file, byte count exact.', '']),
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB; load average at the end ${load}; Node ${process.version}; ${version('rclone', ['version'])}; ${version(NGINX, ['-v'])}; fauxqs ${(JSON.parse(readFileSync(join(ROOT, 'node_modules/fauxqs/package.json'), 'utf8')) as { version: string }).version}.`,
     `Command: \`npm run bench:rclone -- ${process.argv.slice(2).join(' ')}\`${Object.keys(values.env).length ? '' : ''}.`,
   ].join('\n');
@@ -504,7 +622,12 @@ function report(results: RunResult[], library: SampleLibrary): void {
     const end = '<!-- bench:rclone end -->';
     const block = `${begin}\n${table}\n${end}`;
     const old = existsSync(doc) ? readFileSync(doc, 'utf8') : `# Benchmarks\n\n${begin}\n${end}\n`;
-    writeFileSync(doc, old.includes(begin) ? old.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), () => block) : `${old.trimEnd()}\n\n${block}\n`);
+    writeFileSync(
+      doc,
+      old.includes(begin)
+        ? old.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), () => block)
+        : `${old.trimEnd()}\n\n${block}\n`,
+    );
     console.error(`written to ${doc}`);
   }
 }
