@@ -454,8 +454,13 @@ async function main(): Promise<void> {
           if (values.transfer) runArgs.push('--concurrency', `transfer=${values.transfer}`);
           if (values.workers) runArgs.push('--workers', values.workers);
           const run = await measured(process.execPath, runArgs, childEnv, work);
-          const b = /Batches: scan (\d+), crawl (\d+), transfer (\d+)/.exec(`${run.stdout}${run.stderr}`);
-          invocations = b ? { scan: Number(b[1]), crawl: Number(b[2]), transfer: Number(b[3]) } : {};
+          // One "Stopped." line per worker process (`--workers`): handler invocations are their sum.
+          invocations = { scan: 0, crawl: 0, transfer: 0 };
+          for (const b of `${run.stdout}${run.stderr}`.matchAll(/Batches: scan (\d+), crawl (\d+), transfer (\d+)/g)) {
+            invocations.scan! += Number(b[1]);
+            invocations.crawl! += Number(b[2]);
+            invocations.transfer! += Number(b[3]);
+          }
           m = {
             code: run.code || scan.code,
             wallMs: scan.wallMs + run.wallMs,
