@@ -626,7 +626,7 @@ function report(results: RunResult[], library: SampleLibrary): void {
       ? ['Incomplete copies:', ...incomplete, '']
       : ['Every run’s bucket held every file, byte count exact.', '']),
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB; load average at the start ${loadAtStart}, at the end ${load} (1, 5, 15 min); Node ${process.version}; ${version('rclone', ['version'])}; ${version(NGINX, ['-v'])}; fauxqs ${(JSON.parse(readFileSync(join(ROOT, 'node_modules/fauxqs/package.json'), 'utf8')) as { version: string }).version}.`,
-    `Command: \`npm run bench:rclone -- ${process.argv.slice(2).join(' ')}\`${Object.keys(values.env).length ? '' : ''}.`,
+    `Command: \`npm run bench:rclone -- ${process.argv.slice(2).join(' ')}\`.`,
   ].join('\n');
   console.log(table);
   if (!values['no-write']) {
