@@ -10,6 +10,8 @@ export interface LocalStack {
   readonly endpoints: Partial<Record<LocalService, string>>;
   /** Environment that points the SDK and the config module at these servers. */
   readonly env: Record<string, string>;
+  /** Process id of each server (benchmarks read a server's CPU time from /proc). */
+  readonly pids: Partial<Record<LocalService, number>>;
   stop(): Promise<void>;
 }
 
@@ -90,9 +92,14 @@ export async function startLocalStack(services: readonly LocalService[] = ALL_SE
     throw err;
   }
   const endpoints: Partial<Record<LocalService, string>> = {};
-  for (const s of services) endpoints[s] = started[s]!.url;
+  const pids: Partial<Record<LocalService, number>> = {};
+  for (const s of services) {
+    endpoints[s] = started[s]!.url;
+    if (started[s]!.child.pid !== undefined) pids[s] = started[s]!.child.pid;
+  }
   return {
     endpoints,
+    pids,
     env: localEnv(endpoints),
     async stop() {
       await Promise.all(all.map(stopOne));

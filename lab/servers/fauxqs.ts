@@ -105,7 +105,8 @@ export function addConditionalWrites(app: App): void {
 /**
  * Reads CompleteMultipartUpload part lists as S3 does: checksum elements and any element order.
  * fauxqs matches `<Part><PartNumber/><ETag/></Part>` only, so parts with `<ChecksumCRC32>` were
- * silently dropped and an empty object completed; S3 refuses an empty list (MalformedXML).
+ * silently dropped and an empty object completed; S3 refuses an empty list (MalformedXML). Quotes
+ * escaped in an ETag (`&#34;`, as Go's encoder and so rclone write them) are read as quotes.
  */
 export function addCompleteMultipartParsing(app: App): void {
   app.addHook('preHandler', async (req, reply) => {
@@ -113,7 +114,7 @@ export function addCompleteMultipartParsing(app: App): void {
     const xml = req.body.toString('utf8');
     const parts = [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => {
       const inner = m[1]!;
-      return { number: /<PartNumber>(\d+)<\/PartNumber>/.exec(inner)?.[1], etag: /<ETag>([\s\S]*?)<\/ETag>/.exec(inner)?.[1] };
+      return { number: /<PartNumber>(\d+)<\/PartNumber>/.exec(inner)?.[1], etag: /<ETag>([\s\S]*?)<\/ETag>/.exec(inner)?.[1]?.replace(/&quot;|&#34;/g, '"') };
     });
     if (parts.length === 0 || parts.some((p) => p.number === undefined || p.etag === undefined)) {
       reply.header('content-type', 'application/xml');

@@ -1,3 +1,4 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { QueueRole } from '../config.ts';
 import { startRunner } from '../ops/runner.ts';
@@ -10,6 +11,37 @@ function concurrency(raw: string, prev: Partial<Record<QueueRole, number>> = {})
   return { ...prev, [m[1] as QueueRole]: Number(m[2]) };
 }
 
+function positive(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('--workers takes a whole number of processes, e.g. 2');
+  return n;
+}
+
+/** This command line with `--workers` set to 1: what each extra worker process runs. */
+function singleWorkerArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--workers') i++;
+    else if (!argv[i]!.startsWith('--workers=')) out.push(argv[i]!);
+  }
+  return [...out, '--workers', '1'];
+}
+
+/**
+ * Starts `count` more processes running this same command with one worker each. One Node process
+ * uses one core; Lambda runs many containers at once, so several processes are the local picture
+ * of that. A child exits when its parent goes (the IPC channel closes), as a container would.
+ */
+function forkWorkers(count: number): ChildProcess[] {
+  const args = singleWorkerArgs(process.argv.slice(2));
+  return Array.from({ length: count }, () => fork(process.argv[1]!, args, { stdio: 'inherit' }));
+}
+
+function exited(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
 /** Registers `flants run`: the three workers in this process, against the configured endpoints. */
 export function registerRun(program: Command): void {
   program
@@ -19,7 +51,16 @@ export function registerRun(program: Command): void {
     .option('--concurrency <role=n>', 'pollers per worker (repeatable), e.g. transfer=4', concurrency)
     .option('--retry-delay <seconds>', 'make a failed message visible again after this long instead of the full visibility timeout', (v) => Number(v))
     .option('--timeout <seconds>', 'with --until-idle: give up after this long', (v) => Number(v), 3600)
-    .action(async (o: { untilIdle?: boolean; concurrency?: Partial<Record<QueueRole, number>>; retryDelay?: number; timeout: number }) => {
+    .option('--workers <n>', 'worker processes, each with these pollers (the local picture of concurrent Lambda containers)', positive, 1)
+    .action(async (o: { untilIdle?: boolean; concurrency?: Partial<Record<QueueRole, number>>; retryDelay?: number; timeout: number; workers: number }) => {
+      if (process.send) {
+        // A forked worker goes when its parent does, whatever it was doing: a killed host kills its containers.
+        process.once('disconnect', () => process.exit(1));
+        // The channel is only for hearing the parent go: it must not keep a finished worker alive.
+        process.channel?.unref();
+      }
+      const children = o.workers > 1 ? forkWorkers(o.workers - 1) : [];
+      const childrenDone = Promise.all(children.map(exited));
       const deps = cliDeps({ logLevel: 'info' });
       const def = loadServiceDefinition(deps.cfg.stage, deps.cfg.region ? { region: deps.cfg.region } : {});
       const runner = await startRunner({
@@ -34,6 +75,9 @@ export function registerRun(program: Command): void {
         await deps.close();
         const s = runner.stats;
         say(`Stopped. Batches: scan ${s.batches.scan}, crawl ${s.batches.crawl}, transfer ${s.batches.transfer}; failed messages: ${s.failures.scan + s.failures.crawl + s.failures.transfer}.`);
+        // Each worker process reports its own batches; this one waits for the others.
+        if (!o.untilIdle) for (const child of children) child.kill('SIGTERM');
+        if ((await childrenDone).some((code) => code !== 0)) process.exitCode = 1;
       };
       if (o.untilIdle) {
         try {

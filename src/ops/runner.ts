@@ -39,8 +39,9 @@ export async function waitForIdleQueues(queue: Pick<JobQueue, 'depth'>, opts: { 
   const deadline = Date.now() + opts.timeoutMs;
   let quiet = 0;
   while (Date.now() < deadline) {
-    const depths = await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => queue.depth(r)));
-    const busy = (opts.busy?.() ?? false) || depths.some((d) => d.visible + d.inFlight + d.delayed > 0);
+    // While a handler here is running the answer is known: ask SQS (three requests) only when it is not.
+    const busy =
+      (opts.busy?.() ?? false) || (await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => queue.depth(r)))).some((d) => d.visible + d.inFlight + d.delayed > 0);
     quiet = busy ? 0 : quiet + 1;
     if (quiet >= 2) return true;
     await sleep(opts.pollMs ?? 250);
