@@ -2,7 +2,13 @@ import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { heartbeatFor, invocationDeadline, invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import {
+  heartbeatFor,
+  invocationDeadline,
+  invocationLogger,
+  lambdaEntry,
+  type SqsHandler,
+} from '../src/pipeline/lambda.ts';
 
 /**
  * When the crawl must stop, given the invocation's remaining time: 30 s, or a quarter of it if
@@ -18,33 +24,37 @@ export function createHandler(deps: Deps): SqsHandler {
   const base = deps.log.child({ fn: 'crawler' });
   const first = { cold: true };
   return async (event, context) => {
-  const log = invocationLogger(base, context, first);
-  // bodyTimeout only measures silence: a trickling origin is stopped by this deadline instead.
-  const deadline = invocationDeadline(context, crawlDeadlineMs);
-  const visibility = await deps.queue.visibilityTimeout('crawl');
-  try {
-    return await processBatch(event, {
-      role: 'crawl',
-      schema: CrawlJobSchema,
-      concurrency: 2,
-      queue: deps.queue,
-      log,
-      maxReceiveCount: deps.cfg.maxReceiveCount,
-      retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
-      heartbeat: heartbeatFor(visibility),
-      signal: deadline.signal,
-      handle: async (job, ctx) => {
-        await crawlOrFailFast(job, { ...deps, log: ctx.log.child({ classId: job.classId }) }, ctx.signal ? { signal: ctx.signal } : {});
-      },
-      beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
-      recordFailure: async (job, err, final) => {
-        deps.events.emit('deliveryFailed', { stage: 'crawl', final });
-        await recordCrawlFailure(job, err, final, deps.ledger);
-      },
-    });
-  } finally {
-    deadline.clear();
-  }
+    const log = invocationLogger(base, context, first);
+    // bodyTimeout only measures silence: a trickling origin is stopped by this deadline instead.
+    const deadline = invocationDeadline(context, crawlDeadlineMs);
+    const visibility = await deps.queue.visibilityTimeout('crawl');
+    try {
+      return await processBatch(event, {
+        role: 'crawl',
+        schema: CrawlJobSchema,
+        concurrency: 2,
+        queue: deps.queue,
+        log,
+        maxReceiveCount: deps.cfg.maxReceiveCount,
+        retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
+        heartbeat: heartbeatFor(visibility),
+        signal: deadline.signal,
+        handle: async (job, ctx) => {
+          await crawlOrFailFast(
+            job,
+            { ...deps, log: ctx.log.child({ classId: job.classId }) },
+            ctx.signal ? { signal: ctx.signal } : {},
+          );
+        },
+        beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
+        recordFailure: async (job, err, final) => {
+          deps.events.emit('deliveryFailed', { stage: 'crawl', final });
+          await recordCrawlFailure(job, err, final, deps.ledger);
+        },
+      });
+    } finally {
+      deadline.clear();
+    }
   };
 }
 

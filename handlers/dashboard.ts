@@ -35,7 +35,12 @@ export const handler: HttpHandler = (event) => {
   if (!built) {
     const cfg = loadConfig(process.env);
     const aws = createAwsClients(cfg, { maxSockets: 16 });
-    built = createHandler({ stage: cfg.stage, ledger: createLedger(aws.ddb, cfg.tableName), queue: createJobQueue(aws.sqs, cfg), log: createLogger({ stage: cfg.stage, fn: 'dashboard' }) });
+    built = createHandler({
+      stage: cfg.stage,
+      ledger: createLedger(aws.ddb, cfg.tableName),
+      queue: createJobQueue(aws.sqs, cfg),
+      log: createLogger({ stage: cfg.stage, fn: 'dashboard' }),
+    });
   }
   return built(event);
 };

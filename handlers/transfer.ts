@@ -1,7 +1,13 @@
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
-import { heartbeatFor, invocationDeadline, invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import {
+  heartbeatFor,
+  invocationDeadline,
+  invocationLogger,
+  lambdaEntry,
+  type SqsHandler,
+} from '../src/pipeline/lambda.ts';
 import { recordTransferFailure, runTransfer } from '../src/pipeline/transfer.ts';
 
 /** Leave this much of the Lambda timeout to report failures instead of being killed mid-batch. */
@@ -12,33 +18,37 @@ export function createHandler(deps: Deps): SqsHandler {
   const base = deps.log.child({ fn: 'transfer' });
   const first = { cold: true };
   return async (event, context) => {
-  const log = invocationLogger(base, context, first);
-  const deadline = invocationDeadline(context, (remaining) => Math.max(1_000, remaining - TIMEOUT_MARGIN_MS));
-  const visibility = await deps.queue.visibilityTimeout('transfer');
-  try {
-    return await processBatch(event, {
-      role: 'transfer',
-      schema: TransferJobSchema,
-      concurrency: event.Records.length,
-      queue: deps.queue,
-      log,
-      maxReceiveCount: deps.cfg.maxReceiveCount,
-      retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
-      signal: deadline.signal,
-      // A large file may take longer than the visibility timeout locally; keep it ours while we copy.
-      heartbeat: heartbeatFor(visibility),
-      handle: async (job, ctx) => {
-        await runTransfer(job, { receiveCount: ctx.receiveCount, signal: deadline.signal }, { ...deps, log: ctx.log });
-      },
-      beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),
-      recordFailure: async (job, err, final) => {
-        deps.events.emit('deliveryFailed', { stage: 'transfer', final });
-        await recordTransferFailure(job, err, final, deps.ledger);
-      },
-    });
-  } finally {
-    deadline.clear();
-  }
+    const log = invocationLogger(base, context, first);
+    const deadline = invocationDeadline(context, (remaining) => Math.max(1_000, remaining - TIMEOUT_MARGIN_MS));
+    const visibility = await deps.queue.visibilityTimeout('transfer');
+    try {
+      return await processBatch(event, {
+        role: 'transfer',
+        schema: TransferJobSchema,
+        concurrency: event.Records.length,
+        queue: deps.queue,
+        log,
+        maxReceiveCount: deps.cfg.maxReceiveCount,
+        retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
+        signal: deadline.signal,
+        // A large file may take longer than the visibility timeout locally; keep it ours while we copy.
+        heartbeat: heartbeatFor(visibility),
+        handle: async (job, ctx) => {
+          await runTransfer(
+            job,
+            { receiveCount: ctx.receiveCount, signal: deadline.signal },
+            { ...deps, log: ctx.log },
+          );
+        },
+        beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),
+        recordFailure: async (job, err, final) => {
+          deps.events.emit('deliveryFailed', { stage: 'transfer', final });
+          await recordTransferFailure(job, err, final, deps.ledger);
+        },
+      });
+    } finally {
+      deadline.clear();
+    }
   };
 }
 

@@ -20,7 +20,13 @@ import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './fault
 import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
 import { originUrl } from './sample-catalog.ts';
 import { startS3FaultProxy, type S3FaultProxy } from './s3-fault-proxy.ts';
-import { startRunner, waitForIdleQueues, type Runner, type RunnerOptions, type RunnerStats } from '../src/ops/runner.ts';
+import {
+  startRunner,
+  waitForIdleQueues,
+  type Runner,
+  type RunnerOptions,
+  type RunnerStats,
+} from '../src/ops/runner.ts';
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
 import { setupResources } from '../src/ops/setup.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
@@ -68,12 +74,28 @@ export interface DemoReport {
    * `links`: URIs in the copied playlists, each resolved the way a player of the copy resolves it;
    * `dangling`: those that name no object in the bucket (must be 0).
    */
-  verified: { objects: number; mismatches: number; missing: number; extra: number; links: number; dangling: number; problems: string[] };
+  verified: {
+    objects: number;
+    mismatches: number;
+    missing: number;
+    extra: number;
+    links: number;
+    dangling: number;
+    problems: string[];
+  };
   /**
    * `wallSeconds`: the whole run (servers, catalog, pipeline, verification). `pipelineSeconds`:
    * from the scan request to the last class settling; throughput is measured over it.
    */
-  totals: { classes: number; files: number; bytes: number; wallSeconds: number; pipelineSeconds: number; mbPerSecond: number; filesPerSecond: number };
+  totals: {
+    classes: number;
+    files: number;
+    bytes: number;
+    wallSeconds: number;
+    pipelineSeconds: number;
+    mbPerSecond: number;
+    filesPerSecond: number;
+  };
   runner: RunnerStats;
   origin: ReturnType<OriginServer['stats']>;
   retries: number;
@@ -107,7 +129,11 @@ export interface DemoReport {
 function duplicating(queue: JobQueue, copies: number): JobQueue {
   return {
     ...queue,
-    sendAll: (name, bodies) => queue.sendAll(name, name === 'transfer' ? bodies.flatMap((b) => Array.from({ length: copies }, () => b)) : bodies),
+    sendAll: (name, bodies) =>
+      queue.sendAll(
+        name,
+        name === 'transfer' ? bodies.flatMap((b) => Array.from({ length: copies }, () => b)) : bodies,
+      ),
   };
 }
 
@@ -127,7 +153,13 @@ export function copyKeyOf(prefix: string, classId: string, originBase: string, p
  * class/host root standing for the origin's root, as a player of the copy sees it): each must name
  * an object in the bucket.
  */
-export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLibrary, prefix: string, originBase: string, gone: ReadonlySet<string> = new Set()): Promise<DemoReport['verified']> {
+export async function verifyBucket(
+  deps: Pick<Deps, 'store'>,
+  library: SampleLibrary,
+  prefix: string,
+  originBase: string,
+  gone: ReadonlySet<string> = new Set(),
+): Promise<DemoReport['verified']> {
   const expected = new Map<string, { path: string; classId: string }>();
   // Files the origin lost: their classes are FAILED listing them, so references to them are not dangling.
   const lost = new Set<string>();
@@ -171,7 +203,15 @@ export async function verifyBucket(deps: Pick<Deps, 'store'>, library: SampleLib
   });
   const extra = [...listed.keys()].filter((k) => !expected.has(k));
   for (const k of extra) problems.push(`unexpected object: ${k}`);
-  return { objects: listed.size, mismatches, missing, extra: extra.length, links, dangling, problems: problems.slice(0, 50) };
+  return {
+    objects: listed.size,
+    mismatches,
+    missing,
+    extra: extra.length,
+    links,
+    dangling,
+    problems: problems.slice(0, 50),
+  };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -264,7 +304,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await new Promise<void>((r) => logStream.end(r));
   };
   try {
-    [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(opts.content ? opts.content(library) : library)]);
+    [stack, origin] = await Promise.all([
+      startLocalStack(),
+      startOriginServer(opts.content ? opts.content(library) : library),
+    ]);
     const originFaults = opts.faults ? originFaultsFor(opts.faults, library) : undefined;
     if (originFaults) origin.setFaults(originFaults);
     const gone = new Set(originFaults?.gone ?? []);
@@ -288,7 +331,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const base = buildDeps(cfg, log);
     // The lab's figures: retries and completions, heard as any metrics publisher hears them.
     base.events.on('retry', () => void counters.retries++);
-    base.events.on('classComplete', ({ classId }) => void (counters.completions[classId] = (counters.completions[classId] ?? 0) + 1));
+    base.events.on(
+      'classComplete',
+      ({ classId }) => void (counters.completions[classId] = (counters.completions[classId] ?? 0) + 1),
+    );
     const decorated: Deps = {
       ...base,
       queue: opts.transferCopies && opts.transferCopies > 1 ? duplicating(base.queue, opts.transferCopies) : base.queue,
@@ -300,13 +346,18 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await setupResources(cfg, def, deps.aws, { visibilityTimeout: opts.visibilityTimeout ?? 30 });
     mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
     const seededAt = opts.catalogTime ?? new Date();
-    const stamped = (at: Date) => (doc: SampleDocument) => ({ ...doc, updatedAt: at, ...(doc.status === 'broadcast' && doc.endedAt ? { endedAt: at } : {}) });
+    const stamped = (at: Date) => (doc: SampleDocument) => ({
+      ...doc,
+      updatedAt: at,
+      ...(doc.status === 'broadcast' && doc.endedAt ? { endedAt: at } : {}),
+    });
     const held = new Set(library.classes.slice(library.classes.length - (opts.holdBack ?? 0)).map((c) => c.id));
     const documents = library.catalogDocuments(origin.url);
     const classesCollection = mongo.db().collection(cfg.mongo.collection);
     await classesCollection.insertMany(documents.filter((d) => !held.has(d._id.toHexString())).map(stamped(seededAt)));
     // The indexes the incremental scan reads by (README: "Incremental scans").
-    for (const field of cfg.scan.changeFields) await classesCollection.createIndex({ [cfg.mongo.fields[field]]: 1, _id: 1 });
+    for (const field of cfg.scan.changeFields)
+      await classesCollection.createIndex({ [cfg.mongo.fields[field]]: 1, _id: 1 });
     if (!opts.noRunner) {
       runner = await startRunner({
         def,
@@ -360,7 +411,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             classesTotal: wanted.size,
             classesComplete: records.filter((r) => r.status === 'COMPLETE').length,
             classesFailed: records.filter((r) => r.status === 'FAILED').length,
-            filesTotal: Math.max(library.totalFiles, records.reduce((n, r) => n + (r.totalFiles ?? 0), 0)),
+            filesTotal: Math.max(
+              library.totalFiles,
+              records.reduce((n, r) => n + (r.totalFiles ?? 0), 0),
+            ),
             filesDone: records.reduce((n, r) => n + (r.doneFiles ?? 0), 0),
             bytesDone: records.reduce((n, r) => n + (r.doneBytes ?? 0), 0),
             elapsedMs: Date.now() - started,
@@ -377,7 +431,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             }
           }
           if (Date.now() > deadline) {
-            log.error('pipeline did not settle in time', { complete: progress.classesComplete, failed: progress.classesFailed, total: wanted.size });
+            log.error('pipeline did not settle in time', {
+              complete: progress.classesComplete,
+              failed: progress.classesFailed,
+              total: wanted.size,
+            });
             return records;
           }
           await sleep(500);
@@ -396,17 +454,26 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         const byId = new Map(records.map((r) => [r.classId, r]));
         const classes: DemoClassResult[] = library.classes.map((c) => {
           const r = byId.get(c.id);
-          return { classId: c.id, title: c.title, status: r?.status ?? 'MISSING', files: r?.doneFiles ?? 0, bytes: r?.doneBytes ?? 0, failedFiles: r?.failedFiles ?? 0 };
+          return {
+            classId: c.id,
+            title: c.title,
+            status: r?.status ?? 'MISSING',
+            files: r?.doneFiles ?? 0,
+            bytes: r?.doneBytes ?? 0,
+            failedFiles: r?.failedFiles ?? 0,
+          };
         });
         const files = classes.reduce((n, c) => n + c.files, 0);
         const bytes = classes.reduce((n, c) => n + c.bytes, 0);
         // A class that lost files at the origin must be FAILED listing exactly those; every other one COMPLETE, exact.
         const failures = new Map<string, string[]>();
         for (const c of library.classes) {
-          if (c.paths.some((p) => goneNow.has(p))) failures.set(c.id, (await d.ledger.listFailures(c.id)).flatMap((f) => f.files.map((x) => x.key)).sort());
+          if (c.paths.some((p) => goneNow.has(p)))
+            failures.set(c.id, (await d.ledger.listFailures(c.id)).flatMap((f) => f.files.map((x) => x.key)).sort());
         }
         const doubleCounted =
-          Object.values(counters.completions).filter((n) => n > 1).length + library.classes.filter((c) => (byId.get(c.id)?.doneFiles ?? 0) > c.files).length;
+          Object.values(counters.completions).filter((n) => n > 1).length +
+          library.classes.filter((c) => (byId.get(c.id)?.doneFiles ?? 0) > c.files).length;
         const classOk = library.classes.every((c) => {
           const r = byId.get(c.id);
           const lostHere = c.paths.filter((p) => goneNow.has(p));
@@ -414,7 +481,13 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             const expectedKeys = lostHere.map((p) => copyKeyOf(cfg.destPrefix, c.id, o.url, p)).sort();
             return r?.status === 'FAILED' && JSON.stringify(failures.get(c.id)) === JSON.stringify(expectedKeys);
           }
-          return r?.status === 'COMPLETE' && r.doneFiles === c.files && r.totalFiles === c.files && r.doneBytes === c.bytes && r.doneChunks === r.totalChunks;
+          return (
+            r?.status === 'COMPLETE' &&
+            r.doneFiles === c.files &&
+            r.totalFiles === c.files &&
+            r.doneBytes === c.bytes &&
+            r.doneChunks === r.totalChunks
+          );
         });
         const lost = verified.missing + verified.mismatches + verified.dangling;
         const zero = { scan: 0, crawl: 0, transfer: 0 };
@@ -465,7 +538,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const p = await startLocalPipeline(opts);
   try {
     const scanId = await p.scan();
-    await p.settle({ timeoutMs: opts.timeoutMs ?? 10 * 60_000, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    await p.settle({
+      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
     await p.runner?.stop();
     return await p.evaluate(scanId);
   } finally {

@@ -41,8 +41,10 @@ export function checkRates(what: string, rates: Readonly<Record<string, number |
   let sum = 0;
   for (const [name, rate] of Object.entries(rates)) {
     if (rate === undefined) continue;
-    if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new RangeError(`${what}: rate ${name} must be a number from 0 to 1, got ${String(rate)}`);
+    if (!(typeof rate === 'number' && rate >= 0 && rate <= 1))
+      throw new RangeError(`${what}: rate ${name} must be a number from 0 to 1, got ${String(rate)}`);
     sum += rate;
   }
-  if (sum > 1 + 1e-9) throw new RangeError(`${what}: rates add up to ${sum}, more than 1 (${Object.keys(rates).join(' + ')})`);
+  if (sum > 1 + 1e-9)
+    throw new RangeError(`${what}: rates add up to ${sum}, more than 1 (${Object.keys(rates).join(' + ')})`);
 }

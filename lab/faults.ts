@@ -41,7 +41,10 @@ type Setter = (spec: FaultSpec, value: string, entry: string) => void;
 function rate(value: string, entry: string): number {
   const pct = /^(\d+(?:\.\d+)?)%$/.exec(value);
   const n = pct ? Number(pct[1]) / 100 : /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : NaN;
-  if (!Number.isFinite(n)) throw new FaultSpecError(`--faults entry "${entry}": "${value}" is not a rate (use a decimal like 0.05 or a percentage like 5%)`);
+  if (!Number.isFinite(n))
+    throw new FaultSpecError(
+      `--faults entry "${entry}": "${value}" is not a rate (use a decimal like 0.05 or a percentage like 5%)`,
+    );
   if (n < 0 || n > 1) throw new FaultSpecError(`--faults entry "${entry}": rate ${value} is outside 0..1`);
   return n;
 }
@@ -80,7 +83,10 @@ export function parseFaultSpec(spec: string): FaultSpec {
     const key = entry.slice(0, eq).trim().toLowerCase();
     const value = entry.slice(eq + 1).trim();
     const set = KEYS[key];
-    if (!set) throw new FaultSpecError(`--faults entry "${entry}": unknown key "${key}" (known: ${Object.keys(KEYS).join(', ')})`);
+    if (!set)
+      throw new FaultSpecError(
+        `--faults entry "${entry}": unknown key "${key}" (known: ${Object.keys(KEYS).join(', ')})`,
+      );
     if (seen.has(key)) throw new FaultSpecError(`--faults entry "${entry}": "${key}" is given more than once`);
     if (value === '') throw new FaultSpecError(`--faults entry "${entry}" has no value`);
     seen.add(key);
@@ -88,8 +94,14 @@ export function parseFaultSpec(spec: string): FaultSpec {
   });
   const o = out.origin;
   const originSum = o.http5xx + o.reset + o.truncate + o.slow;
-  if (originSum > 1 + 1e-9) throw new FaultSpecError(`--faults: origin5xx + reset + truncate + slow add up to ${+originSum.toFixed(6)}, more than 1`);
-  if (out.s3.slowDown + out.s3.reset > 1 + 1e-9) throw new FaultSpecError(`--faults: s3 + s3reset add up to ${+(out.s3.slowDown + out.s3.reset).toFixed(6)}, more than 1`);
+  if (originSum > 1 + 1e-9)
+    throw new FaultSpecError(
+      `--faults: origin5xx + reset + truncate + slow add up to ${+originSum.toFixed(6)}, more than 1`,
+    );
+  if (out.s3.slowDown + out.s3.reset > 1 + 1e-9)
+    throw new FaultSpecError(
+      `--faults: s3 + s3reset add up to ${+(out.s3.slowDown + out.s3.reset).toFixed(6)}, more than 1`,
+    );
   return out;
 }
 
@@ -124,7 +136,8 @@ export function hasFaults(spec: FaultSpec): boolean {
 export function pickGoneFiles(library: Pick<SampleLibrary, 'classes' | 'file'>, count: number, seed: number): string[] {
   const pools = library.classes.map((c) => c.paths.filter((p) => library.file(p)?.kind === 'segment'));
   const available = pools.reduce((a, p) => a + p.length, 0);
-  if (count > available) throw new FaultSpecError(`--faults gone=${count}: the library has only ${available} media segments`);
+  if (count > available)
+    throw new FaultSpecError(`--faults gone=${count}: the library has only ${available} media segments`);
   const rng = random('gone', seed);
   // A seeded shuffle of the classes, then one file per class in turn.
   const order = pools.map((_, i) => i);
@@ -142,7 +155,10 @@ export function pickGoneFiles(library: Pick<SampleLibrary, 'classes' | 'file'>, 
 }
 
 /** The origin server's fault settings for a spec, with `gone` resolved to files of `library`. */
-export function originFaultsFor(spec: FaultSpec, library: Pick<SampleLibrary, 'classes' | 'file'>): OriginFaults & { gone: string[] } {
+export function originFaultsFor(
+  spec: FaultSpec,
+  library: Pick<SampleLibrary, 'classes' | 'file'>,
+): OriginFaults & { gone: string[] } {
   const o = spec.origin;
   return {
     seed: spec.seed,

@@ -5,7 +5,14 @@
  */
 import type { Readable } from 'node:stream';
 import { readSource, sliceSource, sourceSize, type ByteRange, type ByteSource } from './sample-bytes.ts';
-import { buildCatalogDocuments, SKIP_KINDS, skipReason, type SampleDocument, type SkippedClass, type SkipKind } from './sample-catalog.ts';
+import {
+  buildCatalogDocuments,
+  SKIP_KINDS,
+  skipReason,
+  type SampleDocument,
+  type SkippedClass,
+  type SkipKind,
+} from './sample-catalog.ts';
 import { buildClass, MAX_VARIANTS, type ClassFeature, type SampleFileKind } from './sample-class.ts';
 import { digest, random } from './sample-random.ts';
 
@@ -107,10 +114,27 @@ const FEATURE_PLANS: ReadonlyArray<readonly ClassFeature[]> = [
 function featuresFor(index: number): readonly ClassFeature[] {
   const plan = FEATURE_PLANS[index];
   if (plan) return plan;
-  return [index % 2 ? 'ts' : 'fmp4', ...(index % 3 === 0 ? (['nested'] as const) : []), ...(index % 4 === 0 ? (['iframes'] as const) : [])];
+  return [
+    index % 2 ? 'ts' : 'fmp4',
+    ...(index % 3 === 0 ? (['nested'] as const) : []),
+    ...(index % 4 === 0 ? (['iframes'] as const) : []),
+  ];
 }
 
-const SUBJECTS = ['Algebra', 'Organic Chemistry', 'World History', 'Microeconomics', 'Classical Mechanics', 'Creative Writing', 'Statistics', 'Cell Biology', 'Music Theory', 'Art History', 'Linear Algebra', 'Spanish'];
+const SUBJECTS = [
+  'Algebra',
+  'Organic Chemistry',
+  'World History',
+  'Microeconomics',
+  'Classical Mechanics',
+  'Creative Writing',
+  'Statistics',
+  'Cell Biology',
+  'Music Theory',
+  'Art History',
+  'Linear Algebra',
+  'Spanish',
+];
 const SESSIONS = ['Lecture', 'Seminar', 'Workshop', 'Review', 'Lab'];
 
 // Catalog dates start here; each seed shifts them and each class is one day after the last.
@@ -133,19 +157,25 @@ function titleFor(seed: string, index: number): string {
 }
 
 function intOption(name: keyof LibraryOptions, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`library option ${name} must be a whole number from ${min} to ${max}, got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`library option ${name} must be a whole number from ${min} to ${max}, got ${value}`);
   return value;
 }
 
 /** Fills in defaults and rejects out-of-range knobs with a message naming the knob. */
 export function resolveLibraryOptions(opts: LibraryOptions = {}): ResolvedLibraryOptions {
-  const o = { ...DEFAULT_LIBRARY_OPTIONS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as ResolvedLibraryOptions;
-  if (typeof o.seed === 'number' ? !Number.isFinite(o.seed) : o.seed === '') throw new RangeError('library option seed must be a finite number or a non-empty string');
+  const o = {
+    ...DEFAULT_LIBRARY_OPTIONS,
+    ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)),
+  } as ResolvedLibraryOptions;
+  if (typeof o.seed === 'number' ? !Number.isFinite(o.seed) : o.seed === '')
+    throw new RangeError('library option seed must be a finite number or a non-empty string');
   intOption('classes', o.classes, 1, 100_000);
   intOption('variants', o.variants, 1, MAX_VARIANTS);
   intOption('segmentsPerRendition', o.segmentsPerRendition, 1, 100_000);
   intOption('segmentBytes', o.segmentBytes, 1024, 1024 * 1024 * 1024);
-  if (!(o.segmentSeconds >= 1 && o.segmentSeconds <= 60)) throw new RangeError(`library option segmentSeconds must be from 1 to 60, got ${o.segmentSeconds}`);
+  if (!(o.segmentSeconds >= 1 && o.segmentSeconds <= 60))
+    throw new RangeError(`library option segmentSeconds must be from 1 to 60, got ${o.segmentSeconds}`);
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(o.pathPrefix) || o.pathPrefix.split('/').some((s) => s === '.' || s === '..')) {
     throw new RangeError(`library option pathPrefix must look like "/vod" or "/a/b", got "${o.pathPrefix}"`);
   }
@@ -180,7 +210,14 @@ export function generateLibrary(opts?: LibraryOptions): SampleLibrary {
     let bytes = 0;
     for (const f of built.files) {
       const size = sourceSize(f.source);
-      entries.set(f.path, { path: f.path, classId: id, kind: f.kind, size, contentType: f.contentType, source: f.source });
+      entries.set(f.path, {
+        path: f.path,
+        classId: id,
+        kind: f.kind,
+        size,
+        contentType: f.contentType,
+        source: f.source,
+      });
       bytes += size;
     }
     // A class ends when its media does, plus a few minutes of wrap-up.
@@ -213,7 +250,12 @@ export function generateLibrary(opts?: LibraryOptions): SampleLibrary {
       endedAt: new Date(startedAt.getTime() + 3_600_000),
     };
   });
-  const skipped: SkippedClass[] = skippedEntries.map((s) => ({ id: s.id, title: s.title, kind: s.kind, reason: skipReason(s.kind) }));
+  const skipped: SkippedClass[] = skippedEntries.map((s) => ({
+    id: s.id,
+    title: s.title,
+    kind: s.kind,
+    reason: skipReason(s.kind),
+  }));
   const totalBytes = classes.reduce((a, c) => a + c.bytes, 0);
 
   const entry = (path: string): Entry => {
@@ -235,7 +277,14 @@ export function generateLibrary(opts?: LibraryOptions): SampleLibrary {
     },
     stat(path) {
       const e = entries.get(path);
-      return e && { size: e.size, contentType: e.contentType, etag: `"${digest('etag', seed, path).toString('hex').slice(0, 32)}"`, lastModified: modified.get(e.classId) };
+      return (
+        e && {
+          size: e.size,
+          contentType: e.contentType,
+          etag: `"${digest('etag', seed, path).toString('hex').slice(0, 32)}"`,
+          lastModified: modified.get(e.classId),
+        }
+      );
     },
     read: (path, range) => readSource(entry(path).source, range),
     bytes: (path, range) => sliceSource(entry(path).source, range),

@@ -18,7 +18,9 @@ export interface OriginContent {
    * Size and type of a file, and its validators when it has them: an ETag (quoted, as sent) and a
    * Last-Modified date, which the server sends and answers conditional requests with (304).
    */
-  stat(path: string): { size: number; contentType: string; etag?: string | undefined; lastModified?: string | undefined } | undefined;
+  stat(
+    path: string,
+  ): { size: number; contentType: string; etag?: string | undefined; lastModified?: string | undefined } | undefined;
   /** Streams the file, or the inclusive byte range of it. */
   read(path: string, range?: { start: number; end: number }): Readable;
 }
@@ -107,7 +109,10 @@ interface Conditions {
 }
 
 /** Whether a conditional GET/HEAD is answered 304: If-None-Match (weak comparison) wins over If-Modified-Since. */
-export function notModified(st: { etag?: string | undefined; lastModified?: string | undefined }, c: Conditions): boolean {
+export function notModified(
+  st: { etag?: string | undefined; lastModified?: string | undefined },
+  c: Conditions,
+): boolean {
   const weak = (t: string) => t.trim().replace(/^W\//, '');
   if (c.ifNoneMatch !== undefined) {
     if (!st.etag) return false;
@@ -116,21 +121,32 @@ export function notModified(st: { etag?: string | undefined; lastModified?: stri
   if (c.ifModifiedSince !== undefined && st.lastModified) {
     const since = Date.parse(c.ifModifiedSince);
     const modified = Date.parse(st.lastModified);
-    return Number.isFinite(since) && Number.isFinite(modified) && Math.floor(modified / 1000) <= Math.floor(since / 1000);
+    return (
+      Number.isFinite(since) && Number.isFinite(modified) && Math.floor(modified / 1000) <= Math.floor(since / 1000)
+    );
   }
   return false;
 }
 
 function validate(f: OriginFaults): OriginFaults {
   checkRates('origin faults', { http5xx: f.http5xx, reset: f.reset, truncate: f.truncate, slow: f.slow });
-  if (f.slowMs !== undefined && !(Number.isInteger(f.slowMs) && f.slowMs >= 0 && f.slowMs <= 600_000)) throw new RangeError(`origin faults: slowMs must be 0..600000, got ${f.slowMs}`);
-  if (f.seed !== undefined && !Number.isSafeInteger(f.seed)) throw new RangeError(`origin faults: seed must be an integer, got ${f.seed}`);
+  if (f.slowMs !== undefined && !(Number.isInteger(f.slowMs) && f.slowMs >= 0 && f.slowMs <= 600_000))
+    throw new RangeError(`origin faults: slowMs must be 0..600000, got ${f.slowMs}`);
+  if (f.seed !== undefined && !Number.isSafeInteger(f.seed))
+    throw new RangeError(`origin faults: seed must be an integer, got ${f.seed}`);
   return { ...f };
 }
 
 /** What the request resolves to before any fault is applied. */
 type Plan =
-  | { kind: 'body'; status: 200 | 206; headers: Record<string, string | number>; path: string; start: number; end: number }
+  | {
+      kind: 'body';
+      status: 200 | 206;
+      headers: Record<string, string | number>;
+      path: string;
+      start: number;
+      end: number;
+    }
   | { kind: 'small'; status: number; headers: Record<string, string | number>; text: string; gone?: boolean };
 
 /** Starts the origin on 127.0.0.1 (port 0 by default) and resolves once it accepts connections. */
@@ -164,7 +180,12 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   };
 
   function plan(method: string, rawUrl: string, rangeHeader: string | undefined, conditions: Conditions = {}): Plan {
-    const text = (status: number, t: string, headers: Record<string, string | number> = {}): Plan => ({ kind: 'small', status, headers, text: t });
+    const text = (status: number, t: string, headers: Record<string, string | number> = {}): Plan => ({
+      kind: 'small',
+      status,
+      headers,
+      text: t,
+    });
     if (method !== 'GET' && method !== 'HEAD') return text(405, 'method not allowed\n', { allow: 'GET, HEAD' });
     let path: string;
     try {
@@ -177,12 +198,24 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     if (isGone(path)) return { kind: 'small', status: 404, headers: {}, text: 'not found\n', gone: true };
     const st = content.stat(path);
     if (!st) return text(404, 'not found\n');
-    const validators: Record<string, string> = { ...(st.etag ? { etag: st.etag } : {}), ...(st.lastModified ? { 'last-modified': st.lastModified } : {}) };
+    const validators: Record<string, string> = {
+      ...(st.etag ? { etag: st.etag } : {}),
+      ...(st.lastModified ? { 'last-modified': st.lastModified } : {}),
+    };
     if (notModified(st, conditions)) return { kind: 'small', status: 304, headers: validators, text: '' };
     const headers = { 'content-type': st.contentType, 'accept-ranges': 'bytes', ...validators };
     const r = parseRange(rangeHeader, st.size);
-    if (r.kind === 'unsatisfiable') return text(416, 'range not satisfiable\n', { 'accept-ranges': 'bytes', 'content-range': `bytes */${st.size}` });
-    if (r.kind === 'range') return { kind: 'body', status: 206, headers: { ...headers, 'content-range': `bytes ${r.start}-${r.end}/${st.size}` }, path, start: r.start, end: r.end };
+    if (r.kind === 'unsatisfiable')
+      return text(416, 'range not satisfiable\n', { 'accept-ranges': 'bytes', 'content-range': `bytes */${st.size}` });
+    if (r.kind === 'range')
+      return {
+        kind: 'body',
+        status: 206,
+        headers: { ...headers, 'content-range': `bytes ${r.start}-${r.end}/${st.size}` },
+        path,
+        start: r.start,
+        end: r.end,
+      };
     return { kind: 'body', status: 200, headers, path, start: 0, end: st.size - 1 };
   }
 
@@ -190,7 +223,13 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   };
 
-  function sendSmall(res: ServerResponse, status: number, headers: Record<string, string | number>, text: string, head: boolean): void {
+  function sendSmall(
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | number>,
+    text: string,
+    head: boolean,
+  ): void {
     count(status);
     if (status === 304) {
       // No body, no Content-Length: only the validators (RFC 9110 §15.4.5).
@@ -209,7 +248,12 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     socket.resetAndDestroy();
   }
 
-  async function sendBody(req: IncomingMessage, res: ServerResponse, p: Extract<Plan, { kind: 'body' }>, cut: { at: number; how: 'truncate' | 'reset' } | undefined): Promise<void> {
+  async function sendBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    p: Extract<Plan, { kind: 'body' }>,
+    cut: { at: number; how: 'truncate' | 'reset' } | undefined,
+  ): Promise<void> {
     const length = p.end - p.start + 1;
     count(p.status);
     res.writeHead(p.status, { ...p.headers, 'content-length': length });
@@ -259,7 +303,10 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     res.once('close', () => {
       closed = true;
     });
-    const p = plan(req.method ?? 'GET', req.url ?? '/', req.headers.range, { ifNoneMatch: req.headers['if-none-match'], ifModifiedSince: req.headers['if-modified-since'] });
+    const p = plan(req.method ?? 'GET', req.url ?? '/', req.headers.range, {
+      ifNoneMatch: req.headers['if-none-match'],
+      ifModifiedSince: req.headers['if-modified-since'],
+    });
     const head = req.method === 'HEAD';
     const path = p.kind === 'body' ? p.path : (req.url ?? '/').split('?')[0]!;
     const { kind, detail } = dice.roll(path, [
@@ -285,7 +332,13 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     if (kind === 'http5xx') {
       stats.faults.http5xx++;
       const status = detail.next() < 0.5 ? 500 : 503;
-      sendSmall(res, status, status === 503 ? { 'retry-after': 1 } : {}, status === 503 ? 'service unavailable\n' : 'internal server error\n', head);
+      sendSmall(
+        res,
+        status,
+        status === 503 ? { 'retry-after': 1 } : {},
+        status === 503 ? 'service unavailable\n' : 'internal server error\n',
+        head,
+      );
       return;
     }
     if (kind === 'reset') {
@@ -315,7 +368,8 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     res.on('error', () => {});
     handle(req, res).catch((err: unknown) => {
       // A bug in the content (e.g. a read that throws): answer 500 if still possible, never crash.
-      if (!res.headersSent) sendSmall(res, 500, {}, `origin error: ${err instanceof Error ? err.message : String(err)}\n`, false);
+      if (!res.headersSent)
+        sendSmall(res, 500, {}, `origin error: ${err instanceof Error ? err.message : String(err)}\n`, false);
       else res.destroy();
     });
   });

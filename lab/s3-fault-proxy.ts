@@ -6,7 +6,15 @@
  */
 import { listenLocal } from '../src/ops/listen.ts';
 import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
@@ -66,14 +74,27 @@ export interface S3FaultProxy {
 // Query parameters that PutObject and UploadPart carry; any other marks a sub-resource call (?acl, ?tagging, ...).
 const OBJECT_WRITE_PARAMS = new Set(['partNumber', 'uploadId', 'x-id']);
 const OBJECT_WRITE_IDS = new Set(['PutObject', 'UploadPart']);
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'transfer-encoding',
+  'expect',
+]);
 
 /**
  * True for requests that carry object data, with path-style addressing: PUT /bucket/key
  * (PutObject, UploadPart) and browser-form POST /bucket. Bucket calls, copies, multipart
  * create/complete and sub-resources (?acl, ?tagging) are not object data.
  */
-export function isObjectWrite(method: string | undefined, rawUrl: string | undefined, headers: IncomingHttpHeaders): boolean {
+export function isObjectWrite(
+  method: string | undefined,
+  rawUrl: string | undefined,
+  headers: IncomingHttpHeaders,
+): boolean {
   const url = new URL(rawUrl ?? '/', 'http://s3.invalid');
   const segments = url.pathname.split('/').filter(Boolean);
   const params = [...url.searchParams.keys()];
@@ -83,7 +104,8 @@ export function isObjectWrite(method: string | undefined, rawUrl: string | undef
     const id = url.searchParams.get('x-id');
     return id === null || OBJECT_WRITE_IDS.has(id);
   }
-  if (method === 'POST') return segments.length === 1 && params.length === 0 && /^multipart\/form-data/i.test(headers['content-type'] ?? '');
+  if (method === 'POST')
+    return segments.length === 1 && params.length === 0 && /^multipart\/form-data/i.test(headers['content-type'] ?? '');
   return false;
 }
 
@@ -100,14 +122,20 @@ function xmlError(code: string, message: string, resource: string, requestId: st
 
 function validate(f: S3Faults): S3Faults {
   checkRates('S3 faults', { slowDown: f.slowDown, reset: f.reset });
-  if (f.seed !== undefined && !Number.isSafeInteger(f.seed)) throw new RangeError(`S3 faults: seed must be an integer, got ${f.seed}`);
+  if (f.seed !== undefined && !Number.isSafeInteger(f.seed))
+    throw new RangeError(`S3 faults: seed must be an integer, got ${f.seed}`);
   return { ...f };
 }
 
 /** Starts the proxy on 127.0.0.1 (any free port) in front of `targetUrl` (http://host:port). */
-export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}, opts: { host?: string; port?: number; emulation?: S3Emulation } = {}): Promise<S3FaultProxy> {
+export async function startS3FaultProxy(
+  targetUrl: string,
+  faults: S3Faults = {},
+  opts: { host?: string; port?: number; emulation?: S3Emulation } = {},
+): Promise<S3FaultProxy> {
   const target = new URL(targetUrl);
-  if (target.protocol !== 'http:') throw new TypeError(`S3 fault proxy target must be an http:// URL, got ${targetUrl}`);
+  if (target.protocol !== 'http:')
+    throw new TypeError(`S3 fault proxy target must be an http:// URL, got ${targetUrl}`);
   let current = validate(faults);
   let emulation: S3Emulation = { ...opts.emulation };
   let dice = new FaultDice<S3FaultKind>(current.seed ?? 1, 's3');
@@ -115,10 +143,22 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
   // sockets before the target does, instead of racing it and turning a reset into a 502.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, timeout: 4_000 });
   let requestIds = 0;
-  const stats: S3ProxyStats = { requests: 0, objectWrites: 0, writtenKeys: {}, bytesUp: 0, bytesDown: 0, byStatus: {}, faults: { slowDown: 0, reset: 0 }, upstreamErrors: 0 };
+  const stats: S3ProxyStats = {
+    requests: 0,
+    objectWrites: 0,
+    writtenKeys: {},
+    bytesUp: 0,
+    bytesDown: 0,
+    byStatus: {},
+    faults: { slowDown: 0, reset: 0 },
+    upstreamErrors: 0,
+  };
   const written = (rawUrl: string | undefined) => {
     stats.objectWrites++;
-    const key = decodeURIComponent(new URL(rawUrl ?? '/', 'http://s3.invalid').pathname).split('/').slice(2).join('/');
+    const key = decodeURIComponent(new URL(rawUrl ?? '/', 'http://s3.invalid').pathname)
+      .split('/')
+      .slice(2)
+      .join('/');
     stats.writtenKeys[key] = (stats.writtenKeys[key] ?? 0) + 1;
   };
   const count = (status: number) => {
@@ -198,12 +238,19 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
   }
 
   /** One buffered request upstream; for the SSE-KMS emulation, which must read and rewrite small answers. */
-  function upstream(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  function upstream(
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    body?: Buffer,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const up = request({ host: target.hostname, port: target.port || 80, method, path, headers, agent }, (ures) => {
         const chunks: Buffer[] = [];
         ures.on('data', (c: Buffer) => chunks.push(c));
-        ures.on('end', () => resolve({ status: ures.statusCode ?? 502, headers: ures.headers, body: Buffer.concat(chunks) }));
+        ures.on('end', () =>
+          resolve({ status: ures.statusCode ?? 502, headers: ures.headers, body: Buffer.concat(chunks) }),
+        );
         ures.on('error', reject);
       });
       up.on('error', reject);
@@ -229,7 +276,13 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
     const sent = req.headers['x-amz-checksum-crc32'];
     const computed = kind !== 'complete' && !chunked ? crcText(crc32(body)) : undefined;
     if (checksums && typeof sent === 'string' && computed !== undefined && sent !== computed) {
-      answer(req, res, 400, 'BadDigest', `The CRC32 you specified (${sent}) did not match the calculated checksum (${computed}).`);
+      answer(
+        req,
+        res,
+        400,
+        'BadDigest',
+        `The CRC32 you specified (${sent}) did not match the calculated checksum (${computed}).`,
+      );
       return;
     }
     const headers = forwardable(req.headers);
@@ -245,12 +298,20 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
         out['x-amz-checksum-type'] = 'FULL_OBJECT';
       }
       if (kind === 'complete') {
-        let xml = payload.toString('utf8').replace(/<ETag>([^<]*?)(-\d+)?(&quot;|")?<\/ETag>/, (_m, _e, n: string | undefined) => `<ETag>&quot;${fakeEtag()}${n ?? ''}&quot;</ETag>`);
+        let xml = payload
+          .toString('utf8')
+          .replace(
+            /<ETag>([^<]*?)(-\d+)?(&quot;|")?<\/ETag>/,
+            (_m, _e, n: string | undefined) => `<ETag>&quot;${fakeEtag()}${n ?? ''}&quot;</ETag>`,
+          );
         if (checksums) {
           // S3 reports the CRC32 of what it assembled: read the object back and compute it.
           const path = new URL(req.url ?? '/', 'http://s3.invalid').pathname;
           const whole = await upstream('GET', path, { host: req.headers.host ?? target.host });
-          xml = xml.replace('</CompleteMultipartUploadResult>', `<ChecksumCRC32>${crcText(crc32(whole.body))}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`);
+          xml = xml.replace(
+            '</CompleteMultipartUploadResult>',
+            `<ChecksumCRC32>${crcText(crc32(whole.body))}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`,
+          );
         }
         payload = Buffer.from(xml);
       }
@@ -265,9 +326,14 @@ export async function startS3FaultProxy(targetUrl: string, faults: S3Faults = {}
   const server = createServer({ keepAlive: true }, (req, res) => {
     stats.requests++;
     res.on('error', () => {});
-    const isComplete = req.method === 'POST' && new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('uploadId');
+    const isComplete =
+      req.method === 'POST' && new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('uploadId');
     if (emulation.sseKms && (isComplete || isObjectWrite(req.method, req.url, req.headers))) {
-      const kind = isComplete ? 'complete' : new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('partNumber') ? 'part' : 'put';
+      const kind = isComplete
+        ? 'complete'
+        : new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('partNumber')
+          ? 'part'
+          : 'put';
       kmsWrite(req, res, kind).catch(() => {
         stats.upstreamErrors++;
         if (!res.headersSent) answer(req, res, 502, 'BadGateway', `the S3 endpoint at ${target.host} did not answer`);

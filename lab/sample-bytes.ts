@@ -34,14 +34,26 @@ export function staticSource(data: Buffer | string): ByteSource {
 }
 
 /** A keystream source of `size` bytes keyed by `keyParts` (e.g. seed and path). */
-export function noiseSource(keyParts: ReadonlyArray<string | number>, size: number, opts: { tsSync?: boolean; patches?: Patch[] } = {}): ByteSource {
+export function noiseSource(
+  keyParts: ReadonlyArray<string | number>,
+  size: number,
+  opts: { tsSync?: boolean; patches?: Patch[] } = {},
+): ByteSource {
   if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`bad size ${size}`);
   const d = digest('sample-bytes', ...keyParts);
   const patches = [...(opts.patches ?? [])].sort((a, b) => a.offset - b.offset);
   for (const p of patches) {
-    if (p.offset < 0 || p.offset + p.bytes.length > size) throw new RangeError(`patch at ${p.offset} (+${p.bytes.length}) outside a ${size}-byte file`);
+    if (p.offset < 0 || p.offset + p.bytes.length > size)
+      throw new RangeError(`patch at ${p.offset} (+${p.bytes.length}) outside a ${size}-byte file`);
   }
-  return { kind: 'noise', size, key: d.subarray(0, 16), nonce: d.subarray(16, 24), tsSync: opts.tsSync ?? false, patches };
+  return {
+    kind: 'noise',
+    size,
+    key: d.subarray(0, 16),
+    nonce: d.subarray(16, 24),
+    tsSync: opts.tsSync ?? false,
+    patches,
+  };
 }
 
 /** Total length of a source in bytes. */

@@ -61,13 +61,19 @@ export function originUrl(originBaseUrl: string, path: string): string {
   } catch {
     throw new TypeError(`origin base URL must be absolute, got "${originBaseUrl}"`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError(`origin base URL must be http(s), got "${originBaseUrl}"`);
-  if (base.search || base.hash) throw new TypeError(`origin base URL must not have a query or fragment, got "${originBaseUrl}"`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError(`origin base URL must be http(s), got "${originBaseUrl}"`);
+  if (base.search || base.hash)
+    throw new TypeError(`origin base URL must not have a query or fragment, got "${originBaseUrl}"`);
   return `${base.origin}${base.pathname.replace(/\/+$/, '')}${path}`;
 }
 
 /** Documents for the valid classes (broadcast, ended) followed by one of each skipped kind. */
-export function buildCatalogDocuments(originBaseUrl: string, valid: readonly CatalogEntry[], skipped: ReadonlyArray<CatalogEntry & { kind: SkipKind }>): SampleDocument[] {
+export function buildCatalogDocuments(
+  originBaseUrl: string,
+  valid: readonly CatalogEntry[],
+  skipped: ReadonlyArray<CatalogEntry & { kind: SkipKind }>,
+): SampleDocument[] {
   const docs: SampleDocument[] = valid.map((c) => ({
     _id: new ObjectId(c.id),
     title: c.title,
@@ -79,7 +85,12 @@ export function buildCatalogDocuments(originBaseUrl: string, valid: readonly Cat
     updatedAt: new Date(c.endedAt),
   }));
   for (const s of skipped) {
-    const base = { _id: new ObjectId(s.id), title: s.title, startedAt: new Date(s.startedAt), updatedAt: new Date(s.kind === 'live' ? s.startedAt : s.endedAt) };
+    const base = {
+      _id: new ObjectId(s.id),
+      title: s.title,
+      startedAt: new Date(s.startedAt),
+      updatedAt: new Date(s.kind === 'live' ? s.startedAt : s.endedAt),
+    };
     // Skipped documents point at paths the origin does not serve: fetching one is itself a bug.
     const manifestUrl = originUrl(originBaseUrl, s.manifestPath);
     switch (s.kind) {

@@ -5,11 +5,30 @@
 import { CONTENT_TYPES } from '../src/pipeline/content-type.ts';
 import type { FileKind } from '../src/hls/types.ts';
 import { noiseSource, staticSource, type ByteSource, type Patch } from './sample-bytes.ts';
-import { renderMaster, renderMedia, renderVtt, type IFrameVariant, type MediaEntry, type MediaPlaylist, type Variant } from './sample-hls.ts';
+import {
+  renderMaster,
+  renderMedia,
+  renderVtt,
+  type IFrameVariant,
+  type MediaEntry,
+  type MediaPlaylist,
+  type Variant,
+} from './sample-hls.ts';
 import { digest, random, type Random } from './sample-random.ts';
 
 /** What makes a class interesting to copy. */
-export type ClassFeature = 'ts' | 'fmp4' | 'aes128' | 'key-rotation' | 'session-key' | 'byterange' | 'nested' | 'iframes' | 'query' | 'root-relative' | 'session-data';
+export type ClassFeature =
+  | 'ts'
+  | 'fmp4'
+  | 'aes128'
+  | 'key-rotation'
+  | 'session-key'
+  | 'byterange'
+  | 'nested'
+  | 'iframes'
+  | 'query'
+  | 'root-relative'
+  | 'session-data';
 
 /** What a file is to a player (the same names `flants plan` prints). */
 export type SampleFileKind = Exclude<FileKind, 'other'>;
@@ -110,7 +129,12 @@ function boxHeader(type: string, size: number): Buffer {
 
 // ftyp(24) then a moov box spanning the rest: enough for a sniffer to call it an MP4 init segment.
 function initPatches(at: number, size: number): Patch[] {
-  const ftyp = Buffer.concat([boxHeader('ftyp', 24), Buffer.from('iso6', 'latin1'), u32(0), Buffer.from('iso6mp41', 'latin1')]);
+  const ftyp = Buffer.concat([
+    boxHeader('ftyp', 24),
+    Buffer.from('iso6', 'latin1'),
+    u32(0),
+    Buffer.from('iso6mp41', 'latin1'),
+  ]);
   return [
     { offset: at, bytes: ftyp },
     { offset: at + 24, bytes: boxHeader('moov', size - 24) },
@@ -122,7 +146,12 @@ const FMP4_MIN_SEGMENT = 256;
 
 // styp(24), moof(104), then mdat over the rest: the shape of a CMAF media segment.
 function segmentPatches(at: number, size: number): Patch[] {
-  const styp = Buffer.concat([boxHeader('styp', 24), Buffer.from('msdh', 'latin1'), u32(0), Buffer.from('msdhmsix', 'latin1')]);
+  const styp = Buffer.concat([
+    boxHeader('styp', 24),
+    Buffer.from('msdh', 'latin1'),
+    u32(0),
+    Buffer.from('msdhmsix', 'latin1'),
+  ]);
   return [
     { offset: at, bytes: styp },
     { offset: at + 24, bytes: boxHeader('moof', MOOF_SIZE) },
@@ -137,7 +166,12 @@ function pad(n: number): string {
 /** Segment durations: mostly the nominal length, some shorter, the last one short. */
 function durationsFor(rng: Random, count: number, nominal: number): number[] {
   return Array.from({ length: count }, (_, k) => {
-    const raw = k === count - 1 && count > 1 ? nominal * (0.3 + 0.6 * rng.next()) : rng.next() < 0.25 ? nominal * (0.75 + 0.25 * rng.next()) : nominal;
+    const raw =
+      k === count - 1 && count > 1
+        ? nominal * (0.3 + 0.6 * rng.next())
+        : rng.next() < 0.25
+          ? nominal * (0.75 + 0.25 * rng.next())
+          : nominal;
     return Math.max(0.04, Math.round(raw * 1000) / 1000);
   });
 }
@@ -175,11 +209,17 @@ export function buildClass(p: ClassParams): BuiltClass {
   // Encrypted payloads are whole AES blocks; clear TS is whole 188-byte packets.
   const align = aes ? 16 : ts ? 188 : 1;
   const minSize = ts ? 2 * 188 : FMP4_MIN_SEGMENT;
-  const noise = (path: string, size: number, patches: Patch[] = []) => noiseSource([p.seed, path], size, { tsSync: ts && !aes, patches });
-  const sizeOf = (avg: number): number => Math.max(minSize, Math.round((avg * (0.7 + 0.6 * rng.next())) / align) * align);
+  const noise = (path: string, size: number, patches: Patch[] = []) =>
+    noiseSource([p.seed, path], size, { tsSync: ts && !aes, patches });
+  const sizeOf = (avg: number): number =>
+    Math.max(minSize, Math.round((avg * (0.7 + 0.6 * rng.next())) / align) * align);
 
   /** One video or audio rendition: its media files, keys and playlist. */
-  const media = (group: 'video' | 'audio', name: string, avg: number): { playlist: string; segments: SegmentRef[]; initRef: SegmentRef | undefined } => {
+  const media = (
+    group: 'video' | 'audio',
+    name: string,
+    avg: number,
+  ): { playlist: string; segments: SegmentRef[]; initRef: SegmentRef | undefined } => {
     const dir = layout.mediaDir(group, name);
     const playlist = layout.playlist(group, name);
     const sizes = durations.map(() => sizeOf(avg));
@@ -234,7 +274,14 @@ export function buildClass(p: ClassParams): BuiltClass {
     const pl: MediaPlaylist = {
       targetDuration,
       entries,
-      ...(initRef ? { map: { uri: ref(playlist, initRef.path), ...(byterange ? { byterange: { length: initRef.length, offset: initRef.offset } } : {}) } } : {}),
+      ...(initRef
+        ? {
+            map: {
+              uri: ref(playlist, initRef.path),
+              ...(byterange ? { byterange: { length: initRef.length, offset: initRef.offset } } : {}),
+            },
+          }
+        : {}),
     };
     add(playlist, 'playlist', TYPES.playlist, staticSource(renderMedia(pl)));
     return { playlist, segments, initRef };
@@ -252,7 +299,12 @@ export function buildClass(p: ClassParams): BuiltClass {
   let cueStart = 0;
   const subEntries: MediaEntry[] = durations.map((duration, k) => {
     const path = `${subsDir}sub-${pad(k)}.vtt`;
-    add(path, 'subtitle', TYPES.vtt, staticSource(renderVtt({ start: cueStart, duration, text: `Line ${k + 1} of class ${p.id}`, mpegTs: ts })));
+    add(
+      path,
+      'subtitle',
+      TYPES.vtt,
+      staticSource(renderVtt({ start: cueStart, duration, text: `Line ${k + 1} of class ${p.id}`, mpegTs: ts })),
+    );
     cueStart += duration;
     return { uri: ref(subsPlaylist, path), duration };
   });
@@ -264,12 +316,20 @@ export function buildClass(p: ClassParams): BuiltClass {
     for (const v of videos) {
       const name = `${v.rung.height}p`;
       const path = layout.iframes(name);
-      const lengths = v.segments.map((s) => Math.min(s.length, ts ? Math.max(188, Math.round(s.length / 8 / 188) * 188) : Math.max(FMP4_MIN_SEGMENT, Math.round(s.length / 8))));
+      const lengths = v.segments.map((s) =>
+        Math.min(
+          s.length,
+          ts
+            ? Math.max(188, Math.round(s.length / 8 / 188) * 188)
+            : Math.max(FMP4_MIN_SEGMENT, Math.round(s.length / 8)),
+        ),
+      );
       // With byte ranges an I-frame is the head of a segment in the one big file; otherwise each
       // I-frame is its own small file, so only the byterange class ever uses EXT-X-BYTERANGE.
       const entries: MediaEntry[] = v.segments.map((s, k) => {
         const length = lengths[k]!;
-        if (byterange) return { uri: ref(path, s.path), duration: durations[k]!, byterange: { length, offset: s.offset } };
+        if (byterange)
+          return { uri: ref(path, s.path), duration: durations[k]!, byterange: { length, offset: s.offset } };
         const file = `${layout.mediaDir('video', name)}iframe-${pad(k)}.${ts ? 'ts' : 'm4s'}`;
         add(file, 'segment', ts ? TYPES.ts : TYPES.m4s, noise(file, length, ts ? [] : segmentPatches(0, length)));
         return { uri: ref(path, file), duration: durations[k]! };
@@ -278,7 +338,14 @@ export function buildClass(p: ClassParams): BuiltClass {
         targetDuration,
         iframesOnly: true,
         entries,
-        ...(v.initRef ? { map: { uri: ref(path, v.initRef.path), ...(byterange ? { byterange: { length: v.initRef.length, offset: v.initRef.offset } } : {}) } } : {}),
+        ...(v.initRef
+          ? {
+              map: {
+                uri: ref(path, v.initRef.path),
+                ...(byterange ? { byterange: { length: v.initRef.length, offset: v.initRef.offset } } : {}),
+              },
+            }
+          : {}),
       };
       add(path, 'playlist', TYPES.playlist, staticSource(renderMedia(pl)));
       iframes.push({
@@ -295,7 +362,12 @@ export function buildClass(p: ClassParams): BuiltClass {
   if (features.has('session-data')) {
     const path = `${p.root}/meta/chapters.json`;
     const starts = durations.map((_, k) => durations.slice(0, k).reduce((a, b) => a + b, 0));
-    const chapters = { classId: p.id, chapters: starts.filter((_, k) => k % 4 === 0).map((start, c) => ({ title: `Chapter ${c + 1}`, start: Math.round(start * 1000) / 1000 })) };
+    const chapters = {
+      classId: p.id,
+      chapters: starts
+        .filter((_, k) => k % 4 === 0)
+        .map((start, c) => ({ title: `Chapter ${c + 1}`, start: Math.round(start * 1000) / 1000 })),
+    };
     add(path, 'data', TYPES.json, staticSource(`${JSON.stringify(chapters, null, 2)}\n`));
     sessionData = { dataId: 'com.flants.chapters', uri: ref(manifestPath, path) };
   }
@@ -320,8 +392,23 @@ export function buildClass(p: ClassParams): BuiltClass {
   const master = renderMaster({
     version,
     renditions: [
-      { type: 'AUDIO', groupId: 'aud', name: 'English', language: 'en', isDefault: true, channels: '2', uri: ref(manifestPath, audio.playlist) },
-      { type: 'SUBTITLES', groupId: 'subs', name: 'English', language: 'en', isDefault: false, uri: ref(manifestPath, subsPlaylist) },
+      {
+        type: 'AUDIO',
+        groupId: 'aud',
+        name: 'English',
+        language: 'en',
+        isDefault: true,
+        channels: '2',
+        uri: ref(manifestPath, audio.playlist),
+      },
+      {
+        type: 'SUBTITLES',
+        groupId: 'subs',
+        name: 'English',
+        language: 'en',
+        isDefault: false,
+        uri: ref(manifestPath, subsPlaylist),
+      },
     ],
     variants,
     iframes,

@@ -81,11 +81,19 @@ export function mediaVersion(p: MediaPlaylist): number {
 export function renderMedia(p: MediaPlaylist): string {
   const longest = Math.max(0, ...p.entries.map((e) => Math.round(e.duration)));
   if (longest > p.targetDuration) throw new Error(`segment of ${longest}s exceeds TARGETDURATION ${p.targetDuration}`);
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${mediaVersion(p)}`, `#EXT-X-TARGETDURATION:${p.targetDuration}`, '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-VERSION:${mediaVersion(p)}`,
+    `#EXT-X-TARGETDURATION:${p.targetDuration}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+  ];
   if (p.iframesOnly) lines.push('#EXT-X-I-FRAMES-ONLY');
-  if (p.map) lines.push(`#EXT-X-MAP:URI=${q(p.map.uri)}${p.map.byterange ? `,BYTERANGE=${q(range(p.map.byterange))}` : ''}`);
+  if (p.map)
+    lines.push(`#EXT-X-MAP:URI=${q(p.map.uri)}${p.map.byterange ? `,BYTERANGE=${q(range(p.map.byterange))}` : ''}`);
   for (const e of p.entries) {
-    if (e.key) lines.push(`#EXT-X-KEY:METHOD=AES-128,URI=${q(e.key.uri)},IV=0x${e.key.iv.toString('hex').toUpperCase()}`);
+    if (e.key)
+      lines.push(`#EXT-X-KEY:METHOD=AES-128,URI=${q(e.key.uri)},IV=0x${e.key.iv.toString('hex').toUpperCase()}`);
     lines.push(`#EXTINF:${e.duration.toFixed(3)},`);
     if (e.byterange) lines.push(`#EXT-X-BYTERANGE:${range(e.byterange)}`);
     lines.push(e.uri);
@@ -126,7 +134,9 @@ export function renderMaster(m: MasterPlaylist): string {
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
   }
   for (const f of m.iframes) {
-    lines.push(`#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${f.bandwidth},RESOLUTION=${f.width}x${f.height},CODECS=${q(f.codecs)},URI=${q(f.uri)}`);
+    lines.push(
+      `#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=${f.bandwidth},RESOLUTION=${f.width}x${f.height},CODECS=${q(f.codecs)},URI=${q(f.uri)}`,
+    );
   }
   lines.push('');
   return lines.join('\n');
@@ -147,6 +157,11 @@ export function renderVtt(opts: { start: number; duration: number; text: string;
   // With MPEG-TS media the cue times are mapped onto the 90 kHz clock (TS starts at 10 s = 900000).
   if (opts.mpegTs) lines.push('X-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000');
   const end = opts.start + Math.max(0.5, opts.duration - 0.5);
-  lines.push('', `${timestamp(opts.start)} --> ${timestamp(end)}`, opts.text.replace(/-->/g, '->').replace(/\n+/g, ' '), '');
+  lines.push(
+    '',
+    `${timestamp(opts.start)} --> ${timestamp(end)}`,
+    opts.text.replace(/-->/g, '->').replace(/\n+/g, ' '),
+    '',
+  );
   return lines.join('\n');
 }

@@ -85,7 +85,7 @@ export async function startLocalStack(services: readonly LocalService[] = ALL_SE
       }
     }
     const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed).reason;
+    if (failed) throw failed.reason;
   } catch (err) {
     await Promise.all(all.map(stopOne));
     process.removeListener('exit', killAll);

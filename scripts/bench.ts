@@ -30,7 +30,13 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 let cpuFirst: NodeJS.CpuUsage | undefined;
 let cpuLast: NodeJS.CpuUsage | undefined;
 const report = await runDemo({
-  library: { classes: Number(values.classes), segmentsPerRendition: Number(values.segments), segmentBytes: Number(values['segment-kb']) * 1024, variants: Number(values.variants), seed: 'bench' },
+  library: {
+    classes: Number(values.classes),
+    segmentsPerRendition: Number(values.segments),
+    segmentBytes: Number(values['segment-kb']) * 1024,
+    variants: Number(values.variants),
+    seed: 'bench',
+  },
   concurrency: { transfer: Number(values.transfer) },
   env: { TRANSFER_CHUNK_FILES: values['chunk-files'] },
   log: createLogger({}, 'error'),
@@ -59,10 +65,18 @@ console.log(
       // Per concurrent transfer worker (one poller = one concurrent Lambda invocation of a batch).
       mbPerSecondPerTransferWorker: Number((t.mbPerSecond / Number(values.transfer)).toFixed(2)),
       filesPerSecondPerTransferWorker: Number((t.filesPerSecond / Number(values.transfer)).toFixed(1)),
-      cpuMsPerFile: cpuFirst && cpuLast && t.files ? Number(((cpuMs(cpuLast) - cpuMs(cpuFirst)) / t.files).toFixed(2)) : undefined,
+      cpuMsPerFile:
+        cpuFirst && cpuLast && t.files ? Number(((cpuMs(cpuLast) - cpuMs(cpuFirst)) / t.files).toFixed(2)) : undefined,
       chunkFiles: Number(values['chunk-files']),
       retries: report.retries,
-      faults: report.faults.spec ? { origin: report.faults.origin, s3: report.faults.s3, lost: report.faults.lost, doubleCounted: report.faults.doubleCounted } : undefined,
+      faults: report.faults.spec
+        ? {
+            origin: report.faults.origin,
+            s3: report.faults.s3,
+            lost: report.faults.lost,
+            doubleCounted: report.faults.doubleCounted,
+          }
+        : undefined,
     },
     null,
     2,

@@ -19,11 +19,17 @@ const has = (cmd) => {
 const root = process.getuid?.() === 0;
 const sudo = !root && has('sudo') ? ['sudo', '-n'] : [];
 if (!has('apt-get') || (!root && sudo.length === 0)) {
-  console.error(`npm test needs Chromium at ${path} for the dashboard's browser test: install Debian's "chromium" package, or set CHROMIUM_PATH.`);
+  console.error(
+    `npm test needs Chromium at ${path} for the dashboard's browser test: install Debian's "chromium" package, or set CHROMIUM_PATH.`,
+  );
   process.exit(1);
 }
-console.error('Installing Debian\'s chromium package for the dashboard browser test (once)...');
-const run = (args) => execFileSync(sudo[0] ?? args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+console.error("Installing Debian's chromium package for the dashboard browser test (once)...");
+const run = (args) =>
+  execFileSync(sudo[0] ?? args[0], sudo.length ? [...sudo.slice(1), ...args] : args.slice(1), {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 run(['apt-get', 'update', '-qq']);
 run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'chromium']);
 if (!existsSync(path)) {

@@ -53,14 +53,23 @@ try {
       process.stdout.write(d);
     });
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`flants estimate exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`flants estimate exited with ${code}`)),
+    );
   });
   const actual = { classes: library.classes.length, files: library.totalFiles, bytes: library.totalBytes };
-  process.stdout.write(`\nThe library as generated: ${count(actual.classes)} classes, ${count(actual.files)} files, ${bytes(actual.bytes)}; the origin served ${count(origin.stats().requests)} requests.\n`);
+  process.stdout.write(
+    `\nThe library as generated: ${count(actual.classes)} classes, ${count(actual.files)} files, ${bytes(actual.bytes)}; the origin served ${count(origin.stats().requests)} requests.\n`,
+  );
   if (passed.includes('--json')) {
-    const r = JSON.parse(out) as { library: { files: { low: number; high: number }; bytes: { low: number; high: number } } };
-    const inside = (x: number, range: { low: number; high: number }) => (range.low <= x && x <= range.high ? 'inside' : 'OUTSIDE');
-    process.stdout.write(`files ${inside(actual.files, r.library.files)} the range, bytes ${inside(actual.bytes, r.library.bytes)} the range.\n`);
+    const r = JSON.parse(out) as {
+      library: { files: { low: number; high: number }; bytes: { low: number; high: number } };
+    };
+    const inside = (x: number, range: { low: number; high: number }) =>
+      range.low <= x && x <= range.high ? 'inside' : 'OUTSIDE';
+    process.stdout.write(
+      `files ${inside(actual.files, r.library.files)} the range, bytes ${inside(actual.bytes, r.library.bytes)} the range.\n`,
+    );
   }
 } finally {
   await origin.close();

@@ -41,7 +41,10 @@ function main(argv: string[]): number {
   if (!argv.some((a) => a === '--stage' || a.startsWith('--stage=') || a === '-s')) args.push('--stage', 'prod');
   const started = Date.now();
   // Under .esbuild/ (git-ignored); serverless-esbuild deletes it when done.
-  const env = { ...offlineEnv(), FLANTS_ESBUILD_WORK_FOLDER: process.env.FLANTS_ESBUILD_WORK_FOLDER ?? join('.esbuild', `run-${process.pid}`) };
+  const env = {
+    ...offlineEnv(),
+    FLANTS_ESBUILD_WORK_FOLDER: process.env.FLANTS_ESBUILD_WORK_FOLDER ?? join('.esbuild', `run-${process.pid}`),
+  };
   const res = spawnSync(process.execPath, [oslsBin(), ...args], { cwd: root, env, stdio: 'inherit' });
   if (res.error) throw res.error;
   try {
@@ -53,4 +56,5 @@ function main(argv: string[]): number {
   return res.status ?? 1;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  process.exitCode = main(process.argv.slice(2));

@@ -25,10 +25,17 @@ const pipeline = await startLocalPipeline({
   env: { TRANSFER_CHUNK_FILES: '4', RETRY_BACKOFF_SECONDS: '1,1' },
   concurrency: { transfer: 1, crawl: 1 },
 });
-const sources: DashboardSources = { stage: pipeline.cfg.stage, ledger: pipeline.deps.ledger, queue: pipeline.deps.queue };
+const sources: DashboardSources = {
+  stage: pipeline.cfg.stage,
+  ledger: pipeline.deps.ledger,
+  queue: pipeline.deps.queue,
+};
 const server = createDashboardServer(sources);
 const url = `${await server.listen(0)}?interval=1000`;
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
 const rates = new RateTracker();
 const progress = new ProgressTracker();
 
@@ -42,7 +49,16 @@ const sampler = setInterval(() => {
 
 async function terminalFrame(): Promise<string> {
   const s = await collectSnapshot(sources, { limit: 10_000 });
-  return renderTerminal(s, { color: false, width: 110, now: Date.now(), rates, progress, stuckMinutes: 10, intervalSeconds: 2, readAt: Date.now() });
+  return renderTerminal(s, {
+    color: false,
+    width: 110,
+    now: Date.now(),
+    rates,
+    progress,
+    stuckMinutes: 10,
+    intervalSeconds: 2,
+    readAt: Date.now(),
+  });
 }
 
 async function shoot(page: Page, name: string): Promise<void> {

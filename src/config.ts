@@ -59,7 +59,12 @@ export interface Config {
    * Absent values leave the SDK its defaults (regional endpoints, the Lambda role's credentials).
    */
   aws: {
-    endpoints: { sqs?: string | undefined; s3?: string | undefined; dynamodb?: string | undefined; ssm?: string | undefined };
+    endpoints: {
+      sqs?: string | undefined;
+      s3?: string | undefined;
+      dynamodb?: string | undefined;
+      ssm?: string | undefined;
+    };
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
   };
   hls: HlsLimits;
@@ -165,12 +170,17 @@ export function normalizePrefix(raw: string, name = 'DEST_PREFIX'): string {
  */
 export function parseAllowedHosts(raw: string, name = 'ORIGIN_ALLOWED_HOSTS'): string[] {
   const out: string[] = [];
-  for (const text of raw.split(',').map((h) => h.trim()).filter(Boolean)) {
+  for (const text of raw
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)) {
     try {
       out.push(formatAllowEntry(parseAllowEntry(text)));
     } catch (err) {
       if (!(err instanceof AllowEntryError)) throw err;
-      throw new ConfigError(`${name} ${err.message} (use "cdn.example.com", "host:port", "*.example.com" or an IP address like "10.0.0.5:8080")`);
+      throw new ConfigError(
+        `${name} ${err.message} (use "cdn.example.com", "host:port", "*.example.com" or an IP address like "10.0.0.5:8080")`,
+      );
     }
   }
   return out;
@@ -181,7 +191,10 @@ function backoffList(env: Env, name: string, fallback: number[]): number[] {
   const raw = optional(env, name);
   if (!raw) return fallback;
   const parts = raw.split(',').map((p) => p.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) > 43_200)) throw new ConfigError(`${name} must be whole seconds (0 to 43200) separated by commas, like "30,300", got "${raw}"`);
+  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) > 43_200))
+    throw new ConfigError(
+      `${name} must be whole seconds (0 to 43200) separated by commas, like "30,300", got "${raw}"`,
+    );
   return parts.map(Number);
 }
 
@@ -206,7 +219,10 @@ function awsSettings(env: Env): Config['aws'] {
   };
   const accessKeyId = optional(env, 'AWS_ACCESS_KEY_ID');
   const secretAccessKey = optional(env, 'AWS_SECRET_ACCESS_KEY');
-  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken: optional(env, 'AWS_SESSION_TOKEN') } : undefined;
+  const credentials =
+    accessKeyId && secretAccessKey
+      ? { accessKeyId, secretAccessKey, sessionToken: optional(env, 'AWS_SESSION_TOKEN') }
+      : undefined;
   return { endpoints, ...(credentials ? { credentials } : {}) };
 }
 
@@ -226,7 +242,9 @@ function catalogFields(env: Env): CatalogFields {
   for (const pair of raw.split(',')) {
     const [k, v] = pair.split('=').map((s) => s.trim());
     if (!k || !v || !(k in fields)) {
-      throw new ConfigError(`CATALOG_FIELDS entry "${pair}" must be <field>=<document field>, with <field> one of ${Object.keys(fields).join(', ')}`);
+      throw new ConfigError(
+        `CATALOG_FIELDS entry "${pair}" must be <field>=<document field>, with <field> one of ${Object.keys(fields).join(', ')}`,
+      );
     }
     fields[k as keyof CatalogFields] = v;
   }
@@ -237,9 +255,18 @@ function catalogFields(env: Env): CatalogFields {
 function changeFields(env: Env): ChangeField[] {
   const raw = optional(env, 'SCAN_CHANGE_FIELDS');
   if (!raw) return [...CHANGE_FIELDS];
-  const list = raw.split(',').map((f) => f.trim()).filter(Boolean);
-  if (list.length === 0 || list.some((f) => !(CHANGE_FIELDS as readonly string[]).includes(f)) || new Set(list).size !== list.length) {
-    throw new ConfigError(`SCAN_CHANGE_FIELDS must list ${CHANGE_FIELDS.join(' and/or ')} (comma-separated, each once), got "${raw}"`);
+  const list = raw
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
+  if (
+    list.length === 0 ||
+    list.some((f) => !(CHANGE_FIELDS as readonly string[]).includes(f)) ||
+    new Set(list).size !== list.length
+  ) {
+    throw new ConfigError(
+      `SCAN_CHANGE_FIELDS must list ${CHANGE_FIELDS.join(' and/or ')} (comma-separated, each once), got "${raw}"`,
+    );
   }
   return list as ChangeField[];
 }
@@ -248,20 +275,24 @@ function changeFields(env: Env): ChangeField[] {
 function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
   const raw = optional(env, name);
   if (!raw) return fallback;
-  if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
+  if (!(choices as readonly string[]).includes(raw))
+    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 
 /** Reads and validates the whole configuration from the environment; errors name the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const region = optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION');
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigError(`AWS_REGION must be a region like "eu-west-1", got "${region}"`);
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new ConfigError(`AWS_REGION must be a region like "eu-west-1", got "${region}"`);
   const stage = str(env, 'FLANTS_STAGE', 'dev');
   if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(stage)) {
     throw new ConfigError(`FLANTS_STAGE must be 1-16 lowercase letters, digits or dashes, got "${stage}"`);
   }
   const base = `flants-${stage}`;
-  const queueNames = Object.fromEntries(QUEUE_ROLES.map((r) => [r, { queue: `${base}-${r}`, dlq: `${base}-${r}-dlq` }])) as Config['queueNames'];
+  const queueNames = Object.fromEntries(
+    QUEUE_ROLES.map((r) => [r, { queue: `${base}-${r}`, dlq: `${base}-${r}-dlq` }]),
+  ) as Config['queueNames'];
   const queueUrls: Config['queueUrls'] = {};
   for (const r of QUEUE_ROLES) {
     const q = url(env, `FLANTS_${r.toUpperCase()}_QUEUE_URL`);
@@ -270,14 +301,18 @@ export function loadConfig(env: Env = process.env): Config {
     if (d) queueUrls[`${r}-dlq`] = d;
   }
   const mongoUri = optional(env, 'MONGODB_URI');
-  if (mongoUri && !/^mongodb(\+srv)?:\/\//.test(mongoUri)) throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+  if (mongoUri && !/^mongodb(\+srv)?:\/\//.test(mongoUri))
+    throw new ConfigError('MONGODB_URI must start with mongodb:// or mongodb+srv://');
   const mongoUriSsmParam = optional(env, 'MONGODB_URI_SSM_PARAM');
   // Parameter names: letters, digits and . - _ /, hierarchical ones starting with "/" (serverless.yml builds the ARN from it).
   if (mongoUriSsmParam && !/^\/?[A-Za-z0-9_.\-/]{1,1011}$/.test(mongoUriSsmParam)) {
-    throw new ConfigError(`MONGODB_URI_SSM_PARAM must be an SSM parameter name like "/flants/prod/mongodb-uri", got "${mongoUriSsmParam}"`);
+    throw new ConfigError(
+      `MONGODB_URI_SSM_PARAM must be an SSM parameter name like "/flants/prod/mongodb-uri", got "${mongoUriSsmParam}"`,
+    );
   }
   const bucket = str(env, 'DEST_BUCKET', `${base}-media`);
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`DEST_BUCKET "${bucket}" is not a valid S3 bucket name`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new ConfigError(`DEST_BUCKET "${bucket}" is not a valid S3 bucket name`);
   const partSizeMiB = int(env, 'TRANSFER_PART_SIZE_MB', 16, 5, 5120);
 
   return {
@@ -297,7 +332,11 @@ export function loadConfig(env: Env = process.env): Config {
     queueUrls,
     originAllowedHosts: parseAllowedHosts(env.ORIGIN_ALLOWED_HOSTS ?? ''),
     // Local S3 servers answer on one host name, so virtual-hosted buckets cannot resolve.
-    forcePathStyle: bool(env, 'AWS_S3_FORCE_PATH_STYLE', Boolean(optional(env, 'AWS_ENDPOINT_URL_S3') ?? optional(env, 'AWS_ENDPOINT_URL'))),
+    forcePathStyle: bool(
+      env,
+      'AWS_S3_FORCE_PATH_STYLE',
+      Boolean(optional(env, 'AWS_ENDPOINT_URL_S3') ?? optional(env, 'AWS_ENDPOINT_URL')),
+    ),
     aws: awsSettings(env),
     hls: {
       maxPlaylistBytes: int(env, 'HLS_MAX_PLAYLIST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),

@@ -101,7 +101,9 @@ export class PoisonMessageError extends DeadLetterError {
 /** Some files of a chunk could not be copied this delivery; SQS delivers the job again. */
 export class ChunkFailedError extends FlantsError {
   constructor(readonly failures: ReadonlyArray<{ key: string; src: string; reason: string }>) {
-    super('CHUNK_FAILED', `${failures.length} file(s) failed: ${failures[0]?.reason ?? 'unknown'}`, { retryable: true });
+    super('CHUNK_FAILED', `${failures.length} file(s) failed: ${failures[0]?.reason ?? 'unknown'}`, {
+      retryable: true,
+    });
   }
 }
 
@@ -134,8 +136,30 @@ export function isRetryable(err: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   // BadDigest: the body was damaged on its way to S3 (which refused it); ConditionalRequestConflict: S3 asks to retry.
-  const transientNames = ['SlowDown', 'BadDigest', 'ConditionalRequestConflict', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestTimeout', 'TimeoutError', 'InternalError', 'ServiceUnavailable', 'RequestLimitExceeded', 'TransactionConflictException'];
+  const transientNames = [
+    'SlowDown',
+    'BadDigest',
+    'ConditionalRequestConflict',
+    'ThrottlingException',
+    'ProvisionedThroughputExceededException',
+    'RequestTimeout',
+    'TimeoutError',
+    'InternalError',
+    'ServiceUnavailable',
+    'RequestLimitExceeded',
+    'TransactionConflictException',
+  ];
   if (e.name && transientNames.includes(e.name)) return true;
-  const transientCodes = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED'];
+  const transientCodes = [
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'EPIPE',
+    'ETIMEDOUT',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+  ];
   return typeof e.code === 'string' && transientCodes.includes(e.code);
 }

@@ -24,7 +24,8 @@ export interface Logger {
 /** Where log lines go. */
 export type LogSink = (line: string, level: LogLevel) => void;
 
-let sink: LogSink = (line, level) => (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
+let sink: LogSink = (line, level) =>
+  (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`);
 
 /** Redirects every logger's output (e.g. to a file during `flants demo`); returns the previous sink. */
 export function setLogSink(next: LogSink): LogSink {
@@ -84,7 +85,10 @@ function wrap(pt: PowertoolsLogger): Logger & { powertools: PowertoolsLogger } {
  * redacted on its way out (credentials, URL queries and userinfo, cookies, authorization, the
  * MongoDB URI): what a caller puts in a message or a field cannot leak.
  */
-export function createLogger(base: LogFields = {}, level: LogThreshold = (process.env.FLANTS_LOG_LEVEL as LogThreshold) || 'info'): Logger {
+export function createLogger(
+  base: LogFields = {},
+  level: LogThreshold = (process.env.FLANTS_LOG_LEVEL as LogThreshold) || 'info',
+): Logger {
   addEnvironmentSecrets(process.env);
   const pt = new SinkLogger({
     serviceName: 'flants',

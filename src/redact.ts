@@ -26,14 +26,20 @@ const RULES: ReadonlyArray<[RegExp, string]> = [
   // The query string of any URL: signed-URL signatures, policies, tokens, keys.
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s"'<>\\?#]*)\?[^\s"'<>\\#]*/gi, `$1?${R}`],
   // Signed-URL and token parameters outside a full URL (a path with its query, a form body).
-  [/\b(X-Amz-(?:Signature|Credential|Security-Token)|Signature|Policy|Key-Pair-Id|token|access_token|id_token|sig|signature|api_key|apikey|auth)=[^&\s"'<>\\]+/gi, `$1=${R}`],
+  [
+    /\b(X-Amz-(?:Signature|Credential|Security-Token)|Signature|Policy|Key-Pair-Id|token|access_token|id_token|sig|signature|api_key|apikey|auth)=[^&\s"'<>\\]+/gi,
+    `$1=${R}`,
+  ],
   // Cookies and authorization, as JSON fields ("cookie": "...") or header text (Cookie: ...).
   [/("(?:set-)?cookie"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\[(?:[^\]"\\]|"(?:[^"\\]|\\.)*")*\])/gi, `$1"${R}"`],
   [/("(?:authorization|proxy-authorization|x-amz-security-token|x-api-key)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, `$1"${R}"`],
   [/\b((?:set-)?cookie|authorization|proxy-authorization|x-amz-security-token)(\s*[:=]\s*)[^\n"\\]+/gi, `$1$2${R}`],
   [/\bBearer\s+[A-Za-z0-9._~+/=-]+/g, `Bearer ${R}`],
   // JSON fields whose name says secret.
-  [/("[^"]*(?:secret|password|passwd|credential|session[_-]?token|private[_-]?key|api[_-]?key|mongodb[_-]?uri)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, `$1"${R}"`],
+  [
+    /("[^"]*(?:secret|password|passwd|credential|session[_-]?token|private[_-]?key|api[_-]?key|mongodb[_-]?uri)[^"]*"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
+    `$1"${R}"`,
+  ],
   // AWS access key ids, wherever they appear.
   [/\b(?:AKIA|ASIA|AIDA|AROA|AIPA|ANPA|ANVA|AGPA)[A-Z0-9]{16}\b/g, R],
 ];
@@ -48,7 +54,8 @@ export function redactText(text: string): string {
 
 /** Registers the secrets of an environment (AWS credentials, the MongoDB URI and its password). */
 export function addEnvironmentSecrets(env: Record<string, string | undefined>): void {
-  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'MONGODB_URI']) addSecret(env[name]);
+  for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'MONGODB_URI'])
+    addSecret(env[name]);
   addUriSecrets(env.MONGODB_URI);
 }
 

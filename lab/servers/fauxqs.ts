@@ -18,11 +18,19 @@ export interface LocalFauxqs {
 type App = ReturnType<typeof buildApp>;
 
 /** The bucket/key an object write targets, or undefined for anything that is not one (parts, bucket calls). */
-function objectWriteTarget(method: string, rawUrl: string, headers: Record<string, string | string[] | undefined>): string | undefined {
+function objectWriteTarget(
+  method: string,
+  rawUrl: string,
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
   const url = new URL(rawUrl, 'http://s3.invalid');
   const segments = url.pathname.split('/').filter(Boolean);
   if (segments.length < 2) return undefined;
-  const isPut = method === 'PUT' && !url.searchParams.has('partNumber') && !url.searchParams.has('uploadId') && headers['x-amz-copy-source'] === undefined;
+  const isPut =
+    method === 'PUT' &&
+    !url.searchParams.has('partNumber') &&
+    !url.searchParams.has('uploadId') &&
+    headers['x-amz-copy-source'] === undefined;
   const isComplete = method === 'POST' && url.searchParams.has('uploadId');
   if (!isPut && !isComplete) return undefined;
   // fauxqs keys objects by the raw path after the bucket; keep it exactly as sent.
@@ -60,7 +68,10 @@ export function addConditionalWrites(app: App): void {
         resolve();
       };
     });
-    locks.set(target, previous.then(() => mine));
+    locks.set(
+      target,
+      previous.then(() => mine),
+    );
     await previous;
     releases.set(req.raw, release);
 
@@ -75,7 +86,11 @@ export function addConditionalWrites(app: App): void {
     if (ifMatch !== undefined) {
       if (!exists) {
         reply.header('content-type', 'application/xml');
-        return reply.status(404).send('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>');
+        return reply
+          .status(404)
+          .send(
+            '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>',
+          );
       }
       const wanted = ifMatch.split(',').map(unquote);
       if (!wanted.includes('*') && !wanted.includes(current)) failed = 'If-Match';
@@ -110,17 +125,31 @@ export function addConditionalWrites(app: App): void {
  */
 export function addCompleteMultipartParsing(app: App): void {
   app.addHook('preHandler', async (req, reply) => {
-    if (req.method !== 'POST' || !new URL(req.url, 'http://s3.invalid').searchParams.has('uploadId') || !Buffer.isBuffer(req.body)) return undefined;
+    if (
+      req.method !== 'POST' ||
+      !new URL(req.url, 'http://s3.invalid').searchParams.has('uploadId') ||
+      !Buffer.isBuffer(req.body)
+    )
+      return undefined;
     const xml = req.body.toString('utf8');
     const parts = [...xml.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((m) => {
       const inner = m[1]!;
-      return { number: /<PartNumber>(\d+)<\/PartNumber>/.exec(inner)?.[1], etag: /<ETag>([\s\S]*?)<\/ETag>/.exec(inner)?.[1]?.replace(/&quot;|&#34;/g, '"') };
+      return {
+        number: /<PartNumber>(\d+)<\/PartNumber>/.exec(inner)?.[1],
+        etag: /<ETag>([\s\S]*?)<\/ETag>/.exec(inner)?.[1]?.replace(/&quot;|&#34;/g, '"'),
+      };
     });
     if (parts.length === 0 || parts.some((p) => p.number === undefined || p.etag === undefined)) {
       reply.header('content-type', 'application/xml');
-      return reply.status(400).send('<?xml version="1.0" encoding="UTF-8"?><Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed or did not validate against our published schema</Message></Error>');
+      return reply
+        .status(400)
+        .send(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>MalformedXML</Code><Message>The XML you provided was not well-formed or did not validate against our published schema</Message></Error>',
+        );
     }
-    req.body = Buffer.from(`<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.number}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`);
+    req.body = Buffer.from(
+      `<CompleteMultipartUpload>${parts.map((p) => `<Part><PartNumber>${p.number}</PartNumber><ETag>${p.etag}</ETag></Part>`).join('')}</CompleteMultipartUpload>`,
+    );
     return undefined;
   });
 }

@@ -45,7 +45,9 @@ async function startDynamo(): Promise<void> {
   // The binary cannot report an OS-assigned port, so pick one and retry if another process wins it.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(bin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     let exited = false;
     child.once('exit', () => {
       exited = true;
@@ -119,7 +121,12 @@ process.stdin.resume();
 process.on('SIGTERM', () => void shutdown());
 process.on('SIGINT', () => void shutdown());
 
-const starters: Record<string, () => Promise<void>> = { sqs: startFauxqs, s3: startFauxqs, dynamodb: startDynamo, mongodb: startMongo };
+const starters: Record<string, () => Promise<void>> = {
+  sqs: startFauxqs,
+  s3: startFauxqs,
+  dynamodb: startDynamo,
+  mongodb: startMongo,
+};
 const start = kind ? starters[kind] : undefined;
 if (!start) {
   process.stderr.write(`usage: serve.ts <${Object.keys(starters).join('|')}>\n`);

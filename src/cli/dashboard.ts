@@ -14,9 +14,16 @@ export function registerDashboard(program: Command): void {
     })
     .action(async (o: { port?: number }) => {
       const deps = cliDeps();
-      const server = createDashboardServer({ stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue, log: deps.log });
+      const server = createDashboardServer({
+        stage: deps.cfg.stage,
+        ledger: deps.ledger,
+        queue: deps.queue,
+        log: deps.log,
+      });
       const url = await server.listen(o.port ?? 0);
-      say(`Dashboard for stage ${deps.cfg.stage}: ${url} (JSON: ${url.replace(/\/?$/, '/')}status.json). Ctrl-C stops.`);
+      say(
+        `Dashboard for stage ${deps.cfg.stage}: ${url} (JSON: ${url.replace(/\/?$/, '/')}status.json). Ctrl-C stops.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -8,7 +8,9 @@ import { cliDeps, say } from './context.ts';
 export function registerEnqueue(program: Command): void {
   program
     .command('enqueue <classId>')
-    .description('Send one class through the scanner (validated like any catalog class); --force copies a COMPLETE class again')
+    .description(
+      'Send one class through the scanner (validated like any catalog class); --force copies a COMPLETE class again',
+    )
     .option('--force', 'copy again even if the class is COMPLETE')
     .action(async (classId: string, o: { force?: boolean }) => {
       const deps = cliDeps();
@@ -17,12 +19,24 @@ export function registerEnqueue(program: Command): void {
         let ready: { title: string; manifestUrl: string } | undefined;
         if (deps.cfg.mongo.uri || deps.cfg.mongo.uriSsmParam) {
           const doc = await (await deps.catalog()).get(classId);
-          if (!doc) throw new Error(`unknown class ${classId}: no document with that _id in collection ${deps.cfg.mongo.collection}`);
+          if (!doc)
+            throw new Error(
+              `unknown class ${classId}: no document with that _id in collection ${deps.cfg.mongo.collection}`,
+            );
           const verdict = judgeClass(doc, deps.cfg.mongo.fields, deps.cfg.originAllowedHosts);
-          if (!verdict.ok) throw new Error(`class ${classId} will not be copied: ${verdict.reason}${verdict.detail ? ` (${verdict.detail})` : ''}`);
+          if (!verdict.ok)
+            throw new Error(
+              `class ${classId} will not be copied: ${verdict.reason}${verdict.detail ? ` (${verdict.detail})` : ''}`,
+            );
           ready = verdict.cls;
         }
-        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'class', classId, ...(o.force ? { force: true } : {}) };
+        const req: ScanRequest = {
+          v: MESSAGE_VERSION,
+          type: 'scan',
+          mode: 'class',
+          classId,
+          ...(o.force ? { force: true } : {}),
+        };
         await deps.queue.sendAll('scan', [req]);
         // Visible in `flants status` at once; the scanner would record the same.
         if (ready) await deps.ledger.markPending(classId, ready);
@@ -34,25 +48,50 @@ export function registerEnqueue(program: Command): void {
 
   program
     .command('scan')
-    .description('Enqueue a catalog scan as the schedule does: the classes changed or ended since the last scan (the whole catalog the first time)')
+    .description(
+      'Enqueue a catalog scan as the schedule does: the classes changed or ended since the last scan (the whole catalog the first time)',
+    )
     .option('--full', 'read the whole catalog, whatever the watermark')
     .option('--force', 'copy COMPLETE classes again too (implies --full)')
-    .option('--recheck', 'check COMPLETE classes for changes at the origin now (what the recheck schedule does); a changed class is copied again as a new generation, only its new or changed files written')
+    .option(
+      '--recheck',
+      'check COMPLETE classes for changes at the origin now (what the recheck schedule does); a changed class is copied again as a new generation, only its new or changed files written',
+    )
     .option('--class <classId>', 'with --recheck: only this class')
     .action(async (o: { full?: boolean; force?: boolean; recheck?: boolean; class?: string }) => {
-      if (o.class !== undefined && !o.recheck) throw new Error('--class goes with --recheck (to copy one class, use "flants enqueue <classId>")');
-      if (o.recheck && (o.full || o.force)) throw new Error('--recheck checks COMPLETE classes; --full and --force are catalog scans: send them separately');
+      if (o.class !== undefined && !o.recheck)
+        throw new Error('--class goes with --recheck (to copy one class, use "flants enqueue <classId>")');
+      if (o.recheck && (o.full || o.force))
+        throw new Error(
+          '--recheck checks COMPLETE classes; --full and --force are catalog scans: send them separately',
+        );
       const deps = cliDeps();
       try {
         const scanId = newScanId();
         if (o.recheck) {
-          const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', ...(o.class !== undefined ? { classId: o.class } : { scanId }) };
+          const req: ScanRequest = {
+            v: MESSAGE_VERSION,
+            type: 'scan',
+            mode: 'recheck',
+            ...(o.class !== undefined ? { classId: o.class } : { scanId }),
+          };
           await deps.queue.sendAll('scan', [req]);
-          say(o.class !== undefined ? `Enqueued a change check of class ${o.class} on ${deps.cfg.queueNames.scan.queue}.` : `Enqueued change check ${scanId} of every COMPLETE class on ${deps.cfg.queueNames.scan.queue}.`);
+          say(
+            o.class !== undefined
+              ? `Enqueued a change check of class ${o.class} on ${deps.cfg.queueNames.scan.queue}.`
+              : `Enqueued change check ${scanId} of every COMPLETE class on ${deps.cfg.queueNames.scan.queue}.`,
+          );
           return;
         }
         const full = Boolean(o.full || o.force);
-        const req: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...(full ? { full: true } : {}), ...(o.force ? { force: true } : {}) };
+        const req: ScanRequest = {
+          v: MESSAGE_VERSION,
+          type: 'scan',
+          mode: 'catalog',
+          scanId,
+          ...(full ? { full: true } : {}),
+          ...(o.force ? { force: true } : {}),
+        };
         await deps.queue.sendAll('scan', [req]);
         say(`Enqueued ${full ? 'full' : 'incremental'} catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
       } finally {

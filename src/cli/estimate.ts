@@ -29,7 +29,8 @@ interface EstimateCliOptions {
 function wholeNumber(name: string, min = 1) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}`);
     return n;
   };
 }
@@ -46,31 +47,73 @@ function positive(name: string) {
 export function registerEstimate(program: Command): void {
   program
     .command('estimate [masterUrls...]')
-    .description('Estimate files, bytes, requests, cost and wall time of copying the library, from a crawled sample (no file is copied)')
-    .option('--sample <n>', 'classes to draw from the catalog (validated like a scan) when no URL is given', wholeNumber('--sample', 2), 20)
-    .option('--classes <n>', "valid classes in the whole library (default: the catalog's count, or the URLs given)", wholeNumber('--classes'))
+    .description(
+      'Estimate files, bytes, requests, cost and wall time of copying the library, from a crawled sample (no file is copied)',
+    )
+    .option(
+      '--sample <n>',
+      'classes to draw from the catalog (validated like a scan) when no URL is given',
+      wholeNumber('--sample', 2),
+      20,
+    )
+    .option(
+      '--classes <n>',
+      "valid classes in the whole library (default: the catalog's count, or the URLs given)",
+      wholeNumber('--classes'),
+    )
     .option('--seed <seed>', 'seed of the random draws (the same seed draws the same sample)', '1')
-    .option('--confidence <p>', 'confidence of the ranges, in (0, 1)', (raw) => {
-      const p = Number(raw);
-      if (!(p > 0 && p < 1)) throw new InvalidArgumentError('--confidence must be between 0 and 1, e.g. 0.95');
-      return p;
-    }, 0.95)
+    .option(
+      '--confidence <p>',
+      'confidence of the ranges, in (0, 1)',
+      (raw) => {
+        const p = Number(raw);
+        if (!(p > 0 && p < 1)) throw new InvalidArgumentError('--confidence must be between 0 and 1, e.g. 0.95');
+        return p;
+      },
+      0.95,
+    )
     .option('--concurrency <n>', 'requests to the origin at once', wholeNumber('--concurrency'), 4)
     .option('--budget <n>', 'most requests to the origin (playlists and size probes)', wholeNumber('--budget', 2), 5000)
     .option('--allow-host <host...>', 'also allow these origin hosts (added to ORIGIN_ALLOWED_HOSTS)')
     .option('--prices <file>', 'price table (JSON, the shape of src/estimate/prices.us-east-1.json)')
-    .option('--transfer-max-concurrency <n>', "transfer function's maximum concurrency (default: serverless.yml, for FLANTS_STAGE)", wholeNumber('--transfer-max-concurrency', 2))
+    .option(
+      '--transfer-max-concurrency <n>',
+      "transfer function's maximum concurrency (default: serverless.yml, for FLANTS_STAGE)",
+      wholeNumber('--transfer-max-concurrency', 2),
+    )
     .option('--memory <mb>', 'transfer function memory in MB (default: serverless.yml)', wholeNumber('--memory', 128))
-    .option('--account-concurrency <n>', 'Lambda concurrency available in the account and region', wholeNumber('--account-concurrency', 2))
-    .option('--cpu-ms-per-file <ms>', 'CPU milliseconds per file copied (default: the bench figure)', positive('--cpu-ms-per-file'))
-    .option('--worker-mbps <MB/s>', 'MB/s one transfer invocation moves (default: the bench figure)', positive('--worker-mbps'))
-    .option('--file-latency-ms <ms>', 'round trips per file in the cloud (origin first byte + S3 PUT)', positive('--file-latency-ms'))
+    .option(
+      '--account-concurrency <n>',
+      'Lambda concurrency available in the account and region',
+      wholeNumber('--account-concurrency', 2),
+    )
+    .option(
+      '--cpu-ms-per-file <ms>',
+      'CPU milliseconds per file copied (default: the bench figure)',
+      positive('--cpu-ms-per-file'),
+    )
+    .option(
+      '--worker-mbps <MB/s>',
+      'MB/s one transfer invocation moves (default: the bench figure)',
+      positive('--worker-mbps'),
+    )
+    .option(
+      '--file-latency-ms <ms>',
+      'round trips per file in the cloud (origin first byte + S3 PUT)',
+      positive('--file-latency-ms'),
+    )
     .option('--origin-rps <n>', "the origin's request-rate limit", positive('--origin-rps'))
     .option('--origin-mbps <MB/s>', "the origin's bandwidth limit", positive('--origin-mbps'))
-    .option('--origin-in <where>', `where the origin is, for its data transfer: ${ORIGIN_PLACES.join(', ')}`, (raw) => {
-      if (!ORIGIN_PLACES.includes(raw as OriginPlace)) throw new InvalidArgumentError(`--origin-in must be one of ${ORIGIN_PLACES.join(', ')}`);
-      return raw as OriginPlace;
-    }, 'outside' as OriginPlace)
+    .option(
+      '--origin-in <where>',
+      `where the origin is, for its data transfer: ${ORIGIN_PLACES.join(', ')}`,
+      (raw) => {
+        if (!ORIGIN_PLACES.includes(raw as OriginPlace))
+          throw new InvalidArgumentError(`--origin-in must be one of ${ORIGIN_PLACES.join(', ')}`);
+        return raw as OriginPlace;
+      },
+      'outside' as OriginPlace,
+    )
     .option('--json', 'print one JSON object')
     .action(async (masterUrls: string[], o: EstimateCliOptions) => {
       const cfg = loadConfig();

@@ -25,7 +25,10 @@ const MODULES: CommandModules = {
  * Builds the `flants` command line with the commands `argv` needs (all of them for help). `extra`
  * adds commands from outside the product (bin/flants.js adds the lab's `demo`).
  */
-export async function buildProgram(argv: readonly string[] = process.argv, extra: CommandModules = {}): Promise<Command> {
+export async function buildProgram(
+  argv: readonly string[] = process.argv,
+  extra: CommandModules = {},
+): Promise<Command> {
   const modules = { ...MODULES, ...extra };
   const program = new Command('flants')
     .description('Move whole HLS video libraries into S3, continuously and without losing a file.')

@@ -11,7 +11,8 @@ export function registerOps(program: Command): void {
     .command('redrive')
     .description('Move dead-lettered messages back to their source queues (all three, or one)')
     .option('--queue <role>', 'scan, crawl or transfer', (v) => {
-      if (!QUEUE_ROLES.includes(v as QueueRole)) throw new InvalidArgumentError('--queue must be scan, crawl or transfer');
+      if (!QUEUE_ROLES.includes(v as QueueRole))
+        throw new InvalidArgumentError('--queue must be scan, crawl or transfer');
       return v as QueueRole;
     })
     .option('--copy', 'receive/send/delete here instead of an SQS message move task')
@@ -19,7 +20,9 @@ export function registerOps(program: Command): void {
     .action(async (o: { queue?: QueueRole; copy?: boolean; json?: boolean }) => {
       const deps = cliDeps();
       try {
-        const results = await redrive(deps.aws.sqs, deps.queue, o.queue ? [o.queue] : QUEUE_ROLES, { preferCopy: o.copy ?? false });
+        const results = await redrive(deps.aws.sqs, deps.queue, o.queue ? [o.queue] : QUEUE_ROLES, {
+          preferCopy: o.copy ?? false,
+        });
         if (o.json) return say(JSON.stringify({ redriven: results }));
         for (const r of results) {
           say(
@@ -45,13 +48,22 @@ export function registerOps(program: Command): void {
         if (o.json) return say(JSON.stringify(report, null, 2));
         if (o.csv) return void process.stdout.write(reportToCsv(report));
         const t = report.totals;
-        say(`Stage ${report.stage}: ${t.classes} classes (${Object.entries(t.byStatus).map(([s, n]) => `${n} ${s}`).join(', ') || 'none'})`);
+        say(
+          `Stage ${report.stage}: ${t.classes} classes (${
+            Object.entries(t.byStatus)
+              .map(([s, n]) => `${n} ${s}`)
+              .join(', ') || 'none'
+          })`,
+        );
         say(`Files: ${t.doneFiles}/${t.files} copied, ${t.failedFiles} failed; ${(t.bytes / 1e6).toFixed(1)} MB`);
         say(describeFreshness(report.freshness).replace(/^f/, 'F'));
         for (const c of report.classes) {
           const fresh = c.freshnessSeconds === undefined ? '' : `  fresh in ${formatSeconds(c.freshnessSeconds)}`;
           say(`  ${c.classId}  ${c.status.padEnd(12)} ${c.doneFiles}/${c.files} files${fresh}  ${c.title ?? ''}`);
-          if (c.removedCount) say(`      ${c.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${c.removedFiles.slice(0, 3).join(', ')}${c.removedCount > 3 ? ', ...' : ''}`);
+          if (c.removedCount)
+            say(
+              `      ${c.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${c.removedFiles.slice(0, 3).join(', ')}${c.removedCount > 3 ? ', ...' : ''}`,
+            );
         }
         if (report.failures.length) {
           say('Failed files:');

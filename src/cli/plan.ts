@@ -15,7 +15,6 @@ interface PlanCliOptions {
   class?: string;
 }
 
-
 /** Counts per kind, e.g. "12 files: 3 playlist, 8 segment, 1 init". */
 export function summarize(files: readonly PlannedFile[]): string {
   const counts = new Map<FileKind, number>();
@@ -25,7 +24,10 @@ export function summarize(files: readonly PlannedFile[]): string {
 }
 
 function render(files: readonly PlannedFile[], json: boolean): string {
-  if (json) return files.map((f) => JSON.stringify({ src: f.src, key: f.key, kind: f.kind })).join('\n') + (files.length ? '\n' : '');
+  if (json)
+    return (
+      files.map((f) => JSON.stringify({ src: f.src, key: f.key, kind: f.kind })).join('\n') + (files.length ? '\n' : '')
+    );
   const lines = files.map((f) => `${f.kind.padEnd(8)}  ${f.key}  <-  ${f.src}`);
   lines.push(summarize(files));
   return `${lines.join('\n')}\n`;
@@ -66,7 +68,12 @@ async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
     const fetcher = isUrl ? origin : createFileFetcher(dirname(fileURLToPath(masterUrl)), origin);
     // The crawler keys a class under DEST_PREFIX/<class id>/; without --class, keys are shown relative to that root.
     const root = options.class === undefined ? cfg.destPrefix : classRoot(cfg.destPrefix, options.class);
-    const files = await planClass(masterUrl, fetcher, { limits: cfg.hls, destPrefix: root, allowedHosts, allowFiles: !isUrl });
+    const files = await planClass(masterUrl, fetcher, {
+      limits: cfg.hls,
+      destPrefix: root,
+      allowedHosts,
+      allowFiles: !isUrl,
+    });
     process.stdout.write(render(files, options.json === true));
   } finally {
     await origin.close();
@@ -79,8 +86,14 @@ export function registerPlan(program: Command): void {
     .command('plan <target>')
     .description('List every file of the class whose master playlist is <target> (http(s) URL or local file)')
     .option('--json', 'one JSON object per line: {"src","key","kind"}')
-    .option('--class <id>', 'print the keys the crawler writes for this class id (DEST_PREFIX/<id>/<host>/<path>); without it, keys are relative to the class root')
-    .option('--allow-host <host...>', 'also allow these origin hosts (added to ORIGIN_ALLOWED_HOSTS, or to the target URL\'s host when that is unset)')
+    .option(
+      '--class <id>',
+      'print the keys the crawler writes for this class id (DEST_PREFIX/<id>/<host>/<path>); without it, keys are relative to the class root',
+    )
+    .option(
+      '--allow-host <host...>',
+      "also allow these origin hosts (added to ORIGIN_ALLOWED_HOSTS, or to the target URL's host when that is unset)",
+    )
     .action(async (target: string, options: PlanCliOptions) => {
       await runPlan(target, options);
     });

@@ -17,7 +17,8 @@ function pad(s: string, n: number): string {
 function positive(name: string, max: number): (v: string) => number {
   return (v) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || n > max) throw new InvalidArgumentError(`${name} must be a number above 0 and at most ${max}`);
+    if (!Number.isFinite(n) || n <= 0 || n > max)
+      throw new InvalidArgumentError(`${name} must be a number above 0 and at most ${max}`);
     return n;
   };
 }
@@ -34,12 +35,23 @@ interface StatusOptions {
 export function registerStatus(program: Command): void {
   program
     .command('status [classId]')
-    .description('Show every class the ledger knows (or one, with its failed files); --watch redraws the dashboard in the terminal')
+    .description(
+      'Show every class the ledger knows (or one, with its failed files); --watch redraws the dashboard in the terminal',
+    )
     .option('--json', 'machine-readable: {"classes":[...]} (with --watch, one such line per refresh)')
     .option('--watch', 'redraw every --interval seconds: rates, queues and a bar per class (colours only on a TTY)')
     .option('--interval <seconds>', 'seconds between redraws with --watch', positive('--interval', 3600), 2)
-    .option('--frames <n>', 'with --watch, stop after this many redraws (default: until Ctrl-C)', positive('--frames', 1e9))
-    .option('--stuck <minutes>', 'with --watch, a class that should move but has not for this long is shown as stuck', positive('--stuck', 10_080), 10)
+    .option(
+      '--frames <n>',
+      'with --watch, stop after this many redraws (default: until Ctrl-C)',
+      positive('--frames', 1e9),
+    )
+    .option(
+      '--stuck <minutes>',
+      'with --watch, a class that should move but has not for this long is shown as stuck',
+      positive('--stuck', 10_080),
+      10,
+    )
     .action(async (classId: string | undefined, o: StatusOptions) => {
       const deps = cliDeps();
       try {
@@ -57,18 +69,30 @@ export function registerStatus(program: Command): void {
         const failures = classId ? await deps.ledger.listFailures(classId) : [];
         const freshness = freshnessSummary(records);
         if (o.json) {
-          say(JSON.stringify(classId ? { classes: views, failures: failures.flatMap((f) => f.files) } : { classes: views, freshness }));
+          say(
+            JSON.stringify(
+              classId ? { classes: views, failures: failures.flatMap((f) => f.files) } : { classes: views, freshness },
+            ),
+          );
           return;
         }
-        if (views.length === 0) return say(`No classes on stage ${deps.cfg.stage} yet. Enqueue one with "flants enqueue <classId>" or a scan with "flants scan".`);
+        if (views.length === 0)
+          return say(
+            `No classes on stage ${deps.cfg.stage} yet. Enqueue one with "flants enqueue <classId>" or a scan with "flants scan".`,
+          );
         say(`${pad('CLASS', 26)} ${pad('STATUS', 12)} ${pad('FILES', 15)} ${pad('MB', 10)} ${pad('FRESH', 10)} TITLE`);
         for (const v of views) {
-          say(`${pad(v.classId, 26)} ${pad(v.status, 12)} ${pad(`${v.doneFiles}/${v.files}`, 15)} ${pad((v.bytes / 1e6).toFixed(1), 10)} ${pad(formatSeconds(v.freshnessSeconds), 10)} ${v.title ?? ''}`);
+          say(
+            `${pad(v.classId, 26)} ${pad(v.status, 12)} ${pad(`${v.doneFiles}/${v.files}`, 15)} ${pad((v.bytes / 1e6).toFixed(1), 10)} ${pad(formatSeconds(v.freshnessSeconds), 10)} ${v.title ?? ''}`,
+          );
           const note = classNote(v);
           if (note) say(`${' '.repeat(27)}${note}`);
           for (const w of v.warnings) say(`${' '.repeat(27)}warning: ${w}`);
           if (v.checkedAt) say(`${' '.repeat(27)}last change check ${v.checkedAt}: ${v.checkResult ?? ''}`);
-          if (v.removedCount) say(`${' '.repeat(27)}${v.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${v.removedFiles.slice(0, 3).join(', ')}${v.removedCount > 3 ? ', ...' : ''}`);
+          if (v.removedCount)
+            say(
+              `${' '.repeat(27)}${v.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${v.removedFiles.slice(0, 3).join(', ')}${v.removedCount > 3 ? ', ...' : ''}`,
+            );
         }
         for (const f of failures.flatMap((x) => x.files)) say(`  failed file ${f.key}: ${f.reason}`);
         const counts = new Map<string, number>();
@@ -107,7 +131,10 @@ async function watch(deps: Deps, o: StatusOptions): Promise<void> {
         if (o.json) {
           say(JSON.stringify({ classes: (await deps.ledger.listClasses()).map(toClassView) }));
         } else {
-          const snapshot = await collectSnapshot({ stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue }, { limit: Number.MAX_SAFE_INTEGER });
+          const snapshot = await collectSnapshot(
+            { stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue },
+            { limit: Number.MAX_SAFE_INTEGER },
+          );
           const at = Date.now();
           rates.add(at, snapshot.totals.doneFiles, snapshot.totals.doneBytes);
           progress.observe(snapshot.classes, at);

@@ -4,7 +4,15 @@ import type { Logger } from '../log.ts';
 import type { ClassStatus } from '../store/ledger.ts';
 import { CLIENT_SCRIPT_HASH } from './client.ts';
 import { renderHtml, renderJson } from './render.ts';
-import { collectFailures, collectSnapshot, decodeCursor, encodeCursor, STATUS_ORDER, type DashboardSnapshot, type DashboardSources } from './snapshot.ts';
+import {
+  collectFailures,
+  collectSnapshot,
+  decodeCursor,
+  encodeCursor,
+  STATUS_ORDER,
+  type DashboardSnapshot,
+  type DashboardSources,
+} from './snapshot.ts';
 
 /** A request as both the Lambda handler and the local server see it. */
 export interface DashboardRequest {
@@ -42,7 +50,12 @@ export function responseBytes(r: DashboardResponse): number {
 /** The same page with only its first `keep` rows; the rest are left for the next page. */
 function firstRows(s: DashboardSnapshot, keep: number): DashboardSnapshot {
   const classes = s.classes.slice(0, keep);
-  return { ...s, classes, omitted: s.omitted + (s.classes.length - classes.length), next: encodeCursor(classes.at(-1)!) };
+  return {
+    ...s,
+    classes,
+    omitted: s.omitted + (s.classes.length - classes.length),
+    next: encodeCursor(classes.at(-1)!),
+  };
 }
 
 // One script, the page's own (allowed by its hash, so nothing injected can run), which may only
@@ -58,8 +71,15 @@ function reply(status: number, type: string, body: string, extra: Record<string,
   return { status, headers: { 'content-type': `${type}; charset=utf-8`, ...SECURITY_HEADERS, ...extra }, body };
 }
 
-function problem(status: number, message: string, json: boolean, extra: Record<string, string> = {}): DashboardResponse {
-  return json ? reply(status, 'application/json', `${JSON.stringify({ error: message })}\n`, extra) : reply(status, 'text/plain', `${message}\n`, extra);
+function problem(
+  status: number,
+  message: string,
+  json: boolean,
+  extra: Record<string, string> = {},
+): DashboardResponse {
+  return json
+    ? reply(status, 'application/json', `${JSON.stringify({ error: message })}\n`, extra)
+    : reply(status, 'text/plain', `${message}\n`, extra);
 }
 
 /** A weak ETag of a JSON page: its content without the moment it was read. */
@@ -87,9 +107,11 @@ const CLASS_ID = /^\P{Cc}{1,512}$/u;
  */
 export async function handleDashboardRequest(req: DashboardRequest, deps: DashboardDeps): Promise<DashboardResponse> {
   const path = req.path.replace(/\/+$/, '') || '/';
-  const wantsJson = path === '/status.json' || req.query.get('format') === 'json' || /^application\/json\b/.test(req.accept ?? '');
+  const wantsJson =
+    path === '/status.json' || req.query.get('format') === 'json' || /^application\/json\b/.test(req.accept ?? '');
   if (path !== '/' && path !== '/status.json') return problem(404, 'not found: try / or /status.json', wantsJson);
-  if (req.method !== 'GET' && req.method !== 'HEAD') return problem(405, 'method not allowed', wantsJson, { allow: 'GET, HEAD' });
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return problem(405, 'method not allowed', wantsJson, { allow: 'GET, HEAD' });
 
   const statusParam = req.query.get('status')?.toUpperCase();
   if (statusParam && !STATUS_ORDER.includes(statusParam as ClassStatus)) {
@@ -114,7 +136,8 @@ export async function handleDashboardRequest(req: DashboardRequest, deps: Dashbo
 
   const cursorParam = req.query.get('cursor');
   const after = cursorParam === null ? undefined : decodeCursor(cursorParam);
-  if (cursorParam !== null && !after) return problem(400, 'cursor is not one this dashboard gave out (use the "next" of a page)', wantsJson);
+  if (cursorParam !== null && !after)
+    return problem(400, 'cursor is not one this dashboard gave out (use the "next" of a page)', wantsJson);
 
   try {
     let snapshot = await collectSnapshot(deps, {
@@ -123,11 +146,19 @@ export async function handleDashboardRequest(req: DashboardRequest, deps: Dashbo
       ...(statusParam ? { status: statusParam as ClassStatus } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     });
-    const render = (snap: DashboardSnapshot) => (wantsJson ? reply(200, 'application/json', renderJson(snap)) : reply(200, 'text/html', renderHtml(snap)));
+    const render = (snap: DashboardSnapshot) =>
+      wantsJson ? reply(200, 'application/json', renderJson(snap)) : reply(200, 'text/html', renderHtml(snap));
     let res = render(snapshot);
     // Long errors times thousands of rows can pass Lambda's limit: keep the rows that fit.
-    for (let size = responseBytes(res); size > MAX_RESPONSE_BYTES && snapshot.classes.length > 1; size = responseBytes(res)) {
-      snapshot = firstRows(snapshot, Math.max(1, Math.floor(snapshot.classes.length * (MAX_RESPONSE_BYTES / size) * 0.95)));
+    for (
+      let size = responseBytes(res);
+      size > MAX_RESPONSE_BYTES && snapshot.classes.length > 1;
+      size = responseBytes(res)
+    ) {
+      snapshot = firstRows(
+        snapshot,
+        Math.max(1, Math.floor(snapshot.classes.length * (MAX_RESPONSE_BYTES / size) * 0.95)),
+      );
       res = render(snapshot);
     }
     if (wantsJson) {

@@ -135,7 +135,10 @@ const MOVING = new Set<ClassRow['status']>(['PENDING', 'CRAWLING', 'TRANSFERRING
  * have last moved at its record's updatedAt.
  */
 export class ProgressTracker {
-  private readonly seen = new Map<string, { key: string; since: number; samples: Array<{ t: number; files: number }> }>();
+  private readonly seen = new Map<
+    string,
+    { key: string; since: number; samples: Array<{ t: number; files: number }> }
+  >();
 
   /** Records the rows seen at time `now` (ms). */
   observe(rows: readonly ClassRow[], now: number): void {
@@ -199,7 +202,9 @@ export function formatDuration(ms: number): string {
  * Time from first enqueue to COMPLETE over the classes given: a stand-in until the ledger records
  * freshness (end of broadcast to COMPLETE), and labelled as such wherever it is shown.
  */
-export function timeToComplete(rows: readonly Pick<ClassRow, 'createdAt' | 'completedAt'>[]): { classes: number; medianMs: number; maxMs: number } | undefined {
+export function timeToComplete(
+  rows: readonly Pick<ClassRow, 'createdAt' | 'completedAt'>[],
+): { classes: number; medianMs: number; maxMs: number } | undefined {
   const spans = rows
     .map((r) => (r.createdAt && r.completedAt ? Date.parse(r.completedAt) - Date.parse(r.createdAt) : NaN))
     .filter((d) => Number.isFinite(d) && d >= 0)

@@ -46,7 +46,10 @@ function bitsCell(r: ClassRow): string {
 }
 
 function classRow(r: ClassRow): string {
-  const err = r.lastError && r.lastError.length > MAX_ERROR_CHARS ? `${r.lastError.slice(0, MAX_ERROR_CHARS)}…` : (r.lastError ?? '');
+  const err =
+    r.lastError && r.lastError.length > MAX_ERROR_CHARS
+      ? `${r.lastError.slice(0, MAX_ERROR_CHARS)}…`
+      : (r.lastError ?? '');
   return [
     `<tr class="s-${escapeHtml(r.status.toLowerCase())}">`,
     `<td><code>${escapeHtml(r.classId)}</code></td>`,
@@ -147,7 +150,9 @@ function liveFrame(s: DashboardSnapshot): string {
 export function renderHtml(s: DashboardSnapshot): string {
   const counts = STATUS_ORDER.map((st) => `${escapeHtml(st)} ${escapeHtml(s.counts[st] ?? 0)}`).join(' · ');
   const filter = s.filter ? ` with status ${escapeHtml(s.filter)}` : '';
-  const nextHref = s.next ? `?${new URLSearchParams({ ...(s.filter ? { status: s.filter } : {}), cursor: s.next }).toString()}` : undefined;
+  const nextHref = s.next
+    ? `?${new URLSearchParams({ ...(s.filter ? { status: s.filter } : {}), cursor: s.next }).toString()}`
+    : undefined;
   const omitted =
     s.omitted > 0
       ? `<p class="muted">${escapeHtml(s.omitted)} more classes${filter} not listed${nextHref ? ` (<a href="${escapeHtml(nextHref)}">next page</a>)` : ''}; filter with <code>?status=FAILED</code>.</p>`

@@ -18,7 +18,16 @@ export function createDashboardServer(deps: DashboardDeps, opts: { host?: string
   const host = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    handleDashboardRequest({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, accept: req.headers.accept, ifNoneMatch: req.headers['if-none-match'] }, deps)
+    handleDashboardRequest(
+      {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        accept: req.headers.accept,
+        ifNoneMatch: req.headers['if-none-match'],
+      },
+      deps,
+    )
       .then((r) => {
         res.writeHead(r.status, r.headers);
         res.end(r.body);

@@ -125,7 +125,12 @@ export function toClassRow(r: ClassRecord): ClassRow {
 export function queueAdvice(name: QueueName, visible: number | undefined): string | undefined {
   if (!name.endsWith('-dlq') || !visible) return undefined;
   const role = name.slice(0, -'-dlq'.length);
-  const what = role === 'transfer' ? 'the FAILED classes list their failed files and reasons' : role === 'crawl' ? 'the FAILED classes say why their crawl failed' : "see the scanner's logs";
+  const what =
+    role === 'transfer'
+      ? 'the FAILED classes list their failed files and reasons'
+      : role === 'crawl'
+        ? 'the FAILED classes say why their crawl failed'
+        : "see the scanner's logs";
   return `${visible} job(s) failed three times: fix the cause, then run "flants redrive --queue ${role}" (${what})`;
 }
 
@@ -155,7 +160,10 @@ export function decodeCursor(text: string): PageCursor | undefined {
 }
 
 /** Orders rows as the dashboard lists them: by STATUS_ORDER, then most recently updated, then id. */
-export function compareRows(a: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>, b: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>): number {
+export function compareRows(
+  a: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>,
+  b: Pick<ClassRow, 'status' | 'updatedAt' | 'classId'>,
+): number {
   const s = STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status);
   if (s !== 0) return s;
   const t = (b.updatedAt ?? '').localeCompare(a.updatedAt ?? '');
@@ -172,9 +180,23 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
         try {
           const d = await src.queue.depth(name);
-          return { name, visible: d.visible, inFlight: d.inFlight, delayed: d.delayed, error: undefined, advice: queueAdvice(name, d.visible) };
+          return {
+            name,
+            visible: d.visible,
+            inFlight: d.inFlight,
+            delayed: d.delayed,
+            error: undefined,
+            advice: queueAdvice(name, d.visible),
+          };
         } catch (err) {
-          return { name, visible: undefined, inFlight: undefined, delayed: undefined, error: describeError(err), advice: undefined };
+          return {
+            name,
+            visible: undefined,
+            inFlight: undefined,
+            delayed: undefined,
+            error: describeError(err),
+            advice: undefined,
+          };
         }
       }),
     ),
@@ -216,8 +238,10 @@ function versionOf(rows: readonly ClassRow[], queues: readonly QueueRow[]): stri
   // One string, one update: thousands of small updates cost more than the hashing itself.
   const parts: string[] = [];
   // Every write of a class record sets updatedAt, so its bits need not be hashed as well.
-  for (const r of rows) parts.push(`${r.classId}\0${r.status}\0${r.updatedAt ?? ''}\0${r.doneFiles}\0${r.failedFiles}\0${r.gen}`);
-  for (const q of queues) parts.push(`${q.name}\0${q.visible ?? ''}\0${q.inFlight ?? ''}\0${q.delayed ?? ''}\0${q.error ?? ''}`);
+  for (const r of rows)
+    parts.push(`${r.classId}\0${r.status}\0${r.updatedAt ?? ''}\0${r.doneFiles}\0${r.failedFiles}\0${r.gen}`);
+  for (const q of queues)
+    parts.push(`${q.name}\0${q.visible ?? ''}\0${q.inFlight ?? ''}\0${q.delayed ?? ''}\0${q.error ?? ''}`);
   return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 22);
 }
 
@@ -253,7 +277,13 @@ export async function collectFailures(src: Pick<DashboardSources, 'ledger'>, cla
         if (budget < 0) break;
         files.push({ key: file.key, reason: file.reason });
       }
-      return { chunk: f.chunk, at: f.at, provisional: f.provisional, files, notListed: f.files.length - files.length + (f.truncated ?? 0) };
+      return {
+        chunk: f.chunk,
+        at: f.at,
+        provisional: f.provisional,
+        files,
+        notListed: f.files.length - files.length + (f.truncated ?? 0),
+      };
     });
   return { classId, failures };
 }

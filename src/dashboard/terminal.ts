@@ -1,7 +1,16 @@
 // The dashboard's terminal twin (`flants status --watch`): the same picture as the page, a bar per
 // class instead of a line of bits, redrawn in place on a TTY and printed frame after frame elsewhere.
 import { formatBytes } from './render.ts';
-import { barCells, formatDuration, RATE_WINDOWS, timeToComplete, type BarCell, type ProgressTracker, type Rate, type RateTracker } from './progress.ts';
+import {
+  barCells,
+  formatDuration,
+  RATE_WINDOWS,
+  timeToComplete,
+  type BarCell,
+  type ProgressTracker,
+  type Rate,
+  type RateTracker,
+} from './progress.ts';
 import { STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
 
 /** How to draw one frame. */
@@ -25,7 +34,14 @@ export interface TerminalView {
   readAt: number;
 }
 
-const ANSI = { red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' } as const;
+const ANSI = {
+  red: '\x1b[31m',
+  green: '\x1b[32m',
+  yellow: '\x1b[33m',
+  dim: '\x1b[2m',
+  bold: '\x1b[1m',
+  reset: '\x1b[0m',
+} as const;
 type Tint = keyof typeof ANSI;
 
 const CELL_CHAR: Record<BarCell, string> = { done: '█', part: '▓', wait: '░', fail: '✕' };
@@ -41,7 +57,7 @@ function fit(text: string, n: number): string {
 /** A bar's cells as text, one colour escape per run of like cells rather than per cell. */
 function paintCells(cells: readonly BarCell[], paint: (tint: Tint, text: string) => string): string {
   let out = '';
-  for (let i = 0; i < cells.length; ) {
+  for (let i = 0; i < cells.length;) {
     let j = i;
     while (j < cells.length && cells[j] === cells[i]) j++;
     out += paint(CELL_TINT[cells[i]!], CELL_CHAR[cells[i]!].repeat(j - i));
@@ -75,21 +91,48 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
   const paint = (tint: Tint, text: string) => (v.color && text ? `${ANSI[tint]}${text}${ANSI.reset}` : text);
   const lines: string[] = [];
   const clock = new Date(v.now).toLocaleTimeString();
-  const stale = v.error ? paint('yellow', ` · stale: ${fit(v.error, Math.max(20, v.width - 60))} (data of ${new Date(v.readAt).toLocaleTimeString()})`) : '';
+  const stale = v.error
+    ? paint(
+        'yellow',
+        ` · stale: ${fit(v.error, Math.max(20, v.width - 60))} (data of ${new Date(v.readAt).toLocaleTimeString()})`,
+      )
+    : '';
   lines.push(`${paint('bold', `FLAnts ${s.stage}`)} · ${clock} · every ${v.intervalSeconds} s (Ctrl-C stops)${stale}`);
-  lines.push(fit(`${s.totals.classes} classes: ${STATUS_ORDER.map((st) => `${st} ${s.counts[st] ?? 0}`).join(' · ')}`, v.width));
-  lines.push(fit(`files ${s.totals.doneFiles}/${s.totals.totalFiles} · ${formatBytes(s.totals.doneBytes)} copied · ${s.totals.failedFiles} failed files`, v.width));
+  lines.push(
+    fit(`${s.totals.classes} classes: ${STATUS_ORDER.map((st) => `${st} ${s.counts[st] ?? 0}`).join(' · ')}`, v.width),
+  );
+  lines.push(
+    fit(
+      `files ${s.totals.doneFiles}/${s.totals.totalFiles} · ${formatBytes(s.totals.doneBytes)} copied · ${s.totals.failedFiles} failed files`,
+      v.width,
+    ),
+  );
 
   const recent = v.rates.rate(RATE_WINDOWS.recentMs, v.now);
   const hour = v.rates.rate(RATE_WINDOWS.hourMs, v.now);
-  const hourLabel = hour && hour.spanMs < RATE_WINDOWS.hourMs - 60_000 ? `over the ${formatDuration(hour.spanMs)} seen` : 'last hour';
+  const hourLabel =
+    hour && hour.spanMs < RATE_WINDOWS.hourMs - 60_000 ? `over the ${formatDuration(hour.spanMs)} seen` : 'last hour';
   const inFlight = s.classes.filter((r) => r.status === 'TRANSFERRING' && r.totalFiles !== undefined);
   const left = inFlight.reduce((n, r) => n + Math.max(0, r.totalFiles! - r.doneFiles), 0);
-  const eta = inFlight.length === 0 ? 'nothing in flight' : recent && recent.filesPerSecond > 0 ? `${formatDuration((left / recent.filesPerSecond) * 1000)} for ${inFlight.length} classes in flight` : `— for ${inFlight.length} classes in flight`;
+  const eta =
+    inFlight.length === 0
+      ? 'nothing in flight'
+      : recent && recent.filesPerSecond > 0
+        ? `${formatDuration((left / recent.filesPerSecond) * 1000)} for ${inFlight.length} classes in flight`
+        : `— for ${inFlight.length} classes in flight`;
   lines.push(fit(`rate  ${rateText(recent, 'last 5 min')} · ${rateText(hour, hourLabel)}`, v.width));
   lines.push(fit(`ETA   ${eta}`, v.width));
   const ttc = timeToComplete(s.classes);
-  if (ttc) lines.push(paint('dim', fit(`time to complete (first enqueue → COMPLETE, a stand-in for freshness): median ${formatDuration(ttc.medianMs)}, slowest ${formatDuration(ttc.maxMs)} over ${ttc.classes} classes`, v.width)));
+  if (ttc)
+    lines.push(
+      paint(
+        'dim',
+        fit(
+          `time to complete (first enqueue → COMPLETE, a stand-in for freshness): median ${formatDuration(ttc.medianMs)}, slowest ${formatDuration(ttc.maxMs)} over ${ttc.classes} classes`,
+          v.width,
+        ),
+      ),
+    );
 
   const queues = s.queues.map((q) => {
     if (q.error) return paint('yellow', `${q.name} ?`);
@@ -98,7 +141,8 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
   });
   lines.push(`queues ${queues.join(' · ')}`);
   // Advice is what to do next: wrapped, never cut.
-  for (const q of s.queues) if (q.advice) for (const l of wrap(`${q.name}: ${q.advice}`, v.width - 2)) lines.push(paint('red', `  ${l}`));
+  for (const q of s.queues)
+    if (q.advice) for (const l of wrap(`${q.name}: ${q.advice}`, v.width - 2)) lines.push(paint('red', `  ${l}`));
   lines.push('');
 
   const now = v.now;
@@ -117,8 +161,12 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
     budget -= need;
     shown++;
     const stuck = rank(r) === 1;
-    const status = paint(r.status === 'FAILED' ? 'red' : stuck ? 'yellow' : 'bold', (stuck ? 'STUCK' : r.status).padEnd(12));
-    const bar = r.bits && r.bits.total > 0 ? paintCells(barCells(r.bits, barWidth), paint) : paint('dim', '·'.repeat(barWidth));
+    const status = paint(
+      r.status === 'FAILED' ? 'red' : stuck ? 'yellow' : 'bold',
+      (stuck ? 'STUCK' : r.status).padEnd(12),
+    );
+    const bar =
+      r.bits && r.bits.total > 0 ? paintCells(barCells(r.bits, barWidth), paint) : paint('dim', '·'.repeat(barWidth));
     const pct = r.totalFiles ? `${String(Math.floor((r.doneFiles / r.totalFiles) * 100)).padStart(3)}%` : '   -';
     const files = `${r.doneFiles}/${r.totalFiles ?? '?'}`.padStart(11);
     const etaMs = v.progress.eta(r);
@@ -128,10 +176,21 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
     lines.push(`${head}[${bar}] ${pct} ${files} ${tail} ${fit(r.title ?? '', v.width - fixed)}`.trimEnd());
     if (note) lines.push(paint(r.status === 'FAILED' ? 'red' : 'dim', `${' '.repeat(13)}${fit(note, v.width - 13)}`));
   }
-  if (shown < listed.length) lines.push(paint('dim', `… ${listed.length - shown} more classes not drawn (a taller terminal, or "flants status" for the list)`));
+  if (shown < listed.length)
+    lines.push(
+      paint(
+        'dim',
+        `… ${listed.length - shown} more classes not drawn (a taller terminal, or "flants status" for the list)`,
+      ),
+    );
   if (complete.length > 0) {
     const bytes = complete.reduce((n, r) => n + r.doneBytes, 0);
-    lines.push(paint('green', `✓ ${complete.length} COMPLETE classes, ${complete.reduce((n, r) => n + r.doneFiles, 0)} files, ${formatBytes(bytes)}`));
+    lines.push(
+      paint(
+        'green',
+        `✓ ${complete.length} COMPLETE classes, ${complete.reduce((n, r) => n + r.doneFiles, 0)} files, ${formatBytes(bytes)}`,
+      ),
+    );
   }
   if (s.classes.length === 0) lines.push(`No classes on stage ${s.stage} yet.`);
   return `${lines.join('\n')}\n`;

@@ -17,7 +17,16 @@ export interface CatalogSample {
  * classes and keeps a uniform random sample of `size` of them (reservoir sampling: one pass, no
  * catalog held in memory, no reliance on `$sample`, which not every MongoDB-compatible server has).
  */
-export async function sampleCatalog(catalog: Catalog, opts: { fields: CatalogFields; allowedHosts: readonly string[]; size: number; random: () => number; pageSize: number }): Promise<CatalogSample> {
+export async function sampleCatalog(
+  catalog: Catalog,
+  opts: {
+    fields: CatalogFields;
+    allowedHosts: readonly string[];
+    size: number;
+    random: () => number;
+    pageSize: number;
+  },
+): Promise<CatalogSample> {
   const reservoir = new Reservoir<ReadyClass>(opts.size, opts.random);
   const skipped: Partial<Record<SkipReason, number>> = {};
   let documents = 0;

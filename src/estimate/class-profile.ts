@@ -56,9 +56,17 @@ function directoryOf(key: string): string {
  * stratum: same kind in the same directory (one rendition's segments), else same kind, else all
  * together, the finest grouping the budget allows. Undefined when not even two probes fit.
  */
-export function chooseProbes(files: readonly PlannedFile[], budget: number, random: () => number): Stratum[] | undefined {
+export function chooseProbes(
+  files: readonly PlannedFile[],
+  budget: number,
+  random: () => number,
+): Stratum[] | undefined {
   if (files.length === 0) return [];
-  const groupings: Array<(f: PlannedFile) => string> = [(f) => `${f.kind} ${directoryOf(f.key)}/`, (f) => f.kind, () => 'all files'];
+  const groupings: Array<(f: PlannedFile) => string> = [
+    (f) => `${f.kind} ${directoryOf(f.key)}/`,
+    (f) => f.kind,
+    () => 'all files',
+  ];
   for (const group of groupings) {
     const byName = new Map<string, string[]>();
     for (const f of files) {
@@ -144,7 +152,8 @@ export interface ClassMeasurement {
 
 /** Builds a class's profile: exact where every file was sized, stratified estimates where only some were. */
 export function profileClass(m: ClassMeasurement, shape: RequestShape & { partSizeBytes: number }): ClassProfile {
-  const perFile = (bytes: number) => [bytes, s3RequestsForFile(bytes, shape.partSizeBytes), bytes > shape.partSizeBytes ? 1 : 0] as const;
+  const perFile = (bytes: number) =>
+    [bytes, s3RequestsForFile(bytes, shape.partSizeBytes), bytes > shape.partSizeBytes ? 1 : 0] as const;
   const totals = [0, 0, 0];
   const variances = [0, 0, 0];
   const sizes: Weighted[] = [];
@@ -178,12 +187,19 @@ export function profileClass(m: ClassMeasurement, shape: RequestShape & { partSi
     const population = s.keys.length - s.keys.filter((k) => m.missing.has(k)).length;
     const values = measured.map((k) => perFile(m.known.get(k)!.bytes));
     // No probe of this stratum answered: stand in the class's other probed files (no variance known).
-    const columns = values.length ? [0, 1, 2].map((i) => values.map((v) => v[i]!)) : [[pooledMean], [s3RequestsForFile(pooledMean, shape.partSizeBytes)], [pooledMean > shape.partSizeBytes ? 1 : 0]];
+    const columns = values.length
+      ? [0, 1, 2].map((i) => values.map((v) => v[i]!))
+      : [
+          [pooledMean],
+          [s3RequestsForFile(pooledMean, shape.partSizeBytes)],
+          [pooledMean > shape.partSizeBytes ? 1 : 0],
+        ];
     const mh = columns[0]!.length;
     columns.forEach((col, i) => {
       const meanH = col.reduce((a, b) => a + b, 0) / mh;
       totals[i]! += population * meanH;
-      if (values.length && mh < population) variances[i]! += (population * population * (1 - mh / population) * sampleVariance(col)) / mh;
+      if (values.length && mh < population)
+        variances[i]! += (population * population * (1 - mh / population) * sampleVariance(col)) / mh;
     });
     const meanBytes = columns[0]!.reduce((a, b) => a + b, 0) / mh;
     for (const k of s.keys) {
@@ -214,7 +230,10 @@ export function profileClass(m: ClassMeasurement, shape: RequestShape & { partSi
     missing: m.missing.size,
     byKind: Object.fromEntries(sorted),
     sizes,
-    requests: classRequests({ classId: m.classId, title: m.title, manifestUrl: m.manifestUrl, files: m.files, etagBytes: 32 }, shape),
+    requests: classRequests(
+      { classId: m.classId, title: m.title, manifestUrl: m.manifestUrl, files: m.files, etagBytes: 32 },
+      shape,
+    ),
     crawlSeconds: m.crawlSeconds,
     originRequests: m.originRequests,
   };

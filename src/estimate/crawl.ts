@@ -123,7 +123,15 @@ export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlO
     connections: opts.concurrency,
     beforeRequest: () => opts.budget.take(),
   });
-  const outcome: CrawlOutcome = { profiles: [], failed: [], unmeasured: 0, unsized: 0, requests: 0, seconds: 0, warnings: [] };
+  const outcome: CrawlOutcome = {
+    profiles: [],
+    failed: [],
+    unmeasured: 0,
+    unsized: 0,
+    requests: 0,
+    seconds: 0,
+    warnings: [],
+  };
   let playlistRequests = 0;
   try {
     for (let i = 0; i < targets.length; i++) {
@@ -131,12 +139,22 @@ export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlO
       const before = opts.budget.spent;
       let profile: ClassProfile | undefined;
       try {
-        profile = await measureClass(target, opts, limiter, probe, targets.length - i, { playlists: playlistRequests, classes: outcome.profiles.length }, outcome);
+        profile = await measureClass(
+          target,
+          opts,
+          limiter,
+          probe,
+          targets.length - i,
+          { playlists: playlistRequests, classes: outcome.profiles.length },
+          outcome,
+        );
         playlistRequests += profile.playlists;
       } catch (err) {
         if (err instanceof BudgetSpentError) {
           outcome.unmeasured += targets.length - i;
-          outcome.warnings.push(`the request budget (${opts.budget.limit}) ran out after ${outcome.profiles.length} of ${targets.length} sampled classes; raise --budget for a tighter range`);
+          outcome.warnings.push(
+            `the request budget (${opts.budget.limit}) ran out after ${outcome.profiles.length} of ${targets.length} sampled classes; raise --budget for a tighter range`,
+          );
           break;
         }
         const reason = describeError(err);
@@ -149,7 +167,18 @@ export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlO
           continue;
         }
         outcome.failed.push({ classId: target.classId, manifestUrl: target.manifestUrl, reason });
-        profile = profileClass({ ...target, files: [], known: new Map(), strata: [], missing: new Set(), crawlSeconds: 0, originRequests: opts.budget.spent - before }, opts.shape);
+        profile = profileClass(
+          {
+            ...target,
+            files: [],
+            known: new Map(),
+            strata: [],
+            missing: new Set(),
+            crawlSeconds: 0,
+            originRequests: opts.budget.spent - before,
+          },
+          opts.shape,
+        );
       }
       outcome.profiles.push(profile);
       opts.onClass?.(i + 1, targets.length, profile);
@@ -157,8 +186,12 @@ export async function crawlSample(targets: readonly SampleTarget[], opts: CrawlO
   } finally {
     await probe.close();
   }
-  if (outcome.failed.length) outcome.warnings.push(`${outcome.failed.length} sampled classes cannot be crawled (first: ${outcome.failed[0]!.classId}: ${outcome.failed[0]!.reason}); they count as empty classes, as the copy would fail them`);
-  if (outcome.unsized) outcome.warnings.push(`${outcome.unsized} probed files gave no size; their strata's other files stand in for them`);
+  if (outcome.failed.length)
+    outcome.warnings.push(
+      `${outcome.failed.length} sampled classes cannot be crawled (first: ${outcome.failed[0]!.classId}: ${outcome.failed[0]!.reason}); they count as empty classes, as the copy would fail them`,
+    );
+  if (outcome.unsized)
+    outcome.warnings.push(`${outcome.unsized} probed files gave no size; their strata's other files stand in for them`);
   outcome.requests = opts.budget.spent;
   outcome.seconds = (Date.now() - started) / 1000;
   return outcome;
@@ -185,7 +218,10 @@ async function measureClass(
       }),
   };
   // Transient trouble is retried as the crawler retries it (each attempt counts against the budget).
-  const fetcher = withPlaylistRetries(counting, { attempts: opts.cfg.transfer.retryAttempts, baseDelayMs: opts.cfg.transfer.retryBaseDelayMs });
+  const fetcher = withPlaylistRetries(counting, {
+    attempts: opts.cfg.transfer.retryAttempts,
+    baseDelayMs: opts.cfg.transfer.retryBaseDelayMs,
+  });
   const t0 = Date.now();
   const files = await planClass(target.manifestUrl, fetcher, {
     limits: opts.cfg.hls,
@@ -200,7 +236,9 @@ async function measureClass(
   // Sizes the playlists already give: their own bodies, and the byte ranges they reference.
   const known = new Map<string, { bytes: number; source: SizeSource }>();
   const ends = new Map<string, number>();
-  for (const r of recorded.values()) for (const [href, end] of byteRangeEnds(r.body, new URL(r.finalUrl))) ends.set(href, Math.max(ends.get(href) ?? 0, end));
+  for (const r of recorded.values())
+    for (const [href, end] of byteRangeEnds(r.body, new URL(r.finalUrl)))
+      ends.set(href, Math.max(ends.get(href) ?? 0, end));
   const unsized: PlannedFile[] = [];
   for (const f of files) {
     const body = f.kind === 'playlist' ? recorded.get(f.src) : undefined;
@@ -243,5 +281,8 @@ async function measureClass(
       }),
     ),
   );
-  return profileClass({ ...target, files, known, strata, missing, crawlSeconds, originRequests: opts.budget.spent - spentBefore }, opts.shape);
+  return profileClass(
+    { ...target, files, known, strata, missing, crawlSeconds, originRequests: opts.budget.spent - spentBefore },
+    opts.shape,
+  );
 }

@@ -94,7 +94,10 @@ export interface EstimateReport {
     lambda: {
       invocations: number;
       gbSeconds: number;
-      byFunction: Record<'scanner' | 'crawler' | 'transfer', { invocations: number; gbSeconds: number; memoryMb: number }>;
+      byFunction: Record<
+        'scanner' | 'crawler' | 'transfer',
+        { invocations: number; gbSeconds: number; memoryMb: number }
+      >;
     };
     origin: { requests: number; bytes: number; place: OriginPlace };
   };
@@ -125,7 +128,8 @@ export function extrapolate(input: EstimateInput): EstimateReport {
   const { profiles, settings: s } = input;
   const N = input.libraryClasses;
   const n = profiles.length;
-  const total = (values: number[], within?: number[]): Range => estimateTotal({ values, ...(within ? { withinVariances: within } : {}) }, N, input.confidence);
+  const total = (values: number[], within?: number[]): Range =>
+    estimateTotal({ values, ...(within ? { withinVariances: within } : {}) }, N, input.confidence);
   const of = (f: (p: ClassProfile) => number) => profiles.map(f);
 
   const files = total(of((p) => p.files));
@@ -148,7 +152,11 @@ export function extrapolate(input: EstimateInput): EstimateReport {
   const sqsCrawl = total(of((p) => p.requests.sqs.crawl));
   const sqsTransferSend = total(of((p) => p.requests.sqs.transferSend));
   const deliveries = (x: Scenario) => transferDeliveries(chunks[x], messageBytes[x], s.transferBatchSize);
-  const transferInvocations = { low: deliveries('low').invocations, mid: deliveries('mid').invocations, high: deliveries('high').invocations };
+  const transferInvocations = {
+    low: deliveries('low').invocations,
+    mid: deliveries('mid').invocations,
+    high: deliveries('high').invocations,
+  };
   const ddbRequests = total(of((p) => p.requests.dynamodb.requests));
   const ddbRead = total(of((p) => p.requests.dynamodb.readUnits));
   const ddbWrite = total(of((p) => p.requests.dynamodb.writeUnits));
@@ -183,22 +191,43 @@ export function extrapolate(input: EstimateInput): EstimateReport {
   const lambdaFor = (x: Scenario) => {
     const gb = (mb: number) => mb / 1024;
     const byFunction = {
-      scanner: { invocations: scan.invocations, gbSeconds: scan.pages * s.scanSecondsPerPage * gb(s.otherMemoryMb), memoryMb: s.otherMemoryMb },
+      scanner: {
+        invocations: scan.invocations,
+        gbSeconds: scan.pages * s.scanSecondsPerPage * gb(s.otherMemoryMb),
+        memoryMb: s.otherMemoryMb,
+      },
       crawler: { invocations: N, gbSeconds: N * crawlSecondsPerClass * gb(s.otherMemoryMb), memoryMb: s.otherMemoryMb },
-      transfer: { invocations: transferInvocations[x], gbSeconds: walls[x].transferWorkerSeconds * gb(s.transferMemoryMb), memoryMb: s.transferMemoryMb },
+      transfer: {
+        invocations: transferInvocations[x],
+        gbSeconds: walls[x].transferWorkerSeconds * gb(s.transferMemoryMb),
+        memoryMb: s.transferMemoryMb,
+      },
     };
     const fns = Object.values(byFunction);
-    return { invocations: fns.reduce((a, f) => a + f.invocations, 0), gbSeconds: fns.reduce((a, f) => a + f.gbSeconds, 0), byFunction };
+    return {
+      invocations: fns.reduce((a, f) => a + f.invocations, 0),
+      gbSeconds: fns.reduce((a, f) => a + f.gbSeconds, 0),
+      byFunction,
+    };
   };
   const usageFor = (x: Scenario) => {
     const idle = idlePollRequests(walls[x].seconds);
     const d = deliveries(x);
-    const sqs = { scan: scan.sqs, crawl: sqsCrawl[x], transfer: sqsTransferSend[x] + d.receiveBilled + d.deletes, idlePolls: idle };
+    const sqs = {
+      scan: scan.sqs,
+      crawl: sqsCrawl[x],
+      transfer: sqsTransferSend[x] + d.receiveBilled + d.deletes,
+      idlePolls: idle,
+    };
     const lambda = lambdaFor(x);
     return {
       s3: { putRequests: s3Puts[x], multipartUploads: multipart[x] },
       sqs: { requests: sqs.scan + sqs.crawl + sqs.transfer + sqs.idlePolls, byQueue: sqs },
-      dynamodb: { requests: ddbRequests[x] + scan.dynamodb.requests, readUnits: ddbRead[x] + scan.dynamodb.readUnits, writeUnits: ddbWrite[x] + scan.dynamodb.writeUnits },
+      dynamodb: {
+        requests: ddbRequests[x] + scan.dynamodb.requests,
+        readUnits: ddbRead[x] + scan.dynamodb.readUnits,
+        writeUnits: ddbWrite[x] + scan.dynamodb.writeUnits,
+      },
       lambda,
       // The crawler reads every playlist, then the transfer copies it like any file.
       origin: { requests: files[x] + playlists[x], bytes: bytes[x] + playlistBytes[x], place: s.originPlace },
@@ -226,7 +255,9 @@ export function extrapolate(input: EstimateInput): EstimateReport {
   const meanSize = weight > 0 ? sizes.reduce((a, w) => a + w.value * w.weight, 0) / weight : 0;
   let lower = 0;
   const buckets: SizeBucket[] = [...BUCKETS, null].map((below) => {
-    const inside = sizes.filter((w) => w.value >= lower && (below === null || w.value < below)).reduce((a, w) => a + w.weight, 0);
+    const inside = sizes
+      .filter((w) => w.value >= lower && (below === null || w.value < below))
+      .reduce((a, w) => a + w.weight, 0);
     lower = below ?? lower;
     const share = weight > 0 ? inside / weight : 0;
     return { below, share, files: share * files.mid };
@@ -242,7 +273,8 @@ export function extrapolate(input: EstimateInput): EstimateReport {
 
   const sum = (f: (p: ClassProfile) => number) => profiles.reduce((a, p) => a + f(p), 0);
   const sizeSources = { playlist: 0, byterange: 0, probe: 0, estimated: 0 };
-  for (const p of profiles) for (const k of Object.keys(sizeSources) as Array<keyof typeof sizeSources>) sizeSources[k] += p.sizeSources[k];
+  for (const p of profiles)
+    for (const k of Object.keys(sizeSources) as Array<keyof typeof sizeSources>) sizeSources[k] += p.sizeSources[k];
   const mid = usages.mid;
   const { seconds: _seconds, ...wallMid } = walls.mid;
 
@@ -265,7 +297,12 @@ export function extrapolate(input: EstimateInput): EstimateReport {
       files,
       bytes,
       playlists,
-      perClass: { files: files.mid / N, bytes: bytes.mid / N, playlists: playlists.mid / N, crawlSeconds: crawlSecondsPerClass },
+      perClass: {
+        files: files.mid / N,
+        bytes: bytes.mid / N,
+        playlists: playlists.mid / N,
+        crawlSeconds: crawlSecondsPerClass,
+      },
       fileSizes: {
         mean: meanSize,
         p50: weightedQuantile(sizes, 0.5),
@@ -276,7 +313,12 @@ export function extrapolate(input: EstimateInput): EstimateReport {
       },
       byKind,
     },
-    requests: { s3: mid.s3.putRequests, sqs: mid.sqs.requests, dynamodb: mid.dynamodb.requests, lambda: mid.lambda.invocations },
+    requests: {
+      s3: mid.s3.putRequests,
+      sqs: mid.sqs.requests,
+      dynamodb: mid.dynamodb.requests,
+      lambda: mid.lambda.invocations,
+    },
     usage: mid,
     costUsd: { ...costs.mid, range: { low: costRange.low, high: costRange.high } },
     wallSeconds: ordered(walls.low.seconds, walls.mid.seconds, walls.high.seconds),

@@ -57,7 +57,9 @@ export function loadPrices(file: string = DEFAULT_PRICES_FILE): PriceTable {
   const res = PriceTableSchema.safeParse(raw);
   if (!res.success) {
     const issue = res.error.issues[0];
-    throw new ConfigError(`price table ${file} is invalid at ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'unknown problem'}`);
+    throw new ConfigError(
+      `price table ${file} is invalid at ${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'unknown problem'}`,
+    );
   }
   return res.data;
 }
@@ -113,7 +115,9 @@ export function costOf(u: Usage, table: PriceTable): Cost {
   const p = table.prices;
   const s3 = (u.s3.putRequests / 1000) * p.s3PutPer1000.usd;
   const sqs = (u.sqs.requests / 1e6) * p.sqsRequestPerMillion.usd;
-  const dynamodb = (u.dynamodb.writeUnits / 1e6) * p.dynamodbWritePerMillion.usd + (u.dynamodb.readUnits / 1e6) * p.dynamodbReadPerMillion.usd;
+  const dynamodb =
+    (u.dynamodb.writeUnits / 1e6) * p.dynamodbWritePerMillion.usd +
+    (u.dynamodb.readUnits / 1e6) * p.dynamodbReadPerMillion.usd;
   const gbSecond = u.lambda.architecture === 'arm64' ? p.lambdaGbSecondArm.usd : p.lambdaGbSecondX86.usd;
   const lambda = (u.lambda.invocations / 1e6) * p.lambdaRequestPerMillion.usd + u.lambda.gbSeconds * gbSecond;
   const gb = u.origin.bytes / GB;

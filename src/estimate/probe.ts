@@ -6,10 +6,18 @@
  * addresses refused at connect time.
  */
 import { Agent, request, type Dispatcher } from 'undici';
-import { asOriginError, assertFetchable, guardedLookup, OriginError, systemResolver, type Resolver } from '../origin/client.ts';
+import {
+  asOriginError,
+  assertFetchable,
+  guardedLookup,
+  OriginError,
+  systemResolver,
+  type Resolver,
+} from '../origin/client.ts';
 
 /** What a probe found: the size, or that the origin does not have the file. */
-export type ProbeResult = { ok: true; bytes: number; via: 'head' | 'range' } | { ok: false; missing: true; status: number };
+export type ProbeResult =
+  { ok: true; bytes: number; via: 'head' | 'range' } | { ok: false; missing: true; status: number };
 
 /** Probes sizes; every HTTP request it makes first calls `beforeRequest` (the estimate's budget and pacing). */
 export interface SizeProbe {
@@ -64,7 +72,11 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
     keepAliveTimeout: 10_000,
   });
 
-  async function send(start: string, method: 'HEAD' | 'GET', signal: AbortSignal | undefined): Promise<{ url: string; res: Dispatcher.ResponseData }> {
+  async function send(
+    start: string,
+    method: 'HEAD' | 'GET',
+    signal: AbortSignal | undefined,
+  ): Promise<{ url: string; res: Dispatcher.ResponseData }> {
     let current = new URL(start);
     let via: string | undefined;
     for (let hop = 0; ; hop++) {
@@ -76,7 +88,11 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
           dispatcher: agent,
           method,
           signal,
-          headers: { 'user-agent': 'flants/0.1 (estimate)', 'accept-encoding': 'identity', ...(method === 'GET' ? { range: 'bytes=0-0' } : {}) },
+          headers: {
+            'user-agent': 'flants/0.1 (estimate)',
+            'accept-encoding': 'identity',
+            ...(method === 'GET' ? { range: 'bytes=0-0' } : {}),
+          },
         });
       } catch (err) {
         // The client's own mapping: a blocked address is final, a reset or a timeout is worth another try.
@@ -85,15 +101,28 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
       if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
       await discard(res);
       const location = header(res.headers.location);
-      if (!location) throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, { url: current.href, retryable: false });
-      if (hop >= opts.maxRedirects) throw new OriginError('ORIGIN_TOO_MANY_REDIRECTS', `more than ${opts.maxRedirects} redirects starting at ${start}`, { url: start, retryable: false });
+      if (!location)
+        throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, {
+          url: current.href,
+          retryable: false,
+        });
+      if (hop >= opts.maxRedirects)
+        throw new OriginError(
+          'ORIGIN_TOO_MANY_REDIRECTS',
+          `more than ${opts.maxRedirects} redirects starting at ${start}`,
+          { url: start, retryable: false },
+        );
       via = current.href;
       current = new URL(location, current);
     }
   }
 
   const statusError = (url: string, status: number) =>
-    new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status} for ${url}`, { url, status, retryable: status >= 500 || status === 429 || status === 408 });
+    new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status} for ${url}`, {
+      url,
+      status,
+      retryable: status >= 500 || status === 429 || status === 408,
+    });
 
   return {
     async size(url, signal) {
@@ -123,7 +152,12 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
         const total = contentRangeTotal(header(get.res.headers['content-range']));
         if (total === 0) return { ok: true, bytes: 0, via: 'range' };
       }
-      if (g >= 200 && g < 300) throw new OriginError('ORIGIN_NO_LENGTH', `origin gave no size for ${get.url} (HTTP ${g} without Content-Length or Content-Range)`, { url: get.url, retryable: false });
+      if (g >= 200 && g < 300)
+        throw new OriginError(
+          'ORIGIN_NO_LENGTH',
+          `origin gave no size for ${get.url} (HTTP ${g} without Content-Length or Content-Range)`,
+          { url: get.url, retryable: false },
+        );
       throw statusError(get.url, g);
     },
     async close() {

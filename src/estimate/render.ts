@@ -49,21 +49,39 @@ export function renderEstimate(r: EstimateReport): string {
   const pct = Math.round(L.confidence * 100);
   const lines: string[] = [];
   const row = (label: string, value: string) => lines.push(`  ${label.padEnd(13)}${value}`);
-  lines.push(`FLAnts estimate: ${count(L.classes)} classes, from a sample of ${r.sample.classes} (${pct}% confidence ranges)`);
+  lines.push(
+    `FLAnts estimate: ${count(L.classes)} classes, from a sample of ${r.sample.classes} (${pct}% confidence ranges)`,
+  );
   lines.push('');
-  row('sample', `${r.sample.classes} classes, ${count(r.sample.files)} files, ${bytes(r.sample.bytes)}; ${count(r.sample.originRequests)} requests to the origin in ${duration(r.sample.seconds)}`);
+  row(
+    'sample',
+    `${r.sample.classes} classes, ${count(r.sample.files)} files, ${bytes(r.sample.bytes)}; ${count(r.sample.originRequests)} requests to the origin in ${duration(r.sample.seconds)}`,
+  );
   const src = r.sample.sizeSources;
-  row('', `sizes from playlists ${count(src.playlist)}, byte ranges ${count(src.byterange)}, probes ${count(src.probe)}, estimated ${count(src.estimated)}${r.sample.missingFiles ? `; ${r.sample.missingFiles} files missing at the origin` : ''}`);
-  row('files', range(L.files, (n) => count(n)));
+  row(
+    '',
+    `sizes from playlists ${count(src.playlist)}, byte ranges ${count(src.byterange)}, probes ${count(src.probe)}, estimated ${count(src.estimated)}${r.sample.missingFiles ? `; ${r.sample.missingFiles} files missing at the origin` : ''}`,
+  );
+  row(
+    'files',
+    range(L.files, (n) => count(n)),
+  );
   row('bytes', range(L.bytes, bytes));
-  row('per class', `${count(L.perClass.files, 1)} files, ${bytes(L.perClass.bytes)}, ${count(L.perClass.playlists, 1)} playlists; crawled in ${duration(L.perClass.crawlSeconds)} from here`);
+  row(
+    'per class',
+    `${count(L.perClass.files, 1)} files, ${bytes(L.perClass.bytes)}, ${count(L.perClass.playlists, 1)} playlists; crawled in ${duration(L.perClass.crawlSeconds)} from here`,
+  );
   const fs = L.fileSizes;
-  row('file sizes', `mean ${bytes(fs.mean)}, median ${bytes(fs.p50)}, p90 ${bytes(fs.p90)}, p99 ${bytes(fs.p99)}, largest seen ${bytes(fs.max)}`);
+  row(
+    'file sizes',
+    `mean ${bytes(fs.mean)}, median ${bytes(fs.p50)}, p90 ${bytes(fs.p90)}, p99 ${bytes(fs.p99)}, largest seen ${bytes(fs.max)}`,
+  );
   const KiB = (b: number) => (b >= 1024 * 1024 ? `${b / 1024 / 1024} MiB` : `${b / 1024} KiB`);
   let lower = 0;
   const buckets = fs.buckets
     .map((b) => {
-      const label = b.below === null ? `≥ ${KiB(lower)}` : lower === 0 ? `< ${KiB(b.below)}` : `${KiB(lower)}–${KiB(b.below)}`;
+      const label =
+        b.below === null ? `≥ ${KiB(lower)}` : lower === 0 ? `< ${KiB(b.below)}` : `${KiB(lower)}–${KiB(b.below)}`;
       lower = b.below ?? lower;
       return b.share > 0 ? `${label} ${Math.round(b.share * 1000) / 10}%` : '';
     })
@@ -71,12 +89,27 @@ export function renderEstimate(r: EstimateReport): string {
   row('', buckets.join(', '));
   lines.push('');
   lines.push('Requests for the whole copy');
-  row('S3', `${count(u.s3.putRequests)} PUT-class requests (${count(u.s3.multipartUploads)} files over the ${s.partSizeBytes / 1024 / 1024} MiB part size go multipart)`);
-  row('SQS', `${count(u.sqs.requests)} billed requests (transfer ${count(u.sqs.byQueue.transfer)}, crawl ${count(u.sqs.byQueue.crawl)}, scan ${count(u.sqs.byQueue.scan)}, idle polls ${count(u.sqs.byQueue.idlePolls)})`);
-  row('DynamoDB', `${count(u.dynamodb.requests)} requests: ${count(u.dynamodb.writeUnits)} write units, ${count(u.dynamodb.readUnits)} read units`);
+  row(
+    'S3',
+    `${count(u.s3.putRequests)} PUT-class requests (${count(u.s3.multipartUploads)} files over the ${s.partSizeBytes / 1024 / 1024} MiB part size go multipart)`,
+  );
+  row(
+    'SQS',
+    `${count(u.sqs.requests)} billed requests (transfer ${count(u.sqs.byQueue.transfer)}, crawl ${count(u.sqs.byQueue.crawl)}, scan ${count(u.sqs.byQueue.scan)}, idle polls ${count(u.sqs.byQueue.idlePolls)})`,
+  );
+  row(
+    'DynamoDB',
+    `${count(u.dynamodb.requests)} requests: ${count(u.dynamodb.writeUnits)} write units, ${count(u.dynamodb.readUnits)} read units`,
+  );
   const f = u.lambda.byFunction;
-  row('Lambda', `${count(u.lambda.invocations)} invocations, ${count(u.lambda.gbSeconds)} GB-s (transfer ${count(f.transfer.invocations)} × ${f.transfer.memoryMb} MB, crawler ${count(f.crawler.invocations)}, scanner ${count(f.scanner.invocations)})`);
-  row('origin', `${count(u.origin.requests)} GETs, ${bytes(u.origin.bytes)} (${u.origin.place === 'outside' ? 'outside AWS: no AWS charge' : u.origin.place})`);
+  row(
+    'Lambda',
+    `${count(u.lambda.invocations)} invocations, ${count(u.lambda.gbSeconds)} GB-s (transfer ${count(f.transfer.invocations)} × ${f.transfer.memoryMb} MB, crawler ${count(f.crawler.invocations)}, scanner ${count(f.scanner.invocations)})`,
+  );
+  row(
+    'origin',
+    `${count(u.origin.requests)} GETs, ${bytes(u.origin.bytes)} (${u.origin.place === 'outside' ? 'outside AWS: no AWS charge' : u.origin.place})`,
+  );
   lines.push('');
   const c = r.costUsd;
   lines.push(`Cost at ${r.prices.region} prices (${r.prices.file}, transcribed ${r.prices.transcribed})`);
@@ -89,10 +122,18 @@ export function renderEstimate(r: EstimateReport): string {
   row('then', `${usd(c.storagePerMonth)} a month to keep it in S3 Standard`);
   lines.push('');
   const w = r.wall;
-  lines.push(`Wall time at transferMaxConcurrency ${s.transferMaxConcurrency} (${s.transferBatchSize} chunks of ${s.chunkFiles} files per invocation, ${s.transferMemoryMb} MB)`);
+  lines.push(
+    `Wall time at transferMaxConcurrency ${s.transferMaxConcurrency} (${s.transferBatchSize} chunks of ${s.chunkFiles} files per invocation, ${s.transferMemoryMb} MB)`,
+  );
   row('copy', range(r.wallSeconds, duration));
-  row('bound by', `${w.limit}; each worker by ${w.workerBound} (${count(w.transferWorkerSeconds)} worker-seconds at ${s.workerMBps} MB/s, ${s.cpuMsPerFile} ms CPU and ${s.fileLatencyMs} ms of round trips per file)`);
-  row('concurrency', `${count(w.concurrency)} at most (Lambda's ramp reaches the ceiling of ${count(w.ceiling)} after ${duration(w.rampSeconds)}); scan and crawl hand out the last class after ${duration(w.feedSeconds)}`);
+  row(
+    'bound by',
+    `${w.limit}; each worker by ${w.workerBound} (${count(w.transferWorkerSeconds)} worker-seconds at ${s.workerMBps} MB/s, ${s.cpuMsPerFile} ms CPU and ${s.fileLatencyMs} ms of round trips per file)`,
+  );
+  row(
+    'concurrency',
+    `${count(w.concurrency)} at most (Lambda's ramp reaches the ceiling of ${count(w.ceiling)} after ${duration(w.rampSeconds)}); scan and crawl hand out the last class after ${duration(w.feedSeconds)}`,
+  );
   if (r.warnings.length) {
     lines.push('');
     for (const warning of r.warnings) lines.push(`warning: ${warning}`);

@@ -70,10 +70,18 @@ export function dynamoItemBytes(item: Readonly<Record<string, unknown>>): number
 
 function valueBytes(value: unknown): number {
   if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
-  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').length / 2) + 1;
+  if (typeof value === 'number')
+    return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, '').replace(/^0+/, '').length / 2) + 1;
   if (typeof value === 'boolean' || value === null) return 1;
   if (Array.isArray(value)) return 3 + value.reduce((n: number, v) => n + 1 + valueBytes(v), 0);
-  if (typeof value === 'object') return 3 + Object.entries(value as Record<string, unknown>).reduce((n, [k, v]) => n + 1 + Buffer.byteLength(k, 'utf8') + valueBytes(v), 0);
+  if (typeof value === 'object')
+    return (
+      3 +
+      Object.entries(value as Record<string, unknown>).reduce(
+        (n, [k, v]) => n + 1 + Buffer.byteLength(k, 'utf8') + valueBytes(v),
+        0,
+      )
+    );
   return 0;
 }
 
@@ -154,7 +162,10 @@ function metaItem(classId: string, title: string, manifestUrl: string): Record<s
  *
  * Contention retries (a conditional write overtaken by another chunk's) are not counted.
  */
-export function classRequests(input: { classId: string; title: string; manifestUrl: string; files: readonly JobFile[]; etagBytes: number }, shape: RequestShape): ClassRequests {
+export function classRequests(
+  input: { classId: string; title: string; manifestUrl: string; files: readonly JobFile[]; etagBytes: number },
+  shape: RequestShape,
+): ClassRequests {
   const { classId, files } = input;
   const meta = dynamoItemBytes(metaItem(classId, input.title, input.manifestUrl));
   const metaW = writeUnits(meta);
@@ -163,8 +174,26 @@ export function classRequests(input: { classId: string; title: string; manifestU
   let chunkWrites = 0;
   for (let c = 0, i = 0; i < files.length; c++, i += shape.chunkFiles) {
     const chunk = files.slice(i, i + shape.chunkFiles);
-    const jobFiles = chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind, ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}) }));
-    messages.push(Buffer.byteLength(JSON.stringify({ v: MESSAGE_VERSION, type: 'transfer', classId, gen: 1, planId: PLAN_ID, chunk: c, files: jobFiles }), 'utf8'));
+    const jobFiles = chunk.map((f) => ({
+      src: f.src,
+      key: f.key,
+      kind: f.kind,
+      ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}),
+    }));
+    messages.push(
+      Buffer.byteLength(
+        JSON.stringify({
+          v: MESSAGE_VERSION,
+          type: 'transfer',
+          classId,
+          gen: 1,
+          planId: PLAN_ID,
+          chunk: c,
+          files: jobFiles,
+        }),
+        'utf8',
+      ),
+    );
     const chunkItem = {
       pk: `CLASS#${classId}`,
       sk: `CHUNK#000001#${String(c).padStart(6, '0')}`,
@@ -181,7 +210,15 @@ export function classRequests(input: { classId: string; title: string; manifestU
   const send = sqsSendBilled(messages);
   // The crawl job: one message sent in the scanner's batch of 10 (a tenth of a call), received and deleted alone.
   const crawlMessage = Buffer.byteLength(
-    JSON.stringify({ v: MESSAGE_VERSION, type: 'crawl', classId, manifestUrl: input.manifestUrl, title: input.title, requestedAt: ISO_TIME, endedAt: ISO_TIME }),
+    JSON.stringify({
+      v: MESSAGE_VERSION,
+      type: 'crawl',
+      classId,
+      manifestUrl: input.manifestUrl,
+      title: input.title,
+      requestedAt: ISO_TIME,
+      endedAt: ISO_TIME,
+    }),
     'utf8',
   );
   const dynamodb: DynamoUsage = {
@@ -195,7 +232,10 @@ export function classRequests(input: { classId: string; title: string; manifestU
   return {
     chunks,
     transferMessageBytes: messages.reduce((a, b) => a + b, 0),
-    sqs: { crawl: sqsBilled(crawlMessage) / SQS_BATCH_MESSAGES + sqsBilled(crawlMessage) + 1, transferSend: send.billed },
+    sqs: {
+      crawl: sqsBilled(crawlMessage) / SQS_BATCH_MESSAGES + sqsBilled(crawlMessage) + 1,
+      transferSend: send.billed,
+    },
     dynamodb,
   };
 }
@@ -206,7 +246,11 @@ export function classRequests(input: { classId: string; title: string; manifestU
  * size (a floor: a thin queue gives smaller batches), each one ReceiveMessage billed by its payload
  * (the average job's size) and one DeleteMessageBatch.
  */
-export function transferDeliveries(chunks: number, messageBytes: number, batchSize: number): { invocations: number; receiveBilled: number; deletes: number } {
+export function transferDeliveries(
+  chunks: number,
+  messageBytes: number,
+  batchSize: number,
+): { invocations: number; receiveBilled: number; deletes: number } {
   if (chunks <= 0) return { invocations: 0, receiveBilled: 0, deletes: 0 };
   const invocations = Math.ceil(chunks / batchSize);
   const perBatch = sqsBilled((messageBytes / chunks) * Math.min(batchSize, chunks));

@@ -49,7 +49,9 @@ export interface EstimateOptions {
 
 /** `transferMemorySize` of serverless.yml for the stage (params.<stage>, else params.default). */
 function transferMemoryOf(stage: string): number {
-  const doc = parse(readFileSync(SERVERLESS_YML, 'utf8')) as { params?: Record<string, Record<string, unknown> | undefined> };
+  const doc = parse(readFileSync(SERVERLESS_YML, 'utf8')) as {
+    params?: Record<string, Record<string, unknown> | undefined>;
+  };
   const raw = doc.params?.[stage]?.transferMemorySize ?? doc.params?.default?.transferMemorySize;
   const n = Number(raw);
   return Number.isFinite(n) && n > 0 ? n : ASSUMED.transferMemoryMb;
@@ -105,36 +107,64 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
   if (o.masterUrls.length > 0) {
     const urls = o.masterUrls.map((raw) => {
       const url = URL.canParse(raw) ? new URL(raw) : undefined;
-      if (!url || !isFetchableScheme(url)) throw new ConfigError(`estimate takes http(s) master playlist URLs, not ${raw}`);
+      if (!url || !isFetchableScheme(url))
+        throw new ConfigError(`estimate takes http(s) master playlist URLs, not ${raw}`);
       return url;
     });
     // As `flants plan` does: without ORIGIN_ALLOWED_HOSTS, trust exactly the hosts named, nothing they link to.
-    if (o.cfg.originAllowedHosts.length === 0) allowedHosts = [...new Set(urls.map((u) => u.host.toLowerCase())), ...o.allowHosts];
-    for (const u of urls) if (!isHostAllowed(u, allowedHosts)) throw new ConfigError(`host "${u.host}" is not in ORIGIN_ALLOWED_HOSTS (or --allow-host): refusing ${u.href}`);
+    if (o.cfg.originAllowedHosts.length === 0)
+      allowedHosts = [...new Set(urls.map((u) => u.host.toLowerCase())), ...o.allowHosts];
+    for (const u of urls)
+      if (!isHostAllowed(u, allowedHosts))
+        throw new ConfigError(`host "${u.host}" is not in ORIGIN_ALLOWED_HOSTS (or --allow-host): refusing ${u.href}`);
     targets = urls.map((u) => ({ classId: urlClassId(u.href), title: u.pathname, manifestUrl: u.href }));
     if (libraryClasses === undefined && o.catalog) {
-      say('Counting the catalog\'s valid classes...');
-      const counted = await sampleCatalog(await o.catalog(), { fields: o.cfg.mongo.fields, allowedHosts, size: 0, random, pageSize: Math.max(o.cfg.scan.pageSize, 1000) });
+      say("Counting the catalog's valid classes...");
+      const counted = await sampleCatalog(await o.catalog(), {
+        fields: o.cfg.mongo.fields,
+        allowedHosts,
+        size: 0,
+        random,
+        pageSize: Math.max(o.cfg.scan.pageSize, 1000),
+      });
       libraryClasses = counted.validClasses;
       catalogDocuments = counted.documents;
-      if (counted.validClasses === 0) throw new ConfigError(`the catalog has no class ready to copy (${counted.documents} documents); give --classes`);
+      if (counted.validClasses === 0)
+        throw new ConfigError(
+          `the catalog has no class ready to copy (${counted.documents} documents); give --classes`,
+        );
     }
     libraryClasses ??= targets.length;
   } else {
-    if (!o.catalog) throw new ConfigError('estimate needs master playlist URLs, or a catalog to sample (set MONGODB_URI)');
-    if (allowedHosts.length === 0) throw new ConfigError('ORIGIN_ALLOWED_HOSTS is empty: every catalog class would be skipped (set it, or use --allow-host)');
+    if (!o.catalog)
+      throw new ConfigError('estimate needs master playlist URLs, or a catalog to sample (set MONGODB_URI)');
+    if (allowedHosts.length === 0)
+      throw new ConfigError(
+        'ORIGIN_ALLOWED_HOSTS is empty: every catalog class would be skipped (set it, or use --allow-host)',
+      );
     say(`Reading the catalog and drawing ${o.sample} classes...`);
-    const drawn = await sampleCatalog(await o.catalog(), { fields: o.cfg.mongo.fields, allowedHosts, size: o.sample, random, pageSize: Math.max(o.cfg.scan.pageSize, 1000) });
+    const drawn = await sampleCatalog(await o.catalog(), {
+      fields: o.cfg.mongo.fields,
+      allowedHosts,
+      size: o.sample,
+      random,
+      pageSize: Math.max(o.cfg.scan.pageSize, 1000),
+    });
     if (drawn.validClasses === 0) {
-      const reasons = Object.entries(drawn.skipped).map(([r, n]) => `${n} ${r}`).join(', ');
-      throw new ConfigError(`the catalog has no class ready to copy (${drawn.documents} documents${reasons ? `: ${reasons}` : ''})`);
+      const reasons = Object.entries(drawn.skipped)
+        .map(([r, n]) => `${n} ${r}`)
+        .join(', ');
+      throw new ConfigError(
+        `the catalog has no class ready to copy (${drawn.documents} documents${reasons ? `: ${reasons}` : ''})`,
+      );
     }
     targets = drawn.sample.map((c) => ({ classId: c.classId, title: c.title, manifestUrl: c.manifestUrl }));
     libraryClasses ??= drawn.validClasses;
     // A library of another size (--classes) has a catalog of that size, with the same share of skipped documents.
     catalogDocuments = Math.round((drawn.documents * libraryClasses) / drawn.validClasses);
   }
-  if (libraryClasses < targets.length) throw new ConfigError(`--classes ${libraryClasses} is smaller than the sample (${targets.length} classes)`);
+  if (libraryClasses < targets.length)
+    throw new ConfigError(`--classes ${libraryClasses} is smaller than the sample (${targets.length} classes)`);
 
   const origin = createOrigin({
     allowedHosts,
@@ -161,7 +191,9 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
   }
   const n = crawl.profiles.length;
   if (n === 0 || (n < 2 && libraryClasses > n)) {
-    throw new ConfigError(`measured ${n} class${n === 1 ? '' : 'es'}: a range needs at least 2 (or the whole library)${crawl.warnings.length ? `; ${crawl.warnings.join('; ')}` : ''}`);
+    throw new ConfigError(
+      `measured ${n} class${n === 1 ? '' : 'es'}: a range needs at least 2 (or the whole library)${crawl.warnings.length ? `; ${crawl.warnings.join('; ')}` : ''}`,
+    );
   }
   const warnings = [...crawl.warnings];
   if (n === libraryClasses) warnings.push('the sample is the whole library: the totals are measured, not estimated');

@@ -35,7 +35,10 @@ export function sampleVariance(values: readonly number[]): number {
 }
 
 // ln Γ(x) by the Lanczos approximation (g = 7, 9 terms): 15 significant digits for x > 0.
-const LANCZOS = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
 function logGamma(x: number): number {
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
@@ -81,7 +84,9 @@ export function incompleteBeta(x: number, a: number, b: number): number {
   if (x >= 1) return 1;
   const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
   // The continued fraction converges fast only on this side of the mean; use the symmetry otherwise.
-  return x < (a + 1) / (a + b + 2) ? (front * betaContinuedFraction(a, b, x)) / a : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
+  return x < (a + 1) / (a + b + 2)
+    ? (front * betaContinuedFraction(a, b, x)) / a
+    : 1 - (front * betaContinuedFraction(b, a, 1 - x)) / b;
 }
 
 /** P(T ≤ t) for Student's t distribution with `df` degrees of freedom. */
@@ -126,7 +131,8 @@ export function estimateTotal(sample: SampleOfClasses, populationSize: number, c
   const N = populationSize;
   if (!(confidence > 0 && confidence < 1)) throw new RangeError(`confidence must be in (0, 1), got ${confidence}`);
   if (n === 0) throw new RangeError('no sampled classes');
-  if (!Number.isInteger(N) || N < n) throw new RangeError(`the library (${N} classes) cannot be smaller than the sample (${n})`);
+  if (!Number.isInteger(N) || N < n)
+    throw new RangeError(`the library (${N} classes) cannot be smaller than the sample (${n})`);
   if (n < 2 && N > n) throw new RangeError('a range needs at least 2 sampled classes (or the whole library)');
   const within = sample.withinVariances ?? [];
   const exactSample = within.every((v) => v === 0);

@@ -52,7 +52,14 @@ export interface WallInput {
 }
 
 /** What bounds the copy's pace. */
-export type WallLimit = 'transfer CPU' | 'transfer bandwidth' | 'per-file latency' | 'origin requests/s' | 'origin bandwidth' | 'crawler' | 'scanner';
+export type WallLimit =
+  | 'transfer CPU'
+  | 'transfer bandwidth'
+  | 'per-file latency'
+  | 'origin requests/s'
+  | 'origin bandwidth'
+  | 'crawler'
+  | 'scanner';
 
 /** The copy's duration, with the work behind it. */
 export interface WallEstimate {
@@ -89,16 +96,22 @@ export function estimateWall(w: WallInput): WallEstimate {
     'transfer bandwidth': w.bytes / (w.workerMBps * 1e6),
     'per-file latency': (w.files * w.fileLatencyMs) / 1000 / Math.max(1, w.inFlightPerWorker),
   } as const;
-  const workerBound = (Object.keys(bounds) as Array<keyof typeof bounds>).reduce((a, b) => (bounds[b] > bounds[a] ? b : a));
+  const workerBound = (Object.keys(bounds) as Array<keyof typeof bounds>).reduce((a, b) =>
+    bounds[b] > bounds[a] ? b : a,
+  );
   const workerSeconds = bounds[workerBound];
   const ceiling = Math.max(1, Math.min(w.transferMaxConcurrency, SQS_SCALING.maxPerMapping, w.accountConcurrency));
-  const rampSeconds = ceiling <= SQS_SCALING.initial ? 0 : Math.ceil((ceiling - SQS_SCALING.initial) / SQS_SCALING.perMinute) * 60;
+  const rampSeconds =
+    ceiling <= SQS_SCALING.initial ? 0 : Math.ceil((ceiling - SQS_SCALING.initial) / SQS_SCALING.perMinute) * 60;
 
   // Progress as a fraction of the library per second; the origin caps it whatever the concurrency.
   const caps: Array<[WallLimit, number]> = [];
   if (w.originRps && w.files > 0) caps.push(['origin requests/s', w.originRps / w.files]);
   if (w.originMBps && w.bytes > 0) caps.push(['origin bandwidth', (w.originMBps * 1e6) / w.bytes]);
-  const originCap = caps.reduce<[WallLimit, number] | undefined>((a, c) => (a === undefined || c[1] < a[1] ? c : a), undefined);
+  const originCap = caps.reduce<[WallLimit, number] | undefined>(
+    (a, c) => (a === undefined || c[1] < a[1] ? c : a),
+    undefined,
+  );
   const perWorker = workerSeconds > 0 ? 1 / workerSeconds : Number.POSITIVE_INFINITY;
   let limit: WallLimit = workerBound;
   let done = 0;

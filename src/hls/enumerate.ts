@@ -46,7 +46,11 @@ function parseRoot(masterUrl: string, opts: PlanOptions): URL {
     throw new PlaylistError('BAD_URI', `master playlist URL ${root.href} must be http(s)`, root.href);
   }
   if (isFetchableScheme(root) && !isHostAllowed(root, opts.allowedHosts)) {
-    throw new PlaylistError('HOST_NOT_ALLOWED', `host "${root.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing master playlist ${root.href}`, root.href);
+    throw new PlaylistError(
+      'HOST_NOT_ALLOWED',
+      `host "${root.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing master playlist ${root.href}`,
+      root.href,
+    );
   }
   return root;
 }
@@ -72,13 +76,22 @@ class ClassPlan {
   followable(url: URL): boolean {
     if (url.protocol !== 'file:' || this.root.protocol !== 'file:') return isFetchableScheme(url);
     // "//host/x" under a local master becomes file://host/x: not a local file, and no http URL either.
-    if (url.host !== '') throw new PlaylistError('BAD_URI', `cannot resolve ${url.href} under a local master playlist; serve the class over http(s) instead`, url.href);
+    if (url.host !== '')
+      throw new PlaylistError(
+        'BAD_URI',
+        `cannot resolve ${url.href} under a local master playlist; serve the class over http(s) instead`,
+        url.href,
+      );
     return true;
   }
 
   assertAllowed(url: URL, referrer: string): void {
     if (isFetchableScheme(url) && !isHostAllowed(url, this.opts.allowedHosts)) {
-      throw new PlaylistError('HOST_NOT_ALLOWED', `host "${url.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing ${url.href} (referenced by ${referrer})`, url.href);
+      throw new PlaylistError(
+        'HOST_NOT_ALLOWED',
+        `host "${url.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing ${url.href} (referenced by ${referrer})`,
+        url.href,
+      );
     }
   }
 
@@ -88,7 +101,8 @@ class ClassPlan {
     try {
       key = keyForUrl(logical, this.root, this.prefix);
     } catch (err) {
-      if (err instanceof PlaylistError && referrer !== 'the class') throw new PlaylistError(err.code, `${err.message} (referenced by ${referrer})`, err.url);
+      if (err instanceof PlaylistError && referrer !== 'the class')
+        throw new PlaylistError(err.code, `${err.message} (referenced by ${referrer})`, err.url);
       throw err;
     }
     const existing = this.files.get(key);
@@ -108,7 +122,11 @@ class ClassPlan {
     }
     const max = this.opts.limits.maxFiles;
     if (this.files.size >= max) {
-      throw new PlaylistError('TOO_MANY_FILES', `class ${this.root.href} has more than ${max} files (HLS_MAX_FILES); stopped at ${src} in ${referrer}`, src);
+      throw new PlaylistError(
+        'TOO_MANY_FILES',
+        `class ${this.root.href} has more than ${max} files (HLS_MAX_FILES); stopped at ${src} in ${referrer}`,
+        src,
+      );
     }
     const file: PlannedFile = { src, key, kind };
     this.files.set(key, file);
@@ -151,10 +169,18 @@ class ClassPlan {
     this.fetchedBytes += size;
     const budget = this.opts.limits.maxCrawlBytes;
     if (budget !== undefined && this.fetchedBytes > budget) {
-      throw new PlaylistError('CRAWL_TOO_LARGE', `class ${this.root.href} fetched more than ${budget} bytes of playlists (HLS_MAX_CRAWL_BYTES); stopped at ${finalUrl.href}`, finalUrl.href);
+      throw new PlaylistError(
+        'CRAWL_TOO_LARGE',
+        `class ${this.root.href} fetched more than ${budget} bytes of playlists (HLS_MAX_CRAWL_BYTES); stopped at ${finalUrl.href}`,
+        finalUrl.href,
+      );
     }
     if (size > max) {
-      throw new PlaylistError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl.href} is ${size} bytes, over the ${max}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, finalUrl.href);
+      throw new PlaylistError(
+        'PLAYLIST_TOO_LARGE',
+        `playlist ${finalUrl.href} is ${size} bytes, over the ${max}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
+        finalUrl.href,
+      );
     }
     const redirected = finalUrl.href !== p.src;
     // Differs after a redirect here or above: then keys of what it references resolve from p.logical.
@@ -190,11 +216,24 @@ class ClassPlan {
   }
 }
 
-async function fetchPlaylist(p: PendingPlaylist, fetcher: PlaylistFetcher, plan: ClassPlan, opts: PlanOptions): Promise<Fetched> {
-  const res = await fetcher.fetchText(p.src, { maxBytes: opts.limits.maxPlaylistBytes, ...(opts.signal ? { signal: opts.signal } : {}) });
+async function fetchPlaylist(
+  p: PendingPlaylist,
+  fetcher: PlaylistFetcher,
+  plan: ClassPlan,
+  opts: PlanOptions,
+): Promise<Fetched> {
+  const res = await fetcher.fetchText(p.src, {
+    maxBytes: opts.limits.maxPlaylistBytes,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const finalUrl = new URL(res.url);
   // The origin client already checks every redirect hop; this keeps any other fetcher honest too.
-  if (!plan.followable(finalUrl)) throw new PlaylistError('BAD_URI', `playlist ${p.src} ended at ${finalUrl.href}, which is not http(s)`, finalUrl.href);
+  if (!plan.followable(finalUrl))
+    throw new PlaylistError(
+      'BAD_URI',
+      `playlist ${p.src} ended at ${finalUrl.href}, which is not http(s)`,
+      finalUrl.href,
+    );
   plan.assertAllowed(finalUrl, `a redirect from ${p.src}`);
   return { playlist: p, finalUrl, body: res.body, bytes: res.bytes, sha256: res.sha256 };
 }
@@ -203,19 +242,31 @@ async function fetchPlaylist(p: PendingPlaylist, fetcher: PlaylistFetcher, plan:
  * Lists every file of the class whose master playlist is `masterUrl`, playlists included: deduplicated by key
  * (first src wins), sorted by key. Throws PlaylistError for input it refuses; fetch errors propagate unchanged.
  */
-export async function planClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<PlannedFile[]> {
+export async function planClass(
+  masterUrl: string,
+  fetcher: PlaylistFetcher,
+  opts: PlanOptions,
+): Promise<PlannedFile[]> {
   return (await enumerateClass(masterUrl, fetcher, opts)).files;
 }
 
 /** Like `planClass`, and also says which media playlists may still grow (the crawler waits for those). */
-export async function enumerateClass(masterUrl: string, fetcher: PlaylistFetcher, opts: PlanOptions): Promise<ClassEnumeration> {
+export async function enumerateClass(
+  masterUrl: string,
+  fetcher: PlaylistFetcher,
+  opts: PlanOptions,
+): Promise<ClassEnumeration> {
   try {
     return await enumerate(masterUrl, fetcher, opts);
   } catch (err) {
     // Whatever the fetch was doing when the deadline struck, the reason is the deadline.
     if (opts.signal?.aborted) {
-      const why = opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'aborted');
-      throw new FlantsError('CRAWL_DEADLINE', `crawl of ${masterUrl} stopped before it finished: ${why}`, { retryable: true, cause: err });
+      const why =
+        opts.signal.reason instanceof Error ? opts.signal.reason.message : String(opts.signal.reason ?? 'aborted');
+      throw new FlantsError('CRAWL_DEADLINE', `crawl of ${masterUrl} stopped before it finished: ${why}`, {
+        retryable: true,
+        cause: err,
+      });
     }
     throw err;
   }
@@ -230,12 +281,16 @@ async function enumerate(masterUrl: string, fetcher: PlaylistFetcher, opts: Plan
   // the plan (which src wins a key, which error is reported) does not depend on network timing.
   for (let round = plan.takeRound(); round.length > 0; round = plan.takeRound()) {
     opts.signal?.throwIfAborted();
-    const results = await settleAll(round, opts.concurrency ?? DEFAULT_CONCURRENCY, (p) => fetchPlaylist(p, fetcher, plan, opts));
+    const results = await settleAll(round, opts.concurrency ?? DEFAULT_CONCURRENCY, (p) =>
+      fetchPlaylist(p, fetcher, plan, opts),
+    );
     for (const r of results) {
       if (!r.ok) throw r.error;
       plan.absorb(r.value);
     }
   }
-  const files = [...plan.files.values()].map((f) => ({ ...f })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const files = [...plan.files.values()]
+    .map((f) => ({ ...f }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { files, growing: [...plan.growing].sort() };
 }

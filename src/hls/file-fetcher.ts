@@ -34,10 +34,20 @@ export function createFileFetcher(rootDir: string, origin?: PlaylistFetcher): Pl
       const info = await stat(real);
       if (!info.isFile()) throw new PlaylistError('FILE_NOT_FOUND', `playlist ${path} is not a file`, url);
       if (info.size > opts.maxBytes) {
-        throw new PlaylistError('PLAYLIST_TOO_LARGE', `playlist ${path} is ${info.size} bytes, over the ${opts.maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, url);
+        throw new PlaylistError(
+          'PLAYLIST_TOO_LARGE',
+          `playlist ${path} is ${info.size} bytes, over the ${opts.maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
+          url,
+        );
       }
       const raw = await readFile(real);
-      return { url: u.href, body: raw.toString('utf8'), contentType: undefined, bytes: raw.length, sha256: createHash('sha256').update(raw).digest('hex') };
+      return {
+        url: u.href,
+        body: raw.toString('utf8'),
+        contentType: undefined,
+        bytes: raw.length,
+        sha256: createHash('sha256').update(raw).digest('hex'),
+      };
     },
   };
 }

@@ -60,7 +60,8 @@ export function keyForUrl(url: URL, masterUrl: URL, root: string): string {
   const segments = decoded.split('/').filter((s) => s !== '');
   if (segments.length === 0) throw unsafe(url, 'it maps to an empty key');
   if (url.protocol !== 'file:') segments.unshift(url.host.toLowerCase());
-  if (segments.some((s) => s === '.' || s === '..')) throw unsafe(url, 'its path has a "." or ".." segment once decoded');
+  if (segments.some((s) => s === '.' || s === '..'))
+    throw unsafe(url, 'its path has a "." or ".." segment once decoded');
   const key = root + segments.join('/');
   if (/\p{Cc}/u.test(key)) throw unsafe(url, 'its path has control characters once decoded');
   if (key.startsWith('/')) throw unsafe(url, 'it maps to a key starting with "/"');

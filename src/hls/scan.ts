@@ -76,7 +76,12 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
   // A URI line that follows no EXT-X-STREAM-INF is junk in a pure multivariant playlist, but a segment as
   // soon as the playlist has any EXTINF (mixed playlists are invalid; losing a segment would be worse).
   const strayIsJunk = multivariant && !lines.some((l) => l.type === 'tag' && l.name === 'EXTINF');
-  const scope: VariableScope = { url: ctx.baseUrl, requestUrl: ctx.requestUrl, multivariant, importable: ctx.importable };
+  const scope: VariableScope = {
+    url: ctx.baseUrl,
+    requestUrl: ctx.requestUrl,
+    multivariant,
+    importable: ctx.importable,
+  };
   const vars = new Map<string, string>();
   const references: Reference[] = [];
   const segmentKind: FileKind = ctx.role === 'subtitles' ? 'subtitle' : 'segment';
@@ -89,9 +94,15 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
     try {
       resolved = new URL(uri, ctx.baseUrl);
     } catch {
-      throw new PlaylistError('BAD_URI', `${url} line ${line}: ${tag} URI "${uri.slice(0, 200)}" is not a valid URI`, url);
+      throw new PlaylistError(
+        'BAD_URI',
+        `${url} line ${line}: ${tag} URI "${uri.slice(0, 200)}" is not a valid URI`,
+        url,
+      );
     }
-    references.push(playlist ? { uri, url: resolved, kind, tag, line, playlist } : { uri, url: resolved, kind, tag, line });
+    references.push(
+      playlist ? { uri, url: resolved, kind, tag, line, playlist } : { uri, url: resolved, kind, tag, line },
+    );
   };
   const attr = (attrs: ReadonlyMap<string, AttributeValue>, name: string): string | undefined => attrs.get(name)?.value;
 
@@ -128,7 +139,8 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
       case 'EXT-X-I-FRAME-STREAM-INF':
       case 'EXT-X-IMAGE-STREAM-INF': {
         const uri = attr(a(), 'URI');
-        if (uri !== undefined) add(uri, 'playlist', l.name, l.line, CHILD(l.name === 'EXT-X-I-FRAME-STREAM-INF' ? 'iframe' : 'image'));
+        if (uri !== undefined)
+          add(uri, 'playlist', l.name, l.line, CHILD(l.name === 'EXT-X-I-FRAME-STREAM-INF' ? 'iframe' : 'image'));
         break;
       }
       case 'EXT-X-SESSION-DATA': {
@@ -162,14 +174,20 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
       }
       case 'EXT-X-RENDITION-REPORT': {
         const uri = attr(a(), 'URI');
-        if (uri !== undefined) add(uri, 'playlist', l.name, l.line, { role: ctx.role ?? 'variant', sameLevel: true, newPresentation: false });
+        if (uri !== undefined)
+          add(uri, 'playlist', l.name, l.line, {
+            role: ctx.role ?? 'variant',
+            sameLevel: true,
+            newPresentation: false,
+          });
         break;
       }
       case 'EXT-X-DATERANGE': {
         const attrs = a();
         const asset = attr(attrs, 'X-ASSET-URI');
         const list = attr(attrs, 'X-ASSET-LIST');
-        if (asset !== undefined) add(asset, 'playlist', l.name, l.line, { role: 'asset', sameLevel: false, newPresentation: true });
+        if (asset !== undefined)
+          add(asset, 'playlist', l.name, l.line, { role: 'asset', sameLevel: false, newPresentation: true });
         if (list !== undefined) add(list, 'data', l.name, l.line);
         break;
       }

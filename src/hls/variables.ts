@@ -42,7 +42,12 @@ function queryValue(scope: VariableScope, param: string): string | undefined {
 }
 
 /** Applies one EXT-X-DEFINE to `vars`: NAME/VALUE, IMPORT from the multivariant playlist, or QUERYPARAM from the URL. */
-export function applyDefine(attrs: ReadonlyMap<string, AttributeValue>, vars: Map<string, string>, scope: VariableScope, line: number): void {
+export function applyDefine(
+  attrs: ReadonlyMap<string, AttributeValue>,
+  vars: Map<string, string>,
+  scope: VariableScope,
+  line: number,
+): void {
   const forms = ['NAME', 'IMPORT', 'QUERYPARAM'].filter((f) => attrs.has(f));
   // RFC 8216bis §4.4.2.3: exactly one form, and a parser MUST fail the playlist otherwise.
   if (forms.length !== 1) throw bad(scope, line, 'EXT-X-DEFINE needs exactly one of NAME, IMPORT or QUERYPARAM');
@@ -56,22 +61,31 @@ export function applyDefine(attrs: ReadonlyMap<string, AttributeValue>, vars: Ma
     if (v === undefined || !v.quoted) throw bad(scope, line, `EXT-X-DEFINE NAME="${name}" has no quoted VALUE`);
     value = v.value;
   } else if (form === 'IMPORT') {
-    if (scope.multivariant) throw bad(scope, line, `EXT-X-DEFINE IMPORT="${name}" is not allowed in a multivariant playlist`);
+    if (scope.multivariant)
+      throw bad(scope, line, `EXT-X-DEFINE IMPORT="${name}" is not allowed in a multivariant playlist`);
     value = scope.importable?.get(name);
-    if (value === undefined) throw bad(scope, line, `EXT-X-DEFINE IMPORT="${name}" but no multivariant playlist above defines it`);
+    if (value === undefined)
+      throw bad(scope, line, `EXT-X-DEFINE IMPORT="${name}" but no multivariant playlist above defines it`);
   } else {
     value = queryValue(scope, name);
-    if (value === undefined) throw bad(scope, line, `EXT-X-DEFINE QUERYPARAM="${name}" but the playlist URL has no such query parameter`);
+    if (value === undefined)
+      throw bad(scope, line, `EXT-X-DEFINE QUERYPARAM="${name}" but the playlist URL has no such query parameter`);
   }
   vars.set(name, value);
 }
 
 /** Replaces each `{$NAME}` with its value; a reference to an undefined variable fails the playlist (BAD_DEFINE). */
-export function substitute(text: string, vars: ReadonlyMap<string, string>, scope: VariableScope, line: number): string {
+export function substitute(
+  text: string,
+  vars: ReadonlyMap<string, string>,
+  scope: VariableScope,
+  line: number,
+): string {
   if (!text.includes('{$')) return text;
   return text.replace(REFERENCE, (_m, name: string) => {
     const v = vars.get(name);
-    if (v === undefined) throw bad(scope, line, `variable {$${name}} is used but not defined by an earlier EXT-X-DEFINE`);
+    if (v === undefined)
+      throw bad(scope, line, `variable {$${name}} is used but not defined by an earlier EXT-X-DEFINE`);
     return v;
   });
 }

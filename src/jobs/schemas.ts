@@ -7,8 +7,15 @@ import { FILE_KINDS } from '../hls/types.ts';
 export const MESSAGE_VERSION = 2;
 
 /** An ISO-8601 instant as `Date.prototype.toISOString` writes it. */
-const isoInstant = z.string().max(40).refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && Number.isFinite(Date.parse(s)), 'must be an ISO-8601 instant');
-const classId = z.string().min(1).max(128).regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
+const isoInstant = z
+  .string()
+  .max(40)
+  .refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && Number.isFinite(Date.parse(s)), 'must be an ISO-8601 instant');
+const classId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
 const httpUrl = z
   .string()
   .max(4096)
@@ -95,7 +102,10 @@ export const TransferFileSchema = z.strictObject({
   kind: FileKindSchema,
   /** For a playlist: the length and SHA-256 of the bytes the crawler enumerated; the copy must match them. */
   bytes: z.number().int().min(0).optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export const TransferJobSchema = z.strictObject({
@@ -128,8 +138,10 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: string, what: string
   } catch {
     throw new PoisonMessageError(`${what} message is not JSON: ${JSON.stringify(body.slice(0, 80))}`);
   }
-  if (typeof json === 'object' && json !== null && 'v' in json && (json).v !== MESSAGE_VERSION) {
-    throw new PoisonMessageError(`${what} message has schema version ${JSON.stringify((json).v)}; this build reads version ${MESSAGE_VERSION}`);
+  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== MESSAGE_VERSION) {
+    throw new PoisonMessageError(
+      `${what} message has schema version ${JSON.stringify(json.v)}; this build reads version ${MESSAGE_VERSION}`,
+    );
   }
   const res = schema.safeParse(json);
   if (!res.success) {

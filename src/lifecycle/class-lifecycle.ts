@@ -48,7 +48,13 @@ export type ClassEvent =
    * A crawl enumerated the class: its content id, chunk count and, for a forced copy, its request
    * time; `changedAt` when a change check (recheck) found the origin's files changed since the copy.
    */
-  | { type: 'planned'; planId: string; totalChunks: number; forcedAt?: string | undefined; changedAt?: string | undefined }
+  | {
+      type: 'planned';
+      planId: string;
+      totalChunks: number;
+      forcedAt?: string | undefined;
+      changedAt?: string | undefined;
+    }
   /** A change check compared a COMPLETE generation with the origin (the result is bookkeeping only). */
   | { type: 'checked'; gen: number }
   /** A transfer job of generation `gen` copied and verified every file of `chunk`. */
@@ -95,7 +101,14 @@ export interface Effect {
    * Start generation gen+1 with these totals (counters reset, failures cleared). `cause` says what
    * started it: other content, a newer forced copy, or a change check that found the origin changed.
    */
-  newGeneration?: { gen: number; planId: string; totalChunks: number; forcedAt?: string | undefined; changedAt?: string | undefined; cause: GenerationCause };
+  newGeneration?: {
+    gen: number;
+    planId: string;
+    totalChunks: number;
+    forcedAt?: string | undefined;
+    changedAt?: string | undefined;
+    cause: GenerationCause;
+  };
   /** Count the chunk (chunk record written in the same transaction). */
   count?: { chunk: number };
   /** Add (or re-state) the chunk in the failed set. */
@@ -224,7 +237,9 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
   switch (event.type) {
     case 'enqueued':
       // Never downgrades: only a class with no record becomes PENDING.
-      return exists ? { kind: 'skip', why: 'exists' } : { kind: 'apply', guard: { exists: false }, effect: { status: 'PENDING' } };
+      return exists
+        ? { kind: 'skip', why: 'exists' }
+        : { kind: 'apply', guard: { exists: false }, effect: { status: 'PENDING' } };
 
     case 'crawlStarted':
       if (complete) return { kind: 'skip', why: 'complete' };
@@ -235,7 +250,11 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
     case 'waiting':
       if (complete) return { kind: 'skip', why: 'complete' };
       if (state.status === 'TRANSFERRING') return { kind: 'skip', why: 'same-plan' };
-      return { kind: 'apply', guard: { statusNot: ['COMPLETE', 'TRANSFERRING'] }, effect: { status: 'PENDING', clearCrawlError: true } };
+      return {
+        kind: 'apply',
+        guard: { statusNot: ['COMPLETE', 'TRANSFERRING'] },
+        effect: { status: 'PENDING', clearCrawlError: true },
+      };
 
     case 'planned': {
       const forceNew = isNewForce(state, event.forcedAt);
@@ -247,7 +266,11 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
         // Resume: counters kept, the status says what the plan's own chunks say.
         const status = state.doneChunks >= state.totalChunks ? 'COMPLETE' : plannedStatus(state.failed.length, false);
         if (status === 'COMPLETE') {
-          return { kind: 'apply', guard: { gen: state.gen, statusNot: NOT_COMPLETE }, effect: { status, complete: { gen: state.gen }, clearCrawlError: true } };
+          return {
+            kind: 'apply',
+            guard: { gen: state.gen, statusNot: NOT_COMPLETE },
+            effect: { status, complete: { gen: state.gen }, clearCrawlError: true },
+          };
         }
         return {
           kind: 'apply',
@@ -282,7 +305,8 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
     case 'chunkCounted': {
       if (!exists) return { kind: 'skip', why: 'no-record' };
       if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
-      if (complete || state.doneChunks >= state.totalChunks || state.doneIds?.includes(event.chunk)) return { kind: 'skip', why: 'duplicate' };
+      if (complete || state.doneChunks >= state.totalChunks || state.doneIds?.includes(event.chunk))
+        return { kind: 'skip', why: 'duplicate' };
       const wasFailed = state.failed.includes(event.chunk);
       const last = state.doneChunks + 1 === state.totalChunks;
       const guard: Guard = {
@@ -291,12 +315,25 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
         chunkFailed: { chunk: event.chunk, is: wasFailed },
         chunkUndone: event.chunk,
         // Whether this count changes the status depends on the failed set, the crawl error and the status: pin them.
-        ...(wasFailed ? { failedCount: state.failed.length, crawlError: Boolean(state.crawlError), ...(exists ? { statusIn: [state.status!] } : {}) } : {}),
+        ...(wasFailed
+          ? {
+              failedCount: state.failed.length,
+              crawlError: Boolean(state.crawlError),
+              ...(exists ? { statusIn: [state.status!] } : {}),
+            }
+          : {}),
       };
-      const effect: Effect = { count: { chunk: event.chunk }, ...(wasFailed ? { unfail: { chunk: event.chunk } } : {}) };
+      const effect: Effect = {
+        count: { chunk: event.chunk },
+        ...(wasFailed ? { unfail: { chunk: event.chunk } } : {}),
+      };
       if (last) {
         // Done chunks and failed chunks never overlap, so the last chunk leaves no failure behind.
-        return { kind: 'apply', guard, effect: { ...effect, status: 'COMPLETE', complete: { gen: state.gen }, clearCrawlError: true } };
+        return {
+          kind: 'apply',
+          guard,
+          effect: { ...effect, status: 'COMPLETE', complete: { gen: state.gen }, clearCrawlError: true },
+        };
       }
       if (wasFailed && state.status === 'FAILED' && state.failed.length === 1 && !state.crawlError) {
         return { kind: 'apply', guard, effect: { ...effect, status: 'TRANSFERRING' } };
@@ -319,7 +356,12 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
       if (state.failed.includes(event.chunk) && event.provisional) return { kind: 'skip', why: 'chunk-failed-already' };
       return {
         kind: 'apply',
-        guard: { gen: state.gen, statusNot: NOT_COMPLETE, chunkFailed: { chunk: event.chunk, is: state.failed.includes(event.chunk) }, chunkUndone: event.chunk },
+        guard: {
+          gen: state.gen,
+          statusNot: NOT_COMPLETE,
+          chunkFailed: { chunk: event.chunk, is: state.failed.includes(event.chunk) },
+          chunkUndone: event.chunk,
+        },
         effect: { status: 'FAILED', fail: { chunk: event.chunk, provisional: event.provisional ?? false } },
       };
 
@@ -332,7 +374,11 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
     case 'crawlFailed':
       if (complete) return { kind: 'skip', why: 'complete' };
       if (state.gen > 0 && state.doneChunks >= state.totalChunks) return { kind: 'skip', why: 'all-done' };
-      return { kind: 'apply', guard: { statusNot: NOT_COMPLETE, notAllDone: true }, effect: { status: 'FAILED', setCrawlError: true } };
+      return {
+        kind: 'apply',
+        guard: { statusNot: NOT_COMPLETE, notAllDone: true },
+        effect: { status: 'FAILED', setCrawlError: true },
+      };
   }
 }
 
@@ -359,7 +405,17 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
   let next: ClassState = { ...state, failed: [...state.failed] };
   if (effect.newGeneration) {
     const g = effect.newGeneration;
-    next = { ...next, gen: g.gen, planId: g.planId, totalChunks: g.totalChunks, forcedAt: g.forcedAt, changedAt: g.changedAt, doneChunks: 0, failed: [], ...(next.doneIds ? { doneIds: [] } : {}) };
+    next = {
+      ...next,
+      gen: g.gen,
+      planId: g.planId,
+      totalChunks: g.totalChunks,
+      forcedAt: g.forcedAt,
+      changedAt: g.changedAt,
+      doneChunks: 0,
+      failed: [],
+      ...(next.doneIds ? { doneIds: [] } : {}),
+    };
   }
   if (effect.count) {
     next.doneChunks += 1;

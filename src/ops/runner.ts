@@ -35,13 +35,19 @@ export interface RunnerStats {
  * Waits until no queue of the stage holds a visible, in-flight or delayed message (and `busy`
  * says nothing is being handled), twice in a row; false if that did not happen in time.
  */
-export async function waitForIdleQueues(queue: Pick<JobQueue, 'depth'>, opts: { timeoutMs: number; pollMs?: number; busy?: () => boolean }): Promise<boolean> {
+export async function waitForIdleQueues(
+  queue: Pick<JobQueue, 'depth'>,
+  opts: { timeoutMs: number; pollMs?: number; busy?: () => boolean },
+): Promise<boolean> {
   const deadline = Date.now() + opts.timeoutMs;
   let quiet = 0;
   while (Date.now() < deadline) {
     // While a handler here is running the answer is known: ask SQS (three requests) only when it is not.
     const busy =
-      (opts.busy?.() ?? false) || (await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => queue.depth(r)))).some((d) => d.visible + d.inFlight + d.delayed > 0);
+      (opts.busy?.() ?? false) ||
+      (await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => queue.depth(r)))).some(
+        (d) => d.visible + d.inFlight + d.delayed > 0,
+      );
     quiet = busy ? 0 : quiet + 1;
     if (quiet >= 2) return true;
     await sleep(opts.pollMs ?? 250);
@@ -82,7 +88,10 @@ function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
       ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
     messageAttributes: Object.fromEntries(
-      Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { dataType: v.DataType ?? 'String', stringValue: v.StringValue }]),
+      Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
+        k,
+        { dataType: v.DataType ?? 'String', stringValue: v.StringValue },
+      ]),
     ),
     md5OfBody: m.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
@@ -129,7 +138,9 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
             const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn, opts.region)) };
             let response: SQSBatchResponse;
             try {
-              response = await handler(event, { getRemainingTimeInMillis: () => c.timeoutSeconds * 1000 - (Date.now() - started) });
+              response = await handler(event, {
+                getRemainingTimeInMillis: () => c.timeoutSeconds * 1000 - (Date.now() - started),
+              });
             } catch (err) {
               // A thrown handler is a failed invocation: Lambda retries the whole batch.
               stats.errors++;
@@ -139,8 +150,16 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
             const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
             stats.failures[c.role] += failed.size;
             if (failed.size > 0 && opts.retryDelaySeconds !== undefined) {
-              const entries = messages.filter((m) => failed.has(m.MessageId!)).map((m, i) => ({ Id: `f${i}`, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: opts.retryDelaySeconds }));
-              await opts.deps.aws.sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
+              const entries = messages
+                .filter((m) => failed.has(m.MessageId!))
+                .map((m, i) => ({
+                  Id: `f${i}`,
+                  ReceiptHandle: m.ReceiptHandle!,
+                  VisibilityTimeout: opts.retryDelaySeconds,
+                }));
+              await opts.deps.aws.sqs
+                .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
+                .catch(() => undefined);
             }
             return messages.filter((m) => !failed.has(m.MessageId!));
           } finally {

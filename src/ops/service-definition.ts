@@ -62,7 +62,9 @@ function isObject(v: unknown): v is Record<string, Json> {
  * `${LogicalId}`, `${LogicalId.Attr}`, `${!Literal}`. Serverless leaves these alone; so do we.
  */
 function isCloudFormationSub(expr: string): boolean {
-  return /^[A-Za-z0-9]+::[A-Za-z0-9]+$/.test(expr) || /^[A-Za-z0-9]+(\.[A-Za-z0-9.]+)?$/.test(expr) || expr.startsWith('!');
+  return (
+    /^[A-Za-z0-9]+::[A-Za-z0-9]+$/.test(expr) || /^[A-Za-z0-9]+(\.[A-Za-z0-9.]+)?$/.test(expr) || expr.startsWith('!')
+  );
 }
 
 /** Resolves the Serverless variables this project uses: ${param:}, ${sls:stage}, ${opt:...}, ${self:service}, ${env:NAME, 'default'}. */
@@ -75,7 +77,12 @@ function resolver(doc: Record<string, Json>, stage: string, region: string): (va
     const [argPart, ...fallbackParts] = rest.join(':').split(',');
     const arg = argPart!.trim();
     // `${env:NAME, 'default'}`: a quoted or bare literal after the comma.
-    const fallback = fallbackParts.length ? fallbackParts.join(',').trim().replace(/^(['"])(.*)\1$/, '$2') : undefined;
+    const fallback = fallbackParts.length
+      ? fallbackParts
+          .join(',')
+          .trim()
+          .replace(/^(['"])(.*)\1$/, '$2')
+      : undefined;
     switch (source) {
       case 'env': {
         const v = process.env[arg];
@@ -105,7 +112,9 @@ function resolver(doc: Record<string, Json>, stage: string, region: string): (va
     if (typeof value === 'string') {
       const whole = /^\$\{([^}]+)\}$/.exec(value);
       if (whole && !isCloudFormationSub(whole[1]!)) return resolve(lookup(whole[1]!));
-      return value.replace(/\$\{([^}]+)\}/g, (sub, e: string) => (isCloudFormationSub(e) ? sub : text(resolve(lookup(e)), `\${${e}}`)));
+      return value.replace(/\$\{([^}]+)\}/g, (sub, e: string) =>
+        isCloudFormationSub(e) ? sub : text(resolve(lookup(e)), `\${${e}}`),
+      );
     }
     if (Array.isArray(value)) return value.map(resolve);
     if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
@@ -127,7 +136,8 @@ function getAttTarget(v: Json | undefined): string | undefined {
 
 function num(v: Json | undefined, what: string): number {
   const n = Number(v);
-  if (v === undefined || v === null || !Number.isFinite(n)) throw new ConfigError(`serverless.yml: ${what} must be a number, got ${JSON.stringify(v)}`);
+  if (v === undefined || v === null || !Number.isFinite(n))
+    throw new ConfigError(`serverless.yml: ${what} must be a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -146,14 +156,24 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
     const p = res.Properties;
     if (res.Type === 'AWS::SQS::Queue') {
       const attributes: Record<string, string> = {};
-      for (const k of ['VisibilityTimeout', 'MessageRetentionPeriod', 'DelaySeconds', 'ReceiveMessageWaitTimeSeconds', 'MaximumMessageSize']) {
+      for (const k of [
+        'VisibilityTimeout',
+        'MessageRetentionPeriod',
+        'DelaySeconds',
+        'ReceiveMessageWaitTimeSeconds',
+        'MaximumMessageSize',
+      ]) {
         if (p[k] !== undefined) attributes[k] = text(p[k], `${logicalId}.${k}`);
       }
       const q: QueueDefinition = { logicalId, name: text(p.QueueName, `${logicalId}.QueueName`), attributes };
       if (isObject(p.RedrivePolicy)) {
         const target = getAttTarget(p.RedrivePolicy.deadLetterTargetArn);
-        if (!target) throw new ConfigError(`serverless.yml: ${logicalId} RedrivePolicy needs Fn::GetAtt [<queue>, Arn]`);
-        q.deadLetter = { logicalId: target, maxReceiveCount: num(p.RedrivePolicy.maxReceiveCount, `${logicalId} maxReceiveCount`) };
+        if (!target)
+          throw new ConfigError(`serverless.yml: ${logicalId} RedrivePolicy needs Fn::GetAtt [<queue>, Arn]`);
+        q.deadLetter = {
+          logicalId: target,
+          maxReceiveCount: num(p.RedrivePolicy.maxReceiveCount, `${logicalId} maxReceiveCount`),
+        };
       }
       queues.push(q);
     } else if (res.Type === 'AWS::DynamoDB::Table') {
@@ -162,7 +182,8 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
         name: text(p.TableName, `${logicalId}.TableName`),
         keySchema: p.KeySchema as unknown as TableDefinition['keySchema'],
         attributeDefinitions: p.AttributeDefinitions as unknown as TableDefinition['attributeDefinitions'],
-        globalSecondaryIndexes: (p.GlobalSecondaryIndexes ?? []) as unknown as TableDefinition['globalSecondaryIndexes'],
+        globalSecondaryIndexes: (p.GlobalSecondaryIndexes ??
+          []) as unknown as TableDefinition['globalSecondaryIndexes'],
       });
     } else if (res.Type === 'AWS::S3::Bucket') {
       buckets.push({ logicalId, name: text(p.BucketName, `${logicalId}.BucketName`) });
@@ -180,7 +201,10 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
       if (!queue) throw new ConfigError(`serverless.yml: function ${name} consumes an unknown queue`);
       const role = QUEUE_ROLES.find((r) => queue.name.endsWith(`-${r}`));
       if (!role) throw new ConfigError(`serverless.yml: queue ${queue.name} is not a scan, crawl or transfer queue`);
-      const [handlerModule, handlerExport] = text(fn.handler, `${name}.handler`).split(/\.(?=[^.]+$)/) as [string, string];
+      const [handlerModule, handlerExport] = text(fn.handler, `${name}.handler`).split(/\.(?=[^.]+$)/) as [
+        string,
+        string,
+      ];
       consumers.push({
         function: name,
         role,

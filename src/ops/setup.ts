@@ -1,6 +1,11 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { AwsClients } from '../store/aws.ts';
@@ -17,7 +22,11 @@ export interface SetupResult {
   bucket: string;
 }
 
-async function createQueue(sqs: SQSClient, q: QueueDefinition, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+async function createQueue(
+  sqs: SQSClient,
+  q: QueueDefinition,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
   const res = await sqs.send(new CreateQueueCommand({ QueueName: q.name, Attributes: attributes }));
   const url = res.QueueUrl!;
   // CreateQueue on an existing queue with other attributes fails on real SQS; set them instead.
@@ -26,7 +35,11 @@ async function createQueue(sqs: SQSClient, q: QueueDefinition, attributes: Recor
   return { url, arn: attrs.Attributes!.QueueArn! };
 }
 
-async function createQueueIdempotent(sqs: SQSClient, q: QueueDefinition, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+async function createQueueIdempotent(
+  sqs: SQSClient,
+  q: QueueDefinition,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
   try {
     return await createQueue(sqs, q, attributes);
   } catch (err) {
@@ -78,22 +91,41 @@ async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
 }
 
 /** Creates the queues, DLQs, table and bucket that serverless.yml declares; safe to run again. */
-export async function setupResources(cfg: Config, def: ServiceDefinition, aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>, opts: SetupOptions = {}): Promise<SetupResult> {
+export async function setupResources(
+  cfg: Config,
+  def: ServiceDefinition,
+  aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>,
+  opts: SetupOptions = {},
+): Promise<SetupResult> {
   const created = new Map<string, { url: string; arn: string }>();
   const result: SetupResult = { queues: [], table: cfg.tableName, bucket: cfg.destBucket };
   // Dead-letter queues first: their ARNs go into the source queues' redrive policies.
   const ordered = [...def.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)));
   for (const q of ordered) {
     const attributes = { ...q.attributes };
-    if (opts.visibilityTimeout !== undefined && q.deadLetter) attributes.VisibilityTimeout = String(opts.visibilityTimeout);
+    if (opts.visibilityTimeout !== undefined && q.deadLetter)
+      attributes.VisibilityTimeout = String(opts.visibilityTimeout);
     if (q.deadLetter) {
       const dlq = created.get(q.deadLetter.logicalId);
-      if (!dlq) throw new Error(`serverless.yml: ${q.logicalId}'s dead-letter queue ${q.deadLetter.logicalId} is not declared`);
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: q.deadLetter.maxReceiveCount });
+      if (!dlq)
+        throw new Error(`serverless.yml: ${q.logicalId}'s dead-letter queue ${q.deadLetter.logicalId} is not declared`);
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: q.deadLetter.maxReceiveCount,
+      });
     }
     const made = await createQueueIdempotent(aws.sqs, q, attributes);
     created.set(q.logicalId, made);
-    result.queues.push({ name: q.name, url: made.url, ...(q.deadLetter ? { deadLetter: def.queues.find((d) => d.logicalId === q.deadLetter!.logicalId)!.name, maxReceiveCount: q.deadLetter.maxReceiveCount } : {}) });
+    result.queues.push({
+      name: q.name,
+      url: made.url,
+      ...(q.deadLetter
+        ? {
+            deadLetter: def.queues.find((d) => d.logicalId === q.deadLetter!.logicalId)!.name,
+            maxReceiveCount: q.deadLetter.maxReceiveCount,
+          }
+        : {}),
+    });
   }
   const table = def.tables[0];
   if (!table) throw new Error('serverless.yml declares no DynamoDB table');

@@ -12,7 +12,11 @@ export class OriginError extends FlantsError {
   readonly url: string;
   readonly status: number | undefined;
 
-  constructor(code: ErrorCode, message: string, opts: { url: string; status?: number; retryable: boolean; cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { url: string; status?: number; retryable: boolean; cause?: unknown },
+  ) {
     super(code, message, { retryable: opts.retryable, cause: opts.cause });
     this.url = opts.url;
     this.status = opts.status;
@@ -42,7 +46,9 @@ export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 /** The system resolver (getaddrinfo, as every other program on the host resolves). */
 export const systemResolver: Resolver = (hostname) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))));
+  new Promise((resolve, reject) =>
+    dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
+  );
 
 /** A name resolved to an address FLAnts never fetches from. */
 export class BlockedAddressError extends FlantsError {
@@ -51,7 +57,10 @@ export class BlockedAddressError extends FlantsError {
     readonly address: string,
     readonly range: string,
   ) {
-    super('ORIGIN_ADDRESS_BLOCKED', `${hostname} resolves to ${address}, a ${range} address: FLAnts fetches only from public addresses (list an IP literal in ORIGIN_ALLOWED_HOSTS to allow one on purpose)`);
+    super(
+      'ORIGIN_ADDRESS_BLOCKED',
+      `${hostname} resolves to ${address}, a ${range} address: FLAnts fetches only from public addresses (list an IP literal in ORIGIN_ALLOWED_HOSTS to allow one on purpose)`,
+    );
   }
 }
 
@@ -65,8 +74,10 @@ export function guardedLookup(resolve: Resolver): LookupFunction {
   return (hostname, options, callback) => {
     resolve(hostname)
       .then((all) => {
-        const wanted = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
-        if (wanted.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+        const wanted =
+          options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
+        if (wanted.length === 0)
+          throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
         for (const a of wanted) {
           const range = blockedRange(a.address);
           if (range) throw new BlockedAddressError(hostname, a.address, range);
@@ -148,7 +159,10 @@ function usable(v: string | undefined): string | undefined {
 function validatorsOf(headers: Dispatcher.ResponseData['headers']): Validators {
   const etag = usable(headerValue(headers.etag));
   const lastModified = usable(headerValue(headers['last-modified']));
-  return { ...(etag ? { etag } : {}), ...(lastModified && Number.isFinite(Date.parse(lastModified)) ? { lastModified } : {}) };
+  return {
+    ...(etag ? { etag } : {}),
+    ...(lastModified && Number.isFinite(Date.parse(lastModified)) ? { lastModified } : {}),
+  };
 }
 
 /** Request headers of a conditional request; an ETag wins over a date (RFC 9110 §13.2.2). */
@@ -163,13 +177,20 @@ function conditionalHeaders(c: Conditional): Record<string, string> {
 export function assertFetchable(target: URL, allowedHosts: readonly string[], via?: string): void {
   const viaText = via ? ` (redirected from ${via})` : '';
   if (!isFetchableScheme(target)) {
-    throw new OriginError('ORIGIN_BAD_SCHEME', `refusing to fetch ${target.protocol} URL ${target.href}${viaText}`, { url: target.href, retryable: false });
-  }
-  if (!isHostAllowed(target, allowedHosts)) {
-    throw new OriginError('ORIGIN_HOST_NOT_ALLOWED', `host "${target.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing ${target.href}${viaText}`, {
+    throw new OriginError('ORIGIN_BAD_SCHEME', `refusing to fetch ${target.protocol} URL ${target.href}${viaText}`, {
       url: target.href,
       retryable: false,
     });
+  }
+  if (!isHostAllowed(target, allowedHosts)) {
+    throw new OriginError(
+      'ORIGIN_HOST_NOT_ALLOWED',
+      `host "${target.host}" is not in ORIGIN_ALLOWED_HOSTS: refusing ${target.href}${viaText}`,
+      {
+        url: target.href,
+        retryable: false,
+      },
+    );
   }
 }
 
@@ -193,7 +214,11 @@ async function responseError(url: string, res: Dispatcher.ResponseData): Promise
   if (res.statusCode === 403) {
     const body = await errorBody(res);
     if (/request has expired|signature.*expired|expired.*(signature|token|url)|ExpiredToken/i.test(body)) {
-      return new OriginError('ORIGIN_SIGNATURE_EXPIRED', `origin answered HTTP 403 (expired signature) for ${url}`, { url, status: 403, retryable: true });
+      return new OriginError('ORIGIN_SIGNATURE_EXPIRED', `origin answered HTTP 403 (expired signature) for ${url}`, {
+        url,
+        status: 403,
+        retryable: true,
+      });
     }
     return statusError(url, 403);
   }
@@ -210,16 +235,21 @@ function statusError(url: string, status: number): OriginError {
 function networkError(url: string, err: unknown): OriginError {
   if (err instanceof OriginError) return err;
   const blocked = findBlocked(err);
-  if (blocked) return new OriginError(blocked.code, `refusing ${url}: ${blocked.message}`, { url, retryable: false, cause: err });
+  if (blocked)
+    return new OriginError(blocked.code, `refusing ${url}: ${blocked.message}`, { url, retryable: false, cause: err });
   const code = (err as { code?: string }).code ?? 'ERROR';
   const msg = err instanceof Error ? err.message : String(err);
   const timeout = /TIMEOUT/.test(code) || (err as { name?: string }).name === 'TimeoutError';
   const aborted = (err as { name?: string }).name === 'AbortError';
-  return new OriginError(timeout ? 'ORIGIN_TIMEOUT' : 'ORIGIN_NETWORK', `${timeout ? 'timed out' : 'network error'} fetching ${url}: ${code} ${msg}`, {
-    url,
-    retryable: !aborted,
-    cause: err,
-  });
+  return new OriginError(
+    timeout ? 'ORIGIN_TIMEOUT' : 'ORIGIN_NETWORK',
+    `${timeout ? 'timed out' : 'network error'} fetching ${url}: ${code} ${msg}`,
+    {
+      url,
+      retryable: !aborted,
+      cause: err,
+    },
+  );
 }
 
 /** The BlockedAddressError behind a connection failure, however undici wrapped it. */
@@ -244,23 +274,40 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   });
   const maxRedirects = opts.maxRedirects ?? 5;
 
-  async function open(start: string, signal: AbortSignal | undefined, method: 'GET' | 'HEAD' = 'GET', extra: Record<string, string> = {}): Promise<{ url: string; res: Dispatcher.ResponseData }> {
+  async function open(
+    start: string,
+    signal: AbortSignal | undefined,
+    method: 'GET' | 'HEAD' = 'GET',
+    extra: Record<string, string> = {},
+  ): Promise<{ url: string; res: Dispatcher.ResponseData }> {
     let current = new URL(start);
     let via: string | undefined;
     for (let hop = 0; ; hop++) {
       assertFetchable(current, opts.allowedHosts, via);
       let res: Dispatcher.ResponseData;
       try {
-        res = await request(current, { dispatcher: agent, method, signal, headers: { 'user-agent': 'flants/0.1', 'accept-encoding': 'identity', ...extra } });
+        res = await request(current, {
+          dispatcher: agent,
+          method,
+          signal,
+          headers: { 'user-agent': 'flants/0.1', 'accept-encoding': 'identity', ...extra },
+        });
       } catch (err) {
         throw networkError(current.href, err);
       }
       if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
       res.body.resume();
       const location = headerValue(res.headers.location);
-      if (!location) throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, { url: current.href, retryable: false });
+      if (!location)
+        throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, {
+          url: current.href,
+          retryable: false,
+        });
       if (hop >= maxRedirects) {
-        throw new OriginError('ORIGIN_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects starting at ${start}`, { url: start, retryable: false });
+        throw new OriginError('ORIGIN_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects starting at ${start}`, {
+          url: start,
+          retryable: false,
+        });
       }
       via = current.href;
       current = new URL(location, current);
@@ -273,13 +320,23 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       const { url: finalUrl, res } = await open(url, signal, 'GET', conditional);
       if (res.statusCode === 304 && Object.keys(conditional).length > 0) {
         res.body.resume();
-        return { url: finalUrl, body: '', contentType: headerValue(res.headers['content-type']), notModified: true, ...validatorsOf(res.headers) };
+        return {
+          url: finalUrl,
+          body: '',
+          contentType: headerValue(res.headers['content-type']),
+          notModified: true,
+          ...validatorsOf(res.headers),
+        };
       }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
       if (declared > maxBytes) {
         res.body.destroy();
-        throw new OriginError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl} is ${declared} bytes, over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, { url: finalUrl, retryable: false });
+        throw new OriginError(
+          'PLAYLIST_TOO_LARGE',
+          `playlist ${finalUrl} is ${declared} bytes, over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
+          { url: finalUrl, retryable: false },
+        );
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -289,7 +346,11 @@ export function createOrigin(opts: OriginClientOptions): Origin {
           size += buf.length;
           if (size > maxBytes) {
             res.body.destroy();
-            throw new OriginError('PLAYLIST_TOO_LARGE', `playlist ${finalUrl} is over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`, { url: finalUrl, retryable: false });
+            throw new OriginError(
+              'PLAYLIST_TOO_LARGE',
+              `playlist ${finalUrl} is over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
+              { url: finalUrl, retryable: false },
+            );
           }
           chunks.push(buf);
         }
@@ -297,7 +358,10 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         throw networkError(finalUrl, err);
       }
       if (Number.isFinite(declared) && size !== declared) {
-        throw new OriginError('ORIGIN_TRUNCATED', `origin sent ${size} of ${declared} bytes for ${finalUrl}`, { url: finalUrl, retryable: true });
+        throw new OriginError('ORIGIN_TRUNCATED', `origin sent ${size} of ${declared} bytes for ${finalUrl}`, {
+          url: finalUrl,
+          retryable: true,
+        });
       }
       const raw = Buffer.concat(chunks);
       return {
@@ -315,16 +379,33 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       const { url: finalUrl, res } = await open(url, o.signal, 'GET', conditional);
       if (res.statusCode === 304 && Object.keys(conditional).length > 0) {
         res.body.resume();
-        return { url: finalUrl, body: Readable.from([]), contentLength: 0, contentType: headerValue(res.headers['content-type']), notModified: true, ...validatorsOf(res.headers) };
+        return {
+          url: finalUrl,
+          body: Readable.from([]),
+          contentLength: 0,
+          contentType: headerValue(res.headers['content-type']),
+          notModified: true,
+          ...validatorsOf(res.headers),
+        };
       }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const raw = headerValue(res.headers['content-length']);
       const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
       if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) {
         res.body.destroy();
-        throw new OriginError('FILE_TOO_LARGE', `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`, { url: finalUrl, retryable: false });
+        throw new OriginError(
+          'FILE_TOO_LARGE',
+          `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`,
+          { url: finalUrl, retryable: false },
+        );
       }
-      return { url: finalUrl, body: res.body, contentLength, contentType: headerValue(res.headers['content-type']), ...validatorsOf(res.headers) };
+      return {
+        url: finalUrl,
+        body: res.body,
+        contentLength,
+        contentType: headerValue(res.headers['content-type']),
+        ...validatorsOf(res.headers),
+      };
     },
 
     async head(url, o = {}) {
@@ -332,7 +413,11 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       res.body.resume();
       if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode);
       const raw = headerValue(res.headers['content-length']);
-      return { url: finalUrl, contentLength: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined, ...validatorsOf(res.headers) };
+      return {
+        url: finalUrl,
+        contentLength: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined,
+        ...validatorsOf(res.headers),
+      };
     },
 
     async close() {

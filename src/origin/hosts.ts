@@ -20,7 +20,29 @@ export const DEFAULT_PORTS: ReadonlySet<number> = new Set([80, 443]);
  * `com.au`, `ac.jp`, ...). Not the whole Public Suffix List: enough to refuse the wildcards an
  * operator might write by mistake, which would allow every company in a country.
  */
-const PUBLIC_SECOND_LEVEL = new Set(['ac', 'co', 'com', 'edu', 'gob', 'gov', 'govt', 'gv', 'go', 'info', 'ltd', 'me', 'mil', 'ne', 'net', 'nhs', 'nic', 'or', 'org', 'plc', 'sch']);
+const PUBLIC_SECOND_LEVEL = new Set([
+  'ac',
+  'co',
+  'com',
+  'edu',
+  'gob',
+  'gov',
+  'govt',
+  'gv',
+  'go',
+  'info',
+  'ltd',
+  'me',
+  'mil',
+  'ne',
+  'net',
+  'nhs',
+  'nic',
+  'or',
+  'org',
+  'plc',
+  'sch',
+]);
 
 const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
@@ -29,7 +51,8 @@ export class AllowEntryError extends Error {}
 
 function parsePort(text: string | undefined, entry: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[1-9]\d{0,4}$/.test(text) || Number(text) > 65535) throw new AllowEntryError(`entry "${entry}" has an invalid port "${text}" (1-65535)`);
+  if (!/^[1-9]\d{0,4}$/.test(text) || Number(text) > 65535)
+    throw new AllowEntryError(`entry "${entry}" has an invalid port "${text}" (1-65535)`);
   return Number(text);
 }
 
@@ -38,17 +61,23 @@ function parseName(name: string, entry: string): string {
   if (!ascii) throw new AllowEntryError(`entry "${entry}" is not a valid host name`);
   const labels = ascii.split('.');
   if (ascii.length > 253 || labels.some((l) => !LABEL.test(l))) {
-    throw new AllowEntryError(`entry "${entry}" is not a valid host name (empty label, bad character, a trailing dot or too long)`);
+    throw new AllowEntryError(
+      `entry "${entry}" is not a valid host name (empty label, bad character, a trailing dot or too long)`,
+    );
   }
   // A numeric last label makes the WHATWG URL parser read the host as an IPv4 address ("127.1", "0x7f.1").
-  if (!/^[a-z]/.test(labels.at(-1)!)) throw new AllowEntryError(`entry "${entry}" ends in a numeric label: write IP addresses in dotted form (127.0.0.1)`);
+  if (!/^[a-z]/.test(labels.at(-1)!))
+    throw new AllowEntryError(
+      `entry "${entry}" ends in a numeric label: write IP addresses in dotted form (127.0.0.1)`,
+    );
   return ascii;
 }
 
 /** Parses and validates one ORIGIN_ALLOWED_HOSTS entry; throws AllowEntryError saying why it is refused. */
 export function parseAllowEntry(raw: string): AllowEntry {
   const entry = raw.trim().toLowerCase();
-  if (/[/?#@\s\\]|^[a-z][a-z0-9+.-]*:\/\//.test(entry)) throw new AllowEntryError(`entry "${entry}" must be a host, not a URL (no scheme, path, user or query)`);
+  if (/[/?#@\s\\]|^[a-z][a-z0-9+.-]*:\/\//.test(entry))
+    throw new AllowEntryError(`entry "${entry}" must be a host, not a URL (no scheme, path, user or query)`);
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
   if (bracketed) {
     const ip = bracketed[1]!;
@@ -58,7 +87,8 @@ export function parseAllowEntry(raw: string): AllowEntry {
   const colon = entry.lastIndexOf(':');
   const host = colon >= 0 ? entry.slice(0, colon) : entry;
   const port = parsePort(colon >= 0 ? entry.slice(colon + 1) : undefined, entry);
-  if (host.includes(':')) throw new AllowEntryError(`entry "${entry}": write IPv6 addresses in brackets ([2001:db8::1]:8080)`);
+  if (host.includes(':'))
+    throw new AllowEntryError(`entry "${entry}": write IPv6 addresses in brackets ([2001:db8::1]:8080)`);
   if (/^[\d.]+$/.test(host)) {
     if (!isIPv4(host) || host.split('.').some((o) => o.length > 1 && o.startsWith('0'))) {
       throw new AllowEntryError(`entry "${entry}" is not an IPv4 address in canonical dotted form`);
@@ -68,20 +98,29 @@ export function parseAllowEntry(raw: string): AllowEntry {
   if (host.startsWith('*.')) {
     const base = parseName(host.slice(2), entry);
     const labels = base.split('.');
-    if (labels.length < 2) throw new AllowEntryError(`entry "${entry}" is too broad: a wildcard must sit below a registrable domain (*.example.com), not a top-level domain`);
+    if (labels.length < 2)
+      throw new AllowEntryError(
+        `entry "${entry}" is too broad: a wildcard must sit below a registrable domain (*.example.com), not a top-level domain`,
+      );
     if (labels.length === 2 && labels[1]!.length === 2 && PUBLIC_SECOND_LEVEL.has(labels[0]!)) {
-      throw new AllowEntryError(`entry "${entry}" is too broad: ${base} is a public suffix; name your own domain (*.example.${base})`);
+      throw new AllowEntryError(
+        `entry "${entry}" is too broad: ${base} is a public suffix; name your own domain (*.example.${base})`,
+      );
     }
     return { kind: 'wildcard', host: base, port };
   }
-  if (host.includes('*')) throw new AllowEntryError(`entry "${entry}": a wildcard is allowed only as the whole first label ("*.example.com")`);
+  if (host.includes('*'))
+    throw new AllowEntryError(
+      `entry "${entry}": a wildcard is allowed only as the whole first label ("*.example.com")`,
+    );
   return { kind: 'name', host: parseName(host, entry), port };
 }
 
 function ipEntry(host: string, port: number | undefined, entry: string): AllowEntry {
   const range = blockedRange(host);
   // Loopback and private literals are explicit allowances (a local origin); these never are an origin.
-  if (range && /unspecified|link-local|multicast|reserved/.test(range)) throw new AllowEntryError(`entry "${entry}" is a ${range} address, never an origin`);
+  if (range && /unspecified|link-local|multicast|reserved/.test(range))
+    throw new AllowEntryError(`entry "${entry}" is a ${range} address, never an origin`);
   return { kind: 'ip', host, port };
 }
 
@@ -122,7 +161,14 @@ export function matchingEntry(url: URL, allowed: readonly string[]): AllowEntry 
     const e = cachedEntry(text);
     if (!e) continue;
     if (e.port === undefined ? !DEFAULT_PORTS.has(port) : e.port !== port) continue;
-    if (e.kind === 'ip' ? ip && e.host === hostname : e.kind === 'name' ? !ip && e.host === hostname : !ip && hostname.endsWith(`.${e.host}`)) return e;
+    if (
+      e.kind === 'ip'
+        ? ip && e.host === hostname
+        : e.kind === 'name'
+          ? !ip && e.host === hostname
+          : !ip && hostname.endsWith(`.${e.host}`)
+    )
+      return e;
   }
   return undefined;
 }

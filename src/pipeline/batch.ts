@@ -63,16 +63,29 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
       message = parseMessage(opts.schema, record.body, opts.role);
       if (final && opts.beforeFinalAttempt) {
         const m = message;
-        await opts.beforeFinalAttempt(m).catch((e: unknown) => log.error('could not record the last delivery before it ran', { error: describeError(e) }));
+        await opts
+          .beforeFinalAttempt(m)
+          .catch((e: unknown) =>
+            log.error('could not record the last delivery before it ran', { error: describeError(e) }),
+          );
       }
-      await opts.handle(message, { receiveCount, messageId: record.messageId, log, ...(opts.signal ? { signal: opts.signal } : {}) });
+      await opts.handle(message, {
+        receiveCount,
+        messageId: record.messageId,
+        log,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (err) {
       beat?.stop();
       const reason = describeError(err);
       if (err instanceof DeadLetterError) {
         if (message !== undefined) await record_(opts, message, err, true, log);
         try {
-          await opts.queue.sendRaw(`${opts.role}-dlq`, record.body, { 'flants-error': err.message, 'flants-code': err.code, 'flants-source-message-id': record.messageId });
+          await opts.queue.sendRaw(`${opts.role}-dlq`, record.body, {
+            'flants-error': err.message,
+            'flants-code': err.code,
+            'flants-source-message-id': record.messageId,
+          });
           log.error('message moved to DLQ', { reason: err.message, code: err.code });
         } catch (dlqErr) {
           // Could not move it: leave it to SQS, whose redrive policy moves it after its last receive.
@@ -89,7 +102,9 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
       if (!final && backoff !== undefined && record.receiptHandle) {
         // Lambda leaves a reported failure invisible for the rest of the visibility timeout (an hour for
         // transfer); this brings the next delivery forward to the backoff.
-        await opts.queue.extendVisibility(opts.role, record.receiptHandle, backoff).catch((e: unknown) => log.warn('could not set retry backoff', { error: describeError(e) }));
+        await opts.queue
+          .extendVisibility(opts.role, record.receiptHandle, backoff)
+          .catch((e: unknown) => log.warn('could not set retry backoff', { error: describeError(e) }));
       }
     } finally {
       beat?.stop();
@@ -100,13 +115,19 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
 
 async function record_<T>(opts: BatchOptions<T>, message: T, err: unknown, final: boolean, log: Logger): Promise<void> {
   if (!opts.recordFailure) return;
-  await opts.recordFailure(message, err, final).catch((e: unknown) => log.error(final ? 'could not record final failure' : 'could not note failed attempt', { error: describeError(e) }));
+  await opts.recordFailure(message, err, final).catch((e: unknown) =>
+    log.error(final ? 'could not record final failure' : 'could not note failed attempt', {
+      error: describeError(e),
+    }),
+  );
 }
 
 function startHeartbeat<T>(opts: BatchOptions<T>, receiptHandle: string, log: Logger): { stop(): void } {
   const { everySeconds, visibilitySeconds } = opts.heartbeat!;
   const timer = setInterval(() => {
-    opts.queue.extendVisibility(opts.role, receiptHandle, visibilitySeconds).catch((err: unknown) => log.warn('could not extend visibility', { error: describeError(err) }));
+    opts.queue
+      .extendVisibility(opts.role, receiptHandle, visibilitySeconds)
+      .catch((err: unknown) => log.warn('could not extend visibility', { error: describeError(err) }));
   }, everySeconds * 1000);
   timer.unref();
   return { stop: () => clearInterval(timer) };

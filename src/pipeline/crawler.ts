@@ -72,7 +72,15 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       retry: { attempts: cfg.transfer.retryAttempts, baseDelayMs: cfg.transfer.retryBaseDelayMs },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    log.info('change check', { classId: job.classId, gen: existing.gen, changed: check.changed, checked: check.checked, unknown: check.unknown, requests: check.requests, changes: check.changes });
+    log.info('change check', {
+      classId: job.classId,
+      gen: existing.gen,
+      changed: check.changed,
+      checked: check.checked,
+      unknown: check.unknown,
+      requests: check.requests,
+      changes: check.changes,
+    });
     if (check.changed) changedAt = now().toISOString();
     else if (check.unknown === 0) {
       await ledger.markChecked(job.classId, existing.gen, `unchanged: ${check.checked} file(s) asked`);
@@ -108,7 +116,11 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     if (now().getTime() < graceEnds) {
       // The class may still be growing: wait, and look again soon, rather than copy half of it.
       const until = new Date(graceEnds).toISOString();
-      await ledger.markWaiting(job.classId, { ...info, reason: `waiting: ${what}; crawled again until ${until}`, until });
+      await ledger.markWaiting(job.classId, {
+        ...info,
+        reason: `waiting: ${what}; crawled again until ${until}`,
+        until,
+      });
       await deps.queue.sendAll('crawl', [job], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
       log.info('class waiting for growing playlists', { classId: job.classId, growing: growing.length, until });
       return { classId: job.classId, outcome: 'waiting' };
@@ -126,14 +138,17 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     }
     changedAt = now().toISOString();
   }
-  if (changedAt && existing?.gen) await ledger.markChecked(job.classId, existing.gen, `changed: ${check?.changes.join('; ') || 'the plan differs'}`);
+  if (changedAt && existing?.gen)
+    await ledger.markChecked(job.classId, existing.gen, `changed: ${check?.changes.join('; ') || 'the plan differs'}`);
   const forcedAt = job.force ? job.requestedAt : undefined;
   // Files an earlier generation copied that this plan no longer has: listed on the class, never deleted.
   let removed: string[] | undefined;
   if (existing?.gen && (existing.planId !== planId || forcedAt || changedAt)) {
     landed ??= (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
     const keep = new Set(files.map((f) => f.key));
-    removed = [...new Set([...(existing.removedFiles ?? []), ...landed.map((f) => f.key)])].filter((k) => !keep.has(k)).sort();
+    removed = [...new Set([...(existing.removedFiles ?? []), ...landed.map((f) => f.key)])]
+      .filter((k) => !keep.has(k))
+      .sort();
   }
   const plan = await ledger.recordPlan(job.classId, {
     planId,
@@ -148,7 +163,12 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     log.info('class already complete, plan unchanged', { classId: job.classId, planId });
     return { classId: job.classId, outcome: 'already-complete', planId, gen: plan.gen };
   }
-  if (removed?.length && plan.outcome === 'new') log.warn('files of an earlier generation are no longer in the plan; left in the bucket', { classId: job.classId, removed: removed.length, first: removed.slice(0, 5) });
+  if (removed?.length && plan.outcome === 'new')
+    log.warn('files of an earlier generation are no longer in the plan; left in the bucket', {
+      classId: job.classId,
+      removed: removed.length,
+      first: removed.slice(0, 5),
+    });
   const jobs: TransferJob[] = [];
   chunks.forEach((chunk, i) => {
     if (plan.done.has(i)) return;
@@ -161,16 +181,43 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       chunk: i,
       // Any generation after the first may find its files in the bucket already: compare before writing.
       ...(plan.gen > 1 ? { recopy: true } : {}),
-      files: chunk.map((f) => ({ src: f.src, key: f.key, kind: f.kind, ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}) })),
+      files: chunk.map((f) => ({
+        src: f.src,
+        key: f.key,
+        kind: f.kind,
+        ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}),
+      })),
     });
   });
   await deps.queue.sendAll('transfer', jobs);
   if (plan.completed) {
     log.info('class complete', { classId: job.classId, planId, freshnessSeconds: plan.freshnessSeconds });
-    deps.events.emit('classComplete', { classId: job.classId, gen: plan.gen, ...(plan.freshnessSeconds !== undefined ? { freshnessSeconds: plan.freshnessSeconds } : {}) });
+    deps.events.emit('classComplete', {
+      classId: job.classId,
+      gen: plan.gen,
+      ...(plan.freshnessSeconds !== undefined ? { freshnessSeconds: plan.freshnessSeconds } : {}),
+    });
   }
-  log.info('class planned', { classId: job.classId, planId, gen: plan.gen, outcome: plan.outcome, files: files.length, chunks: chunks.length, sent: jobs.length });
-  return { classId: job.classId, outcome: 'planned', planId, gen: plan.gen, files: files.length, chunks: chunks.length, sent: jobs.length, completed: plan.completed, ...(check ? { check } : {}) };
+  log.info('class planned', {
+    classId: job.classId,
+    planId,
+    gen: plan.gen,
+    outcome: plan.outcome,
+    files: files.length,
+    chunks: chunks.length,
+    sent: jobs.length,
+  });
+  return {
+    classId: job.classId,
+    outcome: 'planned',
+    planId,
+    gen: plan.gen,
+    files: files.length,
+    chunks: chunks.length,
+    sent: jobs.length,
+    completed: plan.completed,
+    ...(check ? { check } : {}),
+  };
 }
 
 /**
@@ -194,6 +241,16 @@ export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps, opts: Cr
  */
 export async function recordCrawlFailure(job: CrawlJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
   if (!final) return;
-  const reason = err === undefined ? 'the last crawl delivery did not finish (the function crashed or timed out)' : describeError(err);
-  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, { provisional: err === undefined, info: { manifestUrl: job.manifestUrl, ...(job.title ? { title: job.title } : {}), ...(job.endedAt ? { endedAt: job.endedAt } : {}) } });
+  const reason =
+    err === undefined
+      ? 'the last crawl delivery did not finish (the function crashed or timed out)'
+      : describeError(err);
+  await ledger.failCrawl(job.classId, `crawl failed: ${reason}`, {
+    provisional: err === undefined,
+    info: {
+      manifestUrl: job.manifestUrl,
+      ...(job.title ? { title: job.title } : {}),
+      ...(job.endedAt ? { endedAt: job.endedAt } : {}),
+    },
+  });
 }

@@ -28,11 +28,20 @@ export function percentile(sorted: readonly number[], p: number): number | undef
 }
 
 /** Median, p95 and worst freshness of the classes that completed within the last `windowHours` (24 by default). */
-export function freshnessSummary(records: ReadonlyArray<Pick<ClassRecord, 'classId' | 'status' | 'completedAt' | 'freshnessSeconds'>>, now: Date = new Date(), windowHours = 24): FreshnessSummary {
+export function freshnessSummary(
+  records: ReadonlyArray<Pick<ClassRecord, 'classId' | 'status' | 'completedAt' | 'freshnessSeconds'>>,
+  now: Date = new Date(),
+  windowHours = 24,
+): FreshnessSummary {
   const from = now.getTime() - windowHours * 3_600_000;
-  const inWindow = records.filter((r) => r.status === 'COMPLETE' && typeof r.freshnessSeconds === 'number' && Date.parse(r.completedAt ?? '') >= from);
+  const inWindow = records.filter(
+    (r) => r.status === 'COMPLETE' && typeof r.freshnessSeconds === 'number' && Date.parse(r.completedAt ?? '') >= from,
+  );
   const sorted = inWindow.map((r) => r.freshnessSeconds!).sort((a, b) => a - b);
-  const worst = inWindow.reduce<(typeof inWindow)[number] | undefined>((w, r) => (w === undefined || r.freshnessSeconds! > w.freshnessSeconds! ? r : w), undefined);
+  const worst = inWindow.reduce<(typeof inWindow)[number] | undefined>(
+    (w, r) => (w === undefined || r.freshnessSeconds! > w.freshnessSeconds! ? r : w),
+    undefined,
+  );
   return {
     windowHours,
     asOf: now.toISOString(),

@@ -13,11 +13,20 @@ export type IntegrityMethod = 'crc32' | 'md5-etag';
  * the ETag is trusted as an MD5 only when S3 said the object is not KMS- or customer-key-encrypted,
  * since those ETags look like MD5s but are not. Anything else cannot be verified and is refused.
  */
-export function verifyStored(key: string, digest: StreamDigest, stored: UploadResult, partSize: number): IntegrityMethod {
+export function verifyStored(
+  key: string,
+  digest: StreamDigest,
+  stored: UploadResult,
+  partSize: number,
+): IntegrityMethod {
   if (stored.checksum) {
     const expected = expectedCrc32(digest, stored.checksum.type);
     if (stored.checksum.value !== expected) {
-      throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${key} with CRC32 ${stored.checksum.value} (${stored.checksum.type}), expected ${expected} from the bytes streamed`, { retryable: true });
+      throw new FlantsError(
+        'CHECKSUM_MISMATCH',
+        `S3 stored ${key} with CRC32 ${stored.checksum.value} (${stored.checksum.type}), expected ${expected} from the bytes streamed`,
+        { retryable: true },
+      );
     }
     return 'crc32';
   }
@@ -33,10 +42,18 @@ export function verifyStored(key: string, digest: StreamDigest, stored: UploadRe
   const candidates = [digest.md5, expectedEtag(digest, partSize)].filter((c): c is string => c !== undefined);
   if (!etag || !MD5_ETAG.test(etag) || candidates.length === 0) {
     // Retryable: the next attempt hashes MD5s too once the store has seen an answer without checksums.
-    throw new FlantsError('CHECKSUM_UNAVAILABLE', `cannot verify ${key}: S3 reported no checksum and ETag ${etag ?? '(none)'} cannot be compared with what was streamed`, { retryable: true });
+    throw new FlantsError(
+      'CHECKSUM_UNAVAILABLE',
+      `cannot verify ${key}: S3 reported no checksum and ETag ${etag ?? '(none)'} cannot be compared with what was streamed`,
+      { retryable: true },
+    );
   }
   if (!candidates.includes(etag)) {
-    throw new FlantsError('CHECKSUM_MISMATCH', `S3 stored ${key} with ETag ${etag}, expected ${candidates.join(' or ')}`, { retryable: true });
+    throw new FlantsError(
+      'CHECKSUM_MISMATCH',
+      `S3 stored ${key} with ETag ${etag}, expected ${candidates.join(' or ')}`,
+      { retryable: true },
+    );
   }
   return 'md5-etag';
 }

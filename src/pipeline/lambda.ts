@@ -7,7 +7,8 @@ import { buildDeps, type Deps } from './deps.ts';
 import { attachMetrics, METRIC_NAMESPACE } from './metrics.ts';
 
 /** What Lambda passes a handler besides the event; the local runner passes the same. */
-export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> & Partial<Pick<Context, 'awsRequestId' | 'functionName'>>;
+export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> &
+  Partial<Pick<Context, 'awsRequestId' | 'functionName'>>;
 
 /** An SQS-triggered handler with partial batch responses. */
 export type SqsHandler = (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse>;
@@ -24,7 +25,11 @@ export function lambdaEntry(factory: (deps: Deps) => SqsHandler): SqsHandler {
     if (!built) {
       const deps = buildDeps(loadConfig(process.env));
       // One service and a Stage dimension for every function: the alarms in serverless.yml watch exactly these.
-      const metrics = new Metrics({ namespace: METRIC_NAMESPACE, serviceName: 'flants', defaultDimensions: { Stage: deps.cfg.stage } });
+      const metrics = new Metrics({
+        namespace: METRIC_NAMESPACE,
+        serviceName: 'flants',
+        defaultDimensions: { Stage: deps.cfg.stage },
+      });
       attachMetrics(deps.events, metrics);
       built = { handler: factory(deps), metrics };
     }
@@ -40,7 +45,11 @@ export function lambdaEntry(factory: (deps: Deps) => SqsHandler): SqsHandler {
  * A logger for one invocation: its request id and whether it is the container's first on every
  * line, beside the message ids processBatch adds. `first` is the factory's own cold-start flag.
  */
-export function invocationLogger(log: Logger, context: InvocationContext | undefined, first: { cold: boolean }): Logger {
+export function invocationLogger(
+  log: Logger,
+  context: InvocationContext | undefined,
+  first: { cold: boolean },
+): Logger {
   const coldStart = first.cold;
   first.cold = false;
   return log.child({ ...(context?.awsRequestId ? { requestId: context.awsRequestId } : {}), coldStart });
@@ -51,13 +60,24 @@ export function invocationLogger(log: Logger, context: InvocationContext | undef
  * failures are reported) before Lambda kills the function; without a context it never fires.
  * Shared by every request of the batch: many listeners, on purpose. Call `clear` when done.
  */
-export function invocationDeadline(context: InvocationContext | undefined, deadlineMs: (remainingMs: number) => number): { signal: AbortSignal; clear(): void } {
+export function invocationDeadline(
+  context: InvocationContext | undefined,
+  deadlineMs: (remainingMs: number) => number,
+): { signal: AbortSignal; clear(): void } {
   const abort = new AbortController();
   setMaxListeners(0, abort.signal);
   const remaining = context?.getRemainingTimeInMillis();
   if (!remaining) return { signal: abort.signal, clear: () => undefined };
   const at = deadlineMs(remaining);
-  const timer = setTimeout(() => abort.abort(new Error(`deadline reached, ${Math.round(at / 1000)} s into an invocation with ${Math.round(remaining / 1000)} s to run`)), at);
+  const timer = setTimeout(
+    () =>
+      abort.abort(
+        new Error(
+          `deadline reached, ${Math.round(at / 1000)} s into an invocation with ${Math.round(remaining / 1000)} s to run`,
+        ),
+      ),
+    at,
+  );
   return { signal: abort.signal, clear: () => clearTimeout(timer) };
 }
 

@@ -15,7 +15,8 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
     metrics.addMetric('BytesCopied', MetricUnit.Bytes, bytes);
   };
   const onRetry = () => metrics.addMetric('Retries', MetricUnit.Count, 1);
-  const onFailed = ({ final }: { final: boolean }) => metrics.addMetric(final ? 'LastDeliveriesFailed' : 'DeliveriesFailed', MetricUnit.Count, 1);
+  const onFailed = ({ final }: { final: boolean }) =>
+    metrics.addMetric(final ? 'LastDeliveriesFailed' : 'DeliveriesFailed', MetricUnit.Count, 1);
   const onComplete = ({ freshnessSeconds }: { freshnessSeconds?: number }) => {
     metrics.addMetric('ClassesCompleted', MetricUnit.Count, 1);
     // The product's own figure: how soon a class that ended is playable from S3 (the freshness alarm watches it).

@@ -24,7 +24,10 @@ async function text(store: Pick<ObjectStore, 'get'>, key: string): Promise<strin
  * class/host root standing for the origin's root), to a key that is not in the bucket: the proof
  * that a COMPLETE class plays from the copy. Needs nothing but the bucket.
  */
-export async function findDanglingReferences(store: Pick<ObjectStore, 'list' | 'get'>, prefix: string): Promise<DanglingReference[]> {
+export async function findDanglingReferences(
+  store: Pick<ObjectStore, 'list' | 'get'>,
+  prefix: string,
+): Promise<DanglingReference[]> {
   const keys = new Set<string>();
   for await (const o of store.list(prefix)) keys.add(o.key);
   const playlists = [...keys].filter((k) => /\.m3u8?$/i.test(k));

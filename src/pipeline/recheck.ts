@@ -39,8 +39,18 @@ const gone = (err: unknown): boolean => err instanceof OriginError && (err.statu
  * SHA-256 is compared), every other file by a HEAD compared on size and ETag (or Last-Modified).
  * Playlists go first; the check stops at the first difference.
  */
-export async function checkAgainstOrigin(files: readonly LandedFile[], origin: Pick<Origin, 'fetchText' | 'head'>, opts: ChangeCheckOptions): Promise<ChangeCheck> {
-  const out: ChangeCheck = { changed: false, checked: 0, unknown: 0, changes: [], requests: { conditional: 0, head: 0 } };
+export async function checkAgainstOrigin(
+  files: readonly LandedFile[],
+  origin: Pick<Origin, 'fetchText' | 'head'>,
+  opts: ChangeCheckOptions,
+): Promise<ChangeCheck> {
+  const out: ChangeCheck = {
+    changed: false,
+    checked: 0,
+    unknown: 0,
+    changes: [],
+    requests: { conditional: 0, head: 0 },
+  };
   const known = files.filter((f) => f.src !== undefined);
   out.unknown = files.length - known.length;
   const playlists = known.filter((f) => f.sha256 !== undefined);
@@ -50,7 +60,12 @@ export async function checkAgainstOrigin(files: readonly LandedFile[], origin: P
     if (out.changes.length < 5) out.changes.push(what);
   };
   const retrying = <T>(fn: () => Promise<T>) =>
-    withRetry(fn, { attempts: opts.retry.attempts, baseDelayMs: opts.retry.baseDelayMs, maxDelayMs: 5_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+    withRetry(fn, {
+      attempts: opts.retry.attempts,
+      baseDelayMs: opts.retry.baseDelayMs,
+      maxDelayMs: 5_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   const signal = opts.signal ? { signal: opts.signal } : {};
 
   for (const group of [playlists, others]) {
@@ -60,15 +75,30 @@ export async function checkAgainstOrigin(files: readonly LandedFile[], origin: P
       try {
         if (f.sha256 !== undefined) {
           out.requests.conditional++;
-          const res = await retrying(() => origin.fetchText(f.src!, { maxBytes: opts.maxPlaylistBytes, ifNoneMatch: f.originEtag, ifModifiedSince: f.originModified, ...signal }));
+          const res = await retrying(() =>
+            origin.fetchText(f.src!, {
+              maxBytes: opts.maxPlaylistBytes,
+              ifNoneMatch: f.originEtag,
+              ifModifiedSince: f.originModified,
+              ...signal,
+            }),
+          );
           if (!res.notModified && res.sha256 !== f.sha256) note(`playlist ${f.key} changed`);
           return;
         }
         out.requests.head++;
         const res = await retrying(() => origin.head(f.src!, signal));
-        if (res.contentLength !== undefined && res.contentLength !== f.bytes) note(`${f.key} is ${res.contentLength} bytes, was ${f.bytes}`);
-        else if (f.originEtag && res.etag && tag(res.etag) !== tag(f.originEtag)) note(`${f.key} has ETag ${res.etag}, was ${f.originEtag}`);
-        else if (!f.originEtag && f.originModified && res.lastModified && Date.parse(res.lastModified) !== Date.parse(f.originModified)) note(`${f.key} was modified ${res.lastModified}`);
+        if (res.contentLength !== undefined && res.contentLength !== f.bytes)
+          note(`${f.key} is ${res.contentLength} bytes, was ${f.bytes}`);
+        else if (f.originEtag && res.etag && tag(res.etag) !== tag(f.originEtag))
+          note(`${f.key} has ETag ${res.etag}, was ${f.originEtag}`);
+        else if (
+          !f.originEtag &&
+          f.originModified &&
+          res.lastModified &&
+          Date.parse(res.lastModified) !== Date.parse(f.originModified)
+        )
+          note(`${f.key} was modified ${res.lastModified}`);
       } catch (err) {
         if (!gone(err)) throw err;
         note(`${f.key} is gone from the origin (${describeError(err)})`);

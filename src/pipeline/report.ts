@@ -68,20 +68,30 @@ export function bitAt(hex: string, i: number): boolean {
 }
 
 /** The bit field of a class record (chunk granularity), or undefined before its first plan. */
-export function classBits(r: Pick<ClassRecord, 'status' | 'gen' | 'completedGen' | 'totalChunks' | 'doneChunkIds' | 'failedChunkIds'>): ClassBits | undefined {
+export function classBits(
+  r: Pick<ClassRecord, 'status' | 'gen' | 'completedGen' | 'totalChunks' | 'doneChunkIds' | 'failedChunkIds'>,
+): ClassBits | undefined {
   if (r.totalChunks === undefined || !r.gen) return undefined;
   const total = r.totalChunks;
   // COMPLETE for this generation means every chunk is done, also for records counted before doneSet existed.
   const complete = r.status === 'COMPLETE' && r.completedGen === r.gen;
   const done = complete ? Array.from({ length: total }, (_, i) => i) : (r.doneChunkIds ?? []);
-  return { unit: 'chunk', total, done: encodeBits(total, done), failed: encodeBits(total, complete ? [] : (r.failedChunkIds ?? [])) };
+  return {
+    unit: 'chunk',
+    total,
+    done: encodeBits(total, done),
+    failed: encodeBits(total, complete ? [] : (r.failedChunkIds ?? [])),
+  };
 }
 
 /** The one line an operator should read about a class: its standing error, why it waits, or its failing retries. */
-export function classNote(r: Pick<ClassRecord, 'status' | 'lastError' | 'waiting' | 'lastAttemptError' | 'failedAttempts'>): string | undefined {
+export function classNote(
+  r: Pick<ClassRecord, 'status' | 'lastError' | 'waiting' | 'lastAttemptError' | 'failedAttempts'>,
+): string | undefined {
   if (r.lastError) return r.lastError;
   if (r.waiting) return r.waiting;
-  if (r.status !== 'COMPLETE' && r.lastAttemptError) return `retrying after ${r.failedAttempts ?? 1} failed attempt(s): ${r.lastAttemptError}`;
+  if (r.status !== 'COMPLETE' && r.lastAttemptError)
+    return `retrying after ${r.failedAttempts ?? 1} failed attempt(s): ${r.lastAttemptError}`;
   return undefined;
 }
 
@@ -120,7 +130,14 @@ export function toClassView(r: ClassRecord): ClassView {
 export interface CompletionReport {
   generatedAt: string;
   stage: string;
-  totals: { classes: number; byStatus: Partial<Record<ClassStatus, number>>; files: number; doneFiles: number; failedFiles: number; bytes: number };
+  totals: {
+    classes: number;
+    byStatus: Partial<Record<ClassStatus, number>>;
+    files: number;
+    doneFiles: number;
+    failedFiles: number;
+    bytes: number;
+  };
   classes: ClassView[];
   failures: Array<{ classId: string; chunk: number; key: string; src: string; reason: string; at: string }>;
   /** Median, p95 and worst freshness of the classes completed in the last 24 hours. */
@@ -134,7 +151,15 @@ export async function buildReport(ledger: Ledger, stage: string, now: Date = new
   for (const r of records) {
     if (!r.failedFiles && r.status !== 'FAILED') continue;
     for (const f of await ledger.listFailures(r.classId)) {
-      for (const file of f.files) failures.push({ classId: r.classId, chunk: f.chunk, key: file.key, src: file.src, reason: file.reason, at: f.at });
+      for (const file of f.files)
+        failures.push({
+          classId: r.classId,
+          chunk: f.chunk,
+          key: file.key,
+          src: file.src,
+          reason: file.reason,
+          at: f.at,
+        });
     }
   }
   const byStatus: Partial<Record<ClassStatus, number>> = {};
@@ -164,7 +189,20 @@ function csvCell(v: string | number | undefined | null): string {
 
 /** One CSV table: a row per class, and a row per failed file (with its class's columns repeated). */
 export function reportToCsv(r: CompletionReport): string {
-  const header = ['classId', 'title', 'status', 'files', 'doneFiles', 'failedFiles', 'bytes', 'completedAt', 'failedKey', 'failedSrc', 'reason', 'freshnessSeconds'];
+  const header = [
+    'classId',
+    'title',
+    'status',
+    'files',
+    'doneFiles',
+    'failedFiles',
+    'bytes',
+    'completedAt',
+    'failedKey',
+    'failedSrc',
+    'reason',
+    'freshnessSeconds',
+  ];
   const rows: Array<Array<string | number | undefined>> = [];
   for (const c of r.classes) {
     const base = [c.classId, c.title, c.status, c.files, c.doneFiles, c.failedFiles, c.bytes, c.completedAt];

@@ -48,7 +48,16 @@ export interface ScanSummary {
 const STALE_AFTER_MS = 2 * 60 * 60 * 1000;
 
 function emptySummary(): ScanSummary {
-  return { scanned: 0, enqueued: [], alreadyComplete: 0, inProgress: 0, failed: 0, skipped: {}, skippedClasses: [], continued: false };
+  return {
+    scanned: 0,
+    enqueued: [],
+    alreadyComplete: 0,
+    inProgress: 0,
+    failed: 0,
+    skipped: {},
+    skippedClasses: [],
+    continued: false,
+  };
 }
 
 type Decision = 'enqueue' | 'complete' | 'in-progress' | 'failed';
@@ -63,7 +72,13 @@ function decide(record: ClassRecord | undefined, force: boolean, explicit: boole
   return now.getTime() - updated > STALE_AFTER_MS ? 'enqueue' : 'in-progress';
 }
 
-async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boolean, deps: ScannerDeps, summary: ScanSummary): Promise<void> {
+async function enqueueReady(
+  ready: ReadyClass[],
+  force: boolean,
+  explicit: boolean,
+  deps: ScannerDeps,
+  summary: ScanSummary,
+): Promise<void> {
   if (ready.length === 0) return;
   const now = deps.now?.() ?? new Date();
   const records = await deps.ledger.getClasses(ready.map((c) => c.classId));
@@ -87,12 +102,20 @@ async function enqueueReady(ready: ReadyClass[], force: boolean, explicit: boole
     }
   }
   // Record PENDING before sending, so `flants status` never misses a class that has a job in flight.
-  await mapLimit(jobs, 16, (job) => deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt }));
+  await mapLimit(jobs, 16, (job) =>
+    deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt }),
+  );
   await deps.queue.sendAll('crawl', jobs);
   summary.enqueued.push(...jobs.map((j) => j.classId));
 }
 
-function skip(summary: ScanSummary, classId: string, reason: SkipReason, detail: string | undefined, log: Logger): void {
+function skip(
+  summary: ScanSummary,
+  classId: string,
+  reason: SkipReason,
+  detail: string | undefined,
+  log: Logger,
+): void {
   summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
   summary.skippedClasses.push({ classId, reason, ...(detail ? { detail } : {}) });
   log.info('class skipped', { classId, reason, detail });
@@ -110,7 +133,10 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   if (req.mode === 'recheck') return runRecheck(req, deps, delivery);
   if (req.mode === 'class') {
     const doc = await deps.catalog.get(req.classId);
-    if (!doc) throw new PoisonMessageError(`unknown class ${req.classId}: no document with that _id in ${cfg.mongo.collection}`);
+    if (!doc)
+      throw new PoisonMessageError(
+        `unknown class ${req.classId}: no document with that _id in ${cfg.mongo.collection}`,
+      );
     summary.scanned = 1;
     summary.kind = 'class';
     const verdict = judgeClass(doc, cfg.mongo.fields, cfg.originAllowedHosts);
@@ -123,8 +149,11 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
 
   // The cron rule sends a fixed body; the first page names the scan (from its message, so a redelivery
   // of the first page is the same scan) and every continuation carries the name.
-  const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
-  const first = req.since === undefined && req.phase === undefined && req.after === undefined && req.cursor === undefined;
+  const scanId =
+    req.scanId ??
+    (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
+  const first =
+    req.since === undefined && req.phase === undefined && req.after === undefined && req.cursor === undefined;
   // The first page's key does not depend on what it decides (full or incremental): its redeliveries are the same page.
   const pageKey = first
     ? 'start'
@@ -162,7 +191,12 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   await enqueueReady(ready, req.force ?? false, false, deps, summary);
 
   // Continue with the next page (or the next phase) as a new request: no invocation runs long.
-  const next: ScanRequest | undefined = page.next && { ...page.next, scanId, ...(since !== undefined ? { since } : {}), ...(startedAt ? { startedAt } : {}) };
+  const next: ScanRequest | undefined = page.next && {
+    ...page.next,
+    scanId,
+    ...(since !== undefined ? { since } : {}),
+    ...(startedAt ? { startedAt } : {}),
+  };
   // The page's record is written before the continuation is sent: a page that cannot be recorded
   // continues nothing, and its redeliveries own the page, so the scan never forks.
   summary.continued = next !== undefined;
@@ -187,7 +221,8 @@ async function idPage(req: CatalogScan, deps: ScannerDeps): Promise<CatalogPage>
   const docs = await deps.catalog.page(phase, req.after, deps.cfg.scan.pageSize);
   const last = docs.at(-1);
   const { since: _s, cursor: _c, ...base } = req;
-  if (docs.length >= deps.cfg.scan.pageSize && last) return { docs, next: { ...base, phase, after: classIdOf(last._id)! } };
+  if (docs.length >= deps.cfg.scan.pageSize && last)
+    return { docs, next: { ...base, phase, after: classIdOf(last._id)! } };
   if (phase === 'objectId') {
     const { after: _after, ...rest } = base;
     return { docs, next: { ...rest, phase: 'string' } };
@@ -205,14 +240,22 @@ async function changedPage(req: CatalogScan, since: string, deps: ScannerDeps): 
   const field = req.cursor?.field ?? fields[0]!;
   const docField = cfg.mongo.fields[field];
   const c = req.cursor;
-  const after = c?.at !== undefined && c.id !== undefined ? { at: new Date(c.at), id: c.id, oid: c.oid ?? true } : undefined;
+  const after =
+    c?.at !== undefined && c.id !== undefined ? { at: new Date(c.at), id: c.id, oid: c.oid ?? true } : undefined;
   const docs = await deps.catalog.changedPage(docField, new Date(since), after, cfg.scan.pageSize);
   const { phase: _p, after: _a, full: _f, ...base } = req;
   const last = docs.at(-1);
   if (docs.length >= cfg.scan.pageSize && last) {
     const at: unknown = last[docField];
-    if (!(at instanceof Date)) throw new Error(`catalog field ${docField} of ${classIdOf(last._id)} is not a date, yet matched a date range`);
-    return { docs, next: { ...base, cursor: { field, at: at.toISOString(), id: classIdOf(last._id)!, oid: last._id instanceof ObjectId } } };
+    if (!(at instanceof Date))
+      throw new Error(`catalog field ${docField} of ${classIdOf(last._id)} is not a date, yet matched a date range`);
+    return {
+      docs,
+      next: {
+        ...base,
+        cursor: { field, at: at.toISOString(), id: classIdOf(last._id)!, oid: last._id instanceof ObjectId },
+      },
+    };
   }
   const following = fields[fields.indexOf(field) + 1];
   return { docs, next: following ? { ...base, cursor: { field: following } } : undefined };
@@ -249,7 +292,10 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
 
   if (req.classId !== undefined) {
     const rec = await deps.ledger.getClass(req.classId);
-    if (!rec) throw new PoisonMessageError(`cannot check class ${req.classId} for changes: it is not in the ledger (never copied)`);
+    if (!rec)
+      throw new PoisonMessageError(
+        `cannot check class ${req.classId} for changes: it is not in the ledger (never copied)`,
+      );
     summary.scanned = 1;
     await sendChecks([rec]);
     await recordPage(deps, `recheck-${req.classId}`, 'class', summary);
@@ -257,7 +303,9 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
     return summary;
   }
 
-  const scanId = req.scanId ?? (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
+  const scanId =
+    req.scanId ??
+    (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
   const shard = req.shard ?? 0;
   const pageKey = `recheck:${shard}:${req.after ?? 'start'}`;
   const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
@@ -269,7 +317,11 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
   summary.scanned = page.records.length;
   await sendChecks(page.records);
   const next: RecheckScan | undefined =
-    page.last !== undefined ? { ...req, scanId, shard, after: page.last } : shard + 1 < CLASS_SHARDS ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1 } : undefined;
+    page.last !== undefined
+      ? { ...req, scanId, shard, after: page.last }
+      : shard + 1 < CLASS_SHARDS
+        ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1 }
+        : undefined;
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);
   if (next) await deps.queue.sendAll('scan', [next]);
@@ -290,5 +342,16 @@ async function recordPage(deps: ScannerDeps, scanId: string, page: string, s: Sc
 }
 
 function summarize(s: ScanSummary): Record<string, unknown> {
-  return { kind: s.kind, since: s.since, watermarkAdvanced: s.watermarkAdvanced, scanned: s.scanned, enqueued: s.enqueued.length, alreadyComplete: s.alreadyComplete, inProgress: s.inProgress, failed: s.failed, skipped: s.skipped, continued: s.continued };
+  return {
+    kind: s.kind,
+    since: s.since,
+    watermarkAdvanced: s.watermarkAdvanced,
+    scanned: s.scanned,
+    enqueued: s.enqueued.length,
+    alreadyComplete: s.alreadyComplete,
+    inProgress: s.inProgress,
+    failed: s.failed,
+    skipped: s.skipped,
+    continued: s.continued,
+  };
 }

@@ -5,7 +5,15 @@ import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/sc
 import type { Logger } from '../log.ts';
 import { asOriginError, type Origin } from '../origin/client.ts';
 import type { CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
-import { SHA256_METADATA, SRC_ETAG_METADATA, SRC_MODIFIED_METADATA, StaleWriteError, UPLOAD_QUEUE_SIZE, type ObjectHead, type ObjectStore } from '../store/objects.ts';
+import {
+  SHA256_METADATA,
+  SRC_ETAG_METADATA,
+  SRC_MODIFIED_METADATA,
+  StaleWriteError,
+  UPLOAD_QUEUE_SIZE,
+  type ObjectHead,
+  type ObjectStore,
+} from '../store/objects.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
 import type { PipelineEvents } from './events.ts';
@@ -78,7 +86,10 @@ export interface CopiedFile extends LandedFile {
 }
 
 /** Object metadata a copy carries: the origin's validators and a playlist's digest, for later comparisons. */
-function copyMetadata(file: TransferFile, v: { etag?: string | undefined; lastModified?: string | undefined }): Record<string, string> {
+function copyMetadata(
+  file: TransferFile,
+  v: { etag?: string | undefined; lastModified?: string | undefined },
+): Record<string, string> {
   return {
     ...(v.etag ? { [SRC_ETAG_METADATA]: v.etag } : {}),
     ...(v.lastModified ? { [SRC_MODIFIED_METADATA]: v.lastModified } : {}),
@@ -87,7 +98,12 @@ function copyMetadata(file: TransferFile, v: { etag?: string | undefined; lastMo
 }
 
 /** A file the bucket already holds, counted without a write. */
-function alreadyThere(file: TransferFile, head: ObjectHead, how: CopyHow, v: { etag?: string | undefined; lastModified?: string | undefined } = {}): CopiedFile {
+function alreadyThere(
+  file: TransferFile,
+  head: ObjectHead,
+  how: CopyHow,
+  v: { etag?: string | undefined; lastModified?: string | undefined } = {},
+): CopiedFile {
   const originEtag = v.etag ?? head.metadata[SRC_ETAG_METADATA];
   const originModified = v.lastModified ?? head.metadata[SRC_MODIFIED_METADATA];
   return {
@@ -123,18 +139,33 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       throw new StaleWriteError(file.key, generation, existing.generation);
     }
     // A playlist is held to the bytes the crawler enumerated: the same digest stored is the same playlist.
-    if (existing && file.sha256 && existing.metadata[SHA256_METADATA] === file.sha256 && (file.bytes === undefined || existing.size === file.bytes)) {
+    if (
+      existing &&
+      file.sha256 &&
+      existing.metadata[SHA256_METADATA] === file.sha256 &&
+      (file.bytes === undefined || existing.size === file.bytes)
+    ) {
       return alreadyThere(file, existing, 'same-digest');
     }
   }
   // Other files are asked for with the validators the origin gave for the stored copy: a 304 settles
   // them without a body or a write. (A playlist whose digest differs is fetched whole: it did change.)
-  const conditional = existing && !file.sha256 ? { ifNoneMatch: existing.metadata[SRC_ETAG_METADATA], ifModifiedSince: existing.metadata[SRC_MODIFIED_METADATA] } : {};
-  const res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}), ...conditional });
+  const conditional =
+    existing && !file.sha256
+      ? { ifNoneMatch: existing.metadata[SRC_ETAG_METADATA], ifModifiedSince: existing.metadata[SRC_MODIFIED_METADATA] }
+      : {};
+  const res = await origin.openStream(file.src, {
+    maxBytes: cfg.transfer.maxFileBytes,
+    ...(signal ? { signal } : {}),
+    ...conditional,
+  });
   if (res.notModified && existing) return alreadyThere(file, existing, 'not-modified', res);
   // What this upload may buffer: the whole body when it fits one part, else the parts lib-storage keeps in flight.
   const partSize = cfg.transfer.partSizeBytes;
-  const need = res.contentLength !== undefined && res.contentLength <= partSize ? res.contentLength : partSize * (UPLOAD_QUEUE_SIZE + 1);
+  const need =
+    res.contentLength !== undefined && res.contentLength <= partSize
+      ? res.contentLength
+      : partSize * (UPLOAD_QUEUE_SIZE + 1);
   let release: () => void;
   try {
     release = deps.budget ? await deps.budget.acquire(need, signal) : () => undefined;
@@ -170,7 +201,11 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     }
     if (piped.status === 'rejected') {
       // Cannot normally happen (the upload reads the failed stream), but never count such a file.
-      throw new FlantsError('UPLOAD_INCOMPLETE', `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`, { retryable: true });
+      throw new FlantsError(
+        'UPLOAD_INCOMPLETE',
+        `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`,
+        { retryable: true },
+      );
     }
     const digest: StreamDigest = verifier.digest();
     verifyStored(file.key, digest, up.value, partSize);
@@ -194,13 +229,23 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
  * transaction, which also completes the class when it is the last. A file that fails throws
  * ChunkFailedError (SQS delivers the job again; the batch records the failure on the last delivery).
  */
-export async function runTransfer(job: TransferJob, attempt: TransferAttempt, deps: TransferDeps): Promise<TransferResult> {
+export async function runTransfer(
+  job: TransferJob,
+  attempt: TransferAttempt,
+  deps: TransferDeps,
+): Promise<TransferResult> {
   const { cfg, ledger } = deps;
-  const log = deps.log.child({ classId: job.classId, gen: job.gen, chunk: job.chunk, receiveCount: attempt.receiveCount });
+  const log = deps.log.child({
+    classId: job.classId,
+    gen: job.gen,
+    chunk: job.chunk,
+    receiveCount: attempt.receiveCount,
+  });
   const base = { classId: job.classId, chunk: job.chunk, files: job.files.length, bytes: 0, completedClass: false };
 
   const view = await ledger.viewChunk(job.classId, job.gen, job.chunk);
-  if (!view.record) throw new PoisonMessageError(`transfer job for unknown class ${job.classId}: no class record in the ledger`);
+  if (!view.record)
+    throw new PoisonMessageError(`transfer job for unknown class ${job.classId}: no class record in the ledger`);
   if ((view.record.gen ?? 0) !== job.gen) {
     log.info('stale transfer job dropped', { planId: job.planId, currentGen: view.record.gen ?? 0 });
     return { ...base, outcome: 'stale' };
@@ -215,19 +260,32 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
     try {
       landed.push(
         // The generation makes the write conditional: a late upload of an older plan never replaces a newer one's object.
-        await withRetry(() => copyFile(file, deps, { generation: job.gen, recopy: job.recopy ?? false, ...(attempt.signal ? { signal: attempt.signal } : {}) }), {
-          attempts: cfg.transfer.retryAttempts,
-          baseDelayMs: cfg.transfer.retryBaseDelayMs,
-          maxDelayMs: 5_000,
-          ...(attempt.signal ? { signal: attempt.signal } : {}),
-          onRetry: (error) => void deps.events.emit('retry', { stage: 'transfer', src: file.src, error }),
-        }),
+        await withRetry(
+          () =>
+            copyFile(file, deps, {
+              generation: job.gen,
+              recopy: job.recopy ?? false,
+              ...(attempt.signal ? { signal: attempt.signal } : {}),
+            }),
+          {
+            attempts: cfg.transfer.retryAttempts,
+            baseDelayMs: cfg.transfer.retryBaseDelayMs,
+            maxDelayMs: 5_000,
+            ...(attempt.signal ? { signal: attempt.signal } : {}),
+            onRetry: (error) => void deps.events.emit('retry', { stage: 'transfer', src: file.src, error }),
+          },
+        ),
       );
     } catch (err) {
       if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed = err;
       if (err instanceof FlantsError && err.code === 'STALE_GENERATION') stale = true;
       failures.push({ key: file.key, src: file.src, reason: describeError(err) });
-      log.warn('file failed', { key: file.key, src: file.src, reason: describeError(err), retryable: isRetryable(err) });
+      log.warn('file failed', {
+        key: file.key,
+        src: file.src,
+        reason: describeError(err),
+        retryable: isRetryable(err),
+      });
     }
   });
 
@@ -240,7 +298,14 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
     // What was enumerated is what is copied: a changed playlist means a new plan, never a count.
     const record = view.record;
     await deps.queue.sendAll('crawl', [
-      { v: MESSAGE_VERSION, type: 'crawl', classId: job.classId, manifestUrl: record.manifestUrl!, ...(record.title ? { title: record.title } : {}), requestedAt: new Date().toISOString() },
+      {
+        v: MESSAGE_VERSION,
+        type: 'crawl',
+        classId: job.classId,
+        manifestUrl: record.manifestUrl!,
+        ...(record.title ? { title: record.title } : {}),
+        requestedAt: new Date().toISOString(),
+      },
     ]);
     log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.message });
     return { ...base, outcome: 'replanned' };
@@ -251,32 +316,66 @@ export async function runTransfer(job: TransferJob, attempt: TransferAttempt, de
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
   const written = landed.filter((f) => f.how === 'written').length;
   if (counted.outcome === 'stale') log.info('stale transfer job dropped after copy', { planId: job.planId });
-  if (counted.outcome === 'counted') deps.events.emit('chunkCounted', { classId: job.classId, gen: job.gen, chunk: job.chunk, files: landed.length, bytes });
-  if (written < landed.length) log.info('files already in the bucket counted without a write', { unchanged: landed.length - written, written });
+  if (counted.outcome === 'counted')
+    deps.events.emit('chunkCounted', {
+      classId: job.classId,
+      gen: job.gen,
+      chunk: job.chunk,
+      files: landed.length,
+      bytes,
+    });
+  if (written < landed.length)
+    log.info('files already in the bucket counted without a write', { unchanged: landed.length - written, written });
   if (counted.completed) {
     log.info('class complete', { planId: job.planId, gen: job.gen, freshnessSeconds: counted.freshnessSeconds });
-    deps.events.emit('classComplete', { classId: job.classId, gen: job.gen, ...(counted.freshnessSeconds !== undefined ? { freshnessSeconds: counted.freshnessSeconds } : {}) });
+    deps.events.emit('classComplete', {
+      classId: job.classId,
+      gen: job.gen,
+      ...(counted.freshnessSeconds !== undefined ? { freshnessSeconds: counted.freshnessSeconds } : {}),
+    });
   }
-  return { ...base, outcome: counted.outcome, bytes, completedClass: counted.completed, written, unchanged: landed.length - written };
+  return {
+    ...base,
+    outcome: counted.outcome,
+    bytes,
+    completedClass: counted.completed,
+    written,
+    unchanged: landed.length - written,
+  };
 }
 
 /** What an unfinished last delivery leaves on the class until it finishes (it is replaced or removed then). */
-export const UNFINISHED_LAST_DELIVERY = 'the last delivery did not finish (the function crashed, timed out or ran out of memory)';
+export const UNFINISHED_LAST_DELIVERY =
+  'the last delivery did not finish (the function crashed, timed out or ran out of memory)';
 
 /**
  * Tells the ledger about a failed transfer delivery: a note while SQS will retry, the failed files
  * on the last one. With no error, the last delivery is starting: every file is recorded as
  * unfinished, so a crash leaves the class FAILED instead of in progress.
  */
-export async function recordTransferFailure(job: TransferJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
+export async function recordTransferFailure(
+  job: TransferJob,
+  err: unknown,
+  final: boolean,
+  ledger: Ledger,
+): Promise<void> {
   const failures: FailedFile[] =
     err instanceof ChunkFailedError
       ? [...err.failures]
-      : job.files.map((f) => ({ key: f.key, src: f.src, reason: err === undefined ? UNFINISHED_LAST_DELIVERY : describeError(err) }));
+      : job.files.map((f) => ({
+          key: f.key,
+          src: f.src,
+          reason: err === undefined ? UNFINISHED_LAST_DELIVERY : describeError(err),
+        }));
   if (final) {
     await ledger.recordChunkFailure(job.classId, job.gen, job.chunk, failures, { provisional: err === undefined });
     return;
   }
   const more = failures.length > 1 ? ` (and ${failures.length - 1} more file(s))` : '';
-  await ledger.noteAttemptFailure(job.classId, job.gen, job.chunk, `${failures[0]?.key ?? ''}: ${failures[0]?.reason ?? 'unknown'}${more}`);
+  await ledger.noteAttemptFailure(
+    job.classId,
+    job.gen,
+    job.chunk,
+    `${failures[0]?.key ?? ''}: ${failures[0]?.reason ?? 'unknown'}${more}`,
+  );
 }

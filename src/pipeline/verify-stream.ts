@@ -59,11 +59,22 @@ export class VerifyingStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.count += chunk.length;
     if (this.count > this.opts.maxBytes) {
-      cb(new FlantsError('FILE_TOO_LARGE', `${this.opts.url} is over the ${this.opts.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`));
+      cb(
+        new FlantsError(
+          'FILE_TOO_LARGE',
+          `${this.opts.url} is over the ${this.opts.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`,
+        ),
+      );
       return;
     }
     if (this.opts.expectedBytes !== undefined && this.count > this.opts.expectedBytes) {
-      cb(new FlantsError('ORIGIN_LENGTH_MISMATCH', `origin sent more than its Content-Length ${this.opts.expectedBytes} for ${this.opts.url}`, { retryable: true }));
+      cb(
+        new FlantsError(
+          'ORIGIN_LENGTH_MISMATCH',
+          `origin sent more than its Content-Length ${this.opts.expectedBytes} for ${this.opts.url}`,
+          { retryable: true },
+        ),
+      );
       return;
     }
     this.whole?.update(chunk);
@@ -94,11 +105,22 @@ export class VerifyingStream extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.opts.expectedBytes !== undefined && this.count !== this.opts.expectedBytes) {
-      cb(new FlantsError('ORIGIN_TRUNCATED', `origin sent ${this.count} of ${this.opts.expectedBytes} bytes for ${this.opts.url}`, { retryable: true }));
+      cb(
+        new FlantsError(
+          'ORIGIN_TRUNCATED',
+          `origin sent ${this.count} of ${this.opts.expectedBytes} bytes for ${this.opts.url}`,
+          { retryable: true },
+        ),
+      );
       return;
     }
     if (this.sha && this.sha.digest('hex') !== this.opts.expectedSha256) {
-      cb(new FlantsError('PLAYLIST_CHANGED', `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`));
+      cb(
+        new FlantsError(
+          'PLAYLIST_CHANGED',
+          `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`,
+        ),
+      );
       return;
     }
     if (this.partBytes > 0 || this.partCrcs.length === 0) this.endPart();
@@ -110,7 +132,13 @@ export class VerifyingStream extends Transform {
     const md5 = this.whole?.copy().digest('hex');
     // One part: its MD5 is the whole body's, whichever of the two was hashed.
     const partMd5s = this.hashParts ? [...this.parts] : md5 !== undefined ? [md5] : undefined;
-    return { bytes: this.count, crc32: this.crc, partCrc32s: [...this.partCrcs], md5: md5 ?? (partMd5s?.length === 1 ? partMd5s[0] : undefined), partMd5s };
+    return {
+      bytes: this.count,
+      crc32: this.crc,
+      partCrc32s: [...this.partCrcs],
+      md5: md5 ?? (partMd5s?.length === 1 ? partMd5s[0] : undefined),
+      partMd5s,
+    };
   }
 }
 

@@ -51,12 +51,29 @@ export function createAwsClients(cfg: Config, opts: { maxSockets?: number } = {}
   // queue URLs name hosts like sqs.us-east-1.localhost that do not resolve.
   const { endpoints, credentials } = cfg.aws;
   const common = { region, ...(credentials ? { credentials } : {}) };
-  const sqs = new SQSClient({ ...common, requestHandler: handler(), useQueueUrlAsEndpoint: false, ...(endpoints.sqs ? { endpoint: endpoints.sqs } : {}) });
-  const s3 = new S3Client({ ...common, forcePathStyle: cfg.forcePathStyle, requestHandler: handler(), ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}) });
-  s3.middlewareStack.add(unsignedChecksummedPayloads, { step: 'build', name: 'flantsUnsignedChecksummedPayload' });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, requestHandler: handler(), ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}) }), {
-    marshallOptions: { removeUndefinedValues: true },
+  const sqs = new SQSClient({
+    ...common,
+    requestHandler: handler(),
+    useQueueUrlAsEndpoint: false,
+    ...(endpoints.sqs ? { endpoint: endpoints.sqs } : {}),
   });
+  const s3 = new S3Client({
+    ...common,
+    forcePathStyle: cfg.forcePathStyle,
+    requestHandler: handler(),
+    ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}),
+  });
+  s3.middlewareStack.add(unsignedChecksummedPayloads, { step: 'build', name: 'flantsUnsignedChecksummedPayload' });
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      ...common,
+      requestHandler: handler(),
+      ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}),
+    }),
+    {
+      marshallOptions: { removeUndefinedValues: true },
+    },
+  );
   return {
     sqs,
     s3,

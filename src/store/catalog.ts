@@ -62,14 +62,23 @@ export async function openCatalog(cfg: Config, reader?: ParameterReader): Promis
   const collection: Collection<CatalogDocument> = db.collection(cfg.mongo.collection);
   return {
     async page(phase, after, limit) {
-      const lower = phase === 'objectId' ? (after ? new ObjectId(after) : new ObjectId('000000000000000000000000')) : (after ?? '');
+      const lower =
+        phase === 'objectId' ? (after ? new ObjectId(after) : new ObjectId('000000000000000000000000')) : (after ?? '');
       const filter = after === undefined && phase === 'objectId' ? { _id: { $gte: lower } } : { _id: { $gt: lower } };
-      const docs = await collection.find(filter as Document).sort({ _id: 1 }).limit(limit).toArray();
+      const docs = await collection
+        .find(filter as Document)
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
       // Guard against servers that compare across types: keep only this phase's id type.
       return docs.filter((d) => (phase === 'objectId' ? d._id instanceof ObjectId : typeof d._id === 'string'));
     },
     async changedPage(field, since, after, limit) {
-      return collection.find(changedFilter(field, since, after)).sort({ [field]: 1, _id: 1 }).limit(limit).toArray();
+      return collection
+        .find(changedFilter(field, since, after))
+        .sort({ [field]: 1, _id: 1 })
+        .limit(limit)
+        .toArray();
     },
     async get(classId) {
       const ids: Array<ObjectId | string> = [classId];

@@ -10,7 +10,16 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { FlantsError } from '../errors.ts';
-import { decide, type ClassEvent, type ClassState, type ClassStatus, type Decision, type Effect, type Guard, type SkipWhy } from '../lifecycle/class-lifecycle.ts';
+import {
+  decide,
+  type ClassEvent,
+  type ClassState,
+  type ClassStatus,
+  type Decision,
+  type Effect,
+  type Guard,
+  type SkipWhy,
+} from '../lifecycle/class-lifecycle.ts';
 
 export type { ClassStatus } from '../lifecycle/class-lifecycle.ts';
 
@@ -175,7 +184,11 @@ export interface Ledger {
    * One page of the COMPLETE class records of one shard of the class index (0 to CLASS_SHARDS − 1),
    * after a class id: what a change check walks. `last` is set when the shard has more.
    */
-  pageCompleteClasses(shard: number, after: string | undefined, limit: number): Promise<{ records: ClassRecord[]; last?: string }>;
+  pageCompleteClasses(
+    shard: number,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ records: ClassRecord[]; last?: string }>;
   /** Records that a class was enqueued; never downgrades an existing record. */
   markPending(classId: string, info: ClassInfo): Promise<void>;
   /** A crawl began; false when the class is COMPLETE (nothing to crawl unless forced). */
@@ -189,13 +202,29 @@ export interface Ledger {
   /** One read: the class record and whether this chunk of this generation is done. */
   viewChunk(classId: string, gen: number, chunk: number): Promise<ChunkView>;
   /** Counts a chunk once for its generation, completing the class when it is the last (one transaction). */
-  countChunk(classId: string, gen: number, chunk: number, files: readonly LandedFile[], seen?: ClassRecord): Promise<CountResult>;
+  countChunk(
+    classId: string,
+    gen: number,
+    chunk: number,
+    files: readonly LandedFile[],
+    seen?: ClassRecord,
+  ): Promise<CountResult>;
   /** Notes a failed delivery that SQS will retry, so status shows it before the last one. */
   noteAttemptFailure(classId: string, gen: number, chunk: number, reason: string): Promise<void>;
   /** Records failed files of a chunk (its last delivery failed, or began: `provisional`) and marks the class FAILED. */
-  recordChunkFailure(classId: string, gen: number, chunk: number, files: readonly FailedFile[], opts?: { provisional?: boolean }): Promise<FailureOutcome>;
+  recordChunkFailure(
+    classId: string,
+    gen: number,
+    chunk: number,
+    files: readonly FailedFile[],
+    opts?: { provisional?: boolean },
+  ): Promise<FailureOutcome>;
   /** Marks a class FAILED for a reason that is not a file; refused for a class whose plan is fully copied. */
-  failCrawl(classId: string, reason: string, opts?: { provisional?: boolean; info?: { title?: string; manifestUrl: string } }): Promise<boolean>;
+  failCrawl(
+    classId: string,
+    reason: string,
+    opts?: { provisional?: boolean; info?: { title?: string; manifestUrl: string } },
+  ): Promise<boolean>;
   /** Failures of the current generation's failed chunks. */
   listFailures(classId: string): Promise<FailureRecord[]>;
   listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
@@ -231,7 +260,10 @@ const MAX_REMOVED_LISTED = 200;
 const MAX_TRIES = 12;
 
 /** The index keys every class record carries, so `listClasses` never scans chunk items. */
-const listKeys = (classId: string) => ({ listPk: `CLASSES#${createHash('md5').update(classId).digest()[0]! % CLASS_SHARDS}`, listSk: classId });
+const listKeys = (classId: string) => ({
+  listPk: `CLASSES#${createHash('md5').update(classId).digest()[0]! % CLASS_SHARDS}`,
+  listSk: classId,
+});
 const pk = (classId: string) => `CLASS#${classId}`;
 const pad = (n: number) => String(n).padStart(6, '0');
 const chunkSk = (gen: number, chunk: number) => `CHUNK#${pad(gen)}#${pad(chunk)}`;
@@ -260,7 +292,9 @@ function failedMap(item: Item): Record<string, FailedEntry> {
 function toRecord(item: Item): ClassRecord {
   const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, failed: _f, lastChunk: _lc, doneSet, ...rest } = item;
   const failed = failedMap(item);
-  const ids = Object.keys(failed).map(Number).sort((a, b) => a - b);
+  const ids = Object.keys(failed)
+    .map(Number)
+    .sort((a, b) => a - b);
   const rec = rest as unknown as ClassRecord;
   rec.failedChunks = ids.length;
   rec.failedFiles = ids.reduce((n, c) => n + (failed[String(c)]?.n ?? 0), 0);
@@ -343,7 +377,8 @@ export function guardCondition(guard: Guard, e: Expr): void {
   if (guard.exists === true) e.cond.push('attribute_exists(pk)');
   if (guard.exists === false) e.cond.push('attribute_not_exists(pk)');
   if (guard.statusIn) e.cond.push(`${s} IN (${guard.statusIn.map((x) => e.value(x)).join(', ')})`);
-  if (guard.statusNot) e.cond.push(`attribute_not_exists(${s}) OR NOT (${s} IN (${guard.statusNot.map((x) => e.value(x)).join(', ')}))`);
+  if (guard.statusNot)
+    e.cond.push(`attribute_not_exists(${s}) OR NOT (${s} IN (${guard.statusNot.map((x) => e.value(x)).join(', ')}))`);
   if (guard.gen !== undefined) {
     e.cond.push(guard.gen === 0 ? `attribute_not_exists(gen) OR gen = ${e.value(0)}` : `gen = ${e.value(guard.gen)}`);
   }
@@ -354,9 +389,14 @@ export function guardCondition(guard: Guard, e: Expr): void {
     e.cond.push(guard.chunkFailed.is ? `attribute_exists(${path})` : `attribute_not_exists(${path})`);
   }
   if (guard.failedCount !== undefined) {
-    e.cond.push(guard.failedCount === 0 ? `attribute_not_exists(failedChunks) OR failedChunks = ${e.value(0)}` : `failedChunks = ${e.value(guard.failedCount)}`);
+    e.cond.push(
+      guard.failedCount === 0
+        ? `attribute_not_exists(failedChunks) OR failedChunks = ${e.value(0)}`
+        : `failedChunks = ${e.value(guard.failedCount)}`,
+    );
   }
-  if (guard.crawlError !== undefined) e.cond.push(guard.crawlError ? 'attribute_exists(crawlError)' : 'attribute_not_exists(crawlError)');
+  if (guard.crawlError !== undefined)
+    e.cond.push(guard.crawlError ? 'attribute_exists(crawlError)' : 'attribute_not_exists(crawlError)');
   if (guard.notAllDone) e.cond.push(`attribute_not_exists(gen) OR gen = ${e.value(0)} OR doneChunks < totalChunks`);
   // guard.chunkUndone is not a clause of the class record: it is the chunk item's own condition
   // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
@@ -377,7 +417,12 @@ export function secondsBetween(from: string | undefined, to: string): number | u
 }
 
 /** The lifecycle's effect as update clauses (what the event itself adds is written by the caller). */
-function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?: string; failure?: FailedEntry; freshFrom?: string | undefined }): { freshnessSeconds?: number } {
+function effectUpdate(
+  effect: Effect,
+  e: Expr,
+  at: string,
+  extra: { crawlError?: string; failure?: FailedEntry; freshFrom?: string | undefined },
+): { freshnessSeconds?: number } {
   let freshFrom = extra.freshFrom;
   if (effect.status) e.set.push(`${e.name('status')} = ${e.value(effect.status)}`);
   e.set.push(`updatedAt = ${e.value(at)}`);
@@ -405,7 +450,17 @@ function effectUpdate(effect: Effect, e: Expr, at: string, extra: { crawlError?:
       freshFrom = started;
     }
     // doneSet belongs to one generation, like the counters (an empty set cannot be stored: remove it).
-    e.remove.push('doneSet', 'completedAt', 'freshnessSeconds', 'lastAttemptError', 'lastAttemptAt', 'failedAttempts', 'waiting', 'waitUntil', 'warnings');
+    e.remove.push(
+      'doneSet',
+      'completedAt',
+      'freshnessSeconds',
+      'lastAttemptError',
+      'lastAttemptAt',
+      'failedAttempts',
+      'waiting',
+      'waitUntil',
+      'warnings',
+    );
   }
   if (effect.fail && extra.failure) {
     e.set.push(`failed.${e.name(String(effect.fail.chunk))} = ${e.value(extra.failure)}`);
@@ -552,7 +607,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       `manifestUrl = ${e.value(info.manifestUrl)}`,
       `createdAt = if_not_exists(createdAt, ${e.value(at)})`,
     );
-    const ended = info.endedAt && Number.isFinite(Date.parse(info.endedAt)) ? new Date(info.endedAt).toISOString() : undefined;
+    const ended =
+      info.endedAt && Number.isFinite(Date.parse(info.endedAt)) ? new Date(info.endedAt).toISOString() : undefined;
     if (ended) e.set.push(`endedAt = ${e.value(ended)}`);
     // Freshness counts from the class's end, or from when FLAnts first heard of it when the catalog has no end.
     e.set.push(`freshFrom = if_not_exists(freshFrom, ${e.value(ended ?? at)})`);
@@ -570,15 +626,17 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       for (let i = 0; i < unique.length; i += 100) {
         let keys: Item[] | undefined = unique.slice(i, i + 100).map(metaKey);
         for (let attempt = 0; keys && keys.length > 0; attempt++) {
-          const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } = await ddb.send(
-            new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
-          );
+          const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } =
+            await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
           for (const item of res.Responses?.[table] ?? []) {
             const r = toRecord(item);
             out.set(r.classId, r);
           }
           keys = res.UnprocessedKeys?.[table]?.Keys;
-          if (attempt > 8 && keys?.length) throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, { retryable: true });
+          if (attempt > 8 && keys?.length)
+            throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, {
+              retryable: true,
+            });
         }
       }
       return out;
@@ -616,7 +674,11 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           KeyConditionExpression: after === undefined ? 'listPk = :shard' : 'listPk = :shard AND listSk > :after',
           FilterExpression: '#status = :complete',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':shard': `CLASSES#${shard}`, ':complete': 'COMPLETE', ...(after === undefined ? {} : { ':after': after }) },
+          ExpressionAttributeValues: {
+            ':shard': `CLASSES#${shard}`,
+            ':complete': 'COMPLETE',
+            ...(after === undefined ? {} : { ':after': after }),
+          },
           Limit: limit,
         }),
       );
@@ -641,10 +703,16 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       await transition(
         classId,
         { type: 'crawlStarted' },
-        (d) => updateMeta(classId, d, (e) => {
-          identity(classId, info, at)(e);
-          e.remove.push('waiting', 'waitUntil');
-        }, at),
+        (d) =>
+          updateMeta(
+            classId,
+            d,
+            (e) => {
+              identity(classId, info, at)(e);
+              e.remove.push('waiting', 'waitUntil');
+            },
+            at,
+          ),
         () => undefined,
       );
     },
@@ -655,7 +723,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         classId,
         { type: 'checked', gen },
         async (d) => {
-          await updateMeta(classId, d, (e) => e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(result.slice(0, 1000))}`), at);
+          await updateMeta(
+            classId,
+            d,
+            (e) => e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(result.slice(0, 1000))}`),
+            at,
+          );
           return true;
         },
         () => false,
@@ -667,17 +740,29 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       await transition(
         classId,
         { type: 'waiting' },
-        (d) => updateMeta(classId, d, (e) => {
-          identity(classId, info, at)(e);
-          e.set.push(`waiting = ${e.value(info.reason.slice(0, 1000))}`, `waitUntil = ${e.value(info.until)}`);
-        }, at),
+        (d) =>
+          updateMeta(
+            classId,
+            d,
+            (e) => {
+              identity(classId, info, at)(e);
+              e.set.push(`waiting = ${e.value(info.reason.slice(0, 1000))}`, `waitUntil = ${e.value(info.until)}`);
+            },
+            at,
+          ),
         () => undefined,
       );
     },
 
     async recordPlan(classId, plan) {
       const at = now();
-      const event: ClassEvent = { type: 'planned', planId: plan.planId, totalChunks: plan.totalChunks, forcedAt: plan.forcedAt, changedAt: plan.changedAt };
+      const event: ClassEvent = {
+        type: 'planned',
+        planId: plan.planId,
+        totalChunks: plan.totalChunks,
+        forcedAt: plan.forcedAt,
+        changedAt: plan.changedAt,
+      };
       const result = await transition<PlanResult>(
         classId,
         event,
@@ -689,11 +774,16 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               if (d.effect.newGeneration) {
                 e.set.push(`totalFiles = ${e.value(plan.totalFiles)}`);
                 // Files an earlier generation copied that this plan no longer has: listed, never deleted.
-                if (plan.removed?.length) e.set.push(`removedFiles = ${e.value(plan.removed.slice(0, MAX_REMOVED_LISTED))}`, `removedCount = ${e.value(plan.removed.length)}`);
+                if (plan.removed?.length)
+                  e.set.push(
+                    `removedFiles = ${e.value(plan.removed.slice(0, MAX_REMOVED_LISTED))}`,
+                    `removedCount = ${e.value(plan.removed.length)}`,
+                  );
                 else e.remove.push('removedFiles', 'removedCount');
               } else e.set.push(`crawledAt = ${e.value(at)}`);
               e.remove.push('waiting', 'waitUntil');
-              if (plan.warnings?.length) e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
+              if (plan.warnings?.length)
+                e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
             },
             at,
             { freshFrom: freshFromOf(item) },
@@ -708,7 +798,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           };
         },
         (why, item) => {
-          if (why !== 'complete') throw new FlantsError('LEDGER_STATE', `cannot record plan ${plan.planId} for class ${classId}: ${why}`);
+          if (why !== 'complete')
+            throw new FlantsError('LEDGER_STATE', `cannot record plan ${plan.planId} for class ${classId}: ${why}`);
           return { outcome: 'complete', gen: toState(item).gen, done: new Set<number>(), completed: false };
         },
       );
@@ -723,13 +814,15 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       let keys: Item[] | undefined = [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }];
       // Under throttling DynamoDB may leave keys unprocessed: a missing record must never read as "unknown class".
       for (let attempt = 1; keys && keys.length > 0; attempt++) {
-        const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } = await ddb.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }),
-        );
+        const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } =
+          await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
         items.push(...(res.Responses?.[table] ?? []));
         keys = res.UnprocessedKeys?.[table]?.Keys;
         if (keys?.length) {
-          if (attempt >= MAX_TRIES) throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, { retryable: true });
+          if (attempt >= MAX_TRIES)
+            throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, {
+              retryable: true,
+            });
           await backoff(attempt);
         }
       }
@@ -749,7 +842,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           guardCondition(d.guard, e);
           // doneSet rides in the same update as the counters: the bit field costs no extra request.
           const { freshnessSeconds } = effectUpdate(d.effect, e, at, { freshFrom: freshFromOf(item) });
-          e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`, `doneSet ${e.value(new Set([chunk]))}`);
+          e.add.push(
+            `doneChunks ${e.value(1)}`,
+            `doneFiles ${e.value(files.length)}`,
+            `doneBytes ${e.value(bytes)}`,
+            `doneSet ${e.value(new Set([chunk]))}`,
+          );
           try {
             await ddb.send(
               new TransactWriteCommand({
@@ -757,11 +855,28 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                   {
                     Put: {
                       TableName: table,
-                      Item: { pk: pk(classId), sk: chunkSk(gen, chunk), gen, chunk, files: files.length, bytes, at, landed: files.map(landedItem) },
+                      Item: {
+                        pk: pk(classId),
+                        sk: chunkSk(gen, chunk),
+                        gen,
+                        chunk,
+                        files: files.length,
+                        bytes,
+                        at,
+                        landed: files.map(landedItem),
+                      },
                       ConditionExpression: 'attribute_not_exists(pk)',
                     },
                   },
-                  { Update: { TableName: table, Key: metaKey(classId), UpdateExpression: e.update(), ConditionExpression: e.condition()!, ...e.params() } },
+                  {
+                    Update: {
+                      TableName: table,
+                      Key: metaKey(classId),
+                      UpdateExpression: e.update(),
+                      ConditionExpression: e.condition()!,
+                      ...e.params(),
+                    },
+                  },
                 ],
               }),
             );
@@ -771,10 +886,15 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               return { outcome: 'duplicate', completed: false };
             }
             // The record's guard no longer holds: let transition read and decide again.
-            if (reasons?.[1] === 'ConditionalCheckFailed') throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
+            if (reasons?.[1] === 'ConditionalCheckFailed')
+              throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
             throw err;
           }
-          return { outcome: 'counted', completed: d.effect.complete !== undefined, ...(d.effect.complete && freshnessSeconds !== undefined ? { freshnessSeconds } : {}) };
+          return {
+            outcome: 'counted',
+            completed: d.effect.complete !== undefined,
+            ...(d.effect.complete && freshnessSeconds !== undefined ? { freshnessSeconds } : {}),
+          };
         },
         (why) => ({ outcome: why === 'duplicate' ? 'duplicate' : 'stale', completed: false }),
         seenItem,
@@ -786,10 +906,19 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       await transition(
         classId,
         { type: 'attemptFailed', gen, chunk },
-        (d) => updateMeta(classId, d, (e) => {
-          e.set.push(`lastAttemptError = ${e.value(`chunk ${chunk}: ${reason}`.slice(0, 1000))}`, `lastAttemptAt = ${e.value(at)}`);
-          e.add.push(`failedAttempts ${e.value(1)}`);
-        }, at),
+        (d) =>
+          updateMeta(
+            classId,
+            d,
+            (e) => {
+              e.set.push(
+                `lastAttemptError = ${e.value(`chunk ${chunk}: ${reason}`.slice(0, 1000))}`,
+                `lastAttemptAt = ${e.value(at)}`,
+              );
+              e.add.push(`failedAttempts ${e.value(1)}`);
+            },
+            at,
+          ),
         () => undefined,
       );
     },
@@ -797,7 +926,11 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     async recordChunkFailure(classId, gen, chunk, files, opts = {}) {
       const provisional = opts.provisional ?? false;
       const bounded = boundedFailure(files);
-      const entry: FailedEntry = { n: files.length, r: (files[0]?.reason ?? 'unknown').slice(0, MAX_REASON_CHARS), ...(provisional ? { p: true } : {}) };
+      const entry: FailedEntry = {
+        n: files.length,
+        r: (files[0]?.reason ?? 'unknown').slice(0, MAX_REASON_CHARS),
+        ...(provisional ? { p: true } : {}),
+      };
       return transition<FailureOutcome>(
         classId,
         { type: 'chunkFailed', gen, chunk, provisional },
@@ -812,12 +945,36 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               new TransactWriteCommand({
                 TransactItems: [
                   // A chunk another delivery counted is not failed, whatever this one saw.
-                  { ConditionCheck: { TableName: table, Key: { pk: pk(classId), sk: chunkSk(gen, chunk) }, ConditionExpression: 'attribute_not_exists(pk)' } },
-                  { Update: { TableName: table, Key: metaKey(classId), UpdateExpression: e.update(), ConditionExpression: e.condition()!, ...e.params() } },
+                  {
+                    ConditionCheck: {
+                      TableName: table,
+                      Key: { pk: pk(classId), sk: chunkSk(gen, chunk) },
+                      ConditionExpression: 'attribute_not_exists(pk)',
+                    },
+                  },
+                  {
+                    Update: {
+                      TableName: table,
+                      Key: metaKey(classId),
+                      UpdateExpression: e.update(),
+                      ConditionExpression: e.condition()!,
+                      ...e.params(),
+                    },
+                  },
                   {
                     Put: {
                       TableName: table,
-                      Item: { pk: pk(classId), sk: failSk(gen, chunk), classId, gen, chunk, files: bounded.files, truncated: bounded.truncated, provisional, at },
+                      Item: {
+                        pk: pk(classId),
+                        sk: failSk(gen, chunk),
+                        classId,
+                        gen,
+                        chunk,
+                        files: bounded.files,
+                        truncated: bounded.truncated,
+                        provisional,
+                        at,
+                      },
                     },
                   },
                 ],
@@ -826,7 +983,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           } catch (err) {
             const reasons = cancellation(err);
             if (reasons?.[0] === 'ConditionalCheckFailed') return 'chunk-done';
-            if (reasons?.[1] === 'ConditionalCheckFailed') throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
+            if (reasons?.[1] === 'ConditionalCheckFailed')
+              throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
             throw err;
           }
           return 'recorded';
@@ -848,7 +1006,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               if (opts.info) identity(classId, opts.info, at)(e);
               else {
                 const keys = listKeys(classId);
-                e.set.push(`classId = ${e.value(classId)}`, `listPk = ${e.value(keys.listPk)}`, `listSk = ${e.value(keys.listSk)}`, `createdAt = if_not_exists(createdAt, ${e.value(at)})`);
+                e.set.push(
+                  `classId = ${e.value(classId)}`,
+                  `listPk = ${e.value(keys.listPk)}`,
+                  `listSk = ${e.value(keys.listSk)}`,
+                  `createdAt = if_not_exists(createdAt, ${e.value(at)})`,
+                );
               }
             },
             at,
@@ -893,7 +1056,13 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         await ddb.send(
           new PutCommand({
             TableName: table,
-            Item: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}`, by: messageId, at: now(), expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600 },
+            Item: {
+              pk: `SCAN#${scanId}`,
+              sk: `CLAIM#${page}`,
+              by: messageId,
+              at: now(),
+              expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600,
+            },
             ConditionExpression: 'attribute_not_exists(pk) OR (#by = :me AND attribute_not_exists(done))',
             ExpressionAttributeNames: { '#by': 'by' },
             ExpressionAttributeValues: { ':me': messageId },
@@ -902,7 +1071,13 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         return 'claimed';
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
-        const res = await ddb.send(new GetCommand({ TableName: table, Key: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}` }, ConsistentRead: true }));
+        const res = await ddb.send(
+          new GetCommand({
+            TableName: table,
+            Key: { pk: `SCAN#${scanId}`, sk: `CLAIM#${page}` },
+            ConsistentRead: true,
+          }),
+        );
         return res.Item?.by === messageId ? 'done' : 'taken';
       }
     },
@@ -1025,7 +1200,12 @@ function recordToItem(r: ClassRecord): Item {
   return { ...r, failed };
 }
 
-async function queryAll(ddb: DynamoDBDocumentClient, table: string, partition: string, prefix: string): Promise<Item[]> {
+async function queryAll(
+  ddb: DynamoDBDocumentClient,
+  table: string,
+  partition: string,
+  prefix: string,
+): Promise<Item[]> {
   const out: Item[] = [];
   let start: Item | undefined;
   do {

@@ -94,7 +94,10 @@ export const UPLOAD_QUEUE_SIZE = 4;
 /** The object holds a newer generation's copy: this (older) write must not replace it. */
 export class StaleWriteError extends FlantsError {
   constructor(key: string, mine: number, stored: number) {
-    super('STALE_GENERATION', `refusing to overwrite ${key}: it holds generation ${stored}'s copy, newer than this job's generation ${mine}`);
+    super(
+      'STALE_GENERATION',
+      `refusing to overwrite ${key}: it holds generation ${stored}'s copy, newer than this job's generation ${mine}`,
+    );
   }
 }
 
@@ -110,11 +113,15 @@ export const SRC_MODIFIED_METADATA = 'flants-src-modified';
 const SAME = Symbol('same bytes stored');
 type Condition = { IfNoneMatch: '*' } | { IfMatch: string };
 
-const status = (err: unknown): number | undefined => (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const status = (err: unknown): number | undefined =>
+  (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 const named = (err: unknown, ...names: string[]): boolean => names.includes((err as { name?: string }).name ?? '');
 /** 412: the condition did not hold; 409: a concurrent conditional write got there (S3 says: try again); 404 NoSuchKey: If-Match on a key gone since. */
 const conditionFailed = (err: unknown): boolean =>
-  status(err) === 412 || status(err) === 409 || named(err, 'PreconditionFailed', 'ConditionalRequestConflict') || (status(err) === 404 && named(err, 'NoSuchKey'));
+  status(err) === 412 ||
+  status(err) === 409 ||
+  named(err, 'PreconditionFailed', 'ConditionalRequestConflict') ||
+  (status(err) === 404 && named(err, 'NoSuchKey'));
 const unquote = (etag: string | undefined) => etag?.replaceAll('"', '');
 const crcText = (value: number): string => {
   const b = Buffer.alloc(4);
@@ -122,7 +129,10 @@ const crcText = (value: number): string => {
   return b.toString('base64');
 };
 
-function checksumOf(res: { ChecksumCRC32?: string | undefined; ChecksumType?: string | undefined }): StoredChecksum | undefined {
+function checksumOf(res: {
+  ChecksumCRC32?: string | undefined;
+  ChecksumType?: string | undefined;
+}): StoredChecksum | undefined {
   if (!res.ChecksumCRC32) return undefined;
   const composite = res.ChecksumType === 'COMPOSITE' || /-\d+$/.test(res.ChecksumCRC32);
   return { algorithm: 'CRC32', value: res.ChecksumCRC32, type: composite ? 'COMPOSITE' : 'FULL_OBJECT' };
@@ -152,7 +162,11 @@ async function* slices(body: Readable, partSize: number): AsyncGenerator<{ data:
  * buffered body can be written again under a new condition after a 412, and so that every part
  * and the whole object carry a CRC32 that S3 checks on arrival and reports back.
  */
-export function createObjectStore(s3: S3Client, bucket: string, opts: { partSizeBytes: number; queueSize?: number }): ObjectStore {
+export function createObjectStore(
+  s3: S3Client,
+  bucket: string,
+  opts: { partSizeBytes: number; queueSize?: number },
+): ObjectStore {
   const queueSize = opts.queueSize ?? UPLOAD_QUEUE_SIZE;
   let checksumsSeen = false;
   /** ETags learnt from 412s: a retry of the same key starts from If-Match (always re-checked by S3). */
@@ -169,9 +183,13 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
 
     async upload(key, body, { contentType, signal, generation, metadata, existing }) {
       const send = { abortSignal: signal };
-      const Metadata = generation === undefined && !metadata ? undefined : { ...metadata, ...(generation === undefined ? {} : { [GENERATION_METADATA]: String(generation) }) };
+      const Metadata =
+        generation === undefined && !metadata
+          ? undefined
+          : { ...metadata, ...(generation === undefined ? {} : { [GENERATION_METADATA]: String(generation) }) };
       let extraRequests = 0;
-      const newer = (head: ObjectHead) => head.generation !== undefined && generation !== undefined && head.generation > generation;
+      const newer = (head: ObjectHead) =>
+        head.generation !== undefined && generation !== undefined && head.generation > generation;
       if (existing && newer(existing)) throw new StaleWriteError(key, generation!, existing.generation!);
 
       /** What a 412's HEAD found when it held these very bytes. */
@@ -192,7 +210,10 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
        * generation landing in between fails that write too. When the HEAD shows the very bytes this
        * write carries (`same`), nothing is written again.
        */
-      const guarded = async <T>(write: (cond: Condition | undefined) => Promise<T>, same: (head: ObjectHead) => boolean): Promise<T | typeof SAME> => {
+      const guarded = async <T>(
+        write: (cond: Condition | undefined) => Promise<T>,
+        same: (head: ObjectHead) => boolean,
+      ): Promise<T | typeof SAME> => {
         if (generation === undefined) return write(undefined);
         const hint = existing?.etag ?? known.get(key);
         let cond: Condition = hint ? { IfMatch: hint } : { IfNoneMatch: '*' };
@@ -202,10 +223,18 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
           } catch (err) {
             if (attempt > 0 && named(err, 'NoSuchUpload')) {
               // S3 ended the upload after refusing its completion: copy again (the ETag is remembered).
-              throw new FlantsError('WRITE_CONFLICT', `${key} changed while it was being uploaded; copying it again`, { retryable: true, cause: err });
+              throw new FlantsError('WRITE_CONFLICT', `${key} changed while it was being uploaded; copying it again`, {
+                retryable: true,
+                cause: err,
+              });
             }
             if (!conditionFailed(err)) throw err;
-            if (attempt >= 4) throw new FlantsError('WRITE_CONFLICT', `${key} kept changing under this write (${attempt + 1} conditional attempts)`, { retryable: true, cause: err });
+            if (attempt >= 4)
+              throw new FlantsError(
+                'WRITE_CONFLICT',
+                `${key} kept changing under this write (${attempt + 1} conditional attempts)`,
+                { retryable: true, cause: err },
+              );
             extraRequests += 2; // this write, repeated, and the HEAD that decides how
             const next = await decide();
             if (next.head && same(next.head)) {
@@ -234,7 +263,8 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       if (firstPart.last) {
         const data = firstPart.data;
         const checksum = crcText(crc32(data));
-        const same = (head: ObjectHead) => generation !== undefined && head.size === data.length && head.crc32 === checksum;
+        const same = (head: ObjectHead) =>
+          generation !== undefined && head.size === data.length && head.crc32 === checksum;
         // The caller read the key and it already holds these bytes: no write at all.
         if (existing && same(existing)) return unchanged(existing, checksum);
         const res = await guarded(
@@ -257,11 +287,25 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
         );
         if (res === SAME) return unchanged(found!, checksum);
         checksumsSeen = Boolean(res.ChecksumCRC32);
-        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: 1, extraRequests, written: true };
+        return {
+          etag: unquote(res.ETag),
+          checksum: checksumOf(res),
+          sse: res.ServerSideEncryption,
+          parts: 1,
+          extraRequests,
+          written: true,
+        };
       }
 
       const created = await s3.send(
-        new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType, ChecksumAlgorithm: 'CRC32', ChecksumType: 'FULL_OBJECT', Metadata }),
+        new CreateMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: contentType,
+          ChecksumAlgorithm: 'CRC32',
+          ChecksumType: 'FULL_OBJECT',
+          Metadata,
+        }),
         send,
       );
       const UploadId = created.UploadId!;
@@ -274,7 +318,18 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
       const put = (data: Buffer, PartNumber: number): Promise<void> => {
         const ChecksumCRC32 = crcText(crc32(data));
         const p = s3
-          .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber, Body: data, ContentLength: data.length, ChecksumCRC32 }), send)
+          .send(
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: key,
+              UploadId,
+              PartNumber,
+              Body: data,
+              ContentLength: data.length,
+              ChecksumCRC32,
+            }),
+            send,
+          )
           .then((r) => void done.push({ PartNumber, ETag: r.ETag!, ChecksumCRC32 }))
           .catch((err: unknown) => void (failure ??= err instanceof Error ? err : new Error(String(err))))
           .finally(() => inFlight.delete(p));
@@ -326,7 +381,14 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
           return unchanged(found!, wholeCrc);
         }
         checksumsSeen = Boolean(res.ChecksumCRC32);
-        return { etag: unquote(res.ETag), checksum: checksumOf(res), sse: res.ServerSideEncryption, parts: number, extraRequests, written: true };
+        return {
+          etag: unquote(res.ETag),
+          checksum: checksumOf(res),
+          sse: res.ServerSideEncryption,
+          parts: number,
+          extraRequests,
+          written: true,
+        };
       } catch (err) {
         // Stop reading the origin too: the caller's pipeline must not wait on a body nobody consumes.
         body.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -363,7 +425,9 @@ export function createObjectStore(s3: S3Client, bucket: string, opts: { partSize
     async *list(prefix) {
       let token: string | undefined;
       do {
-        const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
+        const res = await s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+        );
         for (const o of res.Contents ?? []) {
           if (o.Key) yield { key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag) };
         }

@@ -49,7 +49,11 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
         },
         (err: unknown) => {
           cache.delete(name);
-          throw new FlantsError('QUEUE_NOT_FOUND', `cannot find queue ${queueName} (run "npx flants setup" locally, or deploy): ${(err as Error).message}`, { cause: err });
+          throw new FlantsError(
+            'QUEUE_NOT_FOUND',
+            `cannot find queue ${queueName} (run "npx flants setup" locally, or deploy): ${(err as Error).message}`,
+            { cause: err },
+          );
         },
       );
       cache.set(name, p);
@@ -57,16 +61,28 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
     return p;
   };
 
-  async function sendBatch(queueUrl: string, entries: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }>): Promise<void> {
+  async function sendBatch(
+    queueUrl: string,
+    entries: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }>,
+  ): Promise<void> {
     let pending = entries;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
       const failed = new Set((res.Failed ?? []).map((f) => f.Id));
       const senderFault = (res.Failed ?? []).find((f) => f.SenderFault);
-      if (senderFault) throw new FlantsError('QUEUE_SEND_REFUSED', `SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`);
+      if (senderFault)
+        throw new FlantsError(
+          'QUEUE_SEND_REFUSED',
+          `SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`,
+        );
       pending = pending.filter((e) => failed.has(e.Id));
       if (pending.length === 0) return;
-      if (attempt >= 5) throw new FlantsError('QUEUE_SEND_FAILED', `SQS did not accept ${pending.length} messages after ${attempt} attempts`, { retryable: true });
+      if (attempt >= 5)
+        throw new FlantsError(
+          'QUEUE_SEND_FAILED',
+          `SQS did not accept ${pending.length} messages after ${attempt} attempts`,
+          { retryable: true },
+        );
       await sleep(50 * 2 ** attempt);
     }
   }
@@ -76,7 +92,9 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
     async sendAll(name, bodies, opts = {}) {
       if (bodies.length === 0) return;
       const queueUrl = await url(name);
-      const delay = opts.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(opts.delaySeconds))) } : {};
+      const delay = opts.delaySeconds
+        ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(opts.delaySeconds))) }
+        : {};
       const batches: Array<Array<{ Id: string; MessageBody: string; DelaySeconds?: number }>> = [];
       let batch: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }> = [];
       let bytes = 0;
@@ -102,10 +120,18 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
       const MessageAttributes = Object.fromEntries(
         Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v.slice(0, 1024) || '-' }]),
       );
-      await sqs.send(new SendMessageCommand({ QueueUrl: await url(name), MessageBody: body || '(empty)', MessageAttributes }));
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: await url(name), MessageBody: body || '(empty)', MessageAttributes }),
+      );
     },
     async extendVisibility(name, receiptHandle, seconds) {
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: await url(name), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: await url(name),
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
     },
     visibilityTimeout(name) {
       let p = visibility.get(name);
@@ -122,7 +148,11 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
       const res = await sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: await url(name),
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
         }),
       );
       const a = res.Attributes ?? {};

@@ -31,7 +31,13 @@ async function copyBack(sqs: SQSClient, from: string, to: string, max: number): 
   let empty = 0;
   while (moved < max && empty < 2) {
     const res = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: from, MaxNumberOfMessages: Math.min(10, max - moved), WaitTimeSeconds: 1, VisibilityTimeout: 60, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: from,
+        MaxNumberOfMessages: Math.min(10, max - moved),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 60,
+        MessageAttributeNames: ['All'],
+      }),
     );
     const messages = res.Messages ?? [];
     if (messages.length === 0) {
@@ -48,16 +54,24 @@ async function copyBack(sqs: SQSClient, from: string, to: string, max: number): 
     const sent = await sqs.send(new SendMessageBatchCommand({ QueueUrl: to, Entries: entries }));
     const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
     // Not sent: left in the DLQ, visible again after the receive's visibility timeout.
-    const toDelete = messages.map((m, i) => ({ Id: `r${i}`, ReceiptHandle: m.ReceiptHandle! })).filter((e) => ok.has(e.Id));
+    const toDelete = messages
+      .map((m, i) => ({ Id: `r${i}`, ReceiptHandle: m.ReceiptHandle! }))
+      .filter((e) => ok.has(e.Id));
     if (toDelete.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: from, Entries: toDelete }));
     moved += toDelete.length;
-    if (ok.size < messages.length) throw new Error(`SQS refused ${messages.length - ok.size} messages while redriving; they stay in the DLQ`);
+    if (ok.size < messages.length)
+      throw new Error(`SQS refused ${messages.length - ok.size} messages while redriving; they stay in the DLQ`);
   }
   return moved;
 }
 
 /** Moves every message of each role's DLQ back to its source queue (SQS move task where available). */
-export async function redrive(sqs: SQSClient, queue: JobQueue, roles: readonly QueueRole[], opts: { max?: number; preferCopy?: boolean } = {}): Promise<RedriveResult[]> {
+export async function redrive(
+  sqs: SQSClient,
+  queue: JobQueue,
+  roles: readonly QueueRole[],
+  opts: { max?: number; preferCopy?: boolean } = {},
+): Promise<RedriveResult[]> {
   const results: RedriveResult[] = [];
   for (const role of roles) {
     const [dlqUrl, sourceUrl] = await Promise.all([queue.url(`${role}-dlq`), queue.url(role)]);
@@ -70,13 +84,22 @@ export async function redrive(sqs: SQSClient, queue: JobQueue, roles: readonly Q
           continue;
         }
         const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destArn }));
-        results.push({ role, method: 'move-task', moved: visible, ...(task.TaskHandle ? { taskHandle: task.TaskHandle } : {}) });
+        results.push({
+          role,
+          method: 'move-task',
+          moved: visible,
+          ...(task.TaskHandle ? { taskHandle: task.TaskHandle } : {}),
+        });
         continue;
       } catch {
         // Endpoints without move tasks (local servers, some emulators): fall back to copying.
       }
     }
-    results.push({ role, method: 'copy', moved: await copyBack(sqs, dlqUrl, sourceUrl, opts.max ?? Number.MAX_SAFE_INTEGER) });
+    results.push({
+      role,
+      method: 'copy',
+      moved: await copyBack(sqs, dlqUrl, sourceUrl, opts.max ?? Number.MAX_SAFE_INTEGER),
+    });
   }
   return results;
 }

@@ -22,7 +22,10 @@ export function createSsmParameterReader(opts: { region: string; client?: Pick<S
         // The SDK's message names the parameter and the denied action, never the value.
         const e = err as Error;
         const missing = e.name === 'ParameterNotFound' || e.name === 'AccessDeniedException';
-        throw new FlantsError('SECRET_UNAVAILABLE', `cannot read SSM parameter ${name}: ${e.name}: ${e.message}`, { retryable: !missing, cause: err });
+        throw new FlantsError('SECRET_UNAVAILABLE', `cannot read SSM parameter ${name}: ${e.name}: ${e.message}`, {
+          retryable: !missing,
+          cause: err,
+        });
       }
       if (!value) throw new ConfigError(`SSM parameter ${name} is empty`);
       return value;
@@ -37,12 +40,19 @@ export function createSsmParameterReader(opts: { region: string; client?: Pick<S
  */
 export async function resolveMongoUri(cfg: Config, reader?: ParameterReader): Promise<string> {
   if (cfg.mongo.uri) return cfg.mongo.uri;
-  const name = required(cfg.mongo.uriSsmParam, 'MONGODB_URI', 'to read the class catalog (or MONGODB_URI_SSM_PARAM naming an SSM SecureString that holds it)');
+  const name = required(
+    cfg.mongo.uriSsmParam,
+    'MONGODB_URI',
+    'to read the class catalog (or MONGODB_URI_SSM_PARAM naming an SSM SecureString that holds it)',
+  );
   // Read once per opened catalog, which its owner keeps for the process (a Lambda reads SSM on its cold start).
-  reader ??= createSsmParameterReader({ region: required(cfg.region, 'AWS_REGION', 'to read MONGODB_URI_SSM_PARAM from SSM') });
+  reader ??= createSsmParameterReader({
+    region: required(cfg.region, 'AWS_REGION', 'to read MONGODB_URI_SSM_PARAM from SSM'),
+  });
   const uri = (await reader.getParameter(name)).trim();
   // Never echo the value: it holds the database password.
-  if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new ConfigError(`SSM parameter ${name} (MONGODB_URI_SSM_PARAM) must hold a mongodb:// or mongodb+srv:// URI`);
+  if (!/^mongodb(\+srv)?:\/\//.test(uri))
+    throw new ConfigError(`SSM parameter ${name} (MONGODB_URI_SSM_PARAM) must hold a mongodb:// or mongodb+srv:// URI`);
   // From here on it is a secret of this process: no log line may carry it.
   addUriSecrets(uri);
   return uri;

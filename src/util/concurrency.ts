@@ -1,5 +1,9 @@
 /** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -16,7 +20,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /** Like mapLimit, but never rejects: every outcome, in input order (the caller decides which error wins). */
-export function settleAll<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<Array<Settled<R>>> {
+export function settleAll<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<Array<Settled<R>>> {
   return mapLimit(items, Math.max(1, limit), async (item): Promise<Settled<R>> => {
     try {
       return { ok: true, value: await fn(item) };

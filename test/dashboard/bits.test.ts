@@ -30,7 +30,9 @@ describe('encodeBits / bitAt', () => {
 describe('classBits', () => {
   it('is undefined before the first plan, and per chunk after it', () => {
     expect(classBits({ status: 'PENDING' })).toBeUndefined();
-    expect(classBits({ status: 'TRANSFERRING', gen: 1, totalChunks: 6, doneChunkIds: [0, 5], failedChunkIds: [2] })).toEqual({
+    expect(
+      classBits({ status: 'TRANSFERRING', gen: 1, totalChunks: 6, doneChunkIds: [0, 5], failedChunkIds: [2] }),
+    ).toEqual({
       unit: 'chunk',
       total: 6,
       done: '84',
@@ -39,11 +41,24 @@ describe('classBits', () => {
   });
 
   it('shows a COMPLETE generation all done, also when it was counted before doneSet existed', () => {
-    expect(classBits({ status: 'COMPLETE', gen: 2, completedGen: 2, totalChunks: 5, doneChunkIds: [] })).toEqual({ unit: 'chunk', total: 5, done: 'f8', failed: '00' });
+    expect(classBits({ status: 'COMPLETE', gen: 2, completedGen: 2, totalChunks: 5, doneChunkIds: [] })).toEqual({
+      unit: 'chunk',
+      total: 5,
+      done: 'f8',
+      failed: '00',
+    });
   });
 
   it('is carried by the class view (status --json, report --json)', () => {
-    const v = toClassView({ classId: 'c', status: 'FAILED', gen: 1, totalChunks: 2, totalFiles: 30, doneChunkIds: [0], failedChunkIds: [1] });
+    const v = toClassView({
+      classId: 'c',
+      status: 'FAILED',
+      gen: 1,
+      totalChunks: 2,
+      totalFiles: 30,
+      doneChunkIds: [0],
+      failedChunkIds: [1],
+    });
     expect(v.bits).toEqual({ unit: 'chunk', total: 2, done: '8', failed: '4' });
     // Present for scripts even before a plan: null, not missing.
     expect(JSON.parse(JSON.stringify(toClassView({ classId: 'p', status: 'PENDING' })))).toHaveProperty('bits', null);

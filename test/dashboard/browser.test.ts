@@ -21,10 +21,12 @@ let url: string;
 let browser: Browser;
 let movingGen: number;
 
-const landed = (chunk: number, n = 3): LandedFile[] => Array.from({ length: n }, (_, i) => ({ key: `m/${chunk}-${i}.ts`, bytes: 400_000, etag: 'e' }));
+const landed = (chunk: number, n = 3): LandedFile[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `m/${chunk}-${i}.ts`, bytes: 400_000, etag: 'e' }));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
   ledger = createLedger(t.aws.ddb, t.cfg.tableName);
   const info = (title: string) => ({ title, manifestUrl: 'http://origin.test/m.m3u8' });
@@ -32,11 +34,20 @@ beforeAll(async () => {
   await ledger.markPending('c-pending', info('Pending <b>not bold</b>'));
   await ledger.markCrawling('c-done', info('Finished lecture'));
   const done = await ledger.recordPlan('c-done', { planId: 'aaaa0000', totalFiles: 2, totalChunks: 1 });
-  await ledger.countChunk('c-done', done.gen, 0, [{ key: 'a', bytes: 2_000_000, etag: 'e' }, { key: 'b', bytes: 500_000, etag: 'f' }]);
+  await ledger.countChunk('c-done', done.gen, 0, [
+    { key: 'a', bytes: 2_000_000, etag: 'e' },
+    { key: 'b', bytes: 500_000, etag: 'f' },
+  ]);
   await ledger.markCrawling('c-failed', info('Broken lecture'));
   const failed = await ledger.recordPlan('c-failed', { planId: 'bbbb0000', totalFiles: 3, totalChunks: 2 });
   await ledger.countChunk('c-failed', failed.gen, 0, landed(0, 2));
-  await ledger.recordChunkFailure('c-failed', failed.gen, 1, [{ key: 'x/seg-1.ts', src: 'http://origin.test/x/seg-1.ts', reason: 'origin answered HTTP 404 for http://origin.test/x/seg-1.ts' }]);
+  await ledger.recordChunkFailure('c-failed', failed.gen, 1, [
+    {
+      key: 'x/seg-1.ts',
+      src: 'http://origin.test/x/seg-1.ts',
+      reason: 'origin answered HTTP 404 for http://origin.test/x/seg-1.ts',
+    },
+  ]);
   await ledger.markCrawling('c-moving', info('Lecture in flight'));
   movingGen = (await ledger.recordPlan('c-moving', { planId: 'cccc0000', totalFiles: 36, totalChunks: 12 })).gen;
   await ledger.countChunk('c-moving', movingGen, 0, landed(0));
@@ -48,7 +59,16 @@ beforeAll(async () => {
   url = `${await server.listen(0)}?interval=400`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -59,7 +79,10 @@ afterAll(async () => {
 });
 
 /** A page that records script errors and CSP violations (Chromium reports both on the console). */
-async function openPage(viewport = { width: 1280, height: 900 }, target = url): Promise<{ page: Page; problems: string[] }> {
+async function openPage(
+  viewport = { width: 1280, height: 900 },
+  target = url,
+): Promise<{ page: Page; problems: string[] }> {
   const page = await browser.newPage({ viewport });
   const problems: string[] = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
@@ -82,7 +105,8 @@ async function until(page: Page, expression: string, timeoutMs = 15_000): Promis
   }
 }
 
-const refreshes = (page: Page) => js<number>(page, "Number(document.getElementById('live').getAttribute('data-refreshes'))");
+const refreshes = (page: Page) =>
+  js<number>(page, "Number(document.getElementById('live').getAttribute('data-refreshes'))");
 
 /** Waits until the page has refreshed `n` more times. */
 async function nextRefreshes(page: Page, n = 1): Promise<void> {
@@ -90,7 +114,8 @@ async function nextRefreshes(page: Page, n = 1): Promise<void> {
   await until(page, `Number(document.getElementById('live').getAttribute('data-refreshes')) >= ${from + n}`);
 }
 
-const bitsOf = async (page: Page, classId: string) => (await page.locator(`.cls[data-id="${classId}"] .bits`).textContent()) ?? '';
+const bitsOf = async (page: Page, classId: string) =>
+  (await page.locator(`.cls[data-id="${classId}"] .bits`).textContent()) ?? '';
 const count = (text: string, mark: string) => [...text].filter((c) => c === mark).length;
 
 describe('dashboard in a real browser', () => {
@@ -104,7 +129,9 @@ describe('dashboard in a real browser', () => {
     const failed = page.locator('.cls[data-id="c-failed"]');
     expect(await bitsOf(page, 'c-failed')).toBe(`${DONE}${FAILED}`);
     expect(await failed.locator('.bits .f').textContent()).toBe(FAILED);
-    expect(await failed.locator('.note').textContent()).toContain('origin answered HTTP 404 for http://origin.test/x/seg-1.ts');
+    expect(await failed.locator('.note').textContent()).toContain(
+      'origin answered HTTP 404 for http://origin.test/x/seg-1.ts',
+    );
     // The class in flight: chunks 0 and 5 of 12 done.
     expect(await bitsOf(page, 'c-moving')).toBe(`${DONE}${WAITING.repeat(4)}${DONE}${WAITING.repeat(6)}`);
     // A finished class collapses to a summary line.
@@ -115,7 +142,9 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('#live').getByText('Pending <b>not bold</b>').count()).toBe(1);
     expect(await page.locator('#summary').textContent()).toContain('4 classes');
     // A DLQ holding a job says what to do.
-    expect(await page.locator('#queues tr', { hasText: 'transfer-dlq' }).textContent()).toContain('flants redrive --queue transfer');
+    expect(await page.locator('#queues tr', { hasText: 'transfer-dlq' }).textContent()).toContain(
+      'flants redrive --queue transfer',
+    );
     expect(await page.locator('#stale').isHidden()).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
@@ -126,7 +155,9 @@ describe('dashboard in a real browser', () => {
     await page.locator('.cls[data-id="c-failed"] .line').click();
     const more = page.locator('.cls[data-id="c-failed"] .more');
     await more.locator('table').waitFor();
-    expect(await more.locator('tbody tr').first().textContent()).toBe('1x/seg-1.tsorigin answered HTTP 404 for http://origin.test/x/seg-1.ts');
+    expect(await more.locator('tbody tr').first().textContent()).toBe(
+      '1x/seg-1.tsorigin answered HTTP 404 for http://origin.test/x/seg-1.ts',
+    );
     expect(await more.textContent()).toContain('flants redrive');
     expect(problems).toEqual([]);
     await page.close();
@@ -156,7 +187,10 @@ describe('dashboard in a real browser', () => {
     expect(rate1).toBeGreaterThan(0);
 
     for (const chunk of [6, 7, 8, 9]) await ledger.countChunk('c-moving', movingGen, chunk, landed(chunk));
-    await until(page, `document.querySelector('.cls[data-id="c-moving"] .bits').textContent.split('${DONE}').length - 1 === 9`);
+    await until(
+      page,
+      `document.querySelector('.cls[data-id="c-moving"] .bits').textContent.split('${DONE}').length - 1 === 9`,
+    );
     await nextRefreshes(page);
     const rate2 = Number(await page.locator('#rate-files').textContent());
     expect(rate2).toBeGreaterThan(0);
@@ -177,15 +211,29 @@ describe('dashboard in a real browser', () => {
   it('filters by status, sorts by a column, and shows when its data is stale', async () => {
     const { page } = await openPage();
     await page.locator('#chips button[data-f="FAILED"]').click();
-    expect(await page.locator('#list .cls').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(['c-failed']);
+    expect(await page.locator('#list .cls').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual([
+      'c-failed',
+    ]);
     await page.locator('#chips button[data-f=""]').click();
     await page.locator('#first').uncheck();
     await page.locator('.hdr button[data-sort="classId"]').click();
-    expect(await page.locator('#list .cls').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(['c-done', 'c-failed', 'c-moving', 'c-pending']);
+    expect(await page.locator('#list .cls').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual([
+      'c-done',
+      'c-failed',
+      'c-moving',
+      'c-pending',
+    ]);
     await page.locator('.hdr button[data-sort="classId"]').click();
-    expect(await page.locator('#list .cls').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(['c-pending', 'c-moving', 'c-failed', 'c-done']);
+    expect(await page.locator('#list .cls').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual([
+      'c-pending',
+      'c-moving',
+      'c-failed',
+      'c-done',
+    ]);
     // The ledger becomes unreachable: the page keeps its data and says it is stale, and why.
-    await page.route('**/status.json*', (route) => route.fulfill({ status: 503, body: 'the ledger could not be read' }));
+    await page.route('**/status.json*', (route) =>
+      route.fulfill({ status: 503, body: 'the ledger could not be read' }),
+    );
     await page.locator('#stale').waitFor({ state: 'visible', timeout: 15_000 });
     expect(await page.locator('#stale').textContent()).toContain('HTTP 503');
     expect(await js(page, "document.body.classList.contains('stale')")).toBe(true);
@@ -198,8 +246,15 @@ describe('dashboard in a real browser', () => {
   it('follows the JSON link to the same data', async () => {
     const { page } = await openPage();
     await page.locator('#live').getByRole('link', { name: 'JSON' }).click();
-    const body = JSON.parse((await page.locator('body').textContent()) ?? '{}') as { classes: Array<{ classId: string; status: string; bits: unknown }> };
-    expect(body.classes.map((c) => `${c.classId}:${c.status}`)).toEqual(['c-failed:FAILED', 'c-moving:TRANSFERRING', 'c-pending:PENDING', 'c-done:COMPLETE']);
+    const body = JSON.parse((await page.locator('body').textContent()) ?? '{}') as {
+      classes: Array<{ classId: string; status: string; bits: unknown }>;
+    };
+    expect(body.classes.map((c) => `${c.classId}:${c.status}`)).toEqual([
+      'c-failed:FAILED',
+      'c-moving:TRANSFERRING',
+      'c-pending:PENDING',
+      'c-done:COMPLETE',
+    ]);
     expect(body.classes[0]!.bits).toEqual({ unit: 'chunk', total: 2, done: '8', failed: '4' });
     await page.close();
   });
@@ -216,7 +271,9 @@ describe('dashboard at scale', () => {
     const statuses: ClassRecord['status'][] = ['TRANSFERRING', 'TRANSFERRING', 'FAILED', 'COMPLETE', 'PENDING'];
     const records: ClassRecord[] = Array.from({ length: CLASSES }, (_, i) => {
       const status = statuses[i % statuses.length]!;
-      const doneIds = Array.from({ length: FILES }, (_, f) => f).filter((f) => status === 'COMPLETE' || (f * 7 + i) % 10 < 6);
+      const doneIds = Array.from({ length: FILES }, (_, f) => f).filter(
+        (f) => status === 'COMPLETE' || (f * 7 + i) % 10 < 6,
+      );
       return {
         classId: `class-${String(i).padStart(4, '0')}`,
         status,
@@ -234,7 +291,11 @@ describe('dashboard at scale', () => {
         updatedAt: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
       };
     });
-    big = createDashboardServer({ stage: 'scale', ledger: { listClasses: async () => records, listFailures: async () => [] }, queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) } });
+    big = createDashboardServer({
+      stage: 'scale',
+      ledger: { listClasses: async () => records, listFailures: async () => [] },
+      queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) },
+    });
     bigUrl = await big.listen(0);
   });
   afterAll(async () => big?.close());

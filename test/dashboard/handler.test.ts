@@ -26,7 +26,11 @@ beforeAll(async () => {
   await ledger.markCrawling('d-missing', info);
   const missing = await ledger.recordPlan('d-missing', { planId: 'p2', totalFiles: 4, totalChunks: 2 });
   await ledger.recordChunkFailure('d-missing', missing.gen, 1, [
-    { key: 'k/3.ts', src: 'http://origin.test/k/3.ts?token=secret', reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts' },
+    {
+      key: 'k/3.ts',
+      src: 'http://origin.test/k/3.ts?token=secret',
+      reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts',
+    },
   ]);
   await queue.sendAll('transfer', [{ n: 1 }, { n: 2 }]);
   await queue.sendRaw('crawl-dlq', '{"bad":true}', { 'flants-error': 'poison' });
@@ -34,7 +38,8 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 // What the Lambda builds from its environment, built here from the test stack's.
-const handler = (e: APIGatewayProxyEventV2) => createHandler({ stage: t.cfg.stage, ledger, queue, log: createLogger({}, 'silent') })(e);
+const handler = (e: APIGatewayProxyEventV2) =>
+  createHandler({ stage: t.cfg.stage, ledger, queue, log: createLogger({}, 'silent') })(e);
 
 function event(path: string, query = '', accept = 'text/html'): APIGatewayProxyEventV2 {
   return {
@@ -68,7 +73,12 @@ describe('dashboard Lambda handler (payload v2)', () => {
     expect(s.stage).toBe(t.cfg.stage);
     expect(s.counts).toMatchObject({ PENDING: 1, TRANSFERRING: 1, FAILED: 2 });
     expect(s.classes.map((c) => c.classId)).toEqual(['d-missing', 'c-broken', 'b-moving', 'a-pending']);
-    expect(s.classes[2]).toMatchObject({ doneFiles: 1, totalFiles: 5, doneBytes: 2048, bits: { unit: 'chunk', total: 2, done: '8', failed: '0' } });
+    expect(s.classes[2]).toMatchObject({
+      doneFiles: 1,
+      totalFiles: 5,
+      doneBytes: 2048,
+      bits: { unit: 'chunk', total: 2, done: '8', failed: '0' },
+    });
     expect(s.classes[0]).toMatchObject({ failedFiles: 1, bits: { unit: 'chunk', total: 2, done: '0', failed: '4' } });
     expect(s.queues.find((q) => q.name === 'transfer')).toMatchObject({ visible: 2, error: null });
     expect(s.queues.find((q) => q.name === 'crawl-dlq')).toMatchObject({ visible: 1 });
@@ -136,19 +146,35 @@ describe('polling and failures', () => {
     const later = await fetch(`${url}status.json?limit=5000`, { headers: { 'if-none-match': etag! } });
     expect(later.status).toBe(200);
     expect(later.headers.get('etag')).not.toBe(etag);
-    expect(((await later.json()) as DashboardSnapshot).classes.find((c) => c.classId === 'b-moving')!.bits).toEqual({ unit: 'chunk', total: 2, done: 'c', failed: '0' });
+    expect(((await later.json()) as DashboardSnapshot).classes.find((c) => c.classId === 'b-moving')!.bits).toEqual({
+      unit: 'chunk',
+      total: 2,
+      done: 'c',
+      failed: '0',
+    });
   });
 
-  it('lists a class\'s failed files by key with their reasons, never their sources', async () => {
+  it("lists a class's failed files by key with their reasons, never their sources", async () => {
     const res = await fetch(`${url}status.json?class=d-missing`);
     expect(res.status).toBe(200);
     const body = await res.text();
     expect(JSON.parse(body)).toEqual({
       classId: 'd-missing',
-      failures: [{ chunk: 1, at: expect.any(String), provisional: false, notListed: 0, files: [{ key: 'k/3.ts', reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts' }] }],
+      failures: [
+        {
+          chunk: 1,
+          at: expect.any(String),
+          provisional: false,
+          notListed: 0,
+          files: [{ key: 'k/3.ts', reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts' }],
+        },
+      ],
     });
     expect(body).not.toContain('token=secret');
-    expect(JSON.parse(await (await fetch(`${url}status.json?class=a-pending`)).text())).toEqual({ classId: 'a-pending', failures: [] });
+    expect(JSON.parse(await (await fetch(`${url}status.json?class=a-pending`)).text())).toEqual({
+      classId: 'a-pending',
+      failures: [],
+    });
     expect((await fetch(`${url}status.json?class=${encodeURIComponent('a\nb')}`)).status).toBe(400);
     expect((await fetch(`${url}status.json?class=${'x'.repeat(513)}`)).status).toBe(400);
   });

@@ -1,7 +1,12 @@
 // Gap 5 (issue 10): status.json?limit=5000 with long errors used to exceed Lambda's 6 MB response
 // limit. Pages are cut to fit, and `next` continues exactly where a page ended.
 import { describe, expect, it } from 'vitest';
-import { handleDashboardRequest, MAX_RESPONSE_BYTES, responseBytes, type DashboardSnapshot } from '../../src/dashboard/index.ts';
+import {
+  handleDashboardRequest,
+  MAX_RESPONSE_BYTES,
+  responseBytes,
+  type DashboardSnapshot,
+} from '../../src/dashboard/index.ts';
 import type { ClassRecord, ClassStatus } from '../../src/store/ledger.ts';
 
 const LAMBDA_LIMIT = 6 * 1024 * 1024;
@@ -18,9 +23,14 @@ const records: ClassRecord[] = Array.from({ length: 5000 }, (_, i) => ({
   lastError: `origin answered HTTP 404 for "https://cdn.example.com/${'x/'.repeat(450)}seg.ts" <${i}>`.slice(0, 1000),
   updatedAt: new Date(Date.UTC(2026, 0, 1) + (i % 977) * 60_000).toISOString(),
 }));
-const deps = { stage: 'prod', ledger: { listClasses: async () => records, listFailures: async () => [] }, queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) } };
+const deps = {
+  stage: 'prod',
+  ledger: { listClasses: async () => records, listFailures: async () => [] },
+  queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) },
+};
 
-const get = (path: string, query: string) => handleDashboardRequest({ method: 'GET', path, query: new URLSearchParams(query) }, deps);
+const get = (path: string, query: string) =>
+  handleDashboardRequest({ method: 'GET', path, query: new URLSearchParams(query) }, deps);
 
 describe('dashboard pages fit in a Lambda response', () => {
   it('cuts status.json?limit=5000 to what fits, and `next` walks every class exactly once', async () => {
@@ -61,8 +71,12 @@ describe('dashboard pages fit in a Lambda response', () => {
   });
 
   it('keeps the status filter across pages, and refuses a cursor it did not give out', async () => {
-    const first = JSON.parse((await get('/status.json', 'status=FAILED&limit=10')).body) as DashboardSnapshot & { next: string };
-    const second = JSON.parse((await get('/status.json', `status=FAILED&limit=10&cursor=${first.next}`)).body) as DashboardSnapshot;
+    const first = JSON.parse((await get('/status.json', 'status=FAILED&limit=10')).body) as DashboardSnapshot & {
+      next: string;
+    };
+    const second = JSON.parse(
+      (await get('/status.json', `status=FAILED&limit=10&cursor=${first.next}`)).body,
+    ) as DashboardSnapshot;
     expect(second.classes.every((c) => c.status === 'FAILED')).toBe(true);
     expect(second.classes[0]!.classId).not.toBe(first.classes[0]!.classId);
     expect((await get('/status.json', 'cursor=not-a-cursor')).status).toBe(400);

@@ -1,14 +1,30 @@
 // The dashboard's pure parts: snapshot from a ledger and queues, HTML and JSON rendering, routing.
 import { describe, expect, it } from 'vitest';
 import { CLIENT_SCRIPT, CLIENT_SCRIPT_HASH } from '../../src/dashboard/client.ts';
-import { collectSnapshot, escapeHtml, formatBytes, handleDashboardRequest, renderHtml, renderJson, type DashboardSnapshot } from '../../src/dashboard/index.ts';
+import {
+  collectSnapshot,
+  escapeHtml,
+  formatBytes,
+  handleDashboardRequest,
+  renderHtml,
+  renderJson,
+  type DashboardSnapshot,
+} from '../../src/dashboard/index.ts';
 import type { ClassRecord } from '../../src/store/ledger.ts';
 import type { QueueName } from '../../src/store/queue.ts';
 
 const NOW = new Date('2026-11-29T12:00:00.000Z');
 
 const records: ClassRecord[] = [
-  { classId: 'c-complete', status: 'COMPLETE', title: 'Done', totalFiles: 10, doneFiles: 10, doneBytes: 5_000_000, updatedAt: '2026-11-28T10:00:00Z' },
+  {
+    classId: 'c-complete',
+    status: 'COMPLETE',
+    title: 'Done',
+    totalFiles: 10,
+    doneFiles: 10,
+    doneBytes: 5_000_000,
+    updatedAt: '2026-11-28T10:00:00Z',
+  },
   { classId: 'c-pending', status: 'PENDING', title: 'Waiting', updatedAt: '2026-11-29T11:00:00Z' },
   {
     classId: 'c-failed',
@@ -21,8 +37,22 @@ const records: ClassRecord[] = [
     lastError: `origin answered HTTP 404 for <img src=x onerror=alert(1)> ${'x'.repeat(400)}`,
     updatedAt: '2026-11-29T09:00:00Z',
   },
-  { classId: 'c-moving-old', status: 'TRANSFERRING', totalFiles: 100, doneFiles: 50, doneBytes: 10, updatedAt: '2026-11-29T08:00:00Z' },
-  { classId: 'c-moving-new', status: 'TRANSFERRING', totalFiles: 0, doneFiles: 0, doneBytes: 0, updatedAt: '2026-11-29T10:00:00Z' },
+  {
+    classId: 'c-moving-old',
+    status: 'TRANSFERRING',
+    totalFiles: 100,
+    doneFiles: 50,
+    doneBytes: 10,
+    updatedAt: '2026-11-29T08:00:00Z',
+  },
+  {
+    classId: 'c-moving-new',
+    status: 'TRANSFERRING',
+    totalFiles: 0,
+    doneFiles: 0,
+    doneBytes: 0,
+    updatedAt: '2026-11-29T10:00:00Z',
+  },
 ];
 
 const depths: Partial<Record<QueueName, { visible: number; inFlight: number; delayed: number }>> = {
@@ -52,10 +82,19 @@ describe('collectSnapshot', () => {
     expect(s.generatedAt).toBe(NOW.toISOString());
     expect(s.counts).toEqual({ FAILED: 1, TRANSFERRING: 2, CRAWLING: 0, PENDING: 1, COMPLETE: 1 });
     expect(s.totals).toEqual({ classes: 5, doneFiles: 63, totalFiles: 114, doneBytes: 5_001_244, failedFiles: 1 });
-    expect(s.classes.map((c) => c.classId)).toEqual(['c-failed', 'c-moving-new', 'c-moving-old', 'c-pending', 'c-complete']);
+    expect(s.classes.map((c) => c.classId)).toEqual([
+      'c-failed',
+      'c-moving-new',
+      'c-moving-old',
+      'c-pending',
+      'c-complete',
+    ]);
     expect(s.queues.map((q) => q.name)).toEqual(['scan', 'crawl', 'transfer', 'scan-dlq', 'crawl-dlq', 'transfer-dlq']);
     // One unreadable queue is shown as such, the rest still are.
-    expect(s.queues.find((q) => q.name === 'scan-dlq')).toMatchObject({ visible: undefined, error: expect.stringContaining('denied') });
+    expect(s.queues.find((q) => q.name === 'scan-dlq')).toMatchObject({
+      visible: undefined,
+      error: expect.stringContaining('denied'),
+    });
     expect(s.queues.find((q) => q.name === 'transfer')).toMatchObject({ visible: 40, inFlight: 8, delayed: 1 });
   });
 
@@ -111,7 +150,7 @@ describe('renderHtml', () => {
 });
 
 describe('freshness (issue 11)', () => {
-  it('shows the median, p95 and worst of the last 24 hours, and each class\'s own figure in the JSON', async () => {
+  it("shows the median, p95 and worst of the last 24 hours, and each class's own figure in the JSON", async () => {
     const done = (id: string, seconds: number, hoursAgo: number): ClassRecord => ({
       classId: id,
       status: 'COMPLETE',
@@ -119,10 +158,25 @@ describe('freshness (issue 11)', () => {
       updatedAt: NOW.toISOString(),
       freshnessSeconds: seconds,
     });
-    const s = await collectSnapshot(sources({ listClasses: async () => [done('a', 30, 1), done('b', 90, 2), done('c', 600, 3), done('old', 9999, 30)] }), { now: () => NOW });
-    expect(s.freshness).toMatchObject({ classes: 3, medianSeconds: 90, p95Seconds: 600, worstSeconds: 600, worstClassId: 'c' });
-    expect(renderHtml(s)).toContain('freshness (last 24 h, 3 classes): median 1.5 min, p95 10.0 min, worst 10.0 min (c)');
-    expect((JSON.parse(renderJson(s)) as DashboardSnapshot).classes.find((c) => c.classId === 'old')).toMatchObject({ freshnessSeconds: 9999 });
+    const s = await collectSnapshot(
+      sources({
+        listClasses: async () => [done('a', 30, 1), done('b', 90, 2), done('c', 600, 3), done('old', 9999, 30)],
+      }),
+      { now: () => NOW },
+    );
+    expect(s.freshness).toMatchObject({
+      classes: 3,
+      medianSeconds: 90,
+      p95Seconds: 600,
+      worstSeconds: 600,
+      worstClassId: 'c',
+    });
+    expect(renderHtml(s)).toContain(
+      'freshness (last 24 h, 3 classes): median 1.5 min, p95 10.0 min, worst 10.0 min (c)',
+    );
+    expect((JSON.parse(renderJson(s)) as DashboardSnapshot).classes.find((c) => c.classId === 'old')).toMatchObject({
+      freshnessSeconds: 9999,
+    });
   });
 });
 
@@ -131,7 +185,13 @@ describe('renderJson', () => {
     const s = await collectSnapshot(sources(), { now: () => NOW });
     const parsed = JSON.parse(renderJson(s)) as DashboardSnapshot & { classes: Array<Record<string, unknown>> };
     expect(parsed.totals.doneBytes).toBe(5_001_244);
-    expect(parsed.classes[0]).toMatchObject({ classId: 'c-failed', status: 'FAILED', doneFiles: 3, totalFiles: 4, failedFiles: 1 });
+    expect(parsed.classes[0]).toMatchObject({
+      classId: 'c-failed',
+      status: 'FAILED',
+      doneFiles: 3,
+      totalFiles: 4,
+      failedFiles: 1,
+    });
     expect(parsed.classes[0]!.lastError).toHaveLength(s.classes[0]!.lastError!.length);
     expect(parsed.classes.find((c) => c.classId === 'c-pending')).toMatchObject({ totalFiles: null, lastError: null });
   });
@@ -143,12 +203,19 @@ describe('helpers', () => {
     expect(escapeHtml(undefined)).toBe('');
   });
   it('formats bytes in decimal units', () => {
-    expect([0, 999, 1000, 1_500_000, 2_000_000_000_000].map(formatBytes)).toEqual(['0 B', '999 B', '1.0 KB', '1.5 MB', '2.0 TB']);
+    expect([0, 999, 1000, 1_500_000, 2_000_000_000_000].map(formatBytes)).toEqual([
+      '0 B',
+      '999 B',
+      '1.0 KB',
+      '1.5 MB',
+      '2.0 TB',
+    ]);
   });
 });
 
 describe('handleDashboardRequest', () => {
-  const get = (path: string, query = '', accept?: string) => handleDashboardRequest({ method: 'GET', path, query: new URLSearchParams(query), accept }, sources());
+  const get = (path: string, query = '', accept?: string) =>
+    handleDashboardRequest({ method: 'GET', path, query: new URLSearchParams(query), accept }, sources());
 
   it('serves HTML at / and JSON at /status.json (or by Accept or ?format=json), never cached, only its own script', async () => {
     const html = await get('/');
@@ -158,7 +225,11 @@ describe('handleDashboardRequest', () => {
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
     expect(html.headers['content-security-policy']).toContain(`script-src '${CLIENT_SCRIPT_HASH}';`);
     expect(html.headers['content-security-policy']).not.toMatch(/script-src[^;]*'unsafe-/);
-    for (const r of [await get('/status.json'), await get('/', 'format=json'), await get('/', '', 'application/json')]) {
+    for (const r of [
+      await get('/status.json'),
+      await get('/', 'format=json'),
+      await get('/', '', 'application/json'),
+    ]) {
       expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
       expect((JSON.parse(r.body) as DashboardSnapshot).counts.FAILED).toBe(1);
     }
@@ -182,7 +253,13 @@ describe('handleDashboardRequest', () => {
 
   it('answers 503 without details when the ledger cannot be read, and logs why', async () => {
     const logged: string[] = [];
-    const log = { debug() {}, info() {}, warn() {}, error: (m: string, f?: Record<string, unknown>) => logged.push(`${m} ${JSON.stringify(f)}`), child: () => log };
+    const log = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (m: string, f?: Record<string, unknown>) => logged.push(`${m} ${JSON.stringify(f)}`),
+      child: () => log,
+    };
     const r = await handleDashboardRequest(
       { method: 'GET', path: '/', query: new URLSearchParams() },
       {

@@ -1,6 +1,14 @@
 // The terminal twin's pure parts: bars, rates, ETAs, stuck classes and the frame itself.
 import { describe, expect, it } from 'vitest';
-import { barCells, barText, countBits, formatDuration, ProgressTracker, RateTracker, timeToComplete } from '../../src/dashboard/progress.ts';
+import {
+  barCells,
+  barText,
+  countBits,
+  formatDuration,
+  ProgressTracker,
+  RateTracker,
+  timeToComplete,
+} from '../../src/dashboard/progress.ts';
 import { collectSnapshot, type ClassRow, type DashboardSnapshot } from '../../src/dashboard/snapshot.ts';
 import { renderTerminal, type TerminalView } from '../../src/dashboard/terminal.ts';
 import { encodeBits } from '../../src/pipeline/report.ts';
@@ -30,7 +38,11 @@ describe('RateTracker', () => {
     // A forced copy restarted a class: totals drop, which is not negative progress.
     r.add(T0 + 20_000, 120, 5_000_000);
     r.add(T0 + 30_000, 180, 8_000_000);
-    expect(r.rate(5 * 60_000, T0 + 30_000)).toEqual({ filesPerSecond: 110 / 30, bytesPerSecond: 8_000_000 / 30, spanMs: 30_000 });
+    expect(r.rate(5 * 60_000, T0 + 30_000)).toEqual({
+      filesPerSecond: 110 / 30,
+      bytesPerSecond: 8_000_000 / 30,
+      spanMs: 30_000,
+    });
     // The last 15 s hold two samples 10 s apart.
     expect(r.rate(15_000, T0 + 30_000)).toEqual({ filesPerSecond: 6, bytesPerSecond: 300_000, spanMs: 10_000 });
     expect(r.series(40_000, 4, T0 + 30_000)).toEqual([0, 0, 5, 6]);
@@ -57,8 +69,19 @@ const row = (over: Partial<ClassRow> & Pick<ClassRow, 'classId' | 'status'>): Cl
 describe('ProgressTracker', () => {
   it('knows a class is stuck once it has not moved for N minutes, unless it waits on purpose', () => {
     const p = new ProgressTracker();
-    const moving = row({ classId: 'a', status: 'TRANSFERRING', doneFiles: 10, totalFiles: 100, updatedAt: new Date(T0).toISOString() });
-    const waiting = row({ classId: 'w', status: 'PENDING', updatedAt: new Date(T0).toISOString(), waitUntil: new Date(T0 + 3_600_000).toISOString() });
+    const moving = row({
+      classId: 'a',
+      status: 'TRANSFERRING',
+      doneFiles: 10,
+      totalFiles: 100,
+      updatedAt: new Date(T0).toISOString(),
+    });
+    const waiting = row({
+      classId: 'w',
+      status: 'PENDING',
+      updatedAt: new Date(T0).toISOString(),
+      waitUntil: new Date(T0 + 3_600_000).toISOString(),
+    });
     const failed = row({ classId: 'f', status: 'FAILED', updatedAt: new Date(T0).toISOString() });
     p.observe([moving, waiting, failed], T0 + 60_000);
     expect(p.isStuck(moving, 10, T0 + 9 * 60_000)).toBe(false);
@@ -70,7 +93,7 @@ describe('ProgressTracker', () => {
     expect(p.isStuck({ ...moving, doneFiles: 20 }, 10, T0 + 12 * 60_000)).toBe(false);
   });
 
-  it('estimates a class\'s ETA from its own recent rate', () => {
+  it("estimates a class's ETA from its own recent rate", () => {
     const p = new ProgressTracker();
     const at = (doneFiles: number) => row({ classId: 'a', status: 'TRANSFERRING', doneFiles, totalFiles: 100 });
     p.observe([at(10)], T0);
@@ -84,9 +107,23 @@ describe('ProgressTracker', () => {
 
 describe('helpers', () => {
   it('says durations as people do, and sums up time to complete', () => {
-    expect([0, 45_000, 200_000, 3_600_000, 7_500_000, 3 * 86_400_000].map(formatDuration)).toEqual(['0 s', '45 s', '3 min 20 s', '1 h', '2 h 5 min', '3 d 0 h']);
+    expect([0, 45_000, 200_000, 3_600_000, 7_500_000, 3 * 86_400_000].map(formatDuration)).toEqual([
+      '0 s',
+      '45 s',
+      '3 min 20 s',
+      '1 h',
+      '2 h 5 min',
+      '3 d 0 h',
+    ]);
     const iso = (ms: number) => new Date(T0 + ms).toISOString();
-    expect(timeToComplete([{ createdAt: iso(0), completedAt: iso(60_000) }, { createdAt: iso(0), completedAt: iso(180_000) }, { createdAt: iso(0), completedAt: undefined }, { createdAt: iso(0), completedAt: iso(120_000) }])).toEqual({
+    expect(
+      timeToComplete([
+        { createdAt: iso(0), completedAt: iso(60_000) },
+        { createdAt: iso(0), completedAt: iso(180_000) },
+        { createdAt: iso(0), completedAt: undefined },
+        { createdAt: iso(0), completedAt: iso(120_000) },
+      ]),
+    ).toEqual({
       classes: 3,
       medianMs: 120_000,
       maxMs: 180_000,
@@ -97,14 +134,55 @@ describe('helpers', () => {
 
 describe('renderTerminal', () => {
   const records: ClassRecord[] = [
-    { classId: 'c-done', status: 'COMPLETE', gen: 1, completedGen: 1, totalFiles: 4, totalChunks: 2, doneFiles: 4, doneBytes: 4_000_000, createdAt: new Date(T0 - 600_000).toISOString(), completedAt: new Date(T0 - 300_000).toISOString(), updatedAt: new Date(T0).toISOString() },
-    { classId: 'c-failed', status: 'FAILED', title: 'Broken', gen: 1, totalFiles: 4, totalChunks: 4, doneFiles: 2, doneBytes: 2_000, doneChunkIds: [0, 1], failedChunkIds: [3], failedFiles: 1, lastError: 'origin answered HTTP 404 for http://o/seg-9.ts', updatedAt: new Date(T0).toISOString() },
-    { classId: 'c-moving', status: 'TRANSFERRING', title: 'Lecture in flight', gen: 1, totalFiles: 8, totalChunks: 8, doneFiles: 2, doneBytes: 3_000_000, doneChunkIds: [0, 4], updatedAt: new Date(T0).toISOString() },
+    {
+      classId: 'c-done',
+      status: 'COMPLETE',
+      gen: 1,
+      completedGen: 1,
+      totalFiles: 4,
+      totalChunks: 2,
+      doneFiles: 4,
+      doneBytes: 4_000_000,
+      createdAt: new Date(T0 - 600_000).toISOString(),
+      completedAt: new Date(T0 - 300_000).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+    },
+    {
+      classId: 'c-failed',
+      status: 'FAILED',
+      title: 'Broken',
+      gen: 1,
+      totalFiles: 4,
+      totalChunks: 4,
+      doneFiles: 2,
+      doneBytes: 2_000,
+      doneChunkIds: [0, 1],
+      failedChunkIds: [3],
+      failedFiles: 1,
+      lastError: 'origin answered HTTP 404 for http://o/seg-9.ts',
+      updatedAt: new Date(T0).toISOString(),
+    },
+    {
+      classId: 'c-moving',
+      status: 'TRANSFERRING',
+      title: 'Lecture in flight',
+      gen: 1,
+      totalFiles: 8,
+      totalChunks: 8,
+      doneFiles: 2,
+      doneBytes: 3_000_000,
+      doneChunkIds: [0, 4],
+      updatedAt: new Date(T0).toISOString(),
+    },
   ];
   const depths = { visible: 0, inFlight: 0, delayed: 0 };
   async function frame(view: Partial<TerminalView> = {}): Promise<string> {
     const snapshot: DashboardSnapshot = await collectSnapshot(
-      { stage: 'prod', ledger: { listClasses: async () => records, listFailures: async () => [] }, queue: { depth: async (name) => (name === 'transfer-dlq' ? { ...depths, visible: 2 } : depths) } },
+      {
+        stage: 'prod',
+        ledger: { listClasses: async () => records, listFailures: async () => [] },
+        queue: { depth: async (name) => (name === 'transfer-dlq' ? { ...depths, visible: 2 } : depths) },
+      },
       { now: () => new Date(T0) },
     );
     const rates = new RateTracker();
@@ -112,10 +190,20 @@ describe('renderTerminal', () => {
     rates.add(T0 - 60_000, 0, 0);
     rates.add(T0, 60, 6_000_000);
     progress.observe(snapshot.classes, T0);
-    return renderTerminal(snapshot, { color: false, width: 120, now: T0, rates, progress, stuckMinutes: 10, intervalSeconds: 2, readAt: T0, ...view });
+    return renderTerminal(snapshot, {
+      color: false,
+      width: 120,
+      now: T0,
+      rates,
+      progress,
+      stuckMinutes: 10,
+      intervalSeconds: 2,
+      readAt: T0,
+      ...view,
+    });
   }
 
-  it('draws the page\'s picture as text: counts, rates, the DLQ\'s advice, a bar per class, COMPLETE summed up', async () => {
+  it("draws the page's picture as text: counts, rates, the DLQ's advice, a bar per class, COMPLETE summed up", async () => {
     const text = await frame();
     expect(text).not.toContain(ESC);
     const lines = text.split('\n');
@@ -148,6 +236,8 @@ describe('renderTerminal', () => {
   });
 
   it('keeps the last picture when a read fails, and says it is stale', async () => {
-    expect(await frame({ error: 'connect ECONNREFUSED 127.0.0.1:8000' })).toMatch(/stale: connect ECONNREFUSED 127\.0\.0\.1:8000 \(data of /);
+    expect(await frame({ error: 'connect ECONNREFUSED 127.0.0.1:8000' })).toMatch(
+      /stale: connect ECONNREFUSED 127\.0\.0\.1:8000 \(data of /,
+    );
   });
 });

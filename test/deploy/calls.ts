@@ -15,7 +15,11 @@ export function recordCalls(aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>, into: R
   const add = (service: RecordedCall['service'], stack: AwsClients['sqs']['middlewareStack']) =>
     stack.add(
       (next, context) => async (args) => {
-        into.push({ service, command: String(context.commandName).replace(/Command$/, ''), input: args.input as Record<string, unknown> });
+        into.push({
+          service,
+          command: String(context.commandName).replace(/Command$/, ''),
+          input: args.input as Record<string, unknown>,
+        });
         return next(args);
       },
       { step: 'initialize', name: 'flantsRecordCalls', override: true },
@@ -55,7 +59,12 @@ const DDB_ACTIONS: Record<string, string> = {
   BatchWriteItem: 'dynamodb:BatchWriteItem',
 };
 /** TransactWriteItems is authorised per item, by the item's own action. */
-const TRANSACT_ITEM_ACTIONS: Record<string, string> = { Put: 'dynamodb:PutItem', Update: 'dynamodb:UpdateItem', Delete: 'dynamodb:DeleteItem', ConditionCheck: 'dynamodb:ConditionCheckItem' };
+const TRANSACT_ITEM_ACTIONS: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+};
 const S3_ACTIONS: Record<string, string> = {
   PutObject: 's3:PutObject',
   CreateMultipartUpload: 's3:PutObject',
@@ -80,15 +89,21 @@ export function permissionsOfCalls(calls: readonly RecordedCall[], names: Resour
     } else if (c.service === 'dynamodb') {
       const table = `${names.table}.Arn`;
       if (c.command === 'TransactWriteItems') {
-        for (const item of (c.input.TransactItems as Array<Record<string, unknown>>) ?? []) for (const k of Object.keys(item)) grant(table, TRANSACT_ITEM_ACTIONS[k] ?? `unmapped transact ${k}`);
+        for (const item of (c.input.TransactItems as Array<Record<string, unknown>>) ?? [])
+          for (const k of Object.keys(item)) grant(table, TRANSACT_ITEM_ACTIONS[k] ?? `unmapped transact ${k}`);
       } else if (c.command === 'Query' && c.input.IndexName) {
         grant(`sub:\${${names.table}.Arn}/index/${String(c.input.IndexName)}`, 'dynamodb:Query');
       } else grant(table, DDB_ACTIONS[c.command] ?? `unmapped dynamodb ${c.command}`);
     } else if (c.service === 's3') {
-      grant(c.command === 'ListObjectsV2' ? `bucket ${String(c.input.Bucket)}` : objects, S3_ACTIONS[c.command] ?? `unmapped s3 ${c.command}`);
+      grant(
+        c.command === 'ListObjectsV2' ? `bucket ${String(c.input.Bucket)}` : objects,
+        S3_ACTIONS[c.command] ?? `unmapped s3 ${c.command}`,
+      );
     } else grant(`ssm ${String(c.input.Name)}`, `ssm:${c.command}`);
   }
-  return Object.fromEntries([...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort().join(',')]));
+  return Object.fromEntries(
+    [...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort().join(',')]),
+  );
 }
 
 /** `{resource: "a,b"}` as a set of "resource action" pairs, for set comparisons with readable diffs. */

@@ -57,8 +57,29 @@ const INTRINSICS = new Set([
   'Fn::ToJsonString',
 ]);
 
-const TEMPLATE_KEYS = new Set(['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs', 'Rules']);
-const RESOURCE_KEYS = new Set(['Type', 'Properties', 'DependsOn', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'Metadata', 'CreationPolicy', 'UpdatePolicy']);
+const TEMPLATE_KEYS = new Set([
+  'AWSTemplateFormatVersion',
+  'Description',
+  'Metadata',
+  'Parameters',
+  'Mappings',
+  'Conditions',
+  'Transform',
+  'Resources',
+  'Outputs',
+  'Rules',
+]);
+const RESOURCE_KEYS = new Set([
+  'Type',
+  'Properties',
+  'DependsOn',
+  'Condition',
+  'DeletionPolicy',
+  'UpdateReplacePolicy',
+  'Metadata',
+  'CreationPolicy',
+  'UpdatePolicy',
+]);
 const DELETION_POLICIES = new Set(['Delete', 'Retain', 'RetainExceptOnCreate', 'Snapshot']);
 
 /** True for a plain JSON object (not an array, not null). */
@@ -182,21 +203,30 @@ function checkValue(value: Json, t: SpecPropertyType, path: string, s: ResourceS
       return;
     case 'string':
     case 'date-time':
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') errors.push(`${path}: expected a string, got ${JSON.stringify(value)}`);
-      else if (t.allowedValues && !t.allowedValues.map(String).includes(String(value))) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${t.allowedValues.join(', ')}`);
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+        errors.push(`${path}: expected a string, got ${JSON.stringify(value)}`);
+      else if (t.allowedValues && !t.allowedValues.map(String).includes(String(value)))
+        errors.push(`${path}: ${JSON.stringify(value)} is not one of ${t.allowedValues.join(', ')}`);
       return;
     case 'number':
     case 'integer':
-      if (!(typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))))) errors.push(`${path}: expected a number, got ${JSON.stringify(value)}`);
-      else if (t.type === 'integer' && !Number.isInteger(Number(value))) errors.push(`${path}: expected an integer, got ${JSON.stringify(value)}`);
+      if (!(
+        typeof value === 'number' ||
+        (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+      ))
+        errors.push(`${path}: expected a number, got ${JSON.stringify(value)}`);
+      else if (t.type === 'integer' && !Number.isInteger(Number(value)))
+        errors.push(`${path}: expected an integer, got ${JSON.stringify(value)}`);
       return;
     case 'boolean':
-      if (!(typeof value === 'boolean' || value === 'true' || value === 'false')) errors.push(`${path}: expected a boolean, got ${JSON.stringify(value)}`);
+      if (!(typeof value === 'boolean' || value === 'true' || value === 'false'))
+        errors.push(`${path}: expected a boolean, got ${JSON.stringify(value)}`);
       return;
     case 'null':
       return;
     case 'tag':
-      if (!isObject(value) || !('Key' in value) || !('Value' in value)) errors.push(`${path}: expected a tag {Key, Value}`);
+      if (!isObject(value) || !('Key' in value) || !('Value' in value))
+        errors.push(`${path}: expected a tag {Key, Value}`);
       return;
     case 'array':
       if (!Array.isArray(value)) errors.push(`${path}: expected an array, got ${JSON.stringify(value).slice(0, 80)}`);
@@ -242,7 +272,13 @@ function checkProperty(value: Json, p: SpecProperty, path: string, s: ResourceSp
   errors.push(...(first ?? []));
 }
 
-function checkProperties(value: JsonObject, props: Record<string, SpecProperty>, path: string, s: ResourceSpec, errors: string[]): void {
+function checkProperties(
+  value: JsonObject,
+  props: Record<string, SpecProperty>,
+  path: string,
+  s: ResourceSpec,
+  errors: string[],
+): void {
   for (const [k, v] of Object.entries(value)) {
     const p = props[k];
     if (!p) {
@@ -263,7 +299,8 @@ export function checkAgainstSpec(t: Template, s: ResourceSpec = loadResourceSpec
   for (const [id, r] of Object.entries(t.Resources)) {
     for (const k of Object.keys(r)) if (!RESOURCE_KEYS.has(k)) errors.push(`${id}: unknown resource attribute "${k}"`);
     for (const k of ['DeletionPolicy', 'UpdateReplacePolicy'] as const) {
-      if (r[k] !== undefined && !DELETION_POLICIES.has(String(r[k]))) errors.push(`${id}: ${k} "${String(r[k])}" is not valid`);
+      if (r[k] !== undefined && !DELETION_POLICIES.has(String(r[k])))
+        errors.push(`${id}: ${k} "${String(r[k])}" is not valid`);
     }
     if (r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource') continue;
     const res = s.resource(r.Type);
@@ -304,15 +341,22 @@ export function checkReferences(t: Template, s: ResourceSpec = loadResourceSpec(
     if (attr === undefined && (PSEUDO_PARAMETERS.has(id) || params.has(id))) return;
     const target = resources[id];
     if (!target) {
-      errors.push(`${ctx.where}: ${how} targets "${id}", which is not a resource${attr === undefined ? ', parameter or pseudo parameter' : ''}`);
+      errors.push(
+        `${ctx.where}: ${how} targets "${id}", which is not a resource${attr === undefined ? ', parameter or pseudo parameter' : ''}`,
+      );
       return;
     }
     if (attr !== undefined && !target.Type.startsWith('Custom::')) {
       const res = s.resource(target.Type);
-      if (res && !(attr in res.attributes)) errors.push(`${ctx.where}: ${how} asks ${id} (${target.Type}) for "${attr}", which it does not have (has: ${Object.keys(res.attributes).join(', ')})`);
+      if (res && !(attr in res.attributes))
+        errors.push(
+          `${ctx.where}: ${how} asks ${id} (${target.Type}) for "${attr}", which it does not have (has: ${Object.keys(res.attributes).join(', ')})`,
+        );
     }
     if (target.Condition && !ctx.conditions.has(target.Condition)) {
-      errors.push(`${ctx.where}: ${how} targets ${id}, which exists only if ${target.Condition}, from a place where that condition is not known to hold`);
+      errors.push(
+        `${ctx.where}: ${how} targets ${id}, which exists only if ${target.Condition}, from a place where that condition is not known to hold`,
+      );
     }
   };
 
@@ -370,10 +414,12 @@ export function checkReferences(t: Template, s: ResourceSpec = loadResourceSpec(
         return;
       }
       case 'Condition':
-        if (typeof arg !== 'string' || !conditions.has(arg)) errors.push(`${ctx.where}: unknown condition ${JSON.stringify(arg)}`);
+        if (typeof arg !== 'string' || !conditions.has(arg))
+          errors.push(`${ctx.where}: unknown condition ${JSON.stringify(arg)}`);
         return;
       case 'Fn::FindInMap':
-        if (!Array.isArray(arg) || typeof arg[0] !== 'string' || !(t.Mappings && arg[0] in t.Mappings)) errors.push(`${ctx.where}: Fn::FindInMap names an unknown mapping`);
+        if (!Array.isArray(arg) || typeof arg[0] !== 'string' || !(t.Mappings && arg[0] in t.Mappings))
+          errors.push(`${ctx.where}: Fn::FindInMap names an unknown mapping`);
         walk(arg, ctx);
         return;
       case 'Fn::ImportValue':
@@ -385,9 +431,11 @@ export function checkReferences(t: Template, s: ResourceSpec = loadResourceSpec(
   };
 
   const none = new Set<string>();
-  for (const [id, c] of Object.entries(t.Conditions ?? {})) walk(c, { where: `Conditions.${id}`, conditions: none, subVars: none });
+  for (const [id, c] of Object.entries(t.Conditions ?? {}))
+    walk(c, { where: `Conditions.${id}`, conditions: none, subVars: none });
   for (const [id, r] of Object.entries(resources)) {
-    if (r.Condition !== undefined && !conditions.has(r.Condition)) errors.push(`${id}: unknown Condition "${r.Condition}"`);
+    if (r.Condition !== undefined && !conditions.has(r.Condition))
+      errors.push(`${id}: unknown Condition "${r.Condition}"`);
     const ctx: RefContext = { where: id, conditions: new Set(r.Condition ? [r.Condition] : []), subVars: none };
     const deps = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
     for (const d of deps) checkTarget(d, undefined, ctx, `DependsOn ${d}`);
@@ -401,7 +449,11 @@ export function checkReferences(t: Template, s: ResourceSpec = loadResourceSpec(
 }
 
 /** Every string anywhere in a JSON value, with its path (for "this must never appear" checks). */
-export function allStrings(v: Json, path = '$', out: Array<{ path: string; value: string }> = []): Array<{ path: string; value: string }> {
+export function allStrings(
+  v: Json,
+  path = '$',
+  out: Array<{ path: string; value: string }> = [],
+): Array<{ path: string; value: string }> {
   if (typeof v === 'string') out.push({ path, value: v });
   else if (Array.isArray(v)) v.forEach((x, i) => allStrings(x, `${path}[${i}]`, out));
   else if (isObject(v)) for (const [k, x] of Object.entries(v)) allStrings(x, `${path}.${k}`, out);

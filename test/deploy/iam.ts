@@ -1,13 +1,27 @@
 // IAM checks of a CloudFormation template: no wildcard actions, no wildcard resources beyond the
 // few that AWS defines that way, no public Allow, and each function's exact permissions.
-import { getAttParts, intrinsicName, isObject, resourcesOfType, type Json, type JsonObject, type Template } from './cfn.ts';
+import {
+  getAttParts,
+  intrinsicName,
+  isObject,
+  resourcesOfType,
+  type Json,
+  type JsonObject,
+  type Template,
+} from './cfn.ts';
 
 /** Actions AWS only authorises on resource "*": allowed there, and nowhere else. */
 export const STAR_RESOURCE_ACTIONS = new Set(['cloudwatch:PutMetricData']);
 /** Log actions that may use a log group ARN ending in `:*` (the streams of that one group). */
 const LOG_STREAM_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
 /** Object-level S3 actions that may use `arn:...:s3:::bucket/prefix*`. */
-const S3_OBJECT_ACTIONS = new Set(['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject', 's3:DeleteObject', 's3:ListMultipartUploadParts']);
+const S3_OBJECT_ACTIONS = new Set([
+  's3:PutObject',
+  's3:AbortMultipartUpload',
+  's3:GetObject',
+  's3:DeleteObject',
+  's3:ListMultipartUploadParts',
+]);
 
 export type PolicyKind = 'identity' | 'resource' | 'trust';
 
@@ -36,7 +50,9 @@ function statementsOf(doc: Json | undefined, where: string, kind: PolicyKind, wh
     if (intrinsicName(s) === 'Ref' && (s as JsonObject).Ref === 'AWS::NoValue') return;
     if (isObject(s)) out.push({ where: path, kind, when: conds, doc: s });
   };
-  asList(doc.Statement).forEach((s, i) => visit(s, `${where}.Statement[${i}]${isObject(s) && typeof s.Sid === 'string' ? `(${s.Sid})` : ''}`, when));
+  asList(doc.Statement).forEach((s, i) =>
+    visit(s, `${where}.Statement[${i}]${isObject(s) && typeof s.Sid === 'string' ? `(${s.Sid})` : ''}`, when),
+  );
   return out;
 }
 
@@ -89,9 +105,14 @@ function wildcardResourceAllowed(actions: string[], key: string): boolean {
     .replaceAll('${AWS::URLSuffix}', 'amazonaws.com');
   if (text === '*') return actions.every((a) => STAR_RESOURCE_ACTIONS.has(a));
   // One log group's streams: arn:<partition>:logs:<region>:<account>:log-group:<name>:*
-  if (actions.every((a) => LOG_STREAM_ACTIONS.has(a)) && /^arn:[^:*]+:logs:[^:*]+:[^:*]+:log-group:[^*:]+:\*$/.test(text)) return true;
+  if (
+    actions.every((a) => LOG_STREAM_ACTIONS.has(a)) &&
+    /^arn:[^:*]+:logs:[^:*]+:[^:*]+:log-group:[^*:]+:\*$/.test(text)
+  )
+    return true;
   // Objects under one bucket prefix: arn:<partition>:s3:::<bucket>/<prefix>*
-  if (actions.every((a) => S3_OBJECT_ACTIONS.has(a)) && /^arn:[^:*]+:s3:::[a-z0-9][a-z0-9.-]+\/[^*]*\*$/.test(text)) return true;
+  if (actions.every((a) => S3_OBJECT_ACTIONS.has(a)) && /^arn:[^:*]+:s3:::[a-z0-9][a-z0-9.-]+\/[^*]*\*$/.test(text))
+    return true;
   return false;
 }
 
@@ -120,13 +141,16 @@ export function checkIamWildcards(t: Template): string[] {
       else actionNames.push(a);
     }
     if (s.kind === 'trust') continue;
-    if (s.kind === 'resource' && isPublicPrincipal(doc.Principal)) errors.push(`${where}: Allow to Principal "*" makes the resource public`);
+    if (s.kind === 'resource' && isPublicPrincipal(doc.Principal))
+      errors.push(`${where}: Allow to Principal "*" makes the resource public`);
     const resources = asList(doc.Resource);
     if (resources.length === 0) errors.push(`${where}: Allow without Resource`);
     for (const r of resources) {
       const key = resourceKey(r);
-      if (intrinsicName(r) === 'Fn::Join') errors.push(`${where}: Fn::Join resource cannot be checked; use Fn::Sub or Fn::GetAtt`);
-      if (key.includes('*') && !wildcardResourceAllowed(actionNames, key)) errors.push(`${where}: wildcard resource "${key}" for ${actionNames.join(', ')}`);
+      if (intrinsicName(r) === 'Fn::Join')
+        errors.push(`${where}: Fn::Join resource cannot be checked; use Fn::Sub or Fn::GetAtt`);
+      if (key.includes('*') && !wildcardResourceAllowed(actionNames, key))
+        errors.push(`${where}: wildcard resource "${key}" for ${actionNames.join(', ')}`);
     }
   }
   return errors;
@@ -138,8 +162,16 @@ export function checkTrustPolicies(t: Template): string[] {
   for (const s of collectStatements(t).filter((x) => x.kind === 'trust')) {
     const p = s.doc.Principal;
     const services = isObject(p) ? asList(p.Service) : [];
-    if (s.doc.Effect !== 'Allow' || !isObject(p) || Object.keys(p).join() !== 'Service' || services.join() !== 'lambda.amazonaws.com' || asList(s.doc.Action).join() !== 'sts:AssumeRole') {
-      errors.push(`${s.where}: a function role must trust only lambda.amazonaws.com (sts:AssumeRole), got ${JSON.stringify(s.doc)}`);
+    if (
+      s.doc.Effect !== 'Allow' ||
+      !isObject(p) ||
+      Object.keys(p).join() !== 'Service' ||
+      services.join() !== 'lambda.amazonaws.com' ||
+      asList(s.doc.Action).join() !== 'sts:AssumeRole'
+    ) {
+      errors.push(
+        `${s.where}: a function role must trust only lambda.amazonaws.com (sts:AssumeRole), got ${JSON.stringify(s.doc)}`,
+      );
     }
   }
   return errors;
@@ -154,7 +186,10 @@ export function permissionsOfRole(t: Template, roleId: string): Record<string, s
   const acc = new Map<string, Set<string>>();
   for (const s of collectStatements(t)) {
     if (s.kind !== 'identity' || !s.where.startsWith(`${roleId}.`) || s.doc.Effect !== 'Allow') continue;
-    const prefix = s.when.filter((c) => !c.startsWith('!')).map((c) => `if ${c}: `).join('');
+    const prefix = s.when
+      .filter((c) => !c.startsWith('!'))
+      .map((c) => `if ${c}: `)
+      .join('');
     for (const r of asList(s.doc.Resource)) {
       const key = `${prefix}${resourceKey(r)}`;
       const set = acc.get(key) ?? new Set<string>();
@@ -162,7 +197,9 @@ export function permissionsOfRole(t: Template, roleId: string): Record<string, s
       acc.set(key, set);
     }
   }
-  return Object.fromEntries([...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort().join(',')]));
+  return Object.fromEntries(
+    [...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort().join(',')]),
+  );
 }
 
 /** The role logical id a Lambda function runs as (`Role: {Fn::GetAtt: [Id, Arn]}`). */

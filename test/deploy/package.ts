@@ -42,7 +42,9 @@ export function packageService(stage = 'prod'): Packaged {
     dir,
     stage,
     template: JSON.parse(readFileSync(update, 'utf8')) as Template,
-    createTemplate: JSON.parse(readFileSync(join(dir, 'cloudformation-template-create-stack.json'), 'utf8')) as Template,
+    createTemplate: JSON.parse(
+      readFileSync(join(dir, 'cloudformation-template-create-stack.json'), 'utf8'),
+    ) as Template,
     seconds: (Date.now() - started) / 1000,
     output,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

@@ -36,7 +36,12 @@ let origin: Server;
 let base: string;
 let names: ResourceNames;
 let queueUrl: (n: QueueName) => Promise<string>;
-const calls: Record<'scanner' | 'crawler' | 'transfer' | 'dashboard', RecordedCall[]> = { scanner: [], crawler: [], transfer: [], dashboard: [] };
+const calls: Record<'scanner' | 'crawler' | 'transfer' | 'dashboard', RecordedCall[]> = {
+  scanner: [],
+  crawler: [],
+  transfer: [],
+  dashboard: [],
+};
 const built: Deps[] = [];
 
 /** The deps one function's Lambda would build, with its SDK calls recorded (closed after the file). */
@@ -51,12 +56,17 @@ beforeAll(async () => {
   origin = createServer((req, res) => {
     const url = req.url ?? '/';
     const later = (ms: number, f: () => void) => void setTimeout(f, ms);
-    if (url === '/c/master.m3u8') return later(1_300, () => res.writeHead(200).end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'));
-    if (url === '/c/v.m3u8') return void res.writeHead(200).end('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg-1.ts\n#EXTINF:4,\nseg-2.ts\n#EXT-X-ENDLIST\n');
+    if (url === '/c/master.m3u8')
+      return later(1_300, () => res.writeHead(200).end('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'));
+    if (url === '/c/v.m3u8')
+      return void res
+        .writeHead(200)
+        .end('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg-1.ts\n#EXTINF:4,\nseg-2.ts\n#EXT-X-ENDLIST\n');
     if (url === '/c/seg-1.ts') return later(1_300, () => res.writeHead(200, { 'content-length': '3' }).end('one'));
     if (url === '/c/seg-2.ts') return void res.writeHead(200, { 'content-length': '3' }).end('two');
     // Still growing (no EXT-X-ENDLIST): a class that ended just now waits and is crawled again later.
-    if (url === '/grow/master.m3u8') return void res.writeHead(200).end('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg-1.ts\n');
+    if (url === '/grow/master.m3u8')
+      return void res.writeHead(200).end('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg-1.ts\n');
     if (url === '/big.mp4') {
       // Promises 11 MiB, sends 7 and stops: the multipart upload has a part in S3 and must be aborted.
       res.writeHead(200, { 'content-length': String(11 * MiB) });
@@ -69,7 +79,15 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
-  t = await startTestStack({ visibilityTimeout: 3, env: { ORIGIN_ALLOWED_HOSTS: new URL(base).host, TRANSFER_PART_SIZE_MB: '5', TRANSFER_RETRY_ATTEMPTS: '1', SCAN_PAGE_SIZE: '1' } });
+  t = await startTestStack({
+    visibilityTimeout: 3,
+    env: {
+      ORIGIN_ALLOWED_HOSTS: new URL(base).host,
+      TRANSFER_PART_SIZE_MB: '5',
+      TRANSFER_RETRY_ATTEMPTS: '1',
+      SCAN_PAGE_SIZE: '1',
+    },
+  });
   // Lambda gets every queue URL from serverless.yml's environment; it never looks one up.
   const plain = createJobQueue(t.aws.sqs, t.cfg);
   queueUrl = (n) => plain.url(n);
@@ -81,16 +99,40 @@ beforeAll(async () => {
   cfg = loadConfig({ ...process.env, ...t.env, ...urls });
   const logical: Record<string, string> = { scan: 'ScanQueue', crawl: 'CrawlQueue', transfer: 'TransferQueue' };
   names = {
-    queues: Object.fromEntries(QUEUE_ROLES.flatMap((r) => [[cfg.queueNames[r].queue, logical[r]!], [cfg.queueNames[r].dlq, logical[r]!.replace('Queue', 'DeadLetterQueue')]])),
+    queues: Object.fromEntries(
+      QUEUE_ROLES.flatMap((r) => [
+        [cfg.queueNames[r].queue, logical[r]!],
+        [cfg.queueNames[r].dlq, logical[r]!.replace('Queue', 'DeadLetterQueue')],
+      ]),
+    ),
     table: 'LedgerTable',
     bucket: '${param:bucketName}/${param:destPrefix}',
   };
   const mongo = await new MongoClient(t.env.MONGODB_URI!).connect();
   const at = new Date('2026-01-01T10:00:00Z');
-  await mongo.db().collection('classes').insertMany([
-    { _id: new ObjectId(), title: 'one', manifestUrl: `${base}/c/master.m3u8`, status: 'broadcast', isTest: false, startedAt: at, endedAt: at },
-    { _id: new ObjectId(), title: 'two', manifestUrl: `${base}/c/master.m3u8`, status: 'broadcast', isTest: false, startedAt: at, endedAt: at },
-  ]);
+  await mongo
+    .db()
+    .collection('classes')
+    .insertMany([
+      {
+        _id: new ObjectId(),
+        title: 'one',
+        manifestUrl: `${base}/c/master.m3u8`,
+        status: 'broadcast',
+        isTest: false,
+        startedAt: at,
+        endedAt: at,
+      },
+      {
+        _id: new ObjectId(),
+        title: 'two',
+        manifestUrl: `${base}/c/master.m3u8`,
+        status: 'broadcast',
+        isTest: false,
+        startedAt: at,
+        endedAt: at,
+      },
+    ]);
   await mongo.close();
 }, 120_000);
 afterAll(async () => {
@@ -110,7 +152,14 @@ async function received(role: QueueName, count: number, receiveCount?: number): 
   const url = await queueUrl(role);
   const records: SQSEvent['Records'] = [];
   while (records.length < count) {
-    const r = await t.aws.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }));
+    const r = await t.aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     for (const m of r.Messages ?? []) {
       records.push({
         messageId: m.MessageId!,
@@ -124,36 +173,59 @@ async function received(role: QueueName, count: number, receiveCount?: number): 
 }
 
 /** Deletes what a handler did not report as failed, as the event source mapping does. */
-async function settle(role: QueueName, event: SQSEvent, res: { batchItemFailures: Array<{ itemIdentifier: string }> }): Promise<void> {
+async function settle(
+  role: QueueName,
+  event: SQSEvent,
+  res: { batchItemFailures: Array<{ itemIdentifier: string }> },
+): Promise<void> {
   const failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-  for (const r of event.Records) if (!failed.has(r.messageId)) await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: await queueUrl(role), ReceiptHandle: r.receiptHandle }));
+  for (const r of event.Records)
+    if (!failed.has(r.messageId))
+      await t.aws.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: await queueUrl(role), ReceiptHandle: r.receiptHandle }),
+      );
 }
 
 const context = { getRemainingTimeInMillis: () => 60_000 };
 
 /** The role's permissions in serverless.yml, without its log statements (the runtime's) and without conditional ones. */
 function granted(roleId: string): Record<string, string> {
-  const yml = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { resources: { Resources: Template['Resources'] } };
+  const yml = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as {
+    resources: { Resources: Template['Resources'] };
+  };
   const perms = permissionsOfRole({ Resources: yml.resources.Resources }, roleId);
   return Object.fromEntries(Object.entries(perms).filter(([r]) => !r.endsWith('LogGroup.Arn') && !r.startsWith('if ')));
 }
 
 /** What Lambda's event source mapping calls with the function's role on its source queue: not the code's calls. */
-const esm = (queue: string) => [`${queue}.Arn sqs:DeleteMessage`, `${queue}.Arn sqs:GetQueueAttributes`, `${queue}.Arn sqs:ReceiveMessage`];
+const esm = (queue: string) => [
+  `${queue}.Arn sqs:DeleteMessage`,
+  `${queue}.Arn sqs:GetQueueAttributes`,
+  `${queue}.Arn sqs:ReceiveMessage`,
+];
 
 function expectExactly(fn: keyof typeof calls, roleId: string, notExercisedHere: string[]): void {
   const needed = pairs(permissionsOfCalls(calls[fn], names));
   const has = pairs(granted(roleId));
   // Every call the code made is allowed...
-  expect(needed.filter((p) => !has.includes(p)), `${fn} calls without a permission`).toEqual([]);
+  expect(
+    needed.filter((p) => !has.includes(p)),
+    `${fn} calls without a permission`,
+  ).toEqual([]);
   // ...and everything allowed is called (or used by Lambda itself, or needs AWS to reach).
-  expect(has.filter((p) => !needed.includes(p) && !notExercisedHere.includes(p)), `${fn} permissions no call needs`).toEqual([]);
+  expect(
+    has.filter((p) => !needed.includes(p) && !notExercisedHere.includes(p)),
+    `${fn} permissions no call needs`,
+  ).toEqual([]);
 }
 
 describe('each role holds exactly what its code calls', () => {
   it('scanner: pages the catalog, records PENDING, sends crawl jobs and the next page, walks COMPLETE classes for a change check; poison to its DLQ', async () => {
     const scannerHandler = scannerFor(depsFor('scanner'));
-    const scan = await deliver('scan', [JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'catalog' }), '{"not":"a scan"}']);
+    const scan = await deliver('scan', [
+      JSON.stringify({ v: MESSAGE_VERSION, type: 'scan', mode: 'catalog' }),
+      '{"not":"a scan"}',
+    ]);
     const first = await scannerHandler(scan);
     // Delivered again after it finished: the page's claim says so, and nothing is sent twice.
     await scannerHandler({ Records: scan.Records.filter((r) => r.body.includes('"catalog"')) });
@@ -179,12 +251,23 @@ describe('each role holds exactly what its code calls', () => {
     await settle('crawl', crawls, await crawlerHandler(crawls, context));
     const again = await deliver('crawl', [crawls.Records[0]!.body]);
     await settle('crawl', again, await crawlerHandler(again, context));
-    const job = (id: string, path: string) => JSON.stringify({ v: MESSAGE_VERSION, type: 'crawl', classId: id, manifestUrl: `${base}${path}` });
+    const job = (id: string, path: string) =>
+      JSON.stringify({ v: MESSAGE_VERSION, type: 'crawl', classId: id, manifestUrl: `${base}${path}` });
     const broken = await deliver('crawl', [job('broken', '/missing/master.m3u8')]);
     await settle('crawl', broken, await crawlerHandler(broken, context));
-    const growing = await deliver('crawl', [JSON.stringify({ v: MESSAGE_VERSION, type: 'crawl', classId: 'growing', manifestUrl: `${base}/grow/master.m3u8`, endedAt: new Date().toISOString() })]);
+    const growing = await deliver('crawl', [
+      JSON.stringify({
+        v: MESSAGE_VERSION,
+        type: 'crawl',
+        classId: 'growing',
+        manifestUrl: `${base}/grow/master.m3u8`,
+        endedAt: new Date().toISOString(),
+      }),
+    ]);
     await settle('crawl', growing, await crawlerHandler(growing, context));
-    const last = await deliver('crawl', [job('unknown-shape', '/c/master.m3u8').replace('"crawl"', '"crawl","force":"yes"')]);
+    const last = await deliver('crawl', [
+      job('unknown-shape', '/c/master.m3u8').replace('"crawl"', '"crawl","force":"yes"'),
+    ]);
     await settle('crawl', last, await crawlerHandler(last, context));
     expectExactly('crawler', 'CrawlerRole', esm('CrawlQueue'));
   });
@@ -196,39 +279,91 @@ describe('each role holds exactly what its code calls', () => {
     await settle('transfer', jobs, await transferHandler(jobs, context));
     const first = JSON.parse(jobs.Records[0]!.body) as TransferJob;
     // Test setup, not the transfer's own call: through a client that is not recorded. A forced plan of 8 chunks (a new generation) keeps the class open.
-    const { gen } = await createLedger(t.aws.ddb, cfg.tableName).recordPlan(first.classId, { planId: 'fedcba9876543210', totalFiles: 5, totalChunks: 8, forcedAt: new Date().toISOString() });
-    const broken: TransferJob = { ...first, gen, chunk: 7, files: [{ src: `${base}/gone.ts`, key: first.files[0]!.key.replace(/[^/]+$/, 'gone.ts'), kind: 'segment' }] };
+    const { gen } = await createLedger(t.aws.ddb, cfg.tableName).recordPlan(first.classId, {
+      planId: 'fedcba9876543210',
+      totalFiles: 5,
+      totalChunks: 8,
+      forcedAt: new Date().toISOString(),
+    });
+    const broken: TransferJob = {
+      ...first,
+      gen,
+      chunk: 7,
+      files: [{ src: `${base}/gone.ts`, key: first.files[0]!.key.replace(/[^/]+$/, 'gone.ts'), kind: 'segment' }],
+    };
     const failing = await deliver('transfer', [JSON.stringify(broken)], 3);
     await settle('transfer', failing, await transferHandler(failing, context));
     const redriven = await deliver('transfer', [JSON.stringify({ ...broken, files: first.files })]);
     await settle('transfer', redriven, await transferHandler(redriven, context));
     // A playlist that changed since it was enumerated: nothing counts, the class goes back to the crawler.
-    const changed = await deliver('transfer', [JSON.stringify({ ...first, gen, chunk: 5, files: [{ src: `${base}/c/v.m3u8`, key: first.files[0]!.key.replace(/[^/]+$/, 'v.m3u8'), kind: 'playlist', bytes: 1, sha256: '0'.repeat(64) }] })]);
+    const changed = await deliver('transfer', [
+      JSON.stringify({
+        ...first,
+        gen,
+        chunk: 5,
+        files: [
+          {
+            src: `${base}/c/v.m3u8`,
+            key: first.files[0]!.key.replace(/[^/]+$/, 'v.m3u8'),
+            kind: 'playlist',
+            bytes: 1,
+            sha256: '0'.repeat(64),
+          },
+        ],
+      }),
+    ]);
     await settle('transfer', changed, await transferHandler(changed, context));
-    const multipart = await deliver('transfer', [JSON.stringify({ ...first, gen, chunk: 6, files: [{ src: `${base}/big.mp4`, key: first.files[0]!.key.replace(/[^/]+$/, 'big.mp4'), kind: 'other' }] })]);
+    const multipart = await deliver('transfer', [
+      JSON.stringify({
+        ...first,
+        gen,
+        chunk: 6,
+        files: [{ src: `${base}/big.mp4`, key: first.files[0]!.key.replace(/[^/]+$/, 'big.mp4'), kind: 'other' }],
+      }),
+    ]);
     await settle('transfer', multipart, await transferHandler(multipart, context));
     const poison = await deliver('transfer', ['{"v":2,"type":"transfer"}']);
     await settle('transfer', poison, await transferHandler(poison, context));
     // The generation guard (copyFile with the job's generation): a re-copy HEADs the object it would replace.
-    const file = { src: `${base}/c/seg-2.ts`, key: first.files[0]!.key.replace(/[^/]+$/, 'guarded.ts'), kind: 'segment' as const };
+    const file = {
+      src: `${base}/c/seg-2.ts`,
+      key: first.files[0]!.key.replace(/[^/]+$/, 'guarded.ts'),
+      kind: 'segment' as const,
+    };
     await copyFile(file, d, { generation: 1 });
     await copyFile(file, d, { generation: 2 });
     expectExactly('transfer', 'TransferRole', esm('TransferQueue'));
   });
 
-  it('dashboard: reads the class index, a class\'s failures and every queue\'s depth, nothing else', async () => {
+  it("dashboard: reads the class index, a class's failures and every queue's depth, nothing else", async () => {
     const aws = createAwsClients(cfg);
     recordCalls(aws, calls.dashboard);
     try {
-      const deps = { stage: cfg.stage, ledger: createLedger(aws.ddb, cfg.tableName), queue: createJobQueue(aws.sqs, cfg) };
-      const res = await handleDashboardRequest({ method: 'GET', path: '/status.json', query: new URLSearchParams() }, deps);
+      const deps = {
+        stage: cfg.stage,
+        ledger: createLedger(aws.ddb, cfg.tableName),
+        queue: createJobQueue(aws.sqs, cfg),
+      };
+      const res = await handleDashboardRequest(
+        { method: 'GET', path: '/status.json', query: new URLSearchParams() },
+        deps,
+      );
       expect(res.status).toBe(200);
       // Test setup through a client that is not recorded: a class with a failed file to open.
       const setup = createLedger(t.aws.ddb, cfg.tableName);
       await setup.markCrawling('dash-failed', { manifestUrl: `${base}/c/master.m3u8` });
-      const { gen } = await setup.recordPlan('dash-failed', { planId: 'dashfailed000000', totalFiles: 1, totalChunks: 1 });
-      await setup.recordChunkFailure('dash-failed', gen, 0, [{ key: 'k/x.ts', src: `${base}/x.ts`, reason: 'origin answered HTTP 404' }]);
-      const failures = await handleDashboardRequest({ method: 'GET', path: '/status.json', query: new URLSearchParams({ class: 'dash-failed' }) }, deps);
+      const { gen } = await setup.recordPlan('dash-failed', {
+        planId: 'dashfailed000000',
+        totalFiles: 1,
+        totalChunks: 1,
+      });
+      await setup.recordChunkFailure('dash-failed', gen, 0, [
+        { key: 'k/x.ts', src: `${base}/x.ts`, reason: 'origin answered HTTP 404' },
+      ]);
+      const failures = await handleDashboardRequest(
+        { method: 'GET', path: '/status.json', query: new URLSearchParams({ class: 'dash-failed' }) },
+        deps,
+      );
       expect(failures.status).toBe(200);
       expect(failures.body).toContain('k/x.ts');
     } finally {
@@ -242,7 +377,11 @@ describe('the mapping itself', () => {
   it('reads each item of a transaction as its own action, and a query on an index as the index', () => {
     const perms = permissionsOfCalls(
       [
-        { service: 'dynamodb', command: 'TransactWriteItems', input: { TransactItems: [{ Put: {} }, { Update: {} }, { ConditionCheck: {} }] } },
+        {
+          service: 'dynamodb',
+          command: 'TransactWriteItems',
+          input: { TransactItems: [{ Put: {} }, { Update: {} }, { ConditionCheck: {} }] },
+        },
         { service: 'dynamodb', command: 'Query', input: { IndexName: 'classes' } },
         { service: 's3', command: 'CompleteMultipartUpload', input: {} },
       ],

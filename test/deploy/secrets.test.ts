@@ -19,7 +19,9 @@ function fakeReader(values: Record<string, string>, calls: string[] = []): Param
 
 describe('MONGODB_URI_SSM_PARAM', () => {
   it('is read from the environment and validated as a parameter name', () => {
-    expect(loadConfig({ MONGODB_URI_SSM_PARAM: '/flants/prod/mongodb-uri' }).mongo.uriSsmParam).toBe('/flants/prod/mongodb-uri');
+    expect(loadConfig({ MONGODB_URI_SSM_PARAM: '/flants/prod/mongodb-uri' }).mongo.uriSsmParam).toBe(
+      '/flants/prod/mongodb-uri',
+    );
     expect(loadConfig({}).mongo.uriSsmParam).toBeUndefined();
     expect(() => loadConfig({ MONGODB_URI_SSM_PARAM: 'not a name!' })).toThrow(/MONGODB_URI_SSM_PARAM/);
   });
@@ -57,7 +59,9 @@ describe('resolveMongoUri', () => {
 
   it('refuses a value that is not a MongoDB URI without echoing it', async () => {
     const cfg = loadConfig({ AWS_REGION: 'eu-west-1', MONGODB_URI_SSM_PARAM: '/p' });
-    const err = await resolveMongoUri(cfg, fakeReader({ '/p': 'postgres://user:hunter2@db/x' })).catch((e: unknown) => e as Error);
+    const err = await resolveMongoUri(cfg, fakeReader({ '/p': 'postgres://user:hunter2@db/x' })).catch(
+      (e: unknown) => e as Error,
+    );
     expect(String(err)).toMatch(/SSM parameter \/p .* must hold a mongodb/);
     expect(String(err)).not.toContain('hunter2');
   });
@@ -93,7 +97,11 @@ describe('createSsmParameterReader', () => {
           }) as never,
         },
       });
-    await expect(failing('ParameterNotFound').getParameter('/p')).rejects.toMatchObject({ code: 'SECRET_UNAVAILABLE', retryable: false, message: expect.stringContaining('/p') });
+    await expect(failing('ParameterNotFound').getParameter('/p')).rejects.toMatchObject({
+      code: 'SECRET_UNAVAILABLE',
+      retryable: false,
+      message: expect.stringContaining('/p'),
+    });
     await expect(failing('InternalServerError').getParameter('/p')).rejects.toMatchObject({ retryable: true });
   });
 });

@@ -2,7 +2,16 @@
 // produces: every promise serverless.yml makes, every reference, every resource property against
 // the CloudFormation resource spec, and IAM least privilege. A template regression fails here.
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,8 +20,27 @@ import { parse as parseYaml } from 'yaml';
 import { METRIC_NAMESPACE } from '../../src/pipeline/metrics.ts';
 import { ScanRequestSchema } from '../../src/jobs/schemas.ts';
 import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
-import { allStrings, checkAgainstSpec, checkReferences, isObject, loadResourceSpec, resourcesOfType, targetOf, type CfnResource, type Json, type JsonObject, type Template } from './cfn.ts';
-import { checkIamWildcards, checkTrustPolicies, collectStatements, permissionsOfRole, roleOfFunction, rolesWithManagedPolicies } from './iam.ts';
+import {
+  allStrings,
+  checkAgainstSpec,
+  checkReferences,
+  isObject,
+  loadResourceSpec,
+  resourcesOfType,
+  targetOf,
+  type CfnResource,
+  type Json,
+  type JsonObject,
+  type Template,
+} from './cfn.ts';
+import {
+  checkIamWildcards,
+  checkTrustPolicies,
+  collectStatements,
+  permissionsOfRole,
+  roleOfFunction,
+  rolesWithManagedPolicies,
+} from './iam.ts';
 import { packageService, ROOT, type Packaged } from './package.ts';
 import { readZip } from './zip.ts';
 
@@ -46,14 +74,17 @@ const res = (id: string): CfnResource => {
 const props = (id: string): JsonObject => res(id).Properties ?? {};
 const getAtt = (id: string, attr: string) => ({ 'Fn::GetAtt': [id, attr] });
 const fnProps = (fn: FunctionName) => props(logicalId(fn));
-const envOf = (fn: FunctionName): JsonObject => ((fnProps(fn).Environment as JsonObject | undefined)?.Variables as JsonObject | undefined) ?? {};
+const envOf = (fn: FunctionName): JsonObject =>
+  ((fnProps(fn).Environment as JsonObject | undefined)?.Variables as JsonObject | undefined) ?? {};
 /** serverless.yml params are resolved with the stage (e.g. flants-${sls:stage}-media). */
 const param = (name: string): Json => {
   const v = params[name];
   return typeof v === 'string' ? v.replaceAll('${sls:stage}', STAGE) : (v ?? null);
 };
 const mappingOf = (queueId: string): JsonObject => {
-  const found = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').filter(([, r]) => targetOf(r.Properties?.EventSourceArn) === queueId);
+  const found = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').filter(
+    ([, r]) => targetOf(r.Properties?.EventSourceArn) === queueId,
+  );
   expect(found, `event source mappings on ${queueId}`).toHaveLength(1);
   return found[0]![1].Properties!;
 };
@@ -61,7 +92,10 @@ const mappingOf = (queueId: string): JsonObject => {
 describe('npm run package (offline, no AWS credentials)', () => {
   it('produces both templates and one artifact per function, in well under a minute', () => {
     for (const fn of FUNCTIONS) expect(existsSync(join(pkg.dir, `${fn}.zip`)), `${fn}.zip`).toBe(true);
-    expect(Object.keys(pkg.createTemplate.Resources)).toEqual(['ServerlessDeploymentBucket', 'ServerlessDeploymentBucketPolicy']);
+    expect(Object.keys(pkg.createTemplate.Resources)).toEqual([
+      'ServerlessDeploymentBucket',
+      'ServerlessDeploymentBucketPolicy',
+    ]);
     expect(pkg.seconds).toBeLessThan(90);
   });
 
@@ -82,7 +116,8 @@ describe('npm run package (offline, no AWS credentials)', () => {
       expect(target, bin).toContain(join('osls', 'bin'));
     }
     const v4 = join(ROOT, 'node_modules', 'serverless', 'package.json');
-    if (existsSync(v4)) expect((JSON.parse(readFileSync(v4, 'utf8')) as { version: string }).version).not.toMatch(/^4\./);
+    if (existsSync(v4))
+      expect((JSON.parse(readFileSync(v4, 'utf8')) as { version: string }).version).not.toMatch(/^4\./);
   });
 });
 
@@ -130,11 +165,19 @@ describe('functions', () => {
       for (const fn of FUNCTIONS) {
         const file = join(dir, `${fn}.mjs`);
         writeFileSync(file, readZip(join(pkg.dir, `${fn}.zip`)).get(`handlers/${fn}.mjs`)!);
-        const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(typeof m.handler);`], {
-          encoding: 'utf8',
-          cwd: dir,
-          env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-        });
+        const r = spawnSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(typeof m.handler);`,
+          ],
+          {
+            encoding: 'utf8',
+            cwd: dir,
+            env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          },
+        );
         // Node may print its own notices on stderr; a missing module or a bundling mistake is an Error.
         expect(r.stderr, fn).not.toMatch(/Error|Cannot find|Dynamic require/);
         expect(r.stdout.trim(), fn).toBe('function');
@@ -159,13 +202,19 @@ describe('functions', () => {
       expect(env.ORIGIN_ALLOWED_HOSTS, fn).toBe(param('originAllowedHosts'));
       expect(env.MONGODB_URI, fn).toBeUndefined();
     }
-    for (const { path, value } of allStrings(t as unknown as Json)) expect(value, path).not.toMatch(/mongodb(\+srv)?:\/\//);
+    for (const { path, value } of allStrings(t as unknown as Json))
+      expect(value, path).not.toMatch(/mongodb(\+srv)?:\/\//);
     // Only the scanner reads the catalog; it gets the parameter's name, and may read exactly that parameter.
     const name = param('mongoUriParameter');
     expect(name).toMatch(/^\/[A-Za-z0-9_.\-/]+$/);
     expect(envOf('scanner').MONGODB_URI_SSM_PARAM).toBe(name);
-    for (const fn of ['crawler', 'transfer', 'dashboard'] as const) expect(envOf(fn).MONGODB_URI_SSM_PARAM, fn).toBeUndefined();
-    expect(permissionsOfRole(t, 'ScannerRole')[`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(name)}`]).toBe('ssm:GetParameter');
+    for (const fn of ['crawler', 'transfer', 'dashboard'] as const)
+      expect(envOf(fn).MONGODB_URI_SSM_PARAM, fn).toBeUndefined();
+    expect(
+      permissionsOfRole(t, 'ScannerRole')[
+        `sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(name)}`
+      ],
+    ).toBe('ssm:GetParameter');
   });
 });
 
@@ -177,7 +226,10 @@ describe('queues', () => {
       const role = q.toLowerCase();
       expect(main.QueueName, fn).toBe(`flants-${STAGE}-${role}`);
       expect(dlq.QueueName, fn).toBe(`flants-${STAGE}-${role}-dlq`);
-      expect(main.RedrivePolicy, fn).toEqual({ deadLetterTargetArn: getAtt(`${q}DeadLetterQueue`, 'Arn'), maxReceiveCount: 3 });
+      expect(main.RedrivePolicy, fn).toEqual({
+        deadLetterTargetArn: getAtt(`${q}DeadLetterQueue`, 'Arn'),
+        maxReceiveCount: 3,
+      });
       expect(dlq.MessageRetentionPeriod, fn).toBe(14 * 24 * 3600);
       expect(dlq.RedrivePolicy, fn).toBeUndefined();
       expect(main.SqsManagedSseEnabled, fn).toBe(true);
@@ -226,10 +278,17 @@ describe('event source mappings', () => {
       expect(Number(max)).toBeLessThanOrEqual(1000);
       // Tuned per stage through params, not hard-coded in the function.
       const sqs = (yml.functions[fn]!.events as JsonObject[])[0]!.sqs as JsonObject;
-      expect([sqs.batchSize, sqs.maximumBatchingWindow, sqs.maximumConcurrency], fn).toEqual([`\${param:${fn}BatchSize}`, `\${param:${fn}BatchWindow}`, `\${param:${fn}MaxConcurrency}`]);
+      expect([sqs.batchSize, sqs.maximumBatchingWindow, sqs.maximumConcurrency], fn).toEqual([
+        `\${param:${fn}BatchSize}`,
+        `\${param:${fn}BatchWindow}`,
+        `\${param:${fn}MaxConcurrency}`,
+      ]);
       // The local runner polls with the same settings.
       const local = def.consumers.find((c) => c.function === fn)!;
-      expect([local.batchSize, local.maximumBatchingWindow, local.maximumConcurrency, local.reportBatchItemFailures], fn).toEqual([m.BatchSize, m.MaximumBatchingWindowInSeconds, max, true]);
+      expect(
+        [local.batchSize, local.maximumBatchingWindow, local.maximumConcurrency, local.reportBatchItemFailures],
+        fn,
+      ).toEqual([m.BatchSize, m.MaximumBatchingWindowInSeconds, max, true]);
     }
     expect(resourcesOfType(t, 'AWS::Lambda::EventSourceMapping')).toHaveLength(3);
   });
@@ -266,7 +325,10 @@ describe('schedules', () => {
       Resource: getAtt('ScanQueue', 'Arn'),
       Condition: { ArnEquals: { 'aws:SourceArn': getAtt(rule, 'Arn') } },
     });
-    expect(statements).toEqual([allow('AllowScanSchedule', 'ScanSchedule'), allow('AllowRecheckSchedule', 'RecheckSchedule')]);
+    expect(statements).toEqual([
+      allow('AllowScanSchedule', 'ScanSchedule'),
+      allow('AllowRecheckSchedule', 'RecheckSchedule'),
+    ]);
   });
 });
 
@@ -296,24 +358,40 @@ describe('media bucket', () => {
     expect(t.Conditions?.CreateMediaBucket).toEqual({ 'Fn::Equals': [param('createBucket'), 'true'] });
     const p = r.Properties!;
     expect(p.BucketName).toBe(param('bucketName'));
-    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     // SSE-KMS with bucketKmsKeyArn (and a Bucket Key), SSE-S3 otherwise.
     const rule = ((p.BucketEncryption as JsonObject).ServerSideEncryptionConfiguration as JsonObject[])[0]!;
     const [cond, kms, s3] = rule['Fn::If'] as [string, JsonObject, JsonObject];
     expect(cond).toBe('HasBucketKmsKey');
-    expect(kms).toEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: param('bucketKmsKeyArn') }, BucketKeyEnabled: true });
+    expect(kms).toEqual({
+      ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: param('bucketKmsKeyArn') },
+      BucketKeyEnabled: true,
+    });
     expect(s3).toEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } });
     expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     expect([r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
 
   it('refuses every request that is not over TLS', () => {
-    const policies = resourcesOfType(t, 'AWS::S3::BucketPolicy').filter(([, r]) => targetOf(r.Properties?.Bucket) === 'MediaBucket');
+    const policies = resourcesOfType(t, 'AWS::S3::BucketPolicy').filter(
+      ([, r]) => targetOf(r.Properties?.Bucket) === 'MediaBucket',
+    );
     expect(policies).toHaveLength(1);
     const [, policy] = policies[0]!;
     expect(policy.Condition).toBe('CreateMediaBucket');
-    const deny = ((policy.Properties!.PolicyDocument as JsonObject).Statement as JsonObject[]).find((s) => s.Effect === 'Deny');
-    expect(deny).toMatchObject({ Principal: '*', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    const deny = ((policy.Properties!.PolicyDocument as JsonObject).Statement as JsonObject[]).find(
+      (s) => s.Effect === 'Deny',
+    );
+    expect(deny).toMatchObject({
+      Principal: '*',
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
     expect(deny!.Resource).toEqual([getAtt('MediaBucket', 'Arn'), { 'Fn::Sub': '${MediaBucket.Arn}/*' }]);
   });
 });
@@ -329,9 +407,17 @@ describe('alarms', () => {
   it('fire when any DLQ holds a message', () => {
     for (const q of Object.values(PIPELINE)) {
       const dlq = `${q}DeadLetterQueue`;
-      const a = alarms().find((x) => JSON.stringify(x.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }]));
+      const a = alarms().find(
+        (x) =>
+          JSON.stringify(x.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }]),
+      );
       expect(a, `alarm on ${dlq}`).toBeDefined();
-      expect(a).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+      expect(a).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
       notifiesOptionalTopic(a!);
     }
   });
@@ -340,7 +426,11 @@ describe('alarms', () => {
     const a = alarms().find((x) => x.Namespace === 'AWS/Lambda' && x.MetricName === 'Errors');
     expect(a).toBeDefined();
     expect(a!.Dimensions).toEqual([{ Name: 'FunctionName', Value: { Ref: logicalId('transfer') } }]);
-    expect(a).toMatchObject({ Statistic: 'Sum', ComparisonOperator: 'GreaterThanThreshold', Threshold: param('transferErrorsThreshold') });
+    expect(a).toMatchObject({
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: param('transferErrorsThreshold'),
+    });
     notifiesOptionalTopic(a!);
   });
 
@@ -349,8 +439,16 @@ describe('alarms', () => {
     const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'FreshnessSeconds');
     expect(a).toBeDefined();
     // The dimensions Powertools Metrics writes from every function (src/pipeline/lambda.ts).
-    expect(a!.Dimensions).toEqual([{ Name: 'service', Value: 'flants' }, { Name: 'Stage', Value: STAGE }]);
-    expect(a).toMatchObject({ Statistic: 'Maximum', ComparisonOperator: 'GreaterThanThreshold', Threshold: param('freshnessAlarmSeconds'), TreatMissingData: 'notBreaching' });
+    expect(a!.Dimensions).toEqual([
+      { Name: 'service', Value: 'flants' },
+      { Name: 'Stage', Value: STAGE },
+    ]);
+    expect(a).toMatchObject({
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: param('freshnessAlarmSeconds'),
+      TreatMissingData: 'notBreaching',
+    });
     notifiesOptionalTopic(a!);
   });
 
@@ -401,18 +499,21 @@ describe('IAM least privilege', () => {
     const expected: Record<FunctionName, Record<string, string>> = {
       scanner: {
         'ScannerLogGroup.Arn': logs,
-        'ScanQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
+        'ScanQueue.Arn':
+          'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'CrawlQueue.Arn': 'sqs:SendMessage',
         'ScanDeadLetterQueue.Arn': 'sqs:SendMessage',
         [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         // A change check walks the COMPLETE classes through the class index.
         'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
-        [`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(param('mongoUriParameter'))}`]: 'ssm:GetParameter',
+        [`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(param('mongoUriParameter'))}`]:
+          'ssm:GetParameter',
         [`if HasMongoUriKmsKey: ${String(param('mongoUriKmsKeyArn'))}`]: 'kms:Decrypt',
       },
       crawler: {
         'CrawlerLogGroup.Arn': logs,
-        'CrawlQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
+        'CrawlQueue.Arn':
+          'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'TransferQueue.Arn': 'sqs:SendMessage',
         'CrawlDeadLetterQueue.Arn': 'sqs:SendMessage',
         [ledger]: 'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem',
@@ -422,7 +523,8 @@ describe('IAM least privilege', () => {
         'TransferQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
         'TransferDeadLetterQueue.Arn': 'sqs:SendMessage',
         'CrawlQueue.Arn': 'sqs:SendMessage',
-        [ledger]: 'dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
+        [ledger]:
+          'dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         [bucketObjects]: 's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
         [`if HasBucketKmsKey: ${String(param('bucketKmsKeyArn'))}`]: 'kms:Decrypt,kms:GenerateDataKey',
       },
@@ -445,14 +547,20 @@ describe('IAM least privilege', () => {
   });
 
   it('scopes the KMS permission for the catalog URI to SSM', () => {
-    const kms = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('kms:') && s.where.startsWith('ScannerRole'));
+    const kms = collectStatements(t).filter(
+      (s) => JSON.stringify(s.doc.Action).includes('kms:') && s.where.startsWith('ScannerRole'),
+    );
     expect(kms).toHaveLength(1);
     expect(kms[0]!.when).toEqual(['HasMongoUriKmsKey']);
-    expect(kms[0]!.doc.Condition).toEqual({ StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } });
+    expect(kms[0]!.doc.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } },
+    });
   });
 
-  it('gives the transfer the bucket\'s KMS key only when bucketKmsKeyArn is set, only through S3, only for this bucket', () => {
-    const kms = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('kms:') && !s.where.startsWith('ScannerRole'));
+  it("gives the transfer the bucket's KMS key only when bucketKmsKeyArn is set, only through S3, only for this bucket", () => {
+    const kms = collectStatements(t).filter(
+      (s) => JSON.stringify(s.doc.Action).includes('kms:') && !s.where.startsWith('ScannerRole'),
+    );
     expect(kms).toHaveLength(1);
     expect(kms[0]!.where).toMatch(/^TransferRole\./);
     expect(kms[0]!.when).toEqual(['HasBucketKmsKey']);
@@ -492,12 +600,19 @@ describe('bundled handlers, run from the artifacts', () => {
     };
     for (const [k, v] of Object.entries(envOf(fn))) {
       const target = targetOf(v);
-      env[k] = target ? (String(props(target).TableName ?? `http://127.0.0.1:9/000000000000/${String(props(target).QueueName)}`)) : String(v);
+      env[k] = target
+        ? String(props(target).TableName ?? `http://127.0.0.1:9/000000000000/${String(props(target).QueueName)}`)
+        : String(v);
     }
     const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});
       try { console.log(JSON.stringify({ result: await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 60000 }) })); }
       catch (e) { console.log(JSON.stringify({ error: String(e && e.message) })); }`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir, env, timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      cwd: dir,
+      env,
+      timeout: 60_000,
+    });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     if (!line.startsWith('{')) throw new Error(`${fn} bundle printed no result: ${r.stdout}\n${r.stderr}`);
     return JSON.parse(line) as { result?: Json; error?: string };
@@ -514,7 +629,15 @@ describe('bundled handlers, run from the artifacts', () => {
   });
 
   it('the scanner reads the MongoDB URI from the SSM parameter it is given', () => {
-    const out = invoke('scanner', { Records: [{ messageId: 'm1', body: '{"v":2,"type":"scan","mode":"catalog"}', attributes: { ApproximateReceiveCount: '1' } }] });
+    const out = invoke('scanner', {
+      Records: [
+        {
+          messageId: 'm1',
+          body: '{"v":2,"type":"scan","mode":"catalog"}',
+          attributes: { ApproximateReceiveCount: '1' },
+        },
+      ],
+    });
     expect(out.error).toContain(`SSM parameter ${String(param('mongoUriParameter'))}`);
   });
 

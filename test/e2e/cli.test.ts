@@ -11,14 +11,26 @@ import { flants } from '../helpers/cli.ts';
 const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));
 
 // The operator's path: servers a user already runs, then setup → enqueue → run → status via the CLI.
-const library = generateLibrary({ classes: 3, segmentsPerRendition: 3, segmentBytes: 8 * 1024, variants: 1, seed: 'cli' });
+const library = generateLibrary({
+  classes: 3,
+  segmentsPerRendition: 3,
+  segmentBytes: 8 * 1024,
+  variants: 1,
+  seed: 'cli',
+});
 let stack: LocalStack;
 let origin: OriginServer;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
-  env = { ...stack.env, FLANTS_STAGE: 'clitest', ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host, DEST_PREFIX: 'copy', FLANTS_LOG_LEVEL: 'warn' };
+  env = {
+    ...stack.env,
+    FLANTS_STAGE: 'clitest',
+    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+    DEST_PREFIX: 'copy',
+    FLANTS_LOG_LEVEL: 'warn',
+  };
   const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
   await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
   await mongo.close();
@@ -56,16 +68,37 @@ describe('flants CLI against local endpoints', () => {
     const cls = library.classes[0]!;
     const e = await flants(['enqueue', cls.id], env);
     expect(e.code).toBe(0);
-    const before = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<{ classId: string; status: string }> };
+    const before = JSON.parse((await flants(['status', '--json'], env)).stdout) as {
+      classes: Array<{ classId: string; status: string }>;
+    };
     expect(before.classes).toEqual([expect.objectContaining({ classId: cls.id, status: 'PENDING' })]);
     const run = await flants(['run', '--until-idle', '--retry-delay', '1'], env);
     expect(run.code).toBe(0);
-    const after = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<Record<string, unknown>> };
-    expect(after.classes).toEqual([expect.objectContaining({ classId: cls.id, status: 'COMPLETE', files: cls.files, doneFiles: cls.files, bytes: cls.bytes, failedFiles: 0 })]);
+    const after = JSON.parse((await flants(['status', '--json'], env)).stdout) as {
+      classes: Array<Record<string, unknown>>;
+    };
+    expect(after.classes).toEqual([
+      expect.objectContaining({
+        classId: cls.id,
+        status: 'COMPLETE',
+        files: cls.files,
+        doneFiles: cls.files,
+        bytes: cls.bytes,
+        failedFiles: 0,
+      }),
+    ]);
     // The bit field: every chunk of the plan done, none failed (docs/ledger.md).
     const chunks = after.classes[0]!.chunks as number;
     expect(chunks).toBeGreaterThan(0);
-    expect(after.classes[0]!.bits).toEqual({ unit: 'chunk', total: chunks, done: encodeBits(chunks, Array.from({ length: chunks }, (_, i) => i)), failed: encodeBits(chunks, []) });
+    expect(after.classes[0]!.bits).toEqual({
+      unit: 'chunk',
+      total: chunks,
+      done: encodeBits(
+        chunks,
+        Array.from({ length: chunks }, (_, i) => i),
+      ),
+      failed: encodeBits(chunks, []),
+    });
     const human = await flants(['status'], env);
     expect(human.stdout).toContain('1 classes: 1 COMPLETE');
   });
@@ -73,42 +106,72 @@ describe('flants CLI against local endpoints', () => {
   it('scan enqueues the rest of the catalog and skips what is complete', async () => {
     expect((await flants(['scan'], env)).code).toBe(0);
     expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
-    const all = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<{ classId: string; status: string }> };
+    const all = JSON.parse((await flants(['status', '--json'], env)).stdout) as {
+      classes: Array<{ classId: string; status: string }>;
+    };
     expect(all.classes.map((c) => c.classId).sort()).toEqual(library.classes.map((c) => c.id).sort());
     expect(all.classes.every((c) => c.status === 'COMPLETE')).toBe(true);
   });
 
   it('enqueue --force copies a COMPLETE class again as a new generation, counting from zero', async () => {
     const cls = library.classes[1]!;
-    const before = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as { classes: Array<{ completedAt: string }> };
+    const before = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as {
+      classes: Array<{ completedAt: string }>;
+    };
     expect((await flants(['enqueue', cls.id], env)).code).toBe(0);
     expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
-    const unchanged = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as { classes: Array<{ completedAt: string }> };
+    const unchanged = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as {
+      classes: Array<{ completedAt: string }>;
+    };
     // Not forced: a COMPLETE class is left alone.
     expect(unchanged.classes[0]!.completedAt).toBe(before.classes[0]!.completedAt);
     expect((await flants(['enqueue', cls.id, '--force'], env)).code).toBe(0);
     expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
-    const after = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as { classes: Array<Record<string, unknown>> };
-    expect(after.classes[0]).toMatchObject({ status: 'COMPLETE', files: cls.files, doneFiles: cls.files, bytes: cls.bytes });
+    const after = JSON.parse((await flants(['status', cls.id, '--json'], env)).stdout) as {
+      classes: Array<Record<string, unknown>>;
+    };
+    expect(after.classes[0]).toMatchObject({
+      status: 'COMPLETE',
+      files: cls.files,
+      doneFiles: cls.files,
+      bytes: cls.bytes,
+    });
     expect(after.classes[0]!.completedAt).not.toBe(before.classes[0]!.completedAt);
   });
 
-  it('scan --recheck asks the origin about COMPLETE classes; status shows each class\'s freshness and the last 24 hours\' figures', async () => {
+  it("scan --recheck asks the origin about COMPLETE classes; status shows each class's freshness and the last 24 hours' figures", async () => {
     const cls = library.classes[2]!;
     expect((await flants(['scan', '--class', cls.id], env)).stderr).toContain('--class goes with --recheck');
     const r = await flants(['scan', '--recheck', '--class', cls.id], env);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Enqueued a change check of class ${cls.id}`);
     expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
-    const out = JSON.parse((await flants(['status', '--json'], env)).stdout) as { classes: Array<Record<string, unknown>>; freshness: Record<string, unknown> };
-    expect(out.classes.find((c) => c.classId === cls.id)).toMatchObject({ status: 'COMPLETE', checkResult: `unchanged: ${cls.files} file(s) asked`, freshnessSeconds: expect.any(Number) });
-    expect(out.freshness).toMatchObject({ windowHours: 24, classes: library.classes.length, medianSeconds: expect.any(Number), worstSeconds: expect.any(Number) });
-    expect((await flants(['status'], env)).stdout).toContain(`freshness (last 24 h, ${library.classes.length} classes): median`);
+    const out = JSON.parse((await flants(['status', '--json'], env)).stdout) as {
+      classes: Array<Record<string, unknown>>;
+      freshness: Record<string, unknown>;
+    };
+    expect(out.classes.find((c) => c.classId === cls.id)).toMatchObject({
+      status: 'COMPLETE',
+      checkResult: `unchanged: ${cls.files} file(s) asked`,
+      freshnessSeconds: expect.any(Number),
+    });
+    expect(out.freshness).toMatchObject({
+      windowHours: 24,
+      classes: library.classes.length,
+      medianSeconds: expect.any(Number),
+      worstSeconds: expect.any(Number),
+    });
+    expect((await flants(['status'], env)).stdout).toContain(
+      `freshness (last 24 h, ${library.classes.length} classes): median`,
+    );
     expect((await flants(['report'], env)).stdout).toContain('Freshness (last 24 h');
   });
 
   it('dashboard serves the ledger as HTML and JSON on loopback', async () => {
-    const child = spawn(process.execPath, [BIN, 'dashboard'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'dashboard'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -119,7 +182,9 @@ describe('flants CLI against local endpoints', () => {
         });
         child.once('exit', (code) => reject(new Error(`dashboard exited ${code}`)));
       });
-      const json = (await (await fetch(`${url}status.json`)).json()) as { classes: Array<{ classId: string; status: string }> };
+      const json = (await (await fetch(`${url}status.json`)).json()) as {
+        classes: Array<{ classId: string; status: string }>;
+      };
       expect(json.classes.map((c) => c.status)).toEqual(library.classes.map(() => 'COMPLETE'));
       const html = await (await fetch(url)).text();
       for (const c of library.classes) expect(html).toContain(c.id);
@@ -137,9 +202,13 @@ describe('flants CLI against local endpoints', () => {
     expect(r.stdout).toContain(`✓ ${library.classes.length} COMPLETE classes`);
     expect(r.stdout).toContain('queues scan 0 · crawl 0 · transfer 0');
     const json = await flants(['status', '--watch', '--json', '--interval', '0.3', '--frames', '2'], env);
-    const frames = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { classes: Array<{ status: string; bits: { unit: string } }> });
+    const frames = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { classes: Array<{ status: string; bits: { unit: string } }> });
     expect(frames).toHaveLength(2);
-    for (const f of frames) expect(f.classes.map((c) => `${c.status}:${c.bits.unit}`)).toEqual(library.classes.map(() => 'COMPLETE:chunk'));
+    for (const f of frames)
+      expect(f.classes.map((c) => `${c.status}:${c.bits.unit}`)).toEqual(library.classes.map(() => 'COMPLETE:chunk'));
   });
 
   it('names a bad configuration value and exits non-zero', async () => {

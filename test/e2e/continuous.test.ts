@@ -33,7 +33,9 @@ async function records(p: LocalPipeline): Promise<Map<string, ClassRecord>> {
 /** Object writes since `before`, by key under the bucket (the proxy counts PutObject and UploadPart). */
 function writesSince(p: LocalPipeline, before: Record<string, number>): string[] {
   const now = p.s3Writes()!.byKey;
-  return Object.entries(now).flatMap(([k, n]) => Array.from({ length: n - (before[k] ?? 0) }, () => k)).sort();
+  return Object.entries(now)
+    .flatMap(([k, n]) => Array.from({ length: n - (before[k] ?? 0) }, () => k))
+    .sort();
 }
 
 describe('issue 11: continuous and fresh (end to end)', () => {
@@ -71,14 +73,20 @@ describe('issue 11: continuous and fresh (end to end)', () => {
       await p.settle({ timeoutMs: 60_000 });
       const checked = await records(p);
       for (const c of p.library.classes) {
-        expect(checked.get(c.id)).toMatchObject({ status: 'COMPLETE', gen: 1, completedAt: first.get(c.id)!.completedAt, checkResult: `unchanged: ${c.files} file(s) asked` });
+        expect(checked.get(c.id)).toMatchObject({
+          status: 'COMPLETE',
+          gen: 1,
+          completedAt: first.get(c.id)!.completedAt,
+          checkResult: `unchanged: ${c.files} file(s) asked`,
+        });
       }
 
       // Even a forced copy of everything: a new generation per class, each file found in the bucket already.
       await send(p, { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', full: true, force: true });
       await p.settle({ timeoutMs: 120_000 });
       const forced = await records(p);
-      for (const c of p.library.classes) expect(forced.get(c.id)).toMatchObject({ status: 'COMPLETE', gen: 2, doneFiles: c.files, totalFiles: c.files });
+      for (const c of p.library.classes)
+        expect(forced.get(c.id)).toMatchObject({ status: 'COMPLETE', gen: 2, doneFiles: c.files, totalFiles: c.files });
 
       expect(writesSince(p, written)).toEqual([]);
       const report = await p.evaluate(undefined);
@@ -103,8 +111,16 @@ describe('issue 11: continuous and fresh (end to end)', () => {
         ...d,
         async catalog() {
           const c = await d.catalog();
-          const tap = <T extends { _id: unknown }>(docs: T[]) => (read.at(-1)!.push(...docs.map((x) => String(x._id))), docs);
-          const counted: Catalog = { page: async (...a) => tap(await c.page(...a)), changedPage: async (...a) => tap(await c.changedPage(...a)), get: (id) => c.get(id), close: () => c.close() };
+          const tap = <T extends { _id: unknown }>(docs: T[]) => (
+            read.at(-1)!.push(...docs.map((x) => String(x._id))),
+            docs
+          );
+          const counted: Catalog = {
+            page: async (...a) => tap(await c.page(...a)),
+            changedPage: async (...a) => tap(await c.changedPage(...a)),
+            get: (id) => c.get(id),
+            close: () => c.close(),
+          };
           return counted;
         },
       }),
@@ -114,7 +130,8 @@ describe('issue 11: continuous and fresh (end to end)', () => {
       read.push([]);
       const first = await p.scan();
       // Once the first scan has read its last page, and while its classes are being copied, two more classes end.
-      for (let i = 0; i < 600 && !(await p.deps.ledger.getScan(first)).some((pg) => pg.page.startsWith('string:')); i++) await sleep(50);
+      for (let i = 0; i < 600 && !(await p.deps.ledger.getScan(first)).some((pg) => pg.page.startsWith('string:')); i++)
+        await sleep(50);
       await p.addToCatalog([late1!, late2!]);
       let recs = await records(p);
       for (let i = 0; i < 600 && ![a, b, c].every((id) => recs.get(id!)?.status === 'COMPLETE'); i++) {
@@ -127,7 +144,10 @@ describe('issue 11: continuous and fresh (end to end)', () => {
       const settled = await p.settle({ timeoutMs: 120_000 });
       expect(settled.map((r) => r.status)).toEqual(p.library.classes.map(() => 'COMPLETE'));
       // The first scan (no watermark yet) read the whole catalog as it was; the second only the two new classes (by updatedAt, then by endedAt).
-      const original = p.library.catalogDocuments(p.origin.url).map((d) => d._id.toHexString()).filter((id) => id !== late1 && id !== late2);
+      const original = p.library
+        .catalogDocuments(p.origin.url)
+        .map((d) => d._id.toHexString())
+        .filter((id) => id !== late1 && id !== late2);
       expect([...new Set(read[0])].sort()).toEqual(original.sort());
       expect([...new Set(read[1])].sort()).toEqual([late1!, late2!].sort());
       expect(read[1]).toHaveLength(4);
@@ -166,9 +186,16 @@ describe('issue 11: continuous and fresh (end to end)', () => {
       // A: plain TS (its dropped segment is referenced nowhere else); B: TS with I-frame playlists and signed-style queries; C..: untouched.
       const [C, , , B, , A] = lib.classes;
       const key = (cls: { id: string }, path: string) => copyKeyOf(p.cfg.destPrefix, cls.id, p.origin.url, path);
-      const isMedia = (path: string) => path.endsWith('.m3u8') && lib.bytes(path).toString('utf8').includes('#EXTINF') && !lib.bytes(path).toString('utf8').includes('I-FRAMES-ONLY');
+      const isMedia = (path: string) =>
+        path.endsWith('.m3u8') &&
+        lib.bytes(path).toString('utf8').includes('#EXTINF') &&
+        !lib.bytes(path).toString('utf8').includes('I-FRAMES-ONLY');
       const segmentOf = (playlist: string, which: 'first' | 'last') => {
-        const lines = lib.bytes(playlist).toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+        const lines = lib
+          .bytes(playlist)
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#'));
         return new URL(which === 'first' ? lines[0]! : lines.at(-1)!, `http://x${playlist}`).pathname;
       };
       // Class A: a media playlist re-encoded (its last segment dropped), and one of its segments fixed in place.
@@ -176,8 +203,14 @@ describe('issue 11: continuous and fresh (end to end)', () => {
       const fixed = segmentOf(playlist, 'first');
       const dropped = segmentOf(playlist, 'last');
       const text = lib.bytes(playlist).toString('utf8');
-      const lastUri = text.split('\n').filter((l) => l && !l.startsWith('#')).at(-1)!;
-      const newText = text.replace(new RegExp(`#EXTINF:[^\\n]*\\n${lastUri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`), '');
+      const lastUri = text
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .at(-1)!;
+      const newText = text.replace(
+        new RegExp(`#EXTINF:[^\\n]*\\n${lastUri.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`),
+        '',
+      );
       expect(newText).not.toBe(text);
       changes.set(playlist, { body: Buffer.from(newText), etag: '"reencoded"' });
       changes.set(fixed, { body: Buffer.alloc(lib.stat(fixed)!.size, 0x5a), etag: '"fixed"' });
@@ -194,18 +227,42 @@ describe('issue 11: continuous and fresh (end to end)', () => {
 
       // Exactly the changed files were written again; the bucket holds the new bytes.
       expect(writesSince(p, before)).toEqual([key(A!, playlist), key(A!, fixed), key(B!, bSegment)].sort());
-      for (const [path, cls] of [[playlist, A!], [fixed, A!], [bSegment, B!]] as const) {
-        expect(createHash('sha256').update(await bytesAt(p, key(cls, path))).digest('hex')).toBe(createHash('sha256').update(changes.get(path)!.body).digest('hex'));
+      for (const [path, cls] of [
+        [playlist, A!],
+        [fixed, A!],
+        [bSegment, B!],
+      ] as const) {
+        expect(
+          createHash('sha256')
+            .update(await bytesAt(p, key(cls, path)))
+            .digest('hex'),
+        ).toBe(createHash('sha256').update(changes.get(path)!.body).digest('hex'));
       }
       const after = await records(p);
       const a = after.get(A!.id)!;
-      expect(a).toMatchObject({ status: 'COMPLETE', gen: gens.get(A!.id)!.gen! + 1, totalFiles: A!.files - 1, doneFiles: A!.files - 1, removedFiles: [key(A!, dropped)], removedCount: 1 });
+      expect(a).toMatchObject({
+        status: 'COMPLETE',
+        gen: gens.get(A!.id)!.gen! + 1,
+        totalFiles: A!.files - 1,
+        doneFiles: A!.files - 1,
+        removedFiles: [key(A!, dropped)],
+        removedCount: 1,
+      });
       expect(a.checkResult).toMatch(/^changed: /);
       // The dropped segment is reported, never deleted.
       expect(await p.deps.store.head(key(A!, dropped))).toMatchObject({ size: lib.stat(dropped)!.size });
-      expect(after.get(B!.id)).toMatchObject({ status: 'COMPLETE', gen: gens.get(B!.id)!.gen! + 1, doneFiles: B!.files, checkResult: expect.stringMatching(/^changed: .*ETag "b-fixed"/) });
+      expect(after.get(B!.id)).toMatchObject({
+        status: 'COMPLETE',
+        gen: gens.get(B!.id)!.gen! + 1,
+        doneFiles: B!.files,
+        checkResult: expect.stringMatching(/^changed: .*ETag "b-fixed"/),
+      });
       for (const other of lib.classes.filter((x) => x !== A && x !== B)) {
-        expect(after.get(other.id)).toMatchObject({ status: 'COMPLETE', gen: gens.get(other.id)!.gen, checkResult: `unchanged: ${other.files} file(s) asked` });
+        expect(after.get(other.id)).toMatchObject({
+          status: 'COMPLETE',
+          gen: gens.get(other.id)!.gen,
+          checkResult: `unchanged: ${other.files} file(s) asked`,
+        });
       }
       expect(C).toBeDefined();
       // Freshness of a changed class: from the change check's finding to COMPLETE.

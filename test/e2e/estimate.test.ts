@@ -22,7 +22,12 @@ const opened: Catalog[] = [];
 
 beforeAll(async () => {
   [stack, origin] = await Promise.all([startLocalStack(['mongodb']), startOriginServer(library)]);
-  env = { MONGODB_URI: stack.env.MONGODB_URI!, ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host, FLANTS_STAGE: 'estimate', AWS_REGION: 'us-east-1' };
+  env = {
+    MONGODB_URI: stack.env.MONGODB_URI!,
+    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+    FLANTS_STAGE: 'estimate',
+    AWS_REGION: 'us-east-1',
+  };
   const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
   await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
   await mongo.close();
@@ -82,7 +87,8 @@ describe('flants estimate against the demo library', () => {
     expect(r.sample.sizeSources.probe).toBeGreaterThan(0);
     // The documented shape.
     for (const service of ['s3', 'sqs', 'dynamodb', 'lambda'] as const) expect(r.requests[service]).toBeGreaterThan(0);
-    for (const service of ['total', 's3', 'sqs', 'dynamodb', 'lambda'] as const) expect(r.costUsd[service]).toBeGreaterThan(0);
+    for (const service of ['total', 's3', 'sqs', 'dynamodb', 'lambda'] as const)
+      expect(r.costUsd[service]).toBeGreaterThan(0);
     expect(r.wallSeconds.low).toBeLessThanOrEqual(r.wallSeconds.mid);
     expect(r.wallSeconds.mid).toBeLessThanOrEqual(r.wallSeconds.high);
     expect(r.wallSeconds.low).toBeGreaterThan(0);
@@ -109,9 +115,16 @@ describe('flants estimate against the demo library', () => {
   });
 
   it('counts a sampled class whose playlists cannot be crawled as an empty class, and says so', async () => {
-    const urls = [...library.classes.slice(0, 2).map((c) => originUrl(origin.url, c.manifestPath)), `${origin.url}/vod/none/master.m3u8`];
+    const urls = [
+      ...library.classes.slice(0, 2).map((c) => originUrl(origin.url, c.manifestPath)),
+      `${origin.url}/vod/none/master.m3u8`,
+    ];
     const r = await estimate({ masterUrls: urls, withCatalog: false });
-    expect(r.sample).toMatchObject({ classes: 3, failedClasses: 1, files: library.classes[0]!.files + library.classes[1]!.files });
+    expect(r.sample).toMatchObject({
+      classes: 3,
+      failedClasses: 1,
+      files: library.classes[0]!.files + library.classes[1]!.files,
+    });
     expect(r.warnings.join('\n')).toMatch(/1 sampled classes cannot be crawled .*HTTP 404/);
   });
 
@@ -125,12 +138,19 @@ describe('flants estimate against the demo library', () => {
   });
 
   it('prints a table for people, and refuses what it cannot estimate', async () => {
-    const [table, foreign] = await Promise.all([flants(['estimate', '--sample', '3'], env), flants(['estimate', 'https://cdn.example.com/v/master.m3u8'], env)]);
+    const [table, foreign] = await Promise.all([
+      flants(['estimate', '--sample', '3'], env),
+      flants(['estimate', 'https://cdn.example.com/v/master.m3u8'], env),
+    ]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(`FLAnts estimate: ${library.classes.length} classes, from a sample of 3`);
     expect(table.stdout).toMatch(/Wall time at transferMaxConcurrency \d+/);
     expect(foreign.code).toBe(1);
-    expect(foreign.stderr.trim()).toBe('flants: host "cdn.example.com" is not in ORIGIN_ALLOWED_HOSTS (or --allow-host): refusing https://cdn.example.com/v/master.m3u8');
-    await expect(estimate({ withCatalog: false })).rejects.toThrow('estimate needs master playlist URLs, or a catalog to sample (set MONGODB_URI)');
+    expect(foreign.stderr.trim()).toBe(
+      'flants: host "cdn.example.com" is not in ORIGIN_ALLOWED_HOSTS (or --allow-host): refusing https://cdn.example.com/v/master.m3u8',
+    );
+    await expect(estimate({ withCatalog: false })).rejects.toThrow(
+      'estimate needs master playlist URLs, or a catalog to sample (set MONGODB_URI)',
+    );
   });
 });

@@ -23,7 +23,9 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
         origin: {
           ...d.origin,
           openStream: (url, o) =>
-            hang && url.endsWith(target) ? new Promise((_resolve, reject) => release.push(() => reject(new Error('released')))) : d.origin.openStream(url, o),
+            hang && url.endsWith(target)
+              ? new Promise((_resolve, reject) => release.push(() => reject(new Error('released'))))
+              : d.origin.openStream(url, o),
         },
       }),
       // The local runner's stand-in for Lambda's timeout: an invocation with the hanging file is abandoned
@@ -33,7 +35,10 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
           ? handler
           : (event, ctx) =>
               event.Records.some((r) => r.body.includes(target))
-                ? Promise.race([handler(event, ctx), new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('Task timed out')), 1_500))])
+                ? Promise.race([
+                    handler(event, ctx),
+                    new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('Task timed out')), 1_500)),
+                  ])
                 : handler(event, ctx),
     });
     try {
@@ -51,7 +56,9 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
 
       hang = false;
       for (const r of release) r();
-      expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['transfer'])).toEqual([{ role: 'transfer', method: 'copy', moved: 1 }]);
+      expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['transfer'])).toEqual([
+        { role: 'transfer', method: 'copy', moved: 1 },
+      ]);
       await p.settle({ timeoutMs: 60_000 });
       expect(await p.deps.ledger.getClass(stuck!.id)).toMatchObject({ status: 'COMPLETE', failedFiles: 0 });
       const r = await p.evaluate(undefined, new Set());
@@ -64,7 +71,10 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
   });
 
   it('case 7: a failing delivery shows on the class (attempts, last error) while SQS retries it, and clears when it succeeds', async () => {
-    const p = await startLocalPipeline({ library: { classes: 1, variants: 1, segmentsPerRendition: 2, segmentBytes: 1024, seed: 'retry7' }, log: testLogger() });
+    const p = await startLocalPipeline({
+      library: { classes: 1, variants: 1, segmentsPerRendition: 2, segmentBytes: 1024, seed: 'retry7' },
+      log: testLogger(),
+    });
     try {
       const cls = p.library.classes[0]!;
       const seg = cls.paths.find((x) => p.library.file(x)?.kind === 'segment')!;
@@ -97,7 +107,16 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
     const mongo = await new MongoClient(p.stack.env.MONGODB_URI!).connect();
     try {
       // A catalog document whose skip detail alone is far over DynamoDB's 400 KB item limit.
-      await mongo.db().collection(p.cfg.mongo.collection).insertOne({ title: 'bad', status: 'x'.repeat(450_000), manifestUrl: `${p.origin.url}/bad.m3u8`, endedAt: new Date(), isTest: false });
+      await mongo
+        .db()
+        .collection(p.cfg.mongo.collection)
+        .insertOne({
+          title: 'bad',
+          status: 'x'.repeat(450_000),
+          manifestUrl: `${p.origin.url}/bad.m3u8`,
+          endedAt: new Date(),
+          isTest: false,
+        });
       const catalog = await p.deps.catalog();
       const deps = { ...p.deps, catalog, log: testLogger() };
       const first: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId: 'fork8' };
@@ -111,7 +130,11 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
 
       // Had the sender crashed after sending, a second continuation would exist: the page runs once.
       const { after: _a, ...rest } = first;
-      const second = { ...rest, phase: 'objectId' as const, after: runs[0]!.enqueued.at(-1) ?? runs[0]!.skippedClasses.at(-1)!.classId };
+      const second = {
+        ...rest,
+        phase: 'objectId' as const,
+        after: runs[0]!.enqueued.at(-1) ?? runs[0]!.skippedClasses.at(-1)!.classId,
+      };
       const a = await runScan(second, deps, { messageId: 'continuation-a' });
       const b = await runScan(second, deps, { messageId: 'continuation-b' });
       expect([Boolean(a.duplicate), Boolean(b.duplicate)]).toEqual([false, true]);

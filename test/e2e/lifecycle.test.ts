@@ -14,7 +14,11 @@ const library = { classes: 2, segmentsPerRendition: 4, segmentBytes: 8 * 1024, v
  * The library, except that `rewrite` may change a playlist's text per request (n = how many times that
  * path was asked for, from 1) and serve extra files it mentions.
  */
-function rewriting(lib: SampleLibrary, rewrite: (path: string, text: string, n: number) => string, extra: Map<string, Buffer> = new Map()): OriginContent {
+function rewriting(
+  lib: SampleLibrary,
+  rewrite: (path: string, text: string, n: number) => string,
+  extra: Map<string, Buffer> = new Map(),
+): OriginContent {
   const asked = new Map<string, number>();
   const current = new Map<string, Buffer>();
   return {
@@ -66,7 +70,9 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
       const chunks: Buffer[] = [];
       for await (const c of await p.deps.store.get(key)) chunks.push(c as Buffer);
       expect(Buffer.concat(chunks).toString('utf8')).toBe(grown(lib0.bytes(target).toString('utf8')));
-      expect(await p.deps.store.head(copyKeyOf(p.cfg.destPrefix, lib0.classes[0]!.id, p.origin.url, extraPath))).toMatchObject({ size: 4096 });
+      expect(
+        await p.deps.store.head(copyKeyOf(p.cfg.destPrefix, lib0.classes[0]!.id, p.origin.url, extraPath)),
+      ).toMatchObject({ size: 4096 });
       // Every URI in every copied playlist resolves to an object in the bucket.
       expect(await findDanglingReferences(p.deps.store, p.cfg.destPrefix)).toEqual([]);
       expect(p.counters.completions[lib0.classes[0]!.id]).toBe(1);
@@ -86,7 +92,14 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
     });
     try {
       const cls = p.library.classes[0]!;
-      const job: CrawlJob = { v: MESSAGE_VERSION, type: 'crawl', classId: cls.id, manifestUrl: `${p.origin.url}${cls.manifestPath}`, title: cls.title, endedAt: new Date().toISOString() };
+      const job: CrawlJob = {
+        v: MESSAGE_VERSION,
+        type: 'crawl',
+        classId: cls.id,
+        manifestUrl: `${p.origin.url}${cls.manifestPath}`,
+        title: cls.title,
+        endedAt: new Date().toISOString(),
+      };
       const deps = { ...p.deps, log: testLogger() };
       expect(await runCrawl(job, deps)).toMatchObject({ outcome: 'waiting' });
       const waiting = await p.deps.ledger.getClass(cls.id);
@@ -100,11 +113,18 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
       const planned = await p.deps.ledger.getClass(cls.id);
       expect(planned).toMatchObject({ status: 'TRANSFERRING' });
       expect(planned?.waiting).toBeUndefined();
-      expect(planned?.warnings?.[0]).toMatch(/copied as it stood 15 min after the class ended: \d+ media playlist\(s\) have no EXT-X-ENDLIST/);
+      expect(planned?.warnings?.[0]).toMatch(
+        /copied as it stood 15 min after the class ended: \d+ media playlist\(s\) have no EXT-X-ENDLIST/,
+      );
       // Once the playlists end, a crawl within the grace period plans at once, without a warning.
       ended = true;
       const other = p.library.classes[1]!;
-      const job2 = { ...job, classId: other.id, manifestUrl: `${p.origin.url}${other.manifestPath}`, title: other.title };
+      const job2 = {
+        ...job,
+        classId: other.id,
+        manifestUrl: `${p.origin.url}${other.manifestPath}`,
+        title: other.title,
+      };
       expect(await runCrawl(job2, deps)).toMatchObject({ outcome: 'planned' });
       expect((await p.deps.ledger.getClass(other.id))?.warnings).toBeUndefined();
     } finally {

@@ -11,17 +11,38 @@ const expected = generateLibrary(library);
 describe('scan → crawl → transfer, end to end', () => {
   it('copies every file of every valid class byte for byte, with exact counters', async () => {
     // Pages of 3 catalog documents: the scan continues itself page by page, then through string ids.
-    const report = await runDemo({ library, log: testLogger(), env: { TRANSFER_CHUNK_FILES: '7', SCAN_PAGE_SIZE: '3' }, timeoutMs: 120_000 });
+    const report = await runDemo({
+      library,
+      log: testLogger(),
+      env: { TRANSFER_CHUNK_FILES: '7', SCAN_PAGE_SIZE: '3' },
+      timeoutMs: 120_000,
+    });
     const documents = expected.classes.length + expected.skipped.length;
     expect(documents % 3).not.toBe(0);
     expect(report.runner.messages.scan).toBe(Math.ceil(documents / 3) + 1);
-    expect(report.verified).toMatchObject({ mismatches: 0, missing: 0, extra: 0, dangling: 0, objects: expected.totalFiles });
+    expect(report.verified).toMatchObject({
+      mismatches: 0,
+      missing: 0,
+      extra: 0,
+      dangling: 0,
+      objects: expected.totalFiles,
+    });
     // Relative, ../ and root-relative references and signed-style queries all resolve inside each class's copy.
     expect(report.verified.links).toBeGreaterThan(expected.totalFiles - expected.classes.length);
     for (const cls of expected.classes) {
-      expect(report.classes.find((c) => c.classId === cls.id)).toMatchObject({ status: 'COMPLETE', files: cls.files, bytes: cls.bytes, failedFiles: 0 });
+      expect(report.classes.find((c) => c.classId === cls.id)).toMatchObject({
+        status: 'COMPLETE',
+        files: cls.files,
+        bytes: cls.bytes,
+        failedFiles: 0,
+      });
     }
-    expect(report.skipped.map((s) => s.reason).sort()).toEqual(['aborted', 'missing manifestUrl', 'not broadcast yet', 'test class']);
+    expect(report.skipped.map((s) => s.reason).sort()).toEqual([
+      'aborted',
+      'missing manifestUrl',
+      'not broadcast yet',
+      'test class',
+    ]);
     expect(report.ok).toBe(true);
     // Every crawl and transfer job succeeded first time: nothing was retried or dead-lettered.
     expect(report.runner.failures).toEqual({ scan: 0, crawl: 0, transfer: 0 });
@@ -30,10 +51,20 @@ describe('scan → crawl → transfer, end to end', () => {
   });
 
   it('counts each file once and completes each class once when every transfer job is delivered twice', async () => {
-    const report = await runDemo({ library, log: testLogger(), transferCopies: 2, env: { TRANSFER_CHUNK_FILES: '7' }, timeoutMs: 120_000 });
+    const report = await runDemo({
+      library,
+      log: testLogger(),
+      transferCopies: 2,
+      env: { TRANSFER_CHUNK_FILES: '7' },
+      timeoutMs: 120_000,
+    });
     expect(report.ok).toBe(true);
     for (const cls of expected.classes) {
-      expect(report.classes.find((c) => c.classId === cls.id)).toMatchObject({ status: 'COMPLETE', files: cls.files, bytes: cls.bytes });
+      expect(report.classes.find((c) => c.classId === cls.id)).toMatchObject({
+        status: 'COMPLETE',
+        files: cls.files,
+        bytes: cls.bytes,
+      });
     }
     // Twice as many transfer deliveries as chunks, yet the counters above are exact.
     const chunks = expected.classes.reduce((n, c) => n + Math.ceil(c.files / 7), 0);

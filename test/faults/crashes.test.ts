@@ -107,7 +107,9 @@ describe('crashes between steps', () => {
       expect(again.code).toBe(0);
       await p.settle({ timeoutMs: 60_000 });
       const r = await p.evaluate(scanId);
-      console.log(`[kill] killed after ${done} files of ${p.library.totalFiles}; then ${r.totals.files} files COMPLETE, ${r.verified.objects} objects verified`);
+      console.log(
+        `[kill] killed after ${done} files of ${p.library.totalFiles}; then ${r.totals.files} files COMPLETE, ${r.verified.objects} objects verified`,
+      );
       expectExact(r, 4);
       expect(r.verified.objects).toBe(p.library.totalFiles);
     } finally {

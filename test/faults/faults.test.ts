@@ -79,7 +79,9 @@ describe('fault injection on real local servers', () => {
       for (const f of report.failures) expect(f.reason).toMatch(/HTTP 404/);
       expect(report.totals.byStatus.FAILED).toBe(lostClasses.size);
       const csv = reportToCsv(report).trim().split('\n');
-      expect(csv[0]).toBe('classId,title,status,files,doneFiles,failedFiles,bytes,completedAt,failedKey,failedSrc,reason,freshnessSeconds');
+      expect(csv[0]).toBe(
+        'classId,title,status,files,doneFiles,failedFiles,bytes,completedAt,failedKey,failedSrc,reason,freshnessSeconds',
+      );
       expect(csv.filter((line) => line.includes(',FAILED,')).length).toBe(gone.length);
       expect(csv).toHaveLength(1 + (p.library.classes.length - lostClasses.size) + gone.length);
 
@@ -130,7 +132,10 @@ describe('long copies', () => {
 
 describe('classes that cannot be crawled', () => {
   it('fail fast with the reason, their crawl job in the DLQ, and complete after the fix and a redrive', async () => {
-    const p = await startLocalPipeline({ library: { classes: 2, variants: 1, segmentsPerRendition: 2, segmentBytes: 2 * 1024, seed: 'nocrawl' }, log: testLogger() });
+    const p = await startLocalPipeline({
+      library: { classes: 2, variants: 1, segmentsPerRendition: 2, segmentBytes: 2 * 1024, seed: 'nocrawl' },
+      log: testLogger(),
+    });
     try {
       const [broken, fine] = p.library.classes;
       p.origin.setFaults({ gone: [broken!.manifestPath] });
@@ -138,14 +143,18 @@ describe('classes that cannot be crawled', () => {
       await p.settle({ timeoutMs: 60_000 });
       const rec = await p.deps.ledger.getClass(broken!.id);
       expect(rec?.status).toBe('FAILED');
-      expect(rec?.lastError).toBe(`crawl failed: ORIGIN_HTTP_STATUS: origin answered HTTP 404 for ${p.origin.url}${broken!.manifestPath}`);
+      expect(rec?.lastError).toBe(
+        `crawl failed: ORIGIN_HTTP_STATUS: origin answered HTTP 404 for ${p.origin.url}${broken!.manifestPath}`,
+      );
       expect((await p.deps.ledger.getClass(fine!.id))?.status).toBe('COMPLETE');
       // One delivery: a 404 playlist is not retried, it is dead-lettered at once with its reason.
       expect(p.runner!.stats.messages.crawl).toBe(2);
       expect((await p.deps.queue.depth('crawl-dlq')).visible).toBe(1);
 
       p.origin.setFaults({});
-      expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['crawl'])).toEqual([{ role: 'crawl', method: 'copy', moved: 1 }]);
+      expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['crawl'])).toEqual([
+        { role: 'crawl', method: 'copy', moved: 1 },
+      ]);
       await p.settle({ timeoutMs: 60_000 });
       const r = await p.evaluate(scanId, new Set());
       expect(r.classes.map((c) => c.status)).toEqual(['COMPLETE', 'COMPLETE']);

@@ -18,16 +18,30 @@ export const quietLog = () => createLogger({}, 'silent');
 
 /** A configuration for unit tests: one allowed host, small chunks, quick retries. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ AWS_REGION: 'us-east-1', ORIGIN_ALLOWED_HOSTS: HOST, TRANSFER_CHUNK_FILES: '2', TRANSFER_RETRY_ATTEMPTS: '1', FLANTS_STAGE: 'unit', ...env });
+  return loadConfig({
+    AWS_REGION: 'us-east-1',
+    ORIGIN_ALLOWED_HOSTS: HOST,
+    TRANSFER_CHUNK_FILES: '2',
+    TRANSFER_RETRY_ATTEMPTS: '1',
+    FLANTS_STAGE: 'unit',
+    ...env,
+  });
 }
 
 /** An origin that serves fixed bodies by URL (404 for anything else). */
-export function memoryOrigin(bodies: Record<string, string | Buffer>): Pick<Origin, 'openStream' | 'fetchText' | 'head'> & { requests: string[] } {
+export function memoryOrigin(
+  bodies: Record<string, string | Buffer>,
+): Pick<Origin, 'openStream' | 'fetchText' | 'head'> & { requests: string[] } {
   const requests: string[] = [];
   const find = (url: string) => {
     requests.push(url);
     const body = bodies[url];
-    if (body === undefined) throw new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP 404 for ${url}`, { url, status: 404, retryable: false });
+    if (body === undefined)
+      throw new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP 404 for ${url}`, {
+        url,
+        status: 404,
+        retryable: false,
+      });
     return Buffer.from(body);
   };
   return {
@@ -42,7 +56,13 @@ export function memoryOrigin(bodies: Record<string, string | Buffer>): Pick<Orig
     },
     fetchText: (url) => {
       const b = find(url);
-      return Promise.resolve({ url, body: b.toString('utf8'), contentType: undefined, bytes: b.length, sha256: createHash('sha256').update(b).digest('hex') });
+      return Promise.resolve({
+        url,
+        body: b.toString('utf8'),
+        contentType: undefined,
+        bytes: b.length,
+        sha256: createHash('sha256').update(b).digest('hex'),
+      });
     },
   };
 }
@@ -61,9 +81,21 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
       objects.set(key, data);
       const crc = Buffer.alloc(4);
       crc.writeUInt32BE(crc32(data) >>> 0);
-      return { etag: 'unit', checksum: { algorithm: 'CRC32', value: crc.toString('base64'), type: 'FULL_OBJECT' }, sse: undefined, parts: 1, extraRequests: 0, written: true };
+      return {
+        etag: 'unit',
+        checksum: { algorithm: 'CRC32', value: crc.toString('base64'), type: 'FULL_OBJECT' },
+        sse: undefined,
+        parts: 1,
+        extraRequests: 0,
+        written: true,
+      };
     },
-    head: (key) => Promise.resolve(objects.has(key) ? { key, size: objects.get(key)!.length, etag: 'unit', generation: undefined, crc32: undefined, metadata: {} } : undefined),
+    head: (key) =>
+      Promise.resolve(
+        objects.has(key)
+          ? { key, size: objects.get(key)!.length, etag: 'unit', generation: undefined, crc32: undefined, metadata: {} }
+          : undefined,
+      ),
     get: (key) => Promise.resolve(Readable.from([objects.get(key) ?? Buffer.alloc(0)])),
     list: async function* (prefix) {
       for (const [key, b] of objects) if (key.startsWith(prefix)) yield { key, size: b.length, etag: 'unit' };
@@ -72,13 +104,16 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
 }
 
 /** A queue that records what was sent, by queue, with its delay. */
-export function recordingQueue(): JobQueue & { sent: Array<{ name: QueueName; body: unknown; delaySeconds?: number }> } {
+export function recordingQueue(): JobQueue & {
+  sent: Array<{ name: QueueName; body: unknown; delaySeconds?: number }>;
+} {
   const sent: Array<{ name: QueueName; body: unknown; delaySeconds?: number }> = [];
   return {
     sent,
     url: (n) => Promise.resolve(n),
     sendAll: (name, bodies, opts) => {
-      for (const body of bodies) sent.push({ name, body, ...(opts?.delaySeconds ? { delaySeconds: opts.delaySeconds } : {}) });
+      for (const body of bodies)
+        sent.push({ name, body, ...(opts?.delaySeconds ? { delaySeconds: opts.delaySeconds } : {}) });
       return Promise.resolve();
     },
     sendRaw: (name, body) => {
@@ -103,7 +138,19 @@ export function fakeLedger(methods: Partial<Ledger>): Ledger {
 
 /** A class record as the ledger returns it, planned in generation `gen`. */
 export function classRecord(fields: Partial<ClassRecord> = {}): ClassRecord {
-  return { classId: 'c1', status: 'TRANSFERRING', gen: 1, planId: 'aaaa0000', totalFiles: 2, totalChunks: 1, doneChunks: 0, failedChunkIds: [], manifestUrl: `http://${HOST}/c1/master.m3u8`, title: 'Lecture', ...fields };
+  return {
+    classId: 'c1',
+    status: 'TRANSFERRING',
+    gen: 1,
+    planId: 'aaaa0000',
+    totalFiles: 2,
+    totalChunks: 1,
+    doneChunks: 0,
+    failedChunkIds: [],
+    manifestUrl: `http://${HOST}/c1/master.m3u8`,
+    title: 'Lecture',
+    ...fields,
+  };
 }
 
 /** A transfer job for chunk 0 of generation 1 with the given files (paths on HOST). */
@@ -115,14 +162,25 @@ export function transferJob(paths: string[], fields: Partial<TransferJob> = {}):
     gen: 1,
     planId: 'aaaa0000',
     chunk: 0,
-    files: paths.map((p) => ({ src: `http://${HOST}${p}`, key: `c1/${HOST}${p}`, kind: p.endsWith('.m3u8') ? ('playlist' as const) : ('segment' as const) })),
+    files: paths.map((p) => ({
+      src: `http://${HOST}${p}`,
+      key: `c1/${HOST}${p}`,
+      kind: p.endsWith('.m3u8') ? ('playlist' as const) : ('segment' as const),
+    })),
     ...fields,
   };
 }
 
 /** A crawl job for class c1 whose master is `path` on HOST. */
 export function crawlJob(path = '/c1/master.m3u8', fields: Partial<CrawlJob> = {}): CrawlJob {
-  return { v: MESSAGE_VERSION, type: 'crawl', classId: 'c1', manifestUrl: `http://${HOST}${path}`, title: 'Lecture', ...fields };
+  return {
+    v: MESSAGE_VERSION,
+    type: 'crawl',
+    classId: 'c1',
+    manifestUrl: `http://${HOST}${path}`,
+    title: 'Lecture',
+    ...fields,
+  };
 }
 
 /** A catalog scan request. */
@@ -134,7 +192,10 @@ export function catalogScan(fields: Partial<Extract<ScanRequest, { mode: 'catalo
 export function memoryCatalog(docs: CatalogDocument[]): Catalog {
   const sorted = [...docs].sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
   return {
-    page: (phase, after, limit) => Promise.resolve(phase === 'string' ? sorted.filter((d) => after === undefined || String(d._id) > after).slice(0, limit) : []),
+    page: (phase, after, limit) =>
+      Promise.resolve(
+        phase === 'string' ? sorted.filter((d) => after === undefined || String(d._id) > after).slice(0, limit) : [],
+      ),
     get: (id) => Promise.resolve(sorted.find((d) => String(d._id) === id)),
     changedPage: () => Promise.resolve([]),
     close: () => Promise.resolve(),
@@ -143,7 +204,15 @@ export function memoryCatalog(docs: CatalogDocument[]): Catalog {
 
 /** A broadcast, ended, non-test catalog document for a class on HOST. */
 export function readyDocument(id: string, fields: Partial<CatalogDocument> = {}): CatalogDocument {
-  return { _id: id, title: `Class ${id}`, status: 'broadcast', isTest: false, manifestUrl: `http://${HOST}/${id}/master.m3u8`, endedAt: new Date('2026-01-01T00:00:00Z'), ...fields };
+  return {
+    _id: id,
+    title: `Class ${id}`,
+    status: 'broadcast',
+    isTest: false,
+    manifestUrl: `http://${HOST}/${id}/master.m3u8`,
+    endedAt: new Date('2026-01-01T00:00:00Z'),
+    ...fields,
+  };
 }
 
 export type { PipelineEvents };

@@ -26,15 +26,27 @@ export function testLogger(): Logger {
  * Each file gets its own stage name. `env` (and `cfg`, built from it) point at the servers; nothing
  * here changes process.env: code under test gets its configuration passed in.
  */
-export async function startTestStack(opts: { services?: LocalService[]; env?: Record<string, string>; visibilityTimeout?: number } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { services?: LocalService[]; env?: Record<string, string>; visibilityTimeout?: number } = {},
+): Promise<TestStack> {
   const stack = await startLocalStack(opts.services);
   const stage = `t${randomBytes(3).toString('hex')}`;
-  const env: Record<string, string> = { ...stack.env, FLANTS_STAGE: stage, FLANTS_LOG_LEVEL: process.env.FLANTS_TEST_LOG ? 'debug' : 'silent', ...opts.env };
+  const env: Record<string, string> = {
+    ...stack.env,
+    FLANTS_STAGE: stage,
+    FLANTS_LOG_LEVEL: process.env.FLANTS_TEST_LOG ? 'debug' : 'silent',
+    ...opts.env,
+  };
   const cfg = loadConfig({ ...process.env, ...env });
   const def = loadServiceDefinition(stage);
   const aws = createAwsClients(cfg);
   if (stack.endpoints.sqs && stack.endpoints.s3 && stack.endpoints.dynamodb) {
-    await setupResources(cfg, def, aws, opts.visibilityTimeout === undefined ? {} : { visibilityTimeout: opts.visibilityTimeout });
+    await setupResources(
+      cfg,
+      def,
+      aws,
+      opts.visibilityTimeout === undefined ? {} : { visibilityTimeout: opts.visibilityTimeout },
+    );
   }
   return {
     stack,

@@ -21,10 +21,15 @@ function flants(args: string[], env: Record<string, string> = {}): Promise<Run> 
     Object.entries(process.env).filter(([k]) => !/^(ORIGIN_|DEST_|HLS_|FLANTS_DEBUG|AWS_)/.test(k)),
   ) as Record<string, string>;
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO, 'bin/flants.js'), 'plan', ...args], { cwd: REPO, env: { ...clean, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(REPO, 'bin/flants.js'), 'plan', ...args],
+      { cwd: REPO, env: { ...clean, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -42,12 +47,18 @@ afterAll(async () => {
 });
 
 describe('flants plan (child process)', () => {
-  it('prints the crawler\'s plan as JSON lines; refuses a bad playlist with one stderr line and a non-zero exit', async () => {
-    const [ok, html] = await Promise.all([flants([`${a.base}/llhls/master.m3u8`, '--json']), flants([`${a.base}/bad/html.m3u8`, '--json'])]);
+  it("prints the crawler's plan as JSON lines; refuses a bad playlist with one stderr line and a non-zero exit", async () => {
+    const [ok, html] = await Promise.all([
+      flants([`${a.base}/llhls/master.m3u8`, '--json']),
+      flants([`${a.base}/bad/html.m3u8`, '--json']),
+    ]);
 
     // The same plan as the code the crawler calls; stdout holds nothing else.
     expect(ok).toMatchObject({ code: 0, stderr: '' });
-    const lines = ok.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = ok.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const l of lines) expect(Object.keys(l)).toEqual(['src', 'key', 'kind']);
     // The JSON lines are the command contract's three fields; the crawler's plan also carries playlist digests.
     const planned = await planOverHttp(`${a.base}/llhls/master.m3u8`, { allowedHosts: [a.host] });
@@ -60,7 +71,10 @@ describe('flants plan (child process)', () => {
 });
 
 /** Runs `flants plan` in this process (same registerPlan), capturing stdout. */
-async function planInProcess(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; error: Error | undefined }> {
+async function planInProcess(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; error: Error | undefined }> {
   for (const k of Object.keys(process.env)) if (/^(ORIGIN_|DEST_PREFIX|HLS_)/.test(k)) vi.stubEnv(k, '');
   for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
   const program = new Command('flants').exitOverride();
@@ -82,7 +96,7 @@ async function planInProcess(args: string[], env: Record<string, string> = {}): 
 }
 
 describe('flants plan (in process)', () => {
-  it('allows just the target\'s host when ORIGIN_ALLOWED_HOSTS is unset, and --allow-host adds more', async () => {
+  it("allows just the target's host when ORIGIN_ALLOWED_HOSTS is unset, and --allow-host adds more", async () => {
     const refused = await planInProcess([`${a.base}/steering/master.m3u8`, '--json']);
     expect(refused.stdout).toBe('');
     expect(refused.error?.message).toContain(`host "${b.host}" is not in ORIGIN_ALLOWED_HOSTS`);
@@ -94,15 +108,22 @@ describe('flants plan (in process)', () => {
     expect(allowed.stdout.trimEnd().split('\n').at(-1)).toBe('6 files: 3 playlist, 2 segment, 1 data');
   });
 
-  it('uses ORIGIN_ALLOWED_HOSTS when set, instead of the target\'s host', async () => {
-    const r = await planInProcess([`${a.base}/llhls/master.m3u8`, '--json'], { ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' });
+  it("uses ORIGIN_ALLOWED_HOSTS when set, instead of the target's host", async () => {
+    const r = await planInProcess([`${a.base}/llhls/master.m3u8`, '--json'], {
+      ORIGIN_ALLOWED_HOSTS: 'cdn.example.com',
+    });
     expect(r.error?.message).toContain(`host "${a.host}" is not in ORIGIN_ALLOWED_HOSTS`);
   });
 
   it('prints the keys the crawler writes for a class with --class: DEST_PREFIX/<class>/<host>/<path>', async () => {
-    const r = await planInProcess([`${a.base}/llhls/master.m3u8`, '--json', '--class', '666b31bc455009b96af2d00d'], { DEST_PREFIX: 'media' });
+    const r = await planInProcess([`${a.base}/llhls/master.m3u8`, '--json', '--class', '666b31bc455009b96af2d00d'], {
+      DEST_PREFIX: 'media',
+    });
     expect(r.error).toBeUndefined();
-    const files = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { key: string });
+    const files = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { key: string });
     expect(files.length).toBeGreaterThan(3);
     expect(files.every((f) => f.key.startsWith(`media/666b31bc455009b96af2d00d/${a.host}/llhls/`))).toBe(true);
   });
@@ -117,7 +138,10 @@ describe('flants plan (in process)', () => {
   it('plans a local file: file: sources, keys relative to its directory, under DEST_PREFIX', async () => {
     const r = await planInProcess([join(DIR, 'interstitial/master.m3u8'), '--json'], { DEST_PREFIX: '/lib/' });
     expect(r.error).toBeUndefined();
-    const files = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { src: string; key: string; kind: string });
+    const files = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { src: string; key: string; kind: string });
     expect(files.map((f) => `${f.kind} ${f.key}`)).toEqual([
       'segment lib/ads/ad1/ad-1.ts',
       'segment lib/ads/ad1/ad-2.ts',

@@ -12,13 +12,20 @@ import { OriginError } from '../../src/origin/client.ts';
 import { LIMITS, memoryFetcher, rejection } from './helpers.ts';
 
 const H = 'https://cdn.example.com';
-const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({ limits: LIMITS, destPrefix: '', allowedHosts: ['cdn.example.com'], ...o });
-const media = (...uris: string[]) => `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${uris.map((u) => `#EXTINF:4,\n${u}`).join('\n')}\n#EXT-X-ENDLIST\n`;
+const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({
+  limits: LIMITS,
+  destPrefix: '',
+  allowedHosts: ['cdn.example.com'],
+  ...o,
+});
+const media = (...uris: string[]) =>
+  `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${uris.map((u) => `#EXTINF:4,\n${u}`).join('\n')}\n#EXT-X-ENDLIST\n`;
 
 describe('planClass', () => {
   it('returns every file once, sorted by key, the first src winning a key', async () => {
     const f = memoryFetcher({
-      [`${H}/c/master.m3u8`]: '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhi.m3u8?v=1\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlo.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nhi.m3u8?v=2',
+      [`${H}/c/master.m3u8`]:
+        '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhi.m3u8?v=1\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlo.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nhi.m3u8?v=2',
       [`${H}/c/hi.m3u8?v=1`]: media('z.ts?sig=hi', 'a.ts'),
       [`${H}/c/lo.m3u8`]: media('z.ts?sig=lo', 'b.ts'),
     });
@@ -35,7 +42,9 @@ describe('planClass', () => {
   });
 
   it('gives the same plan whatever order fetches finish in', async () => {
-    const pages: Record<string, string> = { [`${H}/m.m3u8`]: `#EXTM3U\n${Array.from({ length: 12 }, (_, i) => `#EXT-X-STREAM-INF:BANDWIDTH=${i}\nv${i}.m3u8`).join('\n')}` };
+    const pages: Record<string, string> = {
+      [`${H}/m.m3u8`]: `#EXTM3U\n${Array.from({ length: 12 }, (_, i) => `#EXT-X-STREAM-INF:BANDWIDTH=${i}\nv${i}.m3u8`).join('\n')}`,
+    };
     for (let i = 0; i < 12; i++) pages[`${H}/v${i}.m3u8`] = media(`shared.ts?from=${i}`, `own-${i}.ts`);
     const inner = memoryFetcher(pages);
     const jittery: PlaylistFetcher = {
@@ -45,7 +54,8 @@ describe('planClass', () => {
       },
     };
     const first = await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }));
-    for (let run = 0; run < 3; run++) expect(await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }))).toEqual(first);
+    for (let run = 0; run < 3; run++)
+      expect(await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }))).toEqual(first);
     expect(first.find((f) => f.key === 'cdn.example.com/shared.ts')?.src).toBe(`${H}/shared.ts?from=0`);
   });
 
@@ -55,10 +65,14 @@ describe('planClass', () => {
       [`${H}/v.m3u8`]: media('s.ts'),
     });
     const plan = await planClass(`${H}/m.m3u8`, f, opts());
-    expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual(['playlist cdn.example.com/m.m3u8', 'segment cdn.example.com/s.ts', 'playlist cdn.example.com/v.m3u8']);
+    expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual([
+      'playlist cdn.example.com/m.m3u8',
+      'segment cdn.example.com/s.ts',
+      'playlist cdn.example.com/v.m3u8',
+    ]);
   });
 
-  it('treats rendition reports as siblings (no extra depth) and hands them the master\'s variables', async () => {
+  it("treats rendition reports as siblings (no extra depth) and hands them the master's variables", async () => {
     const f = memoryFetcher({
       [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:NAME="n",VALUE="x"\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8',
       [`${H}/a.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:IMPORT="n"\n#EXTINF:4,\na-{$n}.ts\n#EXT-X-RENDITION-REPORT:URI="b.m3u8"',
@@ -66,13 +80,16 @@ describe('planClass', () => {
       [`${H}/c.m3u8`]: '#EXTM3U\n#EXTINF:4,\nc.ts',
     });
     const plan = await planClass(`${H}/m.m3u8`, f, opts({ limits: { ...LIMITS, maxDepth: 1 } }));
-    expect(plan.map((p) => p.key)).toEqual(['a-x.ts', 'a.m3u8', 'b-x.ts', 'b.m3u8', 'c.m3u8', 'c.ts', 'm.m3u8'].map((k) => `cdn.example.com/${k}`));
+    expect(plan.map((p) => p.key)).toEqual(
+      ['a-x.ts', 'a.m3u8', 'b-x.ts', 'b.m3u8', 'c.m3u8', 'c.ts', 'm.m3u8'].map((k) => `cdn.example.com/${k}`),
+    );
   });
 
-  it('starts interstitial assets afresh: they cannot IMPORT the main presentation\'s variables', async () => {
+  it("starts interstitial assets afresh: they cannot IMPORT the main presentation's variables", async () => {
     const f = memoryFetcher({
       [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:NAME="n",VALUE="x"\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8',
-      [`${H}/a.m3u8`]: '#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-DATERANGE:ID="i",START-DATE="2024-01-01T00:00:00Z",X-ASSET-URI="ad.m3u8"',
+      [`${H}/a.m3u8`]:
+        '#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-DATERANGE:ID="i",START-DATE="2024-01-01T00:00:00Z",X-ASSET-URI="ad.m3u8"',
       [`${H}/ad.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:IMPORT="n"\n#EXTINF:4,\n{$n}.ts',
     });
     expect((await rejection(planClass(`${H}/m.m3u8`, f, opts()))).code).toBe('BAD_DEFINE');
@@ -81,7 +98,8 @@ describe('planClass', () => {
   it('keys what a redirected playlist references where its copy sits, and fetches it from where it lives', async () => {
     const f = memoryFetcher({
       [`${H}/c/master.m3u8`]: { redirect: '/store/x/master.m3u8?t=9' },
-      [`${H}/store/x/master.m3u8?t=9`]: '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8?t={$t}',
+      [`${H}/store/x/master.m3u8?t=9`]:
+        '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8?t={$t}',
       [`${H}/store/x/v/index.m3u8?t=9`]: media('s.ts'),
     });
     const plan = await planClass(`${H}/c/master.m3u8`, f, opts());
@@ -92,18 +110,26 @@ describe('planClass', () => {
     ]);
   });
 
-  it('refuses a fetcher\'s final URL on a host outside the allow-list', async () => {
-    const f = memoryFetcher({ [`${H}/m.m3u8`]: { redirect: 'https://elsewhere.example/m.m3u8' }, 'https://elsewhere.example/m.m3u8': media('a.ts') });
+  it("refuses a fetcher's final URL on a host outside the allow-list", async () => {
+    const f = memoryFetcher({
+      [`${H}/m.m3u8`]: { redirect: 'https://elsewhere.example/m.m3u8' },
+      'https://elsewhere.example/m.m3u8': media('a.ts'),
+    });
     const err = await rejection(planClass(`${H}/m.m3u8`, f, opts()));
     expect(err.code).toBe('HOST_NOT_ALLOWED');
     expect(err.message).toContain('"elsewhere.example"');
   });
 
   it('passes fetch errors through unchanged, so the pipeline can retry transient ones', async () => {
-    const transient = new OriginError('ORIGIN_HTTP_STATUS', 'origin answered HTTP 503', { url: `${H}/v.m3u8`, status: 503, retryable: true });
+    const transient = new OriginError('ORIGIN_HTTP_STATUS', 'origin answered HTTP 503', {
+      url: `${H}/v.m3u8`,
+      status: 503,
+      retryable: true,
+    });
     const f: PlaylistFetcher = {
       async fetchText(url) {
-        if (url.endsWith('/m.m3u8')) return { url, body: '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8', contentType: undefined };
+        if (url.endsWith('/m.m3u8'))
+          return { url, body: '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8', contentType: undefined };
         throw transient;
       },
     };
@@ -140,17 +166,20 @@ describe('planClass', () => {
     expect(f.fetched).toEqual([]);
   });
 
-  it('honours an abort signal, reporting it as the crawl\'s deadline (retryable)', async () => {
+  it("honours an abort signal, reporting it as the crawl's deadline (retryable)", async () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
-    const err = await rejection(planClass(`${H}/m.m3u8`, memoryFetcher({ [`${H}/m.m3u8`]: media('a.ts') }), opts({ signal: ac.signal })));
+    const err = await rejection(
+      planClass(`${H}/m.m3u8`, memoryFetcher({ [`${H}/m.m3u8`]: media('a.ts') }), opts({ signal: ac.signal })),
+    );
     expect(err).toMatchObject({ code: 'CRAWL_DEADLINE', retryable: true });
     expect(err.message).toBe(`crawl of ${H}/m.m3u8 stopped before it finished: stop`);
   });
 
   it('allows hosts by wildcard and skips non-http(s) references silently', async () => {
     const f = memoryFetcher({
-      [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://k"\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="https://keys.example.com/k"\n#EXTINF:4,\ndata:,x\n#EXTINF:4,\nfile:///etc/passwd\n#EXTINF:4,\na.ts',
+      [`${H}/m.m3u8`]:
+        '#EXTM3U\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://k"\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="https://keys.example.com/k"\n#EXTINF:4,\ndata:,x\n#EXTINF:4,\nfile:///etc/passwd\n#EXTINF:4,\na.ts',
     });
     const plan = await planClass(`${H}/m.m3u8`, f, opts({ allowedHosts: ['*.example.com'] }));
     expect(plan.map((p) => p.key)).toEqual(['cdn.example.com/a.ts', 'cdn.example.com/m.m3u8', 'keys.example.com/k']);
@@ -177,9 +206,14 @@ describe('createFileFetcher (flants plan <file>)', () => {
   const fetcher = () => createFileFetcher(join(dir, 'class'));
   const fileOpts = opts({ allowedHosts: [], allowFiles: true });
 
-  it('plans a local class with file: sources and keys relative to the master\'s directory', async () => {
+  it("plans a local class with file: sources and keys relative to the master's directory", async () => {
     const plan = await planClass(master('master.m3u8'), fetcher(), fileOpts);
-    expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual(['segment init.mp4', 'playlist master.m3u8', 'segment v1/a b.ts', 'playlist v1/index.m3u8']);
+    expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual([
+      'segment init.mp4',
+      'playlist master.m3u8',
+      'segment v1/a b.ts',
+      'playlist v1/index.m3u8',
+    ]);
     expect(plan[0]?.src).toBe(pathToFileURL(join(dir, 'class/init.mp4')).href);
   });
 
@@ -196,7 +230,13 @@ describe('createFileFetcher (flants plan <file>)', () => {
 
   it('reports missing and oversized files', async () => {
     expect((await rejection(planClass(master('nope.m3u8'), fetcher(), fileOpts))).code).toBe('FILE_NOT_FOUND');
-    const big = await rejection(planClass(master('master.m3u8'), fetcher(), opts({ allowedHosts: [], allowFiles: true, limits: { ...LIMITS, maxPlaylistBytes: 10 } })));
+    const big = await rejection(
+      planClass(
+        master('master.m3u8'),
+        fetcher(),
+        opts({ allowedHosts: [], allowFiles: true, limits: { ...LIMITS, maxPlaylistBytes: 10 } }),
+      ),
+    );
     expect(big.code).toBe('PLAYLIST_TOO_LARGE');
   });
 });

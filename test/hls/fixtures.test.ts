@@ -69,16 +69,23 @@ describe('fixtures: every playlist in shared/fixtures/hls', () => {
 
   // Only where the shared folder exists (developer machines; CI clones the repository alone).
   it.skipIf(!existsSync(SHARED))('is byte-identical to the shared fixtures it copies', () => {
-    const shared = listPlaylists(SHARED).map((f) => relative(SHARED, f)).sort();
+    const shared = listPlaylists(SHARED)
+      .map((f) => relative(SHARED, f))
+      .sort();
     expect(shared).toEqual(FILES);
-    for (const rel of FILES) expect(readFileSync(join(ROOT, rel)).equals(readFileSync(join(SHARED, rel))), rel).toBe(true);
+    for (const rel of FILES)
+      expect(readFileSync(join(ROOT, rel)).equals(readFileSync(join(SHARED, rel))), rel).toBe(true);
   });
 
   it.each(FILES)('%s', async (rel) => {
     const masterUrl = `${server.base}/${rel.split('/').map(encodeURIComponent).join('/')}`;
     const expected = await referencePlan(masterUrl, referenceFetch, 'lib/');
     if ('refused' in expected) {
-      const err = await planClass(masterUrl, routedFetcher(), { limits: LIMITS, destPrefix: 'lib/', allowedHosts: [server.host] }).catch((e: unknown) => e);
+      const err = await planClass(masterUrl, routedFetcher(), {
+        limits: LIMITS,
+        destPrefix: 'lib/',
+        allowedHosts: [server.host],
+      }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PlaylistError);
       expect((err as PlaylistError).code).toBe('NOT_A_PLAYLIST');
       expect((err as PlaylistError).retryable).toBe(false);
@@ -87,7 +94,11 @@ describe('fixtures: every playlist in shared/fixtures/hls', () => {
     }
     const hosts = new Set([server.host]);
     for (const f of expected.files.values()) for (const s of f.srcs) hosts.add(new URL(s).host);
-    const plan = await planClass(masterUrl, routedFetcher(), { limits: LIMITS, destPrefix: 'lib/', allowedHosts: [...hosts] });
+    const plan = await planClass(masterUrl, routedFetcher(), {
+      limits: LIMITS,
+      destPrefix: 'lib/',
+      allowedHosts: [...hosts],
+    });
 
     expect(plan.map((f) => f.key)).toEqual([...expected.files.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     // Collected rather than asserted one by one: some classes have thousands of files.
@@ -95,7 +106,8 @@ describe('fixtures: every playlist in shared/fixtures/hls', () => {
     for (const f of plan) {
       const want = expected.files.get(f.key)!;
       if (!want.srcs.includes(f.src)) wrong.push(`${f.key}: src ${f.src} not among ${want.srcs.join(' ')}`);
-      if (want.kinds.has('playlist') ? f.kind !== 'playlist' : !want.kinds.has(f.kind)) wrong.push(`${f.key}: kind ${f.kind}, expected ${[...want.kinds].join('|')}`);
+      if (want.kinds.has('playlist') ? f.kind !== 'playlist' : !want.kinds.has(f.kind))
+        wrong.push(`${f.key}: kind ${f.kind}, expected ${[...want.kinds].join('|')}`);
     }
     expect(wrong).toEqual([]);
   });

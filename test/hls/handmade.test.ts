@@ -278,13 +278,17 @@ describe('bounds', () => {
   });
 
   it('counts interstitial assets as a level: master → media → asset master → asset media is depth 3', async () => {
-    const err = await rejection(planOverHttp(`${a.base}/interstitial/master.m3u8`, { ...onlyA(), limits: { maxDepth: 2 } }));
+    const err = await rejection(
+      planOverHttp(`${a.base}/interstitial/master.m3u8`, { ...onlyA(), limits: { maxDepth: 2 } }),
+    );
     expect(err.code).toBe('TOO_DEEP');
   });
 
   it('refuses more playlists than HLS_MAX_PLAYLISTS as soon as it sees them', async () => {
     const before = a.hits.get('/llhls/high.m3u8') ?? 0;
-    const err = await rejection(planOverHttp(`${a.base}/llhls/master.m3u8`, { ...onlyA(), limits: { maxPlaylists: 2 } }));
+    const err = await rejection(
+      planOverHttp(`${a.base}/llhls/master.m3u8`, { ...onlyA(), limits: { maxPlaylists: 2 } }),
+    );
     expect(err.code).toBe('TOO_MANY_PLAYLISTS');
     expect(err.message).toMatch(/more than 2 playlists \(HLS_MAX_PLAYLISTS\)/);
     expect(a.hits.get('/llhls/high.m3u8') ?? 0).toBe(before);

@@ -15,7 +15,11 @@ export interface PlanVia {
 export async function planOverHttp(url: string, via: PlanVia): Promise<PlannedFile[]> {
   const origin = createOrigin({ allowedHosts: via.allowedHosts, maxRedirects: 5 });
   try {
-    return await planClass(url, origin, { limits: { ...LIMITS, ...via.limits }, destPrefix: via.prefix ?? '', allowedHosts: via.allowedHosts });
+    return await planClass(url, origin, {
+      limits: { ...LIMITS, ...via.limits },
+      destPrefix: via.prefix ?? '',
+      allowedHosts: via.allowedHosts,
+    });
   } finally {
     await origin.close();
   }
@@ -39,7 +43,9 @@ export function rows(files: readonly PlannedFile[], bases: Record<string, string
     for (const [name, base] of Object.entries(bases)) {
       if (src.startsWith(`${base}/`)) src = name + src.slice(base.length);
       const host = new URL(base).host;
-      key = key.startsWith(`${host}/`) ? `${name}/${key.slice(host.length + 1)}` : key.replace(`/${host}/`, `/${name}/`);
+      key = key.startsWith(`${host}/`)
+        ? `${name}/${key.slice(host.length + 1)}`
+        : key.replace(`/${host}/`, `/${name}/`);
     }
     return `${f.kind} ${key} <- ${src}`;
   });
@@ -52,7 +58,9 @@ export function byKey(lines: string[]): string[] {
 }
 
 /** A fetcher over an in-memory map of URL → body (redirects as `{ redirect: url }`), counting fetches. */
-export function memoryFetcher(pages: Record<string, string | { redirect: string }>): PlaylistFetcher & { fetched: string[] } {
+export function memoryFetcher(
+  pages: Record<string, string | { redirect: string }>,
+): PlaylistFetcher & { fetched: string[] } {
   const fetched: string[] = [];
   return {
     fetched,

@@ -18,7 +18,9 @@ function refused(url: string): string {
 
 describe('keyForUrl', () => {
   it('mirrors host and path under the root, without query or fragment', () => {
-    expect(key('https://cdn.example.com/vod/class-1/v1/seg-1.ts?sig=abc#t=1')).toBe('lib/cdn.example.com/vod/class-1/v1/seg-1.ts');
+    expect(key('https://cdn.example.com/vod/class-1/v1/seg-1.ts?sig=abc#t=1')).toBe(
+      'lib/cdn.example.com/vod/class-1/v1/seg-1.ts',
+    );
     expect(key('https://cdn.example.com/vod/a.ts', '')).toBe('cdn.example.com/vod/a.ts');
   });
 
@@ -34,7 +36,9 @@ describe('keyForUrl', () => {
   });
 
   it('keeps a master-host path that looks like another host apart from that host (no _hosts/ collision)', () => {
-    expect(key('https://cdn.example.com/_hosts/keys.example.com/k/seg.ts')).toBe('lib/cdn.example.com/_hosts/keys.example.com/k/seg.ts');
+    expect(key('https://cdn.example.com/_hosts/keys.example.com/k/seg.ts')).toBe(
+      'lib/cdn.example.com/_hosts/keys.example.com/k/seg.ts',
+    );
     expect(key('https://cdn.example.com/keys.example.com/k/seg.ts')).not.toBe(key('https://keys.example.com/k/seg.ts'));
   });
 
@@ -72,16 +76,20 @@ describe('keyForUrl', () => {
     expect(refused('data:text/plain,abc')).toMatch(/never copied/);
   });
 
-  it('keys file: URLs relative to the master playlist\'s directory, refusing anything outside it', () => {
+  it("keys file: URLs relative to the master playlist's directory, refusing anything outside it", () => {
     const master = new URL('file:///srv/classes/c1/master.m3u8');
     expect(keyForUrl(new URL('file:///srv/classes/c1/v1/a%20b.ts'), master, '')).toBe('v1/a b.ts');
     expect(keyForUrl(new URL('https://cdn.example.com/x.ts'), master, '')).toBe('cdn.example.com/x.ts');
-    expect(() => keyForUrl(new URL('file:///srv/classes/c2/a.ts'), master, '')).toThrow(/outside the master playlist's directory/);
+    expect(() => keyForUrl(new URL('file:///srv/classes/c2/a.ts'), master, '')).toThrow(
+      /outside the master playlist's directory/,
+    );
     expect(() => keyForUrl(new URL('file:///srv/classes/c1/a.ts'), MASTER, '')).toThrow(PlaylistError);
   });
 
-  it('refuses a key that would exceed S3\'s limit once the host is added', () => {
-    expect(refused(`https://cdn.example.com/${'a'.repeat(1025 - 'lib/cdn.example.com/'.length)}`)).toMatch(/1024 bytes/);
+  it("refuses a key that would exceed S3's limit once the host is added", () => {
+    expect(refused(`https://cdn.example.com/${'a'.repeat(1025 - 'lib/cdn.example.com/'.length)}`)).toMatch(
+      /1024 bytes/,
+    );
   });
 });
 

@@ -14,7 +14,17 @@ const SAFE_DIRS = ['a', 'B', 'v1', '..', '.', '%2e%2e', 'x%20y', 'caf%C3%A9', 'c
 const ODD_DIRS = ['', '%2F', 'a%2Fb'];
 const UNSAFE = ['..%2F', '%2e%2e%2F', '%00', 'x%0Ay', '.%2F'];
 const NAMES = ['f.ts', 'seg-1.m4s', 'init.mp4', 'k.key', 'x%20y.ts', '%2e%2e.ts', 'a%2Fb.ts'];
-const LEADS = ['', './', '../', '../../../../', '/', '//cdn.example.com/', 'https://cdn.example.com/', 'HTTPS://CDN.EXAMPLE.COM/', 'https://other.example.com/'];
+const LEADS = [
+  '',
+  './',
+  '../',
+  '../../../../',
+  '/',
+  '//cdn.example.com/',
+  'https://cdn.example.com/',
+  'HTTPS://CDN.EXAMPLE.COM/',
+  'https://other.example.com/',
+];
 const SKIPPED = ['skd://key-1', 'data:text/plain;base64,AAAA', 'ftp://cdn.example.com/x.ts'];
 
 const query = fc.option(fc.constantFrom('?q=1', '?q=2', '?sig=a%2Fb', '#frag'), { nil: '' });
@@ -23,7 +33,13 @@ const query = fc.option(fc.constantFrom('?q=1', '?q=2', '?sig=a%2Fb', '#frag'), 
 const fileUri = fc
   .tuple(
     fc.constantFrom(...LEADS),
-    fc.array(fc.oneof({ weight: 150, arbitrary: fc.constantFrom(...SAFE_DIRS, ...ODD_DIRS) }, { weight: 1, arbitrary: fc.constantFrom(...UNSAFE) }), { maxLength: 3 }),
+    fc.array(
+      fc.oneof(
+        { weight: 150, arbitrary: fc.constantFrom(...SAFE_DIRS, ...ODD_DIRS) },
+        { weight: 1, arbitrary: fc.constantFrom(...UNSAFE) },
+      ),
+      { maxLength: 3 },
+    ),
     fc.constantFrom(...NAMES),
     query,
   )
@@ -35,7 +51,12 @@ const fileUri = fc
 
 /** A URI to a playlist: directories that resolve the same way whichever spelling wins its key. */
 const playlistUri = fc
-  .tuple(fc.constantFrom('', './', '../', '/', 'https://cdn.example.com/', 'https://other.example.com/'), fc.array(fc.constantFrom(...SAFE_DIRS), { maxLength: 2 }), fc.constantFrom('v.m3u8', 'w.m3u8'), query)
+  .tuple(
+    fc.constantFrom('', './', '../', '/', 'https://cdn.example.com/', 'https://other.example.com/'),
+    fc.array(fc.constantFrom(...SAFE_DIRS), { maxLength: 2 }),
+    fc.constantFrom('v.m3u8', 'w.m3u8'),
+    query,
+  )
   .map(([lead, dirs, name, q]) => `${lead}${[...dirs, name].join('/')}${q}`);
 
 const anyUri = fc.oneof({ weight: 12, arbitrary: fileUri }, { weight: 1, arbitrary: fc.constantFrom(...SKIPPED) });
@@ -50,7 +71,10 @@ const mediaLine = fc.oneof(
 
 const mediaBody = fc
   .tuple(fc.array(mediaLine, { minLength: 1, maxLength: 12 }), fc.constantFrom('\n', '\r\n'), fc.boolean())
-  .map(([lines, eol, bom]) => `${bom ? '\ufeff' : ''}#EXTM3U${eol}#EXT-X-TARGETDURATION:4${eol}${lines.join(eol)}${eol}#EXT-X-ENDLIST${eol}`);
+  .map(
+    ([lines, eol, bom]) =>
+      `${bom ? '\ufeff' : ''}#EXTM3U${eol}#EXT-X-TARGETDURATION:4${eol}${lines.join(eol)}${eol}#EXT-X-ENDLIST${eol}`,
+  );
 
 const classArb = fc.record({
   variants: fc.array(playlistUri, { minLength: 1, maxLength: 5 }),

@@ -37,7 +37,10 @@ export function referenceKey(url: URL, master: URL, prefix: string): string {
       }
     })
     .join('/');
-  const path = decoded.split('/').filter((p) => p.length > 0).join('/');
+  const path = decoded
+    .split('/')
+    .filter((p) => p.length > 0)
+    .join('/');
   // Every http(s) file sits under its own host; local files (master on file:) under their path.
   return prefix + (url.protocol === 'file:' ? '' : `${url.host.toLowerCase()}/`) + path;
 }
@@ -63,7 +66,8 @@ function fromHlsParser(body: string): Ref[] {
   if (p.isMasterPlaylist) {
     for (const v of p.variants) {
       out.push({ uri: v.uri, kind: 'playlist', role: v.isIFrameOnly ? 'iframe' : 'variant' });
-      for (const r of [...v.audio, ...v.video]) if (r.uri) out.push({ uri: r.uri, kind: 'playlist', role: 'rendition' });
+      for (const r of [...v.audio, ...v.video])
+        if (r.uri) out.push({ uri: r.uri, kind: 'playlist', role: 'rendition' });
       for (const r of v.subtitles) if (r.uri) out.push({ uri: r.uri, kind: 'playlist', role: 'subtitles' });
     }
     for (const d of p.sessionDataList) if (d.uri) out.push({ uri: d.uri, kind: 'data' });
@@ -74,7 +78,8 @@ function fromHlsParser(body: string): Ref[] {
       if (s.uri && !s.gap) out.push({ uri: s.uri, kind: 'segment' });
       if (s.key?.uri && s.key.method !== 'NONE') out.push({ uri: s.key.uri, kind: 'key' });
       if (s.map?.uri && !s.map.hint) out.push({ uri: s.map.uri, kind: 'init' });
-      for (const part of s.parts ?? []) if (part.uri && !part.gap && !part.hint) out.push({ uri: part.uri, kind: 'segment' });
+      for (const part of s.parts ?? [])
+        if (part.uri && !part.gap && !part.hint) out.push({ uri: part.uri, kind: 'segment' });
     }
     for (const d of p.dateRanges ?? []) {
       const a = d.attributes as Record<string, unknown>;
@@ -95,7 +100,8 @@ function fromM3u8Parser(body: string): Ref[] {
     const m = parser.manifest;
     if (m.playlists) {
       // m3u8-parser lists stray URI lines of a master as playlists; players only take those after STREAM-INF.
-      for (const v of m.playlists) if (v.uri && v.attributes) out.push({ uri: v.uri, kind: 'playlist', role: 'variant' });
+      for (const v of m.playlists)
+        if (v.uri && v.attributes) out.push({ uri: v.uri, kind: 'playlist', role: 'variant' });
     } else {
       for (const s of m.segments) {
         if (s.uri) out.push({ uri: s.uri, kind: 'segment' });
@@ -107,7 +113,8 @@ function fromM3u8Parser(body: string): Ref[] {
     for (const [type, groups] of Object.entries(m.mediaGroups ?? {})) {
       if (type === 'CLOSED-CAPTIONS') continue;
       for (const group of Object.values(groups)) {
-        for (const r of Object.values(group)) if (r.uri) out.push({ uri: r.uri, kind: 'playlist', role: type === 'SUBTITLES' ? 'subtitles' : 'rendition' });
+        for (const r of Object.values(group))
+          if (r.uri) out.push({ uri: r.uri, kind: 'playlist', role: type === 'SUBTITLES' ? 'subtitles' : 'rendition' });
       }
     }
     for (const f of m.iFramePlaylists ?? []) if (f.uri) out.push({ uri: f.uri, kind: 'playlist', role: 'iframe' });
@@ -130,7 +137,8 @@ function fromRegex(body: string): Ref[] {
     if (!m) continue;
     const [, tag, attrs] = m as unknown as [string, string, string];
     const uri = quoted(attrs, 'URI');
-    if ((tag === 'EXT-X-KEY' || tag === 'EXT-X-SESSION-KEY') && uri && !/(^|,)\s*METHOD=NONE\b/.test(attrs)) out.push({ uri, kind: 'key' });
+    if ((tag === 'EXT-X-KEY' || tag === 'EXT-X-SESSION-KEY') && uri && !/(^|,)\s*METHOD=NONE\b/.test(attrs))
+      out.push({ uri, kind: 'key' });
     if (tag === 'EXT-X-SESSION-DATA' && uri) out.push({ uri, kind: 'data' });
     if (tag === 'EXT-X-IMAGE-STREAM-INF' && uri) out.push({ uri, kind: 'playlist', role: 'image' });
     if (tag === 'EXT-X-CONTENT-STEERING') {

@@ -71,7 +71,9 @@ describe('scanPlaylist: what is a playlist', () => {
   });
 
   it('accepts comments and blank lines before #EXTM3U, like hls-parser and players', () => {
-    expect(refs('# made by hand\n\n#EXTM3U\n#EXTINF:4,\na.ts')).toEqual(['segment https://cdn.example.com/vod/class-1/a.ts']);
+    expect(refs('# made by hand\n\n#EXTM3U\n#EXTINF:4,\na.ts')).toEqual([
+      'segment https://cdn.example.com/vod/class-1/a.ts',
+    ]);
   });
 
   it('accepts a bare #EXTM3U as an empty playlist', () => {
@@ -119,8 +121,12 @@ describe('scanPlaylist: multivariant playlists', () => {
   });
 
   it('keeps URI lines of a playlist that mixes master tags with EXTINF segments', () => {
-    const mixed = '#EXTM3U\n#EXT-X-SESSION-DATA:DATA-ID="x",VALUE="y"\n#EXTINF:4,\na.ts\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8';
-    expect(refs(mixed)).toEqual(['segment https://cdn.example.com/vod/class-1/a.ts', 'playlist(variant) https://cdn.example.com/vod/class-1/v.m3u8']);
+    const mixed =
+      '#EXTM3U\n#EXT-X-SESSION-DATA:DATA-ID="x",VALUE="y"\n#EXTINF:4,\na.ts\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8';
+    expect(refs(mixed)).toEqual([
+      'segment https://cdn.example.com/vod/class-1/a.ts',
+      'playlist(variant) https://cdn.example.com/vod/class-1/v.m3u8',
+    ]);
   });
 
   it('reports the line of each reference', () => {
@@ -175,7 +181,8 @@ describe('scanPlaylist: media playlists', () => {
   });
 
   it('marks the segments of a subtitles rendition as subtitle (and its reports as subtitles too)', () => {
-    const text = '#EXTM3U\n#EXTINF:4,\nen-1.vtt\n#EXT-X-PART:DURATION=1,URI="en-2.part.vtt"\n#EXT-X-RENDITION-REPORT:URI="fr.m3u8"';
+    const text =
+      '#EXTM3U\n#EXTINF:4,\nen-1.vtt\n#EXT-X-PART:DURATION=1,URI="en-2.part.vtt"\n#EXT-X-RENDITION-REPORT:URI="fr.m3u8"';
     expect(refs(text, { role: 'subtitles' })).toEqual([
       'subtitle https://cdn.example.com/vod/class-1/en-1.vtt',
       'subtitle https://cdn.example.com/vod/class-1/en-2.part.vtt',
@@ -184,49 +191,66 @@ describe('scanPlaylist: media playlists', () => {
   });
 
   it('ignores empty URIs and reports unresolvable ones', () => {
-    expect(refs('#EXTM3U\n#EXT-X-MAP:URI=""\n#EXTINF:4,\na.ts')).toEqual(['segment https://cdn.example.com/vod/class-1/a.ts']);
+    expect(refs('#EXTM3U\n#EXT-X-MAP:URI=""\n#EXTINF:4,\na.ts')).toEqual([
+      'segment https://cdn.example.com/vod/class-1/a.ts',
+    ]);
     const err = thrown(() => scan('#EXTM3U\n#EXTINF:4,\nhttp://exa mple.com/a.ts'));
     expect(err.code).toBe('BAD_URI');
     expect(err.message).toMatch(/line 3/);
   });
 
   it('resolves against the URL it is given (the final URL after redirects)', () => {
-    const r = refs('#EXTM3U\n#EXTINF:4,\nseg.ts', { baseUrl: new URL('https://edge.example.com/real/path/index.m3u8') });
+    const r = refs('#EXTM3U\n#EXTINF:4,\nseg.ts', {
+      baseUrl: new URL('https://edge.example.com/real/path/index.m3u8'),
+    });
     expect(r).toEqual(['segment https://edge.example.com/real/path/seg.ts']);
   });
 });
 
 describe('scanPlaylist: EXT-X-DEFINE', () => {
   it('substitutes NAME/VALUE in URI lines and quoted attributes, after the definition only', () => {
-    const text = '#EXTM3U\n#EXT-X-DEFINE:NAME="d",VALUE="dir"\n#EXT-X-MAP:URI="{$d}/init.mp4"\n#EXTINF:4,\n{$d}/{$d}.ts';
-    expect(refs(text)).toEqual(['init https://cdn.example.com/vod/class-1/dir/init.mp4', 'segment https://cdn.example.com/vod/class-1/dir/dir.ts']);
-    expect(thrown(() => scan('#EXTM3U\n#EXTINF:4,\n{$d}.ts\n#EXT-X-DEFINE:NAME="d",VALUE="x"')).code).toBe('BAD_DEFINE');
+    const text =
+      '#EXTM3U\n#EXT-X-DEFINE:NAME="d",VALUE="dir"\n#EXT-X-MAP:URI="{$d}/init.mp4"\n#EXTINF:4,\n{$d}/{$d}.ts';
+    expect(refs(text)).toEqual([
+      'init https://cdn.example.com/vod/class-1/dir/init.mp4',
+      'segment https://cdn.example.com/vod/class-1/dir/dir.ts',
+    ]);
+    expect(thrown(() => scan('#EXTM3U\n#EXTINF:4,\n{$d}.ts\n#EXT-X-DEFINE:NAME="d",VALUE="x"')).code).toBe(
+      'BAD_DEFINE',
+    );
   });
 
   it('allows an empty VALUE and substitutes every occurrence once (no recursion)', () => {
-    const text = '#EXTM3U\n#EXT-X-DEFINE:NAME="e",VALUE=""\n#EXT-X-DEFINE:NAME="x",VALUE="{$e}"\n#EXTINF:4,\na{$e}b{$x}.ts';
+    const text =
+      '#EXTM3U\n#EXT-X-DEFINE:NAME="e",VALUE=""\n#EXT-X-DEFINE:NAME="x",VALUE="{$e}"\n#EXTINF:4,\na{$e}b{$x}.ts';
     expect(refs(text)).toEqual(['segment https://cdn.example.com/vod/class-1/ab%7B$e%7D.ts']);
   });
 
   it('takes QUERYPARAM from the playlist URL, falling back to the requested URL when a redirect dropped it', () => {
     const text = '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXTINF:4,\ns.ts?t={$t}';
-    expect(refs(text, { baseUrl: new URL('https://h.example/a.m3u8?t=x%20y') })).toEqual(['segment https://h.example/s.ts?t=x%20y']);
-    expect(refs(text, { baseUrl: new URL('https://h.example/b.m3u8'), requestUrl: new URL('https://h.example/a.m3u8?t=1') })).toEqual([
-      'segment https://h.example/s.ts?t=1',
+    expect(refs(text, { baseUrl: new URL('https://h.example/a.m3u8?t=x%20y') })).toEqual([
+      'segment https://h.example/s.ts?t=x%20y',
     ]);
+    expect(
+      refs(text, { baseUrl: new URL('https://h.example/b.m3u8'), requestUrl: new URL('https://h.example/a.m3u8?t=1') }),
+    ).toEqual(['segment https://h.example/s.ts?t=1']);
     expect(thrown(() => scan(text, { baseUrl: new URL('https://h.example/a.m3u8?t=') })).code).toBe('BAD_DEFINE');
     // As written, not decoded: a signed token must come back byte for byte.
-    expect(refs(text, { baseUrl: new URL('https://h.example/a.m3u8?x=1&t=ab+c%2Bd%3D%3D') })).toEqual(['segment https://h.example/s.ts?t=ab+c%2Bd%3D%3D']);
+    expect(refs(text, { baseUrl: new URL('https://h.example/a.m3u8?x=1&t=ab+c%2Bd%3D%3D') })).toEqual([
+      'segment https://h.example/s.ts?t=ab+c%2Bd%3D%3D',
+    ]);
   });
 
   it('IMPORTs only in media playlists, only what the multivariant playlist defined', () => {
     const media = '#EXTM3U\n#EXT-X-DEFINE:IMPORT="v"\n#EXTINF:4,\n{$v}.ts';
-    expect(refs(media, { importable: new Map([['v', 'imported']]) })).toEqual(['segment https://cdn.example.com/vod/class-1/imported.ts']);
+    expect(refs(media, { importable: new Map([['v', 'imported']]) })).toEqual([
+      'segment https://cdn.example.com/vod/class-1/imported.ts',
+    ]);
     expect(thrown(() => scan(media)).code).toBe('BAD_DEFINE');
     expect(thrown(() => scan(media, { importable: new Map([['w', 'x']]) })).code).toBe('BAD_DEFINE');
   });
 
-  it('returns a multivariant playlist\'s variables for its media playlists', () => {
+  it("returns a multivariant playlist's variables for its media playlists", () => {
     const s = scan('#EXTM3U\n#EXT-X-DEFINE:NAME="a",VALUE="1"\n#EXT-X-STREAM-INF:BANDWIDTH=1\n{$a}.m3u8');
     expect([...s.variables]).toEqual([['a', '1']]);
   });

@@ -15,7 +15,15 @@ beforeAll(async () => {
   await client
     .db()
     .collection('classes')
-    .insertMany(ids.map((_id, i) => ({ _id, title: `class ${i}`, status: 'broadcast', manifestUrl: `http://o/${i}/m.m3u8`, endedAt: new Date() })));
+    .insertMany(
+      ids.map((_id, i) => ({
+        _id,
+        title: `class ${i}`,
+        status: 'broadcast',
+        manifestUrl: `http://o/${i}/m.m3u8`,
+        endedAt: new Date(),
+      })),
+    );
   catalog = await openCatalog(t.cfg);
 });
 afterAll(async () => {
@@ -55,7 +63,11 @@ describe('MongoDB catalog (CongoDB)', () => {
     const t0 = Date.UTC(2030, 0, 1);
     const col = client.db().collection('changes');
     // Three documents share one instant, so a page of 2 ends inside the tie; one is older; one has no date at all.
-    const docs = [0, 1, 1, 1, 2, 3].map((s, i) => ({ _id: new ObjectId(`65b0000000000000000000${String(i).padStart(2, '0')}`), n: i, updatedAt: new Date(t0 + s * 1000) }));
+    const docs = [0, 1, 1, 1, 2, 3].map((s, i) => ({
+      _id: new ObjectId(`65b0000000000000000000${String(i).padStart(2, '0')}`),
+      n: i,
+      updatedAt: new Date(t0 + s * 1000),
+    }));
     await col.insertMany([...docs, { _id: new ObjectId('65b00000000000000000ffff'), n: 99 }]);
     const changes = await openCatalog(loadConfig({ ...process.env, ...t.env, MONGODB_COLLECTION: 'changes' }));
     const seen: number[] = [];

@@ -29,7 +29,10 @@ const CONTENTS: Content[] = [
   { planId: 'bbbb0002', files: B, chunkSize: 2 },
 ];
 
-const chunksOf = (c: Content): LandedFile[][] => Array.from({ length: Math.ceil(c.files.length / c.chunkSize) }, (_, i) => c.files.slice(i * c.chunkSize, (i + 1) * c.chunkSize));
+const chunksOf = (c: Content): LandedFile[][] =>
+  Array.from({ length: Math.ceil(c.files.length / c.chunkSize) }, (_, i) =>
+    c.files.slice(i * c.chunkSize, (i + 1) * c.chunkSize),
+  );
 
 interface Job {
   gen: number;
@@ -111,9 +114,16 @@ class Crawl implements Cmd {
     const stamp = `2026-12-01T00:00:${String(m.clock).padStart(2, '0')}.000Z`;
     const forcedAt = this.kind === 'force' ? stamp : undefined;
     const changedAt = this.kind === 'change' ? stamp : undefined;
-    const res = await r.ledger.recordPlan(r.classId, { planId: c.planId, totalFiles: c.files.length, totalChunks: chunks.length, forcedAt, changedAt });
+    const res = await r.ledger.recordPlan(r.classId, {
+      planId: c.planId,
+      totalFiles: c.files.length,
+      totalChunks: chunks.length,
+      forcedAt,
+      changedAt,
+    });
     // A change found by a check always starts a generation from COMPLETE, even with the same plan id.
-    if (this.kind === 'change' && before?.status === 'COMPLETE') expect(res).toMatchObject({ outcome: 'new', gen: (before.gen ?? 0) + 1 });
+    if (this.kind === 'change' && before?.status === 'COMPLETE')
+      expect(res).toMatchObject({ outcome: 'new', gen: (before.gen ?? 0) + 1 });
     if (res.outcome === 'new') m.plans.set(res.gen, c);
     if (res.outcome !== 'complete') {
       expect(m.plans.get(res.gen)?.planId).toBe(c.planId);
@@ -161,7 +171,9 @@ class Deliver extends JobCmd {
   override async run(m: Model, r: Real): Promise<void> {
     const job = this.job(m);
     const before = await r.ledger.getClass(r.classId);
-    const results = await Promise.all(Array.from({ length: this.copies }, () => r.ledger.countChunk(r.classId, job.gen, job.chunk, job.files)));
+    const results = await Promise.all(
+      Array.from({ length: this.copies }, () => r.ledger.countChunk(r.classId, job.gen, job.chunk, job.files)),
+    );
     for (const res of results) if (res.completed) m.completions.set(job.gen, (m.completions.get(job.gen) ?? 0) + 1);
     if ((before?.gen ?? 0) !== job.gen) {
       // Nothing counts for a plan that is not current.
@@ -186,7 +198,13 @@ class FinalFailure extends JobCmd {
   override async run(m: Model, r: Real): Promise<void> {
     const job = this.job(m);
     const reason = this.provisional ? 'the last delivery did not finish' : 'origin answered HTTP 404';
-    await r.ledger.recordChunkFailure(r.classId, job.gen, job.chunk, job.files.map((f) => ({ key: f.key, src: `http://origin/${f.key}`, reason })), { provisional: this.provisional });
+    await r.ledger.recordChunkFailure(
+      r.classId,
+      job.gen,
+      job.chunk,
+      job.files.map((f) => ({ key: f.key, src: `http://origin/${f.key}`, reason })),
+      { provisional: this.provisional },
+    );
     await checkInvariants(m, r);
   }
   override toString = () => `${this.provisional ? 'crash on last delivery' : 'final failure'}(#${this.pick})`;
@@ -206,7 +224,9 @@ class CrawlFailure implements Cmd {
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
     const before = await r.ledger.getClass(r.classId);
-    const applied = await r.ledger.failCrawl(r.classId, 'crawl failed: origin answered HTTP 404', { provisional: this.provisional });
+    const applied = await r.ledger.failCrawl(r.classId, 'crawl failed: origin answered HTTP 404', {
+      provisional: this.provisional,
+    });
     if (before?.status === 'COMPLETE') expect(applied).toBe(false);
     await checkInvariants(m, r);
   }
@@ -232,22 +252,35 @@ class Race implements Cmd {
         case 'count':
           return { ...(await r.ledger.countChunk(r.classId, jb.gen, jb.chunk, jb.files)), gen: jb.gen };
         case 'finalFailure':
-          await r.ledger.recordChunkFailure(r.classId, jb.gen, jb.chunk, jb.files.map((f) => ({ key: f.key, src: f.key, reason: 'HTTP 404' })));
+          await r.ledger.recordChunkFailure(
+            r.classId,
+            jb.gen,
+            jb.chunk,
+            jb.files.map((f) => ({ key: f.key, src: f.key, reason: 'HTTP 404' })),
+          );
           return undefined;
         case 'crawlFailure':
           await r.ledger.failCrawl(r.classId, 'crawl failed: HTTP 404');
           return undefined;
         case 'recrawl': {
           const plan = m.plans.get(jb.gen)!;
-          const res = await r.ledger.recordPlan(r.classId, { planId: plan.planId, totalFiles: plan.files.length, totalChunks: chunksOf(plan).length });
+          const res = await r.ledger.recordPlan(r.classId, {
+            planId: plan.planId,
+            totalFiles: plan.files.length,
+            totalChunks: chunksOf(plan).length,
+          });
           if (res.outcome === 'new') m.plans.set(res.gen, plan);
-          if (res.outcome !== 'complete') chunksOf(plan).forEach((files, chunk) => !res.done.has(chunk) && m.jobs.push({ gen: res.gen, chunk, files }));
+          if (res.outcome !== 'complete')
+            chunksOf(plan).forEach(
+              (files, chunk) => !res.done.has(chunk) && m.jobs.push({ gen: res.gen, chunk, files }),
+            );
           return { completed: res.completed, gen: res.gen };
         }
       }
     };
     const [ra, rb] = await Promise.all([r.ledger.countChunk(r.classId, ja.gen, ja.chunk, ja.files), rival()]);
-    for (const res of [{ ...ra, gen: ja.gen }, rb]) if (res?.completed) m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
+    for (const res of [{ ...ra, gen: ja.gen }, rb])
+      if (res?.completed) m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
     await checkInvariants(m, r);
   }
   toString = () => `race(#${this.a} counts, #${this.b} ${this.rival})`;
@@ -262,14 +295,21 @@ class CrashBeforeCount extends JobCmd {
 }
 
 const commands = [
-  fc.tuple(fc.integer({ min: 0, max: CONTENTS.length - 1 }), fc.constantFrom<CrawlKind>('plain', 'plain', 'force', 'change')).map(([c, k]) => new Crawl(c, k)),
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: CONTENTS.length - 1 }),
+      fc.constantFrom<CrawlKind>('plain', 'plain', 'force', 'change'),
+    )
+    .map(([c, k]) => new Crawl(c, k)),
   fc.constant(new Check()),
   fc.tuple(fc.nat(), fc.constantFrom(1, 1, 1, 2, 3)).map(([p, n]) => new Deliver(p, n)),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, prov]) => new FinalFailure(p, prov)),
   fc.nat().map((p) => new AttemptFailure(p)),
   fc.boolean().map((p) => new CrawlFailure(p)),
   fc.nat().map((p) => new CrashBeforeCount(p)),
-  fc.tuple(fc.nat(), fc.nat(), fc.constantFrom<Rival>('count', 'finalFailure', 'crawlFailure', 'recrawl')).map(([a, b, k]) => new Race(a, b, k)),
+  fc
+    .tuple(fc.nat(), fc.nat(), fc.constantFrom<Rival>('count', 'finalFailure', 'crawlFailure', 'recrawl'))
+    .map(([a, b, k]) => new Race(a, b, k)),
 ];
 
 let t: TestStack;

@@ -13,8 +13,11 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-const files = (n: number, chunk: number, prefix = 'c'): LandedFile[] => Array.from({ length: n }, (_, i) => ({ key: `${prefix}/${chunk}/${i}.ts`, bytes: 100 + i, etag: `e${i}` }));
-const failed = (key: string, reason = 'origin answered HTTP 404'): FailedFile[] => [{ key, src: `http://origin/${key}`, reason }];
+const files = (n: number, chunk: number, prefix = 'c'): LandedFile[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}/${chunk}/${i}.ts`, bytes: 100 + i, etag: `e${i}` }));
+const failed = (key: string, reason = 'origin answered HTTP 404'): FailedFile[] => [
+  { key, src: `http://origin/${key}`, reason },
+];
 const info = { manifestUrl: 'http://origin/m.m3u8', title: 'T' };
 
 /** A client whose first `n` transactions are cancelled for contention, as DynamoDB does under load. */
@@ -52,7 +55,16 @@ describe('DynamoDB ledger (dynoxide)', () => {
     expect(outcomes.filter((o) => o.outcome === 'counted')).toHaveLength(1);
     expect(outcomes.filter((o) => o.completed)).toHaveLength(1);
     expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(9);
-    expect(await ledger.getClass('c1')).toMatchObject({ status: 'COMPLETE', gen: 1, completedGen: 1, doneChunks: 2, totalChunks: 2, doneFiles: 5, totalFiles: 5, doneBytes: 100 + 101 + 102 + 100 + 101 });
+    expect(await ledger.getClass('c1')).toMatchObject({
+      status: 'COMPLETE',
+      gen: 1,
+      completedGen: 1,
+      doneChunks: 2,
+      totalChunks: 2,
+      doneFiles: 5,
+      totalFiles: 5,
+      doneBytes: 100 + 101 + 102 + 100 + 101,
+    });
     expect((await ledger.listChunks('c1', 1)).map((c) => c.files.length)).toEqual([3, 2]);
   });
 
@@ -60,7 +72,11 @@ describe('DynamoDB ledger (dynoxide)', () => {
     await ledger.markCrawling('c2', info);
     const g1 = await ledger.recordPlan('c2', { planId: 'bbbb0000', totalFiles: 4, totalChunks: 2 });
     await ledger.countChunk('c2', g1.gen, 1, files(2, 1));
-    expect(await ledger.recordPlan('c2', { planId: 'bbbb0000', totalFiles: 4, totalChunks: 2 })).toMatchObject({ outcome: 'resumed', gen: g1.gen, done: new Set([1]) });
+    expect(await ledger.recordPlan('c2', { planId: 'bbbb0000', totalFiles: 4, totalChunks: 2 })).toMatchObject({
+      outcome: 'resumed',
+      gen: g1.gen,
+      done: new Set([1]),
+    });
     expect(await ledger.getClass('c2')).toMatchObject({ doneChunks: 1, doneFiles: 2, status: 'TRANSFERRING' });
     const g2 = await ledger.recordPlan('c2', { planId: 'cccc0000', totalFiles: 1, totalChunks: 1 });
     expect(g2).toMatchObject({ outcome: 'new', gen: g1.gen + 1 });
@@ -76,7 +92,12 @@ describe('DynamoDB ledger (dynoxide)', () => {
     await ledger.countChunk('c3', gen, 0, files(2, 0));
     expect(await ledger.recordChunkFailure('c3', gen, 1, failed('c/1/0.ts'))).toBe('recorded');
     expect(await ledger.recordChunkFailure('c3', gen, 1, failed('c/1/0.ts'))).toBe('recorded'); // a second final attempt re-states it
-    expect(await ledger.getClass('c3')).toMatchObject({ status: 'FAILED', failedChunks: 1, failedFiles: 1, lastError: 'origin answered HTTP 404' });
+    expect(await ledger.getClass('c3')).toMatchObject({
+      status: 'FAILED',
+      failedChunks: 1,
+      failedFiles: 1,
+      lastError: 'origin answered HTTP 404',
+    });
     expect((await ledger.listFailures('c3')).map((f) => f.files)).toEqual([failed('c/1/0.ts')]);
     expect(await ledger.countChunk('c3', gen, 1, files(1, 1))).toMatchObject({ outcome: 'counted', completed: true });
     expect(await ledger.getClass('c3')).toMatchObject({ status: 'COMPLETE', failedChunks: 0, failedFiles: 0 });
@@ -129,7 +150,12 @@ describe('issue 8: every count provable', () => {
     await ledger.countChunk(id, p0.gen, 0, files(2, 0));
     expect((await ledger.countChunk(id, p0.gen, 1, files(2, 1))).completed).toBe(true);
     // enqueue --force: same files, a new generation.
-    const f1 = await ledger.recordPlan(id, { planId: 'p0p0p0p0', totalFiles: 4, totalChunks: 2, forcedAt: '2026-12-01T10:00:00.000Z' });
+    const f1 = await ledger.recordPlan(id, {
+      planId: 'p0p0p0p0',
+      totalFiles: 4,
+      totalChunks: 2,
+      forcedAt: '2026-12-01T10:00:00.000Z',
+    });
     expect(f1).toMatchObject({ outcome: 'new', gen: 2 });
     // A non-forced crawl of the same content resumes the forced generation instead of reviving P0's.
     const again = await ledger.recordPlan(id, { planId: 'p0p0p0p0', totalFiles: 4, totalChunks: 2 });
@@ -139,14 +165,35 @@ describe('issue 8: every count provable', () => {
     const back = await ledger.recordPlan(id, { planId: 'p0p0p0p0', totalFiles: 4, totalChunks: 2 });
     expect([other.gen, back.gen]).toEqual([3, 4]);
     expect(await ledger.countChunk(id, back.gen, 0, files(2, 0))).toEqual({ outcome: 'counted', completed: false });
-    expect(await ledger.countChunk(id, back.gen, 1, files(2, 1))).toMatchObject({ outcome: 'counted', completed: true });
-    expect(await ledger.getClass(id)).toMatchObject({ status: 'COMPLETE', doneFiles: 4, totalFiles: 4, gen: 4, completedGen: 4 });
+    expect(await ledger.countChunk(id, back.gen, 1, files(2, 1))).toMatchObject({
+      outcome: 'counted',
+      completed: true,
+    });
+    expect(await ledger.getClass(id)).toMatchObject({
+      status: 'COMPLETE',
+      doneFiles: 4,
+      totalFiles: 4,
+      gen: 4,
+      completedGen: 4,
+    });
   });
 
   it('case 1: a stale forced request (older than the generation it finds) starts nothing new', async () => {
     const id = 'case1b';
-    await ledger.recordPlan(id, { planId: 'aaaa1111', totalFiles: 1, totalChunks: 1, forcedAt: '2026-12-01T11:00:00.000Z' });
-    expect(await ledger.recordPlan(id, { planId: 'aaaa1111', totalFiles: 1, totalChunks: 1, forcedAt: '2026-12-01T10:00:00.000Z' })).toMatchObject({ outcome: 'resumed', gen: 1 });
+    await ledger.recordPlan(id, {
+      planId: 'aaaa1111',
+      totalFiles: 1,
+      totalChunks: 1,
+      forcedAt: '2026-12-01T11:00:00.000Z',
+    });
+    expect(
+      await ledger.recordPlan(id, {
+        planId: 'aaaa1111',
+        totalFiles: 1,
+        totalChunks: 1,
+        forcedAt: '2026-12-01T10:00:00.000Z',
+      }),
+    ).toMatchObject({ outcome: 'resumed', gen: 1 });
   });
 
   it('case 2: a re-crawl with another chunk size is a new generation; nothing is counted twice or skipped', async () => {
@@ -160,7 +207,13 @@ describe('issue 8: every count provable', () => {
     for (let c = 0; c < 3; c++) expect((await ledger.countChunk(id, small.gen, c, files(2, c))).completed).toBe(false);
     expect(await ledger.getClass(id)).toMatchObject({ status: 'TRANSFERRING', doneFiles: 6, totalFiles: 8 });
     expect((await ledger.countChunk(id, small.gen, 3, files(2, 3))).completed).toBe(true);
-    expect(await ledger.getClass(id)).toMatchObject({ status: 'COMPLETE', doneFiles: 8, totalFiles: 8, doneChunks: 4, totalChunks: 4 });
+    expect(await ledger.getClass(id)).toMatchObject({
+      status: 'COMPLETE',
+      doneFiles: 8,
+      totalFiles: 8,
+      doneChunks: 4,
+      totalChunks: 4,
+    });
   });
 
   it('case 4: a late final failure of a counted chunk leaves COMPLETE alone, and a redrive completes nothing twice', async () => {
@@ -180,7 +233,10 @@ describe('issue 8: every count provable', () => {
     expect(await ledger.countChunk(id, gen, 1, files(2, 1))).toEqual({ outcome: 'duplicate', completed: false });
     // A stale re-crawl: markCrawling and the same plan leave COMPLETE as it is, and complete nothing again.
     await ledger.markCrawling(id, info);
-    expect(await ledger.recordPlan(id, { planId: 'eeee0000', totalFiles: 4, totalChunks: 2 })).toMatchObject({ outcome: 'complete', completed: false });
+    expect(await ledger.recordPlan(id, { planId: 'eeee0000', totalFiles: 4, totalChunks: 2 })).toMatchObject({
+      outcome: 'complete',
+      completed: false,
+    });
     // A re-crawl that hits a 404 does not fail a fully copied class.
     expect(await ledger.failCrawl(id, 'crawl failed: origin answered HTTP 404')).toBe(false);
     expect(await ledger.getClass(id)).toMatchObject({ status: 'COMPLETE', completedGen: gen, doneFiles: 4 });
@@ -206,14 +262,20 @@ describe('issue 8: every count provable', () => {
     expect(await l.countChunk('case5', gen, 0, files(1, 0))).toEqual({ outcome: 'counted', completed: false });
     expect(busy.conflicts).toBe(3);
     const busy2 = conflicting(t.aws.ddb, 2);
-    expect(await createLedger(busy2, t.cfg.tableName).recordChunkFailure('case5', gen, 1, failed('x'))).toBe('recorded');
+    expect(await createLedger(busy2, t.cfg.tableName).recordChunkFailure('case5', gen, 1, failed('x'))).toBe(
+      'recorded',
+    );
     expect(busy2.conflicts).toBe(2);
     expect(await ledger.getClass('case5')).toMatchObject({ status: 'FAILED', failedFiles: 1, doneChunks: 1 });
   });
 
   it('case 5: a failure too large for one item is still recorded (listed up to a bound, the rest counted)', async () => {
     const { gen } = await ledger.recordPlan('case5b', { planId: 'acac0000', totalFiles: 1000, totalChunks: 1 });
-    const many: FailedFile[] = Array.from({ length: 1000 }, (_, i) => ({ key: `k/${i}.ts`, src: `http://origin/${'x'.repeat(300)}/${i}.ts`, reason: `origin answered HTTP 503 ${'y'.repeat(2000)}` }));
+    const many: FailedFile[] = Array.from({ length: 1000 }, (_, i) => ({
+      key: `k/${i}.ts`,
+      src: `http://origin/${'x'.repeat(300)}/${i}.ts`,
+      reason: `origin answered HTTP 503 ${'y'.repeat(2000)}`,
+    }));
     expect(await ledger.recordChunkFailure('case5b', gen, 0, many)).toBe('recorded');
     expect(await ledger.getClass('case5b')).toMatchObject({ status: 'FAILED', failedFiles: 1000 });
     const [rec] = await ledger.listFailures('case5b');
@@ -223,8 +285,15 @@ describe('issue 8: every count provable', () => {
 
   it('case 6: a last delivery that never finishes leaves the class FAILED with that reason; success clears it', async () => {
     const { gen } = await ledger.recordPlan('case6', { planId: 'adad0000', totalFiles: 2, totalChunks: 2 });
-    expect(await ledger.recordChunkFailure('case6', gen, 0, failed('a', 'the last delivery did not finish'), { provisional: true })).toBe('recorded');
-    expect(await ledger.getClass('case6')).toMatchObject({ status: 'FAILED', lastError: 'the last delivery did not finish' });
+    expect(
+      await ledger.recordChunkFailure('case6', gen, 0, failed('a', 'the last delivery did not finish'), {
+        provisional: true,
+      }),
+    ).toBe('recorded');
+    expect(await ledger.getClass('case6')).toMatchObject({
+      status: 'FAILED',
+      lastError: 'the last delivery did not finish',
+    });
     // The delivery that was recorded in advance succeeds after all.
     await ledger.countChunk('case6', gen, 0, files(1, 0));
     expect(await ledger.getClass('case6')).toMatchObject({ status: 'TRANSFERRING', failedChunks: 0 });
@@ -234,13 +303,24 @@ describe('issue 8: every count provable', () => {
     const { gen } = await ledger.recordPlan('case7', { planId: 'aeae0000', totalFiles: 1, totalChunks: 1 });
     await ledger.noteAttemptFailure('case7', gen, 0, 'seg.ts: S3 refused the part (EntityTooLarge)');
     await ledger.noteAttemptFailure('case7', gen, 0, 'seg.ts: S3 refused the part (EntityTooLarge)');
-    expect(await ledger.getClass('case7')).toMatchObject({ status: 'TRANSFERRING', failedAttempts: 2, lastAttemptError: 'chunk 0: seg.ts: S3 refused the part (EntityTooLarge)' });
+    expect(await ledger.getClass('case7')).toMatchObject({
+      status: 'TRANSFERRING',
+      failedAttempts: 2,
+      lastAttemptError: 'chunk 0: seg.ts: S3 refused the part (EntityTooLarge)',
+    });
     expect((await ledger.countChunk('case7', gen, 0, files(1, 0))).completed).toBe(true);
     expect((await ledger.getClass('case7'))?.lastAttemptError).toBeUndefined();
   });
 
   it('case 8: a scan page with an enormous skip detail is still recorded, and a page is claimed by one message', async () => {
-    await ledger.recordScanPage({ scanId: 's8', page: 'objectId:start', at: new Date().toISOString(), scanned: 1, enqueued: [], skipped: [{ classId: 'x', reason: 'not broadcast yet', detail: `status is "${'z'.repeat(450_000)}"` }] });
+    await ledger.recordScanPage({
+      scanId: 's8',
+      page: 'objectId:start',
+      at: new Date().toISOString(),
+      scanned: 1,
+      enqueued: [],
+      skipped: [{ classId: 'x', reason: 'not broadcast yet', detail: `status is "${'z'.repeat(450_000)}"` }],
+    });
     expect((await ledger.getScan('s8'))[0]!.skipped[0]!.detail!.length).toBeLessThanOrEqual(200);
     expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('claimed');
     expect(await ledger.claimScanPage('s8', 'objectId:abc', 'm1')).toBe('claimed'); // its own redelivery, unfinished
@@ -261,24 +341,46 @@ describe('issue 11: changed classes and freshness in the ledger', () => {
     expect(done.freshnessSeconds).toBeGreaterThanOrEqual(90);
     expect(done.freshnessSeconds).toBeLessThan(120);
     const rec = await ledger.getClass('f1');
-    expect(rec).toMatchObject({ status: 'COMPLETE', endedAt: ended, freshFrom: ended, freshnessSeconds: done.freshnessSeconds });
+    expect(rec).toMatchObject({
+      status: 'COMPLETE',
+      endedAt: ended,
+      freshFrom: ended,
+      freshnessSeconds: done.freshnessSeconds,
+    });
     expect(Date.parse(rec!.completedAt!) - Date.parse(ended)).toBe(Math.round(done.freshnessSeconds! * 1000));
 
     // A change check found the origin changed: a new generation from COMPLETE, with the same plan id, fresh from the finding.
     const changedAt = new Date(Date.now() - 5_000).toISOString();
     expect(await ledger.markChecked('f1', gen, 'changed: seg.ts')).toBe(true);
-    const again = await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt, removed: ['c/old.ts'] });
+    const again = await ledger.recordPlan('f1', {
+      planId: 'f1f10000',
+      totalFiles: 2,
+      totalChunks: 1,
+      changedAt,
+      removed: ['c/old.ts'],
+    });
     expect(again).toMatchObject({ outcome: 'new', gen: gen + 1 });
-    expect(await ledger.getClass('f1')).toMatchObject({ status: 'TRANSFERRING', changedAt, freshFrom: changedAt, removedFiles: ['c/old.ts'], removedCount: 1, checkResult: 'changed: seg.ts' });
+    expect(await ledger.getClass('f1')).toMatchObject({
+      status: 'TRANSFERRING',
+      changedAt,
+      freshFrom: changedAt,
+      removedFiles: ['c/old.ts'],
+      removedCount: 1,
+      checkResult: 'changed: seg.ts',
+    });
     expect((await ledger.getClass('f1'))?.freshnessSeconds).toBeUndefined();
     // The same finding delivered again starts nothing; a check of the replaced generation notes nothing.
-    expect(await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt })).toMatchObject({ outcome: 'resumed', gen: gen + 1 });
+    expect(
+      await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt }),
+    ).toMatchObject({ outcome: 'resumed', gen: gen + 1 });
     expect(await ledger.markChecked('f1', gen, 'unchanged')).toBe(false);
     const redone = await ledger.countChunk('f1', gen + 1, 0, files(2, 0));
     expect(redone.freshnessSeconds).toBeGreaterThanOrEqual(5);
     expect(redone.freshnessSeconds).toBeLessThan(30);
     expect(await ledger.getClass('f1')).toMatchObject({ status: 'COMPLETE', completedGen: gen + 1, endedAt: ended });
-    expect(await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt })).toMatchObject({ outcome: 'complete' });
+    expect(
+      await ledger.recordPlan('f1', { planId: 'f1f10000', totalFiles: 2, totalChunks: 1, changedAt }),
+    ).toMatchObject({ outcome: 'complete' });
   });
 
   it('a class with no end in the catalog is as fresh as its first record; landed files keep their source and validators', async () => {
@@ -286,7 +388,15 @@ describe('issue 11: changed classes and freshness in the ledger', () => {
     const created = (await ledger.getClass('f2'))!.createdAt!;
     expect((await ledger.getClass('f2'))?.freshFrom).toBe(created);
     const { gen } = await ledger.recordPlan('f2', { planId: 'f2f20000', totalFiles: 1, totalChunks: 1 });
-    const landed: LandedFile = { key: 'f2/a.m3u8', bytes: 10, etag: 'e', src: 'http://origin/a.m3u8', sha256: 'a'.repeat(64), originEtag: '"v1"', originModified: 'Tue, 01 Jan 2030 00:00:00 GMT' };
+    const landed: LandedFile = {
+      key: 'f2/a.m3u8',
+      bytes: 10,
+      etag: 'e',
+      src: 'http://origin/a.m3u8',
+      sha256: 'a'.repeat(64),
+      originEtag: '"v1"',
+      originModified: 'Tue, 01 Jan 2030 00:00:00 GMT',
+    };
     expect((await ledger.countChunk('f2', gen, 0, [landed])).completed).toBe(true);
     expect(await ledger.listChunks('f2', gen)).toEqual([{ chunk: 0, files: [landed] }]);
   });

@@ -12,11 +12,20 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-async function receiveAll(url: string, max = 100): Promise<Array<{ body: string; count: number; handle: string; attrs: Record<string, string | undefined> }>> {
+async function receiveAll(
+  url: string,
+  max = 100,
+): Promise<Array<{ body: string; count: number; handle: string; attrs: Record<string, string | undefined> }>> {
   const out: Array<{ body: string; count: number; handle: string; attrs: Record<string, string | undefined> }> = [];
   for (let i = 0; i < 20 && out.length < max; i++) {
     const res = await t.aws.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (!res.Messages?.length) break;
     for (const m of res.Messages) {
@@ -43,8 +52,11 @@ describe('SQS job queue (fauxqs)', () => {
     const bodies = Array.from({ length: 37 }, (_, i) => ({ n: i, pad: 'x'.repeat(i * 10) }));
     await queue.sendAll('crawl', bodies);
     const got = await receiveAll(await queue.url('crawl'));
-    expect(got.map((m) => (JSON.parse(m.body) as { n: number }).n).sort((a, b) => a - b)).toEqual(bodies.map((b) => b.n));
-    for (const m of got) await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: await queue.url('crawl'), ReceiptHandle: m.handle }));
+    expect(got.map((m) => (JSON.parse(m.body) as { n: number }).n).sort((a, b) => a - b)).toEqual(
+      bodies.map((b) => b.n),
+    );
+    for (const m of got)
+      await t.aws.sqs.send(new DeleteMessageCommand({ QueueUrl: await queue.url('crawl'), ReceiptHandle: m.handle }));
     expect(await queue.depth('crawl')).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 

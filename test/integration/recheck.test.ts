@@ -22,7 +22,14 @@ const requests: string[] = [];
 const content: OriginContent = {
   stat(path) {
     const f = files.get(path);
-    return f && { size: f.body.length, contentType: path.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t', etag: f.etag, lastModified: f.lastModified };
+    return (
+      f && {
+        size: f.body.length,
+        contentType: path.endsWith('.m3u8') ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
+        etag: f.etag,
+        lastModified: f.lastModified,
+      }
+    );
   },
   read(path, range) {
     const b = files.get(path)!.body;
@@ -30,7 +37,12 @@ const content: OriginContent = {
   },
 };
 
-const opts: ChangeCheckOptions = { files: 'all', concurrency: 4, maxPlaylistBytes: 1 << 20, retry: { attempts: 2, baseDelayMs: 10 } };
+const opts: ChangeCheckOptions = {
+  files: 'all',
+  concurrency: 4,
+  maxPlaylistBytes: 1 << 20,
+  retry: { attempts: 2, baseDelayMs: 10 },
+};
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** What the ledger kept for each file when it was copied (as the transfer records it). */
@@ -48,7 +60,10 @@ function landed(): LandedFile[] {
 
 beforeAll(async () => {
   files.set('/m/master.m3u8', { body: Buffer.from('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n'), etag: '"m1"' });
-  files.set('/m/v.m3u8', { body: Buffer.from('#EXTM3U\n#EXTINF:4,\na.ts\n#EXTINF:4,\nb.ts\n#EXT-X-ENDLIST\n'), lastModified: new Date(Date.UTC(2030, 0, 1)).toUTCString() });
+  files.set('/m/v.m3u8', {
+    body: Buffer.from('#EXTM3U\n#EXTINF:4,\na.ts\n#EXTINF:4,\nb.ts\n#EXT-X-ENDLIST\n'),
+    lastModified: new Date(Date.UTC(2030, 0, 1)).toUTCString(),
+  });
   files.set('/m/a.ts', { body: Buffer.alloc(100, 1), etag: '"a1"' });
   files.set('/m/b.ts', { body: Buffer.alloc(200, 2) });
   origin = await startOriginServer(content);
@@ -57,7 +72,10 @@ beforeAll(async () => {
   const inner = client;
   client = {
     ...inner,
-    fetchText: (url, o) => (requests.push(`GET ${new URL(url).pathname}${o.ifNoneMatch || o.ifModifiedSince ? ' (conditional)' : ''}`), inner.fetchText(url, o)),
+    fetchText: (url, o) => (
+      requests.push(`GET ${new URL(url).pathname}${o.ifNoneMatch || o.ifModifiedSince ? ' (conditional)' : ''}`),
+      inner.fetchText(url, o)
+    ),
     head: (url, o) => (requests.push(`HEAD ${new URL(url).pathname}`), inner.head(url, o)),
   };
 });
@@ -71,16 +89,33 @@ describe('change check against the origin', () => {
     const before = landed();
     requests.length = 0;
     const r = await checkAgainstOrigin(before, client, opts);
-    expect(r).toMatchObject({ changed: false, checked: 4, unknown: 0, changes: [], requests: { conditional: 2, head: 2 } });
-    expect(requests.sort()).toEqual(['GET /m/master.m3u8 (conditional)', 'GET /m/v.m3u8 (conditional)', 'HEAD /m/a.ts', 'HEAD /m/b.ts']);
+    expect(r).toMatchObject({
+      changed: false,
+      checked: 4,
+      unknown: 0,
+      changes: [],
+      requests: { conditional: 2, head: 2 },
+    });
+    expect(requests.sort()).toEqual([
+      'GET /m/master.m3u8 (conditional)',
+      'GET /m/v.m3u8 (conditional)',
+      'HEAD /m/a.ts',
+      'HEAD /m/b.ts',
+    ]);
     expect(origin.stats().byStatus['304']).toBe(2);
   });
 
   it('finds a segment fixed in place (other ETag, same size) though no playlist changed; playlists only would not', async () => {
     const before = landed();
     files.set('/m/a.ts', { body: Buffer.alloc(100, 9), etag: '"a2"' });
-    expect(await checkAgainstOrigin(before, client, opts)).toMatchObject({ changed: true, changes: ['c/h/m/a.ts has ETag "a2", was "a1"'] });
-    expect(await checkAgainstOrigin(before, client, { ...opts, files: 'playlists' })).toMatchObject({ changed: false, requests: { conditional: 2, head: 0 } });
+    expect(await checkAgainstOrigin(before, client, opts)).toMatchObject({
+      changed: true,
+      changes: ['c/h/m/a.ts has ETag "a2", was "a1"'],
+    });
+    expect(await checkAgainstOrigin(before, client, { ...opts, files: 'playlists' })).toMatchObject({
+      changed: false,
+      requests: { conditional: 2, head: 0 },
+    });
   });
 
   it('finds a changed size without validators, a file gone, and a changed playlist, stopping at the first difference', async () => {
@@ -89,11 +124,17 @@ describe('change check against the origin', () => {
     expect((await checkAgainstOrigin(before, client, opts)).changes).toEqual(['c/h/m/b.ts is 201 bytes, was 200']);
     before = landed();
     files.delete('/m/b.ts');
-    expect((await checkAgainstOrigin(before, client, opts)).changes[0]).toMatch(/^c\/h\/m\/b\.ts is gone from the origin \(.*404/);
+    expect((await checkAgainstOrigin(before, client, opts)).changes[0]).toMatch(
+      /^c\/h\/m\/b\.ts is gone from the origin \(.*404/,
+    );
     files.set('/m/b.ts', { body: Buffer.alloc(200, 2) });
     before = landed();
     // A playlist served with the same validator but other bytes is still caught by its digest (a 200 whose SHA-256 differs).
-    files.set('/m/v.m3u8', { ...files.get('/m/v.m3u8')!, body: Buffer.from('#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n'), lastModified: new Date(Date.UTC(2030, 0, 2)).toUTCString() });
+    files.set('/m/v.m3u8', {
+      ...files.get('/m/v.m3u8')!,
+      body: Buffer.from('#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n'),
+      lastModified: new Date(Date.UTC(2030, 0, 2)).toUTCString(),
+    });
     requests.length = 0;
     const r = await checkAgainstOrigin(before, client, opts);
     expect(r).toMatchObject({ changed: true, changes: ['playlist c/h/m/v.m3u8 changed'] });

@@ -20,7 +20,10 @@ let queue: JobQueue;
 const HOUR = 3_600_000;
 
 beforeAll(async () => {
-  t = await startTestStack({ services: ['sqs', 's3', 'dynamodb', 'mongodb'], env: { ORIGIN_ALLOWED_HOSTS: 'cdn.example.com', SCAN_PAGE_SIZE: '2' } });
+  t = await startTestStack({
+    services: ['sqs', 's3', 'dynamodb', 'mongodb'],
+    env: { ORIGIN_ALLOWED_HOSTS: 'cdn.example.com', SCAN_PAGE_SIZE: '2' },
+  });
   cfg = t.cfg;
   mongo = await new MongoClient(t.env.MONGODB_URI!).connect();
   ledger = createLedger(t.aws.ddb, cfg.tableName);
@@ -48,7 +51,11 @@ const doc = (at: Date, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Runs a scan request and every continuation it sends, as the scan queue would; returns each page's summary and the crawl jobs. */
-async function scanAll(first: ScanRequest, now: Date, c: Catalog = catalog): Promise<{ pages: ScanSummary[]; crawls: CrawlJob[]; read: string[] }> {
+async function scanAll(
+  first: ScanRequest,
+  now: Date,
+  c: Catalog = catalog,
+): Promise<{ pages: ScanSummary[]; crawls: CrawlJob[]; read: string[] }> {
   const pending: ScanRequest[] = [first];
   const crawls: CrawlJob[] = [];
   const read: string[] = [];
@@ -78,16 +85,27 @@ async function scanAll(first: ScanRequest, now: Date, c: Catalog = catalog): Pro
     },
   };
   const pages: ScanSummary[] = [];
-  for (let i = 0; pending.length > 0; i++) pages.push(await runScan(pending.shift()!, deps, { messageId: `${(first as { scanId?: string }).scanId}-${i}` }));
+  for (let i = 0; pending.length > 0; i++)
+    pages.push(await runScan(pending.shift()!, deps, { messageId: `${(first as { scanId?: string }).scanId}-${i}` }));
   return { pages, crawls, read };
 }
 
-const scan = (scanId: string, extra: Partial<Extract<ScanRequest, { mode: 'catalog' }>> = {}): ScanRequest => ({ v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, ...extra });
+const scan = (scanId: string, extra: Partial<Extract<ScanRequest, { mode: 'catalog' }>> = {}): ScanRequest => ({
+  v: MESSAGE_VERSION,
+  type: 'scan',
+  mode: 'catalog',
+  scanId,
+  ...extra,
+});
 
 describe('incremental scans (issue 11)', () => {
   it('the first scan reads the whole catalog and sets the watermark; the next reads only what changed or ended since, less the overlap', async () => {
     const col = mongo.db().collection('classes');
-    const old = [doc(new Date(Date.now() - 5 * HOUR)), doc(new Date(Date.now() - 4 * HOUR)), doc(new Date(Date.now() - 3 * HOUR))];
+    const old = [
+      doc(new Date(Date.now() - 5 * HOUR)),
+      doc(new Date(Date.now() - 4 * HOUR)),
+      doc(new Date(Date.now() - 3 * HOUR)),
+    ];
     // Not a date: the change fields cannot find it, the full scan does (and skips it: not broadcast).
     await col.insertMany([...old, { _id: new ObjectId(), title: 'live', status: 'live', updatedAt: 'yesterday' }]);
     const t1 = new Date();
@@ -103,13 +121,20 @@ describe('incremental scans (issue 11)', () => {
     const later = new Date(t1.getTime() + 60_000);
     const added = [doc(later), doc(later), doc(later)];
     await col.insertMany(added);
-    await col.updateOne({ _id: old[0]!._id }, { $set: { updatedAt: new Date(t1.getTime() - 5 * 60_000), title: 'renamed' } });
+    await col.updateOne(
+      { _id: old[0]!._id },
+      { $set: { updatedAt: new Date(t1.getTime() - 5 * 60_000), title: 'renamed' } },
+    );
     const t2 = new Date(later.getTime() + 60_000);
     const second = await scanAll(scan('s2'), t2);
-    expect(second.pages.every((p) => p.kind === 'incremental' && p.since === new Date(t1.getTime() - 600_000).toISOString())).toBe(true);
+    expect(
+      second.pages.every((p) => p.kind === 'incremental' && p.since === new Date(t1.getTime() - 600_000).toISOString()),
+    ).toBe(true);
     // Only the changed documents are read (the new ones by updatedAt and again by endedAt); the unchanged ones never.
     expect(new Set(second.read)).toEqual(new Set([...added, old[0]!].map((d) => d._id.toHexString())));
-    expect(second.read.filter((id) => id === old[1]!._id.toHexString() || id === old[2]!._id.toHexString())).toEqual([]);
+    expect(second.read.filter((id) => id === old[1]!._id.toHexString() || id === old[2]!._id.toHexString())).toEqual(
+      [],
+    );
     expect(second.crawls.map((c) => c.classId).sort()).toEqual(added.map((d) => d._id.toHexString()).sort());
     expect(await ledger.getWatermark('updatedAt,endedAt')).toBe(t2.toISOString());
 

@@ -50,7 +50,11 @@ beforeAll(async () => {
     // Paths under /v/ have an ETag (of their bytes) and answer conditional requests, as a CDN does.
     const etag = path.startsWith('/v/') ? `"${createHash('md5').update(body).digest('hex')}"` : undefined;
     if (etag && req.headers['if-none-match'] === etag) return void res.writeHead(304, { etag }).end();
-    res.writeHead(200, { 'content-length': String(body.length), 'content-type': 'application/octet-stream', ...(etag ? { etag } : {}) });
+    res.writeHead(200, {
+      'content-length': String(body.length),
+      'content-type': 'application/octet-stream',
+      ...(etag ? { etag } : {}),
+    });
     res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -61,12 +65,21 @@ beforeAll(async () => {
   t.aws.s3.middlewareStack.add(
     (next, context) => async (args) => {
       const cmd = String(context.commandName);
-      if (/^(PutObject|UploadPart|CompleteMultipartUpload)Command$/.test(cmd)) writes.push(`${cmd.replace(/Command$/, '')} ${String((args.input as { Key?: string }).Key)}`);
+      if (/^(PutObject|UploadPart|CompleteMultipartUpload)Command$/.test(cmd))
+        writes.push(`${cmd.replace(/Command$/, '')} ${String((args.input as { Key?: string }).Key)}`);
       return next(args);
     },
     { step: 'initialize', name: 'countWrites' },
   );
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
+  deps = {
+    cfg,
+    origin,
+    store,
+    ledger: createLedger(t.aws.ddb, cfg.tableName),
+    queue: createJobQueue(t.aws.sqs, cfg),
+    events: createPipelineEvents(),
+    log: t.log,
+  };
 });
 afterAll(async () => {
   await origin?.close();
@@ -86,7 +99,11 @@ describe('copyFile: origin → S3, verified while streaming', () => {
       const key = `media${path}`;
       const landed = await copyFile({ src: `${base}${path}`, key, kind: 'segment' }, deps);
       expect(landed.bytes).toBe(body.length);
-      expect(createHash('sha256').update(await s3Bytes(key)).digest('hex')).toBe(createHash('sha256').update(body).digest('hex'));
+      expect(
+        createHash('sha256')
+          .update(await s3Bytes(key))
+          .digest('hex'),
+      ).toBe(createHash('sha256').update(body).digest('hex'));
       if (body.length > 5 * MiB) expect(landed.etag).toMatch(/-3$/);
       else expect(landed.etag).toBe(createHash('md5').update(body).digest('hex'));
       const head = await store.head(key);
@@ -100,7 +117,11 @@ describe('copyFile: origin → S3, verified while streaming', () => {
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, budget.inUse)), 1);
     try {
-      const files = Array.from({ length: 4 }, (_, i) => ({ src: `${base}/large.mp4?copy=${i}`, key: `media/budget/${i}.mp4`, kind: 'segment' as const }));
+      const files = Array.from({ length: 4 }, (_, i) => ({
+        src: `${base}/large.mp4?copy=${i}`,
+        key: `media/budget/${i}.mp4`,
+        kind: 'segment' as const,
+      }));
       const landed = await Promise.all(files.map((f) => copyFile(f, { ...deps, budget })));
       expect(landed.map((l) => l.bytes)).toEqual(files.map(() => bodies.get('/large.mp4')!.length));
     } finally {
@@ -112,7 +133,10 @@ describe('copyFile: origin → S3, verified while streaming', () => {
   });
 
   it('refuses a playlist whose bytes are not the ones the crawler enumerated, and writes nothing', async () => {
-    const err = await copyFile({ src: `${base}/small.ts`, key: 'media/changed.m3u8', kind: 'playlist', bytes: 1000, sha256: '0'.repeat(64) }, deps).catch((e: unknown) => e);
+    const err = await copyFile(
+      { src: `${base}/small.ts`, key: 'media/changed.m3u8', kind: 'playlist', bytes: 1000, sha256: '0'.repeat(64) },
+      deps,
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PLAYLIST_CHANGED' });
     expect(await store.head('media/changed.m3u8')).toBeUndefined();
   });
@@ -126,19 +150,25 @@ describe('copyFile: origin → S3, verified while streaming', () => {
   });
 
   it('refuses a truncated body (retryable) and leaves no object behind', async () => {
-    const err = await copyFile({ src: `${base}/truncated.ts`, key: 'media/truncated.ts', kind: 'segment' }, deps).catch((e: unknown) => e);
+    const err = await copyFile({ src: `${base}/truncated.ts`, key: 'media/truncated.ts', kind: 'segment' }, deps).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect((err as { retryable?: boolean }).retryable).toBe(true);
     expect(await store.head('media/truncated.ts')).toBeUndefined();
   });
 
   it('fails fast on 404, not retryable', async () => {
-    const err = await copyFile({ src: `${base}/gone.ts`, key: 'media/gone.ts', kind: 'segment' }, deps).catch((e: unknown) => e);
+    const err = await copyFile({ src: `${base}/gone.ts`, key: 'media/gone.ts', kind: 'segment' }, deps).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'ORIGIN_HTTP_STATUS', status: 404, retryable: false });
   });
 
   it('never fetches a host outside ORIGIN_ALLOWED_HOSTS', async () => {
-    const err = await copyFile({ src: 'http://localhost:1/x.ts', key: 'media/x.ts', kind: 'segment' }, deps).catch((e: unknown) => e);
+    const err = await copyFile({ src: 'http://localhost:1/x.ts', key: 'media/x.ts', kind: 'segment' }, deps).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: 'ORIGIN_HOST_NOT_ALLOWED' });
     expect((err as Error).message).toContain('localhost:1');
   });
@@ -154,8 +184,16 @@ describe('copyFile when the bucket may already hold the file (issue 11)', () => 
     bodies.set('/v/seg.ts', randomBytes(3000));
     const file = { src: `${base}/v/seg.ts`, key: 'media/v/seg.ts', kind: 'segment' as const };
     const first = await copyFile(file, deps, { generation: 1 });
-    expect(first).toMatchObject({ how: 'written', src: file.src, originEtag: expect.stringMatching(/^"[0-9a-f]{32}"$/) });
-    expect((await store.head(file.key))?.metadata).toMatchObject({ 'flants-generation': '1', 'flants-src-etag': first.originEtag, 'flants-crc32': expect.any(String) });
+    expect(first).toMatchObject({
+      how: 'written',
+      src: file.src,
+      originEtag: expect.stringMatching(/^"[0-9a-f]{32}"$/),
+    });
+    expect((await store.head(file.key))?.metadata).toMatchObject({
+      'flants-generation': '1',
+      'flants-src-etag': first.originEtag,
+      'flants-crc32': expect.any(String),
+    });
     fresh();
     const again = await copyFile(file, deps, { generation: 2, recopy: true });
     expect(again).toMatchObject({ how: 'not-modified', bytes: 3000, etag: first.etag, originEtag: first.originEtag });
@@ -190,10 +228,20 @@ describe('copyFile when the bucket may already hold the file (issue 11)', () => 
     const text = Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nv/seg.ts\n#EXT-X-ENDLIST\n');
     bodies.set('/p/index.m3u8', text);
     const sha256 = createHash('sha256').update(text).digest('hex');
-    const file = { src: `${base}/p/index.m3u8`, key: 'media/p/index.m3u8', kind: 'playlist' as const, bytes: text.length, sha256 };
+    const file = {
+      src: `${base}/p/index.m3u8`,
+      key: 'media/p/index.m3u8',
+      kind: 'playlist' as const,
+      bytes: text.length,
+      sha256,
+    };
     await copyFile(file, deps, { generation: 1 });
     fresh();
-    expect(await copyFile(file, deps, { generation: 3, recopy: true })).toMatchObject({ how: 'same-digest', sha256, bytes: text.length });
+    expect(await copyFile(file, deps, { generation: 3, recopy: true })).toMatchObject({
+      how: 'same-digest',
+      sha256,
+      bytes: text.length,
+    });
     expect([requests, writes]).toEqual([[], []]);
   });
 
@@ -209,10 +257,12 @@ describe('copyFile when the bucket may already hold the file (issue 11)', () => 
     expect(writes).toEqual(['PutObject media/first.ts']);
   });
 
-  it('a newer generation\'s object is never replaced by a re-copy of an older one', async () => {
+  it("a newer generation's object is never replaced by a re-copy of an older one", async () => {
     bodies.set('/v/newer.ts', randomBytes(100));
     const file = { src: `${base}/v/newer.ts`, key: 'media/v/newer.ts', kind: 'segment' as const };
     await copyFile(file, deps, { generation: 5 });
-    await expect(copyFile(file, deps, { generation: 4, recopy: true })).rejects.toMatchObject({ code: 'STALE_GENERATION' });
+    await expect(copyFile(file, deps, { generation: 4, recopy: true })).rejects.toMatchObject({
+      code: 'STALE_GENERATION',
+    });
   });
 });

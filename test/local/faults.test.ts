@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FaultSpecError, formatFaultSpec, hasFaults, NO_FAULTS, originFaultsFor, parseFaultSpec, pickGoneFiles, s3FaultsFor } from '../../lab/faults.ts';
+import {
+  FaultSpecError,
+  formatFaultSpec,
+  hasFaults,
+  NO_FAULTS,
+  originFaultsFor,
+  parseFaultSpec,
+  pickGoneFiles,
+  s3FaultsFor,
+} from '../../lab/faults.ts';
 import { generateLibrary } from '../../lab/library.ts';
 
 describe('parseFaultSpec', () => {
@@ -15,7 +24,9 @@ describe('parseFaultSpec', () => {
   });
 
   it('accepts whitespace, percentages, upper-case keys, slowms and "none"', () => {
-    expect(parseFaultSpec(' origin5xx = 5% , SLOW=.5, slowms=100 ')).toMatchObject({ origin: { http5xx: 0.05, slow: 0.5, slowMs: 100 } });
+    expect(parseFaultSpec(' origin5xx = 5% , SLOW=.5, slowms=100 ')).toMatchObject({
+      origin: { http5xx: 0.05, slow: 0.5, slowMs: 100 },
+    });
     expect(parseFaultSpec('reset=1')).toMatchObject({ origin: { reset: 1 } });
     expect(parseFaultSpec('none')).toEqual(NO_FAULTS);
     expect(hasFaults(parseFaultSpec('none'))).toBe(false);
@@ -50,7 +61,9 @@ describe('parseFaultSpec', () => {
     const rate = fc.integer({ min: 0, max: 25 }).map((n) => n / 100);
     fc.assert(
       fc.property(rate, rate, rate, rate, rate, rate, fc.nat(50), fc.nat(1000), (a, b, c, d, e, f, gone, seed) => {
-        const spec = parseFaultSpec(`origin5xx=${a},reset=${b},truncate=${c},slow=${d},s3=${e},s3reset=${f},gone=${gone},seed=${seed}`);
+        const spec = parseFaultSpec(
+          `origin5xx=${a},reset=${b},truncate=${c},slow=${d},s3=${e},s3reset=${f},gone=${gone},seed=${seed}`,
+        );
         expect(parseFaultSpec(formatFaultSpec(spec))).toEqual(spec);
       }),
     );
@@ -74,7 +87,9 @@ describe('fault spec → servers', () => {
   });
 
   it('maps a spec onto origin and S3 fault settings', () => {
-    const spec = parseFaultSpec('origin5xx=0.1,reset=0.03,truncate=0.02,slow=0.01,slowms=50,s3=0.05,s3reset=0.01,gone=2,seed=7');
+    const spec = parseFaultSpec(
+      'origin5xx=0.1,reset=0.03,truncate=0.02,slow=0.01,slowms=50,s3=0.05,s3reset=0.01,gone=2,seed=7',
+    );
     const origin = originFaultsFor(spec, lib);
     expect(origin).toMatchObject({ seed: 7, http5xx: 0.1, reset: 0.03, truncate: 0.02, slow: 0.01, slowMs: 50 });
     expect(origin.gone).toEqual(pickGoneFiles(lib, 2, 7));

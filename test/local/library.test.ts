@@ -4,7 +4,13 @@ import fc from 'fast-check';
 import HLS from 'hls-parser';
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIBRARY_OPTIONS, generateLibrary, type ClassFeature, type SampleClass, type SampleLibrary } from '../../lab/library.ts';
+import {
+  DEFAULT_LIBRARY_OPTIONS,
+  generateLibrary,
+  type ClassFeature,
+  type SampleClass,
+  type SampleLibrary,
+} from '../../lab/library.ts';
 import { scanPlaylist, tagValue, type ScannedRef } from './playlist-scan.ts';
 
 const lib = generateLibrary();
@@ -86,7 +92,10 @@ describe('sample library: shape', () => {
     expect(withFeature('nested').length).toBeGreaterThan(0);
     expect(withFeature('iframes').length).toBeGreaterThan(0);
     // The features are not just labels: the playlists say so.
-    const all = (c: SampleClass) => playlists(c).map((p) => text(lib, p)).join('\n');
+    const all = (c: SampleClass) =>
+      playlists(c)
+        .map((p) => text(lib, p))
+        .join('\n');
     const classesWith = (re: RegExp) => lib.classes.filter((c) => re.test(all(c)));
     expect(classesWith(/#EXT-X-KEY:METHOD=AES-128,URI="key\.bin",IV=0x[0-9A-F]{32}/)).toEqual(withFeature('aes128'));
     expect(classesWith(/#EXT-X-BYTERANGE:/)).toEqual(withFeature('byterange'));
@@ -106,7 +115,8 @@ describe('sample library: shape', () => {
       const subs = scanPlaylist(c.manifestPath, master).find((r) => r.via === 'EXT-X-MEDIA' && /subs/.test(r.path))!;
       const vtts = scanPlaylist(subs.path, text(lib, subs.path));
       expect(vtts.length).toBe(DEFAULT_LIBRARY_OPTIONS.segmentsPerRendition);
-      for (const v of vtts) expect(text(lib, v.path)).toMatch(/^WEBVTT\n[\s\S]*\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n/);
+      for (const v of vtts)
+        expect(text(lib, v.path)).toMatch(/^WEBVTT\n[\s\S]*\d\d:\d\d:\d\d\.\d{3} --> \d\d:\d\d:\d\d\.\d{3}\n/);
     }
   });
 
@@ -136,7 +146,10 @@ describe('sample library: references', () => {
       for (const r of refs) expect(lib.stat(r.path), `${r.uri} in ${r.from}`).toBeDefined();
       expect([...files].sort()).toEqual([...c.paths].sort());
       for (const r of refs) {
-        if (r.range) expect(r.range.offset + r.range.length, `${r.uri} range in ${r.from}`).toBeLessThanOrEqual(lib.stat(r.path)!.size);
+        if (r.range)
+          expect(r.range.offset + r.range.length, `${r.uri} range in ${r.from}`).toBeLessThanOrEqual(
+            lib.stat(r.path)!.size,
+          );
       }
     }
   });
@@ -167,8 +180,16 @@ describe('sample library: references', () => {
   it('uses ../ in the nested class, root-relative and query-string references elsewhere', () => {
     const refsOf = (f: ClassFeature) => crawl(lib, withFeature(f)[0]!).refs;
     expect(refsOf('nested').some((r) => r.uri.startsWith('../../'))).toBe(true);
-    expect(refsOf('root-relative').filter((r) => r.via === 'uri-line').every((r) => r.uri.startsWith('/vod/'))).toBe(true);
-    expect(refsOf('query').filter((r) => r.via === 'uri-line').every((r) => /\?token=[0-9a-f]+$/.test(r.uri))).toBe(true);
+    expect(
+      refsOf('root-relative')
+        .filter((r) => r.via === 'uri-line')
+        .every((r) => r.uri.startsWith('/vod/')),
+    ).toBe(true);
+    expect(
+      refsOf('query')
+        .filter((r) => r.via === 'uri-line')
+        .every((r) => /\?token=[0-9a-f]+$/.test(r.uri)),
+    ).toBe(true);
   });
 });
 
@@ -183,7 +204,9 @@ describe('sample library: bytes', () => {
   });
 
   it('clear TS segments are whole 188-byte packets starting with 0x47; fMP4 files start with boxes', () => {
-    const clearTs = lib.classes.filter((c) => c.features.includes('ts') && !c.features.includes('aes128')).flatMap((c) => c.paths.filter((p) => p.endsWith('.ts')));
+    const clearTs = lib.classes
+      .filter((c) => c.features.includes('ts') && !c.features.includes('aes128'))
+      .flatMap((c) => c.paths.filter((p) => p.endsWith('.ts')));
     expect(clearTs.length).toBeGreaterThan(0);
     for (const p of clearTs.slice(0, 40)) {
       const b = lib.bytes(p);
@@ -192,7 +215,11 @@ describe('sample library: bytes', () => {
     }
     const inits = lib.paths().filter((p) => p.endsWith('init.mp4'));
     for (const p of inits) expect(lib.bytes(p).subarray(4, 8).toString('latin1')).toBe('ftyp');
-    for (const p of lib.paths().filter((x) => x.endsWith('.m4s')).slice(0, 20)) expect(lib.bytes(p).subarray(4, 8).toString('latin1')).toBe('styp');
+    for (const p of lib
+      .paths()
+      .filter((x) => x.endsWith('.m4s'))
+      .slice(0, 20))
+      expect(lib.bytes(p).subarray(4, 8).toString('latin1')).toBe('styp');
   });
 
   it('read(path, range) streams exactly the bytes of bytes(path)', async () => {
@@ -289,7 +316,12 @@ describe('sample library: catalog documents', () => {
     for (const c of lib.classes) {
       const d = docs.find((x) => x._id.toHexString() === c.id)!;
       expect(d._id).toBeInstanceOf(ObjectId);
-      expect(d).toMatchObject({ title: c.title, status: 'broadcast', isTest: false, manifestUrl: `http://127.0.0.1:9999${c.manifestPath}` });
+      expect(d).toMatchObject({
+        title: c.title,
+        status: 'broadcast',
+        isTest: false,
+        manifestUrl: `http://127.0.0.1:9999${c.manifestPath}`,
+      });
       expect(d.endedAt!.getTime()).toBeGreaterThan(d.startedAt.getTime());
     }
     expect(lib.skipped.map((s) => s.kind).sort()).toEqual(['aborted', 'live', 'no-manifest', 'test']);
@@ -301,7 +333,9 @@ describe('sample library: catalog documents', () => {
       const valid = d.status === 'broadcast' && !d.isTest && d.manifestUrl !== undefined && d.endedAt !== undefined;
       expect(valid, s.kind).toBe(false);
     }
-    const byKind = Object.fromEntries(lib.skipped.map((s) => [s.kind, docs.find((x) => x._id.toHexString() === s.id)!]));
+    const byKind = Object.fromEntries(
+      lib.skipped.map((s) => [s.kind, docs.find((x) => x._id.toHexString() === s.id)!]),
+    );
     expect(byKind.test).toMatchObject({ isTest: true, status: 'broadcast' });
     expect(byKind.aborted).toMatchObject({ status: 'aborted' });
     expect(byKind['no-manifest']!.manifestUrl).toBeUndefined();

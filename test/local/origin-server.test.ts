@@ -19,14 +19,22 @@ afterAll(async () => {
   await server.close();
 });
 
-async function get(path: string, headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET', base = server.url) {
+async function get(
+  path: string,
+  headers: Record<string, string> = {},
+  method: 'GET' | 'HEAD' = 'GET',
+  base = server.url,
+) {
   const res = await request(base + path, { method, headers, dispatcher: agent });
   const body = Buffer.from(await res.body.arrayBuffer());
   return { status: res.statusCode, headers: res.headers, body };
 }
 
 /** Reads a response to the end, reporting what arrived and whether the transfer failed. */
-async function attempt(url: string, dispatcher: Agent): Promise<{ status?: number; declared?: number; received: Buffer; error?: unknown }> {
+async function attempt(
+  url: string,
+  dispatcher: Agent,
+): Promise<{ status?: number; declared?: number; received: Buffer; error?: unknown }> {
   let res;
   try {
     res = await request(url, { dispatcher });
@@ -59,7 +67,8 @@ describe('parseRange', () => {
     expect(parseRange('bytes=-0', 100)).toEqual({ kind: 'unsatisfiable' });
     expect(parseRange('bytes=0-', 0)).toEqual({ kind: 'unsatisfiable' });
     // Ignored (served whole): malformed, reversed, other units, several ranges.
-    for (const h of ['bytes=9-0', 'bytes=-', 'items=0-1', 'bytes=0-1,5-6', 'bytes=a-b']) expect(parseRange(h, 100)).toEqual({ kind: 'none' });
+    for (const h of ['bytes=9-0', 'bytes=-', 'items=0-1', 'bytes=0-1,5-6', 'bytes=a-b'])
+      expect(parseRange(h, 100)).toEqual({ kind: 'none' });
   });
 });
 
@@ -133,7 +142,9 @@ describe('origin server', () => {
         const text = await origin.fetchText(`${server.url}/moved/master.m3u8`, { maxBytes: 1 << 20 });
         expect(text.url).toBe(server.url + target);
         expect(text.body).toBe(lib.bytes(target).toString());
-        await expect(origin.fetchText(`${server.url}/away`, { maxBytes: 1 << 20 })).rejects.toMatchObject({ code: 'ORIGIN_HOST_NOT_ALLOWED' });
+        await expect(origin.fetchText(`${server.url}/away`, { maxBytes: 1 << 20 })).rejects.toMatchObject({
+          code: 'ORIGIN_HOST_NOT_ALLOWED',
+        });
       } finally {
         await origin.close();
       }
@@ -152,7 +163,12 @@ describe('origin server', () => {
       }
       expect(own.stats().requests).toBe(30);
       expect(own.stats().connections).toBe(1);
-      expect(own.stats().bytesSent).toBe(lib.paths().slice(0, 30).reduce((a, p) => a + lib.stat(p)!.size, 0));
+      expect(own.stats().bytesSent).toBe(
+        lib
+          .paths()
+          .slice(0, 30)
+          .reduce((a, p) => a + lib.stat(p)!.size, 0),
+      );
     } finally {
       await one.close();
       await own.close();
@@ -165,7 +181,7 @@ describe('origin server', () => {
     const huge: OriginContent = {
       stat: (p) => (p === '/huge.bin' ? { size, contentType: 'application/octet-stream' } : undefined),
       read: (_p, r) => {
-        let left = (r ? r.end - r.start + 1 : size);
+        let left = r ? r.end - r.start + 1 : size;
         return new Readable({
           read() {
             const n = Math.min(left, 1 << 20);
@@ -216,7 +232,11 @@ describe('origin server: fault injection', () => {
     await faulty.close();
   });
 
-  const media = () => lib.paths().filter((p) => lib.stat(p)!.size > 10_000).slice(0, 12);
+  const media = () =>
+    lib
+      .paths()
+      .filter((p) => lib.stat(p)!.size > 10_000)
+      .slice(0, 12);
 
   it('injects 500/503 and counts them', async () => {
     faulty.setFaults({ http5xx: 1, seed: 3 });
@@ -267,7 +287,9 @@ describe('origin server: fault injection', () => {
     // The pipeline's client notices: a short playlist is ORIGIN_TRUNCATED or a network error, both retryable.
     const origin = createOrigin({ allowedHosts: [new URL(faulty.url).host] });
     try {
-      const err = await origin.fetchText(faulty.url + lib.classes[0]!.manifestPath, { maxBytes: 1 << 20 }).catch((e: unknown) => e);
+      const err = await origin
+        .fetchText(faulty.url + lib.classes[0]!.manifestPath, { maxBytes: 1 << 20 })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OriginError);
       expect((err as OriginError).retryable).toBe(true);
     } finally {
@@ -350,7 +372,9 @@ describe('validators and conditional requests (issue 11)', () => {
     const changed = await get(path, { 'if-none-match': '"other"' });
     expect([changed.status, changed.body.length]).toEqual([200, lib.stat(path)!.size]);
     expect((await get(path, { 'if-modified-since': modified })).status).toBe(304);
-    expect((await get(path, { 'if-modified-since': new Date(Date.parse(modified) - 1000).toUTCString() })).status).toBe(200);
+    expect((await get(path, { 'if-modified-since': new Date(Date.parse(modified) - 1000).toUTCString() })).status).toBe(
+      200,
+    );
     // If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
     expect((await get(path, { 'if-none-match': '"other"', 'if-modified-since': modified })).status).toBe(200);
   });
@@ -362,19 +386,38 @@ describe('validators and conditional requests (issue 11)', () => {
       const text = await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20 });
       expect(text.etag).toBe(lib.stat(playlist)!.etag);
       expect(text.lastModified).toBe(lib.stat(playlist)!.lastModified);
-      expect(await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifNoneMatch: text.etag })).toMatchObject({ notModified: true, body: '' });
-      expect(await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifModifiedSince: text.lastModified })).toMatchObject({ notModified: true });
-      expect((await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifNoneMatch: '"old"' })).body).toBe(lib.bytes(playlist).toString());
+      expect(
+        await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifNoneMatch: text.etag }),
+      ).toMatchObject({ notModified: true, body: '' });
+      expect(
+        await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifModifiedSince: text.lastModified }),
+      ).toMatchObject({ notModified: true });
+      expect((await origin.fetchText(server.url + playlist, { maxBytes: 1 << 20, ifNoneMatch: '"old"' })).body).toBe(
+        lib.bytes(playlist).toString(),
+      );
 
       const seg = byKind('segment');
       const stream = await origin.openStream(server.url + seg, { ifNoneMatch: lib.stat(seg)!.etag });
       expect(stream).toMatchObject({ notModified: true, contentLength: 0 });
       const whole = await origin.openStream(server.url + seg, { ifNoneMatch: '"old"' });
-      expect([whole.notModified, whole.contentLength, whole.etag]).toEqual([undefined, lib.stat(seg)!.size, lib.stat(seg)!.etag]);
+      expect([whole.notModified, whole.contentLength, whole.etag]).toEqual([
+        undefined,
+        lib.stat(seg)!.size,
+        lib.stat(seg)!.etag,
+      ]);
       whole.body.resume();
 
-      expect(await origin.head(server.url + seg)).toEqual({ url: server.url + seg, contentLength: lib.stat(seg)!.size, etag: lib.stat(seg)!.etag, lastModified: lib.stat(seg)!.lastModified });
-      await expect(origin.head(`${server.url}/nothing/here.ts`)).rejects.toMatchObject({ code: 'ORIGIN_HTTP_STATUS', status: 404, retryable: false });
+      expect(await origin.head(server.url + seg)).toEqual({
+        url: server.url + seg,
+        contentLength: lib.stat(seg)!.size,
+        etag: lib.stat(seg)!.etag,
+        lastModified: lib.stat(seg)!.lastModified,
+      });
+      await expect(origin.head(`${server.url}/nothing/here.ts`)).rejects.toMatchObject({
+        code: 'ORIGIN_HTTP_STATUS',
+        status: 404,
+        retryable: false,
+      });
     } finally {
       await origin.close();
     }

@@ -97,12 +97,21 @@ describe('S3 fault proxy (stub target)', () => {
     const chunked = async function* () {
       for (let i = 0; i < data.length; i += 100_000) yield data.subarray(i, i + 100_000);
     };
-    const put = await request(`${proxy.url}/bucket/dir/file.bin?x-id=PutObject`, { method: 'PUT', body: Readable.from(chunked()), dispatcher: agent });
+    const put = await request(`${proxy.url}/bucket/dir/file.bin?x-id=PutObject`, {
+      method: 'PUT',
+      body: Readable.from(chunked()),
+      dispatcher: agent,
+    });
     await put.body.dump();
     expect(put.statusCode).toBe(200);
     expect(put.headers.etag).toBe(`"${data.length}"`);
     expect(put.headers['x-stub']).toBe('yes');
-    expect(stub.seen.at(-1)).toMatchObject({ method: 'PUT', url: '/bucket/dir/file.bin?x-id=PutObject', host: new URL(proxy.url).host, bytes: data.length });
+    expect(stub.seen.at(-1)).toMatchObject({
+      method: 'PUT',
+      url: '/bucket/dir/file.bin?x-id=PutObject',
+      host: new URL(proxy.url).host,
+      bytes: data.length,
+    });
     const got = await request(`${proxy.url}/bucket/dir/file.bin`, { dispatcher: agent });
     expect(Buffer.from(await got.body.arrayBuffer()).equals(data)).toBe(true);
     const s = proxy.stats();
@@ -115,19 +124,39 @@ describe('S3 fault proxy (stub target)', () => {
     proxy.setFaults({ slowDown: 1 });
     try {
       const before = stub.seen.length;
-      const res = await request(`${proxy.url}/bucket/k?partNumber=2&uploadId=u1&x-id=UploadPart`, { method: 'PUT', body: randomBytes(1 << 20), dispatcher: agent });
+      const res = await request(`${proxy.url}/bucket/k?partNumber=2&uploadId=u1&x-id=UploadPart`, {
+        method: 'PUT',
+        body: randomBytes(1 << 20),
+        dispatcher: agent,
+      });
       const xml = await res.body.text();
       expect(res.statusCode).toBe(503);
       expect(res.headers['content-type']).toBe('application/xml');
       expect(res.headers['x-amz-request-id']).toMatch(/\w+/);
-      expect(xml).toMatch(/<Error><Code>SlowDown<\/Code><Message>Please reduce your request rate\.<\/Message>.*<RequestId>\w+<\/RequestId>/);
+      expect(xml).toMatch(
+        /<Error><Code>SlowDown<\/Code><Message>Please reduce your request rate\.<\/Message>.*<RequestId>\w+<\/RequestId>/,
+      );
       // Bucket-level and read calls are never faulted.
-      for (const [method, path] of [['PUT', '/newbucket'], ['GET', '/bucket?list-type=2'], ['POST', '/bucket/k?uploads'], ['POST', '/bucket/k?uploadId=u1']] as const) {
-        const r = await request(proxy.url + path, { method, dispatcher: agent, body: method === 'POST' ? '<x/>' : undefined });
+      for (const [method, path] of [
+        ['PUT', '/newbucket'],
+        ['GET', '/bucket?list-type=2'],
+        ['POST', '/bucket/k?uploads'],
+        ['POST', '/bucket/k?uploadId=u1'],
+      ] as const) {
+        const r = await request(proxy.url + path, {
+          method,
+          dispatcher: agent,
+          body: method === 'POST' ? '<x/>' : undefined,
+        });
         await r.body.dump();
         expect(r.statusCode, `${method} ${path}`).not.toBe(503);
       }
-      expect(stub.seen.slice(before).map((s) => `${s.method} ${s.url}`)).toEqual(['PUT /newbucket', 'GET /bucket?list-type=2', 'POST /bucket/k?uploads', 'POST /bucket/k?uploadId=u1']);
+      expect(stub.seen.slice(before).map((s) => `${s.method} ${s.url}`)).toEqual([
+        'PUT /newbucket',
+        'GET /bucket?list-type=2',
+        'POST /bucket/k?uploads',
+        'POST /bucket/k?uploadId=u1',
+      ]);
       expect(proxy.stats().faults.slowDown).toBe(1);
     } finally {
       proxy.setFaults({});
@@ -139,7 +168,11 @@ describe('S3 fault proxy (stub target)', () => {
     const a = new Agent();
     try {
       const before = stub.seen.length;
-      const err = await request(`${proxy.url}/bucket/r.bin`, { method: 'PUT', body: randomBytes(256 * 1024), dispatcher: a }).then(
+      const err = await request(`${proxy.url}/bucket/r.bin`, {
+        method: 'PUT',
+        body: randomBytes(256 * 1024),
+        dispatcher: a,
+      }).then(
         async (r) => {
           await r.body.dump();
           return undefined;
@@ -175,7 +208,8 @@ function quickRetries(maxAttempts: number, errorTypes: string[]): RetryStrategyV
     acquireInitialRetryToken: async () => token(0),
     refreshRetryTokenForRetry: async (t, info) => {
       errorTypes.push(info.errorType);
-      if (info.errorType === 'CLIENT_ERROR' || t.getRetryCount() + 1 >= maxAttempts) throw info.error ?? new Error('no more retries');
+      if (info.errorType === 'CLIENT_ERROR' || t.getRetryCount() + 1 >= maxAttempts)
+        throw info.error ?? new Error('no more retries');
       return token(t.getRetryCount() + 1);
     },
     recordSuccess: () => {},
@@ -191,7 +225,13 @@ describe('S3 fault proxy in front of the local S3 (fauxqs) with the AWS SDK', ()
   beforeAll(async () => {
     fauxqs = await startLocalFauxqs();
     proxy = await startS3FaultProxy(fauxqs.url, {});
-    s3 = new S3Client({ endpoint: proxy.url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, retryStrategy: quickRetries(8, errorTypes) });
+    s3 = new S3Client({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      retryStrategy: quickRetries(8, errorTypes),
+    });
     await s3.send(new CreateBucketCommand({ Bucket: 'media' }));
   });
   afterAll(async () => {
@@ -204,7 +244,9 @@ describe('S3 fault proxy in front of the local S3 (fauxqs) with the AWS SDK', ()
     proxy.setFaults({ slowDown: 1 });
     errorTypes.length = 0;
     try {
-      const err = (await s3.send(new PutObjectCommand({ Bucket: 'media', Key: 'a/x.ts', Body: randomBytes(1000) })).catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode: number; attempts: number } };
+      const err = (await s3
+        .send(new PutObjectCommand({ Bucket: 'media', Key: 'a/x.ts', Body: randomBytes(1000) }))
+        .catch((e: unknown) => e)) as { name: string; $metadata: { httpStatusCode: number; attempts: number } };
       expect(err.name).toBe('SlowDown');
       expect(err.$metadata.httpStatusCode).toBe(503);
       expect(err.$metadata.attempts).toBe(8);
@@ -221,7 +263,12 @@ describe('S3 fault proxy in front of the local S3 (fauxqs) with the AWS SDK', ()
     errorTypes.length = 0;
     try {
       const data = randomBytes(12 * 1024 * 1024 + 3);
-      await new Upload({ client: s3, params: { Bucket: 'media', Key: 'big/main.mp4', Body: data }, partSize: 5 * 1024 * 1024, queueSize: 2 }).done();
+      await new Upload({
+        client: s3,
+        params: { Bucket: 'media', Key: 'big/main.mp4', Body: data },
+        partSize: 5 * 1024 * 1024,
+        queueSize: 2,
+      }).done();
       proxy.setFaults({});
       const got = await s3.send(new GetObjectCommand({ Bucket: 'media', Key: 'big/main.mp4' }));
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(data)).toBe(true);

@@ -39,7 +39,16 @@ describe('blockedRange', () => {
     expect(blockedRange(address)).toContain(label);
   });
 
-  it.each(['93.184.215.14', '8.8.8.8', '172.32.0.1', '100.128.0.1', '169.255.0.1', '2606:4700::6810:84e5', '::ffff:93.184.215.14', '2002:5db8:d70e::1'])('lets public %s through', (address) => {
+  it.each([
+    '93.184.215.14',
+    '8.8.8.8',
+    '172.32.0.1',
+    '100.128.0.1',
+    '169.255.0.1',
+    '2606:4700::6810:84e5',
+    '::ffff:93.184.215.14',
+    '2002:5db8:d70e::1',
+  ])('lets public %s through', (address) => {
     expect(blockedRange(address)).toBeUndefined();
   });
 });
@@ -54,10 +63,15 @@ describe('guardedLookup (what net.connect calls for every new connection)', () =
     return { asked, resolve };
   };
   const call = (lookup: ReturnType<typeof guardedLookup>, host: string, all: boolean) =>
-    new Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[] }>((resolve) => lookup(host, { all }, (err, address) => resolve({ err, address })));
+    new Promise<{ err: NodeJS.ErrnoException | null; address: string | LookupAddress[] }>((resolve) =>
+      lookup(host, { all }, (err, address) => resolve({ err, address })),
+    );
 
   it('refuses a name that resolves to loopback or to the metadata service, in both lookup modes', async () => {
-    const { resolve } = stub({ 'cdn.example.com': [{ address: '127.0.0.1', family: 4 }], 'meta.example.com': [{ address: '169.254.169.254', family: 4 }] });
+    const { resolve } = stub({
+      'cdn.example.com': [{ address: '127.0.0.1', family: 4 }],
+      'meta.example.com': [{ address: '169.254.169.254', family: 4 }],
+    });
     const lookup = guardedLookup(resolve);
     for (const all of [true, false]) {
       const a = await call(lookup, 'cdn.example.com', all);
@@ -69,15 +83,28 @@ describe('guardedLookup (what net.connect calls for every new connection)', () =
   });
 
   it('refuses the whole answer when any address is private (no rebinding through a mixed answer)', async () => {
-    const { resolve } = stub({ 'mixed.example.com': [{ address: '93.184.215.14', family: 4 }, { address: '10.0.0.7', family: 4 }] });
+    const { resolve } = stub({
+      'mixed.example.com': [
+        { address: '93.184.215.14', family: 4 },
+        { address: '10.0.0.7', family: 4 },
+      ],
+    });
     const r = await call(guardedLookup(resolve), 'mixed.example.com', true);
     expect(r.err).toBeInstanceOf(BlockedAddressError);
   });
 
   it('hands over exactly the public addresses it checked', async () => {
-    const { resolve, asked } = stub({ 'cdn.example.com': [{ address: '93.184.215.14', family: 4 }, { address: '2606:4700::6810:84e5', family: 6 }] });
+    const { resolve, asked } = stub({
+      'cdn.example.com': [
+        { address: '93.184.215.14', family: 4 },
+        { address: '2606:4700::6810:84e5', family: 6 },
+      ],
+    });
     const lookup = guardedLookup(resolve);
-    expect((await call(lookup, 'cdn.example.com', true)).address).toEqual([{ address: '93.184.215.14', family: 4 }, { address: '2606:4700::6810:84e5', family: 6 }]);
+    expect((await call(lookup, 'cdn.example.com', true)).address).toEqual([
+      { address: '93.184.215.14', family: 4 },
+      { address: '2606:4700::6810:84e5', family: 6 },
+    ]);
     expect((await call(lookup, 'cdn.example.com', false)).address).toBe('93.184.215.14');
     expect(asked).toEqual(['cdn.example.com', 'cdn.example.com']);
   });
@@ -130,7 +157,9 @@ describe('ORIGIN_ALLOWED_HOSTS entries', () => {
   });
 
   it('accepts names, wildcards, ports and IP literals, in canonical form', () => {
-    expect(parseAllowedHosts(' CDN.example.com ,*.Example.com:8443, 127.0.0.1:8080,[::1]:9000, bücher.example, 10.0.0.5')).toEqual([
+    expect(
+      parseAllowedHosts(' CDN.example.com ,*.Example.com:8443, 127.0.0.1:8080,[::1]:9000, bücher.example, 10.0.0.5'),
+    ).toEqual([
       'cdn.example.com',
       '*.example.com:8443',
       '127.0.0.1:8080',

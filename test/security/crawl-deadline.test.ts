@@ -47,15 +47,22 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const event = (classId: string, receiveCount: number) => ({
-  Records: [
-    {
-      messageId: `m-${classId}`,
-      body: JSON.stringify({ v: MESSAGE_VERSION, type: 'crawl', classId, manifestUrl: `http://${host}/trickle/master.m3u8`, title: classId }),
-      attributes: { ApproximateReceiveCount: String(receiveCount) },
-    },
-  ],
-}) as unknown as Parameters<SqsHandler>[0];
+const event = (classId: string, receiveCount: number) =>
+  ({
+    Records: [
+      {
+        messageId: `m-${classId}`,
+        body: JSON.stringify({
+          v: MESSAGE_VERSION,
+          type: 'crawl',
+          classId,
+          manifestUrl: `http://${host}/trickle/master.m3u8`,
+          title: classId,
+        }),
+        attributes: { ApproximateReceiveCount: String(receiveCount) },
+      },
+    ],
+  }) as unknown as Parameters<SqsHandler>[0];
 
 let deps: Deps;
 let handler: SqsHandler;
@@ -81,7 +88,9 @@ describe('the crawl deadline', () => {
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'm-trickle-final' }]);
     const record = await deps.ledger.getClass('trickle-final');
     expect(record?.status).toBe('FAILED');
-    expect(record?.lastError).toMatch(/CRAWL_DEADLINE: crawl of http:\/\/127\.0\.0\.1:\d+\/trickle\/master\.m3u8 stopped before it finished: deadline reached, 1 s into an invocation with 3 s to run/);
+    expect(record?.lastError).toMatch(
+      /CRAWL_DEADLINE: crawl of http:\/\/127\.0\.0\.1:\d+\/trickle\/master\.m3u8 stopped before it finished: deadline reached, 1 s into an invocation with 3 s to run/,
+    );
   });
 });
 
@@ -90,14 +99,19 @@ describe('the crawl byte budget', () => {
     const H = 'https://cdn.example.com';
     const media = `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${'#EXTINF:4,\nseg.ts\n'.repeat(40)}#EXT-X-ENDLIST\n`;
     const f = memoryFetcher({
-      [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nb.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nc.m3u8\n',
+      [`${H}/m.m3u8`]:
+        '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nb.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nc.m3u8\n',
       [`${H}/a.m3u8`]: media,
       [`${H}/b.m3u8`]: media,
       [`${H}/c.m3u8`]: media,
     });
     const opts = { destPrefix: '', allowedHosts: ['cdn.example.com'] };
-    expect(await planClass(`${H}/m.m3u8`, f, { ...opts, limits: { ...LIMITS, maxCrawlBytes: 4 * media.length } })).toHaveLength(5);
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, { ...opts, limits: { ...LIMITS, maxCrawlBytes: 2 * media.length } }));
+    expect(
+      await planClass(`${H}/m.m3u8`, f, { ...opts, limits: { ...LIMITS, maxCrawlBytes: 4 * media.length } }),
+    ).toHaveLength(5);
+    const err = await rejection(
+      planClass(`${H}/m.m3u8`, f, { ...opts, limits: { ...LIMITS, maxCrawlBytes: 2 * media.length } }),
+    );
     expect(err).toMatchObject({ code: 'CRAWL_TOO_LARGE', retryable: false });
     expect(err.message).toMatch(/more than \d+ bytes of playlists \(HLS_MAX_CRAWL_BYTES\)/);
   });

@@ -10,7 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
-import { BlockedAddressError, createOrigin, guardedLookup, type Origin, type ResolvedAddress } from '../../src/origin/client.ts';
+import {
+  BlockedAddressError,
+  createOrigin,
+  guardedLookup,
+  type Origin,
+  type ResolvedAddress,
+} from '../../src/origin/client.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { createLedger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
@@ -40,19 +46,35 @@ beforeAll(async () => {
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
   server = createServer((req: IncomingMessage, res) => {
     seen.push(req.url ?? '');
-    if (req.url === '/to-internal') return void res.writeHead(302, { location: `http://internal.example.com:${port}/secret.m3u8` }).end();
-    if (req.url === '/to-metadata') return void res.writeHead(302, { location: `http://meta.example.com:${port}/latest/meta-data/iam/` }).end();
+    if (req.url === '/to-internal')
+      return void res.writeHead(302, { location: `http://internal.example.com:${port}/secret.m3u8` }).end();
+    if (req.url === '/to-metadata')
+      return void res.writeHead(302, { location: `http://meta.example.com:${port}/latest/meta-data/iam/` }).end();
     if (req.url === '/master.m3u8') {
-      return void res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://cdn.example.com:${port}/v/index.m3u8\n`);
+      return void res
+        .writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' })
+        .end(`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://cdn.example.com:${port}/v/index.m3u8\n`);
     }
     res.writeHead(200, { 'content-type': 'text/plain' }).end('runtime API secrets');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as AddressInfo).port;
-  const cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: `127.0.0.1:${port},cdn.example.com:${port},*.example.com:${port},cdn.example.com` });
+  const cfg = loadConfig({
+    ...process.env,
+    ...t.env,
+    ORIGIN_ALLOWED_HOSTS: `127.0.0.1:${port},cdn.example.com:${port},*.example.com:${port},cdn.example.com`,
+  });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts, resolve, connectTimeoutMs: 1_000 });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
+  deps = {
+    cfg,
+    origin,
+    store,
+    ledger: createLedger(t.aws.ddb, cfg.tableName),
+    queue: createJobQueue(t.aws.sqs, cfg),
+    events: createPipelineEvents(),
+    log: t.log,
+  };
 });
 afterAll(async () => {
   await origin?.close();
@@ -81,7 +103,9 @@ describe('an allowed name that resolves to a private address', () => {
     const before = seen.length;
     const err = await refusal(origin.fetchText(`http://cdn.example.com:${port}/master.m3u8`, { maxBytes: 1 << 20 }));
     expect(err).toMatchObject({ code: 'ORIGIN_ADDRESS_BLOCKED', retryable: false });
-    expect(err.message).toContain(`refusing http://cdn.example.com:${port}/master.m3u8: cdn.example.com resolves to 127.0.0.1, a loopback address`);
+    expect(err.message).toContain(
+      `refusing http://cdn.example.com:${port}/master.m3u8: cdn.example.com resolves to 127.0.0.1, a loopback address`,
+    );
     expect(seen.length).toBe(before);
     expect(asked).toContain('cdn.example.com');
   });
@@ -107,7 +131,9 @@ describe('a redirect', () => {
     seen.length = 0;
     const err = await refusal(origin.fetchText(`http://127.0.0.1:${port}/to-internal`, { maxBytes: 1 << 20 }));
     expect(err.code).toBe('ORIGIN_ADDRESS_BLOCKED');
-    expect(err.message).toContain(`refusing http://internal.example.com:${port}/secret.m3u8: internal.example.com resolves to 127.0.0.1`);
+    expect(err.message).toContain(
+      `refusing http://internal.example.com:${port}/secret.m3u8: internal.example.com resolves to 127.0.0.1`,
+    );
     expect(seen).toEqual(['/to-internal']);
   });
 
@@ -134,14 +160,20 @@ describe('ports', () => {
 describe('through the pipeline', () => {
   it('a crawl whose variant sits on such a name fails with the reason, not retryable', async () => {
     const err = await refusal(
-      planClass(`http://127.0.0.1:${port}/master.m3u8`, origin, { limits: deps.cfg.hls, destPrefix: 'media/', allowedHosts: deps.cfg.originAllowedHosts }),
+      planClass(`http://127.0.0.1:${port}/master.m3u8`, origin, {
+        limits: deps.cfg.hls,
+        destPrefix: 'media/',
+        allowedHosts: deps.cfg.originAllowedHosts,
+      }),
     );
     expect(err).toMatchObject({ code: 'ORIGIN_ADDRESS_BLOCKED', retryable: false });
     expect(err.message).toContain(`cdn.example.com:${port}/v/index.m3u8`);
   });
 
   it('a transfer of such a file is refused and writes nothing', async () => {
-    const err = await refusal(copyFile({ src: `http://cdn.example.com:${port}/v/seg-1.ts`, key: 'media/v/seg-1.ts', kind: 'segment' }, deps));
+    const err = await refusal(
+      copyFile({ src: `http://cdn.example.com:${port}/v/seg-1.ts`, key: 'media/v/seg-1.ts', kind: 'segment' }, deps),
+    );
     expect(err.code).toBe('ORIGIN_ADDRESS_BLOCKED');
     expect(await store.head('media/v/seg-1.ts')).toBeUndefined();
     const keys: string[] = [];

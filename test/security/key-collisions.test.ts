@@ -32,7 +32,8 @@ async function startHost(name: string): Promise<{ server: Server; base: string; 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const q = url.search;
-    const playlist = (body: string) => res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`#EXTM3U\n${body}`);
+    const playlist = (body: string) =>
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`#EXTM3U\n${body}`);
     switch (url.pathname) {
       case '/live/master.m3u8':
         return playlist('#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n');
@@ -44,7 +45,9 @@ async function startHost(name: string): Promise<{ server: Server; base: string; 
       case '/play/v.m3u8':
         return playlist(`#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nseg.ts${q}\n#EXT-X-ENDLIST\n`);
       case '/hosts/master.m3u8':
-        return playlist(`#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n/_hosts/${b.host}/k/seg.ts\n#EXTINF:4,\n${b.base}/k/seg.ts\n#EXT-X-ENDLIST\n`);
+        return playlist(
+          `#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n/_hosts/${b.host}/k/seg.ts\n#EXTINF:4,\n${b.base}/k/seg.ts\n#EXT-X-ENDLIST\n`,
+        );
       case '/alias/master.m3u8':
         return playlist('#EXT-X-TARGETDURATION:4\n#EXTINF:4,\na%2Fb.ts\n#EXTINF:4,\na/b.ts\n#EXT-X-ENDLIST\n');
       default:
@@ -60,13 +63,22 @@ beforeAll(async () => {
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
   b = await startHost('host-b');
   a = await startHost('host-a');
-  cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: `${a.host},${b.host}`, DEST_PREFIX: 'media/hls/' });
+  cfg = loadConfig({
+    ...process.env,
+    ...t.env,
+    ORIGIN_ALLOWED_HOSTS: `${a.host},${b.host}`,
+    DEST_PREFIX: 'media/hls/',
+  });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   ledger = createLedger(t.aws.ddb, cfg.tableName);
   const real = createJobQueue(t.aws.sqs, cfg);
   // The crawl's transfer jobs are run right here, in order, instead of through SQS.
-  queue = { ...real, sendAll: async (name, bodies) => void (name === 'transfer' ? sent.push(...(bodies as TransferJob[])) : real.sendAll(name, bodies)) };
+  queue = {
+    ...real,
+    sendAll: async (name, bodies) =>
+      void (name === 'transfer' ? sent.push(...(bodies as TransferJob[])) : real.sendAll(name, bodies)),
+  };
 });
 afterAll(async () => {
   await origin?.close();
@@ -75,14 +87,31 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const crawlJob = (classId: string, manifestUrl: string): CrawlJob => ({ v: MESSAGE_VERSION, type: 'crawl', classId, manifestUrl, title: classId });
+const crawlJob = (classId: string, manifestUrl: string): CrawlJob => ({
+  v: MESSAGE_VERSION,
+  type: 'crawl',
+  classId,
+  manifestUrl,
+  title: classId,
+});
 
 /** Crawls and copies one class completely; returns its objects (key → body). */
 async function copyClass(classId: string, manifestUrl: string): Promise<void> {
   sent.length = 0;
-  await runCrawl(crawlJob(classId, manifestUrl), { cfg, origin, ledger, queue, events: createPipelineEvents(), log: t.log });
+  await runCrawl(crawlJob(classId, manifestUrl), {
+    cfg,
+    origin,
+    ledger,
+    queue,
+    events: createPipelineEvents(),
+    log: t.log,
+  });
   for (const job of sent.splice(0)) {
-    const r = await runTransfer(job, { receiveCount: 1 }, { cfg, origin, store, ledger, queue, events: createPipelineEvents(), log: t.log });
+    const r = await runTransfer(
+      job,
+      { receiveCount: 1 },
+      { cfg, origin, store, ledger, queue, events: createPipelineEvents(), log: t.log },
+    );
     expect(r.outcome).toBe('counted');
   }
   expect((await ledger.getClass(classId))?.status).toBe('COMPLETE');
@@ -105,7 +134,10 @@ describe('two classes whose URLs map to the same path', () => {
     const all = await objects();
     expect(all.get(`media/hls/class-a/${a.host}/live/seg-1.ts`)).toBe('host-a /live/seg-1.ts');
     expect(all.get(`media/hls/class-b/${b.host}/live/seg-1.ts`)).toBe('host-b /live/seg-1.ts');
-    expect(all.has(`media/hls/class-a/${a.host}/live/master.m3u8`) && all.has(`media/hls/class-b/${b.host}/live/master.m3u8`)).toBe(true);
+    expect(
+      all.has(`media/hls/class-a/${a.host}/live/master.m3u8`) &&
+        all.has(`media/hls/class-b/${b.host}/live/master.m3u8`),
+    ).toBe(true);
   });
 
   it('with different queries: each keeps its own objects', async () => {
@@ -129,17 +161,26 @@ describe('two classes whose URLs map to the same path', () => {
 });
 
 describe('within one class', () => {
-  it('a master-host path spelling another host\'s directory and that host\'s own file are two objects', async () => {
+  it("a master-host path spelling another host's directory and that host's own file are two objects", async () => {
     await copyClass('class-hosts', `${a.base}/hosts/master.m3u8`);
     const all = await objects();
-    expect(all.get(`media/hls/class-hosts/${a.host}/_hosts/${b.host}/k/seg.ts`)).toBe(`host-a /_hosts/${b.host}/k/seg.ts`);
+    expect(all.get(`media/hls/class-hosts/${a.host}/_hosts/${b.host}/k/seg.ts`)).toBe(
+      `host-a /_hosts/${b.host}/k/seg.ts`,
+    );
     expect(all.get(`media/hls/class-hosts/${b.host}/k/seg.ts`)).toBe('host-b /k/seg.ts');
   });
 
   it('two different URLs that would share a key fail the class, naming both, and write nothing', async () => {
     const before = new Set((await objects()).keys());
     const job = crawlJob('class-alias', `${a.base}/alias/master.m3u8`);
-    const err = await crawlOrFailFast(job, { cfg, origin, ledger, queue, events: createPipelineEvents(), log: t.log }).catch((e: unknown) => e as Error);
+    const err = await crawlOrFailFast(job, {
+      cfg,
+      origin,
+      ledger,
+      queue,
+      events: createPipelineEvents(),
+      log: t.log,
+    }).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(DeadLetterError);
     // What processBatch does with a dead-letter error: the failure is recorded on the class.
     await recordCrawlFailure(job, err, true, ledger);

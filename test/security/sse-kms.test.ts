@@ -36,13 +36,26 @@ const bodies = new Map<string, Buffer>([
 /** A fresh store each time: what it learnt about the endpoint (checksums or not) must not leak between cases. */
 function deps(): TransferDeps {
   const store = createObjectStore(s3ViaProxy, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  return { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
+  return {
+    cfg,
+    origin,
+    store,
+    ledger: createLedger(t.aws.ddb, cfg.tableName),
+    queue: createJobQueue(t.aws.sqs, cfg),
+    events: createPipelineEvents(),
+    log: t.log,
+  };
 }
 
 beforeAll(async () => {
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'], env: { TRANSFER_PART_SIZE_MB: '5' } });
   proxy = await startS3FaultProxy(t.stack.endpoints.s3!, {}, { emulation: { sseKms: true } });
-  s3ViaProxy = new S3Client({ region: 'us-east-1', endpoint: proxy.url, forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  s3ViaProxy = new S3Client({
+    region: 'us-east-1',
+    endpoint: proxy.url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   server = createServer((req, res) => {
     const body = bodies.get(req.url ?? '');
     if (!body) return void res.writeHead(404).end();
@@ -70,7 +83,7 @@ async function stored(key: string): Promise<Buffer> {
 }
 
 describe('a bucket whose default encryption is SSE-KMS', () => {
-  it('copies a single-part and a multipart file, verified by S3\'s CRC32 although the ETags are not MD5s', async () => {
+  it("copies a single-part and a multipart file, verified by S3's CRC32 although the ETags are not MD5s", async () => {
     proxy.setEmulation({ sseKms: true });
     for (const [path, body] of bodies) {
       const key = `media/kms${path}`;
@@ -86,7 +99,10 @@ describe('a bucket whose default encryption is SSE-KMS', () => {
   it('refuses to count a file it cannot verify (no checksum, KMS ETag), saying why', async () => {
     proxy.setEmulation({ sseKms: true, checksums: false });
     try {
-      const err = await copyFile({ src: `${base}/seg.ts`, key: 'media/kms-unverifiable/seg.ts', kind: 'segment' }, deps()).catch((e: unknown) => e);
+      const err = await copyFile(
+        { src: `${base}/seg.ts`, key: 'media/kms-unverifiable/seg.ts', kind: 'segment' },
+        deps(),
+      ).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'CHECKSUM_UNAVAILABLE', retryable: false });
       expect((err as Error).message).toMatch(/aws:kms encryption its ETag is not an MD5/);
     } finally {
@@ -97,7 +113,16 @@ describe('a bucket whose default encryption is SSE-KMS', () => {
   it('S3 refuses a body whose CRC32 does not match the one sent with it (BadDigest), so nothing corrupt lands', async () => {
     const store = createObjectStore(s3ViaProxy, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const err = await s3ViaProxy.send(new PutObjectCommand({ Bucket: store.bucket, Key: 'media/kms/bad.ts', Body: Buffer.from('abc'), ChecksumCRC32: crc32Base64(1) })).catch((e: unknown) => e);
+    const err = await s3ViaProxy
+      .send(
+        new PutObjectCommand({
+          Bucket: store.bucket,
+          Key: 'media/kms/bad.ts',
+          Body: Buffer.from('abc'),
+          ChecksumCRC32: crc32Base64(1),
+        }),
+      )
+      .catch((e: unknown) => e);
     expect((err as { name?: string }).name).toBe('BadDigest');
     // Damage in transit: another attempt sends the bytes again.
     expect(isRetryable(err)).toBe(true);
@@ -112,14 +137,50 @@ describe('verifyStored', () => {
     for await (const _ of v) void _;
     return v.digest();
   }
-  const result = (r: Partial<UploadResult>): UploadResult => ({ etag: undefined, checksum: undefined, sse: undefined, parts: 1, extraRequests: 0, written: true, ...r });
+  const result = (r: Partial<UploadResult>): UploadResult => ({
+    etag: undefined,
+    checksum: undefined,
+    sse: undefined,
+    parts: 1,
+    extraRequests: 0,
+    written: true,
+    ...r,
+  });
 
-  it('compares S3\'s CRC32, full-object or composite, and catches a mismatch', async () => {
+  it("compares S3's CRC32, full-object or composite, and catches a mismatch", async () => {
     const data = randomBytes(10_000);
     const d = await digestOf(data, 4096);
-    expect(verifyStored('k', d, result({ checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: expectedCrc32(d, 'FULL_OBJECT') }, sse: 'aws:kms', etag: 'f'.repeat(32) }), 4096)).toBe('crc32');
-    expect(verifyStored('k', d, result({ checksum: { algorithm: 'CRC32', type: 'COMPOSITE', value: expectedCrc32(d, 'COMPOSITE') }, sse: 'aws:kms' }), 4096)).toBe('crc32');
-    expect(() => verifyStored('k', d, result({ checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: crc32Base64(1) } }), 4096)).toThrow(/CRC32 AAAAAQ==/);
+    expect(
+      verifyStored(
+        'k',
+        d,
+        result({
+          checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: expectedCrc32(d, 'FULL_OBJECT') },
+          sse: 'aws:kms',
+          etag: 'f'.repeat(32),
+        }),
+        4096,
+      ),
+    ).toBe('crc32');
+    expect(
+      verifyStored(
+        'k',
+        d,
+        result({
+          checksum: { algorithm: 'CRC32', type: 'COMPOSITE', value: expectedCrc32(d, 'COMPOSITE') },
+          sse: 'aws:kms',
+        }),
+        4096,
+      ),
+    ).toBe('crc32');
+    expect(() =>
+      verifyStored(
+        'k',
+        d,
+        result({ checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: crc32Base64(1) } }),
+        4096,
+      ),
+    ).toThrow(/CRC32 AAAAAQ==/);
   });
 
   it('trusts an ETag as an MD5 only when S3 did not say the object is KMS- or customer-key-encrypted', async () => {
@@ -128,7 +189,12 @@ describe('verifyStored', () => {
     const md5 = createHash('md5').update(data).digest('hex');
     expect(verifyStored('k', d, result({ etag: md5 }), 4096)).toBe('md5-etag');
     expect(verifyStored('k', d, result({ etag: md5, sse: 'AES256' }), 4096)).toBe('md5-etag');
-    expect(() => verifyStored('k', d, result({ etag: 'e'.repeat(32) }), 4096)).toThrow(expect.objectContaining({ code: 'CHECKSUM_MISMATCH' }));
-    for (const sse of ['aws:kms', 'aws:kms:dsse']) expect(() => verifyStored('k', d, result({ etag: md5, sse }), 4096)).toThrow(expect.objectContaining({ code: 'CHECKSUM_UNAVAILABLE' }));
+    expect(() => verifyStored('k', d, result({ etag: 'e'.repeat(32) }), 4096)).toThrow(
+      expect.objectContaining({ code: 'CHECKSUM_MISMATCH' }),
+    );
+    for (const sse of ['aws:kms', 'aws:kms:dsse'])
+      expect(() => verifyStored('k', d, result({ etag: md5, sse }), 4096)).toThrow(
+        expect.objectContaining({ code: 'CHECKSUM_UNAVAILABLE' }),
+      );
   });
 });

@@ -54,12 +54,23 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  t.aws.s3.middlewareStack.add((next, context) => (args) => {
-    sent.push(String(context.commandName).replace(/Command$/, ''));
-    return next(args);
-  }, { step: 'initialize', name: 'countRequests' });
+  t.aws.s3.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(String(context.commandName).replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = { cfg, origin, store, ledger: createLedger(t.aws.ddb, cfg.tableName), queue: createJobQueue(t.aws.sqs, cfg), events: createPipelineEvents(), log: t.log };
+  deps = {
+    cfg,
+    origin,
+    store,
+    ledger: createLedger(t.aws.ddb, cfg.tableName),
+    queue: createJobQueue(t.aws.sqs, cfg),
+    events: createPipelineEvents(),
+    log: t.log,
+  };
 });
 afterAll(async () => {
   for (const release of held.values()) release();
@@ -74,12 +85,13 @@ async function bytesAt(key: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const copy = (path: string, key: string, generation: number) => copyFile({ src: `${base}${path}`, key, kind: 'segment' }, deps, { generation });
+const copy = (path: string, key: string, generation: number) =>
+  copyFile({ src: `${base}${path}`, key, kind: 'segment' }, deps, { generation });
 
 describe.each([
   ['a single-part file', 1000],
   ['a multipart file', 11 * MiB + 5],
-])('%s: an old generation\'s upload finishing after a newer one', (_name, size) => {
+])("%s: an old generation's upload finishing after a newer one", (_name, size) => {
   it('is refused as stale, and the newer object survives', async () => {
     const key = `media/c1/host/stale-${size}.ts`;
     bodies.set(`/old-${size}.ts`, randomBytes(size));

@@ -22,7 +22,11 @@ function recordingQueue() {
 
 const job = (classId: string) => JSON.stringify({ v: 2, type: 'crawl', classId, manifestUrl: 'http://o/m.m3u8' });
 const event = (...bodies: Array<[string, string, number?]>): SQSEvent => ({
-  Records: bodies.map(([messageId, body, receives]) => ({ messageId, body, attributes: { ApproximateReceiveCount: String(receives ?? 1) } })) as SQSEvent['Records'],
+  Records: bodies.map(([messageId, body, receives]) => ({
+    messageId,
+    body,
+    attributes: { ApproximateReceiveCount: String(receives ?? 1) },
+  })) as SQSEvent['Records'],
 });
 
 describe('processBatch', () => {
@@ -30,19 +34,29 @@ describe('processBatch', () => {
     const { queue, dlq } = recordingQueue();
     const finals: string[] = [];
     const notes: string[] = [];
-    const res = await processBatch<CrawlJob>(event(['ok', job('good')], ['bad-json', '{nope'], ['fails', job('flaky')], ['unknown', job('ghost')], ['last', job('flaky'), 3]), {
-      role: 'crawl',
-      schema: CrawlJobSchema,
-      concurrency: 2,
-      queue,
-      log: createLogger({}, 'silent'),
-      maxReceiveCount: 3,
-      handle: async (m) => {
-        if (m.classId === 'ghost') throw new PoisonMessageError('unknown class ghost');
-        if (m.classId === 'flaky') throw new Error('origin timed out');
+    const res = await processBatch<CrawlJob>(
+      event(
+        ['ok', job('good')],
+        ['bad-json', '{nope'],
+        ['fails', job('flaky')],
+        ['unknown', job('ghost')],
+        ['last', job('flaky'), 3],
+      ),
+      {
+        role: 'crawl',
+        schema: CrawlJobSchema,
+        concurrency: 2,
+        queue,
+        log: createLogger({}, 'silent'),
+        maxReceiveCount: 3,
+        handle: async (m) => {
+          if (m.classId === 'ghost') throw new PoisonMessageError('unknown class ghost');
+          if (m.classId === 'flaky') throw new Error('origin timed out');
+        },
+        recordFailure: async (m, err, final) =>
+          void (final ? finals : notes).push(`${m.classId}: ${(err as Error).message}`),
       },
-      recordFailure: async (m, err, final) => void (final ? finals : notes).push(`${m.classId}: ${(err as Error).message}`),
-    });
+    );
     expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['fails', 'last']);
     expect(dlq.map((d) => [d.name, d.body, d.attributes?.['flants-error']])).toEqual(
       expect.arrayContaining([
@@ -90,7 +104,15 @@ describe('processBatch', () => {
     queue.sendRaw = async () => {
       throw new Error('SQS down');
     };
-    const res = await processBatch(event(['p', 'garbage']), { role: 'scan', schema: CrawlJobSchema, concurrency: 1, queue, log: createLogger({}, 'silent'), maxReceiveCount: 3, handle: async () => undefined });
+    const res = await processBatch(event(['p', 'garbage']), {
+      role: 'scan',
+      schema: CrawlJobSchema,
+      concurrency: 1,
+      queue,
+      log: createLogger({}, 'silent'),
+      maxReceiveCount: 3,
+      handle: async () => undefined,
+    });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
   });
 });

@@ -13,13 +13,17 @@ describe('chunking', () => {
 
   it('gives the same chunks and plan id whatever order the playlist listed files in', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.stringMatching(/^[a-z0-9/]{1,12}$/), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 10 }), (keys, size) => {
-        const files = keys.map(file);
-        const shuffled = [...files].reverse();
-        expect(chunkFiles(shuffled, size)).toEqual(chunkFiles(files, size));
-        expect(planIdOf(shuffled, size)).toBe(planIdOf(files, size));
-        expect(chunkFiles(files, size).flat()).toHaveLength(files.length);
-      }),
+      fc.property(
+        fc.uniqueArray(fc.stringMatching(/^[a-z0-9/]{1,12}$/), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 10 }),
+        (keys, size) => {
+          const files = keys.map(file);
+          const shuffled = [...files].reverse();
+          expect(chunkFiles(shuffled, size)).toEqual(chunkFiles(files, size));
+          expect(planIdOf(shuffled, size)).toBe(planIdOf(files, size));
+          expect(chunkFiles(files, size).flat()).toHaveLength(files.length);
+        },
+      ),
     );
   });
 
@@ -30,7 +34,13 @@ describe('chunking', () => {
     // Chunk membership is part of the plan (issue 8, case 2).
     expect(planIdOf(files, 4)).not.toBe(planIdOf(files, 2));
     // A playlist whose bytes changed is a different plan (issue 8, case 3).
-    const pl = (sha: string): PlannedFile => ({ key: 'a', src: 'https://cdn/a', kind: 'playlist', sha256: sha, bytes: 10 });
+    const pl = (sha: string): PlannedFile => ({
+      key: 'a',
+      src: 'https://cdn/a',
+      kind: 'playlist',
+      sha256: sha,
+      bytes: 10,
+    });
     expect(planIdOf([pl('0'.repeat(64)), files[1]!], 4)).not.toBe(planIdOf([pl('1'.repeat(64)), files[1]!], 4));
     expect(planIdOf(files, 4)).toMatch(/^[0-9a-f]{16}$/);
   });

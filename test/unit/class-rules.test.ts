@@ -7,17 +7,38 @@ import { classIdOf } from '../../src/store/catalog.ts';
 const cfg = loadConfig({ ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' });
 const fields = cfg.mongo.fields;
 const hosts = cfg.originAllowedHosts;
-const ready = { _id: new ObjectId('65a000000000000000000001'), title: 'Intro', status: 'broadcast', isTest: false, manifestUrl: 'https://cdn.example.com/v/1/master.m3u8', endedAt: new Date() };
+const ready = {
+  _id: new ObjectId('65a000000000000000000001'),
+  title: 'Intro',
+  status: 'broadcast',
+  isTest: false,
+  manifestUrl: 'https://cdn.example.com/v/1/master.m3u8',
+  endedAt: new Date(),
+};
 
 describe('catalog rules', () => {
   it('accepts a broadcast, non-test class with a manifest and an end, id as ObjectId hex', () => {
-    expect(judgeClass(ready, fields, hosts)).toEqual({ ok: true, cls: { classId: '65a000000000000000000001', title: 'Intro', manifestUrl: 'https://cdn.example.com/v/1/master.m3u8', endedAt: ready.endedAt.toISOString() } });
+    expect(judgeClass(ready, fields, hosts)).toEqual({
+      ok: true,
+      cls: {
+        classId: '65a000000000000000000001',
+        title: 'Intro',
+        manifestUrl: 'https://cdn.example.com/v/1/master.m3u8',
+        endedAt: ready.endedAt.toISOString(),
+      },
+    });
   });
 
   it('accepts string ids as they are (real MongoDB allows them; CongoDB does not, hence this unit test)', () => {
     expect(classIdOf('lecture-2024-01')).toBe('lecture-2024-01');
-    expect(judgeClass({ ...ready, _id: 'lecture-2024-01' }, fields, hosts)).toMatchObject({ ok: true, cls: { classId: 'lecture-2024-01' } });
-    expect(judgeClass({ ...ready, _id: 'bad id/../x' }, fields, hosts)).toMatchObject({ ok: false, reason: 'invalid id' });
+    expect(judgeClass({ ...ready, _id: 'lecture-2024-01' }, fields, hosts)).toMatchObject({
+      ok: true,
+      cls: { classId: 'lecture-2024-01' },
+    });
+    expect(judgeClass({ ...ready, _id: 'bad id/../x' }, fields, hosts)).toMatchObject({
+      ok: false,
+      reason: 'invalid id',
+    });
   });
 
   it.each([
@@ -37,8 +58,17 @@ describe('catalog rules', () => {
   });
 
   it('honours configured field names', () => {
-    const custom = loadConfig({ ORIGIN_ALLOWED_HOSTS: 'cdn.example.com', CATALOG_FIELDS: 'manifestUrl=hls,endedAt=finishedAt,isTest=test' }).mongo.fields;
-    const doc = { _id: 'x1', status: 'broadcast', test: false, hls: ready.manifestUrl, finishedAt: new Date().toISOString() };
+    const custom = loadConfig({
+      ORIGIN_ALLOWED_HOSTS: 'cdn.example.com',
+      CATALOG_FIELDS: 'manifestUrl=hls,endedAt=finishedAt,isTest=test',
+    }).mongo.fields;
+    const doc = {
+      _id: 'x1',
+      status: 'broadcast',
+      test: false,
+      hls: ready.manifestUrl,
+      finishedAt: new Date().toISOString(),
+    };
     expect(judgeClass(doc, custom, hosts)).toMatchObject({ ok: true });
     expect(judgeClass({ ...doc, test: true }, custom, hosts)).toMatchObject({ ok: false, reason: 'test class' });
   });

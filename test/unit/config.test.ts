@@ -15,7 +15,10 @@ describe('config', () => {
 
   it('reads changes by updatedAt then endedAt with a 10-minute overlap, and checks every file, unless told otherwise', () => {
     expect(loadConfig(base).scan).toMatchObject({ changeFields: ['updatedAt', 'endedAt'], overlapSeconds: 600 });
-    expect(loadConfig({ ...base, SCAN_CHANGE_FIELDS: 'endedAt', SCAN_OVERLAP_SECONDS: '0' }).scan).toMatchObject({ changeFields: ['endedAt'], overlapSeconds: 0 });
+    expect(loadConfig({ ...base, SCAN_CHANGE_FIELDS: 'endedAt', SCAN_OVERLAP_SECONDS: '0' }).scan).toMatchObject({
+      changeFields: ['endedAt'],
+      overlapSeconds: 0,
+    });
     expect(loadConfig({ ...base, CATALOG_FIELDS: 'updatedAt=modified' }).mongo.fields.updatedAt).toBe('modified');
     expect(loadConfig(base).recheck).toEqual({ files: 'all', concurrency: 16 });
     expect(loadConfig({ ...base, RECHECK_FILES: 'playlists' }).recheck.files).toBe('playlists');
@@ -57,7 +60,11 @@ describe('config', () => {
   });
 
   it('parses allowed hosts, ports and wildcards', () => {
-    expect(parseAllowedHosts(' CDN.example.com, 127.0.0.1:8080 ,*.akamai.net')).toEqual(['cdn.example.com', '127.0.0.1:8080', '*.akamai.net']);
+    expect(parseAllowedHosts(' CDN.example.com, 127.0.0.1:8080 ,*.akamai.net')).toEqual([
+      'cdn.example.com',
+      '127.0.0.1:8080',
+      '*.akamai.net',
+    ]);
   });
 
   it('uses path-style S3 addressing when a local S3 endpoint is configured', () => {

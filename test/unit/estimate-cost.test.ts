@@ -35,7 +35,10 @@ describe('estimate cost model', () => {
     expect(c.total).toBeCloseTo(10 + 1.2 + 3.5 + 1.53334, 10);
     // 1 TiB for a month: 1,024 GB × $0.023, not in the total.
     expect(c.storagePerMonth).toBeCloseTo(23.552, 10);
-    expect(costOf({ ...usage, lambda: { ...usage.lambda, architecture: 'x86_64' } }, prices).lambda).toBeCloseTo(0.2 + 1.66667, 10);
+    expect(costOf({ ...usage, lambda: { ...usage.lambda, architecture: 'x86_64' } }, prices).lambda).toBeCloseTo(
+      0.2 + 1.66667,
+      10,
+    );
   });
 
   it('prices reading an origin in AWS: tiers, requests, regions', () => {
@@ -51,10 +54,19 @@ describe('estimate cost model', () => {
     expect(tieredCost(15_360, prices.prices.transferInternetPerGb)).toBeCloseTo(921.6 + 435.2, 8);
     expect(costOf(base, prices).origin).toBeCloseTo(1356.8, 8);
     // Same-region S3: data free, 1,000 × $0.0004 for the GETs.
-    expect(costOf({ ...base, origin: { ...base.origin, place: 's3-same-region' } }, prices).origin).toBeCloseTo(0.4, 10);
-    expect(costOf({ ...base, origin: { ...base.origin, place: 's3-other-region' } }, prices).origin).toBeCloseTo(0.4 + 15_360 * 0.02, 8);
+    expect(costOf({ ...base, origin: { ...base.origin, place: 's3-same-region' } }, prices).origin).toBeCloseTo(
+      0.4,
+      10,
+    );
+    expect(costOf({ ...base, origin: { ...base.origin, place: 's3-other-region' } }, prices).origin).toBeCloseTo(
+      0.4 + 15_360 * 0.02,
+      8,
+    );
     // CloudFront: 10,240 × $0.085 + 5,120 × $0.080, plus 100 × $0.01 for the HTTPS requests.
-    expect(costOf({ ...base, origin: { ...base.origin, place: 'cloudfront' } }, prices).origin).toBeCloseTo(870.4 + 409.6 + 1, 8);
+    expect(costOf({ ...base, origin: { ...base.origin, place: 'cloudfront' } }, prices).origin).toBeCloseTo(
+      870.4 + 409.6 + 1,
+      8,
+    );
   });
 
   it('names the field of a bad price table', () => {
@@ -112,15 +124,23 @@ describe('estimate wall time', () => {
     expect(w.concurrency).toBe(905);
     expect(w.rampSeconds).toBe(240);
     // The account quota caps it below the mapping's maximum.
-    expect(estimateWall(wall({ bytes: 6e11, transferMaxConcurrency: 1000, accountConcurrency: 300, transferInvocations: 10_000 })).concurrency).toBe(300);
+    expect(
+      estimateWall(
+        wall({ bytes: 6e11, transferMaxConcurrency: 1000, accountConcurrency: 300, transferInvocations: 10_000 }),
+      ).concurrency,
+    ).toBe(300);
   });
 
   it("the origin's limits cap the pace whatever the concurrency", () => {
     // 10⁶ files at 1,000 requests/s: 1,000 s, whether 5 or 100 workers run.
-    const w = estimateWall(wall({ files: 1e6, bytes: 1e11, cpuMsPerFile: 1, workerMBps: 100, transferMaxConcurrency: 100, originRps: 1000 }));
+    const w = estimateWall(
+      wall({ files: 1e6, bytes: 1e11, cpuMsPerFile: 1, workerMBps: 100, transferMaxConcurrency: 100, originRps: 1000 }),
+    );
     expect(w.seconds).toBeCloseTo(1000, 6);
     expect(w.limit).toBe('origin requests/s');
-    const b = estimateWall(wall({ files: 1e6, bytes: 1e11, cpuMsPerFile: 1, workerMBps: 100, transferMaxConcurrency: 100, originMBps: 50 }));
+    const b = estimateWall(
+      wall({ files: 1e6, bytes: 1e11, cpuMsPerFile: 1, workerMBps: 100, transferMaxConcurrency: 100, originMBps: 50 }),
+    );
     // 10¹¹ bytes at 50 MB/s.
     expect(b.seconds).toBeCloseTo(2000, 6);
     expect(b.limit).toBe('origin bandwidth');

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { allocateProbes, chooseProbes, profileClass, type ClassMeasurement, type SizeSource } from '../../src/estimate/class-profile.ts';
+import {
+  allocateProbes,
+  chooseProbes,
+  profileClass,
+  type ClassMeasurement,
+  type SizeSource,
+} from '../../src/estimate/class-profile.ts';
 import { extrapolate, type EstimateSettings } from '../../src/estimate/model.ts';
 import { costOf, loadPrices } from '../../src/estimate/prices.ts';
 import { estimateTotal, seededRandom } from '../../src/estimate/stats.ts';
@@ -10,9 +16,27 @@ const MiB = 1024 * 1024;
 const shape = { chunkFiles: 25, partSizeBytes: 16 * MiB };
 const file = (key: string, kind: FileKind): PlannedFile => ({ key, kind, src: `https://cdn.example/${key}` });
 
-function measured(classId: string, files: PlannedFile[], sizes: Record<string, number>, over: Partial<ClassMeasurement> = {}): ClassMeasurement {
-  const known = new Map<string, { bytes: number; source: SizeSource }>(Object.entries(sizes).map(([k, bytes]) => [k, { bytes, source: k.endsWith('.m3u8') ? 'playlist' : 'probe' }]));
-  return { classId, title: classId, manifestUrl: `https://cdn.example/${classId}/master.m3u8`, files, known, strata: [], missing: new Set(), crawlSeconds: 0.5, originRequests: files.length, ...over };
+function measured(
+  classId: string,
+  files: PlannedFile[],
+  sizes: Record<string, number>,
+  over: Partial<ClassMeasurement> = {},
+): ClassMeasurement {
+  const known = new Map<string, { bytes: number; source: SizeSource }>(
+    Object.entries(sizes).map(([k, bytes]) => [k, { bytes, source: k.endsWith('.m3u8') ? 'playlist' : 'probe' }]),
+  );
+  return {
+    classId,
+    title: classId,
+    manifestUrl: `https://cdn.example/${classId}/master.m3u8`,
+    files,
+    known,
+    strata: [],
+    missing: new Set(),
+    crawlSeconds: 0.5,
+    originRequests: files.length,
+    ...over,
+  };
 }
 
 describe('estimate: probes within a class', () => {
@@ -24,7 +48,10 @@ describe('estimate: probes within a class', () => {
   });
 
   it('groups like files (kind and directory), coarser when the budget is short', () => {
-    const files = [...['a', 'b'].flatMap((d) => [1, 2, 3, 4].map((i) => file(`${d}/s${i}.ts`, 'segment'))), file('a/key.bin', 'key')];
+    const files = [
+      ...['a', 'b'].flatMap((d) => [1, 2, 3, 4].map((i) => file(`${d}/s${i}.ts`, 'segment'))),
+      file('a/key.bin', 'key'),
+    ];
     const fine = chooseProbes(files, 100, seededRandom('x'))!;
     expect(fine.map((s) => s.name).sort()).toEqual(['key a/', 'segment a/', 'segment b/']);
     expect(fine.flatMap((s) => s.probe)).toHaveLength(9);
@@ -36,10 +63,25 @@ describe('estimate: probes within a class', () => {
   });
 
   it('a class measured on a subsample: stratified total and its variance, by hand', () => {
-    const files = [file('c/a/index.m3u8', 'playlist'), file('c/master.m3u8', 'playlist'), ...[1, 2, 3, 4].map((i) => file(`c/a/s${i}.ts`, 'segment'))];
-    const m = measured('c', files, { 'c/master.m3u8': 100, 'c/a/index.m3u8': 200, 'c/a/s1.ts': 1000, 'c/a/s3.ts': 3000 }, {
-      strata: [{ name: 'segment c/a/', keys: ['c/a/s1.ts', 'c/a/s2.ts', 'c/a/s3.ts', 'c/a/s4.ts'], probe: ['c/a/s1.ts', 'c/a/s3.ts'] }],
-    });
+    const files = [
+      file('c/a/index.m3u8', 'playlist'),
+      file('c/master.m3u8', 'playlist'),
+      ...[1, 2, 3, 4].map((i) => file(`c/a/s${i}.ts`, 'segment')),
+    ];
+    const m = measured(
+      'c',
+      files,
+      { 'c/master.m3u8': 100, 'c/a/index.m3u8': 200, 'c/a/s1.ts': 1000, 'c/a/s3.ts': 3000 },
+      {
+        strata: [
+          {
+            name: 'segment c/a/',
+            keys: ['c/a/s1.ts', 'c/a/s2.ts', 'c/a/s3.ts', 'c/a/s4.ts'],
+            probe: ['c/a/s1.ts', 'c/a/s3.ts'],
+          },
+        ],
+      },
+    );
     const p = profileClass(m, shape);
     // Segments: 4 × mean(1000, 3000) = 8,000; Var = 4²(1 − 2/4) s²/2 with s² = 2,000,000 → 8,000,000.
     expect(p.bytes).toEqual({ value: 100 + 200 + 8000, variance: 8_000_000 });
@@ -55,7 +97,15 @@ describe('estimate: probes within a class', () => {
   it('files the origin no longer has count as files of no bytes', () => {
     const files = [file('c/master.m3u8', 'playlist'), file('c/s1.ts', 'segment'), file('c/s2.ts', 'segment')];
     const p = profileClass(
-      measured('c', files, { 'c/master.m3u8': 100, 'c/s1.ts': 500 }, { strata: [{ name: 'segment c/', keys: ['c/s1.ts', 'c/s2.ts'], probe: ['c/s1.ts', 'c/s2.ts'] }], missing: new Set(['c/s2.ts']) }),
+      measured(
+        'c',
+        files,
+        { 'c/master.m3u8': 100, 'c/s1.ts': 500 },
+        {
+          strata: [{ name: 'segment c/', keys: ['c/s1.ts', 'c/s2.ts'], probe: ['c/s1.ts', 'c/s2.ts'] }],
+          missing: new Set(['c/s2.ts']),
+        },
+      ),
       shape,
     );
     expect(p.bytes).toEqual({ value: 600, variance: 0 });
@@ -84,13 +134,33 @@ const settings: EstimateSettings = {
 };
 
 describe('estimate: from the sample to the library', () => {
-  const a = profileClass(measured('a', [file('a/master.m3u8', 'playlist'), ...[1, 2, 3].map((i) => file(`a/s${i}.ts`, 'segment'))], { 'a/master.m3u8': 100, 'a/s1.ts': 1000, 'a/s2.ts': 1000, 'a/s3.ts': 1000 }), shape);
+  const a = profileClass(
+    measured('a', [file('a/master.m3u8', 'playlist'), ...[1, 2, 3].map((i) => file(`a/s${i}.ts`, 'segment'))], {
+      'a/master.m3u8': 100,
+      'a/s1.ts': 1000,
+      'a/s2.ts': 1000,
+      'a/s3.ts': 1000,
+    }),
+    shape,
+  );
   const b = profileClass(
-    measured('b', [file('b/master.m3u8', 'playlist'), ...[1, 2, 3, 4, 5].map((i) => file(`b/s${i}.ts`, 'segment'))], { 'b/master.m3u8': 100, ...Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`b/s${i}.ts`, 2000])) }),
+    measured('b', [file('b/master.m3u8', 'playlist'), ...[1, 2, 3, 4, 5].map((i) => file(`b/s${i}.ts`, 'segment'))], {
+      'b/master.m3u8': 100,
+      ...Object.fromEntries([1, 2, 3, 4, 5].map((i) => [`b/s${i}.ts`, 2000])),
+    }),
     shape,
   );
   const prices = loadPrices();
-  const report = extrapolate({ profiles: [a, b], libraryClasses: 10, catalogDocuments: 10, confidence: 0.95, settings, prices, pricesFile: 'prices.json', sampleSeconds: 1 });
+  const report = extrapolate({
+    profiles: [a, b],
+    libraryClasses: 10,
+    catalogDocuments: 10,
+    confidence: 0.95,
+    settings,
+    prices,
+    pricesFile: 'prices.json',
+    sampleSeconds: 1,
+  });
 
   it('totals, by hand', () => {
     // Files 4 and 6: 10 × 5 = 50; Var = 10² × (1 − 2/10) × 2 / 2 = 80; half = 12.706 × 8.944 = 113.6 → low clamps to the sample's 10.
@@ -139,12 +209,21 @@ describe('estimate: from the sample to the library', () => {
     // 100 (×2), 1,000 (×3), 2,000 (×5): the median is 1,000.
     expect(report.library.fileSizes).toMatchObject({ p50: 1000, p90: 2000, max: 2000, mean: 1320 });
     expect(report.library.fileSizes.buckets[0]).toMatchObject({ below: 16 * 1024, share: 1, files: 50 });
-    expect(report.library.byKind).toEqual({ playlist: { files: 10, bytes: 1000 }, segment: { files: 40, bytes: 65_000 } });
+    expect(report.library.byKind).toEqual({
+      playlist: { files: 10, bytes: 1000 },
+      segment: { files: 40, bytes: 65_000 },
+    });
   });
 
   it("the interval covers the demo library's true totals about as often as it says", () => {
     // 24 classes as different as the demo makes them (a byte-ranged class of a few files among hundreds-file classes).
-    const lib = generateLibrary({ classes: 24, segmentsPerRendition: 6, segmentBytes: 8 * 1024, variants: 2, seed: 'coverage' });
+    const lib = generateLibrary({
+      classes: 24,
+      segmentsPerRendition: 6,
+      segmentBytes: 8 * 1024,
+      variants: 2,
+      seed: 'coverage',
+    });
     const values = lib.classes.map((c) => c.files);
     const random = seededRandom('coverage');
     let covered = 0;

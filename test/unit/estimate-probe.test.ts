@@ -93,7 +93,9 @@ describe('estimate size probe', () => {
     const { probe } = probeWith();
     try {
       await expect(probe.size(`${base}/away.ts`)).rejects.toMatchObject({ code: 'ORIGIN_HOST_NOT_ALLOWED' });
-      await expect(probe.size('https://elsewhere.example/x.ts')).rejects.toMatchObject({ code: 'ORIGIN_HOST_NOT_ALLOWED' });
+      await expect(probe.size('https://elsewhere.example/x.ts')).rejects.toMatchObject({
+        code: 'ORIGIN_HOST_NOT_ALLOWED',
+      });
       const busy = await probe.size(`${base}/busy.ts`).catch((err: unknown) => err);
       expect(isRetryable(busy)).toBe(true);
     } finally {

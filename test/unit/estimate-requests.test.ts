@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { byteRangeEnds } from '../../src/estimate/byterange.ts';
-import { classRequests, dynamoItemBytes, idlePollRequests, s3RequestsForFile, scanRequests, sqsBilled, sqsSendBilled, transferDeliveries, type JobFile } from '../../src/estimate/requests.ts';
+import {
+  classRequests,
+  dynamoItemBytes,
+  idlePollRequests,
+  s3RequestsForFile,
+  scanRequests,
+  sqsBilled,
+  sqsSendBilled,
+  transferDeliveries,
+  type JobFile,
+} from '../../src/estimate/requests.ts';
 
 const MiB = 1024 * 1024;
 
@@ -38,8 +48,15 @@ describe('estimate request model', () => {
   });
 
   it('one class: chunks, transfer invocations, SQS and ledger requests as the pipeline makes them', () => {
-    const files: JobFile[] = Array.from({ length: 6 }, (_, i) => ({ src: `https://cdn.example/v/${i}.ts`, key: `v/${i}.ts`, kind: 'segment' }));
-    const r = classRequests({ classId: 'c1', title: 'A class', manifestUrl: 'https://cdn.example/v/master.m3u8', files, etagBytes: 32 }, { chunkFiles: 3 });
+    const files: JobFile[] = Array.from({ length: 6 }, (_, i) => ({
+      src: `https://cdn.example/v/${i}.ts`,
+      key: `v/${i}.ts`,
+      kind: 'segment',
+    }));
+    const r = classRequests(
+      { classId: 'c1', title: 'A class', manifestUrl: 'https://cdn.example/v/master.m3u8', files, etagBytes: 32 },
+      { chunkFiles: 3 },
+    );
     expect(r.chunks).toBe(2);
     // Every item here is under 1 KB. Class level: markPending (one write), getClass, markCrawling and
     // recordPlan (read + write each) = 6 requests; per chunk a batch read and a transaction.

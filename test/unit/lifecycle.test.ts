@@ -24,15 +24,32 @@ function states(): ClassState[] {
         const subsets = undone.reduce<number[][]>((acc, c) => [...acc, ...acc.map((s) => [...s, c])], [[]]);
         for (const failed of subsets) {
           for (const crawlError of [undefined, 'x']) {
-            for (const [forcedAt, changedAt] of [[undefined, undefined], ['2026-01-02', undefined], [undefined, '2026-01-02']] as const) {
+            for (const [forcedAt, changedAt] of [
+              [undefined, undefined],
+              ['2026-01-02', undefined],
+              [undefined, '2026-01-02'],
+            ] as const) {
               const doneIds = Array.from({ length: done }, (_, i) => i);
-              const base = { gen, planId: 'A', forcedAt, changedAt, totalChunks: total, doneChunks: done, doneIds, failed, crawlError };
+              const base = {
+                gen,
+                planId: 'A',
+                forcedAt,
+                changedAt,
+                totalChunks: total,
+                doneChunks: done,
+                doneIds,
+                failed,
+                crawlError,
+              };
               if (done === total) {
                 // All done: COMPLETE for this generation (nothing else is reachable: the last count completes).
                 if (failed.length === 0 && !crawlError) out.push({ ...base, status: 'COMPLETE', completedGen: gen });
                 continue;
               }
-              const statuses: ClassStatus[] = failed.length > 0 || crawlError ? ['FAILED', 'CRAWLING', 'PENDING'] : ['TRANSFERRING', 'CRAWLING', 'PENDING'];
+              const statuses: ClassStatus[] =
+                failed.length > 0 || crawlError
+                  ? ['FAILED', 'CRAWLING', 'PENDING']
+                  : ['TRANSFERRING', 'CRAWLING', 'PENDING'];
               for (const status of statuses) out.push({ ...base, status, ...(gen === 2 ? { completedGen: 1 } : {}) });
             }
           }
@@ -44,19 +61,32 @@ function states(): ClassState[] {
 }
 
 function events(): ClassEvent[] {
-  const out: ClassEvent[] = [{ type: 'enqueued' }, { type: 'crawlStarted' }, { type: 'waiting' }, { type: 'crawlFailed' }, { type: 'crawlFailed', provisional: true }];
+  const out: ClassEvent[] = [
+    { type: 'enqueued' },
+    { type: 'crawlStarted' },
+    { type: 'waiting' },
+    { type: 'crawlFailed' },
+    { type: 'crawlFailed', provisional: true },
+  ];
   for (const planId of ['A', 'B']) {
     for (const totalChunks of [0, 1, 3]) {
-      for (const forcedAt of [undefined, '2026-01-01', '2026-01-03']) out.push({ type: 'planned', planId, totalChunks, forcedAt });
+      for (const forcedAt of [undefined, '2026-01-01', '2026-01-03'])
+        out.push({ type: 'planned', planId, totalChunks, forcedAt });
       // A change check's findings, older and newer than the one that may have started the generation.
-      for (const changedAt of ['2026-01-01', '2026-01-03']) out.push({ type: 'planned', planId, totalChunks, changedAt });
+      for (const changedAt of ['2026-01-01', '2026-01-03'])
+        out.push({ type: 'planned', planId, totalChunks, changedAt });
     }
   }
   for (const gen of [1, 2]) out.push({ type: 'checked', gen });
   for (const gen of [1, 2]) {
     // Chunks 0..2 of a class of at most 3: events name only chunks that exist.
     for (const chunk of [0, 1, 2]) {
-      out.push({ type: 'chunkCounted', gen, chunk }, { type: 'attemptFailed', gen, chunk }, { type: 'chunkFailed', gen, chunk }, { type: 'chunkFailed', gen, chunk, provisional: true });
+      out.push(
+        { type: 'chunkCounted', gen, chunk },
+        { type: 'attemptFailed', gen, chunk },
+        { type: 'chunkFailed', gen, chunk },
+        { type: 'chunkFailed', gen, chunk, provisional: true },
+      );
     }
   }
   return out;
@@ -92,7 +122,8 @@ describe('class lifecycle (pure)', () => {
         expect(holds(d.guard, s), JSON.stringify({ s, e, d })).toBe(true);
         const next = apply(s, d.effect);
         const from = s.status ?? 'none';
-        if (d.effect.status) expect(TRANSITIONS[e.type], JSON.stringify({ s, e, next })).toContainEqual([from, next.status]);
+        if (d.effect.status)
+          expect(TRANSITIONS[e.type], JSON.stringify({ s, e, next })).toContainEqual([from, next.status]);
         invariants(next);
         expect(next.gen).toBeGreaterThanOrEqual(s.gen);
       }
@@ -123,19 +154,47 @@ describe('class lifecycle (pure)', () => {
   });
 
   it('a change check starts a generation only from COMPLETE, once per finding, even with the same plan id', () => {
-    const done: ClassState = { status: 'COMPLETE', gen: 2, planId: 'A', totalChunks: 3, doneChunks: 3, failed: [], completedGen: 2, changedAt: '2026-01-02' };
+    const done: ClassState = {
+      status: 'COMPLETE',
+      gen: 2,
+      planId: 'A',
+      totalChunks: 3,
+      doneChunks: 3,
+      failed: [],
+      completedGen: 2,
+      changedAt: '2026-01-02',
+    };
     // A segment changed in place: same playlists, same plan id, yet a new generation (each file is compared when copied).
     expect(decide(done, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-03' })).toMatchObject({
       kind: 'apply',
       guard: { gen: 2 },
-      effect: { status: 'TRANSFERRING', newGeneration: { gen: 3, planId: 'A', changedAt: '2026-01-03', cause: 'changed' } },
+      effect: {
+        status: 'TRANSFERRING',
+        newGeneration: { gen: 3, planId: 'A', changedAt: '2026-01-03', cause: 'changed' },
+      },
     });
     // The same finding again (a redelivered check) changes nothing.
-    expect(decide(done, { type: 'planned', planId: 'B', totalChunks: 3, changedAt: '2026-01-02' })).toEqual({ kind: 'skip', why: 'complete' });
+    expect(decide(done, { type: 'planned', planId: 'B', totalChunks: 3, changedAt: '2026-01-02' })).toEqual({
+      kind: 'skip',
+      why: 'complete',
+    });
     // A class still being copied resumes (or re-plans on other content) as any crawl would: the change starts nothing of its own.
-    const copying: ClassState = { status: 'TRANSFERRING', gen: 3, planId: 'A', totalChunks: 3, doneChunks: 1, failed: [], changedAt: '2026-01-03' };
-    expect(decide(copying, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-04' })).toMatchObject({ kind: 'apply', effect: { status: 'TRANSFERRING' } });
-    expect(decide(copying, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-04' })).not.toHaveProperty('effect.newGeneration');
+    const copying: ClassState = {
+      status: 'TRANSFERRING',
+      gen: 3,
+      planId: 'A',
+      totalChunks: 3,
+      doneChunks: 1,
+      failed: [],
+      changedAt: '2026-01-03',
+    };
+    expect(decide(copying, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-04' })).toMatchObject({
+      kind: 'apply',
+      effect: { status: 'TRANSFERRING' },
+    });
+    expect(
+      decide(copying, { type: 'planned', planId: 'A', totalChunks: 3, changedAt: '2026-01-04' }),
+    ).not.toHaveProperty('effect.newGeneration');
     expect(decide(copying, { type: 'planned', planId: 'B', totalChunks: 3, changedAt: '2026-01-04' })).toMatchObject({
       effect: { newGeneration: { gen: 4, changedAt: '2026-01-03', cause: 'content' } },
     });
@@ -172,21 +231,66 @@ describe('class lifecycle (pure)', () => {
   });
 
   it('a new plan resets the generation; the same plan resumes it; an older forced request resumes', () => {
-    const s: ClassState = { status: 'TRANSFERRING', gen: 3, planId: 'A', forcedAt: '2026-01-02', totalChunks: 3, doneChunks: 1, failed: [2] };
-    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3 })).toMatchObject({ kind: 'apply', effect: { status: 'FAILED' } });
-    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-01-01' })).toMatchObject({ kind: 'apply', effect: { status: 'FAILED' } });
-    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-01-03' })).toMatchObject({ kind: 'apply', effect: { newGeneration: { gen: 4, forcedAt: '2026-01-03' } } });
-    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 3 })).toMatchObject({ kind: 'apply', guard: { gen: 3 }, effect: { newGeneration: { gen: 4, planId: 'B', forcedAt: '2026-01-02' } } });
-    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 0 })).toMatchObject({ kind: 'apply', effect: { status: 'COMPLETE', complete: { gen: 4 } } });
+    const s: ClassState = {
+      status: 'TRANSFERRING',
+      gen: 3,
+      planId: 'A',
+      forcedAt: '2026-01-02',
+      totalChunks: 3,
+      doneChunks: 1,
+      failed: [2],
+    };
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3 })).toMatchObject({
+      kind: 'apply',
+      effect: { status: 'FAILED' },
+    });
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-01-01' })).toMatchObject({
+      kind: 'apply',
+      effect: { status: 'FAILED' },
+    });
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-01-03' })).toMatchObject({
+      kind: 'apply',
+      effect: { newGeneration: { gen: 4, forcedAt: '2026-01-03' } },
+    });
+    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 3 })).toMatchObject({
+      kind: 'apply',
+      guard: { gen: 3 },
+      effect: { newGeneration: { gen: 4, planId: 'B', forcedAt: '2026-01-02' } },
+    });
+    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 0 })).toMatchObject({
+      kind: 'apply',
+      effect: { status: 'COMPLETE', complete: { gen: 4 } },
+    });
   });
 
   it('a crawl failure never fails a fully copied class, and a provisional failure is never recorded twice', () => {
-    const done: ClassState = { status: 'COMPLETE', gen: 1, planId: 'A', totalChunks: 2, doneChunks: 2, failed: [], completedGen: 1 };
+    const done: ClassState = {
+      status: 'COMPLETE',
+      gen: 1,
+      planId: 'A',
+      totalChunks: 2,
+      doneChunks: 2,
+      failed: [],
+      completedGen: 1,
+    };
     expect(decide(done, { type: 'crawlFailed' })).toEqual({ kind: 'skip', why: 'complete' });
-    const failedAlready: ClassState = { status: 'FAILED', gen: 1, planId: 'A', totalChunks: 2, doneChunks: 0, failed: [1] };
-    expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1, provisional: true })).toEqual({ kind: 'skip', why: 'chunk-failed-already' });
+    const failedAlready: ClassState = {
+      status: 'FAILED',
+      gen: 1,
+      planId: 'A',
+      totalChunks: 2,
+      doneChunks: 0,
+      failed: [1],
+    };
+    expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1, provisional: true })).toEqual({
+      kind: 'skip',
+      why: 'chunk-failed-already',
+    });
     // A real failure after a provisional one re-states it (its files and reasons replace "did not finish").
-    expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1 })).toMatchObject({ kind: 'apply', guard: { chunkFailed: { chunk: 1, is: true } } });
+    expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1 })).toMatchObject({
+      kind: 'apply',
+      guard: { chunkFailed: { chunk: 1, is: true } },
+    });
   });
 
   it('declares a transition table that names only real statuses', () => {

@@ -6,7 +6,11 @@ import { attachMetrics } from '../../src/pipeline/metrics.ts';
 describe('pipeline metrics (Powertools, Embedded Metric Format)', () => {
   it('turns pipeline events into CloudWatch metrics, and stops when detached', () => {
     const events = createPipelineEvents();
-    const metrics = new Metrics({ namespace: 'FLAnts', serviceName: 'flants-transfer', defaultDimensions: { stage: 'test' } });
+    const metrics = new Metrics({
+      namespace: 'FLAnts',
+      serviceName: 'flants-transfer',
+      defaultDimensions: { stage: 'test' },
+    });
     const detach = attachMetrics(events, metrics);
     events.emit('chunkCounted', { classId: 'c', gen: 1, chunk: 0, files: 25, bytes: 1_000_000 });
     events.emit('chunkCounted', { classId: 'c', gen: 1, chunk: 1, files: 5, bytes: 200 });
@@ -16,7 +20,9 @@ describe('pipeline metrics (Powertools, Embedded Metric Format)', () => {
     events.emit('classComplete', { classId: 'c', gen: 1, freshnessSeconds: 93 });
     detach();
     events.emit('retry', { stage: 'transfer', src: 'http://o/b.ts', error: new Error('503') });
-    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string; Unit: string }> }> } };
+    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown> & {
+      _aws: { CloudWatchMetrics: Array<{ Namespace: string; Metrics: Array<{ Name: string; Unit: string }> }> };
+    };
     expect(emf._aws.CloudWatchMetrics[0]!.Namespace).toBe('FLAnts');
     expect(emf.FilesCopied).toEqual([25, 5]);
     expect(emf.BytesCopied).toEqual([1_000_000, 200]);

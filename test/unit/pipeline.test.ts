@@ -48,20 +48,30 @@ function transferDeps(ledger: TransferDeps['ledger'], bodies: Record<string, str
 
 describe('runTransfer', () => {
   it('drops a job of another generation without copying anything', async () => {
-    const { deps } = transferDeps(fakeLedger({ viewChunk: () => Promise.resolve({ record: classRecord({ gen: 2 }), chunkDone: false }) }));
+    const { deps } = transferDeps(
+      fakeLedger({ viewChunk: () => Promise.resolve({ record: classRecord({ gen: 2 }), chunkDone: false }) }),
+    );
     expect(await runTransfer(transferJob(['/c1/a.ts']), { receiveCount: 1 }, deps)).toMatchObject({ outcome: 'stale' });
     expect(deps.store.objects.size).toBe(0);
   });
 
   it('does nothing for a chunk already done (a duplicate delivery)', async () => {
-    const { deps } = transferDeps(fakeLedger({ viewChunk: () => Promise.resolve({ record: classRecord(), chunkDone: true }) }));
-    expect(await runTransfer(transferJob(['/c1/a.ts']), { receiveCount: 2 }, deps)).toMatchObject({ outcome: 'duplicate' });
+    const { deps } = transferDeps(
+      fakeLedger({ viewChunk: () => Promise.resolve({ record: classRecord(), chunkDone: true }) }),
+    );
+    expect(await runTransfer(transferJob(['/c1/a.ts']), { receiveCount: 2 }, deps)).toMatchObject({
+      outcome: 'duplicate',
+    });
     expect(deps.store.objects.size).toBe(0);
   });
 
   it('refuses a job of a class the ledger does not know as poison', async () => {
-    const { deps } = transferDeps(fakeLedger({ viewChunk: () => Promise.resolve({ record: undefined, chunkDone: false }) }));
-    await expect(runTransfer(transferJob(['/c1/a.ts']), { receiveCount: 1 }, deps)).rejects.toBeInstanceOf(PoisonMessageError);
+    const { deps } = transferDeps(
+      fakeLedger({ viewChunk: () => Promise.resolve({ record: undefined, chunkDone: false }) }),
+    );
+    await expect(runTransfer(transferJob(['/c1/a.ts']), { receiveCount: 1 }, deps)).rejects.toBeInstanceOf(
+      PoisonMessageError,
+    );
   });
 
   it('copies every file, counts the chunk once with what landed, and announces it', async () => {
@@ -77,16 +87,25 @@ describe('runTransfer', () => {
     const res = await runTransfer(transferJob(['/c1/a.ts', '/c1/b.ts']), { receiveCount: 1 }, deps);
     expect(res).toMatchObject({ outcome: 'counted', completedClass: true, bytes: 6 });
     expect(counted).toHaveLength(1);
-    expect(counted[0]!.files.map((f) => [f.key, f.bytes])).toEqual(expect.arrayContaining([[`c1/${HOST}/c1/a.ts`, 4], [`c1/${HOST}/c1/b.ts`, 2]]));
+    expect(counted[0]!.files.map((f) => [f.key, f.bytes])).toEqual(
+      expect.arrayContaining([
+        [`c1/${HOST}/c1/a.ts`, 4],
+        [`c1/${HOST}/c1/b.ts`, 2],
+      ]),
+    );
     expect(seen).toEqual(['counted 2', 'complete c1']);
   });
 
   it('throws ChunkFailedError naming each failed file, and counts nothing', async () => {
     const ledger = fakeLedger({ viewChunk: () => Promise.resolve({ record: classRecord(), chunkDone: false }) });
     const { deps } = transferDeps(ledger, { [url('/c1/a.ts')]: 'aaaa' });
-    const err = await runTransfer(transferJob(['/c1/a.ts', '/c1/gone.ts']), { receiveCount: 1 }, deps).catch((e: unknown) => e);
+    const err = await runTransfer(transferJob(['/c1/a.ts', '/c1/gone.ts']), { receiveCount: 1 }, deps).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ChunkFailedError);
-    expect((err as ChunkFailedError).failures).toEqual([{ key: `c1/${HOST}/c1/gone.ts`, src: url('/c1/gone.ts'), reason: expect.stringMatching(/HTTP 404/) as string }]);
+    expect((err as ChunkFailedError).failures).toEqual([
+      { key: `c1/${HOST}/c1/gone.ts`, src: url('/c1/gone.ts'), reason: expect.stringMatching(/HTTP 404/) as string },
+    ]);
   });
 
   it('sends the class back to the crawler when a playlist is not the one enumerated, and writes nothing', async () => {
@@ -96,7 +115,12 @@ describe('runTransfer', () => {
     job.files[0]!.sha256 = createHash('sha256').update('#EXTM3U\nsomething else').digest('hex');
     expect(await runTransfer(job, { receiveCount: 1 }, deps)).toMatchObject({ outcome: 'replanned' });
     expect(deps.store.objects.size).toBe(0);
-    expect(deps.queue.sent).toEqual([{ name: 'crawl', body: expect.objectContaining({ type: 'crawl', classId: 'c1', manifestUrl: url('/c1/master.m3u8') }) as unknown }]);
+    expect(deps.queue.sent).toEqual([
+      {
+        name: 'crawl',
+        body: expect.objectContaining({ type: 'crawl', classId: 'c1', manifestUrl: url('/c1/master.m3u8') }) as unknown,
+      },
+    ]);
   });
 });
 
@@ -182,7 +206,11 @@ describe('runScan', () => {
       return send(name, bodies, opts);
     };
     const catalog = memoryCatalog([readyDocument('a'), readyDocument('b', { isTest: true })]);
-    const summary = await runScan(catalogScan({ phase: 'string', scanId: 's1' }), { cfg: testConfig(), catalog, ledger, queue, log: quietLog() }, { messageId: 'm1' });
+    const summary = await runScan(
+      catalogScan({ phase: 'string', scanId: 's1' }),
+      { cfg: testConfig(), catalog, ledger, queue, log: quietLog() },
+      { messageId: 'm1' },
+    );
     expect(summary).toMatchObject({ scanned: 2, enqueued: ['a'], skipped: { 'test class': 1 }, continued: false });
     expect(order).toEqual(['pending a', 'send crawl', 'page string:start skipped test class', 'finished']);
     expect(queue.sent.map((s) => (s.body as CrawlJob).classId)).toEqual(['a']);
@@ -191,7 +219,11 @@ describe('runScan', () => {
   it('does nothing for a page another message already took', async () => {
     const ledger = fakeLedger({ claimScanPage: () => Promise.resolve('taken') });
     const queue = recordingQueue();
-    const summary = await runScan(catalogScan({ scanId: 's1' }), { cfg: testConfig(), catalog: memoryCatalog([readyDocument('a')]), ledger, queue, log: quietLog() }, { messageId: 'm2' });
+    const summary = await runScan(
+      catalogScan({ scanId: 's1' }),
+      { cfg: testConfig(), catalog: memoryCatalog([readyDocument('a')]), ledger, queue, log: quietLog() },
+      { messageId: 'm2' },
+    );
     expect(summary.duplicate).toBe(true);
     expect(queue.sent).toEqual([]);
   });

@@ -6,8 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
 import { crc32Base64, expectedCrc32, expectedEtag, VerifyingStream } from '../../src/pipeline/verify-stream.ts';
 
-async function run(data: Buffer, opts: { partSize: number; expectedBytes?: number; maxBytes?: number; md5?: boolean }, chunk = 777) {
-  const v = new VerifyingStream({ partSize: opts.partSize, expectedBytes: opts.expectedBytes, maxBytes: opts.maxBytes ?? 1e9, url: 'http://o/x', ...(opts.md5 === undefined ? {} : { md5: opts.md5 }) });
+async function run(
+  data: Buffer,
+  opts: { partSize: number; expectedBytes?: number; maxBytes?: number; md5?: boolean },
+  chunk = 777,
+) {
+  const v = new VerifyingStream({
+    partSize: opts.partSize,
+    expectedBytes: opts.expectedBytes,
+    maxBytes: opts.maxBytes ?? 1e9,
+    url: 'http://o/x',
+    ...(opts.md5 === undefined ? {} : { md5: opts.md5 }),
+  });
   const pieces: Buffer[] = [];
   for (let i = 0; i < data.length; i += chunk) pieces.push(data.subarray(i, i + chunk));
   await pipeline(Readable.from(pieces), v, new Writable({ write: (_c, _e, cb) => cb() }));
@@ -23,19 +33,29 @@ describe('VerifyingStream', () => {
     expect(d.bytes).toBe(10_000);
     expect(d.md5).toBe(md5(data));
     const parts = [data.subarray(0, 4096), data.subarray(4096, 8192), data.subarray(8192)];
-    const composite = createHash('md5').update(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest()))).digest('hex');
+    const composite = createHash('md5')
+      .update(Buffer.concat(parts.map((p) => createHash('md5').update(p).digest())))
+      .digest('hex');
     expect(expectedEtag(d, 4096)).toBe(`${composite}-3`);
     const small = await run(data.subarray(0, 100), { partSize: 4096 });
     expect(expectedEtag(small, 4096)).toBe(md5(data.subarray(0, 100)));
   });
 
   it('fails a body shorter than its Content-Length, as retryable', async () => {
-    await expect(run(randomBytes(100), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({ code: 'ORIGIN_TRUNCATED', retryable: true });
+    await expect(run(randomBytes(100), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({
+      code: 'ORIGIN_TRUNCATED',
+      retryable: true,
+    });
   });
 
   it('fails a body longer than its Content-Length or the size cap', async () => {
-    await expect(run(randomBytes(200), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({ code: 'ORIGIN_LENGTH_MISMATCH' });
-    await expect(run(randomBytes(200), { partSize: 4096, maxBytes: 100 })).rejects.toMatchObject({ code: 'FILE_TOO_LARGE', retryable: false });
+    await expect(run(randomBytes(200), { partSize: 4096, expectedBytes: 150 })).rejects.toMatchObject({
+      code: 'ORIGIN_LENGTH_MISMATCH',
+    });
+    await expect(run(randomBytes(200), { partSize: 4096, maxBytes: 100 })).rejects.toMatchObject({
+      code: 'FILE_TOO_LARGE',
+      retryable: false,
+    });
   });
 
   it('with a known length, hashes only the MD5 form the upload uses', async () => {
@@ -56,7 +76,9 @@ describe('VerifyingStream', () => {
     const d = await run(data, { partSize: 4096, md5: false }, 1000);
     expect(d.crc32).toBe(crc32(data));
     expect(expectedCrc32(d, 'FULL_OBJECT')).toBe(crc32Base64(crc32(data)));
-    const parts = [data.subarray(0, 4096), data.subarray(4096, 8192), data.subarray(8192)].map((p) => Buffer.from(crc32Base64(crc32(p)), 'base64'));
+    const parts = [data.subarray(0, 4096), data.subarray(4096, 8192), data.subarray(8192)].map((p) =>
+      Buffer.from(crc32Base64(crc32(p)), 'base64'),
+    );
     expect(expectedCrc32(d, 'COMPOSITE')).toBe(`${crc32Base64(crc32(Buffer.concat(parts)))}-3`);
     const empty = await run(Buffer.alloc(0), { partSize: 4096 });
     expect(expectedCrc32(empty, 'FULL_OBJECT')).toBe('AAAAAA==');
