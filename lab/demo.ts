@@ -7,7 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { loadConfig, type Config } from '../src/config.ts';
 import { classRoot, keyForUrl } from '../src/hls/keys.ts';
-import { scanPlaylist } from '../src/hls/scan.ts';
 import { MESSAGE_VERSION, type ScanRequest } from '../src/jobs/schemas.ts';
 import { createLogger, setLogSink, type Logger } from '../src/log.ts';
 import { buildDeps, type Deps } from '../src/pipeline/deps.ts';
@@ -15,6 +14,7 @@ import { freshnessSummary, type FreshnessSummary } from '../src/pipeline/freshne
 import type { ClassRecord } from '../src/store/ledger.ts';
 import type { JobQueue } from '../src/store/queue.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
+import { copiedReferences } from '../src/pipeline/playlist-references.ts';
 import { generateLibrary, type SampleDocument, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
@@ -177,7 +177,7 @@ export async function verifyBucket(
   let missing = 0;
   let links = 0;
   let dangling = 0;
-  await mapLimit([...expected], 16, async ([key, { path, classId }]) => {
+  await mapLimit([...expected], 16, async ([key, { path }]) => {
     if (!listed.has(key)) {
       missing++;
       problems.push(`missing: ${key}`);
@@ -190,14 +190,15 @@ export async function verifyBucket(
       return;
     }
     if (library.file(path)?.kind !== 'playlist') return;
-    const logical = new URL(originUrl(originBase, path));
-    for (const ref of scanPlaylist(stored.toString('utf8'), { baseUrl: logical }).references) {
-      if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
+    // Resolved as a player of the copy resolves them (the product's own resolution, src/pipeline/playlist-references.ts).
+    for (const ref of copiedReferences(key, stored.toString('utf8'), prefix)) {
       links++;
-      const target = keyForUrl(ref.url, logical, classRoot(prefix, classId));
-      if (!listed.has(target) && !lost.has(target)) {
+      const target = 'key' in ref ? ref.key : undefined;
+      if (target === undefined || (!listed.has(target) && !lost.has(target))) {
         dangling++;
-        problems.push(`dangling: ${key} references ${ref.uri}, which resolves to ${target}`);
+        problems.push(
+          `dangling: ${key} references ${ref.uri}, which resolves to ${target ?? ('error' in ref ? ref.error : '?')}`,
+        );
       }
     }
   });

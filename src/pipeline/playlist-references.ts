@@ -18,11 +18,36 @@ async function text(store: Pick<ObjectStore, 'get'>, key: string): Promise<strin
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** One http(s) reference of a copied playlist and the key it resolves to in the copy (or why it cannot). */
+export type CopiedReference = { uri: string; key: string } | { uri: string; error: string };
+
 /**
- * Reads every playlist under `prefix` in the bucket (laid out `prefix<class>/<host>/<path>`) and
- * lists each http(s) reference that resolves, the way a player of the copy resolves it (the
- * class/host root standing for the origin's root), to a key that is not in the bucket: the proof
- * that a COMPLETE class plays from the copy. Needs nothing but the bucket.
+ * The references of a copied playlist (key `prefix<class>/<host>/<path>`, text as stored), each
+ * resolved the way a player of the copy resolves it: the class/host root stands for the origin's
+ * root. Pure; throws for a key not laid out that way or text that is not a playlist.
+ */
+export function copiedReferences(playlistKey: string, text: string, prefix: string): CopiedReference[] {
+  const [classSeg, host, ...path] = playlistKey.slice(prefix.length).split('/');
+  if (!classSeg || !host || path.length === 0)
+    throw new Error(`${playlistKey} is not laid out as <class>/<host>/<path>`);
+  const root = `${prefix}${classSeg}/`;
+  const base = new URL(`https://${host}/${path.map(encodeURIComponent).join('/')}`);
+  const out: CopiedReference[] = [];
+  for (const ref of scanPlaylist(text, { baseUrl: base }).references) {
+    if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
+    try {
+      out.push({ uri: ref.uri, key: keyForUrl(ref.url, base, root) });
+    } catch (err) {
+      out.push({ uri: ref.uri, error: describeError(err) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads every playlist under `prefix` in the bucket and lists each reference that resolves to a key
+ * that is not in the bucket: the proof that a COMPLETE class plays from the copy. Needs nothing but
+ * the bucket.
  */
 export async function findDanglingReferences(
   store: Pick<ObjectStore, 'list' | 'get'>,
@@ -33,30 +58,16 @@ export async function findDanglingReferences(
   const playlists = [...keys].filter((k) => /\.m3u8?$/i.test(k));
   const dangling: DanglingReference[] = [];
   await mapLimit(playlists, 8, async (playlist) => {
-    const [classSeg, host, ...path] = playlist.slice(prefix.length).split('/');
-    if (!classSeg || !host || path.length === 0) {
-      dangling.push({ playlist, uri: '', key: 'not laid out as <class>/<host>/<path>' });
-      return;
-    }
-    const root = `${prefix}${classSeg}/`;
-    const base = new URL(`https://${host}/${path.map(encodeURIComponent).join('/')}`);
-    let refs;
+    let refs: CopiedReference[];
     try {
-      refs = scanPlaylist(await text(store, playlist), { baseUrl: base }).references;
+      refs = copiedReferences(playlist, await text(store, playlist), prefix);
     } catch (err) {
       dangling.push({ playlist, uri: '', key: `unreadable playlist: ${describeError(err)}` });
       return;
     }
     for (const ref of refs) {
-      if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
-      let key: string;
-      try {
-        key = keyForUrl(ref.url, base, root);
-      } catch (err) {
-        dangling.push({ playlist, uri: ref.uri, key: describeError(err) });
-        continue;
-      }
-      if (!keys.has(key)) dangling.push({ playlist, uri: ref.uri, key });
+      if ('error' in ref) dangling.push({ playlist, uri: ref.uri, key: ref.error });
+      else if (!keys.has(ref.key)) dangling.push({ playlist, uri: ref.uri, key: ref.key });
     }
   });
   return dangling.sort((a, b) => (a.playlist + a.uri < b.playlist + b.uri ? -1 : 1));
