@@ -34,6 +34,7 @@ export function createHandler(deps: Deps): SqsHandler {
         schema: CrawlJobSchema,
         concurrency: 2,
         queue: deps.queue,
+        events: deps.events,
         log,
         maxReceiveCount: deps.cfg.maxReceiveCount,
         retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
@@ -47,10 +48,7 @@ export function createHandler(deps: Deps): SqsHandler {
           );
         },
         beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
-        recordFailure: async (job, err, final) => {
-          deps.events.emit('deliveryFailed', { stage: 'crawl', final });
-          await recordCrawlFailure(job, err, final, deps.ledger);
-        },
+        recordFailure: (job, err, final) => recordCrawlFailure(job, err, final, deps.ledger),
       });
     } finally {
       deadline.clear();

@@ -16,15 +16,12 @@ export function createHandler(deps: Deps): SqsHandler {
       schema: ScanRequestSchema,
       concurrency: 1,
       queue: deps.queue,
+      events: deps.events,
       log,
       maxReceiveCount: deps.cfg.maxReceiveCount,
       retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
       handle: async (req, ctx) => {
         await runScan(req, { ...deps, catalog, log: ctx.log }, { messageId: ctx.messageId });
-      },
-      recordFailure: (_req, _err, final) => {
-        deps.events.emit('deliveryFailed', { stage: 'scan', final });
-        return Promise.resolve();
       },
     });
   };

@@ -27,6 +27,7 @@ export function createHandler(deps: Deps): SqsHandler {
         schema: TransferJobSchema,
         concurrency: event.Records.length,
         queue: deps.queue,
+        events: deps.events,
         log,
         maxReceiveCount: deps.cfg.maxReceiveCount,
         retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
@@ -41,10 +42,7 @@ export function createHandler(deps: Deps): SqsHandler {
           );
         },
         beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),
-        recordFailure: async (job, err, final) => {
-          deps.events.emit('deliveryFailed', { stage: 'transfer', final });
-          await recordTransferFailure(job, err, final, deps.ledger);
-        },
+        recordFailure: (job, err, final) => recordTransferFailure(job, err, final, deps.ledger),
       });
     } finally {
       deadline.clear();

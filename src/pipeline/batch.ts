@@ -5,6 +5,7 @@ import { DeadLetterError, describeError } from '../errors.ts';
 import { parseMessage } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import type { JobQueue } from '../store/queue.ts';
+import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
 
 export interface BatchContext {
@@ -21,6 +22,8 @@ export interface BatchOptions<T> {
   /** Messages of one batch handled at once. */
   concurrency: number;
   queue: JobQueue;
+  /** Where each failed delivery is announced (metrics count them). */
+  events?: PipelineEvents;
   log: Logger;
   /**
    * Handles one message: resolves on success, throws a DeadLetterError for a job no retry can fix
@@ -114,6 +117,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
 }
 
 async function record_<T>(opts: BatchOptions<T>, message: T, err: unknown, final: boolean, log: Logger): Promise<void> {
+  opts.events?.emit('deliveryFailed', { stage: opts.role, final });
   if (!opts.recordFailure) return;
   await opts.recordFailure(message, err, final).catch((e: unknown) =>
     log.error(final ? 'could not record final failure' : 'could not note failed attempt', {

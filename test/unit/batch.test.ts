@@ -4,6 +4,7 @@ import { PoisonMessageError } from '../../src/errors.ts';
 import { CrawlJobSchema, type CrawlJob } from '../../src/jobs/schemas.ts';
 import { createLogger } from '../../src/log.ts';
 import { processBatch } from '../../src/pipeline/batch.ts';
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import type { JobQueue } from '../../src/store/queue.ts';
 
 // One branch at a time, with an in-memory queue: the real-SQS proof is in test/e2e and test/faults.
@@ -74,6 +75,9 @@ describe('processBatch', () => {
     const visibility: Array<[string, number]> = [];
     queue.extendVisibility = async (_name, handle, seconds) => void visibility.push([handle, seconds]);
     const order: string[] = [];
+    const events = createPipelineEvents();
+    const failed: string[] = [];
+    events.on('deliveryFailed', ({ stage, final }) => failed.push(`${stage}${final ? ' last' : ''}`));
     const ev = event(['a', job('first'), 1], ['b', job('second'), 2], ['c', job('last'), 3]);
     ev.Records.forEach((r) => (r.receiptHandle = `rh-${r.messageId}`));
     const res = await processBatch<CrawlJob>(ev, {
@@ -84,6 +88,7 @@ describe('processBatch', () => {
       log: createLogger({}, 'silent'),
       maxReceiveCount: 3,
       retryBackoffSeconds: [30, 300],
+      events,
       beforeFinalAttempt: async (m) => void order.push(`before:${m.classId}`),
       handle: async (m) => {
         order.push(`handle:${m.classId}`);
@@ -92,6 +97,8 @@ describe('processBatch', () => {
     });
     expect(res.batchItemFailures).toHaveLength(3);
     expect(order).toEqual(['handle:first', 'handle:second', 'before:last', 'handle:last']);
+    // Every failed delivery is announced (metrics count them), the last one as such.
+    expect(failed).toEqual(['crawl', 'crawl', 'crawl last']);
     // First failure visible again in 30 s, second in 300 s; the last goes to the DLQ by SQS's own policy.
     expect(visibility).toEqual([
       ['rh-a', 30],
