@@ -5,6 +5,11 @@ import { setupResources } from '../../src/ops/setup.ts';
 import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
 import { startLocalStack, type LocalService, type LocalStack } from '../../lab/stack.ts';
 import { createAwsClients, type AwsClients } from '../../src/store/aws.ts';
+import { createPipelineEvents } from '../../src/pipeline/events.ts';
+import type { TransferDeps } from '../../src/pipeline/transfer.ts';
+import { createLedger } from '../../src/store/ledger.ts';
+import type { ObjectStore } from '../../src/store/objects.ts';
+import { createJobQueue } from '../../src/store/queue.ts';
 
 export interface TestStack {
   stack: LocalStack;
@@ -60,4 +65,29 @@ export async function startTestStack(
       await stack.stop();
     },
   };
+}
+
+/** What the transfer needs, on this test stack: the given config, origin and store; the stack's ledger and queues. */
+export function transferDepsOn(
+  t: TestStack,
+  cfg: Config,
+  origin: TransferDeps['origin'],
+  store: ObjectStore,
+): TransferDeps {
+  return {
+    cfg,
+    origin,
+    store,
+    ledger: createLedger(t.aws.ddb, cfg.tableName),
+    queue: createJobQueue(t.aws.sqs, cfg),
+    events: createPipelineEvents(),
+    log: t.log,
+  };
+}
+
+/** An object's bytes, read back from the store. */
+export async function objectBytes(store: Pick<ObjectStore, 'get'>, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of await store.get(key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }

@@ -1,16 +1,13 @@
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createJobQueue } from '../../src/store/queue.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
-import { createLedger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { ByteBudget } from '../../src/util/byte-budget.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { objectBytes, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;
 let server: Server;
@@ -71,15 +68,7 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countWrites' },
   );
-  deps = {
-    cfg,
-    origin,
-    store,
-    ledger: createLedger(t.aws.ddb, cfg.tableName),
-    queue: createJobQueue(t.aws.sqs, cfg),
-    events: createPipelineEvents(),
-    log: t.log,
-  };
+  deps = transferDepsOn(t, cfg, origin, store);
 });
 afterAll(async () => {
   await origin?.close();
@@ -87,11 +76,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function s3Bytes(key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+const s3Bytes = (key: string): Promise<Buffer> => objectBytes(store, key);
 
 describe('copyFile: origin → S3, verified while streaming', () => {
   for (const [path, body] of bodies) {

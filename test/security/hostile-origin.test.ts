@@ -3,8 +3,6 @@
 // hop), and a portless entry allows 80/443 only. Names are resolved by an injected stub (the
 // production default is dns.lookup); every address it hands out for a refused name is one that,
 // should the guard ever regress, reaches only this test's own loopback server.
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createJobQueue } from '../../src/store/queue.ts';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,9 +16,8 @@ import {
   type ResolvedAddress,
 } from '../../src/origin/client.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { createLedger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;
 let server: Server;
@@ -66,15 +63,7 @@ beforeAll(async () => {
   });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts, resolve, connectTimeoutMs: 1_000 });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = {
-    cfg,
-    origin,
-    store,
-    ledger: createLedger(t.aws.ddb, cfg.tableName),
-    queue: createJobQueue(t.aws.sqs, cfg),
-    events: createPipelineEvents(),
-    log: t.log,
-  };
+  deps = transferDepsOn(t, cfg, origin, store);
 });
 afterAll(async () => {
   await origin?.close();

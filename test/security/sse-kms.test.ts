@@ -1,8 +1,6 @@
 // Gap 3 (issue 10): an existing bucket with SSE-KMS default encryption. S3's ETags there are not
 // MD5s, yet look like them; verification must not depend on them. The local S3 sits behind the
 // fault proxy in its SSE-KMS emulation (random-hex ETags, `aws:kms`, S3's CRC32 checksums).
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createJobQueue } from '../../src/store/queue.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,9 +13,8 @@ import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { VerifyingStream, crc32Base64, expectedCrc32, type StreamDigest } from '../../src/pipeline/verify-stream.ts';
-import { createLedger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore, type UploadResult } from '../../src/store/objects.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 const MiB = 1024 * 1024;
 let t: TestStack;
@@ -36,15 +33,7 @@ const bodies = new Map<string, Buffer>([
 /** A fresh store each time: what it learnt about the endpoint (checksums or not) must not leak between cases. */
 function deps(): TransferDeps {
   const store = createObjectStore(s3ViaProxy, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  return {
-    cfg,
-    origin,
-    store,
-    ledger: createLedger(t.aws.ddb, cfg.tableName),
-    queue: createJobQueue(t.aws.sqs, cfg),
-    events: createPipelineEvents(),
-    log: t.log,
-  };
+  return transferDepsOn(t, cfg, origin, store);
 }
 
 beforeAll(async () => {

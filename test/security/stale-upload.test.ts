@@ -3,8 +3,6 @@
 // the generation in the object's metadata), so the order "newer lands, then older lands" cannot
 // happen. Driven at the copyFile level with generations as parameters, on the local S3 (which
 // implements S3's conditional writes).
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createJobQueue } from '../../src/store/queue.ts';
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,9 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { createLedger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { objectBytes, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 const MiB = 1024 * 1024;
 let t: TestStack;
@@ -62,15 +59,7 @@ beforeAll(async () => {
     { step: 'initialize', name: 'countRequests' },
   );
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  deps = {
-    cfg,
-    origin,
-    store,
-    ledger: createLedger(t.aws.ddb, cfg.tableName),
-    queue: createJobQueue(t.aws.sqs, cfg),
-    events: createPipelineEvents(),
-    log: t.log,
-  };
+  deps = transferDepsOn(t, cfg, origin, store);
 });
 afterAll(async () => {
   for (const release of held.values()) release();
@@ -79,11 +68,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function bytesAt(key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of await store.get(key)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+const bytesAt = (key: string): Promise<Buffer> => objectBytes(store, key);
 
 const copy = (path: string, key: string, generation: number) =>
   copyFile({ src: `${base}${path}`, key, kind: 'segment' }, deps, { generation });
