@@ -5,15 +5,8 @@
  * every redirect hop: the host allow-list, bounded redirects, and names that resolve to non-public
  * addresses refused at connect time.
  */
-import { Agent, request, type Dispatcher } from 'undici';
-import {
-  asOriginError,
-  assertFetchable,
-  guardedLookup,
-  OriginError,
-  systemResolver,
-  type Resolver,
-} from '../origin/client.ts';
+import { Agent, type Dispatcher } from 'undici';
+import { guardedLookup, guardedRequester, OriginError, systemResolver, type Resolver } from '../origin/client.ts';
 
 /** What a probe found: the size, or that the origin does not have the file. */
 export type ProbeResult =
@@ -37,8 +30,6 @@ export interface SizeProbeOptions {
   /** Name resolution (default: the system resolver), checked as the origin client checks it. */
   resolve?: Resolver;
 }
-
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 function header(h: Dispatcher.ResponseData['headers'][string]): string | undefined {
   return Array.isArray(h) ? h[0] : h;
@@ -72,50 +63,15 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
     keepAliveTimeout: 10_000,
   });
 
-  async function send(
-    start: string,
-    method: 'HEAD' | 'GET',
-    signal: AbortSignal | undefined,
-  ): Promise<{ url: string; res: Dispatcher.ResponseData }> {
-    let current = new URL(start);
-    let via: string | undefined;
-    for (let hop = 0; ; hop++) {
-      assertFetchable(current, opts.allowedHosts, via);
-      opts.beforeRequest();
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(current, {
-          dispatcher: agent,
-          method,
-          signal,
-          headers: {
-            'user-agent': 'flants/0.1 (estimate)',
-            'accept-encoding': 'identity',
-            ...(method === 'GET' ? { range: 'bytes=0-0' } : {}),
-          },
-        });
-      } catch (err) {
-        // The client's own mapping: a blocked address is final, a reset or a timeout is worth another try.
-        throw asOriginError(current.href, err);
-      }
-      if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
-      await discard(res);
-      const location = header(res.headers.location);
-      if (!location)
-        throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, {
-          url: current.href,
-          retryable: false,
-        });
-      if (hop >= opts.maxRedirects)
-        throw new OriginError(
-          'ORIGIN_TOO_MANY_REDIRECTS',
-          `more than ${opts.maxRedirects} redirects starting at ${start}`,
-          { url: start, retryable: false },
-        );
-      via = current.href;
-      current = new URL(location, current);
-    }
-  }
+  // The origin client's guards on every hop; each request is counted against the estimate's budget.
+  const request = guardedRequester(agent, {
+    allowedHosts: opts.allowedHosts,
+    maxRedirects: opts.maxRedirects,
+    userAgent: 'flants/0.1 (estimate)',
+    beforeRequest: opts.beforeRequest,
+  });
+  const send = (url: string, method: 'HEAD' | 'GET', signal: AbortSignal | undefined) =>
+    request(url, signal, method, method === 'GET' ? { range: 'bytes=0-0' } : {});
 
   const statusError = (url: string, status: number) =>
     new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status} for ${url}`, {

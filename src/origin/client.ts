@@ -260,6 +260,66 @@ function findBlocked(err: unknown): BlockedAddressError | undefined {
   return undefined;
 }
 
+/** One request with redirects followed: the final URL and its (unread) response. */
+export type GuardedRequest = (
+  start: string,
+  signal: AbortSignal | undefined,
+  method?: 'GET' | 'HEAD',
+  headers?: Record<string, string>,
+) => Promise<{ url: string; res: Dispatcher.ResponseData }>;
+
+/**
+ * Requests through `agent` (whose connect hook checks resolved addresses), checking the allow-list
+ * on every hop and following at most `maxRedirects` redirects by hand. `beforeRequest` runs before
+ * each request (the estimate counts them against its budget). Shared by the origin client and the
+ * estimate's size probe, so both keep the same guards.
+ */
+export function guardedRequester(
+  agent: Dispatcher,
+  opts: { allowedHosts: readonly string[]; maxRedirects: number; userAgent?: string; beforeRequest?: () => void },
+): GuardedRequest {
+  return async (start, signal, method = 'GET', extra = {}) => {
+    let current = new URL(start);
+    let via: string | undefined;
+    for (let hop = 0; ; hop++) {
+      assertFetchable(current, opts.allowedHosts, via);
+      opts.beforeRequest?.();
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(current, {
+          dispatcher: agent,
+          method,
+          signal,
+          headers: { 'user-agent': opts.userAgent ?? 'flants/0.1', 'accept-encoding': 'identity', ...extra },
+        });
+      } catch (err) {
+        throw networkError(current.href, err);
+      }
+      if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
+      // Drained when small, so the connection stays reusable; closed when a redirect carries a body.
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      const location = headerValue(res.headers.location);
+      if (!location)
+        throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, {
+          url: current.href,
+          retryable: false,
+        });
+      if (hop >= opts.maxRedirects) {
+        throw new OriginError(
+          'ORIGIN_TOO_MANY_REDIRECTS',
+          `more than ${opts.maxRedirects} redirects starting at ${start}`,
+          {
+            url: start,
+            retryable: false,
+          },
+        );
+      }
+      via = current.href;
+      current = new URL(location, current);
+    }
+  };
+}
+
 /**
  * Creates the origin client: host and port allow-list on every hop, names resolved and refused
  * when they point at non-public addresses (on every connection), manual bounded redirects, size caps.
@@ -274,45 +334,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   });
   const maxRedirects = opts.maxRedirects ?? 5;
 
-  async function open(
-    start: string,
-    signal: AbortSignal | undefined,
-    method: 'GET' | 'HEAD' = 'GET',
-    extra: Record<string, string> = {},
-  ): Promise<{ url: string; res: Dispatcher.ResponseData }> {
-    let current = new URL(start);
-    let via: string | undefined;
-    for (let hop = 0; ; hop++) {
-      assertFetchable(current, opts.allowedHosts, via);
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(current, {
-          dispatcher: agent,
-          method,
-          signal,
-          headers: { 'user-agent': 'flants/0.1', 'accept-encoding': 'identity', ...extra },
-        });
-      } catch (err) {
-        throw networkError(current.href, err);
-      }
-      if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
-      res.body.resume();
-      const location = headerValue(res.headers.location);
-      if (!location)
-        throw new OriginError('ORIGIN_BAD_REDIRECT', `HTTP ${res.statusCode} without Location from ${current.href}`, {
-          url: current.href,
-          retryable: false,
-        });
-      if (hop >= maxRedirects) {
-        throw new OriginError('ORIGIN_TOO_MANY_REDIRECTS', `more than ${maxRedirects} redirects starting at ${start}`, {
-          url: start,
-          retryable: false,
-        });
-      }
-      via = current.href;
-      current = new URL(location, current);
-    }
-  }
+  const open = guardedRequester(agent, { allowedHosts: opts.allowedHosts, maxRedirects });
 
   return {
     async fetchText(url, { maxBytes, signal, ...cond }) {
