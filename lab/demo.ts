@@ -14,7 +14,7 @@ import { freshnessSummary, type FreshnessSummary } from '../src/pipeline/freshne
 import type { ClassRecord } from '../src/store/ledger.ts';
 import type { JobQueue } from '../src/store/queue.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
-import { copiedReferences } from '../src/pipeline/playlist-references.ts';
+import { copiedReferences } from './playlist-references.ts';
 import { generateLibrary, type SampleDocument, type LibraryOptions, type SampleLibrary } from './library.ts';
 import { hasFaults, originFaultsFor, s3FaultsFor, type FaultSpec } from './faults.ts';
 import { startOriginServer, type OriginContent, type OriginServer } from './origin-server.ts';
@@ -190,7 +190,7 @@ export async function verifyBucket(
       return;
     }
     if (library.file(path)?.kind !== 'playlist') return;
-    // Resolved as a player of the copy resolves them (the product's own resolution, src/pipeline/playlist-references.ts).
+    // Resolved as a player of the copy resolves them (lab/playlist-references.ts, also the e2e tests' bucket check).
     for (const ref of copiedReferences(key, stored.toString('utf8'), prefix)) {
       links++;
       const target = 'key' in ref ? ref.key : undefined;

@@ -10,7 +10,7 @@ import { copyKeyOf, startLocalPipeline, type LocalPipeline } from '../../lab/dem
 import type { SampleLibrary } from '../../lab/library.ts';
 import type { OriginContent } from '../../lab/origin-server.ts';
 import type { Deps } from '../../src/pipeline/deps.ts';
-import { findDanglingReferences } from '../../src/pipeline/playlist-references.ts';
+import { findDanglingReferences } from '../../lab/playlist-references.ts';
 import type { Catalog } from '../../src/store/catalog.ts';
 import type { ClassRecord } from '../../src/store/ledger.ts';
 import { testLogger } from '../helpers/stack.ts';

@@ -5,7 +5,7 @@ import type { OriginContent } from '../../lab/origin-server.ts';
 import { copyKeyOf, startLocalPipeline } from '../../lab/demo.ts';
 import type { SampleLibrary } from '../../lab/library.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
-import { findDanglingReferences } from '../../src/pipeline/playlist-references.ts';
+import { findDanglingReferences } from '../../lab/playlist-references.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 const library = { classes: 2, segmentsPerRendition: 4, segmentBytes: 8 * 1024, variants: 2, seed: 'lifecycle' };

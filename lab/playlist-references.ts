@@ -1,8 +1,8 @@
-import { keyForUrl } from '../hls/keys.ts';
-import { scanPlaylist } from '../hls/scan.ts';
-import type { ObjectStore } from '../store/objects.ts';
-import { describeError } from '../errors.ts';
-import { mapLimit } from '../util/concurrency.ts';
+import { keyForUrl } from '../src/hls/keys.ts';
+import { scanPlaylist } from '../src/hls/scan.ts';
+import type { ObjectStore } from '../src/store/objects.ts';
+import { describeError } from '../src/errors.ts';
+import { mapLimit } from '../src/util/concurrency.ts';
 
 /** A reference in a copied playlist that names no object in the bucket. */
 export interface DanglingReference {
