@@ -25,7 +25,8 @@ import { checkRates, FaultDice } from './fault-dice.ts';
  * encryption does — `x-amz-server-side-encryption: aws:kms`, and ETags that look like MD5s but are
  * not (random hex). `checksums` (default true): S3's flexible checksums — a CRC32 sent with a
  * PutObject/UploadPart is checked against the body (400 BadDigest on a mismatch) and reported back,
- * and a completed multipart upload reports the CRC32 of the whole object (FULL_OBJECT).
+ * and a completed multipart upload reports the CRC32 of the whole object (FULL_OBJECT); false: an
+ * S3-compatible endpoint that reports no checksum anywhere, only its ETags (plain MD5s unless `sseKms`).
  */
 export interface S3Emulation {
   sseKms?: boolean;
@@ -107,6 +108,12 @@ export function isObjectWrite(
   if (method === 'POST')
     return segments.length === 1 && params.length === 0 && /^multipart\/form-data/i.test(headers['content-type'] ?? '');
   return false;
+}
+
+/** Headers without S3's checksum answers: for an emulated endpoint that reports none, or reports its own. */
+function withoutChecksums(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  for (const name of Object.keys(headers)) if (name.toLowerCase().startsWith('x-amz-checksum-')) delete headers[name];
+  return headers;
 }
 
 function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
@@ -223,7 +230,8 @@ export async function startS3FaultProxy(
       } else res.destroy();
     });
     up.on('response', (ures) => {
-      const headers = forwardable(ures.headers);
+      const headers =
+        emulation.checksums === false ? withoutChecksums(forwardable(ures.headers)) : forwardable(ures.headers);
       count(ures.statusCode ?? 502);
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, headers);
       ures.on('data', (c: Buffer) => {
@@ -265,8 +273,12 @@ export async function startS3FaultProxy(
     return b.toString('base64');
   };
 
-  /** An object write answered as an SSE-KMS bucket answers it (see S3Emulation). */
-  async function kmsWrite(req: IncomingMessage, res: ServerResponse, kind: 'put' | 'part' | 'complete'): Promise<void> {
+  /** An object write answered as the emulated bucket answers it: SSE-KMS, and with checksums or none (see S3Emulation). */
+  async function emulatedWrite(
+    req: IncomingMessage,
+    res: ServerResponse,
+    kind: 'put' | 'part' | 'complete',
+  ): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -287,12 +299,16 @@ export async function startS3FaultProxy(
     }
     const headers = forwardable(req.headers);
     const got = await upstream(req.method ?? 'PUT', req.url ?? '/', headers, body);
-    const out = forwardable(got.headers);
+    // The local S3 reports checksums too: this emulation's answer is its own (with them or without).
+    const out = withoutChecksums(forwardable(got.headers));
     let payload = got.body;
     if (got.status === 200) {
-      out['x-amz-server-side-encryption'] = 'aws:kms';
-      out['x-amz-server-side-encryption-aws-kms-key-id'] = 'arn:aws:kms:us-east-1:000000000000:key/flants-local';
-      if (kind === 'put') out.etag = `"${fakeEtag()}"`;
+      const kms = emulation.sseKms ?? false;
+      if (kms) {
+        out['x-amz-server-side-encryption'] = 'aws:kms';
+        out['x-amz-server-side-encryption-aws-kms-key-id'] = 'arn:aws:kms:us-east-1:000000000000:key/flants-local';
+      }
+      if (kind === 'put' && kms) out.etag = `"${fakeEtag()}"`;
       if (checksums && computed !== undefined) {
         out['x-amz-checksum-crc32'] = computed;
         out['x-amz-checksum-type'] = 'FULL_OBJECT';
@@ -300,9 +316,9 @@ export async function startS3FaultProxy(
       if (kind === 'complete') {
         let xml = payload
           .toString('utf8')
-          .replace(
-            /<ETag>([^<]*?)(-\d+)?(&quot;|")?<\/ETag>/,
-            (_m, _e, n: string | undefined) => `<ETag>&quot;${fakeEtag()}${n ?? ''}&quot;</ETag>`,
+          .replace(/\s*<Checksum(CRC32|Type)>[^<]*<\/Checksum\1>/g, '')
+          .replace(/<ETag>([^<]*?)(-\d+)?(&quot;|")?<\/ETag>/, (m, _e, n: string | undefined) =>
+            kms ? `<ETag>&quot;${fakeEtag()}${n ?? ''}&quot;</ETag>` : m,
           );
         if (checksums) {
           // S3 reports the CRC32 of what it assembled: read the object back and compute it.
@@ -328,13 +344,16 @@ export async function startS3FaultProxy(
     res.on('error', () => {});
     const isComplete =
       req.method === 'POST' && new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('uploadId');
-    if (emulation.sseKms && (isComplete || isObjectWrite(req.method, req.url, req.headers))) {
+    if (
+      (emulation.sseKms || emulation.checksums === false) &&
+      (isComplete || isObjectWrite(req.method, req.url, req.headers))
+    ) {
       const kind = isComplete
         ? 'complete'
         : new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('partNumber')
           ? 'part'
           : 'put';
-      kmsWrite(req, res, kind).catch(() => {
+      emulatedWrite(req, res, kind).catch(() => {
         stats.upstreamErrors++;
         if (!res.headersSent) answer(req, res, 502, 'BadGateway', `the S3 endpoint at ${target.host} did not answer`);
         else res.destroy();

@@ -3,10 +3,13 @@
  * not: the conditional writes S3 has had since 2024 (`If-None-Match: *` and `If-Match: <etag>` on
  * PutObject and CompleteMultipartUpload) — the transfer's generation guard relies on them, so the
  * local stack must refuse a stale write exactly as S3 does: 412 PreconditionFailed, object
- * untouched — and CompleteMultipartUpload bodies whose parts carry checksums (fauxqs's parser
- * expects PartNumber then ETag only, and would complete an empty object).
+ * untouched — CompleteMultipartUpload bodies whose parts carry checksums (fauxqs's parser
+ * expects PartNumber then ETag only, and would complete an empty object), and S3's CRC32 checksums:
+ * checked on arrival and reported back, so that the transfer's end-to-end check here is the one it
+ * makes against S3 (S3's CRC32 of what it stored), not an ETag-as-MD5 fallback only local servers need.
  */
 import { buildApp } from 'fauxqs';
+import { crc32 } from 'node:zlib';
 
 /** A running local fauxqs server. */
 export interface LocalFauxqs {
@@ -154,12 +157,152 @@ export function addCompleteMultipartParsing(app: App): void {
   });
 }
 
+function s3Error(code: string, message: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+}
+
+const crcText = (value: number): string => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value >>> 0);
+  return b.toString('base64');
+};
+
+type Target =
+  | { kind: 'put'; path: string }
+  | { kind: 'part'; uploadId: string; partNumber: number }
+  | { kind: 'complete'; path: string; uploadId: string }
+  | { kind: 'abort'; uploadId: string }
+  | { kind: 'read'; path: string };
+
+/** What an S3 request does, as far as checksums go. */
+function checksumTarget(method: string, rawUrl: string): Target | undefined {
+  const url = new URL(rawUrl, 'http://s3.invalid');
+  if (url.pathname.split('/').filter(Boolean).length < 2) return undefined;
+  const path = url.pathname.slice(1);
+  const uploadId = url.searchParams.get('uploadId');
+  const partNumber = url.searchParams.get('partNumber');
+  if (method === 'PUT' && uploadId && partNumber) return { kind: 'part', uploadId, partNumber: Number(partNumber) };
+  if (method === 'PUT' && !uploadId) return { kind: 'put', path };
+  if (method === 'POST' && uploadId) return { kind: 'complete', path, uploadId };
+  if (method === 'DELETE' && uploadId) return { kind: 'abort', uploadId };
+  if ((method === 'GET' || method === 'HEAD') && !url.search) return { kind: 'read', path };
+  return undefined;
+}
+
+/**
+ * Adds S3's CRC32 checksums to a fauxqs app. A body sent with `x-amz-checksum-crc32` is checked
+ * against it (400 BadDigest, nothing stored, as S3 does) and the server's own CRC32 of what it
+ * stored is reported back: on PutObject and UploadPart in the response header; on
+ * CompleteMultipartUpload in its result (FULL_OBJECT when asked for one, else COMPOSITE, the CRC32
+ * of the parts' CRC32s with "-<parts>"); on HEAD/GET with `x-amz-checksum-mode: ENABLED`. As on S3,
+ * an object written without a checksum reports none. Part bodies are the very buffers fauxqs keeps.
+ */
+export function addChecksums(app: App): void {
+  /** Per stored object path: its CRC32 and the ETag it belongs to (a later write without one replaces it). */
+  const objects = new Map<string, { crc: string; type: 'FULL_OBJECT' | 'COMPOSITE'; etag: string }>();
+  const parts = new Map<string, Map<number, { body: Buffer; crc: number }>>();
+  const pending = new WeakMap<object, { crc: string; type: 'FULL_OBJECT' | 'COMPOSITE' }>();
+
+  app.addHook('preHandler', async (req, reply) => {
+    const target = checksumTarget(req.method, req.url);
+    if (!target || target.kind === 'read') return undefined;
+    if (target.kind === 'abort') {
+      parts.delete(target.uploadId);
+      return undefined;
+    }
+    const sent = header(req.headers['x-amz-checksum-crc32']);
+    const chunked = header(req.headers['content-encoding'])?.includes('aws-chunked') ?? false;
+    if (target.kind === 'put' || target.kind === 'part') {
+      if (sent === undefined || chunked || !Buffer.isBuffer(req.body)) return undefined;
+      const crc = crc32(req.body);
+      if (crcText(crc) !== sent) {
+        reply.header('content-type', 'application/xml');
+        return reply
+          .status(400)
+          .send(s3Error('BadDigest', 'The CRC32 you specified did not match the calculated checksum.'));
+      }
+      if (target.kind === 'part') {
+        const list = parts.get(target.uploadId) ?? new Map<number, { body: Buffer; crc: number }>();
+        list.set(target.partNumber, { body: req.body, crc });
+        parts.set(target.uploadId, list);
+      }
+      pending.set(req.raw, { crc: sent, type: 'FULL_OBJECT' });
+      return undefined;
+    }
+    // Completion: the part list (already normalised by addCompleteMultipartParsing) in its order.
+    const list = parts.get(target.uploadId);
+    if (!list || !Buffer.isBuffer(req.body)) return undefined;
+    const numbers = [...req.body.toString('utf8').matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((m) =>
+      Number(m[1]),
+    );
+    const chosen = numbers.map((n) => list.get(n));
+    if (chosen.some((p) => p === undefined)) return undefined; // a part sent without a checksum: S3 reports none
+    const full = header(req.headers['x-amz-checksum-type'])?.toUpperCase() === 'FULL_OBJECT';
+    let crc: string;
+    if (full) {
+      let whole = 0;
+      for (const p of chosen) whole = crc32(p!.body, whole);
+      crc = crcText(whole);
+      if (sent !== undefined && sent !== crc) {
+        reply.header('content-type', 'application/xml');
+        return reply
+          .status(400)
+          .send(s3Error('BadDigest', 'The CRC32 you specified did not match the calculated checksum.'));
+      }
+    } else {
+      const joined = Buffer.concat(chosen.map((p) => Buffer.from(crcText(p!.crc), 'base64')));
+      crc = `${crcText(crc32(joined))}-${chosen.length}`;
+    }
+    pending.set(req.raw, { crc, type: full ? 'FULL_OBJECT' : 'COMPOSITE' });
+    return undefined;
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    const target = checksumTarget(req.method, req.url);
+    if (!target) return payload;
+    if (target.kind === 'read') {
+      const stored = objects.get(target.path);
+      const etag = unquote(String(reply.getHeader('etag') ?? ''));
+      const enabled = header(req.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED';
+      if (enabled && reply.statusCode === 200 && stored && stored.etag === etag) {
+        reply.header('x-amz-checksum-crc32', stored.crc);
+        reply.header('x-amz-checksum-type', stored.type);
+      }
+      return payload;
+    }
+    const mine = pending.get(req.raw);
+    if (target.kind === 'abort' || reply.statusCode !== 200) return payload;
+    if (target.kind === 'put' || target.kind === 'complete') objects.delete(target.path);
+    if (!mine) return payload;
+    if (target.kind === 'part') {
+      reply.header('x-amz-checksum-crc32', mine.crc);
+      return payload;
+    }
+    if (target.kind === 'put') {
+      objects.set(target.path, { ...mine, etag: unquote(String(reply.getHeader('etag') ?? '')) ?? '' });
+      reply.header('x-amz-checksum-crc32', mine.crc);
+      reply.header('x-amz-checksum-type', mine.type);
+      return payload;
+    }
+    parts.delete(target.uploadId);
+    const xml = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+    const etag = xml && unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
+    if (!xml || !etag) return payload;
+    objects.set(target.path, { ...mine, etag });
+    return xml.replace(
+      '</CompleteMultipartUploadResult>',
+      `  <ChecksumCRC32>${mine.crc}</ChecksumCRC32>\n  <ChecksumType>${mine.type}</ChecksumType>\n</CompleteMultipartUploadResult>`,
+    );
+  });
+}
+
 /** Starts fauxqs on 127.0.0.1 (any free port) with conditional writes; never on other interfaces. */
 export async function startLocalFauxqs(opts: { port?: number } = {}): Promise<LocalFauxqs> {
   // Queue URLs name "localhost", as `startFauxqs({ host: 'localhost' })` did.
   const app = buildApp({ logger: false, host: 'localhost' });
   addCompleteMultipartParsing(app);
   addConditionalWrites(app);
+  addChecksums(app);
   await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
