@@ -19,6 +19,7 @@ import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { checkRates, FaultDice } from './fault-dice.ts';
+import { s3Operation, type S3Operation } from './s3-operations.ts';
 
 /**
  * How the proxied S3 answers object writes. `sseKms`: as a bucket with SSE-KMS default
@@ -138,7 +139,13 @@ function validate(f: S3Faults): S3Faults {
 export async function startS3FaultProxy(
   targetUrl: string,
   faults: S3Faults = {},
-  opts: { host?: string; port?: number; emulation?: S3Emulation } = {},
+  opts: {
+    host?: string;
+    port?: number;
+    emulation?: S3Emulation;
+    /** Told of every request as it arrives: what reached S3, whichever client sent it. */
+    onRequest?: (op: S3Operation) => void;
+  } = {},
 ): Promise<S3FaultProxy> {
   const target = new URL(targetUrl);
   if (target.protocol !== 'http:')
@@ -341,6 +348,7 @@ export async function startS3FaultProxy(
 
   const server = createServer({ keepAlive: true }, (req, res) => {
     stats.requests++;
+    opts.onRequest?.(s3Operation(req.method, req.url, req.headers));
     res.on('error', () => {});
     const isComplete =
       req.method === 'POST' && new URL(req.url ?? '/', 'http://s3.invalid').searchParams.has('uploadId');

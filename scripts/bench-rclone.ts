@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { S3Client, CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
 import { generateLibrary, type SampleLibrary } from '../lab/library.ts';
+import { s3Operation } from '../lab/s3-operations.ts';
 import { startLocalStack, type LocalStack } from '../lab/stack.ts';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
@@ -166,29 +167,7 @@ interface CountingProxy {
 }
 
 /** What an S3 request is, from its method, path and query (the SDK and rclone both use path style here). */
-function s3Kind(req: IncomingMessage): string {
-  const u = new URL(req.url ?? '/', 'http://x');
-  const q = u.searchParams;
-  const objectPath = u.pathname.split('/').filter(Boolean).length > 1;
-  switch (req.method) {
-    case 'PUT':
-      if (q.has('partNumber')) return 'UploadPart';
-      if (req.headers['x-amz-copy-source']) return 'CopyObject';
-      return objectPath ? 'PutObject' : 'CreateBucket';
-    case 'POST':
-      if (q.has('uploads')) return 'CreateMultipartUpload';
-      if (q.has('uploadId')) return 'CompleteMultipartUpload';
-      return 'POST';
-    case 'DELETE':
-      return q.has('uploadId') ? 'AbortMultipartUpload' : 'DeleteObject';
-    case 'HEAD':
-      return objectPath ? 'HeadObject' : 'HeadBucket';
-    case 'GET':
-      return objectPath ? 'GetObject' : 'ListObjects';
-    default:
-      return req.method ?? '?';
-  }
-}
+const s3Kind = (req: IncomingMessage): string => s3Operation(req.method, req.url, req.headers).operation;
 
 /** SQS (JSON protocol) and DynamoDB name their operation in X-Amz-Target. */
 function targetKind(req: IncomingMessage): string {

@@ -40,13 +40,14 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
     connections: Math.max(16, cfg.transfer.concurrency * 4),
   });
   let catalog: Promise<Catalog> | undefined;
+  const store = createObjectStore(aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   return {
     cfg,
     log,
     aws,
     queue: createJobQueue(aws.sqs, cfg),
     ledger: createLedger(aws.ddb, cfg.tableName),
-    store: createObjectStore(aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes }),
+    store,
     origin,
     budget: new ByteBudget(cfg.transfer.memoryBudgetBytes),
     events: createPipelineEvents(),
@@ -62,7 +63,7 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
       catalog = undefined;
       await (await opened?.catch(() => undefined))?.close();
       aws.destroy();
-      await origin.close();
+      await Promise.all([origin.close(), store.close()]);
     },
   };
 }

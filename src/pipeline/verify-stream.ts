@@ -28,6 +28,11 @@ export interface VerifyingStreamOptions {
   md5?: boolean;
   /** The SHA-256 the crawler enumerated (playlists): other bytes fail the stream, so nothing is written. */
   expectedSha256?: string | undefined;
+  /**
+   * Compute the CRC32s here (default true). The transfer turns it off: its uploader computes the
+   * CRC32s of the very buffers it sends, for S3's checksum headers, and they are not computed twice.
+   */
+  crc32?: boolean;
 }
 
 /**
@@ -45,9 +50,11 @@ export class VerifyingStream extends Transform {
   private partBytes = 0;
   private count = 0;
   private readonly sha: Hash | undefined;
+  private readonly crcs: boolean;
 
   constructor(private readonly opts: VerifyingStreamOptions) {
     super();
+    this.crcs = opts.crc32 ?? true;
     this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
     const md5 = opts.md5 ?? true;
     const known = opts.expectedBytes;
@@ -79,13 +86,17 @@ export class VerifyingStream extends Transform {
     }
     this.whole?.update(chunk);
     this.sha?.update(chunk);
-    this.crc = crc32(chunk, this.crc);
+    if (!this.crcs && !this.part) {
+      cb(null, chunk);
+      return;
+    }
+    if (this.crcs) this.crc = crc32(chunk, this.crc);
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(chunk.length - offset, this.opts.partSize - this.partBytes);
       const slice = take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
       this.part?.update(slice);
-      this.partCrc = crc32(slice, this.partCrc);
+      if (this.crcs) this.partCrc = crc32(slice, this.partCrc);
       this.partBytes += take;
       offset += take;
       if (this.partBytes === this.opts.partSize) this.endPart();

@@ -5,7 +5,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   UploadPartCommand,
   type CompletedPart,
   type S3Client,
@@ -13,6 +12,7 @@ import {
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
+import { createObjectPutter } from './s3-put.ts';
 
 export interface StoredObject {
   key: string;
@@ -67,6 +67,12 @@ export interface UploadResult {
   /** Extra requests the generation guard made (HEADs and repeated writes after a 412); 0 in the common case. */
   extraRequests: number;
   /**
+   * CRC32s of exactly the bytes this upload read and sent (or found already stored): of the whole
+   * body, and of each part (one for a single-part write). Computed once, here, for the headers S3
+   * checks: the transfer compares S3's reported checksum with these.
+   */
+  sent: { crc32: number; partCrc32s: number[] };
+  /**
    * False when the key already held these very bytes (same size and CRC32), found before the write
    * (`existing`) or after a 412: nothing replaced it (a multipart upload is aborted then).
    */
@@ -86,6 +92,8 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectHead | undefined>;
   get(key: string): Promise<Readable>;
   list(prefix: string): AsyncIterable<StoredObject>;
+  /** Closes the store's own connections (the SDK client is its owner's). */
+  close(): Promise<void>;
 }
 
 /** Parts kept in flight per multipart upload; with the part being filled, what one upload may buffer. */
@@ -138,24 +146,47 @@ function checksumOf(res: {
   return { algorithm: 'CRC32', value: res.ChecksumCRC32, type: composite ? 'COMPOSITE' : 'FULL_OBJECT' };
 }
 
+/** A slice of the body as the chunks it arrived in: no copy until a part must be one buffer. */
+interface Slice {
+  chunks: Buffer[];
+  size: number;
+  last: boolean;
+}
+
 /** Reads a stream in exact `partSize` slices; the last (possibly empty, possibly full) is marked. */
-async function* slices(body: Readable, partSize: number): AsyncGenerator<{ data: Buffer; last: boolean }> {
-  let pending: Buffer[] = [];
+async function* slices(body: Readable, partSize: number): AsyncGenerator<Slice> {
+  const pending: Buffer[] = [];
   let size = 0;
-  const take = (n: number): Buffer => {
-    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-    pending = all.length > n ? [all.subarray(n)] : [];
+  const take = (n: number): Buffer[] => {
+    const out: Buffer[] = [];
+    let need = n;
+    while (need > 0) {
+      const c = pending[0]!;
+      if (c.length <= need) {
+        out.push(c);
+        pending.shift();
+        need -= c.length;
+      } else {
+        out.push(c.subarray(0, need));
+        pending[0] = c.subarray(need);
+        need = 0;
+      }
+    }
     size -= n;
-    return all.subarray(0, n);
+    return out;
   };
   for await (const chunk of body) {
+    if ((chunk as Buffer).length === 0) continue;
     pending.push(chunk as Buffer);
     size += (chunk as Buffer).length;
     // More than a part buffered: that part is certainly not the last.
-    while (size > partSize) yield { data: take(partSize), last: false };
+    while (size > partSize) yield { chunks: take(partSize), size: partSize, last: false };
   }
-  yield { data: take(size), last: true };
+  const rest = size;
+  yield { chunks: take(rest), size: rest, last: true };
 }
+
+const crcOf = (chunks: readonly Buffer[]): number => chunks.reduce((c, b) => crc32(b, c), 0);
 
 /**
  * S3-backed ObjectStore. Uploads are written here rather than by lib-storage so that the same
@@ -168,6 +199,8 @@ export function createObjectStore(
   opts: { partSizeBytes: number; queueSize?: number },
 ): ObjectStore {
   const queueSize = opts.queueSize ?? UPLOAD_QUEUE_SIZE;
+  // PutObject, one per file, is the hot call: sent without the SDK's per-request machinery (see s3-put.ts).
+  const putter = createObjectPutter(s3, bucket);
   let checksumsSeen = false;
   /** ETags learnt from 412s: a retry of the same key starts from If-Match (always re-checked by S3). */
   const known = new Map<string, string>();
@@ -247,52 +280,54 @@ export function createObjectStore(
         }
       };
       /** The result of a write that found these bytes already stored. */
-      const unchanged = (head: ObjectHead, crc: string): UploadResult => ({
+      const unchanged = (head: ObjectHead, crc: string, sent: UploadResult['sent']): UploadResult => ({
         etag: head.etag,
         checksum: { algorithm: 'CRC32', value: crc, type: 'FULL_OBJECT' },
         sse: undefined,
         parts: 0,
         extraRequests,
+        sent,
         written: false,
       });
 
       const parts = slices(body, opts.partSizeBytes);
       const first = await parts.next();
-      const firstPart = first.done ? { data: Buffer.alloc(0), last: true } : first.value;
+      const firstPart: Slice = first.done ? { chunks: [], size: 0, last: true } : first.value;
 
       if (firstPart.last) {
-        const data = firstPart.data;
-        const checksum = crcText(crc32(data));
-        const same = (head: ObjectHead) =>
-          generation !== undefined && head.size === data.length && head.crc32 === checksum;
+        const size = firstPart.size;
+        const crc = crcOf(firstPart.chunks);
+        // One buffer: undici writes it with its headers in one corked write (several chunks cost a syscall each).
+        const data = Buffer.concat(firstPart.chunks, size);
+        const sent = { crc32: crc, partCrc32s: [crc] };
+        const checksum = crcText(crc);
+        const same = (head: ObjectHead) => generation !== undefined && head.size === size && head.crc32 === checksum;
         // The caller read the key and it already holds these bytes: no write at all.
-        if (existing && same(existing)) return unchanged(existing, checksum);
+        if (existing && same(existing)) return unchanged(existing, checksum, sent);
         const res = await guarded(
           (cond) =>
-            s3.send(
-              new PutObjectCommand({
-                Bucket: bucket,
-                Key: key,
-                Body: data,
-                ContentLength: data.length,
-                ContentType: contentType,
-                ChecksumCRC32: checksum,
-                // Kept so that a later copy can tell "same bytes" from a HEAD, on any endpoint.
-                Metadata: Metadata && { ...Metadata, [CRC32_METADATA]: checksum },
-                ...cond,
-              }),
-              send,
-            ),
+            putter.put({
+              key,
+              body: data,
+              contentType,
+              checksumCrc32: checksum,
+              // Kept so that a later copy can tell "same bytes" from a HEAD, on any endpoint.
+              metadata: Metadata && { ...Metadata, [CRC32_METADATA]: checksum },
+              ...(cond && 'IfNoneMatch' in cond ? { ifNoneMatch: cond.IfNoneMatch } : {}),
+              ...(cond && 'IfMatch' in cond ? { ifMatch: cond.IfMatch } : {}),
+              signal,
+            }),
           same,
         );
-        if (res === SAME) return unchanged(found!, checksum);
-        checksumsSeen = Boolean(res.ChecksumCRC32);
+        if (res === SAME) return unchanged(found!, checksum, sent);
+        checksumsSeen = Boolean(res.checksumCrc32);
         return {
-          etag: unquote(res.ETag),
-          checksum: checksumOf(res),
-          sse: res.ServerSideEncryption,
+          etag: unquote(res.etag),
+          checksum: checksumOf({ ChecksumCRC32: res.checksumCrc32, ChecksumType: res.checksumType }),
+          sse: res.sse,
           parts: 1,
           extraRequests,
+          sent,
           written: true,
         };
       }
@@ -310,13 +345,14 @@ export function createObjectStore(
       );
       const UploadId = created.UploadId!;
       const done: CompletedPart[] = [];
+      const partCrcs: number[] = [];
       const inFlight = new Set<Promise<void>>();
       let failure: Error | undefined;
       let whole = 0;
       let total = 0;
       let number = 0;
-      const put = (data: Buffer, PartNumber: number): Promise<void> => {
-        const ChecksumCRC32 = crcText(crc32(data));
+      const put = (data: Buffer, PartNumber: number, crc: number): Promise<void> => {
+        const ChecksumCRC32 = crcText(crc);
         const p = s3
           .send(
             new UploadPartCommand({
@@ -337,27 +373,31 @@ export function createObjectStore(
         return p;
       };
       try {
-        let next: { data: Buffer; last: boolean } | undefined = firstPart;
+        let next: Slice | undefined = firstPart;
         while (next) {
-          whole = crc32(next.data, whole);
-          total += next.data.length;
-          void put(next.data, ++number);
+          const data = Buffer.concat(next.chunks, next.size);
+          const partCrc = crc32(data);
+          partCrcs.push(partCrc);
+          whole = crc32(data, whole);
+          total += data.length;
+          void put(data, ++number, partCrc);
           // At most queueSize parts in memory and in flight: backpressure reaches the origin.
           while (inFlight.size >= queueSize) await Promise.race(inFlight);
           if (failure) throw failure;
           if (next.last) break;
-          const r: IteratorResult<{ data: Buffer; last: boolean }> = await parts.next();
+          const r: IteratorResult<Slice> = await parts.next();
           next = r.done ? undefined : r.value;
         }
         await Promise.all(inFlight);
         if (failure) throw failure;
         done.sort((x, y) => x.PartNumber! - y.PartNumber!);
         const wholeCrc = crcText(whole);
+        const sent = { crc32: whole, partCrc32s: partCrcs };
         const sameWhole = (head: ObjectHead) => head.size === total && head.crc32 === wholeCrc;
         if (existing && sameWhole(existing)) {
           // Known before completing (S3 reports a FULL_OBJECT CRC32 on HEAD): the parts are dropped, nothing replaced.
           await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
-          return unchanged(existing, wholeCrc);
+          return unchanged(existing, wholeCrc, sent);
         }
         const res = await guarded(
           (cond) =>
@@ -378,7 +418,7 @@ export function createObjectStore(
         if (res === SAME) {
           // The parts were sent before S3 could say the object is already there: drop them.
           await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
-          return unchanged(found!, wholeCrc);
+          return unchanged(found!, wholeCrc, sent);
         }
         checksumsSeen = Boolean(res.ChecksumCRC32);
         return {
@@ -387,6 +427,7 @@ export function createObjectStore(
           sse: res.ServerSideEncryption,
           parts: number,
           extraRequests,
+          sent,
           written: true,
         };
       } catch (err) {
@@ -434,6 +475,7 @@ export function createObjectStore(
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
     },
+    close: () => putter.close(),
   };
   return store;
 }

@@ -10,8 +10,15 @@ export interface RecordedCall {
   input: Record<string, unknown>;
 }
 
-/** Records every call made through these clients (the document client shares its client's stack). */
-export function recordCalls(aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>, into: RecordedCall[]): void {
+/**
+ * Records every call made through these clients (the document client shares its client's stack).
+ * `s3: false` leaves S3 to a wire-level recorder: the transfer sends its PutObjects without the SDK.
+ */
+export function recordCalls(
+  aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>,
+  into: RecordedCall[],
+  opts: { s3?: boolean } = {},
+): void {
   const add = (service: RecordedCall['service'], stack: AwsClients['sqs']['middlewareStack']) =>
     stack.add(
       (next, context) => async (args) => {
@@ -25,7 +32,7 @@ export function recordCalls(aws: Pick<AwsClients, 'sqs' | 's3' | 'ddb'>, into: R
       { step: 'initialize', name: 'flantsRecordCalls', override: true },
     );
   add('sqs', aws.sqs.middlewareStack);
-  add('s3', aws.s3.middlewareStack as unknown as AwsClients['sqs']['middlewareStack']);
+  if (opts.s3 ?? true) add('s3', aws.s3.middlewareStack as unknown as AwsClients['sqs']['middlewareStack']);
   add('dynamodb', aws.ddb.middlewareStack as unknown as AwsClients['sqs']['middlewareStack']);
 }
 

@@ -23,6 +23,7 @@ import { copyFile } from '../../src/pipeline/transfer.ts';
 import { createAwsClients } from '../../src/store/aws.ts';
 import { createLedger } from '../../src/store/ledger.ts';
 import { createJobQueue, type QueueName } from '../../src/store/queue.ts';
+import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { pairs, permissionsOfCalls, recordCalls, type RecordedCall, type ResourceNames } from './calls.ts';
 import type { Template } from './cfn.ts';
@@ -44,10 +45,14 @@ const calls: Record<'scanner' | 'crawler' | 'transfer' | 'dashboard', RecordedCa
 };
 const built: Deps[] = [];
 
-/** The deps one function's Lambda would build, with its SDK calls recorded (closed after the file). */
+/** Per function, the proxy in front of S3 that records what reached it (SDK calls and the transfer's own PutObjects). */
+const s3Proxies = new Map<keyof typeof calls, S3FaultProxy>();
+
+/** The deps one function's Lambda would build, with its SDK calls and S3 requests recorded (closed after the file). */
 function depsFor(fn: keyof typeof calls): Deps {
-  const d = buildDeps(cfg, t.log);
-  recordCalls(d.aws, calls[fn]);
+  const s3 = s3Proxies.get(fn)!.url;
+  const d = buildDeps({ ...cfg, aws: { ...cfg.aws, endpoints: { ...cfg.aws.endpoints, s3 } } }, t.log);
+  recordCalls(d.aws, calls[fn], { s3: false });
   built.push(d);
   return d;
 }
@@ -97,6 +102,17 @@ beforeAll(async () => {
     urls[`FLANTS_${r.toUpperCase()}_DLQ_URL`] = await plain.url(`${r}-dlq`);
   }
   cfg = loadConfig({ ...process.env, ...t.env, ...urls });
+  for (const fn of ['scanner', 'crawler', 'transfer'] as const) {
+    const proxy = await startS3FaultProxy(
+      t.stack.endpoints.s3!,
+      {},
+      {
+        onRequest: (op) =>
+          void calls[fn].push({ service: 's3', command: op.operation, input: { Bucket: op.bucket, Key: op.key } }),
+      },
+    );
+    s3Proxies.set(fn, proxy);
+  }
   const logical: Record<string, string> = { scan: 'ScanQueue', crawl: 'CrawlQueue', transfer: 'TransferQueue' };
   names = {
     queues: Object.fromEntries(
@@ -137,6 +153,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   for (const d of built) await d.close().catch(() => undefined);
+  for (const p of s3Proxies.values()) await p.close();
   origin?.close();
   await t?.stop();
 });

@@ -87,9 +87,11 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
         sse: undefined,
         parts: 1,
         extraRequests: 0,
+        sent: { crc32: crc32(data), partCrc32s: [crc32(data)] },
         written: true,
       };
     },
+    close: () => Promise.resolve(),
     head: (key) =>
       Promise.resolve(
         objects.has(key)

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { S3Client } from '@aws-sdk/client-s3';
+import { startS3FaultProxy } from '../../lab/s3-fault-proxy.ts';
+import type { S3Operation } from '../../lab/s3-operations.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
 import { setupResources } from '../../src/ops/setup.ts';
@@ -90,4 +93,28 @@ export async function objectBytes(store: Pick<ObjectStore, 'get'>, key: string):
   const chunks: Buffer[] = [];
   for await (const c of await store.get(key)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * An S3 client for the stack whose requests pass a proxy that tells `onRequest` what reached S3:
+ * the SDK's calls and the transfer's own PutObjects alike, as the wire shows them.
+ */
+export async function recordingS3(
+  t: TestStack,
+  onRequest: (op: S3Operation) => void,
+): Promise<{ s3: S3Client; close(): Promise<void> }> {
+  const proxy = await startS3FaultProxy(t.stack.endpoints.s3!, {}, { onRequest });
+  const s3 = new S3Client({
+    region: t.cfg.region ?? 'us-east-1',
+    endpoint: proxy.url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    s3,
+    async close() {
+      s3.destroy();
+      await proxy.close();
+    },
+  };
 }

@@ -7,7 +7,7 @@ import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { ByteBudget } from '../../src/util/byte-budget.ts';
-import { objectBytes, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
+import { objectBytes, recordingS3, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;
 let server: Server;
@@ -19,6 +19,7 @@ const MiB = 1024 * 1024;
 /** Origin requests that reached a file (method, path, whether conditional), and S3 object writes (command, key). */
 const requests: string[] = [];
 const writes: string[] = [];
+let s3: Awaited<ReturnType<typeof recordingS3>>;
 const bodies = new Map<string, Buffer>([
   ['/small.ts', randomBytes(1000)],
   ['/empty.vtt', Buffer.alloc(0)],
@@ -58,19 +59,15 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  t.aws.s3.middlewareStack.add(
-    (next, context) => async (args) => {
-      const cmd = String(context.commandName);
-      if (/^(PutObject|UploadPart|CompleteMultipartUpload)Command$/.test(cmd))
-        writes.push(`${cmd.replace(/Command$/, '')} ${String((args.input as { Key?: string }).Key)}`);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countWrites' },
-  );
+  s3 = await recordingS3(t, (op) => {
+    if (/^(PutObject|UploadPart|CompleteMultipartUpload)$/.test(op.operation)) writes.push(`${op.operation} ${op.key}`);
+  });
+  store = createObjectStore(s3.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   deps = transferDepsOn(t, cfg, origin, store);
 });
 afterAll(async () => {
+  await store?.close();
+  await s3?.close();
   await origin?.close();
   server?.close();
   await t?.stop();

@@ -155,6 +155,7 @@ describe('verifyStored', () => {
     sse: undefined,
     parts: 1,
     extraRequests: 0,
+    sent: { crc32: 0, partCrc32s: [0] },
     written: true,
     ...r,
   });

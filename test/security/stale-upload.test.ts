@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
-import { objectBytes, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
+import { objectBytes, recordingS3, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 const MiB = 1024 * 1024;
 let t: TestStack;
@@ -25,8 +25,9 @@ let deps: TransferDeps;
 const bodies = new Map<string, Buffer>();
 const held = new Map<string, () => void>();
 const holds = new Map<string, Promise<void>>();
-/** Every S3 request the store sends, by command. */
+/** Every S3 request the store sends, by operation, as it reached S3. */
 const sent: string[] = [];
+let s3: Awaited<ReturnType<typeof recordingS3>>;
 
 function hold(path: string): () => void {
   let release!: () => void;
@@ -51,19 +52,15 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   cfg = loadConfig({ ...process.env, ...t.env, ORIGIN_ALLOWED_HOSTS: new URL(base).host });
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  t.aws.s3.middlewareStack.add(
-    (next, context) => (args) => {
-      sent.push(String(context.commandName).replace(/Command$/, ''));
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
-  store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
+  s3 = await recordingS3(t, (op) => sent.push(op.operation));
+  store = createObjectStore(s3.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   deps = transferDepsOn(t, cfg, origin, store);
 });
 afterAll(async () => {
   for (const release of held.values()) release();
   await origin?.close();
+  await store?.close();
+  await s3?.close();
   server?.close();
   await t?.stop();
 });
