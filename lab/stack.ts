@@ -26,7 +26,10 @@ interface Running {
 async function startOne(service: LocalService): Promise<Running> {
   // Each server is its own process: S3 traffic and SQS long polls do not share one event loop,
   // and a server crash cannot take the workers down with it.
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVE, service], {
+  // FLANTS_LAB_CPU_PROF=<dir>: a CPU profile of each server, to see what the benchmark's servers cost.
+  const prof = process.env.FLANTS_LAB_CPU_PROF;
+  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${service}-\${pid}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVE, service], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });

@@ -52,6 +52,61 @@ const header = (v: string | string[] | undefined): string | undefined => (Array.
 const unquote = (etag: string | undefined): string | undefined => etag?.trim().replace(/^W\//, '').replaceAll('"', '');
 
 /**
+ * Follows, from the app's own answers, which objects a bucket holds and their ETags, for buckets
+ * created through this app whose every write and delete it has seen, so a conditional write is
+ * decided without a HEAD through the whole app (which cost this server more than the write itself).
+ * A bucket it cannot follow (created otherwise, or after a DeleteObjects) is answered by HEADs.
+ */
+function watchObjects(app: App): {
+  lookup(target: string): { exists: boolean; current: string | undefined } | undefined;
+} {
+  const etags = new Map<string, string>();
+  const watched = new Set<string>();
+  // Callback style: after fastify's async onSend hooks, an empty payload ran the following hooks twice.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const answer = (): unknown => {
+      const status = reply.statusCode;
+      if (status >= 300) return payload;
+      const url = new URL(req.url, 'http://s3.invalid');
+      const path = url.pathname.slice(1);
+      const [bucket = ''] = path.split('/');
+      const object = path.length > bucket.length + 1;
+      const q = url.searchParams;
+      // The SDK names its operation in `x-id`; any other parameter is a subresource (acl, tagging, parts…).
+      const plain = [...q.keys()].every((k) => k === 'x-id');
+      const xmlEtag = () => {
+        const xml = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+        return unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
+      };
+      if (!object) {
+        if (req.method === 'PUT' && plain) watched.add(bucket);
+        if (req.method === 'DELETE') watched.delete(bucket);
+        if (req.method === 'POST' && q.has('delete')) watched.delete(bucket);
+        return payload;
+      }
+      if (req.method === 'PUT' && plain) {
+        const etag = req.headers['x-amz-copy-source'] ? xmlEtag() : unquote(String(reply.getHeader('etag') ?? ''));
+        if (etag) etags.set(path, etag);
+        else watched.delete(bucket);
+      } else if (req.method === 'POST' && q.has('uploadId')) {
+        const etag = xmlEtag();
+        if (etag) etags.set(path, etag);
+        else watched.delete(bucket);
+      } else if (req.method === 'DELETE' && !q.has('uploadId')) etags.delete(path);
+      return payload;
+    };
+    done(null, answer());
+  });
+  return {
+    lookup(target) {
+      if (!watched.has(target.split('/')[0] ?? '')) return undefined;
+      const current = etags.get(target);
+      return { exists: current !== undefined, current };
+    },
+  };
+}
+
+/**
  * Adds S3's conditional-write semantics to a fauxqs app. Writes to one key are serialised (each
  * holds the key from its precondition check until its response is sent), so the check and the
  * write it guards are atomic, as on S3.
@@ -59,6 +114,14 @@ const unquote = (etag: string | undefined): string | undefined => etag?.trim().r
 export function addConditionalWrites(app: App): void {
   const locks = new Map<string, Promise<void>>();
   const releases = new WeakMap<object, () => void>();
+  const index = watchObjects(app);
+  /** Whether an object is stored, and its ETag: from the index when it knows the bucket, else a HEAD. */
+  const stored = async (target: string): Promise<{ exists: boolean; current: string | undefined }> => {
+    const known = index.lookup(target);
+    if (known) return known;
+    const head = await app.inject({ method: 'HEAD', url: `/${target}` });
+    return { exists: head.statusCode === 200, current: unquote(header(head.headers.etag)) };
+  };
 
   app.addHook('preHandler', async (req, reply) => {
     const target = objectWriteTarget(req.method, req.url, req.headers);
@@ -81,9 +144,7 @@ export function addConditionalWrites(app: App): void {
     const ifNoneMatch = header(req.headers['if-none-match']);
     const ifMatch = header(req.headers['if-match']);
     if (ifNoneMatch === undefined && ifMatch === undefined) return;
-    const head = await app.inject({ method: 'HEAD', url: `/${target}` });
-    const exists = head.statusCode === 200;
-    const current = unquote(header(head.headers.etag));
+    const { exists, current } = await stored(target);
     let failed: string | undefined;
     if (ifNoneMatch !== undefined && ifNoneMatch.trim() === '*' && exists) failed = 'If-None-Match';
     if (ifMatch !== undefined) {
@@ -257,42 +318,47 @@ export function addChecksums(app: App): void {
     return undefined;
   });
 
-  app.addHook('onSend', async (req, reply, payload) => {
-    const target = checksumTarget(req.method, req.url);
-    if (!target) return payload;
-    if (target.kind === 'read') {
-      const stored = objects.get(target.path);
-      const etag = unquote(String(reply.getHeader('etag') ?? ''));
-      const enabled = header(req.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED';
-      if (enabled && reply.statusCode === 200 && stored && stored.etag === etag) {
-        reply.header('x-amz-checksum-crc32', stored.crc);
-        reply.header('x-amz-checksum-type', stored.type);
+  // Callback style: after fastify's async onSend hooks, an empty payload ran the following hooks twice.
+  app.addHook('onSend', (req, reply, payload, done) => {
+    const answer = (): unknown => {
+      const target = checksumTarget(req.method, req.url);
+      if (!target) return payload;
+      if (target.kind === 'read') {
+        const stored = objects.get(target.path);
+        const etag = unquote(String(reply.getHeader('etag') ?? ''));
+        const enabled = header(req.headers['x-amz-checksum-mode'])?.toUpperCase() === 'ENABLED';
+        if (enabled && reply.statusCode === 200 && stored && stored.etag === etag) {
+          reply.header('x-amz-checksum-crc32', stored.crc);
+          reply.header('x-amz-checksum-type', stored.type);
+        }
+        return payload;
       }
-      return payload;
-    }
-    const mine = pending.get(req.raw);
-    if (target.kind === 'abort' || reply.statusCode !== 200) return payload;
-    if (target.kind === 'put' || target.kind === 'complete') objects.delete(target.path);
-    if (!mine) return payload;
-    if (target.kind === 'part') {
-      reply.header('x-amz-checksum-crc32', mine.crc);
-      return payload;
-    }
-    if (target.kind === 'put') {
-      objects.set(target.path, { ...mine, etag: unquote(String(reply.getHeader('etag') ?? '')) ?? '' });
-      reply.header('x-amz-checksum-crc32', mine.crc);
-      reply.header('x-amz-checksum-type', mine.type);
-      return payload;
-    }
-    parts.delete(target.uploadId);
-    const xml = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
-    const etag = xml && unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
-    if (!xml || !etag) return payload;
-    objects.set(target.path, { ...mine, etag });
-    return xml.replace(
-      '</CompleteMultipartUploadResult>',
-      `  <ChecksumCRC32>${mine.crc}</ChecksumCRC32>\n  <ChecksumType>${mine.type}</ChecksumType>\n</CompleteMultipartUploadResult>`,
-    );
+      const mine = pending.get(req.raw);
+      if (target.kind === 'abort' || reply.statusCode !== 200) return payload;
+      if (target.kind === 'put' || target.kind === 'complete') objects.delete(target.path);
+      if (!mine) return payload;
+      if (target.kind === 'part') {
+        reply.header('x-amz-checksum-crc32', mine.crc);
+        return payload;
+      }
+      if (target.kind === 'put') {
+        objects.set(target.path, { ...mine, etag: unquote(String(reply.getHeader('etag') ?? '')) ?? '' });
+        reply.header('x-amz-checksum-crc32', mine.crc);
+        reply.header('x-amz-checksum-type', mine.type);
+        return payload;
+      }
+      parts.delete(target.uploadId);
+      const xml =
+        typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+      const etag = xml && unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
+      if (!xml || !etag) return payload;
+      objects.set(target.path, { ...mine, etag });
+      return xml.replace(
+        '</CompleteMultipartUploadResult>',
+        `  <ChecksumCRC32>${mine.crc}</ChecksumCRC32>\n  <ChecksumType>${mine.type}</ChecksumType>\n</CompleteMultipartUploadResult>`,
+      );
+    };
+    done(null, answer());
   });
 }
 
