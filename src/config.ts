@@ -346,7 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxCrawlBytes: int(env, 'HLS_MAX_CRAWL_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     },
     transfer: {
-      chunkFiles: int(env, 'TRANSFER_CHUNK_FILES', 25, 1, 500),
+      chunkFiles: int(env, 'TRANSFER_CHUNK_FILES', 100, 1, 500),
       concurrency: int(env, 'TRANSFER_CONCURRENCY', 8, 1, 256),
       partSizeBytes: partSizeMiB * 1024 * 1024,
       maxFileBytes: int(env, 'TRANSFER_MAX_FILE_MB', 5 * 1024, 1, 5 * 1024 * 1024) * 1024 * 1024,
