@@ -332,7 +332,7 @@ async function copy(gib: number): Promise<string[]> {
     };
     const lines: string[] = [];
     const modes: Array<[string, string[]]> = [
-      ['bundled (as Lambda and dist/cli run it)', [await bundledCopyChild()]],
+      ['bundled, as Lambda and dist/cli run it', [await bundledCopyChild()]],
       ['from the sources through tsx', ['--import', 'tsx', COPY_CHILD]],
     ];
     for (const [how, args] of modes) {
@@ -342,7 +342,7 @@ async function copy(gib: number): Promise<string[]> {
       if (f.bytes !== bytes || stored.bytes - before.bytes !== bytes || stored.objects - before.objects !== 1)
         throw new Error(`copied ${f.bytes} bytes; the sink received ${stored.bytes - before.bytes}`);
       lines.push(
-        `copy of one ${gib} GiB file, ${how} (copyFile → S3 ObjectStore, ${f.parts} parts of ${f.partSizeMib} MiB, CRC32-checked by the sink): ` +
+        `copy of one ${gib} GiB file ${how}, copyFile → S3 ObjectStore (${f.parts} parts of ${f.partSizeMib} MiB, CRC32-checked by the sink): ` +
           `peak RSS ${f.peakRssMib.toFixed(0)} MiB (VmHWM; ${f.rssBeforeMib.toFixed(0)} MiB before the copy started; at the largest ` +
           `RSS sampled, ${f.sampledPeakMib.toFixed(0)} MiB, buffers held ${f.atPeak.arrayBuffersMib.toFixed(0)} MiB and the JS heap ` +
           `${f.atPeak.heapUsedMib.toFixed(0)} MiB), ${f.seconds.toFixed(1)} s, ${(bytes / 1e6 / f.seconds).toFixed(0)} MB/s`,
