@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.serverless/**', '.esbuild/**', 'test/fixtures/**', 'docs/**'] },
+  { ignores: ['node_modules/**', '.serverless/**', '.esbuild/**', 'dist/**', 'test/fixtures/**', 'docs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

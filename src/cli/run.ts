@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { InvalidArgumentError, type Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { QueueRole } from '../config.ts';
 import { startRunner } from '../ops/runner.ts';
 import { loadServiceDefinition } from '../ops/service-definition.ts';
@@ -59,11 +60,14 @@ export function registerRun(program: Command): void {
       (v) => Number(v),
     )
     .option('--timeout <seconds>', 'with --until-idle: give up after this long', (v) => Number(v), 3600)
-    .option(
-      '--workers <n>',
-      'worker processes, each with these pollers (the local picture of concurrent Lambda containers)',
-      positive,
-      1,
+    .addOption(
+      new Option(
+        '--workers <n>',
+        'worker processes, each with these pollers (the local picture of concurrent Lambda containers)',
+      )
+        .argParser(positive)
+        // One Node process keeps one core busy: fewer leaves cores idle, more only adds start-up and polling.
+        .default(availableParallelism(), `one per core, ${availableParallelism()} here`),
     )
     .action(
       async (o: {

@@ -64,12 +64,24 @@ export interface Runner {
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+// The handlers serverless.yml names, as static imports: the built CLI (dist/) bundles them, and a bundle
+// cannot import a .ts file by a path computed at run time. A module missing here is still found by path
+// when the CLI runs from source (tsx).
+const HANDLER_MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
+  'handlers/scanner': () => import('../../handlers/scanner.ts'),
+  'handlers/crawler': () => import('../../handlers/crawler.ts'),
+  'handlers/transfer': () => import('../../handlers/transfer.ts'),
+};
+
 /**
  * The function serverless.yml names, built with these dependencies: every handler module exports
  * `createHandler(deps)` beside the Lambda `handler` that builds its own from the environment.
  */
 async function loadHandler(c: ConsumerDefinition, deps: Deps): Promise<Handler> {
-  const mod = (await import(pathToFileURL(`${ROOT}${c.handlerModule}.ts`).href)) as Record<string, unknown>;
+  const load =
+    HANDLER_MODULES[c.handlerModule] ??
+    (() => import(pathToFileURL(`${ROOT}${c.handlerModule}.ts`).href) as Promise<Record<string, unknown>>);
+  const mod = await load();
   const factory = mod.createHandler;
   if (typeof factory !== 'function') throw new Error(`${c.handlerModule}.ts does not export createHandler(deps)`);
   return (factory as (d: Deps) => Handler)(deps);
