@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createOrigin, type Origin } from '../origin/client.ts';
 import { createAwsClients, type AwsClients } from '../store/aws.ts';
-import { openCatalog, type Catalog } from '../store/catalog.ts';
+import type { Catalog } from '../store/catalog.ts';
 import { createLedger, type Ledger } from '../store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../store/objects.ts';
 import { createJobQueue, type JobQueue } from '../store/queue.ts';
@@ -52,10 +52,14 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
     budget: new ByteBudget(cfg.transfer.memoryBudgetBytes),
     events: createPipelineEvents(),
     catalog() {
-      catalog ??= openCatalog(cfg).catch((err: unknown) => {
-        catalog = undefined;
-        throw err;
-      });
+      // Loaded when first asked for: only the scanner reads the catalog, and the MongoDB driver is
+      // half of what every other command and function would otherwise load at start-up.
+      catalog ??= import('../store/catalog.ts')
+        .then(({ openCatalog }) => openCatalog(cfg))
+        .catch((err: unknown) => {
+          catalog = undefined;
+          throw err;
+        });
       return catalog;
     },
     async close() {
