@@ -136,7 +136,9 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
         queueUrl,
         sqs: opts.deps.aws.sqs,
         batchSize: Math.min(c.batchSize, 10),
-        waitTimeSeconds: 1,
+        // Long polls answer as soon as a message arrives; a longer wait only saves idle receives
+        // (a stop aborts the poll in flight).
+        waitTimeSeconds: 5,
         attributeNames: ['All'] as never,
         messageSystemAttributeNames: ['All'],
         messageAttributeNames: ['All'],
