@@ -12,6 +12,7 @@ import {
 import type { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
+import { BufferPool } from '../util/buffer-pool.ts';
 import { createObjectPutter } from './s3-put.ts';
 
 export interface StoredObject {
@@ -95,6 +96,9 @@ export interface ObjectStore {
   /** Closes the store's own connections (the SDK client is its owner's). */
   close(): Promise<void>;
 }
+
+/** Body buffers a store keeps for reuse between writes, at most. */
+const POOL_IDLE_BYTES = 32 * 1024 * 1024;
 
 /** Parts kept in flight per multipart upload; with the part being filled, what one upload may buffer. */
 export const UPLOAD_QUEUE_SIZE = 4;
@@ -201,6 +205,7 @@ export function createObjectStore(
   const queueSize = opts.queueSize ?? UPLOAD_QUEUE_SIZE;
   // PutObject, one per file, is the hot call: sent without the SDK's per-request machinery (see s3-put.ts).
   const putter = createObjectPutter(s3, bucket);
+  const pool = new BufferPool(POOL_IDLE_BYTES);
   let checksumsSeen = false;
   /** ETags learnt from 412s: a retry of the same key starts from If-Match (always re-checked by S3). */
   const known = new Map<string, string>();
@@ -298,7 +303,9 @@ export function createObjectStore(
         const size = firstPart.size;
         const crc = crcOf(firstPart.chunks);
         // One buffer: undici writes it with its headers in one corked write (several chunks cost a syscall each).
-        const data = Buffer.concat(firstPart.chunks, size);
+        const data = pool.take(size);
+        let at = 0;
+        for (const c of firstPart.chunks) at += c.copy(data, at);
         const sent = { crc32: crc, partCrc32s: [crc] };
         const checksum = crcText(crc);
         const same = (head: ObjectHead) => generation !== undefined && head.size === size && head.crc32 === checksum;
@@ -320,6 +327,8 @@ export function createObjectStore(
           same,
         );
         if (res === SAME) return unchanged(found!, checksum, sent);
+        // S3 answered the write: every byte of the body has left the process, so its buffer can be used again.
+        pool.give(data);
         checksumsSeen = Boolean(res.checksumCrc32);
         return {
           etag: unquote(res.etag),
