@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +29,7 @@ async function startOne(service: LocalService): Promise<Running> {
   // and a server crash cannot take the workers down with it.
   // FLANTS_LAB_CPU_PROF=<dir>: a CPU profile of each server, to see what the benchmark's servers cost.
   const prof = process.env.FLANTS_LAB_CPU_PROF;
-  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, `--cpu-prof-name=${service}-\${pid}.cpuprofile`] : [];
+  const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, service)}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVE, service], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
