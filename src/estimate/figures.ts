@@ -5,18 +5,18 @@
 
 /**
  * Measured by `nice -n 10 npm run bench` (its defaults: 12 classes, 2,717 files, 424 MB; 4 transfer
- * pollers, each a batch of 4 chunks × TRANSFER_CONCURRENCY 8; Node 20 on 2 shared cores) on
- * 2026-12-01, on an idle machine (load average 0.7): 57.27 MB/s, 366.9 files/s, 3.01 ms CPU per
- * file. Seven more runs under load (average 4–9, other test suites), before and after the ledger's
- * rewrite and the safety work, moved 4.7–13.0 MB/s per worker at 2.9–3.4 ms per file: CPU per file
- * is steady, throughput follows the load. docs/SCALE.md has the runs.
+ * pollers, each a batch of 4 chunks of 25 files × TRANSFER_CONCURRENCY 8; Node 20 on 2 shared cores)
+ * on 2026-12-01 after issue 9's work (the lean PutObject sender, one CRC32 pass, pooled bodies, the
+ * lab's S3 reporting CRC32s so no MD5 pass), at a load average of 1.9: 68.45 MB/s, 438.5 files/s,
+ * 2.05 ms CPU per file. Before it, eight runs (idle to a load of 9) gave 2.9–3.4 ms per file and
+ * 4.7–14.3 MB/s per worker: CPU per file is steady, throughput follows the load. docs/SCALE.md has the runs.
  */
 export const BENCH = {
   command: 'nice -n 10 npm run bench',
   /** CPU per file copied: the bench process's CPU (workers + in-process origin) from scan to settled, per file. */
-  cpuMsPerFile: 3.0,
+  cpuMsPerFile: 2.05,
   /** MB/s one transfer worker (one concurrent invocation) moved: the pipeline's MB/s over 4 pollers. */
-  workerMBps: 14.3,
+  workerMBps: 17.1,
 } as const;
 
 /** Assumptions no local run can measure; each is a flag. */
