@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { FlantsError } from '../errors.ts';
 
 /**
@@ -72,10 +72,73 @@ export function encodeKey(key: string): string {
 
 const text = (xml: string, tag: string): string | undefined =>
   new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml)?.[1];
-const header = (h: Dispatcher.ResponseData['headers'], name: string): string | undefined => {
+const header = (h: Exchange['headers'], name: string): string | undefined => {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
 };
+
+/** An answered request: status, headers and (for an error's XML) the body, at most 64 KiB of it. */
+interface Exchange {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Most of an S3 error answer is a short XML document; what is beyond this is not read into memory. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * Sends one PUT through undici's dispatcher with a handler that keeps only what a PutObject answer
+ * needs, instead of `request()`'s per-call body stream and async resource: one file, one call.
+ */
+function exchange(
+  agent: Dispatcher,
+  origin: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+  signal: AbortSignal | undefined,
+): Promise<Exchange> {
+  return new Promise<Exchange>((resolve, reject) => {
+    signal?.throwIfAborted();
+    let statusCode = 0;
+    let answer: Exchange['headers'] = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let controller: Dispatcher.DispatchController | undefined;
+    const reason = (): Error =>
+      signal?.reason instanceof Error ? signal.reason : new Error('the PutObject was aborted');
+    const onAbort = () => controller?.abort(reason());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    agent.dispatch(
+      { origin, path, method: 'PUT', headers, body },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (signal?.aborted) c.abort(reason());
+        },
+        onResponseStart(_c, status, h) {
+          statusCode = status;
+          answer = h;
+        },
+        onResponseData(_c, chunk) {
+          if (statusCode === 200 || size >= MAX_ANSWER_BYTES) return;
+          chunks.push(chunk);
+          size += chunk.length;
+        },
+        onResponseEnd() {
+          done();
+          resolve({ statusCode, headers: answer, body: Buffer.concat(chunks) });
+        },
+        onResponseError(_c, err) {
+          done();
+          reject(err);
+        },
+      },
+    );
+  });
+}
 
 /** Errors worth the same request again: throttling, S3's 5xx, a connection that broke or timed out. */
 function transient(err: unknown): boolean {
@@ -173,15 +236,8 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
       },
       { signingDate: new Date(Date.now() + offset) },
     );
-    const res = await request(`${base.protocol}//${base.host}${path}`, {
-      method: 'PUT',
-      headers: signed.headers,
-      body: input.body,
-      dispatcher: agent,
-      ...(input.signal ? { signal: input.signal } : {}),
-    });
+    const res = await exchange(agent, base.origin, path, signed.headers, input.body, input.signal);
     if (res.statusCode === 200) {
-      await res.body.dump();
       const etag = header(res.headers, 'etag');
       return {
         etag,
@@ -190,7 +246,7 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
         sse: header(res.headers, 'x-amz-server-side-encryption'),
       };
     }
-    const xml = await res.body.text();
+    const xml = res.body.toString('utf8');
     const code = text(xml, 'Code') ?? (res.statusCode === 412 ? 'PreconditionFailed' : `Http${res.statusCode}`);
     const date = header(res.headers, 'date');
     if (code === 'RequestTimeTooSkewed' && date) config.systemClockOffset = Date.parse(date) - Date.now();

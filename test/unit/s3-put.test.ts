@@ -205,4 +205,25 @@ describe('the transfer’s PutObject sender', () => {
     await putter.close();
     s3.destroy();
   });
+
+  it('stops a write whose signal aborts (the delivery ran out of time) without trying it again', async () => {
+    answers = [() => undefined]; // never answers
+    const s3 = client();
+    const putter = createObjectPutter(s3, 'b');
+    const started = Date.now();
+    const err = await putter
+      .put({
+        key: 'k',
+        body: Buffer.from('x'),
+        contentType: 'text/plain',
+        checksumCrc32: 'AAAAAA==',
+        signal: AbortSignal.timeout(100),
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(seen).toHaveLength(1);
+    await putter.close();
+    s3.destroy();
+  });
 });
