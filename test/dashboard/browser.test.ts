@@ -180,7 +180,11 @@ describe('dashboard in a real browser', () => {
     expect(await page.locator('#rate-files').textContent()).toBe('—');
 
     for (const chunk of [1, 2, 3]) await ledger.countChunk('c-moving', movingGen, chunk, landed(chunk));
-    await until(page, "document.getElementById('rate-files').textContent !== '—'");
+    // A refresh can land between two of those counts (a loaded machine): wait for the one that saw all three.
+    await until(
+      page,
+      `document.getElementById('rate-files').textContent !== '—' && document.querySelector('.cls[data-id="c-moving"] .bits').textContent.split('${DONE}').length - 1 === 5`,
+    );
     const afterFirst = await bitsOf(page, 'c-moving');
     expect(afterFirst).toBe(`${DONE.repeat(4)}${WAITING}${DONE}${WAITING.repeat(6)}`);
     const rate1 = Number(await page.locator('#rate-files').textContent());
