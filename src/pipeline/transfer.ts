@@ -1,4 +1,3 @@
-import type { Readable, Writable } from 'node:stream';
 import type { Config } from '../config.ts';
 import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
 import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/schemas.ts';
@@ -13,6 +12,7 @@ import {
   UPLOAD_QUEUE_SIZE,
   type ObjectHead,
   type ObjectStore,
+  type UploadResult,
 } from '../store/objects.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
@@ -21,7 +21,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { contentTypeFor } from './content-type.ts';
 import { verifyStored } from './integrity.ts';
-import { expectedCrc32, VerifyingStream, type StreamDigest } from './verify-stream.ts';
+import { BodyChecker, expectedCrc32, type StreamDigest } from './verify-stream.ts';
 
 export interface TransferDeps {
   cfg: Config;
@@ -118,40 +118,32 @@ function alreadyThere(
   };
 }
 
+/** How reading the origin body through its checker went: what copyFile classifies a failed upload by. */
+interface BodyRead {
+  /** The origin body failed (reset, early close, abort), or the checker refused it. */
+  error?: unknown;
+  /** Every byte was read and the checker's end() passed. */
+  done: boolean;
+}
+
 /**
- * Pipes `from` into `to`, settling once `to` has taken every byte, or failing (and destroying both)
- * when either fails or closes early. What stream.pipeline does for two streams, without the
- * AbortController (and the DOMException it builds when finished) pipeline costs per call: one per file.
+ * The origin body as the store reads it, each chunk checked before it is passed on and the end
+ * checked when it ends. The store iterates the origin's own stream: no Transform or pipe between
+ * (their events cost more CPU per file than the checks). Returning early (the store gave up)
+ * returns the origin's iterator, which destroys the body.
  */
-function pipeInto(from: Readable, to: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (err: Error) => {
-      if (settled) return;
-      settled = true;
-      from.destroy(err);
-      to.destroy(err);
-      reject(err);
-    };
-    const early = (what: string) => () => {
-      if (!settled)
-        fail(Object.assign(new Error(`${what} closed before the end`), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    };
-    from.once('error', fail);
-    to.once('error', fail);
-    from.once('close', () => {
-      if (!from.readableEnded) early('origin body')();
-    });
-    to.once('close', () => {
-      if (!to.writableFinished) early('verifier')();
-    });
-    to.once('finish', () => {
-      if (settled) return;
-      settled = true;
-      resolve();
-    });
-    from.pipe(to);
-  });
+async function* checkedBody(body: AsyncIterable<Buffer>, checker: BodyChecker, read: BodyRead): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of body) {
+      checker.take(chunk);
+      yield chunk;
+    }
+    checker.end();
+    read.done = true;
+  } catch (err) {
+    read.error = err;
+    throw err;
+  }
 }
 
 /** True for failures of the S3 side of a copy (SDK errors, the generation guard), as opposed to the origin's. */
@@ -210,7 +202,7 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     throw err;
   }
   try {
-    const verifier = new VerifyingStream({
+    const checker = new BodyChecker({
       partSize,
       expectedBytes: res.contentLength,
       maxBytes: cfg.transfer.maxFileBytes,
@@ -220,46 +212,47 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       expectedSha256: file.sha256,
       crc32: false,
     });
-    const upload = store.upload(file.key, verifier, {
-      contentType: contentTypeFor(file.key, res.contentType),
-      ...(signal ? { signal } : {}),
-      ...(generation === undefined ? {} : { generation }),
-      metadata: copyMetadata(file, res),
-      ...(existing ? { existing } : {}),
-    });
-    const piping = pipeInto(res.body, verifier);
-    // Both must settle: a failed read fails the upload, a failed upload stops the read.
-    const [up, piped] = await Promise.allSettled([upload, piping]);
-    if (up.status === 'rejected') {
+    const read: BodyRead = { done: false };
+    let up: UploadResult;
+    try {
+      up = await store.upload(file.key, checkedBody(res.body as AsyncIterable<Buffer>, checker, read), {
+        contentType: contentTypeFor(file.key, res.contentType),
+        ...(signal ? { signal } : {}),
+        ...(generation === undefined ? {} : { generation }),
+        metadata: copyMetadata(file, res),
+        ...(existing ? { existing } : {}),
+      });
+    } catch (err) {
+      // Whatever failed, the origin body is not read any further: nothing waits on it.
       res.body.destroy();
-      if (piped.status === 'fulfilled' || isStoreError(up.reason)) throw up.reason;
-      // A broken origin body (reset, early close, short) is the origin's passing trouble: retryable.
-      throw piped.reason instanceof FlantsError ? piped.reason : asOriginError(file.src, piped.reason);
+      if (read.done || isStoreError(err)) throw err;
+      // A broken origin body (reset, early close, short) is the origin's passing trouble: retryable;
+      // so is an upload that gave up on a body not read through, for a reason that is not S3's.
+      const cause = read.error ?? err;
+      throw cause instanceof FlantsError ? cause : asOriginError(file.src, cause);
     }
-    if (piped.status === 'rejected') {
-      // Cannot normally happen (the upload reads the failed stream), but never count such a file.
-      throw new FlantsError(
-        'UPLOAD_INCOMPLETE',
-        `read of ${file.src} failed after upload completed: ${describeError(piped.reason)}`,
-        { retryable: true },
-      );
+    if (!read.done) {
+      // Cannot normally happen (the upload reads the body to its end), but never count such a file.
+      throw new FlantsError('UPLOAD_INCOMPLETE', `upload of ${file.src} completed before its body was read through`, {
+        retryable: true,
+      });
     }
     // The CRC32s are the uploader's, of the very buffers it read from this stream and sent.
     const digest: StreamDigest = {
-      ...verifier.digest(),
-      crc32: up.value.sent.crc32,
-      partCrc32s: up.value.sent.partCrc32s,
+      ...checker.digest(),
+      crc32: up.sent.crc32,
+      partCrc32s: up.sent.partCrc32s,
     };
-    verifyStored(file.key, digest, up.value, partSize);
+    verifyStored(file.key, digest, up, partSize);
     return {
       key: file.key,
       bytes: digest.bytes,
-      etag: up.value.etag ?? expectedCrc32(digest, 'FULL_OBJECT'),
+      etag: up.etag ?? expectedCrc32(digest, 'FULL_OBJECT'),
       src: file.src,
       ...(file.sha256 ? { sha256: file.sha256 } : {}),
       ...(res.etag ? { originEtag: res.etag } : {}),
       ...(res.lastModified ? { originModified: res.lastModified } : {}),
-      how: up.value.written ? 'written' : 'same-crc32',
+      how: up.written ? 'written' : 'same-crc32',
     };
   } finally {
     release();

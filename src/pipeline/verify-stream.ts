@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
 
-/** What a VerifyingStream saw: the length and checksums of exactly the bytes that passed through. */
+/** What a BodyChecker (or VerifyingStream) saw: the length and checksums of exactly the bytes that passed through. */
 export interface StreamDigest {
   bytes: number;
   /** CRC32 of the whole body: what S3 reports as a FULL_OBJECT CRC32 checksum, whatever the encryption. */
@@ -36,10 +36,11 @@ export interface VerifyingStreamOptions {
 }
 
 /**
- * Counts and checksums bytes on their way from the origin to S3, and fails the stream (so the
- * upload aborts instead of completing) when the body is shorter or longer than declared.
+ * Counts and checksums bytes on their way from the origin to S3, one chunk at a time, and throws
+ * when the body is shorter or longer than declared. A plain object, not a stream: the transfer calls
+ * it from the loop that reads the origin, with no Transform (and its per-chunk stream events) between.
  */
-export class VerifyingStream extends Transform {
+export class BodyChecker {
   private readonly whole: Hash | undefined;
   private part: Hash | undefined;
   private readonly parts: string[] = [];
@@ -53,7 +54,6 @@ export class VerifyingStream extends Transform {
   private readonly crcs: boolean;
 
   constructor(private readonly opts: VerifyingStreamOptions) {
-    super();
     this.crcs = opts.crc32 ?? true;
     this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
     const md5 = opts.md5 ?? true;
@@ -63,33 +63,25 @@ export class VerifyingStream extends Transform {
     this.part = this.hashParts ? createHash('md5') : undefined;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Accounts for the next chunk; throws FILE_TOO_LARGE or ORIGIN_LENGTH_MISMATCH before it is passed on. */
+  take(chunk: Buffer): void {
     this.count += chunk.length;
     if (this.count > this.opts.maxBytes) {
-      cb(
-        new FlantsError(
-          'FILE_TOO_LARGE',
-          `${this.opts.url} is over the ${this.opts.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`,
-        ),
+      throw new FlantsError(
+        'FILE_TOO_LARGE',
+        `${this.opts.url} is over the ${this.opts.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`,
       );
-      return;
     }
     if (this.opts.expectedBytes !== undefined && this.count > this.opts.expectedBytes) {
-      cb(
-        new FlantsError(
-          'ORIGIN_LENGTH_MISMATCH',
-          `origin sent more than its Content-Length ${this.opts.expectedBytes} for ${this.opts.url}`,
-          { retryable: true },
-        ),
+      throw new FlantsError(
+        'ORIGIN_LENGTH_MISMATCH',
+        `origin sent more than its Content-Length ${this.opts.expectedBytes} for ${this.opts.url}`,
+        { retryable: true },
       );
-      return;
     }
     this.whole?.update(chunk);
     this.sha?.update(chunk);
-    if (!this.crcs && !this.part) {
-      cb(null, chunk);
-      return;
-    }
+    if (!this.crcs && !this.part) return;
     if (this.crcs) this.crc = crc32(chunk, this.crc);
     let offset = 0;
     while (offset < chunk.length) {
@@ -101,7 +93,6 @@ export class VerifyingStream extends Transform {
       offset += take;
       if (this.partBytes === this.opts.partSize) this.endPart();
     }
-    cb(null, chunk);
   }
 
   private endPart(): void {
@@ -114,31 +105,25 @@ export class VerifyingStream extends Transform {
     this.partBytes = 0;
   }
 
-  override _flush(cb: TransformCallback): void {
+  /** Closes the body; throws ORIGIN_TRUNCATED when it fell short, PLAYLIST_CHANGED when a playlist's digest differs. */
+  end(): void {
     if (this.opts.expectedBytes !== undefined && this.count !== this.opts.expectedBytes) {
-      cb(
-        new FlantsError(
-          'ORIGIN_TRUNCATED',
-          `origin sent ${this.count} of ${this.opts.expectedBytes} bytes for ${this.opts.url}`,
-          { retryable: true },
-        ),
+      throw new FlantsError(
+        'ORIGIN_TRUNCATED',
+        `origin sent ${this.count} of ${this.opts.expectedBytes} bytes for ${this.opts.url}`,
+        { retryable: true },
       );
-      return;
     }
     if (this.sha && this.sha.digest('hex') !== this.opts.expectedSha256) {
-      cb(
-        new FlantsError(
-          'PLAYLIST_CHANGED',
-          `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`,
-        ),
+      throw new FlantsError(
+        'PLAYLIST_CHANGED',
+        `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`,
       );
-      return;
     }
     if (this.partBytes > 0 || this.partCrcs.length === 0) this.endPart();
-    cb();
   }
 
-  /** The digest of everything that passed; valid once the stream has ended. */
+  /** The digest of everything taken; valid once end() has passed. */
   digest(): StreamDigest {
     const md5 = this.whole?.copy().digest('hex');
     // One part: its MD5 is the whole body's, whichever of the two was hashed.
@@ -150,6 +135,44 @@ export class VerifyingStream extends Transform {
       md5: md5 ?? (partMd5s?.length === 1 ? partMd5s[0] : undefined),
       partMd5s,
     };
+  }
+}
+
+/**
+ * A BodyChecker as a Transform, for stream pipelines: fails the stream (so an upload reading it
+ * aborts instead of completing) when the body is shorter or longer than declared.
+ */
+export class VerifyingStream extends Transform {
+  private readonly checker: BodyChecker;
+
+  constructor(opts: VerifyingStreamOptions) {
+    super();
+    this.checker = new BodyChecker(opts);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    try {
+      this.checker.take(chunk);
+    } catch (err) {
+      cb(err as Error);
+      return;
+    }
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    try {
+      this.checker.end();
+    } catch (err) {
+      cb(err as Error);
+      return;
+    }
+    cb();
+  }
+
+  /** The digest of everything that passed; valid once the stream has ended. */
+  digest(): StreamDigest {
+    return this.checker.digest();
   }
 }
 

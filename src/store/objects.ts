@@ -9,7 +9,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
 import { BufferPool } from '../util/buffer-pool.ts';
@@ -83,8 +83,12 @@ export interface UploadResult {
 /** What the pipeline needs of the destination bucket. */
 export interface ObjectStore {
   readonly bucket: string;
-  /** Streams a body into `key` (multipart above the part size), asking S3 to check a CRC32 of every part and of the whole. */
-  upload(key: string, body: Readable, opts: UploadOptions): Promise<UploadResult>;
+  /**
+   * Streams a body (a Readable or any iterable of Buffers) into `key`, multipart above the part
+   * size, asking S3 to check a CRC32 of every part and of the whole. A body that throws fails the
+   * upload with its error; a failed upload stops reading the body (returns its iterator).
+   */
+  upload(key: string, body: AsyncIterable<Buffer>, opts: UploadOptions): Promise<UploadResult>;
   /**
    * Whether this endpoint's last answers carried S3 checksums. Until one has, callers also compute
    * MD5s, for an endpoint that reports only ETags.
@@ -157,8 +161,8 @@ interface Slice {
   last: boolean;
 }
 
-/** Reads a stream in exact `partSize` slices; the last (possibly empty, possibly full) is marked. */
-async function* slices(body: Readable, partSize: number): AsyncGenerator<Slice> {
+/** Reads a body in exact `partSize` slices; the last (possibly empty, possibly full) is marked. */
+async function* slices(body: AsyncIterable<Buffer>, partSize: number): AsyncGenerator<Slice> {
   const pending: Buffer[] = [];
   let size = 0;
   const take = (n: number): Buffer[] => {
@@ -180,9 +184,9 @@ async function* slices(body: Readable, partSize: number): AsyncGenerator<Slice> 
     return out;
   };
   for await (const chunk of body) {
-    if ((chunk as Buffer).length === 0) continue;
-    pending.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
+    if (chunk.length === 0) continue;
+    pending.push(chunk);
+    size += chunk.length;
     // More than a part buffered: that part is certainly not the last.
     while (size > partSize) yield { chunks: take(partSize), size: partSize, last: false };
   }
@@ -440,8 +444,11 @@ export function createObjectStore(
           written: true,
         };
       } catch (err) {
-        // Stop reading the origin too: the caller's pipeline must not wait on a body nobody consumes.
-        body.destroy(err instanceof Error ? err : new Error(String(err)));
+        // Stop reading the origin too: nothing must wait on a body nobody consumes. A stream is
+        // destroyed with the cause (whoever pipes into it sees it); returning the slices returns
+        // the body's iterator, which ends a generator body and, through it, its own source.
+        if (body instanceof Readable) body.destroy(err instanceof Error ? err : new Error(String(err)));
+        await parts.return(undefined).catch(() => undefined);
         await Promise.allSettled(inFlight);
         await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
         throw err;

@@ -76,7 +76,7 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
     reportsChecksums: () => true,
     async upload(key, body): Promise<UploadResult> {
       const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c as Buffer);
+      for await (const c of body) chunks.push(c);
       const data = Buffer.concat(chunks);
       objects.set(key, data);
       const crc = Buffer.alloc(4);

@@ -1,7 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
@@ -19,6 +25,8 @@ const MiB = 1024 * 1024;
 /** Origin requests that reached a file (method, path, whether conditional), and S3 object writes (command, key). */
 const requests: string[] = [];
 const writes: string[] = [];
+/** Origin paths whose response the client closed before reading it through. */
+const stoppedEarly = new Set<string>();
 let s3: Awaited<ReturnType<typeof recordingS3>>;
 const bodies = new Map<string, Buffer>([
   ['/small.ts', randomBytes(1000)],
@@ -36,6 +44,30 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-length': '1000' });
       res.write(Buffer.alloc(400, 1));
       setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
+    if (path === '/reset.mp4') {
+      // Promise 12 MiB, send 7 (past the first part), then drop the connection.
+      res.writeHead(200, { 'content-length': String(12 * MiB) });
+      res.write(Buffer.alloc(7 * MiB, 2));
+      setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
+    if (path === '/long.mp4') {
+      // 64 MiB, written as the client takes it: whether the client stopped reading shows on the server.
+      const total = 64 * MiB;
+      const piece = Buffer.alloc(256 * 1024, 3);
+      let sent = 0;
+      res.writeHead(200, { 'content-length': String(total) });
+      res.once('close', () => void (res.writableFinished ? undefined : stoppedEarly.add(path)));
+      const pump = () => {
+        while (sent < total) {
+          sent += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
       return;
     }
     if (path === '/gone.ts') {
@@ -74,6 +106,33 @@ afterAll(async () => {
 });
 
 const s3Bytes = (key: string): Promise<Buffer> => objectBytes(store, key);
+
+/** Multipart uploads still open under `key`: a failed copy must leave none. */
+async function pendingUploads(key: string): Promise<string[]> {
+  const res = await t.aws.s3.send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: key }));
+  return (res.Uploads ?? []).map((u) => u.UploadId ?? '');
+}
+
+/** The store on a client that answers 403 (as S3 does) to the commands `fails` picks, by their count of that kind. */
+function failingStore(fails: (cmd: object, n: number) => boolean): ObjectStore {
+  const seen = new Map<string, number>();
+  const client = new Proxy(s3.s3, {
+    get(target, prop) {
+      if (prop !== 'send') return Reflect.get(target, prop, target) as unknown;
+      return (cmd: Parameters<S3Client['send']>[0], ...rest: [object?]) => {
+        const n = (seen.get(cmd.constructor.name) ?? 0) + 1;
+        seen.set(cmd.constructor.name, n);
+        if (!fails(cmd, n)) return target.send(cmd, ...rest);
+        const denied = Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+        return Promise.reject(denied);
+      };
+    },
+  });
+  return createObjectStore(client, store.bucket, { partSizeBytes: 5 * MiB });
+}
 
 describe('copyFile: origin → S3, verified while streaming', () => {
   for (const [path, body] of bodies) {
@@ -139,6 +198,30 @@ describe('copyFile: origin → S3, verified while streaming', () => {
     expect((err as { retryable?: boolean }).retryable).toBe(true);
     expect(await store.head('media/truncated.ts')).toBeUndefined();
   });
+
+  it('refuses a body that breaks past its first part (retryable) and aborts the multipart upload', async () => {
+    const err = await copyFile({ src: `${base}/reset.mp4`, key: 'media/reset.mp4', kind: 'segment' }, deps).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'ORIGIN_NETWORK', retryable: true });
+    expect(await store.head('media/reset.mp4')).toBeUndefined();
+    expect(await pendingUploads('media/reset.mp4')).toEqual([]);
+  });
+
+  for (const command of [UploadPartCommand, CreateMultipartUploadCommand]) {
+    it(`a failed ${command.name} fails the copy with S3's error, aborts, and stops reading the origin`, async () => {
+      const key = `media/fail-${command.name}.mp4`;
+      stoppedEarly.delete('/long.mp4');
+      const failing = failingStore((cmd, n) => cmd instanceof command && n === (command === UploadPartCommand ? 2 : 1));
+      const err = await copyFile({ src: `${base}/long.mp4`, key, kind: 'segment' }, { ...deps, store: failing }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      await vi.waitFor(() => expect(stoppedEarly.has('/long.mp4')).toBe(true));
+      expect(await store.head(key)).toBeUndefined();
+      expect(await pendingUploads(key)).toEqual([]);
+    });
+  }
 
   it('fails fast on 404, not retryable', async () => {
     const err = await copyFile({ src: `${base}/gone.ts`, key: 'media/gone.ts', kind: 'segment' }, deps).catch(

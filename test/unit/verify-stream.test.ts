@@ -4,7 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from 'node:zlib';
-import { crc32Base64, expectedCrc32, expectedEtag, VerifyingStream } from '../../src/pipeline/verify-stream.ts';
+import {
+  BodyChecker,
+  crc32Base64,
+  expectedCrc32,
+  expectedEtag,
+  VerifyingStream,
+} from '../../src/pipeline/verify-stream.ts';
 
 async function run(
   data: Buffer,
@@ -82,5 +88,49 @@ describe('VerifyingStream', () => {
     expect(expectedCrc32(d, 'COMPOSITE')).toBe(`${crc32Base64(crc32(Buffer.concat(parts)))}-3`);
     const empty = await run(Buffer.alloc(0), { partSize: 4096 });
     expect(expectedCrc32(empty, 'FULL_OBJECT')).toBe('AAAAAA==');
+  });
+});
+
+describe('BodyChecker', () => {
+  const checker = (o: { expectedBytes?: number; maxBytes?: number; expectedSha256?: string } = {}) =>
+    new BodyChecker({
+      partSize: 4096,
+      expectedBytes: o.expectedBytes,
+      maxBytes: o.maxBytes ?? 1e9,
+      url: 'http://o/x',
+      expectedSha256: o.expectedSha256,
+    });
+
+  it('gives the digest the stream gives, for the same bytes', async () => {
+    const data = randomBytes(10_000);
+    const c = checker({ expectedBytes: 10_000 });
+    for (let i = 0; i < data.length; i += 777) c.take(data.subarray(i, i + 777));
+    c.end();
+    expect(c.digest()).toEqual(await run(data, { partSize: 4096, expectedBytes: 10_000 }));
+  });
+
+  it('throws at the chunk that goes over the declared length or the cap, before it is passed on', () => {
+    const c = checker({ expectedBytes: 150 });
+    c.take(Buffer.alloc(100));
+    expect(() => c.take(Buffer.alloc(100))).toThrow(
+      expect.objectContaining({ code: 'ORIGIN_LENGTH_MISMATCH', retryable: true }),
+    );
+    const capped = checker({ maxBytes: 100 });
+    expect(() => capped.take(Buffer.alloc(101))).toThrow(
+      expect.objectContaining({ code: 'FILE_TOO_LARGE', retryable: false }),
+    );
+  });
+
+  it('throws at the end for a short body, or a playlist with other bytes than enumerated', () => {
+    const short = checker({ expectedBytes: 150 });
+    short.take(Buffer.alloc(100));
+    expect(() => short.end()).toThrow(expect.objectContaining({ code: 'ORIGIN_TRUNCATED', retryable: true }));
+    const body = Buffer.from('#EXTM3U\n');
+    const changed = checker({ expectedSha256: createHash('sha256').update('#EXTM3U\n#EXT-X-ENDLIST\n').digest('hex') });
+    changed.take(body);
+    expect(() => changed.end()).toThrow(expect.objectContaining({ code: 'PLAYLIST_CHANGED' }));
+    const same = checker({ expectedSha256: createHash('sha256').update(body).digest('hex') });
+    same.take(body);
+    expect(() => same.end()).not.toThrow();
   });
 });
