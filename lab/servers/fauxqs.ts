@@ -50,6 +50,12 @@ function preconditionFailed(condition: string): string {
 
 const header = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 const unquote = (etag: string | undefined): string | undefined => etag?.trim().replace(/^W\//, '').replaceAll('"', '');
+/** An S3 XML answer as text, when the payload is one. */
+const xmlOf = (payload: unknown): string | undefined =>
+  typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
+/** The (first) ETag of an S3 XML document, quotes and their escapes removed. */
+const etagInXml = (xml: string | undefined): string | undefined =>
+  unquote(xml && /<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
 
 /**
  * Follows, from the app's own answers, which objects a bucket holds and their ETags, for buckets
@@ -74,10 +80,7 @@ function watchObjects(app: App): {
       const q = url.searchParams;
       // The SDK names its operation in `x-id`; any other parameter is a subresource (acl, tagging, parts…).
       const plain = [...q.keys()].every((k) => k === 'x-id');
-      const xmlEtag = () => {
-        const xml = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
-        return unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
-      };
+      const xmlEtag = () => etagInXml(xmlOf(payload));
       if (!object) {
         if (req.method === 'PUT' && plain) watched.add(bucket);
         if (req.method === 'DELETE') watched.delete(bucket);
@@ -348,9 +351,8 @@ export function addChecksums(app: App): void {
         return payload;
       }
       parts.delete(target.uploadId);
-      const xml =
-        typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : undefined;
-      const etag = xml && unquote(/<ETag>([\s\S]*?)<\/ETag>/.exec(xml)?.[1]?.replace(/&quot;|&#34;/g, '"'));
+      const xml = xmlOf(payload);
+      const etag = etagInXml(xml);
       if (!xml || !etag) return payload;
       objects.set(target.path, { ...mine, etag });
       return xml.replace(
