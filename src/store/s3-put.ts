@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { FlantsError } from '../errors.ts';
+import { withRetry } from '../util/retry.ts';
 
 /**
  * The one hot S3 call, PutObject, sent without the SDK's per-request machinery.
@@ -259,17 +259,14 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
   };
 
   return {
-    async put(input) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await once(input);
-        } catch (err) {
-          if (attempt >= ATTEMPTS || !transient(err) || input.signal?.aborted) throw err;
-          const delay = Math.round(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** attempt));
-          await sleep(delay, undefined, input.signal ? { signal: input.signal } : undefined);
-        }
-      }
-    },
+    put: (input) =>
+      withRetry(() => once(input), {
+        attempts: ATTEMPTS,
+        baseDelayMs: BASE_DELAY_MS,
+        maxDelayMs: MAX_DELAY_MS,
+        retryable: transient,
+        ...(input.signal ? { signal: input.signal } : {}),
+      }),
     close: () => agent.close(),
   };
 }
