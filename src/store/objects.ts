@@ -194,8 +194,6 @@ async function* slices(body: AsyncIterable<Buffer>, partSize: number): AsyncGene
   yield { chunks: take(rest), size: rest, last: true };
 }
 
-const crcOf = (chunks: readonly Buffer[]): number => chunks.reduce((c, b) => crc32(b, c), 0);
-
 /**
  * S3-backed ObjectStore. Uploads are written here rather than by lib-storage so that the same
  * buffered body can be written again under a new condition after a 412, and so that every part
@@ -305,11 +303,15 @@ export function createObjectStore(
 
       if (firstPart.last) {
         const size = firstPart.size;
-        const crc = crcOf(firstPart.chunks);
         // One buffer: undici writes it with its headers in one corked write (several chunks cost a syscall each).
+        // Each chunk is checksummed and copied in one visit, while it is still in the cache.
         const data = pool.take(size);
         let at = 0;
-        for (const c of firstPart.chunks) at += c.copy(data, at);
+        let crc = 0;
+        for (const c of firstPart.chunks) {
+          crc = crc32(c, crc);
+          at += c.copy(data, at);
+        }
         const sent = { crc32: crc, partCrc32s: [crc] };
         const checksum = crcText(crc);
         const same = (head: ObjectHead) => generation !== undefined && head.size === size && head.crc32 === checksum;
