@@ -146,7 +146,9 @@ function transient(err: unknown): boolean {
     const s = err.$metadata.httpStatusCode;
     return s >= 500 || s === 429 || ['SlowDown', 'RequestTimeout', 'RequestTimeTooSkewed'].includes(err.name);
   }
-  if (err instanceof undiciErrors.UndiciError) return !(err instanceof undiciErrors.RequestAbortedError);
+  if (err instanceof undiciErrors.UndiciError)
+    // An abort is the caller's; an invalid argument (a header value) would fail the same way again.
+    return !(err instanceof undiciErrors.RequestAbortedError || err instanceof undiciErrors.InvalidArgumentError);
   const code = (err as { code?: string }).code;
   return typeof code === 'string' && /^(ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|UND_ERR_)/.test(code);
 }
@@ -165,7 +167,7 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
     headersTimeout: 120_000,
     bodyTimeout: 120_000,
   });
-  let target: Promise<{ base: URL; signer: SignatureV4; signingName: string; signingRegion: string }> | undefined;
+  let target: Promise<{ base: URL; signer: SignatureV4 }> | undefined;
 
   const resolve = async () => {
     const region = await config.region();
@@ -202,7 +204,7 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
       uriEscapePath: false,
       applyChecksum: false,
     });
-    return { base: new URL(resolved.url.href), signer, signingName, signingRegion };
+    return { base: new URL(resolved.url.href), signer };
   };
 
   const once = async (input: PutObjectInput): Promise<PutObjectOutput> => {
