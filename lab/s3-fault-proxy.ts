@@ -18,6 +18,7 @@ import {
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
+import { crc32Base64 } from '../src/util/crc.ts';
 import { checkRates, FaultDice } from './fault-dice.ts';
 import { s3Operation, type S3Operation } from './s3-operations.ts';
 
@@ -274,11 +275,6 @@ export async function startS3FaultProxy(
   }
 
   const fakeEtag = () => randomBytes(16).toString('hex');
-  const crcText = (value: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(value >>> 0);
-    return b.toString('base64');
-  };
 
   /** An object write answered as the emulated bucket answers it: SSE-KMS, and with checksums or none (see S3Emulation). */
   async function emulatedWrite(
@@ -293,7 +289,7 @@ export async function startS3FaultProxy(
     const checksums = emulation.checksums ?? true;
     const chunked = /aws-chunked/.test(req.headers['content-encoding'] ?? '');
     const sent = req.headers['x-amz-checksum-crc32'];
-    const computed = kind !== 'complete' && !chunked ? crcText(crc32(body)) : undefined;
+    const computed = kind !== 'complete' && !chunked ? crc32Base64(crc32(body)) : undefined;
     if (checksums && typeof sent === 'string' && computed !== undefined && sent !== computed) {
       answer(
         req,
@@ -333,7 +329,7 @@ export async function startS3FaultProxy(
           const whole = await upstream('GET', path, { host: req.headers.host ?? target.host });
           xml = xml.replace(
             '</CompleteMultipartUploadResult>',
-            `<ChecksumCRC32>${crcText(crc32(whole.body))}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`,
+            `<ChecksumCRC32>${crc32Base64(crc32(whole.body))}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`,
           );
         }
         payload = Buffer.from(xml);

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { crc32Base64 } from '../src/util/crc.ts';
 
 export interface S3Sink {
   /** Endpoint URL (path-style addressing), e.g. http://127.0.0.1:41234. */
@@ -59,12 +60,6 @@ export function crc32Combine(crc1: number, crc2: number, len2: number): number {
   return (crc ^ crc2) >>> 0;
 }
 
-const base64Crc = (crc: number): string => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(crc >>> 0);
-  return b.toString('base64');
-};
-
 function xml(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/xml', ...headers });
   res.end(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
@@ -101,7 +96,7 @@ export async function startS3Sink(opts: { port?: number } = {}): Promise<S3Sink>
     const q = url.searchParams;
     const sent = req.headers['x-amz-checksum-crc32'];
     const check = (crc: number): boolean => {
-      if (typeof sent === 'string' && sent !== base64Crc(crc)) {
+      if (typeof sent === 'string' && sent !== crc32Base64(crc)) {
         error(res, 400, 'BadDigest', 'The CRC32 you specified did not match the calculated checksum.');
         return false;
       }
@@ -128,7 +123,7 @@ export async function startS3Sink(opts: { port?: number } = {}): Promise<S3Sink>
       parts.set(Number(q.get('partNumber')), { crc: body.crc, size: body.size });
       res.writeHead(200, {
         etag: `"${body.crc.toString(16)}-${body.size}"`,
-        'x-amz-checksum-crc32': base64Crc(body.crc),
+        'x-amz-checksum-crc32': crc32Base64(body.crc),
       });
       return void res.end();
     }
@@ -149,7 +144,7 @@ export async function startS3Sink(opts: { port?: number } = {}): Promise<S3Sink>
       return xml(
         res,
         200,
-        `<CompleteMultipartUploadResult><Location>${url.pathname}</Location><Bucket>${url.pathname.split('/')[1]}</Bucket><Key>${url.pathname.split('/').slice(2).join('/')}</Key><ETag>"${whole.toString(16)}-${numbers.length}"</ETag><ChecksumCRC32>${base64Crc(whole)}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`,
+        `<CompleteMultipartUploadResult><Location>${url.pathname}</Location><Bucket>${url.pathname.split('/')[1]}</Bucket><Key>${url.pathname.split('/').slice(2).join('/')}</Key><ETag>"${whole.toString(16)}-${numbers.length}"</ETag><ChecksumCRC32>${crc32Base64(whole)}</ChecksumCRC32><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`,
       );
     }
     if (req.method === 'DELETE' && q.has('uploadId')) {
@@ -165,7 +160,7 @@ export async function startS3Sink(opts: { port?: number } = {}): Promise<S3Sink>
       objects++;
       res.writeHead(200, {
         etag: `"${body.crc.toString(16)}-${body.size}"`,
-        'x-amz-checksum-crc32': base64Crc(body.crc),
+        'x-amz-checksum-crc32': crc32Base64(body.crc),
         'x-amz-checksum-type': 'FULL_OBJECT',
       });
       return void res.end();

@@ -10,6 +10,7 @@
  */
 import { buildApp } from 'fauxqs';
 import { crc32 } from 'node:zlib';
+import { crc32Base64 } from '../../src/util/crc.ts';
 
 /** A running local fauxqs server. */
 export interface LocalFauxqs {
@@ -225,12 +226,6 @@ function s3Error(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 }
 
-const crcText = (value: number): string => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(value >>> 0);
-  return b.toString('base64');
-};
-
 type Target =
   | { kind: 'put'; path: string }
   | { kind: 'part'; uploadId: string; partNumber: number }
@@ -279,7 +274,7 @@ export function addChecksums(app: App): void {
     if (target.kind === 'put' || target.kind === 'part') {
       if (sent === undefined || chunked || !Buffer.isBuffer(req.body)) return undefined;
       const crc = crc32(req.body);
-      if (crcText(crc) !== sent) {
+      if (crc32Base64(crc) !== sent) {
         reply.header('content-type', 'application/xml');
         return reply
           .status(400)
@@ -306,7 +301,7 @@ export function addChecksums(app: App): void {
     if (full) {
       let whole = 0;
       for (const p of chosen) whole = crc32(p!.body, whole);
-      crc = crcText(whole);
+      crc = crc32Base64(whole);
       if (sent !== undefined && sent !== crc) {
         reply.header('content-type', 'application/xml');
         return reply
@@ -314,8 +309,8 @@ export function addChecksums(app: App): void {
           .send(s3Error('BadDigest', 'The CRC32 you specified did not match the calculated checksum.'));
       }
     } else {
-      const joined = Buffer.concat(chosen.map((p) => Buffer.from(crcText(p!.crc), 'base64')));
-      crc = `${crcText(crc32(joined))}-${chosen.length}`;
+      const joined = Buffer.concat(chosen.map((p) => Buffer.from(crc32Base64(p!.crc), 'base64')));
+      crc = `${crc32Base64(crc32(joined))}-${chosen.length}`;
     }
     pending.set(req.raw, { crc, type: full ? 'FULL_OBJECT' : 'COMPOSITE' });
     return undefined;

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
+import { crc32Base64 } from '../util/crc.ts';
 
 /** What a BodyChecker (or VerifyingStream) saw: the length and checksums of exactly the bytes that passed through. */
 export interface StreamDigest {
@@ -182,13 +183,6 @@ export function expectedEtag(d: StreamDigest, partSize: number): string | undefi
   if (!d.partMd5s) return undefined;
   const joined = Buffer.concat(d.partMd5s.map((h) => Buffer.from(h, 'hex')));
   return `${createHash('md5').update(joined).digest('hex')}-${d.partMd5s.length}`;
-}
-
-/** A CRC32 as S3 writes it in checksum headers: base64 of its four big-endian bytes. */
-export function crc32Base64(value: number): string {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(value >>> 0);
-  return b.toString('base64');
 }
 
 /** The checksum S3 reports for an object: FULL_OBJECT is the CRC32 of the whole body; COMPOSITE the CRC32 of the part CRC32s, with "-<parts>". */

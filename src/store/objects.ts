@@ -13,6 +13,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
 import { BufferPool } from '../util/buffer-pool.ts';
+import { crc32Base64 } from '../util/crc.ts';
 import { createObjectPutter } from './s3-put.ts';
 
 export interface StoredObject {
@@ -139,11 +140,6 @@ const conditionFailed = (err: unknown): boolean =>
   named(err, 'PreconditionFailed', 'ConditionalRequestConflict') ||
   (status(err) === 404 && named(err, 'NoSuchKey'));
 const unquote = (etag: string | undefined) => etag?.replaceAll('"', '');
-const crcText = (value: number): string => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(value >>> 0);
-  return b.toString('base64');
-};
 
 function checksumOf(res: {
   ChecksumCRC32?: string | undefined;
@@ -313,7 +309,7 @@ export function createObjectStore(
           at += c.copy(data, at);
         }
         const sent = { crc32: crc, partCrc32s: [crc] };
-        const checksum = crcText(crc);
+        const checksum = crc32Base64(crc);
         const same = (head: ObjectHead) => generation !== undefined && head.size === size && head.crc32 === checksum;
         // The caller read the key and it already holds these bytes: no write at all.
         if (existing && same(existing)) return unchanged(existing, checksum, sent);
@@ -367,7 +363,7 @@ export function createObjectStore(
       let total = 0;
       let number = 0;
       const put = (data: Buffer, PartNumber: number, crc: number): Promise<void> => {
-        const ChecksumCRC32 = crcText(crc);
+        const ChecksumCRC32 = crc32Base64(crc);
         const p = s3
           .send(
             new UploadPartCommand({
@@ -406,7 +402,7 @@ export function createObjectStore(
         await Promise.all(inFlight);
         if (failure) throw failure;
         done.sort((x, y) => x.PartNumber! - y.PartNumber!);
-        const wholeCrc = crcText(whole);
+        const wholeCrc = crc32Base64(whole);
         const sent = { crc32: whole, partCrc32s: partCrcs };
         const sameWhole = (head: ObjectHead) => head.size === total && head.crc32 === wholeCrc;
         if (existing && sameWhole(existing)) {

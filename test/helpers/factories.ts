@@ -1,5 +1,6 @@
 // Small in-memory stand-ins and builders for unit tests of one branch at a time. The proof that the
 // pipeline works is in the integration, e2e and fault suites, against real local servers.
+import { crc32Base64 } from '../../src/util/crc.ts';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -79,11 +80,9 @@ export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
       for await (const c of body) chunks.push(c);
       const data = Buffer.concat(chunks);
       objects.set(key, data);
-      const crc = Buffer.alloc(4);
-      crc.writeUInt32BE(crc32(data) >>> 0);
       return {
         etag: 'unit',
-        checksum: { algorithm: 'CRC32', value: crc.toString('base64'), type: 'FULL_OBJECT' },
+        checksum: { algorithm: 'CRC32', value: crc32Base64(crc32(data)), type: 'FULL_OBJECT' },
         sse: undefined,
         parts: 1,
         extraRequests: 0,

@@ -9,12 +9,7 @@ import { crc32Combine, startS3Sink, type S3Sink } from '../../lab/s3-sink.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createAwsClients, type AwsClients } from '../../src/store/aws.ts';
 import { createObjectStore } from '../../src/store/objects.ts';
-
-const crcText = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b.toString('base64');
-};
+import { crc32Base64 } from '../../src/util/crc.ts';
 
 let sink: S3Sink;
 let aws: AwsClients;
@@ -55,7 +50,7 @@ describe('the S3 sink', () => {
     const before = sink.stats();
     const r = await store.upload('a/big.bin', Readable.from([data]), { contentType: 'video/mp2t', generation: 1 });
     expect(r.parts).toBe(3);
-    expect(r.checksum).toEqual({ algorithm: 'CRC32', value: crcText(crc32(data)), type: 'FULL_OBJECT' });
+    expect(r.checksum).toEqual({ algorithm: 'CRC32', value: crc32Base64(crc32(data)), type: 'FULL_OBJECT' });
     expect(sink.stats().bytes - before.bytes).toBe(data.length);
     expect(store.reportsChecksums()).toBe(true);
   });
@@ -64,14 +59,14 @@ describe('the S3 sink', () => {
     const store = createObjectStore(aws.s3, 'sink', { partSizeBytes: 5 * 1024 * 1024 });
     const data = randomBytes(1000);
     const r = await store.upload('a/small.ts', Readable.from([data]), { contentType: 'video/mp2t' });
-    expect(r.checksum?.value).toBe(crcText(crc32(data)));
+    expect(r.checksum?.value).toBe(crc32Base64(crc32(data)));
   });
 
   it('refuses a body whose CRC32 is not the one sent', async () => {
     const res = await fetch(`${sink.url}/sink/x`, {
       method: 'PUT',
       body: 'hello',
-      headers: { 'x-amz-checksum-crc32': crcText(crc32(Buffer.from('other'))) },
+      headers: { 'x-amz-checksum-crc32': crc32Base64(crc32(Buffer.from('other'))) },
     });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('BadDigest');

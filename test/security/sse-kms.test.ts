@@ -12,7 +12,8 @@ import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.t
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { VerifyingStream, crc32Base64, expectedCrc32, type StreamDigest } from '../../src/pipeline/verify-stream.ts';
+import { VerifyingStream, expectedCrc32, type StreamDigest } from '../../src/pipeline/verify-stream.ts';
+import { crc32Base64 } from '../../src/util/crc.ts';
 import { createObjectStore, type ObjectStore, type UploadResult } from '../../src/store/objects.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
