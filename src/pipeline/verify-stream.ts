@@ -1,10 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
 import { crc32Base64 } from '../util/crc.ts';
 
-/** What a BodyChecker (or VerifyingStream) saw: the length and checksums of exactly the bytes that passed through. */
+/** What a BodyChecker saw: the length and checksums of exactly the bytes that passed through. */
 export interface StreamDigest {
   bytes: number;
   /** CRC32 of the whole body: what S3 reports as a FULL_OBJECT CRC32 checksum, whatever the encryption. */
@@ -17,7 +16,7 @@ export interface StreamDigest {
   partMd5s: string[] | undefined;
 }
 
-export interface VerifyingStreamOptions {
+export interface BodyCheckerOptions {
   partSize: number;
   expectedBytes: number | undefined;
   maxBytes: number;
@@ -54,7 +53,7 @@ export class BodyChecker {
   private readonly sha: Hash | undefined;
   private readonly crcs: boolean;
 
-  constructor(private readonly opts: VerifyingStreamOptions) {
+  constructor(private readonly opts: BodyCheckerOptions) {
     this.crcs = opts.crc32 ?? true;
     this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
     const md5 = opts.md5 ?? true;
@@ -136,44 +135,6 @@ export class BodyChecker {
       md5: md5 ?? (partMd5s?.length === 1 ? partMd5s[0] : undefined),
       partMd5s,
     };
-  }
-}
-
-/**
- * A BodyChecker as a Transform, for stream pipelines: fails the stream (so an upload reading it
- * aborts instead of completing) when the body is shorter or longer than declared.
- */
-export class VerifyingStream extends Transform {
-  private readonly checker: BodyChecker;
-
-  constructor(opts: VerifyingStreamOptions) {
-    super();
-    this.checker = new BodyChecker(opts);
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.checker.take(chunk);
-    } catch (err) {
-      cb(err as Error);
-      return;
-    }
-    cb(null, chunk);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.checker.end();
-    } catch (err) {
-      cb(err as Error);
-      return;
-    }
-    cb();
-  }
-
-  /** The digest of everything that passed; valid once the stream has ended. */
-  digest(): StreamDigest {
-    return this.checker.digest();
   }
 }
 
