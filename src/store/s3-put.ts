@@ -167,7 +167,7 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
     headersTimeout: 120_000,
     bodyTimeout: 120_000,
   });
-  let target: Promise<{ base: URL; signer: SignatureV4 }> | undefined;
+  let target: Promise<{ base: URL; prefix: string; signer: SignatureV4 }> | undefined;
 
   const resolve = async () => {
     const region = await config.region();
@@ -204,7 +204,9 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
       uriEscapePath: false,
       applyChecksum: false,
     });
-    return { base: new URL(resolved.url.href), signer };
+    const base = new URL(resolved.url.href);
+    // The bucket's path on a path-style endpoint ("/bucket"), empty on a virtual-hosted one.
+    return { base, prefix: base.pathname.replace(/\/$/, ''), signer };
   };
 
   const once = async (input: PutObjectInput): Promise<PutObjectOutput> => {
@@ -212,8 +214,8 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
       target = undefined;
       throw err;
     });
-    const { base, signer } = await target;
-    const path = `${base.pathname.replace(/\/$/, '')}/${encodeKey(input.key)}`;
+    const { base, prefix, signer } = await target;
+    const path = `${prefix}/${encodeKey(input.key)}`;
     const headers: Record<string, string> = {
       host: base.host,
       'content-type': input.contentType,
