@@ -210,7 +210,6 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       // S3 reports a CRC32 of what it stored; MD5s only matter for an endpoint that reports none.
       md5: !store.reportsChecksums(),
       expectedSha256: file.sha256,
-      crc32: false,
     });
     const read: BodyRead = { done: false };
     let up: UploadResult;

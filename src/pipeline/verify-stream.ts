@@ -3,17 +3,24 @@ import { crc32 } from 'node:zlib';
 import { FlantsError } from '../errors.ts';
 import { crc32Base64 } from '../util/crc.ts';
 
-/** What a BodyChecker saw: the length and checksums of exactly the bytes that passed through. */
-export interface StreamDigest {
+/** What a BodyChecker saw: the length, and the MD5s an endpoint without checksums needs, of exactly the bytes taken. */
+export interface BodyDigest {
   bytes: number;
-  /** CRC32 of the whole body: what S3 reports as a FULL_OBJECT CRC32 checksum, whatever the encryption. */
-  crc32: number;
-  /** CRC32 per `partSize` slice: S3's COMPOSITE multipart checksum is derived from these. */
-  partCrc32s: number[];
   /** MD5 of the whole body, hex, when it was computed (a plain single-part ETag is this). */
   md5: string | undefined;
   /** MD5 per `partSize` slice, hex, when computed: a plain multipart ETag is derived from these. */
   partMd5s: string[] | undefined;
+}
+
+/**
+ * Everything known of a copied body: the checker's digest and the uploader's CRC32s of the very
+ * buffers it sent (computed once, there, for S3's checksum headers).
+ */
+export interface StreamDigest extends BodyDigest {
+  /** CRC32 of the whole body: what S3 reports as a FULL_OBJECT CRC32 checksum, whatever the encryption. */
+  crc32: number;
+  /** CRC32 per `partSize` slice: S3's COMPOSITE multipart checksum is derived from these. */
+  partCrc32s: number[];
 }
 
 export interface BodyCheckerOptions {
@@ -28,15 +35,11 @@ export interface BodyCheckerOptions {
   md5?: boolean;
   /** The SHA-256 the crawler enumerated (playlists): other bytes fail the stream, so nothing is written. */
   expectedSha256?: string | undefined;
-  /**
-   * Compute the CRC32s here (default true). The transfer turns it off: its uploader computes the
-   * CRC32s of the very buffers it sends, for S3's checksum headers, and they are not computed twice.
-   */
-  crc32?: boolean;
 }
 
 /**
- * Counts and checksums bytes on their way from the origin to S3, one chunk at a time, and throws
+ * Counts (and, for playlists or an endpoint without checksums, hashes) bytes on their way from the
+ * origin to S3, one chunk at a time, and throws
  * when the body is shorter or longer than declared. A plain object, not a stream: the transfer calls
  * it from the loop that reads the origin, with no Transform (and its per-chunk stream events) between.
  */
@@ -45,16 +48,11 @@ export class BodyChecker {
   private part: Hash | undefined;
   private readonly parts: string[] = [];
   private readonly hashParts: boolean;
-  private crc = 0;
-  private partCrc = 0;
-  private readonly partCrcs: number[] = [];
   private partBytes = 0;
   private count = 0;
   private readonly sha: Hash | undefined;
-  private readonly crcs: boolean;
 
   constructor(private readonly opts: BodyCheckerOptions) {
-    this.crcs = opts.crc32 ?? true;
     this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
     const md5 = opts.md5 ?? true;
     const known = opts.expectedBytes;
@@ -81,27 +79,21 @@ export class BodyChecker {
     }
     this.whole?.update(chunk);
     this.sha?.update(chunk);
-    if (!this.crcs && !this.part) return;
-    if (this.crcs) this.crc = crc32(chunk, this.crc);
+    if (!this.part) return;
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(chunk.length - offset, this.opts.partSize - this.partBytes);
       const slice = take === chunk.length ? chunk : chunk.subarray(offset, offset + take);
-      this.part?.update(slice);
-      if (this.crcs) this.partCrc = crc32(slice, this.partCrc);
+      this.part.update(slice);
       this.partBytes += take;
       offset += take;
-      if (this.partBytes === this.opts.partSize) this.endPart();
+      if (this.partBytes === this.opts.partSize) this.endPart(this.part);
     }
   }
 
-  private endPart(): void {
-    if (this.part) {
-      this.parts.push(this.part.digest('hex'));
-      this.part = createHash('md5');
-    }
-    this.partCrcs.push(this.partCrc);
-    this.partCrc = 0;
+  private endPart(part: Hash): void {
+    this.parts.push(part.digest('hex'));
+    this.part = createHash('md5');
     this.partBytes = 0;
   }
 
@@ -120,18 +112,16 @@ export class BodyChecker {
         `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`,
       );
     }
-    if (this.partBytes > 0 || this.partCrcs.length === 0) this.endPart();
+    if (this.part && (this.partBytes > 0 || this.parts.length === 0)) this.endPart(this.part);
   }
 
   /** The digest of everything taken; valid once end() has passed. */
-  digest(): StreamDigest {
+  digest(): BodyDigest {
     const md5 = this.whole?.copy().digest('hex');
     // One part: its MD5 is the whole body's, whichever of the two was hashed.
     const partMd5s = this.hashParts ? [...this.parts] : md5 !== undefined ? [md5] : undefined;
     return {
       bytes: this.count,
-      crc32: this.crc,
-      partCrc32s: [...this.partCrcs],
       md5: md5 ?? (partMd5s?.length === 1 ? partMd5s[0] : undefined),
       partMd5s,
     };
@@ -139,7 +129,7 @@ export class BodyChecker {
 }
 
 /** The ETag plain S3 (SSE-S3 or none) gives an object uploaded as these parts; undefined when its MD5s were not computed. */
-export function expectedEtag(d: StreamDigest, partSize: number): string | undefined {
+export function expectedEtag(d: BodyDigest, partSize: number): string | undefined {
   if (d.bytes <= partSize) return d.md5;
   if (!d.partMd5s) return undefined;
   const joined = Buffer.concat(d.partMd5s.map((h) => Buffer.from(h, 'hex')));
@@ -147,7 +137,10 @@ export function expectedEtag(d: StreamDigest, partSize: number): string | undefi
 }
 
 /** The checksum S3 reports for an object: FULL_OBJECT is the CRC32 of the whole body; COMPOSITE the CRC32 of the part CRC32s, with "-<parts>". */
-export function expectedCrc32(d: StreamDigest, type: 'FULL_OBJECT' | 'COMPOSITE'): string {
+export function expectedCrc32(
+  d: Pick<StreamDigest, 'crc32' | 'partCrc32s'>,
+  type: 'FULL_OBJECT' | 'COMPOSITE',
+): string {
   if (type === 'FULL_OBJECT') return crc32Base64(d.crc32);
   const joined = Buffer.concat(d.partCrc32s.map((c) => Buffer.from(crc32Base64(c), 'base64')));
   return `${crc32Base64(crc32(joined))}-${d.partCrc32s.length}`;

@@ -3,6 +3,7 @@
 // fault proxy in its SSE-KMS emulation (random-hex ETags, `aws:kms`, S3's CRC32 checksums).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { crc32 } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,11 +145,14 @@ describe('a bucket whose default encryption is SSE-KMS', () => {
 });
 
 describe('verifyStored', () => {
+  /** What copyFile verifies with: the checker's digest and the CRC32s the uploader sent. */
   function digestOf(data: Buffer, partSize: number): StreamDigest {
     const v = new BodyChecker({ partSize, expectedBytes: undefined, maxBytes: 1e9, url: 'x' });
     v.take(data);
     v.end();
-    return v.digest();
+    const partCrc32s: number[] = [];
+    for (let i = 0; i < Math.max(data.length, 1); i += partSize) partCrc32s.push(crc32(data.subarray(i, i + partSize)));
+    return { ...v.digest(), crc32: crc32(data), partCrc32s };
   }
   const result = (r: Partial<UploadResult>): UploadResult => ({
     etag: undefined,
