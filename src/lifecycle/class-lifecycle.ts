@@ -42,7 +42,11 @@ export type ClassEvent =
   | { type: 'enqueued' }
   /** A crawl began (any delivery of a crawl job). */
   | { type: 'crawlStarted' }
-  /** Playlists may still grow (no EXT-X-ENDLIST) and the grace period is not over: crawl again later. */
+  /**
+   * Playlists may still grow (no EXT-X-ENDLIST) and the grace period is not over: crawl again later.
+   * The grace period counts from the class's end, or, without a plausible one, from its first wait
+   * (`waitingSince`, written by the first `waiting` and kept until `planned`).
+   */
   | { type: 'waiting' }
   /**
    * A crawl enumerated the class: its content id, chunk count and, for a forced copy, its request

@@ -2,12 +2,19 @@ import type { CatalogFields } from '../config.ts';
 import { isHostAllowed } from '../origin/hosts.ts';
 import { classIdOf, type CatalogDocument } from '../store/catalog.ts';
 
+// The end-date rule is applied where the date is used (crawler, ledger), which must not load MongoDB: it lives in its own module.
+export { judgeEndedAt, type EndedAtVerdict } from '../lifecycle/class-dates.ts';
+
 /** A catalog class that is ready to copy. */
 export interface ReadyClass {
   classId: string;
   title: string;
   manifestUrl: string;
-  /** When the class ended (ISO): playlists still growing after it get a grace period from here. */
+  /**
+   * When the class ended (ISO), as the catalog says: playlists still growing after it get a grace
+   * period from here. Passed on as it is, even when implausible (`judgeEndedAt`): the crawler and the
+   * ledger judge it, so that the class's record can say why its date was not believed.
+   */
   endedAt: string;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
+import { judgeEndedAt, plausibleInstant } from '../lifecycle/class-dates.ts';
 import { classRoot } from '../hls/keys.ts';
 import type { Origin } from '../origin/client.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
@@ -92,7 +93,9 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     log.info('class already complete, crawl skipped', { classId: job.classId });
     return { classId: job.classId, outcome: 'already-complete' };
   }
-  const info = { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt };
+  // A catalog default (the epoch) or an end in the future is no end: the record says why it was not believed.
+  const ended = judgeEndedAt(job.endedAt, now());
+  const info = { title: job.title, manifestUrl: job.manifestUrl, endedAt: ended.endedAt };
   await ledger.markCrawling(job.classId, info);
   // Transient origin trouble is retried here; what still fails returns the job to its queue.
   const origin = withPlaylistRetries(deps.origin, {
@@ -108,24 +111,28 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
 
-  const warnings: string[] = [];
+  const warnings: string[] = ended.warning ? [ended.warning] : [];
   if (growing.length > 0) {
-    const ended = Date.parse(job.endedAt ?? job.requestedAt ?? '') || now().getTime();
-    const graceEnds = ended + cfg.growing.graceSeconds * 1000;
+    const since = firstSeenWaiting(existing?.waitingSince, job.requestedAt, now());
+    // From the class's end; without a plausible one, from when it was first seen waiting (never from
+    // this crawl's clock: every redelivery and every re-sent job would start the grace period again).
+    const graceEnds = Date.parse(ended.endedAt ?? since) + cfg.growing.graceSeconds * 1000;
     const what = `${growing.length} media playlist(s) have no EXT-X-ENDLIST (e.g. ${growing[0]})`;
     if (now().getTime() < graceEnds) {
       // The class may still be growing: wait, and look again soon, rather than copy half of it.
       const until = new Date(graceEnds).toISOString();
       await ledger.markWaiting(job.classId, {
         ...info,
-        reason: `waiting: ${what}; crawled again until ${until}`,
+        reason: `waiting: ${what}; crawled again until ${until}${ended.warning ? `; ${ended.warning}` : ''}`,
         until,
+        since,
       });
       await deps.queue.sendAll('crawl', [job], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
       log.info('class waiting for growing playlists', { classId: job.classId, growing: growing.length, until });
       return { classId: job.classId, outcome: 'waiting' };
     }
-    warnings.push(`copied as it stood ${cfg.growing.graceSeconds / 60} min after the class ended: ${what}`);
+    const after = ended.endedAt ? 'the class ended' : 'it was first seen waiting';
+    warnings.push(`copied as it stood ${cfg.growing.graceSeconds / 60} min after ${after}: ${what}`);
   }
 
   const planId = planIdOf(files, cfg.transfer.chunkFiles);
@@ -218,6 +225,16 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     completed: plan.completed,
     ...(check ? { check } : {}),
   };
+}
+
+/**
+ * When a class without a plausible end was first seen waiting: the earliest of the record's
+ * `waitingSince`, the job's request time and now (a date in the future is not believed).
+ */
+function firstSeenWaiting(recorded: string | undefined, requestedAt: string | undefined, now: Date): string {
+  let first = now.getTime();
+  for (const v of [recorded, requestedAt]) first = Math.min(first, plausibleInstant(v, now) ?? Infinity);
+  return new Date(first).toISOString();
 }
 
 /**

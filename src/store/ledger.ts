@@ -10,6 +10,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { FlantsError } from '../errors.ts';
+import { judgeEndedAt, plausibleInstant } from '../lifecycle/class-dates.ts';
 import {
   decide,
   type ClassEvent,
@@ -35,7 +36,7 @@ export interface ClassRecord {
   forcedAt?: string;
   /** When a change check found the origin changed: the latest generation such a finding started. */
   changedAt?: string;
-  /** When the class ended (the catalog's endedAt), as the scanner or crawl job gave it. */
+  /** When the class ended (the catalog's endedAt), as the scanner or crawl job gave it; only a plausible one (`judgeEndedAt`) is kept. */
   endedAt?: string;
   /**
    * What freshness counts from for the current generation: the class's end (or its first enqueue
@@ -74,6 +75,11 @@ export interface ClassRecord {
   /** Why the class waits (playlists still growing), and until when at most. */
   waiting?: string;
   waitUntil?: string;
+  /**
+   * When the class was first seen waiting: kept across re-crawls and re-sent crawl jobs, removed when a
+   * plan is recorded. Without a plausible endedAt the grace period counts from it.
+   */
+  waitingSince?: string;
   /** Things an operator should know about a copy that still completed (e.g. copied without EXT-X-ENDLIST). */
   warnings?: string[];
   completedGen?: number;
@@ -171,7 +177,7 @@ export type FailureOutcome = 'recorded' | 'chunk-done' | 'stale' | 'complete' | 
 export interface ClassInfo {
   title?: string | undefined;
   manifestUrl: string;
-  /** The catalog's endedAt (ISO): freshness counts from it. */
+  /** The catalog's endedAt (ISO): freshness counts from it. Stored only when plausible (`judgeEndedAt`). */
   endedAt?: string | undefined;
 }
 
@@ -193,8 +199,11 @@ export interface Ledger {
   markPending(classId: string, info: ClassInfo): Promise<void>;
   /** A crawl began; false when the class is COMPLETE (nothing to crawl unless forced). */
   markCrawling(classId: string, info: ClassInfo): Promise<void>;
-  /** The class's playlists may still grow: it waits (status PENDING) with the reason shown. */
-  markWaiting(classId: string, info: ClassInfo & { reason: string; until: string }): Promise<void>;
+  /**
+   * The class's playlists may still grow: it waits (status PENDING) with the reason shown. `since` is
+   * stored as `waitingSince` unless the class already has one (it was seen waiting before).
+   */
+  markWaiting(classId: string, info: ClassInfo & { reason: string; until: string; since: string }): Promise<void>;
   /** Notes a change check of a COMPLETE generation (no status change); false when it is no longer that generation, or not COMPLETE. */
   markChecked(classId: string, gen: number, result: string): Promise<boolean>;
   /** Records a crawl's plan: the same plan resumes its generation, any other starts a new one. */
@@ -402,10 +411,15 @@ export function guardCondition(guard: Guard, e: Expr): void {
   // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
 }
 
-/** What freshness counts from for a stored record: its generation's start, else the class's end, else its first record. */
-function freshFromOf(item: Item | undefined): string | undefined {
-  const v = item?.freshFrom ?? item?.endedAt ?? item?.createdAt;
-  return typeof v === 'string' ? v : undefined;
+/**
+ * What freshness counts from for a stored record: its generation's start, else the class's end, else
+ * its first record. A date the end-date rule does not believe (an epoch default a ledger stored before
+ * the rule) gives way to the first record, so no figure is 56 years long.
+ */
+function freshFromOf(item: Item | undefined, at: string): string | undefined {
+  for (const v of [item?.freshFrom, item?.endedAt, item?.createdAt])
+    if (typeof v === 'string' && plausibleInstant(v, new Date(at)) !== undefined) return v;
+  return typeof item?.createdAt === 'string' ? item.createdAt : undefined;
 }
 
 /** Seconds (millisecond precision) from `from` to `to`; undefined when either is not a date. */
@@ -607,8 +621,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       `manifestUrl = ${e.value(info.manifestUrl)}`,
       `createdAt = if_not_exists(createdAt, ${e.value(at)})`,
     );
-    const ended =
-      info.endedAt && Number.isFinite(Date.parse(info.endedAt)) ? new Date(info.endedAt).toISOString() : undefined;
+    // An implausible end (the epoch, the far future) is no end: the crawler's warning says why.
+    const ended = judgeEndedAt(info.endedAt, new Date(at)).endedAt;
     if (ended) e.set.push(`endedAt = ${e.value(ended)}`);
     // Freshness counts from the class's end, or from when FLAnts first heard of it when the catalog has no end.
     e.set.push(`freshFrom = if_not_exists(freshFrom, ${e.value(ended ?? at)})`);
@@ -746,7 +760,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             d,
             (e) => {
               identity(classId, info, at)(e);
-              e.set.push(`waiting = ${e.value(info.reason.slice(0, 1000))}`, `waitUntil = ${e.value(info.until)}`);
+              e.set.push(
+                `waiting = ${e.value(info.reason.slice(0, 1000))}`,
+                `waitUntil = ${e.value(info.until)}`,
+                // The first wait anchors the grace period of a class without a plausible end: never moved by a re-crawl.
+                `waitingSince = if_not_exists(waitingSince, ${e.value(info.since)})`,
+              );
             },
             at,
           ),
@@ -781,12 +800,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                   );
                 else e.remove.push('removedFiles', 'removedCount');
               } else e.set.push(`crawledAt = ${e.value(at)}`);
-              e.remove.push('waiting', 'waitUntil');
+              e.remove.push('waiting', 'waitUntil', 'waitingSince');
               if (plan.warnings?.length)
                 e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
             },
             at,
-            { freshFrom: freshFromOf(item) },
+            { freshFrom: freshFromOf(item, at) },
           );
           const gen = d.effect.newGeneration?.gen ?? toState(item).gen;
           return {
@@ -841,7 +860,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           const e = new Expr();
           guardCondition(d.guard, e);
           // doneSet rides in the same update as the counters: the bit field costs no extra request.
-          const { freshnessSeconds } = effectUpdate(d.effect, e, at, { freshFrom: freshFromOf(item) });
+          const { freshnessSeconds } = effectUpdate(d.effect, e, at, { freshFrom: freshFromOf(item, at) });
           e.add.push(
             `doneChunks ${e.value(1)}`,
             `doneFiles ${e.value(files.length)}`,

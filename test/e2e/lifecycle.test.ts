@@ -132,3 +132,86 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
     }
   });
 });
+
+describe('issue 18 case 8: an implausible endedAt never makes a class wait forever', () => {
+  it('endedAt at the epoch or in the future is treated as missing: the class waits GROWING_GRACE_MINUTES from first being seen waiting, however often its crawl job comes back, then copies with the reason on its record', async () => {
+    const p = await startLocalPipeline({
+      library,
+      log: testLogger(),
+      noRunner: true,
+      env: { GROWING_GRACE_MINUTES: '15', GROWING_RECHECK_SECONDS: '60' },
+      // The playlists never end: the class can only be copied as it stands.
+      content: (lib) => rewriting(lib, (_path, text) => text.replace('#EXT-X-ENDLIST\n', '')),
+    });
+    try {
+      const MIN = 60_000;
+      const t0 = Date.parse('2026-05-04T10:00:00.000Z');
+      let clock = t0;
+      const now = () => new Date(clock);
+      const deps = { ...p.deps, log: testLogger() };
+      const jobOf = (i: number, endedAt: string, requestedAt: number): CrawlJob => {
+        const cls = p.library.classes[i]!;
+        return {
+          v: MESSAGE_VERSION,
+          type: 'crawl',
+          classId: cls.id,
+          manifestUrl: `${p.origin.url}${cls.manifestPath}`,
+          title: cls.title,
+          endedAt,
+          requestedAt: new Date(requestedAt).toISOString(),
+        };
+      };
+      const epoch = new Date(0).toISOString();
+      const implausible = `endedAt ${epoch} is implausible (before 2000 or more than a day in the future); treated as missing`;
+      const cls = p.library.classes[0]!;
+      const job = jobOf(0, epoch, t0);
+
+      expect(await runCrawl(job, deps, { now })).toMatchObject({ outcome: 'waiting' });
+      let rec = await p.deps.ledger.getClass(cls.id);
+      expect(rec).toMatchObject({
+        status: 'PENDING',
+        waitingSince: new Date(t0).toISOString(),
+        waitUntil: new Date(t0 + 15 * MIN).toISOString(),
+      });
+      expect(rec?.waiting).toContain(implausible);
+      // Neither the record's end nor its freshness comes from the epoch: freshness counts from its first record.
+      expect(rec?.endedAt).toBeUndefined();
+      expect(rec?.freshFrom).toBe(rec?.createdAt);
+
+      // Its delayed redelivery, and the same class sent again by a later scan (another requestedAt): the
+      // grace period still counts from when it was first seen waiting.
+      clock = t0 + 5 * MIN;
+      expect(await runCrawl(job, deps, { now })).toMatchObject({ outcome: 'waiting' });
+      clock = t0 + 10 * MIN;
+      expect(await runCrawl(jobOf(0, epoch, clock), deps, { now })).toMatchObject({ outcome: 'waiting' });
+      rec = await p.deps.ledger.getClass(cls.id);
+      expect(rec).toMatchObject({
+        waitingSince: new Date(t0).toISOString(),
+        waitUntil: new Date(t0 + 15 * MIN).toISOString(),
+      });
+
+      // Past the grace period from the first wait: planned as it stands, the reasons on the record.
+      clock = t0 + 16 * MIN;
+      expect(await runCrawl(jobOf(0, epoch, clock), deps, { now })).toMatchObject({ outcome: 'planned', gen: 1 });
+      rec = await p.deps.ledger.getClass(cls.id);
+      expect(rec).toMatchObject({ status: 'TRANSFERRING' });
+      expect(rec?.waiting).toBeUndefined();
+      expect(rec?.waitingSince).toBeUndefined();
+      expect(rec?.warnings).toContain(implausible);
+      expect(rec?.warnings?.join('\n')).toMatch(
+        /copied as it stood 15 min after it was first seen waiting: \d+ media playlist\(s\) have no EXT-X-ENDLIST/,
+      );
+
+      // An end more than a day ahead is as implausible: the wait is the grace period from now, not from then.
+      const ahead = new Date(t0 + 2 * 24 * 60 * MIN).toISOString();
+      const other = p.library.classes[1]!;
+      expect(await runCrawl(jobOf(1, ahead, clock), deps, { now })).toMatchObject({ outcome: 'waiting' });
+      rec = await p.deps.ledger.getClass(other.id);
+      expect(rec).toMatchObject({ waitUntil: new Date(clock + 15 * MIN).toISOString() });
+      expect(rec?.endedAt).toBeUndefined();
+      expect(rec?.waiting).toContain(`endedAt ${ahead} is implausible`);
+    } finally {
+      await p.stop();
+    }
+  });
+});

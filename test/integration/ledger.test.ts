@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type FailedFile, type Ledger, type LandedFile } from '../../src/store/ledger.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
@@ -399,5 +399,45 @@ describe('issue 11: changed classes and freshness in the ledger', () => {
     };
     expect((await ledger.countChunk('f2', gen, 0, [landed])).completed).toBe(true);
     expect(await ledger.listChunks('f2', gen)).toEqual([{ chunk: 0, files: [landed] }]);
+  });
+});
+
+describe('issue 18 case 8: an implausible endedAt is no freshness anchor', () => {
+  it('an endedAt at the epoch or more than a day ahead is not stored: freshness counts from the first record, never 56 years nor zero', async () => {
+    const epoch = new Date(0).toISOString();
+    await ledger.markPending('d1', { ...info, endedAt: epoch });
+    await ledger.markCrawling('d1', { ...info, endedAt: epoch });
+    let rec = await ledger.getClass('d1');
+    expect(rec?.endedAt).toBeUndefined();
+    expect(rec?.freshFrom).toBe(rec?.createdAt);
+    // A plan with no chunk completes when it is recorded: its freshness is written then.
+    const plan = await ledger.recordPlan('d1', { planId: 'd1d10000', totalFiles: 0, totalChunks: 0 });
+    expect(plan.completed).toBe(true);
+    expect(plan.freshnessSeconds).toBeLessThan(60);
+
+    const ahead = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    await ledger.markPending('d2', { ...info, endedAt: ahead });
+    rec = await ledger.getClass('d2');
+    expect(rec?.endedAt).toBeUndefined();
+    expect(rec?.freshFrom).toBe(rec?.createdAt);
+  });
+
+  it('a record that kept an epoch freshFrom from before the rule counts its freshness from its first record', async () => {
+    await ledger.markPending('d3', info);
+    // As a ledger written before issue 18 holds it: the catalog's default stored as the class's end.
+    const epoch = new Date(0).toISOString();
+    await t.aws.ddb.send(
+      new UpdateCommand({
+        TableName: t.cfg.tableName,
+        Key: { pk: 'CLASS#d3', sk: 'META' },
+        UpdateExpression: 'SET endedAt = :e, freshFrom = :e',
+        ExpressionAttributeValues: { ':e': epoch },
+      }),
+    );
+    const { gen } = await ledger.recordPlan('d3', { planId: 'd3d30000', totalFiles: 1, totalChunks: 1 });
+    const done = await ledger.countChunk('d3', gen, 0, files(1, 0, 'd3'));
+    expect(done.completed).toBe(true);
+    expect(done.freshnessSeconds).toBeLessThan(60);
+    expect((await ledger.getClass('d3'))?.freshnessSeconds).toBe(done.freshnessSeconds);
   });
 });

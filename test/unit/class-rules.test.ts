@@ -1,7 +1,7 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { judgeClass } from '../../src/pipeline/class-rules.ts';
+import { judgeClass, judgeEndedAt } from '../../src/pipeline/class-rules.ts';
 import { classIdOf } from '../../src/store/catalog.ts';
 
 const cfg = loadConfig({ ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' });
@@ -71,5 +71,44 @@ describe('catalog rules', () => {
     };
     expect(judgeClass(doc, custom, hosts)).toMatchObject({ ok: true });
     expect(judgeClass({ ...doc, test: true }, custom, hosts)).toMatchObject({ ok: false, reason: 'test class' });
+  });
+});
+
+describe('endedAt plausibility (issue 18 case 8)', () => {
+  const now = new Date('2026-03-01T12:00:00.000Z');
+  const DAY = 24 * 3_600_000;
+
+  it.each([
+    ['the epoch (a common catalog default)', '1970-01-01T00:00:00.000Z'],
+    ['a date before 2000', '1999-12-31T23:59:59.000Z'],
+    ['more than a day in the future', new Date(now.getTime() + DAY + 1_000).toISOString()],
+  ])('treats %s as missing, with a warning that names it', (_what, value) => {
+    const verdict = judgeEndedAt(value, now);
+    expect(verdict.endedAt).toBeUndefined();
+    expect(verdict.warning).toBe(
+      `endedAt ${value} is implausible (before 2000 or more than a day in the future); treated as missing`,
+    );
+  });
+
+  it('keeps a plausible date, as an ISO instant', () => {
+    expect(judgeEndedAt('2000-01-01T00:00:00Z', now)).toEqual({ endedAt: '2000-01-01T00:00:00.000Z' });
+    expect(judgeEndedAt('2026-02-28T10:00:00+01:00', now)).toEqual({ endedAt: '2026-02-28T09:00:00.000Z' });
+    // Clocks disagree: up to a day ahead is a skewed clock, not a default.
+    const soon = new Date(now.getTime() + DAY - 1_000).toISOString();
+    expect(judgeEndedAt(soon, now)).toEqual({ endedAt: soon });
+  });
+
+  it('says nothing of a missing date, and names one that is not a date', () => {
+    expect(judgeEndedAt(undefined, now)).toEqual({});
+    expect(judgeEndedAt('yesterday-ish', now)).toEqual({
+      warning: 'endedAt "yesterday-ish" is not a date; treated as missing',
+    });
+  });
+
+  it('the catalog rules still accept a class whose endedAt is implausible: the crawl job carries it, the crawler judges it', () => {
+    expect(judgeClass({ ...ready, endedAt: new Date(0) }, fields, hosts)).toMatchObject({
+      ok: true,
+      cls: { endedAt: '1970-01-01T00:00:00.000Z' },
+    });
   });
 });
