@@ -12,7 +12,7 @@ import { createLogger, setLogSink, type Logger } from '../src/log.ts';
 import { buildDeps, type Deps } from '../src/pipeline/deps.ts';
 import { freshnessSummary, type FreshnessSummary } from '../src/pipeline/freshness.ts';
 import type { ClassRecord } from '../src/store/ledger.ts';
-import type { JobQueue } from '../src/store/queue.ts';
+import { newPageToken, type JobQueue } from '../src/store/queue.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
 import { copiedReferences } from './playlist-references.ts';
 import { generateLibrary, type SampleDocument, type LibraryOptions, type SampleLibrary } from './library.ts';
@@ -396,7 +396,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       async scan() {
         const scanId = `demo-${Date.now().toString(36)}`;
         timing.scanAt ||= Date.now();
-        const scan: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId };
+        // As `flants scan` sends it: the token claims the first page also for its redrive.
+        const scan: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, token: newPageToken() };
         await d.queue.sendAll('scan', [scan]);
         return scanId;
       },

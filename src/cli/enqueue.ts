@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
 import { judgeClass } from '../pipeline/class-rules.ts';
-import { newScanId } from '../store/queue.ts';
+import { newPageToken, newScanId } from '../store/queue.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants enqueue` (one class, by hand) and `flants scan` (the whole catalog, as the cron does). */
@@ -73,7 +73,8 @@ export function registerEnqueue(program: Command): void {
             v: MESSAGE_VERSION,
             type: 'scan',
             mode: 'recheck',
-            ...(o.class !== undefined ? { classId: o.class } : { scanId }),
+            // The token claims the first page for this message, also when `flants redrive` brings it back.
+            ...(o.class !== undefined ? { classId: o.class } : { scanId, token: newPageToken() }),
           };
           await deps.queue.sendAll('scan', [req]);
           say(
@@ -89,6 +90,7 @@ export function registerEnqueue(program: Command): void {
           type: 'scan',
           mode: 'catalog',
           scanId,
+          token: newPageToken(),
           ...(full ? { full: true } : {}),
           ...(o.force ? { force: true } : {}),
         };

@@ -16,6 +16,11 @@ const classId = z
   .min(1)
   .max(128)
   .regex(/^[\w.:-]+$/, 'class id may hold letters, digits, "_", "-", ".", ":" only');
+/**
+ * A scan page's claim token: the sender draws one per message it sends, and SQS keeps it in the body
+ * through redeliveries and through a DLQ redrive (which gives the message a new id).
+ */
+const pageToken = z.string().regex(/^[0-9a-f-]{8,64}$/, 'a page token is 8 to 64 hex digits or "-"');
 const httpUrl = z
   .string()
   .max(4096)
@@ -47,6 +52,8 @@ export const CatalogScanSchema = z.strictObject({
     .optional(),
   /** When the scan's first page ran: the watermark its last page sets. */
   startedAt: isoInstant.optional(),
+  /** Claims this page for this message however it comes back (redelivered or redriven); see docs/ledger.md "Scan pages". */
+  token: pageToken.optional(),
 });
 
 /** "This one class" (`flants enqueue <classId>`). */
@@ -72,6 +79,8 @@ export const RecheckScanSchema = z.strictObject({
   shard: z.number().int().min(0).max(255).optional(),
   after: z.string().min(1).max(256).optional(),
   scanId: z.string().max(64).optional(),
+  /** Claims this page for this message however it comes back (redelivered or redriven). */
+  token: pageToken.optional(),
 });
 
 export const ScanRequestSchema = z.discriminatedUnion('mode', [CatalogScanSchema, ClassScanSchema, RecheckScanSchema]);

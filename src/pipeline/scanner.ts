@@ -8,7 +8,7 @@ import { MESSAGE_VERSION } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../store/catalog.ts';
 import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../store/ledger.ts';
-import { newScanId, type JobQueue } from '../store/queue.ts';
+import { newPageToken, newScanId, type JobQueue } from '../store/queue.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
 
 export interface ScannerDeps {
@@ -121,10 +121,18 @@ function skip(
   log.info('class skipped', { classId, reason, detail });
 }
 
-/** The delivery a scan request came in: its SQS message id makes pages idempotent. */
+/**
+ * The delivery a scan request came in. A page is claimed by the token its message carries (kept
+ * through a DLQ redrive, which changes the message id), else by this message id (the schedule's
+ * fixed first message has no token).
+ */
 export interface ScanDelivery {
   messageId?: string;
 }
+
+/** Who claims a page: the message's token, else its id; none when run by hand (no claim). */
+const holderOf = (req: { token?: string | undefined }, delivery: ScanDelivery): string | undefined =>
+  req.token ?? delivery.messageId;
 
 /** Handles one scan request: validates classes from the catalog and sends a crawl job for each ready one. */
 export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: ScanDelivery = {}): Promise<ScanSummary> {
@@ -160,10 +168,12 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
     : req.since !== undefined
       ? `${req.cursor?.field ?? cfg.scan.changeFields[0]}:${req.cursor?.at ?? 'start'}|${req.cursor?.id ?? ''}`
       : `${req.phase ?? 'objectId'}:${req.after ?? 'start'}`;
-  const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
+  const holder = holderOf(req, delivery);
+  const claim = holder ? await deps.ledger.claimScanPage(scanId, pageKey, holder) : 'claimed';
   if (claim !== 'claimed') {
     // `taken`: a second continuation of this page (its sender ran twice); `done`: this message already
     // finished the page and sent its continuation. Either way, sending another would fork the scan.
+    // (A redriven message is not "another": it carries the token it was claimed by.)
     log.info('scan page already handled', { scanId, page: pageKey, claim });
     return { ...summary, duplicate: true };
   }
@@ -191,11 +201,13 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   await enqueueReady(ready, req.force ?? false, false, deps, summary);
 
   // Continue with the next page (or the next phase) as a new request: no invocation runs long.
+  // Each continuation sent gets its own token: if this page is redone and sends another, only one runs.
   const next: ScanRequest | undefined = page.next && {
     ...page.next,
     scanId,
     ...(since !== undefined ? { since } : {}),
     ...(startedAt ? { startedAt } : {}),
+    token: newPageToken(),
   };
   // The page's record is written before the continuation is sent: a page that cannot be recorded
   // continues nothing, and its redeliveries own the page, so the scan never forks.
@@ -204,7 +216,7 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   if (next) await deps.queue.sendAll('scan', [next]);
   // The last page moves the watermark (before the page is marked finished: a failure redoes the page, not the scan).
   if (!next && startedAt) summary.watermarkAdvanced = await deps.ledger.advanceWatermark(fieldsKey, startedAt, scanId);
-  if (delivery.messageId) await deps.ledger.finishScanPage(scanId, pageKey);
+  if (holder) await deps.ledger.finishScanPage(scanId, pageKey);
   log.info('scan page finished', { mode: 'catalog', page: pageKey, scanId, ...summarize(summary) });
   return summary;
 }
@@ -308,7 +320,8 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
     (delivery.messageId ? createHash('sha256').update(delivery.messageId).digest('hex').slice(0, 8) : newScanId());
   const shard = req.shard ?? 0;
   const pageKey = `recheck:${shard}:${req.after ?? 'start'}`;
-  const claim = delivery.messageId ? await deps.ledger.claimScanPage(scanId, pageKey, delivery.messageId) : 'claimed';
+  const holder = holderOf(req, delivery);
+  const claim = holder ? await deps.ledger.claimScanPage(scanId, pageKey, holder) : 'claimed';
   if (claim !== 'claimed') {
     log.info('recheck page already handled', { scanId, page: pageKey, claim });
     return { ...summary, duplicate: true };
@@ -318,14 +331,14 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
   await sendChecks(page.records);
   const next: RecheckScan | undefined =
     page.last !== undefined
-      ? { ...req, scanId, shard, after: page.last }
+      ? { ...req, scanId, shard, after: page.last, token: newPageToken() }
       : shard + 1 < CLASS_SHARDS
-        ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1 }
+        ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1, token: newPageToken() }
         : undefined;
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);
   if (next) await deps.queue.sendAll('scan', [next]);
-  if (delivery.messageId) await deps.ledger.finishScanPage(scanId, pageKey);
+  if (holder) await deps.ledger.finishScanPage(scanId, pageKey);
   log.info('recheck page finished', { scanId, page: pageKey, ...summarize(summary) });
   return summary;
 }

@@ -238,11 +238,13 @@ export interface Ledger {
   listFailures(classId: string): Promise<FailureRecord[]>;
   listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
   /**
-   * Claims a scan page for one message: `claimed` for the first message to ask and for redeliveries
-   * of it while the page is unfinished; `done` once that page finished (its continuation was sent);
-   * `taken` for any other message (a duplicate continuation). Only `claimed` may do the page's work.
+   * Claims a scan page for one message, named by `holder` (the page token the message carries, which
+   * a redelivery and a DLQ redrive keep; else its message id): `claimed` for the first holder to ask
+   * and for it again while the page is unfinished; `done` once that page finished (its continuation
+   * was sent); `taken` for any other holder (a duplicate continuation). Only `claimed` may do the
+   * page's work.
    */
-  claimScanPage(scanId: string, page: string, messageId: string): Promise<'claimed' | 'done' | 'taken'>;
+  claimScanPage(scanId: string, page: string, holder: string): Promise<'claimed' | 'done' | 'taken'>;
   /** Marks a claimed page finished: its redeliveries do nothing, so no second continuation is sent. */
   finishScanPage(scanId: string, page: string): Promise<void>;
   recordScanPage(page: ScanPageRecord): Promise<void>;
@@ -1070,7 +1072,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       }));
     },
 
-    async claimScanPage(scanId, page, messageId) {
+    async claimScanPage(scanId, page, holder) {
       try {
         await ddb.send(
           new PutCommand({
@@ -1078,13 +1080,13 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             Item: {
               pk: `SCAN#${scanId}`,
               sk: `CLAIM#${page}`,
-              by: messageId,
+              by: holder,
               at: now(),
               expiresAt: Math.floor(Date.now() / 1000) + 30 * 24 * 3600,
             },
             ConditionExpression: 'attribute_not_exists(pk) OR (#by = :me AND attribute_not_exists(done))',
             ExpressionAttributeNames: { '#by': 'by' },
-            ExpressionAttributeValues: { ':me': messageId },
+            ExpressionAttributeValues: { ':me': holder },
           }),
         );
         return 'claimed';
@@ -1097,7 +1099,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             ConsistentRead: true,
           }),
         );
-        return res.Item?.by === messageId ? 'done' : 'taken';
+        return res.Item?.by === holder ? 'done' : 'taken';
       }
     },
 

@@ -46,6 +46,11 @@ describe('message schemas', () => {
     };
     expect(scan(incremental)).toEqual({ v: 2, type: 'scan', ...incremental });
     expect(scan({ mode: 'catalog', full: true })).toMatchObject({ full: true });
+    // Issue 18 case 7: a scan page's claim token, kept in the body through a DLQ redrive.
+    const token = '3b241101-e2bb-4255-8caf-4136c566a962';
+    expect(scan({ mode: 'catalog', scanId: 's', token })).toMatchObject({ token });
+    expect(scan({ mode: 'recheck', scanId: 's', shard: 1, token })).toMatchObject({ token });
+    expect(() => scan({ mode: 'catalog', token: 'not a token' })).toThrow(/invalid at token/);
     expect(() => scan({ ...incremental, since: 'yesterday' })).toThrow(/invalid at since: must be an ISO-8601 instant/);
     expect(() => scan({ ...incremental, cursor: { field: 'createdAt' } })).toThrow(/invalid at cursor\.field/);
     expect(() => scan({ mode: 'recheck', force: true })).toThrow(PoisonMessageError);
