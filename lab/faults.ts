@@ -8,18 +8,32 @@
  *   gone=N                             N media files of the library answer 404 forever
  *   slowms=MS                          delay of a slow origin response (default 2000)
  *   seed=N                             makes every decision repeatable (default 1)
+ *   encoding=gzip|br|deflate|TOKEN     the origin encodes every whole file so (any other token is
+ *                                      announced over unencoded bytes: an encoding no client knows)
+ *   framing=length|chunked|close       how the origin ends bodies: Content-Length (default),
+ *                                      chunked, or neither (the connection's close)
  * A rate is a decimal in [0, 1] ("0.05", ".05", "1") or a percentage ("5%").
  * Example: `origin5xx=0.1,reset=0.03,truncate=0.02,slow=0.01,s3=0.05,s3reset=0.01,gone=2,seed=7`.
  */
 import { FlantsError } from '../src/errors.ts';
 import type { SampleLibrary } from './library.ts';
-import type { OriginFaults } from './origin-server.ts';
+import type { OriginFaults, OriginFraming } from './origin-server.ts';
 import type { S3Faults } from './s3-fault-proxy.ts';
 import { random } from './sample-random.ts';
 
 export interface FaultSpec {
   seed: number;
-  origin: { http5xx: number; reset: number; truncate: number; slow: number; slowMs: number; gone: number };
+  origin: {
+    http5xx: number;
+    reset: number;
+    truncate: number;
+    slow: number;
+    slowMs: number;
+    gone: number;
+    /** Content-Encoding of every whole file; "" for identity. */
+    encoding: string;
+    framing: OriginFraming;
+  };
   s3: { slowDown: number; reset: number };
 }
 
@@ -32,7 +46,7 @@ export class FaultSpecError extends FlantsError {
 
 export const NO_FAULTS: FaultSpec = {
   seed: 1,
-  origin: { http5xx: 0, reset: 0, truncate: 0, slow: 0, slowMs: 2000, gone: 0 },
+  origin: { http5xx: 0, reset: 0, truncate: 0, slow: 0, slowMs: 2000, gone: 0, encoding: '', framing: 'length' },
   s3: { slowDown: 0, reset: 0 },
 };
 
@@ -56,6 +70,19 @@ function whole(value: string, entry: string, max: number): number {
   return n;
 }
 
+function token(value: string, entry: string): string {
+  if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/i.test(value))
+    throw new FaultSpecError(`--faults entry "${entry}": "${value}" is not a content-coding (gzip, br, deflate, …)`);
+  return value.toLowerCase();
+}
+
+function framing(value: string, entry: string): OriginFraming {
+  const v = value.toLowerCase();
+  if (v !== 'length' && v !== 'chunked' && v !== 'close')
+    throw new FaultSpecError(`--faults entry "${entry}": framing is length, chunked or close, not "${value}"`);
+  return v;
+}
+
 const KEYS: Readonly<Record<string, Setter>> = {
   origin5xx: (s, v, e) => void (s.origin.http5xx = rate(v, e)),
   reset: (s, v, e) => void (s.origin.reset = rate(v, e)),
@@ -66,6 +93,8 @@ const KEYS: Readonly<Record<string, Setter>> = {
   s3: (s, v, e) => void (s.s3.slowDown = rate(v, e)),
   s3reset: (s, v, e) => void (s.s3.reset = rate(v, e)),
   seed: (s, v, e) => void (s.seed = whole(v, e, 2 ** 31 - 1)),
+  encoding: (s, v, e) => void (s.origin.encoding = v.toLowerCase() === 'identity' ? '' : token(v, e)),
+  framing: (s, v, e) => void (s.origin.framing = framing(v, e)),
 };
 
 /** Parses a `--faults` value (see the module comment for the grammar); throws FaultSpecError. */
@@ -120,13 +149,19 @@ export function formatFaultSpec(spec: FaultSpec): string {
   add('s3', spec.s3.slowDown, 0);
   add('s3reset', spec.s3.reset, 0);
   add('seed', spec.seed, NO_FAULTS.seed);
+  if (spec.origin.encoding !== '') parts.push(`encoding=${spec.origin.encoding}`);
+  if (spec.origin.framing !== 'length') parts.push(`framing=${spec.origin.framing}`);
   return parts.length ? parts.join(',') : 'none';
 }
 
-/** True when the spec injects anything at all. */
+/** True when the spec injects anything at all (an encoding or framing other than the plain one included). */
 export function hasFaults(spec: FaultSpec): boolean {
   const o = spec.origin;
-  return o.http5xx + o.reset + o.truncate + o.slow + o.gone + spec.s3.slowDown + spec.s3.reset > 0;
+  return (
+    o.http5xx + o.reset + o.truncate + o.slow + o.gone + spec.s3.slowDown + spec.s3.reset > 0 ||
+    o.encoding !== '' ||
+    o.framing !== 'length'
+  );
 }
 
 /**
@@ -168,6 +203,8 @@ export function originFaultsFor(
     slow: o.slow,
     slowMs: o.slowMs,
     gone: o.gone > 0 ? pickGoneFiles(library, o.gone, spec.seed) : [],
+    ...(o.encoding !== '' ? { encoding: o.encoding } : {}),
+    ...(o.framing !== 'length' ? { framing: o.framing } : {}),
   };
 }
 

@@ -1,15 +1,18 @@
 /**
  * A local HTTP origin serving a sample library (or any OriginContent) the way a CDN would:
  * GET/HEAD, single byte ranges, redirects, keep-alive and streamed bodies, plus deterministic
- * fault injection (5xx, resets, truncated bodies, slow answers, files gone for good).
+ * fault injection (5xx, resets, truncated bodies, slow answers, files gone for good) and the
+ * quirks of real origins (bodies encoded although identity was asked for, chunked or
+ * close-delimited framing).
  */
 import { setMaxListeners } from 'node:events';
 import { listenLocal } from '../src/ops/listen.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 import { checkRates, FaultDice } from './fault-dice.ts';
 
 /** What the server needs from the content it serves; SampleLibrary implements it. */
@@ -43,7 +46,30 @@ export interface OriginFaults {
   slowMs?: number;
   /** Paths (without query) that answer 404 every time: files gone from the origin for good. */
   gone?: readonly string[] | ((path: string) => boolean);
+  /**
+   * `Content-Encoding` of every whole-file answer (200), whatever the request's Accept-Encoding,
+   * as some CDNs do: `gzip`, `br` and `deflate` (zlib format, RFC 9110) are really encoded; any other
+   * token (`zstd`, `x-custom`) is only announced, over the file's own bytes: an encoding the client
+   * cannot decode. Ranges (206) are never encoded. Unset: identity.
+   */
+  encoding?: string | undefined;
+  /**
+   * How a body's end is told: `length` (Content-Length, the default), `chunked`, or `close` (neither:
+   * the body ends when the server closes the connection, as HTTP/1.0 servers answer). With `close` a
+   * truncated body ends with an ordinary close: the client cannot tell it from a whole one.
+   */
+  framing?: OriginFraming | undefined;
 }
+
+export type OriginFraming = 'length' | 'chunked' | 'close';
+
+/** The encodings the server can really produce; other `encoding` tokens are labels only. */
+const ENCODERS: Readonly<Record<string, () => Transform>> = {
+  gzip: createGzip,
+  'x-gzip': createGzip,
+  br: createBrotliCompress,
+  deflate: createDeflate,
+};
 
 export interface OriginStats {
   requests: number;
@@ -134,6 +160,10 @@ function validate(f: OriginFaults): OriginFaults {
     throw new RangeError(`origin faults: slowMs must be 0..600000, got ${f.slowMs}`);
   if (f.seed !== undefined && !Number.isSafeInteger(f.seed))
     throw new RangeError(`origin faults: seed must be an integer, got ${f.seed}`);
+  if (f.encoding !== undefined && !/^[a-z0-9!#$%&'*+.^_`|~-]+$/i.test(f.encoding))
+    throw new RangeError(`origin faults: encoding must be one content-coding token, got "${f.encoding}"`);
+  if (f.framing !== undefined && !['length', 'chunked', 'close'].includes(f.framing))
+    throw new RangeError(`origin faults: framing must be length, chunked or close, got "${f.framing}"`);
   return { ...f };
 }
 
@@ -248,21 +278,49 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     socket.resetAndDestroy();
   }
 
+  /** A whole file, encoded (or only labelled, for a token the server cannot produce): its length is known once it is all encoded. */
+  async function encodedBody(path: string, encoding: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const collect = async (source: AsyncIterable<Buffer>) => {
+      for await (const c of source) chunks.push(c);
+    };
+    const make = ENCODERS[encoding.toLowerCase()];
+    if (make) await pipeline(content.read(path), make(), collect);
+    else await collect(content.read(path));
+    return Buffer.concat(chunks);
+  }
+
   async function sendBody(
     req: IncomingMessage,
     res: ServerResponse,
     p: Extract<Plan, { kind: 'body' }>,
-    cut: { at: number; how: 'truncate' | 'reset' } | undefined,
+    cut: { frac: number; how: 'truncate' | 'reset' } | undefined,
   ): Promise<void> {
-    const length = p.end - p.start + 1;
+    const encoding = p.status === 200 ? faults.encoding : undefined;
+    const encoded = encoding ? await encodedBody(p.path, encoding) : undefined;
+    const length = encoded ? encoded.length : p.end - p.start + 1;
+    const headers: Record<string, string | number> = {
+      ...p.headers,
+      ...(encoding ? { 'content-encoding': encoding } : {}),
+    };
+    const framing = faults.framing ?? 'length';
+    if (framing === 'length') headers['content-length'] = length;
+    else if (framing === 'chunked') headers['transfer-encoding'] = 'chunked';
+    else {
+      // Neither length nor chunks: the end of the body is the end of the connection.
+      res.shouldKeepAlive = false;
+      res.useChunkedEncodingByDefault = false;
+    }
     count(p.status);
-    res.writeHead(p.status, { ...p.headers, 'content-length': length });
+    res.writeHead(p.status, headers);
     if (req.method === 'HEAD' || length === 0) {
       res.end();
       return;
     }
-    const sendEnd = cut ? p.start + cut.at - 1 : p.end;
-    const stream = content.read(p.path, { start: p.start, end: sendEnd });
+    const at = cut ? Math.floor(length * cut.frac) : length;
+    const stream = encoded
+      ? Readable.from([encoded.subarray(0, at)])
+      : content.read(p.path, { start: p.start, end: p.start + at - 1 });
     stream.on('data', (chunk: Buffer) => {
       stats.bytesSent += chunk.length;
     });
@@ -276,7 +334,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
       return;
     }
     const socket = res.socket;
-    if (cut.at > 0) {
+    if (at > 0) {
       stream.pipe(res, { end: false });
       res.once('close', () => stream.destroy());
       try {
@@ -291,9 +349,10 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
           socket.once('close', resolve);
         });
       }
-    }
+    } else stream.destroy();
     if (cut.how === 'reset') resetSocket(socket);
-    // A FIN after a short body: the declared Content-Length was a promise the origin did not keep.
+    // A FIN after a short body: a declared length or an unfinished chunked body was a promise the
+    // origin did not keep; a close-delimited body simply looks whole.
     else socket?.end();
   }
 
@@ -345,7 +404,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
       stats.faults.reset++;
       // Half the resets come before any response, half part-way through a body (if there is one).
       if (bodyLength > 0 && detail.next() >= 0.5 && p.kind === 'body') {
-        await sendBody(req, res, p, { at: Math.floor(bodyLength * (0.1 + 0.8 * detail.next())), how: 'reset' });
+        await sendBody(req, res, p, { frac: 0.1 + 0.8 * detail.next(), how: 'reset' });
       } else {
         resetSocket(req.socket);
       }
@@ -358,7 +417,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     }
     if (kind === 'truncate' && bodyLength > 0) {
       stats.faults.truncate++;
-      await sendBody(req, res, p, { at: Math.floor(bodyLength * (0.1 + 0.8 * detail.next())), how: 'truncate' });
+      await sendBody(req, res, p, { frac: 0.1 + 0.8 * detail.next(), how: 'truncate' });
       return;
     }
     await sendBody(req, res, p, undefined);

@@ -12,12 +12,23 @@ import {
 } from '../../lab/faults.ts';
 import { generateLibrary } from '../../lab/library.ts';
 
+const lib0 = generateLibrary({ classes: 1 });
+
 describe('parseFaultSpec', () => {
   it('parses the documented example', () => {
     const spec = parseFaultSpec('origin5xx=0.1,reset=0.03,truncate=0.02,slow=0.01,s3=0.05,s3reset=0.01,gone=2,seed=7');
     expect(spec).toEqual({
       seed: 7,
-      origin: { http5xx: 0.1, reset: 0.03, truncate: 0.02, slow: 0.01, slowMs: NO_FAULTS.origin.slowMs, gone: 2 },
+      origin: {
+        http5xx: 0.1,
+        reset: 0.03,
+        truncate: 0.02,
+        slow: 0.01,
+        slowMs: NO_FAULTS.origin.slowMs,
+        gone: 2,
+        encoding: '',
+        framing: 'length',
+      },
       s3: { slowDown: 0.05, reset: 0.01 },
     });
     expect(hasFaults(spec)).toBe(true);
@@ -31,6 +42,24 @@ describe('parseFaultSpec', () => {
     expect(parseFaultSpec('none')).toEqual(NO_FAULTS);
     expect(hasFaults(parseFaultSpec('none'))).toBe(false);
     expect(hasFaults(parseFaultSpec('gone=1'))).toBe(true);
+  });
+
+  it('parses the origin quirks: an encoding and a framing', () => {
+    expect(parseFaultSpec('encoding=GZIP,framing=close')).toMatchObject({
+      origin: { encoding: 'gzip', framing: 'close' },
+    });
+    expect(parseFaultSpec('encoding=identity')).toEqual(NO_FAULTS);
+    expect(hasFaults(parseFaultSpec('encoding=br'))).toBe(true);
+    expect(hasFaults(parseFaultSpec('framing=chunked'))).toBe(true);
+    expect(formatFaultSpec(parseFaultSpec('framing=close,encoding=zstd,seed=3'))).toBe(
+      'seed=3,encoding=zstd,framing=close',
+    );
+    expect(originFaultsFor(parseFaultSpec('encoding=deflate,framing=chunked'), lib0)).toMatchObject({
+      encoding: 'deflate',
+      framing: 'chunked',
+    });
+    expect(() => parseFaultSpec('framing=http2')).toThrow(/framing is length, chunked or close/);
+    expect(() => parseFaultSpec('encoding=g zip')).toThrow(/not a content-coding/);
   });
 
   it('rejects bad specs with an error naming the entry', () => {

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../lab/library.ts';
@@ -355,6 +356,100 @@ describe('origin server: fault injection', () => {
   it('rejects impossible fault settings', () => {
     expect(() => faulty.setFaults({ http5xx: 0.7, reset: 0.5 })).toThrow(/add up/);
     expect(() => faulty.setFaults({ truncate: -0.1 })).toThrow(/truncate/);
+    expect(() => faulty.setFaults({ encoding: 'g zip' })).toThrow(/encoding/);
+    expect(() => faulty.setFaults({ framing: 'http2' as 'close' })).toThrow(/framing/);
+  });
+});
+
+describe('origin server: encodings and framings of real origins (issue 18)', () => {
+  let quirky: OriginServer;
+  const agents: Agent[] = [];
+  const fresh = () => {
+    const a = new Agent({ connections: 2 });
+    agents.push(a);
+    return a;
+  };
+  beforeAll(async () => {
+    quirky = await startOriginServer(lib);
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.close().catch(() => {})));
+    await quirky.close();
+  });
+
+  const decoders: Record<string, (b: Buffer) => Buffer> = {
+    gzip: (b) => gunzipSync(b),
+    br: (b) => brotliDecompressSync(b),
+    deflate: (b) => inflateSync(b),
+  };
+
+  for (const [encoding, decode] of Object.entries(decoders)) {
+    it(`answers Content-Encoding: ${encoding} to a request for identity, its Content-Length the encoded length`, async () => {
+      quirky.setFaults({ encoding });
+      const path = byKind('segment');
+      const res = await request(quirky.url + path, { headers: { 'accept-encoding': 'identity' }, dispatcher: fresh() });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      expect(res.headers['content-encoding']).toBe(encoding);
+      expect(Number(res.headers['content-length'])).toBe(body.length);
+      expect(decode(body).equals(lib.bytes(path))).toBe(true);
+      const head = await request(quirky.url + path, { method: 'HEAD', dispatcher: fresh() });
+      await head.body.dump();
+      expect([head.headers['content-encoding'], Number(head.headers['content-length'])]).toEqual([
+        encoding,
+        body.length,
+      ]);
+      // Ranges are answered unencoded, as CDNs do.
+      const range = await get(path, { range: 'bytes=0-9' });
+      expect([range.status, range.headers['content-encoding'], range.body]).toEqual([
+        206,
+        undefined,
+        lib.bytes(path).subarray(0, 10),
+      ]);
+    });
+  }
+
+  it('announces an encoding it cannot produce over the unencoded bytes', async () => {
+    quirky.setFaults({ encoding: 'zstd' });
+    const path = byKind('segment');
+    const r = await attempt(quirky.url + path, fresh());
+    expect(r.error).toBeUndefined();
+    expect(r.received.equals(lib.bytes(path))).toBe(true);
+    const res = await request(quirky.url + path, { dispatcher: fresh() });
+    await res.body.dump();
+    expect(res.headers['content-encoding']).toBe('zstd');
+  });
+
+  it('frames bodies by chunks or by the connection close; a close-delimited body cut short looks whole', async () => {
+    const path = byKind('segment');
+    quirky.setFaults({ framing: 'chunked' });
+    const chunked = await request(quirky.url + path, { dispatcher: fresh() });
+    expect(Buffer.from(await chunked.body.arrayBuffer()).equals(lib.bytes(path))).toBe(true);
+    expect([chunked.headers['transfer-encoding'], chunked.headers['content-length']]).toEqual(['chunked', undefined]);
+
+    quirky.setFaults({ framing: 'close' });
+    const closed = await request(quirky.url + path, { dispatcher: fresh() });
+    expect(Buffer.from(await closed.body.arrayBuffer()).equals(lib.bytes(path))).toBe(true);
+    expect([closed.headers['transfer-encoding'], closed.headers['content-length'], closed.headers.connection]).toEqual([
+      undefined,
+      undefined,
+      'close',
+    ]);
+
+    // Cut short: chunked framing gives the cut away (the client errors), the connection's close does not.
+    quirky.setFaults({ framing: 'chunked', truncate: 1 });
+    expect((await attempt(quirky.url + path, fresh())).error).toBeDefined();
+    quirky.setFaults({ framing: 'close', truncate: 1 });
+    const cut = await attempt(quirky.url + path, fresh());
+    expect(cut.error).toBeUndefined();
+    expect(cut.received.length).toBeLessThan(lib.stat(path)!.size);
+    expect(cut.received.equals(lib.bytes(path).subarray(0, cut.received.length))).toBe(true);
+
+    // An encoded body cut short, close-delimited: the bytes end early, the encoding's own end is missing.
+    quirky.setFaults({ framing: 'close', truncate: 1, encoding: 'gzip' });
+    const gz = await attempt(quirky.url + path, fresh());
+    expect(gz.error).toBeUndefined();
+    expect(() => gunzipSync(gz.received)).toThrow(/unexpected end of file/);
+    quirky.setFaults({});
   });
 });
 
