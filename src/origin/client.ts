@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FlantsError, type ErrorCode } from '../errors.ts';
 import { blockedRange } from './addresses.ts';
@@ -111,7 +112,10 @@ export interface TextResponse extends Validators {
   url: string;
   body: string;
   contentType: string | undefined;
-  /** Length and SHA-256 (hex) of the raw bytes: what a byte-for-byte copy must reproduce. */
+  /**
+   * Length and SHA-256 (hex) of the body's bytes — decoded when the origin sent it with a
+   * Content-Encoding: what a byte-for-byte copy must reproduce.
+   */
   bytes?: number;
   sha256?: string;
   /** The origin answered 304 to a conditional request: unchanged since those validators; `body` is empty. */
@@ -120,10 +124,22 @@ export interface TextResponse extends Validators {
 
 export interface StreamResponse extends Validators {
   url: string;
+  /** The file's bytes: decoded when the origin sent them with a Content-Encoding (see `encoding`). */
   body: Readable;
-  /** Declared length, when the origin sent one; callers check the bytes they receive against it. */
+  /**
+   * Declared length of `body`, when the origin sent one; callers check the bytes they receive
+   * against it. Undefined for an encoded body: its Content-Length counts the encoded bytes, which the
+   * client checks itself before decoding.
+   */
   contentLength: number | undefined;
   contentType: string | undefined;
+  /** The Content-Encoding the origin applied and the client undid (`gzip`, `br`, `deflate`); absent for identity. */
+  encoding?: string | undefined;
+  /**
+   * Nothing marks where the body ends but the connection's close: no Content-Length, no chunked
+   * framing, no encoding whose own end is checked. A body cut short reads as a whole one.
+   */
+  unframed?: boolean;
   /** The origin answered 304 to a conditional request: unchanged; `body` is empty. */
   notModified?: boolean;
 }
@@ -131,6 +147,7 @@ export interface StreamResponse extends Validators {
 /** What a HEAD says about a file: its length and validators, without its body. */
 export interface HeadResponse extends Validators {
   url: string;
+  /** The file's length; undefined when not sent, or when the answer is encoded (that length is the encoded one). */
   contentLength: number | undefined;
 }
 
@@ -171,6 +188,148 @@ function conditionalHeaders(c: Conditional): Record<string, string> {
   if (etag) return { 'if-none-match': etag };
   const since = usable(c.ifModifiedSince);
   return since ? { 'if-modified-since': since } : {};
+}
+
+/** The content codings FLAnts undoes (RFC 9110 §8.4.1); `x-gzip` is gzip's old name. */
+const DECODERS: Readonly<Record<string, () => Transform>> = {
+  gzip: createGunzip,
+  'x-gzip': createGunzip,
+  br: createBrotliDecompress,
+  // RFC 9110's "deflate" is the zlib format (RFC 1950), which is what createInflate reads.
+  deflate: createInflate,
+};
+
+function contentEncoding(headers: Dispatcher.ResponseData['headers']): string {
+  const h = headers['content-encoding'];
+  return (Array.isArray(h) ? h.join(', ') : (h ?? '')).trim();
+}
+
+/**
+ * The codings applied to a response, in the order the origin applied them (identity dropped).
+ * FLAnts asks for identity; an origin that encodes anyway is decoded, as a player's HTTP stack
+ * would. A coding FLAnts cannot undo is refused, never stored as if it were the file.
+ */
+function codingsOf(url: string, headers: Dispatcher.ResponseData['headers']): string[] {
+  const header = contentEncoding(headers);
+  const codings = header
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  const unknown = codings.find((c) => !Object.hasOwn(DECODERS, c));
+  if (unknown !== undefined)
+    throw new OriginError(
+      'ORIGIN_ENCODING_UNSUPPORTED',
+      `origin answered ${url} with Content-Encoding: ${header.slice(0, 100)} although FLAnts asked for identity, and "${unknown.slice(0, 40)}" is not one FLAnts decodes (gzip, br, deflate): have the origin (or the CDN in front of it) serve this file unencoded or in one of those`,
+      { url, retryable: false },
+    );
+  return codings;
+}
+
+interface DecodeOptions {
+  url: string;
+  /** The response's Content-Length: the length of the encoded body. */
+  declared: number | undefined;
+  /** Most decoded bytes accepted; more is `tooLarge()`, raised as they arrive. */
+  maxBytes: number | undefined;
+  tooLarge: (max: number) => OriginError;
+}
+
+/**
+ * The decoded body of an encoded response, streamed: the encoded bytes are counted against their
+ * Content-Length before any decoder, the decoded ones against `maxBytes` as they come out (a
+ * compression bomb fails at the cap, never held in memory). A decoder's error — a body cut short
+ * (gzip, zlib and brotli streams carry their own end, gzip and zlib a checksum too) or corrupt —
+ * is ORIGIN_DECODE_FAILED, retryable. Destroying the returned stream stops reading the origin.
+ * Only encoded responses pass here: an identity body is handed over as undici gives it.
+ */
+function decodedBody(raw: Readable, codings: readonly string[], o: DecodeOptions): Readable {
+  const what = codings.join(', ');
+  let encoded = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      encoded += chunk.length;
+      if (o.declared !== undefined && encoded > o.declared)
+        done(
+          new OriginError(
+            'ORIGIN_LENGTH_MISMATCH',
+            `origin sent more than its Content-Length ${o.declared} for ${o.url}`,
+            { url: o.url, retryable: true },
+          ),
+        );
+      else done(null, chunk);
+    },
+    flush(done) {
+      done(
+        o.declared !== undefined && encoded !== o.declared
+          ? new OriginError('ORIGIN_TRUNCATED', `origin sent ${encoded} of ${o.declared} bytes for ${o.url}`, {
+              url: o.url,
+              retryable: true,
+            })
+          : null,
+      );
+    },
+  });
+  let decoded = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      decoded += chunk.length;
+      if (o.maxBytes !== undefined && decoded > o.maxBytes) done(o.tooLarge(o.maxBytes));
+      else done(null, chunk);
+    },
+  });
+  const decoders = [...codings].reverse().map((c) => DECODERS[c]!());
+  // The first failure is the one reported; the streams destroyed because of it fail after. Errors
+  // are watched on every stream, not only in pipeline()'s callback: that one reports success once
+  // the last decoder has taken all its input, before its end-of-stream check fails.
+  let failed = false;
+  const fail = (err: Error, fromDecoder: boolean): void => {
+    if (failed) return;
+    failed = true;
+    const decoding =
+      fromDecoder && !(err instanceof FlantsError) && (err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE';
+    limited.destroy(
+      decoding
+        ? new OriginError(
+            'ORIGIN_DECODE_FAILED',
+            `could not decode the ${what} body of ${o.url}: ${err.message} (cut short or corrupt at the origin)`,
+            { url: o.url, retryable: true, cause: err },
+          )
+        : // The origin's own failures (a reset, a short or long body) keep their codes, as on the identity path.
+          networkError(o.url, err),
+    );
+  };
+  for (const s of [raw, counted]) s.on('error', (err: Error) => fail(err, false));
+  for (const d of decoders) d.on('error', (err: Error) => fail(err, true));
+  const inner = pipeline([raw, counted, ...decoders], (err) => {
+    if (err) fail(err, false);
+  }) as unknown as Readable;
+  inner.pipe(limited);
+  // The reader gave up, or the decoded body passed the cap: stop decoding and reading the origin.
+  limited.once('close', () => inner.destroy());
+  return limited;
+}
+
+/** True when a response carries a Content-Encoding other than identity. */
+function codingsOfHead(headers: Dispatcher.ResponseData['headers']): boolean {
+  return contentEncoding(headers)
+    .split(',')
+    .some((c) => c.trim() !== '' && c.trim().toLowerCase() !== 'identity');
+}
+
+/** Runs `check` on a response whose body is unread; a refusal drops the body first (a small one drained, so the connection is kept). */
+function withBody<T>(res: Dispatcher.ResponseData, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Whether a response's body is framed: a Content-Length, or chunked transfer-coding, tells where it ends. */
+function isChunked(headers: Dispatcher.ResponseData['headers']): boolean {
+  const te = headers['transfer-encoding'];
+  return /(^|,)\s*chunked\s*$/i.test(Array.isArray(te) ? te.join(',') : (te ?? ''));
 }
 
 /** Checks that a URL may be fetched at all: http(s) on an allowed host. */
@@ -351,8 +510,9 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         };
       }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
+      const codings = withBody(res, () => codingsOf(finalUrl, res.headers));
       const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
-      if (declared > maxBytes) {
+      if (codings.length === 0 && declared > maxBytes) {
         res.body.destroy();
         throw new OriginError(
           'PLAYLIST_TOO_LARGE',
@@ -360,14 +520,29 @@ export function createOrigin(opts: OriginClientOptions): Origin {
           { url: finalUrl, retryable: false },
         );
       }
+      // Decoded before anything looks at it: the signature check and the parser read what a player reads.
+      const body =
+        codings.length === 0
+          ? res.body
+          : decodedBody(res.body, codings, {
+              url: finalUrl,
+              declared: Number.isFinite(declared) ? declared : undefined,
+              maxBytes,
+              tooLarge: (max) =>
+                new OriginError(
+                  'PLAYLIST_TOO_LARGE',
+                  `playlist ${finalUrl} decodes (Content-Encoding: ${codings.join(', ')}) to more than ${max} bytes, over the cap (HLS_MAX_PLAYLIST_BYTES): refused as it arrived`,
+                  { url: finalUrl, retryable: false },
+                ),
+            });
       const chunks: Buffer[] = [];
       let size = 0;
       try {
-        for await (const chunk of res.body) {
+        for await (const chunk of body) {
           const buf = chunk as Buffer;
           size += buf.length;
           if (size > maxBytes) {
-            res.body.destroy();
+            body.destroy();
             throw new OriginError(
               'PLAYLIST_TOO_LARGE',
               `playlist ${finalUrl} is over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
@@ -379,7 +554,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       } catch (err) {
         throw networkError(finalUrl, err);
       }
-      if (Number.isFinite(declared) && size !== declared) {
+      if (codings.length === 0 && Number.isFinite(declared) && size !== declared) {
         throw new OriginError('ORIGIN_TRUNCATED', `origin sent ${size} of ${declared} bytes for ${finalUrl}`, {
           url: finalUrl,
           retryable: true,
@@ -411,8 +586,30 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         };
       }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
+      const codings = withBody(res, () => codingsOf(finalUrl, res.headers));
       const raw = headerValue(res.headers['content-length']);
       const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+      if (codings.length > 0) {
+        // The encoded length says nothing of the file's: the decoded bytes are held to maxBytes as they come.
+        return {
+          url: finalUrl,
+          body: decodedBody(res.body, codings, {
+            url: finalUrl,
+            declared: contentLength,
+            maxBytes: o.maxBytes,
+            tooLarge: (max) =>
+              new OriginError(
+                'FILE_TOO_LARGE',
+                `${finalUrl} decodes (Content-Encoding: ${codings.join(', ')}) to more than ${max} bytes, over the cap (TRANSFER_MAX_FILE_MB): refused as it arrived (a file too large, or a compression bomb)`,
+                { url: finalUrl, retryable: false },
+              ),
+          }),
+          contentLength: undefined,
+          contentType: headerValue(res.headers['content-type']),
+          encoding: codings.join(', '),
+          ...validatorsOf(res.headers),
+        };
+      }
       if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) {
         res.body.destroy();
         throw new OriginError(
@@ -426,6 +623,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         body: res.body,
         contentLength,
         contentType: headerValue(res.headers['content-type']),
+        ...(contentLength === undefined && !isChunked(res.headers) ? { unframed: true } : {}),
         ...validatorsOf(res.headers),
       };
     },
@@ -435,9 +633,11 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       res.body.resume();
       if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode);
       const raw = headerValue(res.headers['content-length']);
+      // An encoded answer's length is the encoded one, not the file's (which is stored decoded).
+      const encoded = codingsOfHead(res.headers);
       return {
         url: finalUrl,
-        contentLength: raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined,
+        contentLength: !encoded && raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined,
         ...validatorsOf(res.headers),
       };
     },

@@ -21,7 +21,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { contentTypeFor } from './content-type.ts';
 import { verifyStored } from './integrity.ts';
-import { BodyChecker, expectedCrc32, type StreamDigest } from './verify-stream.ts';
+import { BodyChecker, expectedCrc32, readDigest, type StreamDigest } from './verify-stream.ts';
 
 export interface TransferDeps {
   cfg: Config;
@@ -182,12 +182,25 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     existing && !file.sha256
       ? { ifNoneMatch: existing.metadata[SRC_ETAG_METADATA], ifModifiedSince: existing.metadata[SRC_MODIFIED_METADATA] }
       : {};
-  const res = await origin.openStream(file.src, {
+  let res = await origin.openStream(file.src, {
     maxBytes: cfg.transfer.maxFileBytes,
     ...(signal ? { signal } : {}),
     ...conditional,
   });
   if (res.notModified && existing) return alreadyThere(file, existing, 'not-modified', res);
+  // A body only the connection's close ends looks whole when cut short: it is read twice, and the
+  // copy (of the second read) stands only if both reads are the same bytes. A playlist is held to
+  // the crawler's digest instead: the crawl was its first read. (docs/hls.md, "Encodings and unframed bodies")
+  let firstRead: { bytes: number; sha256: string } | undefined;
+  if (res.unframed && !file.sha256) {
+    firstRead = await readDigest(res.body as AsyncIterable<Buffer>, cfg.transfer.maxFileBytes, res.url).catch(
+      (err: unknown) => {
+        res.body.destroy();
+        throw err instanceof FlantsError ? err : asOriginError(file.src, err);
+      },
+    );
+    res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}) });
+  }
   // What this upload may buffer: the whole body when it fits one part, else the parts lib-storage keeps in flight.
   const partSize = cfg.transfer.partSizeBytes;
   const need =
@@ -210,6 +223,7 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       // S3 reports a CRC32 of what it stored; MD5s only matter for an endpoint that reports none.
       md5: !store.reportsChecksums(),
       expectedSha256: file.sha256,
+      firstRead,
     });
     const read: BodyRead = { done: false };
     let up: UploadResult;

@@ -35,6 +35,11 @@ export interface BodyCheckerOptions {
   md5?: boolean;
   /** The SHA-256 the crawler enumerated (playlists): other bytes fail the stream, so nothing is written. */
   expectedSha256?: string | undefined;
+  /**
+   * Length and SHA-256 of an earlier read of a body nothing framed (no Content-Length, no chunks):
+   * this read must be the same bytes, or the stream fails (ORIGIN_UNFRAMED_MISMATCH) and nothing is written.
+   */
+  firstRead?: { bytes: number; sha256: string } | undefined;
 }
 
 /**
@@ -53,7 +58,7 @@ export class BodyChecker {
   private readonly sha: Hash | undefined;
 
   constructor(private readonly opts: BodyCheckerOptions) {
-    this.sha = opts.expectedSha256 ? createHash('sha256') : undefined;
+    this.sha = opts.expectedSha256 || opts.firstRead ? createHash('sha256') : undefined;
     const md5 = opts.md5 ?? true;
     const known = opts.expectedBytes;
     this.whole = md5 && (known === undefined || known <= opts.partSize) ? createHash('md5') : undefined;
@@ -97,7 +102,10 @@ export class BodyChecker {
     this.partBytes = 0;
   }
 
-  /** Closes the body; throws ORIGIN_TRUNCATED when it fell short, PLAYLIST_CHANGED when a playlist's digest differs. */
+  /**
+   * Closes the body; throws ORIGIN_TRUNCATED when it fell short, PLAYLIST_CHANGED when a playlist's
+   * digest differs, ORIGIN_UNFRAMED_MISMATCH when an unframed body differs from its first read.
+   */
   end(): void {
     if (this.opts.expectedBytes !== undefined && this.count !== this.opts.expectedBytes) {
       throw new FlantsError(
@@ -106,7 +114,16 @@ export class BodyChecker {
         { retryable: true },
       );
     }
-    if (this.sha && this.sha.digest('hex') !== this.opts.expectedSha256) {
+    const sha = this.sha?.digest('hex');
+    const first = this.opts.firstRead;
+    if (first && (sha !== first.sha256 || this.count !== first.bytes)) {
+      throw new FlantsError(
+        'ORIGIN_UNFRAMED_MISMATCH',
+        `${this.opts.url} came with no Content-Length and no chunked framing, so only the connection's close ended it and a body cut short looks whole; two reads disagree (${first.bytes} bytes, then ${this.count}${first.bytes === this.count ? ' other ones' : ''}), so neither is counted. Retried; if it persists, the origin cuts bodies short or serves other bytes each time: have it send a Content-Length`,
+        { retryable: true },
+      );
+    }
+    if (this.opts.expectedSha256 !== undefined && sha !== this.opts.expectedSha256) {
       throw new FlantsError(
         'PLAYLIST_CHANGED',
         `${this.opts.url} changed at the origin since the class was crawled (${this.count} bytes, not the ones enumerated)`,
@@ -126,6 +143,23 @@ export class BodyChecker {
       partMd5s,
     };
   }
+}
+
+/** Length and SHA-256 of a whole body, read and dropped (the first read of an unframed body); throws FILE_TOO_LARGE past `maxBytes`. */
+export async function readDigest(
+  body: AsyncIterable<Buffer>,
+  maxBytes: number,
+  url: string,
+): Promise<{ bytes: number; sha256: string }> {
+  const sha = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    if (bytes > maxBytes)
+      throw new FlantsError('FILE_TOO_LARGE', `${url} is over the ${maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`);
+    sha.update(chunk);
+  }
+  return { bytes, sha256: sha.digest('hex') };
 }
 
 /** The ETag plain S3 (SSE-S3 or none) gives an object uploaded as these parts; undefined when its MD5s were not computed. */
