@@ -3,6 +3,8 @@
 // (no Content-Length, no chunks: the body ends when the connection closes). Real crawls, transfers
 // and copies against the lab origin server and the local S3, DynamoDB and SQS.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +203,26 @@ describe('encoded bodies: stored decoded, verified on what is stored (issue 18, 
     expect(err).toMatchObject({ code: 'ORIGIN_DECODE_FAILED', retryable: true });
     expect((err as Error).message).toMatch(/gzip.*unexpected end of file/);
     expect(await store.head('copy/enc/cut.ts')).toBeUndefined();
+  });
+
+  it('every request asks for identity, explicitly', async () => {
+    const seen: string[] = [];
+    const probe = createServer((req, res) => {
+      seen.push(`${req.method} ${req.headers['accept-encoding']}`);
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end('#EXTM3U\n');
+    });
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    const client = createOrigin({ allowedHosts: [new URL(base).host] });
+    try {
+      await client.fetchText(`${base}/a.m3u8`, { maxBytes: 1024 });
+      (await client.openStream(`${base}/a.ts`)).body.resume();
+      await client.head(`${base}/a.ts`);
+    } finally {
+      await client.close();
+      probe.close();
+    }
+    expect(seen).toEqual(['GET identity', 'GET identity', 'HEAD identity']);
   });
 
   it("HEAD of an encoded file reports no length: the encoded length is not the file's (a change check must not see a change)", async () => {

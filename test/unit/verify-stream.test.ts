@@ -83,13 +83,21 @@ describe('expectedCrc32', () => {
 });
 
 describe('BodyChecker', () => {
-  const checker = (o: { expectedBytes?: number; maxBytes?: number; expectedSha256?: string } = {}) =>
+  const checker = (
+    o: {
+      expectedBytes?: number;
+      maxBytes?: number;
+      expectedSha256?: string;
+      firstRead?: { bytes: number; sha256: string };
+    } = {},
+  ) =>
     new BodyChecker({
       partSize: 4096,
       expectedBytes: o.expectedBytes,
       maxBytes: o.maxBytes ?? 1e9,
       url: 'http://o/x',
       expectedSha256: o.expectedSha256,
+      firstRead: o.firstRead,
     });
 
   it('gives the same digest however the body is cut into chunks (part boundaries inside chunks)', async () => {
@@ -123,6 +131,26 @@ describe('BodyChecker', () => {
     expect(() => changed.end()).toThrow(expect.objectContaining({ code: 'PLAYLIST_CHANGED' }));
     const same = checker({ expectedSha256: createHash('sha256').update(body).digest('hex') });
     same.take(body);
+    expect(() => same.end()).not.toThrow();
+  });
+
+  it('holds an unframed body to its first read: a shorter or other second read throws at the end', () => {
+    const data = randomBytes(1000);
+    const firstRead = { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    const cut = checker({ firstRead });
+    cut.take(data.subarray(0, 600));
+    expect(() => cut.end()).toThrow(
+      expect.objectContaining({
+        code: 'ORIGIN_UNFRAMED_MISMATCH',
+        retryable: true,
+        message: expect.stringMatching(/1000 bytes, then 600/),
+      }),
+    );
+    const other = checker({ firstRead });
+    other.take(randomBytes(1000));
+    expect(() => other.end()).toThrow(expect.objectContaining({ code: 'ORIGIN_UNFRAMED_MISMATCH' }));
+    const same = checker({ firstRead });
+    same.take(data);
     expect(() => same.end()).not.toThrow();
   });
 });
