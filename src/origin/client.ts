@@ -310,7 +310,7 @@ function decodedBody(raw: Readable, codings: readonly string[], o: DecodeOptions
 }
 
 /** True when a response carries a Content-Encoding other than identity. */
-function codingsOfHead(headers: Dispatcher.ResponseData['headers']): boolean {
+function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
   return contentEncoding(headers)
     .split(',')
     .some((c) => c.trim() !== '' && c.trim().toLowerCase() !== 'identity');
@@ -634,7 +634,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode);
       const raw = headerValue(res.headers['content-length']);
       // An encoded answer's length is the encoded one, not the file's (which is stored decoded).
-      const encoded = codingsOfHead(res.headers);
+      const encoded = isEncoded(res.headers);
       return {
         url: finalUrl,
         contentLength: !encoded && raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined,
