@@ -7,6 +7,8 @@
  *   s3, s3reset                        S3 object-write rates: 503 SlowDown, reset (sum at most 1)
  *   gone=N                             N media files of the library answer 404 forever
  *   slowms=MS                          delay of a slow origin response (default 2000)
+ *   playlists=token|session            playlists differ on every request: a new token in every URI's
+ *                                      query, or a new session id in every playlist's name (stable)
  *   seed=N                             makes every decision repeatable (default 1)
  *   encoding=gzip|br|deflate|TOKEN     the origin encodes every whole file so (any other token is
  *                                      announced over unencoded bytes: an encoding no client knows)
@@ -17,7 +19,7 @@
  */
 import { FlantsError } from '../src/errors.ts';
 import type { SampleLibrary } from './library.ts';
-import type { OriginFaults, OriginFraming } from './origin-server.ts';
+import type { OriginFaults, OriginFraming, PlaylistMode } from './origin-server.ts';
 import type { S3Faults } from './s3-fault-proxy.ts';
 import { random } from './sample-random.ts';
 
@@ -33,6 +35,7 @@ export interface FaultSpec {
     /** Content-Encoding of every whole file; "" for identity. */
     encoding: string;
     framing: OriginFraming;
+    playlists: PlaylistMode;
   };
   s3: { slowDown: number; reset: number };
 }
@@ -46,7 +49,17 @@ export class FaultSpecError extends FlantsError {
 
 export const NO_FAULTS: FaultSpec = {
   seed: 1,
-  origin: { http5xx: 0, reset: 0, truncate: 0, slow: 0, slowMs: 2000, gone: 0, encoding: '', framing: 'length' },
+  origin: {
+    http5xx: 0,
+    reset: 0,
+    truncate: 0,
+    slow: 0,
+    slowMs: 2000,
+    gone: 0,
+    encoding: '',
+    framing: 'length',
+    playlists: 'stable',
+  },
   s3: { slowDown: 0, reset: 0 },
 };
 
@@ -95,7 +108,13 @@ const KEYS: Readonly<Record<string, Setter>> = {
   seed: (s, v, e) => void (s.seed = whole(v, e, 2 ** 31 - 1)),
   encoding: (s, v, e) => void (s.origin.encoding = v.toLowerCase() === 'identity' ? '' : token(v, e)),
   framing: (s, v, e) => void (s.origin.framing = framing(v, e)),
+  playlists: (s, v, e) => void (s.origin.playlists = playlistMode(v, e)),
 };
+
+function playlistMode(value: string, entry: string): PlaylistMode {
+  if (value === 'stable' || value === 'token' || value === 'session') return value;
+  throw new FaultSpecError(`--faults entry "${entry}": playlists must be stable, token or session, not "${value}"`);
+}
 
 /** Parses a `--faults` value (see the module comment for the grammar); throws FaultSpecError. */
 export function parseFaultSpec(spec: string): FaultSpec {
@@ -146,6 +165,7 @@ export function formatFaultSpec(spec: FaultSpec): string {
   add('slow', spec.origin.slow, 0);
   add('slowms', spec.origin.slowMs, NO_FAULTS.origin.slowMs);
   add('gone', spec.origin.gone, 0);
+  if (spec.origin.playlists !== 'stable') parts.push(`playlists=${spec.origin.playlists}`);
   add('s3', spec.s3.slowDown, 0);
   add('s3reset', spec.s3.reset, 0);
   add('seed', spec.seed, NO_FAULTS.seed);
@@ -160,7 +180,8 @@ export function hasFaults(spec: FaultSpec): boolean {
   return (
     o.http5xx + o.reset + o.truncate + o.slow + o.gone + spec.s3.slowDown + spec.s3.reset > 0 ||
     o.encoding !== '' ||
-    o.framing !== 'length'
+    o.framing !== 'length' ||
+    o.playlists !== 'stable'
   );
 }
 
@@ -205,6 +226,7 @@ export function originFaultsFor(
     gone: o.gone > 0 ? pickGoneFiles(library, o.gone, spec.seed) : [],
     ...(o.encoding !== '' ? { encoding: o.encoding } : {}),
     ...(o.framing !== 'length' ? { framing: o.framing } : {}),
+    ...(o.playlists !== 'stable' ? { playlists: o.playlists } : {}),
   };
 }
 

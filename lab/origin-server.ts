@@ -26,7 +26,18 @@ export interface OriginContent {
   ): { size: number; contentType: string; etag?: string | undefined; lastModified?: string | undefined } | undefined;
   /** Streams the file, or the inclusive byte range of it. */
   read(path: string, range?: { start: number; end: number }): Readable;
+  /** The whole file at once: what a volatile playlist mode rewrites per request (SampleLibrary has it). */
+  bytes?(path: string): Buffer;
 }
+
+/**
+ * How playlists are served. `stable`: as stored. `token`: per request, a new token in every URI's
+ * query string (`seg-1.ts?token=…`), a comment and an EXT-X-PROGRAM-DATE-TIME that change: other
+ * bytes, the same files. `session`: per request, every playlist URI names a new session
+ * (`index_w1000003.m3u8`, served as `index.m3u8`): other files each time, as a CDN that puts its
+ * session id in the path does.
+ */
+export type PlaylistMode = 'stable' | 'token' | 'session';
 
 export type OriginFaultKind = 'http5xx' | 'reset' | 'truncate' | 'slow' | 'gone';
 
@@ -59,6 +70,8 @@ export interface OriginFaults {
    * truncated body ends with an ordinary close: the client cannot tell it from a whole one.
    */
   framing?: OriginFraming | undefined;
+  /** How playlists are served (default `stable`); the volatile modes need `OriginContent.bytes`. */
+  playlists?: PlaylistMode;
 }
 
 export type OriginFraming = 'length' | 'chunked' | 'close';
@@ -164,7 +177,49 @@ function validate(f: OriginFaults): OriginFaults {
     throw new RangeError(`origin faults: encoding must be one content-coding token, got "${f.encoding}"`);
   if (f.framing !== undefined && !['length', 'chunked', 'close'].includes(f.framing))
     throw new RangeError(`origin faults: framing must be length, chunked or close, got "${f.framing}"`);
+  if (f.playlists !== undefined && !['stable', 'token', 'session'].includes(f.playlists))
+    throw new RangeError(`origin faults: playlists must be stable, token or session, got ${String(f.playlists)}`);
   return { ...f };
+}
+
+/** A session id in a playlist's name (`index_w1000003.m3u8`): the `session` mode serves `index.m3u8` under it. */
+const SESSION_NAME = /_w\d+(\.m3u8)$/i;
+
+/** The file a request names, once a `session` mode's session id is taken out of it. */
+export function sessionlessPath(path: string): string {
+  return path.replace(SESSION_NAME, '$1');
+}
+
+/**
+ * A playlist as a volatile origin serves it on its `n`-th request (see PlaylistMode). Pure: the same
+ * text, mode, n and clock give the same bytes. URI lines and `URI="…"` attributes are rewritten; tags
+ * and the rest stay as they are.
+ */
+export function volatilePlaylist(text: string, mode: Exclude<PlaylistMode, 'stable'>, n: number, now: Date): string {
+  const session = 1_000_000 + n;
+  const token = `${n.toString(36)}-${session.toString(16)}`;
+  const rewrite = (uri: string): string => {
+    if (mode === 'token') return `${uri}${uri.includes('?') ? '&' : '?'}token=${token}`;
+    // Only playlist names carry the session, as on Wowza-style origins (`chunklist_w<session>.m3u8`).
+    const [path = '', query] = uri.split('?', 2);
+    if (!/\.m3u8$/i.test(path)) return uri;
+    const named = path.replace(/(\.m3u8)$/i, `_w${session}$1`);
+    return query === undefined ? named : `${named}?${query}`;
+  };
+  const lines = text.split('\n').map((line) => {
+    const t = line.trim();
+    if (t === '') return line;
+    if (!t.startsWith('#')) return rewrite(t);
+    return line.replace(/URI="([^"]*)"/g, (_m, uri: string) => `URI="${uri === '' ? uri : rewrite(uri)}"`);
+  });
+  if (mode === 'token') {
+    // What changes per request besides the URIs: a comment, and the wall-clock date of the first segment.
+    const head = lines.findIndex((l) => l.trim() === '#EXTM3U');
+    lines.splice(head + 1, 0, `# served as request ${n} at ${now.toISOString()}`);
+    const first = lines.findIndex((l) => l.startsWith('#EXTINF'));
+    if (first >= 0) lines.splice(first, 0, `#EXT-X-PROGRAM-DATE-TIME:${now.toISOString()}`);
+  }
+  return lines.join('\n');
 }
 
 /** What the request resolves to before any fault is applied. */
@@ -185,6 +240,8 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   let dice = new FaultDice<OriginFaultKind>(faults.seed ?? 1, 'origin');
   let redirects = new Map(Object.entries(opts.redirects ?? {}));
   let goneSet = new Set<string>();
+  /** Requests per playlist path so far, for the volatile playlist modes. */
+  const playlistRequests = new Map<string, number>();
   const stats: OriginStats = {
     requests: 0,
     connections: 0,
@@ -225,9 +282,18 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     }
     const location = redirects.get(path);
     if (location !== undefined) return text(302, '', { location });
+    const mode = faults.playlists ?? 'stable';
+    if (mode === 'session') path = sessionlessPath(path);
     if (isGone(path)) return { kind: 'small', status: 404, headers: {}, text: 'not found\n', gone: true };
     const st = content.stat(path);
     if (!st) return text(404, 'not found\n');
+    if (mode !== 'stable' && /\.m3u8$/i.test(path) && content.bytes) {
+      // New bytes on every request, and so no validators: a CDN that rewrites playlists sends none that hold.
+      const n = (playlistRequests.get(path) ?? 0) + 1;
+      playlistRequests.set(path, n);
+      const body = volatilePlaylist(content.bytes(path).toString('utf8'), mode, n, new Date());
+      return text(200, body, { 'content-type': st.contentType });
+    }
     const validators: Record<string, string> = {
       ...(st.etag ? { etag: st.etag } : {}),
       ...(st.lastModified ? { 'last-modified': st.lastModified } : {}),

@@ -107,6 +107,11 @@ export interface Config {
   };
   /** Receives after which SQS moves a message to its DLQ (serverless.yml's maxReceiveCount). */
   maxReceiveCount: number;
+  /**
+   * Re-plans in a row a class may make because a transfer found a playlist naming other files than
+   * its plan (PLAYLIST_CHANGED); the next such finding fails the class, naming the playlist.
+   */
+  replanMax: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -375,6 +380,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: int(env, 'RECHECK_CONCURRENCY', 16, 1, 256),
     },
     maxReceiveCount: int(env, 'FLANTS_MAX_RECEIVE_COUNT', 3, 1, 1000),
+    replanMax: int(env, 'REPLAN_MAX', 5, 1, 100),
   };
 }
 

@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'NOT_A_PLAYLIST',
   'PLAYLIST_TOO_LARGE',
   'PLAYLIST_CHANGED',
+  'PLAYLIST_UNSTABLE',
   'HOST_NOT_ALLOWED',
   'BAD_URI',
   'BAD_DEFINE',
@@ -89,8 +90,15 @@ export class ConfigError extends FlantsError {
  * at once, and its failure is recorded on the class first.
  */
 export class DeadLetterError extends FlantsError {
-  constructor(code: ErrorCode, message: string, cause?: unknown) {
+  /**
+   * What the DLQ should hold instead of the message that failed, when redriving that message could
+   * never succeed but another one would (JSON; default: the message as it came).
+   */
+  readonly redriveBody: string | undefined;
+
+  constructor(code: ErrorCode, message: string, cause?: unknown, opts: { redriveAs?: unknown } = {}) {
     super(code, message, { cause });
+    this.redriveBody = opts.redriveAs === undefined ? undefined : JSON.stringify(opts.redriveAs);
   }
 }
 

@@ -4,6 +4,7 @@ import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
 import { PlaylistError } from './errors.ts';
 import { fileIdentity, keyForUrl } from './keys.ts';
 import { settleAll } from '../util/concurrency.ts';
+import { referenceDigest } from './reference-digest.ts';
 import { scanPlaylist, type PlaylistRole } from './scan.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
 
@@ -212,6 +213,12 @@ class ClassPlan {
         importable: link.newPresentation ? undefined : scan.type === 'multivariant' ? scan.variables : p.importable,
         referrer: where,
       });
+    }
+    // After the references were added: a reference no key can hold is reported there, naming its playlist.
+    if (file) {
+      file.refs = referenceDigest(scan.references, { keyBase: p.logical, masterUrl: this.root, root: this.prefix });
+      if (p.logical.href !== p.src) file.base = p.logical.href;
+      if (scan.imported.size > 0) file.vars = Object.fromEntries(scan.imported);
     }
   }
 }

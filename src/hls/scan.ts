@@ -29,6 +29,11 @@ export interface Reference {
   line: number;
   /** Set when the target is itself a playlist. */
   playlist?: PlaylistLink;
+  /**
+   * The sub-range a player fetches (EXT-X-BYTERANGE, or BYTERANGE= on EXT-X-MAP and EXT-X-PART) as
+   * `length@offset`, an implicit offset made explicit; as written when it cannot be read.
+   */
+  range?: string;
 }
 
 export interface ScanContext {
@@ -47,6 +52,8 @@ export interface PlaylistScan {
   references: Reference[];
   /** Variables the playlist defined, for the media playlists it references to IMPORT. */
   variables: ReadonlyMap<string, string>;
+  /** The variables it IMPORTed from the multivariant playlist above: all it needs to be scanned again alone. */
+  imported: ReadonlyMap<string, string>;
   /** A media playlist with EXT-X-ENDLIST: no segment will be added (RFC 8216 4.3.3.4), whatever its PLAYLIST-TYPE. */
   ended: boolean;
 }
@@ -63,6 +70,18 @@ const MULTIVARIANT_TAGS = new Set([
 ]);
 
 const CHILD = (role: PlaylistRole): PlaylistLink => ({ role, sameLevel: false, newPresentation: false });
+
+/**
+ * A byte range `n[@o]` as `n@o`, the offset taken from `next` (where the previous sub-range of the
+ * same kind ended, else 0) when it is implicit; `end` is where it ends. Unreadable text stays as written.
+ */
+function explicitRange(raw: string, next: number | undefined): { range: string; end: number | undefined } {
+  const m = /^\s*(\d+)\s*(?:@\s*(\d+))?\s*$/.exec(raw);
+  if (!m) return { range: raw.trim(), end: undefined };
+  const length = Number(m[1]);
+  const offset = m[2] === undefined ? (next ?? 0) : Number(m[2]);
+  return { range: `${length}@${offset}`, end: offset + length };
+}
 
 /**
  * Lists every URI in one playlist that a player could fetch for VOD playback, in document order.
@@ -83,10 +102,18 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
     importable: ctx.importable,
   };
   const vars = new Map<string, string>();
+  const imported = new Map<string, string>();
   const references: Reference[] = [];
   const segmentKind: FileKind = ctx.role === 'subtitles' ? 'subtitle' : 'segment';
 
-  const add = (raw: string, kind: FileKind, tag: string, line: number, playlist?: PlaylistLink): void => {
+  const add = (
+    raw: string,
+    kind: FileKind,
+    tag: string,
+    line: number,
+    playlist?: PlaylistLink,
+    range?: string,
+  ): void => {
     const uri = substitute(raw, vars, scope, line).trim();
     // An empty URI would resolve to the playlist itself; it names nothing.
     if (uri === '') return;
@@ -100,29 +127,48 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
         url,
       );
     }
-    references.push(
-      playlist ? { uri, url: resolved, kind, tag, line, playlist } : { uri, url: resolved, kind, tag, line },
-    );
+    const ref: Reference = { uri, url: resolved, kind, tag, line };
+    if (playlist) ref.playlist = playlist;
+    if (range !== undefined) ref.range = range;
+    references.push(ref);
   };
   const attr = (attrs: ReadonlyMap<string, AttributeValue>, name: string): string | undefined => attrs.get(name)?.value;
 
   let pendingVariant: TagLine | undefined;
   let gap = false;
+  // EXT-X-BYTERANGE applies to the next URI line; an offset left out follows the previous sub-range.
+  let pendingRange: string | undefined;
+  let segmentEnd: number | undefined;
+  let partEnd: number | undefined;
   for (const l of lines) {
     if (l.type === 'uri') {
+      let range: string | undefined;
+      if (pendingRange !== undefined) {
+        const r = explicitRange(pendingRange, segmentEnd);
+        range = r.range;
+        segmentEnd = r.end;
+      } else segmentEnd = undefined;
       // In a multivariant playlist only EXT-X-STREAM-INF takes a URI line; players ignore stray ones (real
       // packagers leave junk such as captured curl logs there). After EXT-X-GAP, "clients MUST NOT attempt
       // to load" the segment, which usually does not exist.
       if (pendingVariant) add(l.uri, 'playlist', pendingVariant.name, l.line, CHILD('variant'));
-      else if (!strayIsJunk && !gap) add(l.uri, segmentKind, 'URI', l.line);
+      else if (!strayIsJunk && !gap) add(l.uri, segmentKind, 'URI', l.line, undefined, range);
       pendingVariant = undefined;
+      pendingRange = undefined;
       gap = false;
       continue;
     }
     const a = (): Map<string, AttributeValue> => parseAttributes(l.value);
     switch (l.name) {
-      case 'EXT-X-DEFINE':
-        applyDefine(a(), vars, scope, l.line);
+      case 'EXT-X-DEFINE': {
+        const attrs = a();
+        applyDefine(attrs, vars, scope, l.line);
+        const name = attrs.get('IMPORT')?.value;
+        if (name !== undefined) imported.set(name, vars.get(name)!);
+        break;
+      }
+      case 'EXT-X-BYTERANGE':
+        pendingRange = l.value ?? '';
         break;
       case 'EXT-X-STREAM-INF':
         pendingVariant = l;
@@ -161,15 +207,22 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
         break;
       }
       case 'EXT-X-MAP': {
-        const uri = attr(a(), 'URI');
-        if (uri !== undefined) add(uri, 'init', l.name, l.line);
+        const attrs = a();
+        const uri = attr(attrs, 'URI');
+        const raw = attr(attrs, 'BYTERANGE');
+        if (uri !== undefined)
+          add(uri, 'init', l.name, l.line, undefined, raw === undefined ? undefined : explicitRange(raw, 0).range);
         break;
       }
       case 'EXT-X-PART': {
         const attrs = a();
         const uri = attr(attrs, 'URI');
+        const raw = attr(attrs, 'BYTERANGE');
+        const r = raw === undefined ? undefined : explicitRange(raw, partEnd);
+        partEnd = r?.end;
         // GAP=YES: the partial segment is unavailable; players never request it.
-        if (uri !== undefined && attr(attrs, 'GAP')?.toUpperCase() !== 'YES') add(uri, segmentKind, l.name, l.line);
+        if (uri !== undefined && attr(attrs, 'GAP')?.toUpperCase() !== 'YES')
+          add(uri, segmentKind, l.name, l.line, undefined, r?.range);
         break;
       }
       case 'EXT-X-RENDITION-REPORT': {
@@ -200,5 +253,5 @@ export function scanPlaylist(text: string, ctx: ScanContext): PlaylistScan {
     }
   }
   const ended = lines.some((l) => l.type === 'tag' && l.name === 'EXT-X-ENDLIST');
-  return { type: multivariant ? 'multivariant' : 'media', references, variables: vars, ended };
+  return { type: multivariant ? 'multivariant' : 'media', references, variables: vars, imported, ended };
 }

@@ -13,9 +13,18 @@ export interface PlannedFile {
   /** Destination key under DEST_PREFIX: never starts with "/", never has a ".." segment. */
   key: string;
   kind: FileKind;
-  /** For a playlist: length and SHA-256 of the bytes enumerated, so the copy can be held to them. */
+  /** For a playlist: length and SHA-256 of the bytes enumerated (the same bytes read again need no scan). */
   bytes?: number;
   sha256?: string;
+  /**
+   * For a playlist: its reference digest (src/hls/reference-digest.ts), what "the same playlist" means:
+   * the copy is held to it, and the plan id is made of it, not of the bytes.
+   */
+  refs?: string;
+  /** For a playlist a redirect above it moved: where it sits in the layout (its references are keyed from there). */
+  base?: string;
+  /** For a playlist that IMPORTs variables: their values, so it can be scanned again alone. */
+  vars?: Record<string, string>;
 }
 
 /** A class's enumeration: its files, and the media playlists that may still grow (no EXT-X-ENDLIST). */

@@ -101,6 +101,19 @@ export const CrawlJobSchema = z.strictObject({
    * files with the origin first, and plan a new generation only if something changed.
    */
   recheck: z.boolean().optional(),
+  /**
+   * Sent by a transfer that found a playlist naming other files than the plan (PLAYLIST_CHANGED):
+   * the generation and re-plan count its job was sent with (one re-plan per round, however many
+   * chunks found it), and the playlist, for the failure that ends a run of re-plans (REPLAN_MAX).
+   */
+  replan: z
+    .strictObject({
+      gen: z.number().int().min(1),
+      replans: z.number().int().min(0),
+      key: z.string().min(1).max(1024),
+      src: httpUrl,
+    })
+    .optional(),
 });
 
 export const FileKindSchema = z.enum(FILE_KINDS);
@@ -109,11 +122,32 @@ export const TransferFileSchema = z.strictObject({
   src: httpUrl,
   key: z.string().min(1).max(1024),
   kind: FileKindSchema,
-  /** For a playlist: the length and SHA-256 of the bytes the crawler enumerated; the copy must match them. */
+  /** For a playlist: the length and SHA-256 of the bytes the crawler enumerated (the same bytes need no scan). */
   bytes: z.number().int().min(0).optional(),
   sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /**
+   * For a playlist: the reference digest the crawler enumerated (src/hls/reference-digest.ts); the
+   * copy is held to it. A job without one (sent before it existed) is held to `sha256`, the bytes.
+   */
+  refs: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** For a playlist a redirect above it moved: where it sits in the layout (its references are keyed from there). */
+  base: httpUrl.optional(),
+  /** For a playlist that IMPORTs variables: their values, to scan it again alone. */
+  vars: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .max(256),
+      z.string().max(8192),
+    )
+    .refine((v) => Object.keys(v).length <= 64, 'at most 64 imported variables')
     .optional(),
 });
 
@@ -129,6 +163,8 @@ export const TransferJobSchema = z.strictObject({
   files: z.array(TransferFileSchema).min(1).max(1000),
   /** An earlier generation may have written these keys: read each first and copy only what differs. */
   recopy: z.boolean().optional(),
+  /** The class's consecutive re-plans when the job was sent (absent: 0); a PLAYLIST_CHANGED it finds names this round. */
+  replans: z.number().int().min(0).optional(),
 });
 
 export type CatalogScan = z.infer<typeof CatalogScanSchema>;

@@ -30,6 +30,11 @@ export interface ClassState {
   /** The generation that reached COMPLETE, if any did. */
   completedGen?: number | undefined;
   /**
+   * Re-plans in a row that transfers asked for because a playlist named other files than the plan
+   * (PLAYLIST_CHANGED); 0 once a generation completes or a crawl not asked for by a transfer plans.
+   */
+  replans?: number | undefined;
+  /**
    * Which chunks are done, when known. The stored record keeps counts only: there the chunk's own
    * record answers (its write is conditional in the same transaction, see `Guard.chunkUndone`).
    */
@@ -58,7 +63,14 @@ export type ClassEvent =
       totalChunks: number;
       forcedAt?: string | undefined;
       changedAt?: string | undefined;
+      /** The crawl was asked for by a transfer's PLAYLIST_CHANGED (counted by `replanRequested`); any other crawl ends a run of re-plans. */
+      replan?: boolean | undefined;
     }
+  /**
+   * A transfer of generation `gen`, sent when the class had made `replans` re-plans in a row, found a
+   * playlist naming other files than the plan and asks for a re-plan; `max` is REPLAN_MAX.
+   */
+  | { type: 'replanRequested'; gen: number; replans: number; max: number }
   /** A change check compared a COMPLETE generation with the origin (the result is bookkeeping only). */
   | { type: 'checked'; gen: number }
   /** A transfer job of generation `gen` copied and verified every file of `chunk`. */
@@ -96,6 +108,8 @@ export interface Guard {
   notAllDone?: boolean;
   /** The chunk has no done record in the current generation (checked on the chunk item, in the same transaction). */
   chunkUndone?: number;
+  /** The class has made exactly this many re-plans in a row (absent counts as 0). */
+  replans?: number;
 }
 
 /** What the write does beyond its counters; the adapter maps each field to its update clauses. */
@@ -123,6 +137,8 @@ export interface Effect {
   complete?: { gen: number };
   setCrawlError?: boolean;
   clearCrawlError?: boolean;
+  /** Set the count of re-plans in a row (0 ends a run). */
+  replans?: number;
   /** Only bookkeeping (last attempt error, timestamps): no state the lifecycle reads changes. */
   noteOnly?: boolean;
 }
@@ -203,6 +219,13 @@ export const TRANSITIONS: Record<ClassEvent['type'], ReadonlyArray<readonly [Cla
     ['TRANSFERRING', 'FAILED'],
     ['FAILED', 'FAILED'],
   ],
+  // Counting a re-plan changes no status; the one past REPLAN_MAX fails the class.
+  replanRequested: [
+    ['PENDING', 'FAILED'],
+    ['CRAWLING', 'FAILED'],
+    ['TRANSFERRING', 'FAILED'],
+    ['FAILED', 'FAILED'],
+  ],
   crawlFailed: [
     ['none', 'FAILED'],
     ['PENDING', 'FAILED'],
@@ -261,6 +284,8 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
       };
 
     case 'planned': {
+      // A crawl no transfer asked for (a scan, an enqueue, a redrive, a forced copy, a change check) ends a run of re-plans.
+      const endRun: Effect = !event.replan && (state.replans ?? 0) > 0 ? { replans: 0 } : {};
       const forceNew = isNewForce(state, event.forcedAt);
       // Only a COMPLETE class is ever checked for changes; a class still being copied reads the origin as it is now.
       const changeNew = complete && isNewChange(state, event.changedAt);
@@ -273,13 +298,13 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
           return {
             kind: 'apply',
             guard: { gen: state.gen, statusNot: NOT_COMPLETE },
-            effect: { status, complete: { gen: state.gen }, clearCrawlError: true },
+            effect: { status, complete: { gen: state.gen }, clearCrawlError: true, ...endRun },
           };
         }
         return {
           kind: 'apply',
           guard: { gen: state.gen, statusNot: NOT_COMPLETE, failedCount: state.failed.length },
-          effect: { status, clearCrawlError: true },
+          effect: { status, clearCrawlError: true, ...endRun },
         };
       }
       // COMPLETE is final for its generation: only a newer forced copy, or a newer change found by a
@@ -302,8 +327,27 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
           },
           clearCrawlError: true,
           ...(event.totalChunks === 0 ? { complete: { gen } } : {}),
+          ...endRun,
         },
       };
+    }
+
+    case 'replanRequested': {
+      if (!exists) return { kind: 'skip', why: 'no-record' };
+      if (complete) return { kind: 'skip', why: 'complete' };
+      const replans = state.replans ?? 0;
+      // Another chunk of the same round asked first (one re-plan per round, however many chunks saw
+      // the change), or a newer plan was made since: its jobs were sent, this request is spent.
+      if (event.gen !== state.gen || event.replans !== replans) return { kind: 'skip', why: 'stale' };
+      const guard: Guard = { gen: state.gen, statusNot: NOT_COMPLETE, replans };
+      // A playlist that names other files every time it is read can never be copied: stop, and say which.
+      if (replans >= event.max)
+        return {
+          kind: 'apply',
+          guard: { ...guard, notAllDone: true },
+          effect: { status: 'FAILED', setCrawlError: true, replans: replans + 1 },
+        };
+      return { kind: 'apply', guard, effect: { replans: replans + 1 } };
     }
 
     case 'chunkCounted': {
@@ -401,6 +445,7 @@ export function holds(guard: Guard, state: ClassState): boolean {
   if (guard.crawlError !== undefined && Boolean(state.crawlError) !== guard.crawlError) return false;
   if (guard.notAllDone && state.gen > 0 && state.doneChunks >= state.totalChunks) return false;
   if (guard.chunkUndone !== undefined && state.doneIds?.includes(guard.chunkUndone)) return false;
+  if (guard.replans !== undefined && (state.replans ?? 0) !== guard.replans) return false;
   return true;
 }
 
@@ -427,7 +472,12 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
   }
   if (effect.unfail) next.failed = next.failed.filter((c) => c !== effect.unfail!.chunk);
   if (effect.fail && !next.failed.includes(effect.fail.chunk)) next.failed = [...next.failed, effect.fail.chunk];
-  if (effect.complete) next.completedGen = effect.complete.gen;
+  if (effect.replans !== undefined) next.replans = effect.replans;
+  if (effect.complete) {
+    next.completedGen = effect.complete.gen;
+    // A generation copied ends any run of re-plans.
+    next.replans = 0;
+  }
   if (effect.clearCrawlError) next.crawlError = undefined;
   if (effect.setCrawlError) next.crawlError = crawlError;
   if (effect.status) next.status = effect.status;

@@ -84,7 +84,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
       if (err instanceof DeadLetterError) {
         if (message !== undefined) await record_(opts, message, err, true, log);
         try {
-          await opts.queue.sendRaw(`${opts.role}-dlq`, record.body, {
+          await opts.queue.sendRaw(`${opts.role}-dlq`, err.redriveBody ?? record.body, {
             'flants-error': err.message,
             'flants-code': err.code,
             'flants-source-message-id': record.messageId,

@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import type { PlannedFile } from '../hls/types.ts';
 
 /**
- * Identifies a plan's content: the file list, every playlist's digest and the chunk size (which
- * decides chunk membership). The same content gives the same id, so a re-crawl resumes its
- * generation; any change, however small, is a different plan and so a new generation.
+ * Identifies a plan's content: every file's key and kind, every playlist's reference digest (the
+ * files it names, not its bytes) and the chunk size (which decides chunk membership). Not source
+ * URLs: their query strings (signed tokens, session ids) differ per request and name no other file;
+ * keys already name the class, host and path. The same content gives the same id, so a re-crawl
+ * resumes its generation; other files or other references are a different plan, a new generation.
  */
 export function planIdOf(files: readonly PlannedFile[], chunkFiles: number): string {
   const h = createHash('sha256');
   h.update(`chunk:${chunkFiles}\n`);
   for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    h.update(`${f.key}\u0000${f.src}\u0000${f.sha256 ?? ''}\n`);
+    h.update(`${f.key}\u0000${f.kind}\u0000${f.refs ?? ''}\n`);
   }
   return h.digest('hex').slice(0, 16);
 }

@@ -31,7 +31,7 @@ export interface CrawlResult {
    * (`recheck` job): `unchanged`, or `not-checked` when the class is not COMPLETE (a copy under way
    * reads the origin as it is now; a FAILED class waits for its redrive).
    */
-  outcome: 'planned' | 'already-complete' | 'waiting' | 'unchanged' | 'not-checked';
+  outcome: 'planned' | 'already-complete' | 'waiting' | 'unchanged' | 'not-checked' | 'replan-spent';
   /** What a change check found, when the job was one. */
   check?: ChangeCheck;
   planId?: string;
@@ -51,10 +51,44 @@ export interface CrawlOptions {
   now?: () => Date;
 }
 
+/** Why a class stops re-planning: the playlist, what its origin does, and what to do about it. */
+export function unstablePlaylistReason(job: CrawlJob, replan: NonNullable<CrawlJob['replan']>, max: number): string {
+  // The query is left out: a signed token has no place in a failure record.
+  const src = replan.src.split('?')[0];
+  return (
+    `playlist ${replan.key} (${src}) named other files than its plan after ${max} re-plans in a row (REPLAN_MAX=${max}): ` +
+    `the origin serves it with URIs whose paths change on every request (a session id in a file name, such as ` +
+    `chunklist_w123.m3u8), so no copy can hold to one version of it. Have the origin serve URIs that name the same ` +
+    `files each time (a token in the query string is fine), or raise REPLAN_MAX if it was only settling after an ` +
+    `update; then run "flants redrive --queue crawl" (or "flants enqueue ${job.classId}")`
+  );
+}
+
 /** Handles one crawl job: enumerates every file of the class, records the plan, sends transfer jobs. */
 export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOptions = {}): Promise<CrawlResult> {
   const { cfg, ledger, log } = deps;
   const now = opts.now ?? (() => new Date());
+  if (job.replan) {
+    // A transfer found a playlist naming other files than the plan: one re-plan per round, a bounded run of them.
+    const reason = unstablePlaylistReason(job, job.replan, cfg.replanMax);
+    const asked = await ledger.requestReplan(job.classId, {
+      gen: job.replan.gen,
+      replans: job.replan.replans,
+      max: cfg.replanMax,
+      reason,
+    });
+    if (asked === 'stale') {
+      log.info('re-plan already made for this round, or the class moved on', { classId: job.classId, ...job.replan });
+      return { classId: job.classId, outcome: 'replan-spent' };
+    }
+    if (asked === 'failed') {
+      const { replan: _spent, ...plain } = job;
+      // The class is FAILED with the reason; the DLQ keeps a plain crawl of it, which a redrive runs from zero.
+      throw new DeadLetterError('PLAYLIST_UNSTABLE', reason, undefined, {
+        redriveAs: { ...plain, requestedAt: now().toISOString() },
+      });
+    }
+  }
   const existing = await ledger.getClass(job.classId);
   // The files the current generation copied: a change check compares them with the origin, a new plan lists what it dropped.
   let landed: LandedFile[] | undefined;
@@ -67,6 +101,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     }
     landed = (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
     check = await checkAgainstOrigin(landed, deps.origin, {
+      root: classRoot(cfg.destPrefix, job.classId),
       files: cfg.recheck.files,
       concurrency: cfg.recheck.concurrency,
       maxPlaylistBytes: cfg.hls.maxPlaylistBytes,
@@ -165,6 +200,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     changedAt,
     ...(removed ? { removed } : {}),
     warnings,
+    ...(job.replan ? { replan: true } : {}),
   });
   if (plan.outcome === 'complete') {
     log.info('class already complete, plan unchanged', { classId: job.classId, planId });
@@ -188,11 +224,16 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       chunk: i,
       // Any generation after the first may find its files in the bucket already: compare before writing.
       ...(plan.gen > 1 ? { recopy: true } : {}),
+      // The round this job belongs to: a changed playlist it finds asks for one re-plan of this round.
+      ...(plan.replans ? { replans: plan.replans } : {}),
       files: chunk.map((f) => ({
         src: f.src,
         key: f.key,
         kind: f.kind,
         ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}),
+        ...(f.refs ? { refs: f.refs } : {}),
+        ...(f.base ? { base: f.base } : {}),
+        ...(f.vars ? { vars: f.vars } : {}),
       })),
     });
   });
@@ -258,6 +299,8 @@ export async function crawlOrFailFast(job: CrawlJob, deps: CrawlerDeps, opts: Cr
  */
 export async function recordCrawlFailure(job: CrawlJob, err: unknown, final: boolean, ledger: Ledger): Promise<void> {
   if (!final) return;
+  // Already recorded by the lifecycle's own decision (the re-plan limit), with its reason.
+  if (err instanceof FlantsError && err.code === 'PLAYLIST_UNSTABLE') return;
   const reason =
     err === undefined
       ? 'the last crawl delivery did not finish (the function crashed or timed out)'

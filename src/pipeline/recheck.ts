@@ -1,4 +1,5 @@
 import { describeError } from '../errors.ts';
+import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import type { Origin } from '../origin/client.ts';
 import { OriginError } from '../origin/client.ts';
 import type { LandedFile } from '../store/ledger.ts';
@@ -23,6 +24,8 @@ export interface ChangeCheckOptions {
   files: 'all' | 'playlists';
   concurrency: number;
   maxPlaylistBytes: number;
+  /** The class's key root: a playlist's references are compared as the keys they name. */
+  root: string;
   retry: { attempts: number; baseDelayMs: number };
   signal?: AbortSignal;
 }
@@ -30,13 +33,26 @@ export interface ChangeCheckOptions {
 /** An ETag as compared for "same representation": weak and strong forms of one tag are equal. */
 const tag = (etag: string): string => etag.trim().replace(/^W\//, '');
 
+/**
+ * Whether a playlist read again names the files its copy names (a token, comment or date that
+ * changes per request is no change). One that is no longer a playlist the crawler accepts is a change.
+ */
+function sameReferences(text: string, finalUrl: string, f: LandedFile, root: string): boolean {
+  try {
+    return digestOfPlaylist(text, { src: f.src!, finalUrl, base: f.base, vars: f.vars, root }) === f.refs;
+  } catch {
+    return false;
+  }
+}
+
 /** A file the origin no longer serves is a change (the new plan says whether it was dropped or lost). */
 const gone = (err: unknown): boolean => err instanceof OriginError && (err.status === 404 || err.status === 410);
 
 /**
  * Asks the origin, cheaply, whether any file of a COMPLETE generation changed since it was copied:
  * each playlist by a conditional GET with the validators it had (304: unchanged; otherwise its
- * SHA-256 is compared), every other file by a HEAD compared on size and ETag (or Last-Modified).
+ * SHA-256, then the files it names: other bytes naming the same files are the same playlist), every
+ * other file by a HEAD compared on size and ETag (or Last-Modified).
  * Playlists go first; the check stops at the first difference.
  */
 export async function checkAgainstOrigin(
@@ -83,7 +99,9 @@ export async function checkAgainstOrigin(
               ...signal,
             }),
           );
-          if (!res.notModified && res.sha256 !== f.sha256) note(`playlist ${f.key} changed`);
+          if (res.notModified || res.sha256 === f.sha256) return;
+          if (f.refs === undefined || !sameReferences(res.body, res.url, f, opts.root))
+            note(`playlist ${f.key} changed`);
           return;
         }
         out.requests.head++;

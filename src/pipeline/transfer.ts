@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
 import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import { asOriginError, type Origin } from '../origin/client.ts';
+import { digestOfPlaylist } from '../hls/reference-digest.ts';
+import { asOriginError, type Origin, type StreamResponse } from '../origin/client.ts';
 import type { CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
 import {
   SHA256_METADATA,
@@ -85,15 +88,24 @@ export interface CopiedFile extends LandedFile {
   how: CopyHow;
 }
 
-/** Object metadata a copy carries: the origin's validators and a playlist's digest, for later comparisons. */
+/** Object metadata a copy carries: the origin's validators and a playlist's digest (of the bytes stored), for later comparisons. */
 function copyMetadata(
-  file: TransferFile,
   v: { etag?: string | undefined; lastModified?: string | undefined },
+  sha256: string | undefined,
 ): Record<string, string> {
   return {
     ...(v.etag ? { [SRC_ETAG_METADATA]: v.etag } : {}),
     ...(v.lastModified ? { [SRC_MODIFIED_METADATA]: v.lastModified } : {}),
-    ...(file.sha256 ? { [SHA256_METADATA]: file.sha256 } : {}),
+    ...(sha256 ? { [SHA256_METADATA]: sha256 } : {}),
+  };
+}
+
+/** What a landed playlist keeps besides its bytes' digest: the files it names, and what scanning it alone needs. */
+function playlistFields(file: TransferFile): Pick<LandedFile, 'refs' | 'base' | 'vars'> {
+  return {
+    ...(file.refs ? { refs: file.refs } : {}),
+    ...(file.base ? { base: file.base } : {}),
+    ...(file.vars ? { vars: file.vars } : {}),
   };
 }
 
@@ -106,12 +118,15 @@ function alreadyThere(
 ): CopiedFile {
   const originEtag = v.etag ?? head.metadata[SRC_ETAG_METADATA];
   const originModified = v.lastModified ?? head.metadata[SRC_MODIFIED_METADATA];
+  // The digest of the bytes the bucket holds (the same as the plan's when it was compared by it).
+  const sha256 = file.sha256 ? (head.metadata[SHA256_METADATA] ?? file.sha256) : undefined;
   return {
     key: file.key,
     bytes: head.size,
     etag: head.etag ?? head.crc32 ?? '',
     src: file.src,
-    ...(file.sha256 ? { sha256: file.sha256 } : {}),
+    ...(sha256 ? { sha256 } : {}),
+    ...playlistFields(file),
     ...(originEtag ? { originEtag } : {}),
     ...(originModified ? { originModified } : {}),
     how,
@@ -144,6 +159,66 @@ async function* checkedBody(body: AsyncIterable<Buffer>, checker: BodyChecker, r
     read.error = err;
     throw err;
   }
+}
+
+/**
+ * A playlist's whole body, read through its checker (lengths as for any file) and bounded by
+ * HLS_MAX_PLAYLIST_BYTES: it is compared before a byte of it is stored. A broken body is the
+ * origin's passing trouble (retryable), as when streaming.
+ */
+async function readPlaylist(res: StreamResponse, checker: BodyChecker, maxBytes: number, src: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      checker.take(chunk);
+      size += chunk.length;
+      if (size > maxBytes)
+        throw new FlantsError(
+          'PLAYLIST_CHANGED',
+          `${src} changed at the origin since the class was crawled: it is now over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
+        );
+      chunks.push(chunk);
+    }
+    checker.end();
+  } catch (err) {
+    res.body.destroy();
+    throw err instanceof FlantsError ? err : asOriginError(src, err);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The key root of the class a key belongs to: DEST_PREFIX and the class segment (which never holds a "/"). */
+function classRootOf(key: string, destPrefix: string): string {
+  const rest = key.startsWith(destPrefix) ? key.slice(destPrefix.length) : key;
+  return key.slice(0, key.length - rest.length) + rest.slice(0, rest.indexOf('/') + 1);
+}
+
+/**
+ * Holds a playlist read again to its plan: the same bytes, or other bytes naming the same files
+ * (the reference digest: a token in a query string, a comment or a date that changes per request is
+ * not a change). Returns the SHA-256 of the bytes read, which is what gets stored; throws
+ * PLAYLIST_CHANGED when it names other files (or is no longer a playlist the crawler accepts).
+ */
+function holdToPlan(file: TransferFile, bytes: Buffer, finalUrl: string, destPrefix: string): string {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  if (sha256 === file.sha256) return sha256;
+  let refs: string | undefined;
+  let why = 'it names other files than its plan';
+  try {
+    refs = digestOfPlaylist(bytes.toString('utf8'), {
+      src: file.src,
+      finalUrl,
+      base: file.base,
+      vars: file.vars,
+      root: classRootOf(file.key, destPrefix),
+    });
+  } catch (err) {
+    why = `it is no longer a playlist the crawler accepts (${describeError(err)})`;
+  }
+  if (refs === undefined || refs !== file.refs)
+    throw new FlantsError('PLAYLIST_CHANGED', `${file.src} changed at the origin since the class was crawled: ${why}`);
+  return sha256;
 }
 
 /** True for failures of the S3 side of a copy (SDK errors, the generation guard), as opposed to the origin's. */
@@ -214,6 +289,9 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     res.body.destroy();
     throw err;
   }
+  // A playlist planned with a reference digest is read whole and held to the files it names; other
+  // files (and playlists of jobs sent before digests) stream as they come, held to their length (and bytes).
+  const playlist = file.refs !== undefined;
   try {
     const checker = new BodyChecker({
       partSize,
@@ -222,17 +300,26 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       url: res.url,
       // S3 reports a CRC32 of what it stored; MD5s only matter for an endpoint that reports none.
       md5: !store.reportsChecksums(),
-      expectedSha256: file.sha256,
+      expectedSha256: playlist ? undefined : file.sha256,
       firstRead,
     });
     const read: BodyRead = { done: false };
+    let body: AsyncIterable<Buffer>;
+    let sha256 = file.sha256;
+    if (playlist) {
+      const bytes = await readPlaylist(res, checker, cfg.hls.maxPlaylistBytes, file.src);
+      read.done = true;
+      // What is stored is the playlist this transfer read, and its digest is recorded: not the crawler's bytes.
+      sha256 = holdToPlan(file, bytes, res.url, cfg.destPrefix);
+      body = Readable.from([bytes], { objectMode: false });
+    } else body = checkedBody(res.body as AsyncIterable<Buffer>, checker, read);
     let up: UploadResult;
     try {
-      up = await store.upload(file.key, checkedBody(res.body as AsyncIterable<Buffer>, checker, read), {
+      up = await store.upload(file.key, body, {
         contentType: contentTypeFor(file.key, res.contentType),
         ...(signal ? { signal } : {}),
         ...(generation === undefined ? {} : { generation }),
-        metadata: copyMetadata(file, res),
+        metadata: copyMetadata(res, sha256),
         ...(existing ? { existing } : {}),
       });
     } catch (err) {
@@ -262,7 +349,8 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       bytes: digest.bytes,
       etag: up.etag ?? expectedCrc32(digest, 'FULL_OBJECT'),
       src: file.src,
-      ...(file.sha256 ? { sha256: file.sha256 } : {}),
+      ...(sha256 ? { sha256 } : {}),
+      ...playlistFields(file),
       ...(res.etag ? { originEtag: res.etag } : {}),
       ...(res.lastModified ? { originModified: res.lastModified } : {}),
       how: up.written ? 'written' : 'same-crc32',
@@ -302,7 +390,7 @@ export async function runTransfer(
 
   const failures: FailedFile[] = [];
   const landed: CopiedFile[] = [];
-  let changed: FlantsError | undefined;
+  let changed: { error: FlantsError; file: TransferFile } | undefined;
   let stale = false;
   await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
     try {
@@ -325,7 +413,7 @@ export async function runTransfer(
         ),
       );
     } catch (err) {
-      if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed = err;
+      if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed ??= { error: err, file };
       if (err instanceof FlantsError && err.code === 'STALE_GENERATION') stale = true;
       failures.push({ key: file.key, src: file.src, reason: describeError(err) });
       log.warn('file failed', {
@@ -343,7 +431,8 @@ export async function runTransfer(
     return { ...base, outcome: 'stale' };
   }
   if (changed) {
-    // What was enumerated is what is copied: a changed playlist means a new plan, never a count.
+    // What was enumerated is what is copied: a playlist naming other files means a new plan, never a
+    // count. The crawl names this job's round, so the re-plans it starts are counted and bounded.
     const record = view.record;
     await deps.queue.sendAll('crawl', [
       {
@@ -353,9 +442,10 @@ export async function runTransfer(
         manifestUrl: record.manifestUrl!,
         ...(record.title ? { title: record.title } : {}),
         requestedAt: new Date().toISOString(),
+        replan: { gen: job.gen, replans: job.replans ?? 0, key: changed.file.key, src: changed.file.src },
       },
     ]);
-    log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.message });
+    log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.error.message });
     return { ...base, outcome: 'replanned' };
   }
   if (failures.length > 0) throw new ChunkFailedError(failures);

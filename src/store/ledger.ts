@@ -83,6 +83,8 @@ export interface ClassRecord {
   /** Things an operator should know about a copy that still completed (e.g. copied without EXT-X-ENDLIST). */
   warnings?: string[];
   completedGen?: number;
+  /** Re-plans in a row asked for by transfers that found a playlist naming other files (see REPLAN_MAX). */
+  replans?: number;
   createdAt?: string;
   updatedAt?: string;
   crawledAt?: string;
@@ -96,8 +98,14 @@ export interface LandedFile {
   etag: string;
   /** Where it was copied from: a change check asks the origin about it again. */
   src?: string;
-  /** A playlist's SHA-256 (what the crawler enumerated and the copy was held to). */
+  /** A playlist's SHA-256: of the bytes stored (the ones the transfer read), what verification compares. */
   sha256?: string;
+  /** A playlist's reference digest (the files it names), what a change check compares a new version by. */
+  refs?: string;
+  /** Where a playlist sits in the layout when a redirect above it moved it (its references are keyed from there). */
+  base?: string;
+  /** Variables a playlist IMPORTs, to scan it again alone. */
+  vars?: Record<string, string>;
   /** The origin's validators when it was copied (ETag, Last-Modified), for conditional requests later. */
   originEtag?: string;
   originModified?: string;
@@ -142,6 +150,8 @@ export interface PlanInput {
   /** Keys of earlier generations this plan no longer has (written only with a new generation). */
   removed?: readonly string[];
   warnings?: string[];
+  /** The crawl was asked for by a transfer's PLAYLIST_CHANGED (already counted by `requestReplan`). */
+  replan?: boolean;
 }
 
 export interface PlanResult {
@@ -153,7 +163,12 @@ export interface PlanResult {
   completed: boolean;
   /** Seconds from the generation's `freshFrom` to COMPLETE, when this call completed it. */
   freshnessSeconds?: number;
+  /** The class's re-plans in a row after this plan: its transfer jobs carry it, so what they find names their round (absent: 0). */
+  replans?: number;
 }
+
+/** What became of a transfer's request to re-plan: one re-plan counted, the run's limit reached (FAILED), or spent already. */
+export type ReplanOutcome = 'counted' | 'failed' | 'stale';
 
 export type CountOutcome = 'counted' | 'duplicate' | 'stale';
 
@@ -208,6 +223,15 @@ export interface Ledger {
   markChecked(classId: string, gen: number, result: string): Promise<boolean>;
   /** Records a crawl's plan: the same plan resumes its generation, any other starts a new one. */
   recordPlan(classId: string, plan: PlanInput): Promise<PlanResult>;
+  /**
+   * A transfer of generation `gen`, sent at `replans` re-plans in a row, found a playlist naming other
+   * files: counts one re-plan for that round (`counted`: the caller crawls), or past `max` marks the
+   * class FAILED with `reason` (`failed`); `stale` when another request of the round came first.
+   */
+  requestReplan(
+    classId: string,
+    request: { gen: number; replans: number; max: number; reason: string },
+  ): Promise<ReplanOutcome>;
   /** One read: the class record and whether this chunk of this generation is done. */
   viewChunk(classId: string, gen: number, chunk: number): Promise<ChunkView>;
   /** Counts a chunk once for its generation, completing the class when it is the last (one transaction). */
@@ -331,6 +355,7 @@ function toState(item: Item | undefined): ClassState {
     failed: Object.keys(failedMap(item)).map(Number),
     crawlError: item.crawlError as string | undefined,
     completedGen: item.completedGen === undefined ? undefined : Number(item.completedGen),
+    replans: Number(item.replans ?? 0),
   };
 }
 
@@ -409,6 +434,12 @@ export function guardCondition(guard: Guard, e: Expr): void {
   if (guard.crawlError !== undefined)
     e.cond.push(guard.crawlError ? 'attribute_exists(crawlError)' : 'attribute_not_exists(crawlError)');
   if (guard.notAllDone) e.cond.push(`attribute_not_exists(gen) OR gen = ${e.value(0)} OR doneChunks < totalChunks`);
+  if (guard.replans !== undefined)
+    e.cond.push(
+      guard.replans === 0
+        ? `attribute_not_exists(replans) OR replans = ${e.value(0)}`
+        : `replans = ${e.value(guard.replans)}`,
+    );
   // guard.chunkUndone is not a clause of the class record: it is the chunk item's own condition
   // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
 }
@@ -493,6 +524,12 @@ function effectUpdate(
     freshnessSeconds = secondsBetween(freshFrom, at);
     if (freshnessSeconds !== undefined) e.set.push(`freshnessSeconds = ${e.value(freshnessSeconds)}`);
   }
+  if (effect.replans !== undefined) {
+    if (effect.replans > 0) e.set.push(`replans = ${e.value(effect.replans)}`);
+    else e.remove.push('replans');
+  }
+  // A generation copied ends any run of re-plans.
+  if (effect.complete) e.remove.push('replans');
   if (effect.clearCrawlError) e.remove.push('crawlError');
   if (effect.setCrawlError) e.set.push(`crawlError = ${e.value((extra.crawlError ?? 'crawl failed').slice(0, 1000))}`);
   return freshnessSeconds === undefined ? {} : { freshnessSeconds };
@@ -783,6 +820,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         totalChunks: plan.totalChunks,
         forcedAt: plan.forcedAt,
         changedAt: plan.changedAt,
+        ...(plan.replan ? { replan: true } : {}),
       };
       const result = await transition<PlanResult>(
         classId,
@@ -816,18 +854,32 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             done: new Set<number>(),
             completed: d.effect.complete !== undefined,
             ...(freshnessSeconds === undefined ? {} : { freshnessSeconds }),
+            replans: d.effect.complete ? 0 : (d.effect.replans ?? toState(item).replans ?? 0),
           };
         },
         (why, item) => {
           if (why !== 'complete')
             throw new FlantsError('LEDGER_STATE', `cannot record plan ${plan.planId} for class ${classId}: ${why}`);
-          return { outcome: 'complete', gen: toState(item).gen, done: new Set<number>(), completed: false };
+          return { outcome: 'complete', gen: toState(item).gen, done: new Set<number>(), completed: false, replans: 0 };
         },
       );
       if (result.outcome === 'resumed') {
         for (const c of await ledger.listChunks(classId, result.gen)) result.done.add(c.chunk);
       }
       return result;
+    },
+
+    async requestReplan(classId, { gen, replans, max, reason }) {
+      const at = now();
+      return transition<ReplanOutcome>(
+        classId,
+        { type: 'replanRequested', gen, replans, max },
+        async (d) => {
+          await updateMeta(classId, d, () => undefined, at, { crawlError: reason });
+          return d.effect.status === 'FAILED' ? 'failed' : 'counted';
+        },
+        () => 'stale',
+      );
     },
 
     async viewChunk(classId, gen, chunk) {
@@ -1188,6 +1240,9 @@ interface StoredLanded {
   h?: string;
   oe?: string;
   om?: string;
+  r?: string;
+  lb?: string;
+  v?: Record<string, string>;
 }
 
 function landedItem(f: LandedFile): StoredLanded {
@@ -1199,6 +1254,9 @@ function landedItem(f: LandedFile): StoredLanded {
     ...(f.sha256 ? { h: f.sha256 } : {}),
     ...(f.originEtag ? { oe: f.originEtag } : {}),
     ...(f.originModified ? { om: f.originModified } : {}),
+    ...(f.refs ? { r: f.refs } : {}),
+    ...(f.base ? { lb: f.base } : {}),
+    ...(f.vars ? { v: f.vars } : {}),
   };
 }
 
@@ -1211,6 +1269,9 @@ function fromLandedItem(f: StoredLanded): LandedFile {
     ...(f.h ? { sha256: f.h } : {}),
     ...(f.oe ? { originEtag: f.oe } : {}),
     ...(f.om ? { originModified: f.om } : {}),
+    ...(f.r ? { refs: f.r } : {}),
+    ...(f.lb ? { base: f.lb } : {}),
+    ...(f.v ? { vars: f.v } : {}),
   };
 }
 

@@ -121,7 +121,7 @@ export class StaleWriteError extends FlantsError {
 export const GENERATION_METADATA = 'flants-generation';
 /** CRC32 of the whole object, kept by FLAnts for single-request writes (S3 reports its own for multipart ones). */
 export const CRC32_METADATA = 'flants-crc32';
-/** A playlist's SHA-256 as the crawler enumerated it. */
+/** A playlist's SHA-256, of the bytes stored (the ones the transfer read and held to its plan's references). */
 export const SHA256_METADATA = 'flants-sha256';
 /** The origin's ETag and Last-Modified when the object was copied: a later copy asks the origin with them. */
 export const SRC_ETAG_METADATA = 'flants-src-etag';

@@ -7,10 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import { createFileFetcher } from '../../src/hls/file-fetcher.ts';
+import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import type { PlanOptions, PlaylistFetcher } from '../../src/hls/types.ts';
 import { OriginError } from '../../src/origin/client.ts';
 import { LIMITS, memoryFetcher, rejection } from './helpers.ts';
 
+/** A playlist's reference digest: hex, what the plan id and the transfer compare. */
+const HEX = expect.stringMatching(/^[0-9a-f]{64}$/) as unknown as string;
 const H = 'https://cdn.example.com';
 const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({
   limits: LIMITS,
@@ -33,9 +36,9 @@ describe('planClass', () => {
     expect(plan).toEqual([
       { src: `${H}/c/a.ts`, key: 'lib/cdn.example.com/c/a.ts', kind: 'segment' },
       { src: `${H}/c/b.ts`, key: 'lib/cdn.example.com/c/b.ts', kind: 'segment' },
-      { src: `${H}/c/hi.m3u8?v=1`, key: 'lib/cdn.example.com/c/hi.m3u8', kind: 'playlist' },
-      { src: `${H}/c/lo.m3u8`, key: 'lib/cdn.example.com/c/lo.m3u8', kind: 'playlist' },
-      { src: `${H}/c/master.m3u8`, key: 'lib/cdn.example.com/c/master.m3u8', kind: 'playlist' },
+      { src: `${H}/c/hi.m3u8?v=1`, key: 'lib/cdn.example.com/c/hi.m3u8', kind: 'playlist', refs: HEX },
+      { src: `${H}/c/lo.m3u8`, key: 'lib/cdn.example.com/c/lo.m3u8', kind: 'playlist', refs: HEX },
+      { src: `${H}/c/master.m3u8`, key: 'lib/cdn.example.com/c/master.m3u8', kind: 'playlist', refs: HEX },
       { src: `${H}/c/z.ts?sig=hi`, key: 'lib/cdn.example.com/c/z.ts', kind: 'segment' },
     ]);
     expect(f.fetched).toEqual([`${H}/c/master.m3u8`, `${H}/c/hi.m3u8?v=1`, `${H}/c/lo.m3u8`]);
@@ -104,10 +107,21 @@ describe('planClass', () => {
     });
     const plan = await planClass(`${H}/c/master.m3u8`, f, opts());
     expect(plan).toEqual([
-      { src: `${H}/c/master.m3u8`, key: 'cdn.example.com/c/master.m3u8', kind: 'playlist' },
-      { src: `${H}/store/x/v/index.m3u8?t=9`, key: 'cdn.example.com/c/v/index.m3u8', kind: 'playlist' },
+      { src: `${H}/c/master.m3u8`, key: 'cdn.example.com/c/master.m3u8', kind: 'playlist', refs: HEX },
+      {
+        src: `${H}/store/x/v/index.m3u8?t=9`,
+        key: 'cdn.example.com/c/v/index.m3u8',
+        kind: 'playlist',
+        refs: HEX,
+        // Where its copy sits: what a transfer keys its references from, reading it alone (issue 18, case 1).
+        base: `${H}/c/v/index.m3u8?t=9`,
+      },
       { src: `${H}/store/x/v/s.ts`, key: 'cdn.example.com/c/v/s.ts', kind: 'segment' },
     ]);
+    const v = plan[1]!;
+    expect(
+      digestOfPlaylist(media('s.ts'), { src: v.src, finalUrl: v.src, ...(v.base ? { base: v.base } : {}), root: '' }),
+    ).toBe(v.refs);
   });
 
   it("refuses a fetcher's final URL on a host outside the allow-list", async () => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOriginServer, type OriginContent, type OriginServer } from '../../lab/origin-server.ts';
+import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { checkAgainstOrigin, type ChangeCheckOptions } from '../../src/pipeline/recheck.ts';
 import type { LandedFile } from '../../src/store/ledger.ts';
@@ -41,6 +42,7 @@ const opts: ChangeCheckOptions = {
   files: 'all',
   concurrency: 4,
   maxPlaylistBytes: 1 << 20,
+  root: 'c/',
   retry: { attempts: 2, baseDelayMs: 10 },
 };
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -52,7 +54,16 @@ function landed(): LandedFile[] {
     bytes: f.body.length,
     etag: 'x',
     src: `${origin.url}${path}`,
-    ...(path.endsWith('.m3u8') ? { sha256: sha(f.body) } : {}),
+    ...(path.endsWith('.m3u8')
+      ? {
+          sha256: sha(f.body),
+          refs: digestOfPlaylist(f.body.toString(), {
+            src: `${origin.url}${path}`,
+            finalUrl: `${origin.url}${path}`,
+            root: 'c/',
+          }),
+        }
+      : {}),
     ...(f.etag ? { originEtag: f.etag } : {}),
     ...(f.lastModified ? { originModified: f.lastModified } : {}),
   }));
@@ -140,6 +151,29 @@ describe('change check against the origin', () => {
     expect(r).toMatchObject({ changed: true, changes: ['playlist c/h/m/v.m3u8 changed'] });
     // Playlists first; once one changed, no HEAD is spent on the rest.
     expect(requests.filter((x) => x.startsWith('HEAD'))).toEqual([]);
+  });
+
+  it('a playlist served as other bytes naming the same files is unchanged: tokens, comments, dates (issue 18, case 1)', async () => {
+    const text = '#EXTM3U\n#EXTINF:4,\na.ts\n#EXTINF:4,\nb.ts\n#EXT-X-ENDLIST\n';
+    // No validator that holds (a CDN rewriting playlists per request sends none): a 200 every time.
+    files.set('/m/v.m3u8', { body: Buffer.from(text) });
+    const before = landed();
+    files.set('/m/v.m3u8', {
+      body: Buffer.from(
+        text
+          .replace('#EXTM3U\n', '#EXTM3U\n# edge 7\n#EXT-X-PROGRAM-DATE-TIME:2030-01-01T00:00:00Z\n')
+          .replace('a.ts', 'a.ts?token=1f2e'),
+      ),
+    });
+    requests.length = 0;
+    expect(await checkAgainstOrigin(before, client, opts)).toMatchObject({ changed: false, changes: [] });
+    expect(requests).toContain('GET /m/v.m3u8');
+    // Naming another file is a change, however it is served.
+    files.set('/m/v.m3u8', { body: Buffer.from(text.replace('b.ts', 'b2.ts?token=9')) });
+    expect(await checkAgainstOrigin(before, client, opts)).toMatchObject({
+      changed: true,
+      changes: ['playlist c/h/m/v.m3u8 changed'],
+    });
   });
 
   it('counts files it cannot ask about (copied before sources were kept), for the caller to compare plans instead', async () => {

@@ -28,6 +28,7 @@ describe('parseFaultSpec', () => {
         gone: 2,
         encoding: '',
         framing: 'length',
+        playlists: 'stable',
       },
       s3: { slowDown: 0.05, reset: 0.01 },
     });
@@ -42,6 +43,11 @@ describe('parseFaultSpec', () => {
     expect(parseFaultSpec('none')).toEqual(NO_FAULTS);
     expect(hasFaults(parseFaultSpec('none'))).toBe(false);
     expect(hasFaults(parseFaultSpec('gone=1'))).toBe(true);
+    // Playlists that differ on every request (issue 18, case 1).
+    expect(parseFaultSpec('playlists=token')).toMatchObject({ origin: { playlists: 'token' } });
+    expect(hasFaults(parseFaultSpec('playlists=session'))).toBe(true);
+    expect(formatFaultSpec(parseFaultSpec('playlists=session,seed=3'))).toBe('playlists=session,seed=3');
+    expect(() => parseFaultSpec('playlists=random')).toThrow(/playlists must be stable, token or session/);
   });
 
   it('parses the origin quirks: an encoding and a framing', () => {

@@ -27,21 +27,38 @@ describe('chunking', () => {
     );
   });
 
-  it('changes the plan id when the files, a playlist digest or the chunk size change', () => {
+  it("changes the plan id when the files, their keys, a playlist's references or the chunk size change", () => {
     const files = ['a', 'b'].map(file);
     expect(planIdOf(files, 4)).not.toBe(planIdOf([...files, file('c')], 4));
-    expect(planIdOf(files, 4)).not.toBe(planIdOf([{ ...files[0]!, src: 'https://other/a' }, files[1]!], 4));
+    // Another class, another host or path: other keys, another plan.
+    expect(planIdOf(files, 4)).not.toBe(planIdOf([file('x/a'), files[1]!], 4));
     // Chunk membership is part of the plan (issue 8, case 2).
     expect(planIdOf(files, 4)).not.toBe(planIdOf(files, 2));
-    // A playlist whose bytes changed is a different plan (issue 8, case 3).
-    const pl = (sha: string): PlannedFile => ({
+    // A playlist that names other files is a different plan (issue 8, case 3).
+    const pl = (refs: string, sha = '0'.repeat(64), src = 'https://cdn/a'): PlannedFile => ({
       key: 'a',
-      src: 'https://cdn/a',
+      src,
       kind: 'playlist',
       sha256: sha,
       bytes: 10,
+      refs,
     });
     expect(planIdOf([pl('0'.repeat(64)), files[1]!], 4)).not.toBe(planIdOf([pl('1'.repeat(64)), files[1]!], 4));
     expect(planIdOf(files, 4)).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it("does not hash what differs per request: query strings of sources, a playlist's bytes (issue 18, case 1)", () => {
+    const at = (query: string, sha: string): PlannedFile[] => [
+      {
+        key: 'c1/cdn/v/index.m3u8',
+        src: `https://cdn/v/index.m3u8${query}`,
+        kind: 'playlist',
+        sha256: sha,
+        refs: '7'.repeat(64),
+      },
+      { key: 'c1/cdn/v/seg-1.ts', src: `https://cdn/v/seg-1.ts${query}`, kind: 'segment' },
+    ];
+    expect(planIdOf(at('?token=a1', '0'.repeat(64)), 4)).toBe(planIdOf(at('?token=b2&s=9', '1'.repeat(64)), 4));
+    expect(planIdOf(at('', '0'.repeat(64)), 4)).toBe(planIdOf(at('?token=b2', '0'.repeat(64)), 4));
   });
 });

@@ -78,6 +78,10 @@ function events(): ClassEvent[] {
     }
   }
   for (const gen of [1, 2]) out.push({ type: 'checked', gen });
+  // A transfer's PLAYLIST_CHANGED: counted, or (max 0) past the limit, or stale (another round's).
+  for (const gen of [1, 2]) for (const max of [0, 2]) out.push({ type: 'replanRequested', gen, replans: 0, max });
+  out.push({ type: 'replanRequested', gen: 1, replans: 1, max: 2 });
+  for (const planId of ['A', 'B']) out.push({ type: 'planned', planId, totalChunks: 3, replan: true });
   for (const gen of [1, 2]) {
     // Chunks 0..2 of a class of at most 3: events name only chunks that exist.
     for (const chunk of [0, 1, 2]) {
@@ -300,5 +304,58 @@ describe('class lifecycle (pure)', () => {
         expect(CLASS_STATUSES).toContain(to);
       }
     }
+  });
+
+  it('re-plans a transfer asks for are counted once per round and bounded; a plain crawl or a completion ends the run (issue 18, case 1)', () => {
+    const copying: ClassState = {
+      status: 'TRANSFERRING',
+      gen: 3,
+      planId: 'A',
+      totalChunks: 3,
+      doneChunks: 1,
+      failed: [],
+      replans: 2,
+    };
+    // The round's first request counts, guarded on the count it saw; any other request of the round is spent.
+    const first = decide(copying, { type: 'replanRequested', gen: 3, replans: 2, max: 5 });
+    expect(first).toEqual({
+      kind: 'apply',
+      guard: { gen: 3, statusNot: ['COMPLETE'], replans: 2 },
+      effect: { replans: 3 },
+    });
+    const after = apply(copying, (first as Extract<typeof first, { kind: 'apply' }>).effect);
+    expect(decide(after, { type: 'replanRequested', gen: 3, replans: 2, max: 5 })).toEqual({
+      kind: 'skip',
+      why: 'stale',
+    });
+    expect(decide(copying, { type: 'replanRequested', gen: 2, replans: 2, max: 5 })).toEqual({
+      kind: 'skip',
+      why: 'stale',
+    });
+    // The request after REPLAN_MAX re-plans fails the class (its reason is the crawl error), in this generation.
+    expect(decide({ ...copying, replans: 5 }, { type: 'replanRequested', gen: 3, replans: 5, max: 5 })).toEqual({
+      kind: 'apply',
+      guard: { gen: 3, statusNot: ['COMPLETE'], replans: 5, notAllDone: true },
+      effect: { status: 'FAILED', setCrawlError: true, replans: 6 },
+    });
+    // A re-plan's own plan keeps the count, new generation or not; a plain crawl's plan ends the run.
+    const replanned = decide(after, { type: 'planned', planId: 'B', totalChunks: 3, replan: true });
+    expect(replanned).toMatchObject({ kind: 'apply', effect: { newGeneration: { gen: 4 } } });
+    expect(replanned).not.toHaveProperty('effect.replans');
+    expect(decide(after, { type: 'planned', planId: 'A', totalChunks: 3, replan: true })).not.toHaveProperty(
+      'effect.replans',
+    );
+    expect(decide(after, { type: 'planned', planId: 'A', totalChunks: 3 })).toMatchObject({
+      effect: { replans: 0 },
+    });
+    // The generation completing ends it too, and a COMPLETE class is never re-planned on a transfer's word.
+    const last = { ...after, doneChunks: 2, doneIds: [0, 1] };
+    const counted = decide(last, { type: 'chunkCounted', gen: 3, chunk: 2 });
+    const done = apply(last, (counted as Extract<typeof counted, { kind: 'apply' }>).effect);
+    expect(done).toMatchObject({ status: 'COMPLETE', replans: 0 });
+    expect(decide(done, { type: 'replanRequested', gen: 3, replans: 0, max: 5 })).toEqual({
+      kind: 'skip',
+      why: 'complete',
+    });
   });
 });
