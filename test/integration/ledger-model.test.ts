@@ -1,5 +1,10 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { volatilePlaylist } from '../../lab/origin-server.ts';
+import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
+import type { PlannedFile } from '../../src/hls/types.ts';
+import { planIdOf } from '../../src/pipeline/chunking.ts';
 import { createLedger, type LandedFile, type Ledger } from '../../src/store/ledger.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -22,12 +27,42 @@ interface Content {
 const file = (key: string, bytes: number): LandedFile => ({ key, bytes, etag: `etag-${key}` });
 const A = Array.from({ length: 6 }, (_, i) => file(`a/${i}.ts`, 100 + i));
 const B = Array.from({ length: 4 }, (_, i) => file(`b/${i}.ts`, 200 + i));
-/** What a crawl may find: the same files cut two ways, and other files. */
+/**
+ * A class whose playlist differs on every request (a token in every URI, a changing comment and
+ * date: the lab origin's `token` mode): its plan id, as the crawler computes it from the n-th read.
+ * Every read names the same files, so every read gives the same plan id (issue 18, case 1).
+ */
+const VOLATILE_TEXT = `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${A.map((f) => `#EXTINF:4,\n${f.key.slice(2)}`).join('\n')}\n#EXT-X-ENDLIST\n`;
+function volatilePlanId(read: number): string {
+  const text = volatilePlaylist(VOLATILE_TEXT, 'token', read, new Date(read * 1000));
+  const src = 'https://origin.example/a/index.m3u8';
+  const files: PlannedFile[] = [
+    ...A.map((f) => ({
+      key: `m/${f.key}`,
+      src: `https://origin.example/${f.key}?token=${read}`,
+      kind: 'segment' as const,
+    })),
+    {
+      key: 'm/a/index.m3u8',
+      src,
+      kind: 'playlist',
+      sha256: createHash('sha256').update(text).digest('hex'),
+      refs: digestOfPlaylist(text, { src, finalUrl: src, root: 'm/' }),
+    },
+  ];
+  return planIdOf(files, 2);
+}
+const VOLATILE_PLAN = volatilePlanId(1);
+
+/** What a crawl may find: the same files cut two ways, and other files; the last is the volatile class above. */
 const CONTENTS: Content[] = [
   { planId: 'aaaa0002', files: A, chunkSize: 2 },
   { planId: 'aaaa0003', files: A, chunkSize: 3 },
   { planId: 'bbbb0002', files: B, chunkSize: 2 },
+  { planId: VOLATILE_PLAN, files: A, chunkSize: 2 },
 ];
+/** REPLAN_MAX of the model: small, so that random sequences reach it. */
+const REPLAN_MAX = 2;
 
 const chunksOf = (c: Content): LandedFile[][] =>
   Array.from({ length: Math.ceil(c.files.length / c.chunkSize) }, (_, i) =>
@@ -38,6 +73,8 @@ interface Job {
   gen: number;
   chunk: number;
   files: LandedFile[];
+  /** The class's re-plans in a row when the job was sent: a PLAYLIST_CHANGED it finds names this round. */
+  replans: number;
 }
 
 interface Model {
@@ -48,6 +85,8 @@ interface Model {
   completions: Map<number, number>;
   lastGen: number;
   clock: number;
+  /** Generations started in a row by re-plans transfers asked for: never more than REPLAN_MAX. */
+  run: number;
 }
 
 interface Real {
@@ -61,7 +100,13 @@ type Cmd = fc.AsyncCommand<Model, Real>;
 async function checkInvariants(m: Model, r: Real): Promise<void> {
   const rec = await r.ledger.getClass(r.classId);
   for (const [gen, n] of m.completions) expect(n, `completions of generation ${gen}`).toBeLessThanOrEqual(1);
+  // Re-planning is bounded: at most REPLAN_MAX generations in a row, and past the limit the class is FAILED, saying why.
+  expect(m.run).toBeLessThanOrEqual(REPLAN_MAX);
   if (!rec) return;
+  expect(rec.replans ?? 0).toBeLessThanOrEqual(REPLAN_MAX + 1);
+  // (A later crawl failure may replace the reason with its own, still a standing crawl error.)
+  if ((rec.replans ?? 0) > REPLAN_MAX) expect([rec.status, typeof rec.crawlError]).toEqual(['FAILED', 'string']);
+  if (rec.status === 'COMPLETE') expect(rec.replans ?? 0).toBe(0);
   const gen = rec.gen ?? 0;
   expect(gen).toBeGreaterThanOrEqual(m.lastGen);
   m.lastGen = gen;
@@ -127,8 +172,11 @@ class Crawl implements Cmd {
     if (res.outcome === 'new') m.plans.set(res.gen, c);
     if (res.outcome !== 'complete') {
       expect(m.plans.get(res.gen)?.planId).toBe(c.planId);
+      // A crawl no transfer asked for ends a run of re-plans.
+      m.run = 0;
+      expect(res.replans ?? 0).toBe(0);
       chunks.forEach((files, chunk) => {
-        if (!res.done.has(chunk)) m.jobs.push({ gen: res.gen, chunk, files });
+        if (!res.done.has(chunk)) m.jobs.push({ gen: res.gen, chunk, files, replans: 0 });
       });
     }
     if (res.completed) m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
@@ -161,6 +209,79 @@ abstract class JobCmd implements Cmd {
   abstract run(m: Model, r: Real): Promise<void>;
 }
 
+/**
+ * A transfer job found its playlist naming other files (PLAYLIST_CHANGED) and asked for a re-plan;
+ * the crawl it starts reads the playlist again and finds either the same references in other bytes
+ * (`same`: the same plan id, so the same generation resumes, counting nothing twice) or other files.
+ */
+class Replan extends JobCmd {
+  constructor(
+    pick: number,
+    readonly same: boolean,
+    readonly other: number,
+    /** The job sent last (the current round, so runs of re-plans reach the limit), not any job. */
+    readonly latest: boolean,
+  ) {
+    super(pick);
+  }
+  override async run(m: Model, r: Real): Promise<void> {
+    const job = this.latest ? m.jobs[m.jobs.length - 1]! : this.job(m);
+    const before = await r.ledger.getClass(r.classId);
+    const asked = await r.ledger.requestReplan(r.classId, {
+      gen: job.gen,
+      replans: job.replans,
+      max: REPLAN_MAX,
+      reason: 'playlist m/a/index.m3u8 (https://origin.example/a/index.m3u8) named other files than its plan',
+    });
+    const current = before?.gen === job.gen && (before.replans ?? 0) === job.replans && before.status !== 'COMPLETE';
+    // Exactly one request of a round counts; any other (an older round, another generation, COMPLETE) is spent.
+    expect(asked === 'stale').toBe(!current);
+    if (asked === 'failed') {
+      expect(job.replans).toBe(REPLAN_MAX);
+      const after = await r.ledger.getClass(r.classId);
+      expect([after?.status, after?.gen, after?.doneChunks]).toEqual(['FAILED', before?.gen, before?.doneChunks]);
+      // The reason names the playlist, and what to do.
+      expect(after?.lastError).toContain('playlist m/a/index.m3u8');
+    }
+    if (asked === 'counted') {
+      const plan = m.plans.get(job.gen)!;
+      m.clock++;
+      // The same references in other bytes: the plan id computed from this read is the plan's.
+      const c = this.same ? plan : CONTENTS[this.other % CONTENTS.length]!;
+      const planId = this.same && plan.planId === VOLATILE_PLAN ? volatilePlanId(m.clock + 1) : c.planId;
+      expect(planId).toBe(c.planId);
+      await r.ledger.markCrawling(r.classId, { manifestUrl: 'http://origin/m.m3u8' });
+      const res = await r.ledger.recordPlan(r.classId, {
+        planId,
+        totalFiles: c.files.length,
+        totalChunks: chunksOf(c).length,
+        replan: true,
+      });
+      expect(res.replans).toBe(job.replans + 1);
+      if (this.same || c.planId === plan.planId) {
+        // Resumed: the same generation, nothing counted or uncounted.
+        expect(res).toMatchObject({ outcome: 'resumed', gen: job.gen });
+        const after = await r.ledger.getClass(r.classId);
+        expect([after?.doneChunks, after?.doneFiles]).toEqual([before?.doneChunks, before?.doneFiles]);
+      } else {
+        expect(res).toMatchObject({ outcome: 'new', gen: job.gen + 1 });
+        m.plans.set(res.gen, c);
+        m.run++;
+      }
+      chunksOf(c).forEach((files, chunk) => {
+        if (!res.done.has(chunk)) m.jobs.push({ gen: res.gen, chunk, files, replans: res.replans ?? 0 });
+      });
+      if (res.completed) {
+        m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
+        m.run = 0;
+      }
+    }
+    await checkInvariants(m, r);
+  }
+  override toString = () =>
+    `replan(${this.latest ? 'latest' : `#${this.pick}`}, ${this.same ? 'same references' : `content ${this.other}`})`;
+}
+
 class Deliver extends JobCmd {
   constructor(
     pick: number,
@@ -174,7 +295,11 @@ class Deliver extends JobCmd {
     const results = await Promise.all(
       Array.from({ length: this.copies }, () => r.ledger.countChunk(r.classId, job.gen, job.chunk, job.files)),
     );
-    for (const res of results) if (res.completed) m.completions.set(job.gen, (m.completions.get(job.gen) ?? 0) + 1);
+    for (const res of results)
+      if (res.completed) {
+        m.completions.set(job.gen, (m.completions.get(job.gen) ?? 0) + 1);
+        m.run = 0;
+      }
     if ((before?.gen ?? 0) !== job.gen) {
       // Nothing counts for a plan that is not current.
       expect(results.every((x) => x.outcome === 'stale')).toBe(true);
@@ -270,17 +395,22 @@ class Race implements Cmd {
             totalChunks: chunksOf(plan).length,
           });
           if (res.outcome === 'new') m.plans.set(res.gen, plan);
-          if (res.outcome !== 'complete')
+          if (res.outcome !== 'complete') {
+            m.run = 0;
             chunksOf(plan).forEach(
-              (files, chunk) => !res.done.has(chunk) && m.jobs.push({ gen: res.gen, chunk, files }),
+              (files, chunk) => !res.done.has(chunk) && m.jobs.push({ gen: res.gen, chunk, files, replans: 0 }),
             );
+          }
           return { completed: res.completed, gen: res.gen };
         }
       }
     };
     const [ra, rb] = await Promise.all([r.ledger.countChunk(r.classId, ja.gen, ja.chunk, ja.files), rival()]);
     for (const res of [{ ...ra, gen: ja.gen }, rb])
-      if (res?.completed) m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
+      if (res?.completed) {
+        m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
+        m.run = 0;
+      }
     await checkInvariants(m, r);
   }
   toString = () => `race(#${this.a} counts, #${this.b} ${this.rival})`;
@@ -307,6 +437,12 @@ const commands = [
   fc.nat().map((p) => new AttemptFailure(p)),
   fc.boolean().map((p) => new CrawlFailure(p)),
   fc.nat().map((p) => new CrashBeforeCount(p)),
+  // Twice: runs of re-plans need several in a row to reach REPLAN_MAX.
+  ...[0, 1].map(() =>
+    fc
+      .tuple(fc.nat(), fc.boolean(), fc.nat(), fc.boolean())
+      .map(([p, same, other, latest]) => new Replan(p, same, other, latest)),
+  ),
   fc
     .tuple(fc.nat(), fc.nat(), fc.constantFrom<Rival>('count', 'finalFailure', 'crawlFailure', 'recrawl'))
     .map(([a, b, k]) => new Race(a, b, k)),
@@ -327,7 +463,7 @@ describe('ledger model (fast-check commands against dynoxide)', () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 14 }), async (cmds) => {
         const real: Real = { ledger, classId: `model-${n++}` };
-        const model: Model = { jobs: [], plans: new Map(), completions: new Map(), lastGen: 0, clock: 0 };
+        const model: Model = { jobs: [], plans: new Map(), completions: new Map(), lastGen: 0, clock: 0, run: 0 };
         await fc.asyncModelRun(() => ({ model, real }), cmds);
       }),
       { numRuns: RUNS },
