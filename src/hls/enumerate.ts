@@ -216,7 +216,7 @@ class ClassPlan {
     }
     // After the references were added: a reference no key can hold is reported there, naming its playlist.
     if (file) {
-      file.refs = referenceDigest(scan.references, { keyBase: p.logical, masterUrl: this.root, root: this.prefix });
+      file.refs = referenceDigest(scan, { keyBase: p.logical, masterUrl: this.root, root: this.prefix });
       if (p.logical.href !== p.src) file.base = p.logical.href;
       if (scan.imported.size > 0) file.vars = Object.fromEntries(scan.imported);
     }

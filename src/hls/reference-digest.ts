@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isFetchableScheme } from '../origin/hosts.ts';
 import { keyForUrl } from './keys.ts';
-import { scanPlaylist, type Reference } from './scan.ts';
+import { scanPlaylist, type PlaylistScan } from './scan.ts';
 
 /** Where a playlist's references land in the class's layout. */
 export interface ReferenceKeying {
@@ -22,12 +22,15 @@ export interface ReferenceKeying {
  * range). Not its bytes: tokens in query strings (keys drop them), comments, dates and durations
  * differ from one request to the next on many CDNs without naming another file. Subtitle segments
  * count as segments (the kind follows the parent's role, which a playlist read alone does not know).
- * Throws what `keyForUrl` throws for a reference no key can hold.
+ * Whether a media playlist has EXT-X-ENDLIST counts too: without it a player polls for more, and a
+ * body cut short by a connection's close loses it first. Throws what `keyForUrl` throws for a
+ * reference no key can hold.
  */
-export function referenceDigest(references: readonly Reference[], k: ReferenceKeying): string {
+export function referenceDigest(scan: Pick<PlaylistScan, 'references' | 'ended'>, k: ReferenceKeying): string {
   const h = createHash('sha256');
+  h.update(scan.ended ? 'ended\n' : 'open\n');
   const files = k.masterUrl.protocol === 'file:';
-  for (const ref of references) {
+  for (const ref of scan.references) {
     // What the crawler does not follow is not copied, so it names no file of the copy.
     if (!isFetchableScheme(ref.url) && !(files && ref.url.protocol === 'file:')) continue;
     const key = keyForUrl(new URL(ref.uri, k.keyBase), k.masterUrl, k.root).slice(k.root.length);
@@ -63,5 +66,5 @@ export function digestOfPlaylist(text: string, at: PlaylistRead): string {
     ...(at.vars ? { importable: new Map(Object.entries(at.vars)) } : {}),
   });
   const keyBase = new URL(at.base ?? at.src);
-  return referenceDigest(scan.references, { keyBase, masterUrl: keyBase, root: at.root });
+  return referenceDigest(scan, { keyBase, masterUrl: keyBase, root: at.root });
 }

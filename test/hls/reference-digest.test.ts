@@ -69,6 +69,8 @@ describe('reference digest', () => {
     const ranged = (r: string) => `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n#EXT-X-BYTERANGE:${r}\nall.ts\n`;
     expect(digest(ranged('1000@0'))).not.toBe(digest(ranged('1000@1000')));
     expect(digest(ranged('1000@0'))).not.toBe(digest(ranged('2000@0')));
+    // A media playlist that lost its EXT-X-ENDLIST (cut short by a connection's close, or live again) is another.
+    expect(digest(MEDIA.replace('#EXT-X-ENDLIST\n', ''))).not.toBe(digest(MEDIA));
     // An implicit offset is the explicit one it stands for.
     const two = (second: string) =>
       `#EXTM3U\n#EXTINF:4,\n#EXT-X-BYTERANGE:1000@0\nall.ts\n#EXTINF:4,\n#EXT-X-BYTERANGE:${second}\nall.ts\n`;
