@@ -162,7 +162,10 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
         until,
         since,
       });
-      await deps.queue.sendAll('crawl', [job], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
+      // A re-plan a transfer asked for is counted already: the crawl that follows is a plain one (its
+      // request would be spent, and a class still TRANSFERRING would be left with no job at all).
+      const { replan: _counted, ...again } = job;
+      await deps.queue.sendAll('crawl', [again], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
       log.info('class waiting for growing playlists', { classId: job.classId, growing: growing.length, until });
       return { classId: job.classId, outcome: 'waiting' };
     }

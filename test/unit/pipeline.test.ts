@@ -118,7 +118,13 @@ describe('runTransfer', () => {
     expect(deps.queue.sent).toEqual([
       {
         name: 'crawl',
-        body: expect.objectContaining({ type: 'crawl', classId: 'c1', manifestUrl: url('/c1/master.m3u8') }) as unknown,
+        body: expect.objectContaining({
+          type: 'crawl',
+          classId: 'c1',
+          manifestUrl: url('/c1/master.m3u8'),
+          // The round it was found in, and the playlist: the re-plan is counted once, and bounded (issue 18).
+          replan: { gen: 1, replans: 0, key: job.files[0]!.key, src: url('/c1/v.m3u8') },
+        }) as unknown,
       },
     ]);
   });
@@ -177,6 +183,26 @@ describe('runCrawl', () => {
     expect(await runCrawl(job, deps)).toMatchObject({ outcome: 'waiting' });
     expect(waits[0]).toMatch(/no EXT-X-ENDLIST/);
     expect(deps.queue.sent).toEqual([{ name: 'crawl', body: job, delaySeconds: 60 }]);
+  });
+
+  it('a re-plan that must wait is counted once: the crawl sent again later is a plain one (issue 18)', async () => {
+    const asked: unknown[] = [];
+    const ledger = fakeLedger({
+      requestReplan: (_c, r) => {
+        asked.push(r);
+        return Promise.resolve('counted');
+      },
+      getClass: () => Promise.resolve(classRecord()),
+      markCrawling: () => Promise.resolve(),
+      markWaiting: () => Promise.resolve(),
+    });
+    const growing = MEDIA.replace('#EXT-X-ENDLIST\n', '');
+    const deps = crawlDeps(ledger, { [url('/c1/master.m3u8')]: MASTER, [url('/c1/v.m3u8')]: growing });
+    const plain: CrawlJob = crawlJob('/c1/master.m3u8', { endedAt: new Date().toISOString() });
+    const job: CrawlJob = { ...plain, replan: { gen: 1, replans: 2, key: 'c1/k', src: url('/c1/v.m3u8') } };
+    expect(await runCrawl(job, deps)).toMatchObject({ outcome: 'waiting' });
+    expect(asked).toEqual([expect.objectContaining({ gen: 1, replans: 2, max: 5 })]);
+    expect(deps.queue.sent).toEqual([{ name: 'crawl', body: plain, delaySeconds: 60 }]);
   });
 });
 
