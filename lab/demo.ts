@@ -238,6 +238,8 @@ export interface LocalPipelineOptions extends Omit<DemoOptions, 'onProgress' | '
    * Default: the moment the catalog is seeded, so freshness measures the pipeline, as for a class that just ended.
    */
   catalogTime?: Date;
+  /** Where the origin listens (default 127.0.0.1, any free port); a default port keeps the port out of every key. */
+  originListen?: { host?: string; port?: number };
   /** Puts the S3 proxy in front of the local S3 even without faults, to count object writes (`s3Writes`). */
   countS3?: boolean;
   /**
@@ -307,7 +309,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   try {
     [stack, origin] = await Promise.all([
       startLocalStack(),
-      startOriginServer(opts.content ? opts.content(library) : library),
+      startOriginServer(opts.content ? opts.content(library) : library, opts.originListen ?? {}),
     ]);
     const originFaults = opts.faults ? originFaultsFor(opts.faults, library) : undefined;
     if (originFaults) origin.setFaults(originFaults);

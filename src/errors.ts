@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'UPLOAD_INCOMPLETE',
   'STALE_GENERATION',
   'WRITE_CONFLICT',
+  'S3_ACCESS_DENIED',
   // the queues, the ledger, secrets
   'QUEUE_NOT_FOUND',
   'QUEUE_SEND_REFUSED',

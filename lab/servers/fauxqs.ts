@@ -11,6 +11,7 @@
 import { buildApp } from 'fauxqs';
 import { crc32 } from 'node:zlib';
 import { crc32Base64 } from '../../src/util/crc.ts';
+import { addAwsPermissions, type AwsPermissions } from '../s3-permissions.ts';
 
 /** A running local fauxqs server. */
 export interface LocalFauxqs {
@@ -359,10 +360,56 @@ export function addChecksums(app: App): void {
   });
 }
 
+/**
+ * Keeps a bucket's lifecycle configuration (PutBucketLifecycleConfiguration, GetBucketLifecycleConfiguration,
+ * DeleteBucketLifecycle) as S3 does, so that `flants setup`'s rule can be read back. fauxqs routes
+ * `PUT /bucket?lifecycle` to CreateBucket (200, the rules dropped) and `GET` to a listing. The rules
+ * are kept as sent and not applied: nothing here expires or aborts anything.
+ */
+export function addBucketLifecycle(app: App): void {
+  const configs = new Map<string, string>();
+  app.addHook('preHandler', async (req, reply) => {
+    const url = new URL(req.url, 'http://s3.invalid');
+    const segments = url.pathname.split('/').filter(Boolean);
+    if (segments.length !== 1 || !url.searchParams.has('lifecycle')) return undefined;
+    const bucket = segments[0]!;
+    const exists = await app.inject({ method: 'HEAD', url: `/${bucket}` });
+    reply.header('content-type', 'application/xml');
+    if (exists.statusCode !== 200)
+      return reply.status(404).send(s3Error('NoSuchBucket', 'The specified bucket does not exist'));
+    if (req.method === 'PUT') {
+      const xml = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : typeof req.body === 'string' ? req.body : '';
+      if (!/<Rule>[\s\S]*<\/Rule>/.test(xml))
+        return reply.status(400).send(s3Error('MalformedXML', 'The XML you provided was not well-formed'));
+      configs.set(bucket, xml);
+      return reply.status(200).send('');
+    }
+    if (req.method === 'DELETE') {
+      configs.delete(bucket);
+      return reply.status(204).send('');
+    }
+    const xml = configs.get(bucket);
+    if (xml === undefined)
+      return reply
+        .status(404)
+        .send(s3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist'));
+    return reply.status(200).send(xml);
+  });
+}
+
 /** Starts fauxqs on 127.0.0.1 (any free port) with conditional writes; never on other interfaces. */
-export async function startLocalFauxqs(opts: { port?: number } = {}): Promise<LocalFauxqs> {
+export async function startLocalFauxqs(
+  opts: {
+    port?: number;
+    /** AWS's permission rules for principals signing with these keys (see lab/s3-permissions.ts). */
+    permissions?: AwsPermissions;
+  } = {},
+): Promise<LocalFauxqs> {
   // Queue URLs name "localhost", as `startFauxqs({ host: 'localhost' })` did.
   const app = buildApp({ logger: false, host: 'localhost' });
+  // First: a refused request must reach none of the hooks below.
+  if (opts.permissions) addAwsPermissions(app, opts.permissions);
+  addBucketLifecycle(app);
   addCompleteMultipartParsing(app);
   addConditionalWrites(app);
   addChecksums(app);

@@ -37,6 +37,13 @@ export function registerSetup(program: Command): void {
           say(`  queue   ${q.name}${q.deadLetter ? ` → DLQ ${q.deadLetter} after ${q.maxReceiveCount} receives` : ''}`);
         say(`  table   ${res.table}`);
         say(`  bucket  ${res.bucket}`);
+        if (res.lifecycle === 'set')
+          say('          incomplete multipart uploads are aborted after a day (lifecycle rule)');
+        if (res.lifecycle === 'existing-bucket')
+          say(
+            '          existing bucket: its lifecycle rules are left alone (README: add the rule that aborts incomplete multipart uploads)',
+          );
+        if (res.note) say(`  note    ${res.note}`);
       } finally {
         await deps.close();
       }

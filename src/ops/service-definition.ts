@@ -45,7 +45,12 @@ export interface ServiceDefinition {
   stage: string;
   queues: QueueDefinition[];
   tables: TableDefinition[];
-  buckets: Array<{ logicalId: string; name: string }>;
+  buckets: Array<{
+    logicalId: string;
+    name: string;
+    /** The bucket's lifecycle rule aborting incomplete multipart uploads: days after they began. */
+    abortIncompleteUploadsAfterDays?: number;
+  }>;
   consumers: ConsumerDefinition[];
 }
 
@@ -186,7 +191,24 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
           []) as unknown as TableDefinition['globalSecondaryIndexes'],
       });
     } else if (res.Type === 'AWS::S3::Bucket') {
-      buckets.push({ logicalId, name: text(p.BucketName, `${logicalId}.BucketName`) });
+      const rules = isObject(p.LifecycleConfiguration) ? p.LifecycleConfiguration.Rules : undefined;
+      const abort = (Array.isArray(rules) ? rules : [])
+        .map((r) =>
+          isObject(r) && isObject(r.AbortIncompleteMultipartUpload) ? r.AbortIncompleteMultipartUpload : undefined,
+        )
+        .find((a) => a !== undefined);
+      buckets.push({
+        logicalId,
+        name: text(p.BucketName, `${logicalId}.BucketName`),
+        ...(abort
+          ? {
+              abortIncompleteUploadsAfterDays: num(
+                abort.DaysAfterInitiation,
+                `${logicalId} AbortIncompleteMultipartUpload.DaysAfterInitiation`,
+              ),
+            }
+          : {}),
+      });
     }
   }
 

@@ -1,5 +1,10 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -20,7 +25,56 @@ export interface SetupResult {
   queues: Array<{ name: string; url: string; deadLetter?: string; maxReceiveCount?: number }>;
   table: string;
   bucket: string;
+  /**
+   * The rule that aborts incomplete multipart uploads (serverless.yml's): `set` on a bucket setup
+   * created; `existing-bucket` when the bucket was already there (its lifecycle is its owner's: a
+   * PutBucketLifecycleConfiguration would replace every rule it has; README says how to add it);
+   * `not-supported` when the endpoint answered NotImplemented (some S3-compatible servers), with
+   * `note` saying so; `none` when serverless.yml declares no such rule.
+   */
+  lifecycle: 'set' | 'existing-bucket' | 'not-supported' | 'none';
+  note?: string;
 }
+
+/**
+ * Sets a bucket's lifecycle to one rule: abort multipart uploads still incomplete `days` after they
+ * began (parts of an upload whose function was killed are otherwise stored and billed forever).
+ * An endpoint without lifecycle support (501 NotImplemented) is tolerated and named.
+ */
+export async function setAbortIncompleteUploads(
+  s3: S3Client,
+  bucket: string,
+  days: number,
+): Promise<{ lifecycle: 'set' } | { lifecycle: 'not-supported'; note: string }> {
+  try {
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: ABORT_INCOMPLETE_UPLOADS_RULE,
+              Status: 'Enabled',
+              Filter: { Prefix: '' },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: days },
+            },
+          ],
+        },
+      }),
+    );
+    return { lifecycle: 'set' };
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name !== 'NotImplemented' && e.$metadata?.httpStatusCode !== 501) throw err;
+    return {
+      lifecycle: 'not-supported',
+      note: `this S3 endpoint does not implement bucket lifecycle rules (PutBucketLifecycleConfiguration answered NotImplemented): incomplete multipart uploads in ${bucket} are not aborted automatically`,
+    };
+  }
+}
+
+/** The id of serverless.yml's (and setup's) rule that aborts incomplete multipart uploads. */
+export const ABORT_INCOMPLETE_UPLOADS_RULE = 'flants-abort-incomplete-multipart-uploads';
 
 async function createQueue(
   sqs: SQSClient,
@@ -76,17 +130,20 @@ async function ensureTable(ddb: DynamoDBClient, def: ServiceDefinition['tables']
   throw new Error(`table ${name} did not become ACTIVE`);
 }
 
-async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+/** Creates the bucket unless it exists; true when this call created it. */
+async function ensureBucket(s3: S3Client, bucket: string): Promise<boolean> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-    return;
+    return false;
   } catch {
     // Not there (or not ours): try to create it and let that error speak.
   }
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    return true;
   } catch (err) {
     if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes((err as Error).name)) throw err;
+    return false;
   }
 }
 
@@ -98,7 +155,7 @@ export async function setupResources(
   opts: SetupOptions = {},
 ): Promise<SetupResult> {
   const created = new Map<string, { url: string; arn: string }>();
-  const result: SetupResult = { queues: [], table: cfg.tableName, bucket: cfg.destBucket };
+  const result: SetupResult = { queues: [], table: cfg.tableName, bucket: cfg.destBucket, lifecycle: 'none' };
   // Dead-letter queues first: their ARNs go into the source queues' redrive policies.
   const ordered = [...def.queues].sort((a, b) => Number(Boolean(a.deadLetter)) - Number(Boolean(b.deadLetter)));
   for (const q of ordered) {
@@ -130,6 +187,13 @@ export async function setupResources(
   const table = def.tables[0];
   if (!table) throw new Error('serverless.yml declares no DynamoDB table');
   await ensureTable(aws.ddb, table, cfg.tableName);
-  await ensureBucket(aws.s3, cfg.destBucket);
+  const bucketCreated = await ensureBucket(aws.s3, cfg.destBucket);
+  const days = def.buckets.find(
+    (b) => b.abortIncompleteUploadsAfterDays !== undefined,
+  )?.abortIncompleteUploadsAfterDays;
+  if (days !== undefined) {
+    if (!bucketCreated) result.lifecycle = 'existing-bucket';
+    else Object.assign(result, await setAbortIncompleteUploads(aws.s3, cfg.destBucket, days));
+  }
   return result;
 }

@@ -118,6 +118,13 @@ export class StaleWriteError extends FlantsError {
   }
 }
 
+/** S3 refused a request for lack of a permission; the message names the permission to grant. Not retryable. */
+export class S3AccessDeniedError extends FlantsError {
+  constructor(message: string, cause?: unknown) {
+    super('S3_ACCESS_DENIED', message, { cause });
+  }
+}
+
 export const GENERATION_METADATA = 'flants-generation';
 /** CRC32 of the whole object, kept by FLAnts for single-request writes (S3 reports its own for multipart ones). */
 export const CRC32_METADATA = 'flants-crc32';
@@ -211,6 +218,35 @@ export function createObjectStore(
     known.delete(key);
     known.set(key, etag);
     if (known.size > 1000) known.delete(known.keys().next().value!);
+  };
+
+  /**
+   * A HEAD answered 403. S3 answers so for a key that does not exist when the caller may not list
+   * the bucket (AWS's HeadObject page), and AWS does not say whether a ListBucket grant conditioned
+   * on s3:prefix counts for that check. A listing of exactly this key (its s3:prefix is the key, so
+   * such a grant applies) tells absent from refused: absent is an answer, anything else is named.
+   */
+  const absentOrDenied = async (key: string, headError: unknown): Promise<undefined> => {
+    let listed: boolean;
+    try {
+      const res = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+      listed = (res.Contents ?? []).some((o) => o.Key === key);
+    } catch (err) {
+      if (status(err) !== 403) throw err;
+      throw new S3AccessDeniedError(
+        `S3 refused to say whether ${key} exists in bucket ${bucket} (HEAD and ListObjectsV2 answered 403 Forbidden): ` +
+          `S3 answers 403 for a missing key to a caller without s3:ListBucket. Grant the transfer role s3:ListBucket ` +
+          `on arn:aws:s3:::${bucket} with an s3:prefix condition on the destination prefix (serverless.yml's ` +
+          `ListDestination statement does), and redeploy`,
+        headError,
+      );
+    }
+    if (!listed) return undefined;
+    throw new S3AccessDeniedError(
+      `S3 refused a HEAD of ${key} in bucket ${bucket} (403 Forbidden) although the object exists: the transfer role ` +
+        `needs s3:GetObject on it (and kms:Decrypt of the bucket's key when the bucket uses SSE-KMS)`,
+      headError,
+    );
   };
 
   const store: ObjectStore = {
@@ -470,6 +506,7 @@ export function createObjectStore(
         };
       } catch (err) {
         if (status(err) === 404 || named(err, 'NotFound', 'NoSuchKey')) return undefined;
+        if (status(err) === 403) return absentOrDenied(key, err);
         throw err;
       }
     },

@@ -88,6 +88,7 @@ export function permissionsOfCalls(calls: readonly RecordedCall[], names: Resour
   const acc = new Map<string, Set<string>>();
   const grant = (resource: string, action: string) => acc.set(resource, (acc.get(resource) ?? new Set()).add(action));
   const objects = `sub:arn:\${AWS::Partition}:s3:::${names.bucket}*`;
+  const bucketArn = `sub:arn:\${AWS::Partition}:s3:::${names.bucket.split('/')[0]}`;
   for (const c of calls) {
     if (c.service === 'sqs') {
       const url = String(c.input.QueueUrl ?? '');
@@ -102,10 +103,11 @@ export function permissionsOfCalls(calls: readonly RecordedCall[], names: Resour
         grant(`sub:\${${names.table}.Arn}/index/${String(c.input.IndexName)}`, 'dynamodb:Query');
       } else grant(table, DDB_ACTIONS[c.command] ?? `unmapped dynamodb ${c.command}`);
     } else if (c.service === 's3') {
-      grant(
-        c.command === 'ListObjectsV2' ? `bucket ${String(c.input.Bucket)}` : objects,
-        S3_ACTIONS[c.command] ?? `unmapped s3 ${c.command}`,
-      );
+      if (c.command === 'ListObjectsV2') grant(bucketArn, 's3:ListBucket');
+      else grant(objects, S3_ACTIONS[c.command] ?? `unmapped s3 ${c.command}`);
+      // AWS answers a HEAD of a missing key 404 only to a caller that may list the bucket, 403 to
+      // others; the store reads 404 as "not there yet", so every HEAD relies on the grant.
+      if (c.command === 'HeadObject') grant(bucketArn, 's3:ListBucket');
     } else grant(`ssm ${String(c.input.Name)}`, `ssm:${c.command}`);
   }
   return Object.fromEntries(

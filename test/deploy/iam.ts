@@ -1,5 +1,6 @@
 // IAM checks of a CloudFormation template: no wildcard actions, no wildcard resources beyond the
 // few that AWS defines that way, no public Allow, and each function's exact permissions.
+import { parse as parseYaml } from 'yaml';
 import {
   getAttParts,
   intrinsicName,
@@ -214,4 +215,80 @@ export function rolesWithManagedPolicies(t: Template): string[] {
   return resourcesOfType(t, 'AWS::IAM::Role')
     .filter(([, r]) => asList(r.Properties?.ManagedPolicyArns).length > 0)
     .map(([id]) => id);
+}
+
+/** What stands for the template's references when a role's policy is evaluated outside CloudFormation. */
+export interface Deployment {
+  /** Serverless `${param:...}` values over serverless.yml's own (and `stage` for `${sls:stage}`). */
+  params: Record<string, string>;
+  stage: string;
+  partition?: string;
+  region?: string;
+  account?: string;
+  /** Logical id → ARN for `Fn::GetAtt [Id, Arn]`, `Ref` and `${Id.Arn}` (unknown ids stay unresolvable placeholders). */
+  arns?: Record<string, string>;
+  /** Template Conditions that hold (statements under any other Condition are left out). */
+  conditions?: string[];
+}
+
+/** An IAM policy statement as AWS evaluates it: every intrinsic resolved to text. */
+export interface ResolvedStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
+ * A role's identity policy statements from serverless.yml as they would be deployed with these
+ * values: what the lab's S3 (AWS-permissions mode) and the moto suite hold the transfer to, so a
+ * grant removed from serverless.yml is missing there too.
+ */
+export function deployedStatements(ymlText: string, roleId: string, d: Deployment): ResolvedStatement[] {
+  // serverless.yml's own params (default, then the stage's), overridden by the caller's.
+  const declared = (parseYaml(ymlText) as { params?: Record<string, Record<string, Json>> }).params ?? {};
+  const params: Record<string, Json> = { ...declared.default, ...declared[d.stage], ...d.params };
+  const text = ymlText
+    .replace(/\$\{param:([A-Za-z0-9]+)\}/g, (_m, name: string) => {
+      const v = params[name];
+      if (v === undefined) throw new Error(`deployedStatements: no value for \${param:${name}}`);
+      return String(v);
+    })
+    .replaceAll('${sls:stage}', d.stage);
+  const doc = parseYaml(text) as { resources: { Resources: Record<string, { Properties?: JsonObject }> } };
+  const role = doc.resources.Resources[roleId];
+  if (!role) throw new Error(`serverless.yml declares no ${roleId}`);
+  const arnOf = (id: string) => d.arns?.[id] ?? `arn:unresolved:${id}`;
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': d.partition ?? 'aws',
+    'AWS::Region': d.region ?? 'us-east-1',
+    'AWS::AccountId': d.account ?? '123456789012',
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  const resolve = (v: Json): Json => {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v === null) return v;
+    if (Array.isArray(v)) return v.map(resolve);
+    const fn = intrinsicName(v);
+    if (fn === 'Fn::Sub')
+      return String(v[fn]).replace(/\$\{([^}]+)\}/g, (_m, e: string) =>
+        pseudo[e] !== undefined ? pseudo[e] : arnOf(e.replace(/\.Arn$/, '')),
+      );
+    if (fn === 'Fn::GetAtt') return arnOf(getAttParts(v[fn]!)?.[0] ?? '');
+    if (fn === 'Ref') return pseudo[String(v[fn])] ?? arnOf(String(v[fn]));
+    if (fn) throw new Error(`deployedStatements: cannot resolve ${fn}`);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, resolve(x)]));
+  };
+  const out: ResolvedStatement[] = [];
+  const visit = (s: Json): void => {
+    if (intrinsicName(s) === 'Fn::If') {
+      const [cond, a, b] = (s as JsonObject)['Fn::If'] as [string, Json, Json];
+      return visit((d.conditions ?? []).includes(cond) ? a : b);
+    }
+    if (intrinsicName(s) === 'Ref' && (s as JsonObject).Ref === 'AWS::NoValue') return;
+    if (isObject(s)) out.push(resolve(s) as unknown as ResolvedStatement);
+  };
+  for (const pol of asList(role.Properties?.Policies))
+    if (isObject(pol) && isObject(pol.PolicyDocument)) asList(pol.PolicyDocument.Statement).forEach(visit);
+  return out;
 }

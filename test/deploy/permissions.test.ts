@@ -391,7 +391,7 @@ describe('each role holds exactly what its code calls', () => {
 });
 
 describe('the mapping itself', () => {
-  it('reads each item of a transaction as its own action, and a query on an index as the index', () => {
+  it('reads each item of a transaction as its own action, a query on an index as the index, and a HEAD as needing ListBucket', () => {
     const perms = permissionsOfCalls(
       [
         {
@@ -401,13 +401,16 @@ describe('the mapping itself', () => {
         },
         { service: 'dynamodb', command: 'Query', input: { IndexName: 'classes' } },
         { service: 's3', command: 'CompleteMultipartUpload', input: {} },
+        { service: 's3', command: 'HeadObject', input: {} },
       ],
       { queues: {}, table: 'LedgerTable', bucket: 'b/' },
     );
     expect(perms).toEqual({
       'LedgerTable.Arn': 'dynamodb:ConditionCheckItem,dynamodb:PutItem,dynamodb:UpdateItem',
       'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
-      'sub:arn:${AWS::Partition}:s3:::b/*': 's3:PutObject',
+      'sub:arn:${AWS::Partition}:s3:::b/*': 's3:GetObject,s3:PutObject',
+      // A HEAD answers 404 for a missing key only with s3:ListBucket on the bucket (403 without).
+      'sub:arn:${AWS::Partition}:s3:::b': 's3:ListBucket',
     });
   });
 });

@@ -355,7 +355,11 @@ describe('media bucket', () => {
   it('is created unless an existing bucket is named, fully private, encrypted and kept', () => {
     const r = res('MediaBucket');
     expect(r.Condition).toBe('CreateMediaBucket');
-    expect(t.Conditions?.CreateMediaBucket).toEqual({ 'Fn::Equals': [param('createBucket'), 'true'] });
+    expect(t.Conditions?.CreateMediaBucket).toEqual({ 'Fn::Equals': [{ Ref: 'CreateBucket' }, 'true'] });
+    expect(t.Parameters?.CreateBucket).toMatchObject({
+      Default: param('createBucket'),
+      AllowedValues: ['true', 'false'],
+    });
     const p = r.Properties!;
     expect(p.BucketName).toBe(param('bucketName'));
     expect(p.PublicAccessBlockConfiguration).toEqual({
@@ -369,11 +373,21 @@ describe('media bucket', () => {
     const [cond, kms, s3] = rule['Fn::If'] as [string, JsonObject, JsonObject];
     expect(cond).toBe('HasBucketKmsKey');
     expect(kms).toEqual({
-      ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: param('bucketKmsKeyArn') },
+      ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { Ref: 'BucketKmsKeyArn' } },
       BucketKeyEnabled: true,
     });
     expect(s3).toEqual({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } });
     expect(p.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
+    // Parts of an upload whose function was killed are aborted a day later, not billed forever (issue 18 case 10).
+    expect(p.LifecycleConfiguration).toEqual({
+      Rules: [
+        {
+          Id: 'flants-abort-incomplete-multipart-uploads',
+          Status: 'Enabled',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+      ],
+    });
     expect([r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
   });
 
@@ -399,7 +413,7 @@ describe('media bucket', () => {
 describe('alarms', () => {
   const alarms = () => resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties!);
   const notifiesOptionalTopic = (a: JsonObject) => {
-    const action = { 'Fn::If': ['HasAlarmTopic', [param('alarmTopicArn')], { Ref: 'AWS::NoValue' }] };
+    const action = { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] };
     expect(a.AlarmActions).toEqual(action);
     expect(a.OKActions).toEqual(action);
   };
@@ -453,7 +467,8 @@ describe('alarms', () => {
   });
 
   it('notify the SNS topic only when one is configured', () => {
-    expect(t.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [param('alarmTopicArn'), ''] }] });
+    expect(t.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] }] });
+    expect(t.Parameters?.AlarmTopicArn).toMatchObject({ Type: 'String', Default: param('alarmTopicArn') });
   });
 });
 
@@ -508,7 +523,7 @@ describe('IAM least privilege', () => {
         'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
         [`sub:arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${String(param('mongoUriParameter'))}`]:
           'ssm:GetParameter',
-        [`if HasMongoUriKmsKey: ${String(param('mongoUriKmsKeyArn'))}`]: 'kms:Decrypt',
+        'if HasMongoUriKmsKey: Ref:MongoUriKmsKeyArn': 'kms:Decrypt',
       },
       crawler: {
         'CrawlerLogGroup.Arn': logs,
@@ -526,7 +541,9 @@ describe('IAM least privilege', () => {
         [ledger]:
           'dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         [bucketObjects]: 's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
-        [`if HasBucketKmsKey: ${String(param('bucketKmsKeyArn'))}`]: 'kms:Decrypt,kms:GenerateDataKey',
+        // A HEAD of a key not yet copied answers 404 only to a caller that may list (issue 19).
+        [`sub:arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}`]: 's3:ListBucket',
+        'if HasBucketKmsKey: Ref:BucketKmsKeyArn': 'kms:Decrypt,kms:GenerateDataKey',
       },
       dashboard: {
         'DashboardLogGroup.Arn': logs,
@@ -544,6 +561,17 @@ describe('IAM least privilege', () => {
       const sorted = Object.fromEntries(Object.entries(expected[fn]).sort(([a], [b]) => a.localeCompare(b)));
       expect(permissionsOfRole(t, roleOfFunction(t, logicalId(fn))!), fn).toEqual(sorted);
     }
+  });
+
+  it('lets the transfer list its bucket only under the destination prefix (HeadObject answers 404 only with s3:ListBucket)', () => {
+    const list = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('s3:ListBucket'));
+    expect(list.map((s) => s.where.split('.')[0])).toEqual(['TransferRole']);
+    expect(list[0]!.doc).toMatchObject({
+      Sid: 'ListDestination',
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}` },
+      Condition: { StringLike: { 's3:prefix': `${String(param('destPrefix'))}*` } },
+    });
   });
 
   it('scopes the KMS permission for the catalog URI to SSM', () => {
