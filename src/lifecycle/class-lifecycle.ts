@@ -39,6 +39,11 @@ export interface ClassState {
    * record answers (its write is conditional in the same transaction, see `Guard.chunkUndone`).
    */
   doneIds?: readonly number[] | undefined;
+  /**
+   * Generations the bucket has moved this class up since its last completion or plan of its own
+   * (`bucketAhead`): bounded by MAX_BUCKET_AHEAD_MOVES, so a bucket that keeps being ahead fails the class.
+   */
+  bucketAheadMoves?: number | undefined;
 }
 
 /** Every event that can move a class. */
@@ -83,7 +88,12 @@ export type ClassEvent =
    */
   | { type: 'chunkFailed'; gen: number; chunk: number; provisional?: boolean }
   /** A crawl failed for good (or its last delivery began: `provisional`). */
-  | { type: 'crawlFailed'; provisional?: boolean };
+  | { type: 'crawlFailed'; provisional?: boolean }
+  /**
+   * A transfer job of generation `gen` was refused by the bucket: the key holds an object written by
+   * generation `bucketGen`, newer than the job's (STALE_GENERATION).
+   */
+  | { type: 'bucketAhead'; gen: number; bucketGen: number };
 
 /**
  * A condition on the stored record. Every field present must hold; the adapter writes each as one
@@ -116,8 +126,9 @@ export interface Guard {
 export interface Effect {
   status?: ClassStatus;
   /**
-   * Start generation gen+1 with these totals (counters reset, failures cleared). `cause` says what
-   * started it: other content, a newer forced copy, or a change check that found the origin changed.
+   * Start a new generation (gen+1, or above what the bucket holds) with these totals (counters reset,
+   * failures cleared). `cause` says what started it: other content, a newer forced copy, a change
+   * check that found the origin changed, or a bucket holding a newer generation than the ledger.
    */
   newGeneration?: {
     gen: number;
@@ -143,8 +154,18 @@ export interface Effect {
   noteOnly?: boolean;
 }
 
-/** What started a generation: its content differs from the last plan's, a forced copy, or a change check. */
-export type GenerationCause = 'content' | 'forced' | 'changed';
+/**
+ * What started a generation: its content differs from the last plan's, a forced copy, a change
+ * check, or the bucket holding objects of a newer generation than the ledger's (`bucketAhead`).
+ */
+export type GenerationCause = 'content' | 'forced' | 'changed' | 'bucketAhead';
+
+/**
+ * Times the bucket may move a class's generation up (`bucketAhead`) before the class fails instead:
+ * after a ledger restored or recreated below the bucket one move (rarely two) is enough; more means
+ * something keeps writing newer generations under the prefix (another stage on the same DEST_PREFIX).
+ */
+export const MAX_BUCKET_AHEAD_MOVES = 4;
 
 export type Decision =
   | { kind: 'apply'; guard: Guard; effect: Effect }
@@ -161,7 +182,9 @@ export type SkipWhy =
   | 'all-done'
   | 'chunk-done'
   | 'no-record'
-  | 'not-complete';
+  | 'not-complete'
+  /** A bucket answer that is not ahead of the ledger's current generation: the job was merely stale. */
+  | 'not-ahead';
 
 /** Transitions of the stored status that the lifecycle can make, by event (for docs and tests). */
 export const TRANSITIONS: Record<ClassEvent['type'], ReadonlyArray<readonly [ClassStatus | 'none', ClassStatus]>> = {
@@ -235,6 +258,16 @@ export const TRANSITIONS: Record<ClassEvent['type'], ReadonlyArray<readonly [Cla
   ],
   // Bookkeeping on a COMPLETE generation: never a status change.
   checked: [],
+  bucketAhead: [
+    ['PENDING', 'TRANSFERRING'],
+    ['CRAWLING', 'TRANSFERRING'],
+    ['TRANSFERRING', 'TRANSFERRING'],
+    ['FAILED', 'TRANSFERRING'],
+    ['PENDING', 'FAILED'],
+    ['CRAWLING', 'FAILED'],
+    ['TRANSFERRING', 'FAILED'],
+    ['FAILED', 'FAILED'],
+  ],
 };
 
 const NOT_COMPLETE: readonly ClassStatus[] = ['COMPLETE'];
@@ -419,6 +452,35 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
       if (!complete) return { kind: 'skip', why: 'not-complete' };
       return { kind: 'apply', guard: { gen: state.gen, statusIn: ['COMPLETE'] }, effect: { noteOnly: true } };
 
+    case 'bucketAhead': {
+      if (!exists || state.gen === 0) return { kind: 'skip', why: 'no-record' };
+      if (complete) return { kind: 'skip', why: 'complete' };
+      // Objects are written with their job's generation, never above the ledger's: an object newer
+      // than the ledger's current generation means the ledger lost generations (restored, recreated)
+      // or something else writes the prefix. Anything else is a job older than the ledger: only stale.
+      if (event.bucketGen <= state.gen) return { kind: 'skip', why: 'not-ahead' };
+      const guard: Guard = { gen: state.gen, statusNot: NOT_COMPLETE };
+      if ((state.bucketAheadMoves ?? 0) >= MAX_BUCKET_AHEAD_MOVES)
+        return { kind: 'apply', guard, effect: { status: 'FAILED', setCrawlError: true } };
+      // The same plan again, above every generation the bucket was seen to hold: generations only move forward.
+      return {
+        kind: 'apply',
+        guard,
+        effect: {
+          status: 'TRANSFERRING',
+          newGeneration: {
+            gen: event.bucketGen + 1,
+            planId: state.planId ?? '',
+            totalChunks: state.totalChunks,
+            forcedAt: state.forcedAt,
+            changedAt: state.changedAt,
+            cause: 'bucketAhead',
+          },
+          clearCrawlError: true,
+        },
+      };
+    }
+
     case 'crawlFailed':
       if (complete) return { kind: 'skip', why: 'complete' };
       if (state.gen > 0 && state.doneChunks >= state.totalChunks) return { kind: 'skip', why: 'all-done' };
@@ -464,6 +526,8 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
       doneChunks: 0,
       failed: [],
       ...(next.doneIds ? { doneIds: [] } : {}),
+      // Moves the bucket forced are counted until the class completes or plans for a reason of its own.
+      bucketAheadMoves: g.cause === 'bucketAhead' ? (state.bucketAheadMoves ?? 0) + 1 : undefined,
     };
   }
   if (effect.count) {
@@ -477,6 +541,7 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
     next.completedGen = effect.complete.gen;
     // A generation copied ends any run of re-plans.
     next.replans = 0;
+    next.bucketAheadMoves = undefined;
   }
   if (effect.clearCrawlError) next.crawlError = undefined;
   if (effect.setCrawlError) next.crawlError = crawlError;

@@ -7,7 +7,7 @@ import type { Origin } from '../origin/client.ts';
 import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import type { LandedFile, Ledger } from '../store/ledger.ts';
+import type { GoneFiles, LandedFile, Ledger } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
 import { chunkFiles, planIdOf } from './chunking.ts';
 import type { PipelineEvents } from './events.ts';
@@ -94,6 +94,8 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   let landed: LandedFile[] | undefined;
   let changedAt: string | undefined;
   let check: ChangeCheck | undefined;
+  /** Files the check found gone at the origin: kept (their copies are the generation's), listed on the class. */
+  let gone: GoneFiles | undefined;
   if (job.recheck) {
     if (existing?.status !== 'COMPLETE' || !existing.gen) {
       log.info('change check skipped: the class is not COMPLETE', { classId: job.classId, status: existing?.status });
@@ -116,10 +118,13 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       unknown: check.unknown,
       requests: check.requests,
       changes: check.changes,
+      gone: check.gone.length,
     });
+    gone = { count: check.gone.length, keys: check.gone.sort() };
+    const goneNote = gone.count ? `; ${gone.count} gone at the origin, kept in the bucket` : '';
     if (check.changed) changedAt = now().toISOString();
     else if (check.unknown === 0) {
-      await ledger.markChecked(job.classId, existing.gen, `unchanged: ${check.checked} file(s) asked`);
+      await ledger.markChecked(job.classId, existing.gen, `unchanged: ${check.checked} file(s) asked${goneNote}`, gone);
       return { classId: job.classId, outcome: 'unchanged', check };
     }
     // Files copied before sources were recorded cannot be asked about: the crawl below compares plans instead.
@@ -178,7 +183,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   if (job.recheck && existing && !changedAt) {
     // The legacy comparison (see above): any difference in playlists or files shows in the plan id.
     if (planId === existing.planId) {
-      await ledger.markChecked(job.classId, existing.gen ?? 0, 'unchanged: same plan');
+      await ledger.markChecked(job.classId, existing.gen ?? 0, 'unchanged: same plan', gone);
       return { classId: job.classId, outcome: 'unchanged', ...(check ? { check } : {}) };
     }
     changedAt = now().toISOString();

@@ -1,5 +1,5 @@
-import { describeError } from '../errors.ts';
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
+import { isGoneStatus } from '../lifecycle/gone-at-origin.ts';
 import type { Origin } from '../origin/client.ts';
 import { OriginError } from '../origin/client.ts';
 import type { LandedFile } from '../store/ledger.ts';
@@ -15,6 +15,11 @@ export interface ChangeCheck {
   unknown: number;
   /** The first few differences found (the check stops at the first: one is enough to copy again). */
   changes: string[];
+  /**
+   * Keys of files the origin no longer has (404, 410). Not a change: the generation's chunk records
+   * are the proof that their verified copies are in the bucket, so they are kept and listed on the class.
+   */
+  gone: string[];
   /** Origin requests made: conditional GETs of playlists, HEADs of other files. */
   requests: { conditional: number; head: number };
 }
@@ -45,15 +50,16 @@ function sameReferences(text: string, finalUrl: string, f: LandedFile, root: str
   }
 }
 
-/** A file the origin no longer serves is a change (the new plan says whether it was dropped or lost). */
-const gone = (err: unknown): boolean => err instanceof OriginError && (err.status === 404 || err.status === 410);
+/** The origin no longer has the file (as opposed to a passing failure, which fails the check and is retried). */
+const gone = (err: unknown): boolean => err instanceof OriginError && isGoneStatus(err.status);
 
 /**
  * Asks the origin, cheaply, whether any file of a COMPLETE generation changed since it was copied:
  * each playlist by a conditional GET with the validators it had (304: unchanged; otherwise its
  * SHA-256, then the files it names: other bytes naming the same files are the same playlist), every
  * other file by a HEAD compared on size and ETag (or Last-Modified).
- * Playlists go first; the check stops at the first difference.
+ * Playlists go first; the check stops at the first difference. A file the origin no longer has is
+ * not a difference: its verified copy (what the chunk record lists) stays, and the check notes it.
  */
 export async function checkAgainstOrigin(
   files: readonly LandedFile[],
@@ -65,6 +71,7 @@ export async function checkAgainstOrigin(
     checked: 0,
     unknown: 0,
     changes: [],
+    gone: [],
     requests: { conditional: 0, head: 0 },
   };
   const known = files.filter((f) => f.src !== undefined);
@@ -119,7 +126,7 @@ export async function checkAgainstOrigin(
           note(`${f.key} was modified ${res.lastModified}`);
       } catch (err) {
         if (!gone(err)) throw err;
-        note(`${f.key} is gone from the origin (${describeError(err)})`);
+        out.gone.push(f.key);
       }
     });
     if (out.changed) break;

@@ -5,8 +5,10 @@ import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessag
 import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
-import { asOriginError, type Origin, type StreamResponse } from '../origin/client.ts';
-import type { CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
+import { MAX_BUCKET_AHEAD_MOVES } from '../lifecycle/class-lifecycle.ts';
+import { isGoneStatus, judgeGoneFile } from '../lifecycle/gone-at-origin.ts';
+import { asOriginError, OriginError, type Origin, type StreamResponse } from '../origin/client.ts';
+import type { ClassRecord, CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
 import {
   SHA256_METADATA,
   SRC_ETAG_METADATA,
@@ -49,13 +51,19 @@ export interface TransferAttempt {
 export interface TransferResult {
   classId: string;
   chunk: number;
-  /** `replanned`: a playlist changed at the origin; nothing counted, the class was sent back to the crawler. */
-  outcome: CountOutcome | 'replanned';
+  /**
+   * `replanned`: a playlist changed at the origin; nothing counted, the class was sent back to the crawler.
+   * `bucket-ahead`: the bucket holds a newer generation than the ledger's current one; nothing counted,
+   * the plan moved above it and the class was sent back to the crawler (or, when it kept being ahead, failed).
+   */
+  outcome: CountOutcome | 'replanned' | 'bucket-ahead';
   files: number;
   bytes: number;
   /** Files written to S3, and files counted done because the bucket already held their bytes (no PUT). */
   written?: number;
   unchanged?: number;
+  /** Files the origin no longer has whose verified copy in the bucket was kept (counted, listed on the class). */
+  goneAtOrigin?: number;
   /** True for the one delivery whose step marked the class COMPLETE. */
   completedClass: boolean;
 }
@@ -78,10 +86,11 @@ export interface CopyOptions {
 
 /**
  * How a file was settled: written, or counted done because the bucket already held its bytes —
- * the same playlist digest, the origin's 304 to the validators stored with the copy, or the same
- * size and CRC32 once the bytes were read.
+ * the same playlist digest, the origin's 304 to the validators stored with the copy, the same
+ * size and CRC32 once the bytes were read, or the origin no longer has it and the bucket holds
+ * its verified copy (`gone-at-origin`).
  */
-export type CopyHow = 'written' | 'same-digest' | 'not-modified' | 'same-crc32';
+export type CopyHow = 'written' | 'same-digest' | 'not-modified' | 'same-crc32' | 'gone-at-origin';
 
 /** A copied (or already present) file: what lands in the chunk record, and how it was settled. */
 export interface CopiedFile extends LandedFile {
@@ -257,11 +266,17 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     existing && !file.sha256
       ? { ifNoneMatch: existing.metadata[SRC_ETAG_METADATA], ifModifiedSince: existing.metadata[SRC_MODIFIED_METADATA] }
       : {};
-  let res = await origin.openStream(file.src, {
-    maxBytes: cfg.transfer.maxFileBytes,
-    ...(signal ? { signal } : {}),
-    ...conditional,
-  });
+  let res: Awaited<ReturnType<typeof origin.openStream>>;
+  try {
+    res = await origin.openStream(file.src, {
+      maxBytes: cfg.transfer.maxFileBytes,
+      ...(signal ? { signal } : {}),
+      ...conditional,
+    });
+  } catch (err) {
+    if (!(err instanceof OriginError) || !isGoneStatus(err.status)) throw err;
+    return keepGoneFile(file, err, opts.recopy ? existing : await store.head(file.key), generation);
+  }
   if (res.notModified && existing) return alreadyThere(file, existing, 'not-modified', res);
   // A body only the connection's close ends looks whole when cut short: it is read twice, and the
   // copy (of the second read) stands only if both reads are the same bytes. A playlist is held to
@@ -361,6 +376,47 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
 }
 
 /**
+ * A file the origin no longer has (404, 410): kept when the bucket holds its verified copy (see
+ * judgeGoneFile), counted and listed on the class as gone at the origin; otherwise the origin's
+ * answer fails it, saying what the bucket lacks. A newer generation's copy makes the job stale.
+ */
+function keepGoneFile(
+  file: TransferFile,
+  err: OriginError,
+  held: ObjectHead | undefined,
+  generation: number | undefined,
+): CopiedFile {
+  if (held?.generation !== undefined && generation !== undefined && held.generation > generation)
+    throw new StaleWriteError(file.key, generation, held.generation);
+  const verdict = judgeGoneFile(
+    held && { size: held.size, generation: held.generation, crc32: held.crc32, sha256: held.metadata[SHA256_METADATA] },
+    { generation: generation ?? Number.MAX_SAFE_INTEGER, sha256: file.sha256, bytes: file.bytes },
+  );
+  if (!verdict.keep)
+    throw new OriginError(err.code, `${err.message} (gone at the origin, and ${verdict.why})`, {
+      url: err.url,
+      ...(err.status === undefined ? {} : { status: err.status }),
+      retryable: err.retryable,
+      cause: err,
+    });
+  return { ...alreadyThere(file, held!, 'gone-at-origin'), goneAtOrigin: true };
+}
+
+/** Sends the class back to the crawler, for a new plan (or the same plan in its new generation). */
+async function sendBackToCrawler(deps: TransferDeps, job: TransferJob, record: ClassRecord): Promise<void> {
+  await deps.queue.sendAll('crawl', [
+    {
+      v: MESSAGE_VERSION,
+      type: 'crawl',
+      classId: job.classId,
+      manifestUrl: record.manifestUrl!,
+      ...(record.title ? { title: record.title } : {}),
+      requestedAt: new Date().toISOString(),
+    },
+  ]);
+}
+
+/**
  * Handles one transfer job: copies its chunk, then counts it once for its generation in one ledger
  * transaction, which also completes the class when it is the last. A file that fails throws
  * ChunkFailedError (SQS delivers the job again; the batch records the failure on the last delivery).
@@ -391,7 +447,8 @@ export async function runTransfer(
   const failures: FailedFile[] = [];
   const landed: CopiedFile[] = [];
   let changed: { error: FlantsError; file: TransferFile } | undefined;
-  let stale = false;
+  /** The newest generation the bucket answered with when it refused a write (STALE_GENERATION), and where. */
+  let ahead: { gen: number; key: string } | undefined;
   await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
     try {
       landed.push(
@@ -414,7 +471,7 @@ export async function runTransfer(
       );
     } catch (err) {
       if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed ??= { error: err, file };
-      if (err instanceof FlantsError && err.code === 'STALE_GENERATION') stale = true;
+      if (err instanceof StaleWriteError && err.stored > (ahead?.gen ?? 0)) ahead = { gen: err.stored, key: err.key };
       failures.push({ key: file.key, src: file.src, reason: describeError(err) });
       log.warn('file failed', {
         key: file.key,
@@ -425,10 +482,34 @@ export async function runTransfer(
     }
   });
 
-  if (stale) {
-    // A newer generation already wrote one of these files: this job's plan is over.
-    log.info('stale transfer job dropped: a newer generation owns its objects', { planId: job.planId });
-    return { ...base, outcome: 'stale' };
+  if (ahead) {
+    // A newer generation's object is in the bucket. Newer than the ledger's current generation too
+    // (the table was restored or recreated below the bucket, or another stage writes the prefix):
+    // the ledger moves the plan above it; otherwise this job's plan is simply over.
+    const reason =
+      `the bucket holds generation ${ahead.gen}'s copy of ${ahead.key}, newer than this class's generation in the ledger, ` +
+      `again after ${MAX_BUCKET_AHEAD_MOVES} moves above the bucket: something keeps writing newer generations under ` +
+      `DEST_PREFIX "${cfg.destPrefix}" of bucket ${cfg.destBucket} (another stage with the same DEST_BUCKET and DEST_PREFIX?). ` +
+      `Give each stage its own DEST_PREFIX, then copy the class again with "flants enqueue ${job.classId} --force"`;
+    const fenced = await ledger.recordBucketAhead(job.classId, job.gen, ahead.gen, reason);
+    if (fenced.outcome === 'stale') {
+      log.info('stale transfer job dropped: a newer generation owns its objects', { planId: job.planId });
+      return { ...base, outcome: 'stale' };
+    }
+    if (fenced.outcome === 'failed') {
+      log.error('class failed: the bucket keeps holding newer generations than the ledger', { reason });
+      return { ...base, outcome: 'bucket-ahead' };
+    }
+    await sendBackToCrawler(deps, job, view.record);
+    log.warn(
+      'the bucket holds a newer generation than the ledger (restored or recreated below it?): plan moved above it',
+      {
+        bucketGen: ahead.gen,
+        key: ahead.key,
+        gen: fenced.gen,
+      },
+    );
+    return { ...base, outcome: 'bucket-ahead' };
   }
   if (changed) {
     // What was enumerated is what is copied: a playlist naming other files means a new plan, never a
@@ -453,6 +534,12 @@ export async function runTransfer(
   const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record);
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
   const written = landed.filter((f) => f.how === 'written').length;
+  const gone = landed.filter((f) => f.how === 'gone-at-origin');
+  if (gone.length > 0)
+    log.warn('files gone at the origin; their verified copies in the bucket are kept', {
+      gone: gone.length,
+      first: gone.slice(0, 5).map((f) => f.key),
+    });
   if (counted.outcome === 'stale') log.info('stale transfer job dropped after copy', { planId: job.planId });
   if (counted.outcome === 'counted')
     deps.events.emit('chunkCounted', {
@@ -479,6 +566,7 @@ export async function runTransfer(
     completedClass: counted.completed,
     written,
     unchanged: landed.length - written,
+    ...(gone.length > 0 ? { goneAtOrigin: gone.length } : {}),
   };
 }
 

@@ -54,6 +54,14 @@ export interface ClassRecord {
    */
   removedFiles?: string[];
   removedCount?: number;
+  /**
+   * Files of the current generation the origin no longer has (404, 410) whose verified copy is in
+   * the bucket: kept, not failed (docs/ledger.md, "Gone at the origin"). `count` counts them all,
+   * `keys` lists at most MAX_GONE_LISTED of them. Absent when there are none.
+   */
+  goneAtOrigin?: GoneFiles;
+  /** Times the bucket moved this class's generation up since it last completed or planned on its own. */
+  bucketAheadMoves?: number;
   totalFiles?: number;
   totalChunks?: number;
   doneChunks?: number;
@@ -109,7 +117,24 @@ export interface LandedFile {
   /** The origin's validators when it was copied (ETag, Last-Modified), for conditional requests later. */
   originEtag?: string;
   originModified?: string;
+  /** The origin answered 404/410 for it; the verified copy the bucket held (of this or an earlier generation) was kept. */
+  goneAtOrigin?: boolean;
 }
+
+/** Files the origin no longer has, kept in the bucket: all counted, a few named. */
+export interface GoneFiles {
+  count: number;
+  keys: string[];
+}
+
+/** What the ledger did with a bucket answer newer than the job's generation. */
+export type BucketAheadOutcome =
+  /** The bucket was ahead of the ledger's current generation: the plan moved above it (`gen`); re-plan it. */
+  | { outcome: 'moved'; gen: number }
+  /** It kept being ahead (MAX_BUCKET_AHEAD_MOVES): the class is FAILED with the reason given. */
+  | { outcome: 'failed' }
+  /** The ledger is at or past the bucket's generation (the job was old), or the class is COMPLETE: nothing moved. */
+  | { outcome: 'stale' };
 
 export interface FailedFile {
   key: string;
@@ -219,8 +244,18 @@ export interface Ledger {
    * stored as `waitingSince` unless the class already has one (it was seen waiting before).
    */
   markWaiting(classId: string, info: ClassInfo & { reason: string; until: string; since: string }): Promise<void>;
-  /** Notes a change check of a COMPLETE generation (no status change); false when it is no longer that generation, or not COMPLETE. */
-  markChecked(classId: string, gen: number, result: string): Promise<boolean>;
+  /**
+   * Notes a change check of a COMPLETE generation (no status change); false when it is no longer that
+   * generation, or not COMPLETE. `gone`: the files the check found gone at the origin (their verified
+   * copies are the generation's own), which replace the ones listed before.
+   */
+  markChecked(classId: string, gen: number, result: string, gone?: GoneFiles): Promise<boolean>;
+  /**
+   * A transfer of generation `gen` found an object of generation `bucketGen` in the bucket. If the
+   * ledger's current generation is below it, the plan moves above the bucket (the caller re-plans), or,
+   * after MAX_BUCKET_AHEAD_MOVES moves, the class fails with `reason`.
+   */
+  recordBucketAhead(classId: string, gen: number, bucketGen: number, reason: string): Promise<BucketAheadOutcome>;
   /** Records a crawl's plan: the same plan resumes its generation, any other starts a new one. */
   recordPlan(classId: string, plan: PlanInput): Promise<PlanResult>;
   /**
@@ -291,6 +326,8 @@ const MAX_FAILURE_CHARS = 300_000;
 const MAX_REASON_CHARS = 500;
 /** Removed files listed on a class record (all are counted). */
 const MAX_REMOVED_LISTED = 200;
+/** Files gone at the origin named on a class record (all are counted): a few KB at most of the 400 KB item. */
+export const MAX_GONE_LISTED = 20;
 /** Attempts at one lifecycle write when its guard was overtaken or the item was busy. */
 const MAX_TRIES = 12;
 
@@ -325,7 +362,18 @@ function failedMap(item: Item): Record<string, FailedEntry> {
 
 /** The record as readers see it: internal attributes out, failure counts derived. */
 function toRecord(item: Item): ClassRecord {
-  const { pk: _pk, sk: _sk, listPk: _lp, listSk: _ls, failed: _f, lastChunk: _lc, doneSet, ...rest } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    listPk: _lp,
+    listSk: _ls,
+    failed: _f,
+    lastChunk: _lc,
+    doneSet,
+    goneCount,
+    goneKeys,
+    ...rest
+  } = item;
   const failed = failedMap(item);
   const ids = Object.keys(failed)
     .map(Number)
@@ -338,6 +386,8 @@ function toRecord(item: Item): ClassRecord {
   rec.doneChunkIds = doneSet instanceof Set ? [...(doneSet as Set<unknown>)].map(Number).sort((a, b) => a - b) : [];
   const reason = rec.crawlError ?? (ids.length ? failed[String(ids[0])]?.r : undefined);
   if (reason) rec.lastError = reason;
+  if (Number(goneCount) > 0)
+    rec.goneAtOrigin = { count: Number(goneCount), keys: Array.isArray(goneKeys) ? (goneKeys as string[]) : [] };
   return rec;
 }
 
@@ -356,6 +406,7 @@ function toState(item: Item | undefined): ClassState {
     crawlError: item.crawlError as string | undefined,
     completedGen: item.completedGen === undefined ? undefined : Number(item.completedGen),
     replans: Number(item.replans ?? 0),
+    bucketAheadMoves: item.bucketAheadMoves === undefined ? undefined : Number(item.bucketAheadMoves),
   };
 }
 
@@ -496,8 +547,14 @@ function effectUpdate(
       e.set.push(`freshFrom = ${e.value(started)}`);
       freshFrom = started;
     }
-    // doneSet belongs to one generation, like the counters (an empty set cannot be stored: remove it).
+    // Moves forced by the bucket are counted until the class completes or plans for a reason of its own.
+    if (g.cause === 'bucketAhead') e.add.push(`bucketAheadMoves ${e.value(1)}`);
+    else e.remove.push('bucketAheadMoves');
+    // doneSet belongs to one generation, like the counters (an empty set cannot be stored: remove it);
+    // so do the files its transfers found gone at the origin.
     e.remove.push(
+      'goneCount',
+      'goneKeys',
       'doneSet',
       'completedAt',
       'freshnessSeconds',
@@ -519,7 +576,7 @@ function effectUpdate(
   let freshnessSeconds: number | undefined;
   if (effect.complete) {
     e.set.push(`completedGen = ${e.value(effect.complete.gen)}`, `completedAt = ${e.value(at)}`);
-    e.remove.push('lastAttemptError', 'lastAttemptAt');
+    e.remove.push('lastAttemptError', 'lastAttemptAt', 'bucketAheadMoves');
     // Freshness is written by the very write that completes the generation: exactly once, like COMPLETE.
     freshnessSeconds = secondsBetween(freshFrom, at);
     if (freshnessSeconds !== undefined) e.set.push(`freshnessSeconds = ${e.value(freshnessSeconds)}`);
@@ -770,7 +827,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       );
     },
 
-    async markChecked(classId, gen, result) {
+    async markChecked(classId, gen, result, gone) {
       const at = now();
       return transition(
         classId,
@@ -779,12 +836,33 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           await updateMeta(
             classId,
             d,
-            (e) => e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(result.slice(0, 1000))}`),
+            (e) => {
+              e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(result.slice(0, 1000))}`);
+              // What this check found gone replaces what was listed: a file the origin serves again is no longer listed.
+              if (gone && gone.count > 0)
+                e.set.push(
+                  `goneCount = ${e.value(gone.count)}`,
+                  `goneKeys = ${e.value(gone.keys.slice(0, MAX_GONE_LISTED).map((k) => k.slice(0, 1024)))}`,
+                );
+              else if (gone) e.remove.push('goneCount', 'goneKeys');
+            },
             at,
           );
           return true;
         },
         () => false,
+      );
+    },
+
+    async recordBucketAhead(classId, gen, bucketGen, reason) {
+      return transition<BucketAheadOutcome>(
+        classId,
+        { type: 'bucketAhead', gen, bucketGen },
+        async (d) => {
+          await updateMeta(classId, d, () => undefined, now(), { crawlError: reason });
+          return d.effect.newGeneration ? { outcome: 'moved', gen: d.effect.newGeneration.gen } : { outcome: 'failed' };
+        },
+        () => ({ outcome: 'stale' }),
       );
     },
 
@@ -920,6 +998,11 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             `doneFiles ${e.value(files.length)}`,
             `doneBytes ${e.value(bytes)}`,
             `doneSet ${e.value(new Set([chunk]))}`,
+          );
+          goneUpdate(
+            e,
+            files.filter((f) => f.goneAtOrigin).map((f) => f.key),
+            item,
           );
           try {
             await ddb.send(
@@ -1243,6 +1326,8 @@ interface StoredLanded {
   r?: string;
   lb?: string;
   v?: Record<string, string>;
+  /** Gone at the origin, its verified copy kept. */
+  g?: 1;
 }
 
 function landedItem(f: LandedFile): StoredLanded {
@@ -1257,6 +1342,7 @@ function landedItem(f: LandedFile): StoredLanded {
     ...(f.refs ? { r: f.refs } : {}),
     ...(f.base ? { lb: f.base } : {}),
     ...(f.vars ? { v: f.vars } : {}),
+    ...(f.goneAtOrigin ? { g: 1 as const } : {}),
   };
 }
 
@@ -1272,6 +1358,7 @@ function fromLandedItem(f: StoredLanded): LandedFile {
     ...(f.r ? { refs: f.r } : {}),
     ...(f.lb ? { base: f.lb } : {}),
     ...(f.v ? { vars: f.v } : {}),
+    ...(f.g ? { goneAtOrigin: true } : {}),
   };
 }
 
@@ -1279,7 +1366,26 @@ function fromLandedItem(f: StoredLanded): LandedFile {
 function recordToItem(r: ClassRecord): Item {
   const failed: Record<string, FailedEntry> = {};
   for (const c of r.failedChunkIds ?? []) failed[String(c)] = { n: 0, r: '' };
-  return { ...r, failed };
+  const { goneAtOrigin, ...rest } = r;
+  return { ...rest, failed, ...(goneAtOrigin ? { goneCount: goneAtOrigin.count, goneKeys: goneAtOrigin.keys } : {}) };
+}
+
+/**
+ * Counts a chunk's files gone at the origin (kept) on the class record, and names them while fewer
+ * than MAX_GONE_LISTED are named. The list grows only under a condition on its size as `item` had it,
+ * so concurrent counts can never push it past the bound (an overtaken count reads again and retries).
+ */
+function goneUpdate(e: Expr, gone: readonly string[], item: Item | undefined): void {
+  if (gone.length === 0) return;
+  e.add.push(`goneCount ${e.value(gone.length)}`);
+  const listed = Array.isArray(item?.goneKeys) ? (item.goneKeys as unknown[]).length : 0;
+  const room = MAX_GONE_LISTED - listed;
+  if (room <= 0) return;
+  const keys = e.name('goneKeys');
+  e.set.push(
+    `${keys} = list_append(if_not_exists(${keys}, ${e.value([])}), ${e.value(gone.slice(0, room).map((k) => k.slice(0, 1024)))})`,
+  );
+  e.cond.push(listed === 0 ? `attribute_not_exists(${keys})` : `size(${keys}) = ${e.value(listed)}`);
 }
 
 async function queryAll(

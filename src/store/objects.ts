@@ -110,7 +110,13 @@ export const UPLOAD_QUEUE_SIZE = 4;
 
 /** The object holds a newer generation's copy: this (older) write must not replace it. */
 export class StaleWriteError extends FlantsError {
-  constructor(key: string, mine: number, stored: number) {
+  constructor(
+    readonly key: string,
+    /** The generation of the refused write. */
+    readonly mine: number,
+    /** The generation that wrote the object the bucket holds: what the ledger checks against its own. */
+    readonly stored: number,
+  ) {
     super(
       'STALE_GENERATION',
       `refusing to overwrite ${key}: it holds generation ${stored}'s copy, newer than this job's generation ${mine}`,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   apply,
   CLASS_STATUSES,
+  MAX_BUCKET_AHEAD_MOVES,
   decide,
   holds,
   NO_RECORD,
@@ -82,6 +83,8 @@ function events(): ClassEvent[] {
   for (const gen of [1, 2]) for (const max of [0, 2]) out.push({ type: 'replanRequested', gen, replans: 0, max });
   out.push({ type: 'replanRequested', gen: 1, replans: 1, max: 2 });
   for (const planId of ['A', 'B']) out.push({ type: 'planned', planId, totalChunks: 3, replan: true });
+  // A bucket answer of a generation at, below and above the class's (issue 18 case 5).
+  for (const gen of [1, 2]) for (const bucketGen of [1, 2, 3, 7]) out.push({ type: 'bucketAhead', gen, bucketGen });
   for (const gen of [1, 2]) {
     // Chunks 0..2 of a class of at most 3: events name only chunks that exist.
     for (const chunk of [0, 1, 2]) {
@@ -294,6 +297,74 @@ describe('class lifecycle (pure)', () => {
     expect(decide(failedAlready, { type: 'chunkFailed', gen: 1, chunk: 1 })).toMatchObject({
       kind: 'apply',
       guard: { chunkFailed: { chunk: 1, is: true } },
+    });
+  });
+
+  it('a bucket ahead of the ledger moves the plan above it (same plan, counters reset), a bounded number of times; an old job is only stale', () => {
+    const copying: ClassState = {
+      status: 'TRANSFERRING',
+      gen: 1,
+      planId: 'A',
+      totalChunks: 3,
+      doneChunks: 1,
+      doneIds: [0],
+      failed: [2],
+    };
+    const d = decide(copying, { type: 'bucketAhead', gen: 1, bucketGen: 5 });
+    expect(d).toEqual({
+      kind: 'apply',
+      guard: { gen: 1, statusNot: ['COMPLETE'] },
+      effect: {
+        status: 'TRANSFERRING',
+        newGeneration: {
+          gen: 6,
+          planId: 'A',
+          totalChunks: 3,
+          forcedAt: undefined,
+          changedAt: undefined,
+          cause: 'bucketAhead',
+        },
+        clearCrawlError: true,
+      },
+    });
+    let s = apply(copying, (d as Extract<typeof d, { kind: 'apply' }>).effect);
+    expect(s).toMatchObject({ gen: 6, planId: 'A', doneChunks: 0, failed: [], doneIds: [], bucketAheadMoves: 1 });
+    // The bucket at or below the ledger's generation: the job was old, nothing moves (whatever its own generation).
+    expect(decide(s, { type: 'bucketAhead', gen: 1, bucketGen: 6 })).toEqual({ kind: 'skip', why: 'not-ahead' });
+    expect(decide(s, { type: 'bucketAhead', gen: 6, bucketGen: 3 })).toEqual({ kind: 'skip', why: 'not-ahead' });
+    // A bucket that keeps being ahead: after MAX_BUCKET_AHEAD_MOVES moves the class fails instead.
+    for (let i = 1; i < MAX_BUCKET_AHEAD_MOVES; i++) {
+      const next = decide(s, { type: 'bucketAhead', gen: s.gen, bucketGen: s.gen + 1 });
+      expect(next.kind).toBe('apply');
+      s = apply(s, (next as Extract<typeof next, { kind: 'apply' }>).effect);
+    }
+    expect(s.bucketAheadMoves).toBe(MAX_BUCKET_AHEAD_MOVES);
+    expect(decide(s, { type: 'bucketAhead', gen: s.gen, bucketGen: s.gen + 1 })).toEqual({
+      kind: 'apply',
+      guard: { gen: s.gen, statusNot: ['COMPLETE'] },
+      effect: { status: 'FAILED', setCrawlError: true },
+    });
+    // A plan of its own (forced, other content) or a completion starts the count again.
+    const forced = decide(s, { type: 'planned', planId: 'A', totalChunks: 3, forcedAt: '2026-02-01' });
+    expect(apply(s, (forced as Extract<typeof forced, { kind: 'apply' }>).effect).bucketAheadMoves).toBeUndefined();
+    const last = { ...s, doneChunks: 2, doneIds: [0, 1], failed: [] };
+    const counted = decide(last, { type: 'chunkCounted', gen: s.gen, chunk: 2 });
+    expect(
+      apply(last, (counted as Extract<typeof counted, { kind: 'apply' }>).effect).bucketAheadMoves,
+    ).toBeUndefined();
+    // COMPLETE is final for its generation: a late job's stale answer changes nothing.
+    const done: ClassState = {
+      ...copying,
+      status: 'COMPLETE',
+      doneChunks: 3,
+      doneIds: [0, 1, 2],
+      failed: [],
+      completedGen: 1,
+    };
+    expect(decide(done, { type: 'bucketAhead', gen: 1, bucketGen: 9 })).toEqual({ kind: 'skip', why: 'complete' });
+    expect(decide(NO_RECORD, { type: 'bucketAhead', gen: 1, bucketGen: 9 })).toEqual({
+      kind: 'skip',
+      why: 'no-record',
     });
   });
 
