@@ -78,15 +78,19 @@ export type ClassEvent =
   | { type: 'replanRequested'; gen: number; replans: number; max: number }
   /** A change check compared a COMPLETE generation with the origin (the result is bookkeeping only). */
   | { type: 'checked'; gen: number }
-  /** A transfer job of generation `gen` copied and verified every file of `chunk`. */
-  | { type: 'chunkCounted'; gen: number; chunk: number }
+  /**
+   * A transfer job of generation `gen` copied and verified every file of `chunk`. `planId`: the
+   * job's plan, when known: a job sent before the ledger was reset may carry a generation number
+   * the ledger has since given to another plan.
+   */
+  | { type: 'chunkCounted'; gen: number; chunk: number; planId?: string | undefined }
   /** A delivery of a chunk failed and SQS will deliver it again. */
   | { type: 'attemptFailed'; gen: number; chunk: number }
   /**
    * A chunk failed on its last delivery, or its last delivery began (`provisional`): recorded first so
    * that a crash, timeout or out-of-memory kill on that delivery still leaves the class FAILED.
    */
-  | { type: 'chunkFailed'; gen: number; chunk: number; provisional?: boolean }
+  | { type: 'chunkFailed'; gen: number; chunk: number; provisional?: boolean; planId?: string | undefined }
   /** A crawl failed for good (or its last delivery began: `provisional`). */
   | { type: 'crawlFailed'; provisional?: boolean }
   /**
@@ -106,6 +110,8 @@ export interface Guard {
   statusNot?: readonly ClassStatus[];
   /** The current generation is exactly this one. */
   gen?: number;
+  /** The current generation's plan is exactly this one (a generation number may be reused after a ledger reset). */
+  planId?: string;
   /** `doneChunks < totalChunks - 1` ('notLast') or `doneChunks = totalChunks - 1` ('last'). */
   progress?: 'notLast' | 'last';
   /** Whether `chunk` is (true) or is not (false) in the failed set. */
@@ -285,6 +291,11 @@ export function isNewChange(state: ClassState, changedAt: string | undefined): b
   return changedAt !== undefined && (state.changedAt === undefined || changedAt > state.changedAt);
 }
 
+/** Whether a job's plan (when it names one) is the current generation's. */
+function samePlanAs(state: ClassState, planId: string | undefined): boolean {
+  return planId === undefined || state.planId === planId;
+}
+
 /** The status a planned generation has when nothing else decides it. */
 function plannedStatus(failedCount: number, crawlError: boolean): ClassStatus {
   return failedCount > 0 || crawlError ? 'FAILED' : 'TRANSFERRING';
@@ -385,13 +396,14 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
 
     case 'chunkCounted': {
       if (!exists) return { kind: 'skip', why: 'no-record' };
-      if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
+      if (event.gen !== state.gen || !samePlanAs(state, event.planId)) return { kind: 'skip', why: 'stale' };
       if (complete || state.doneChunks >= state.totalChunks || state.doneIds?.includes(event.chunk))
         return { kind: 'skip', why: 'duplicate' };
       const wasFailed = state.failed.includes(event.chunk);
       const last = state.doneChunks + 1 === state.totalChunks;
       const guard: Guard = {
         gen: state.gen,
+        ...(event.planId !== undefined ? { planId: event.planId } : {}),
         progress: last ? 'last' : 'notLast',
         chunkFailed: { chunk: event.chunk, is: wasFailed },
         chunkUndone: event.chunk,
@@ -430,7 +442,7 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
 
     case 'chunkFailed':
       if (!exists) return { kind: 'skip', why: 'no-record' };
-      if (event.gen !== state.gen) return { kind: 'skip', why: 'stale' };
+      if (event.gen !== state.gen || !samePlanAs(state, event.planId)) return { kind: 'skip', why: 'stale' };
       if (complete) return { kind: 'skip', why: 'complete' };
       // A chunk another delivery counted is not failed, whatever this delivery saw.
       if (state.doneIds?.includes(event.chunk)) return { kind: 'skip', why: 'chunk-done' };
@@ -439,6 +451,7 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
         kind: 'apply',
         guard: {
           gen: state.gen,
+          ...(event.planId !== undefined ? { planId: event.planId } : {}),
           statusNot: NOT_COMPLETE,
           chunkFailed: { chunk: event.chunk, is: state.failed.includes(event.chunk) },
           chunkUndone: event.chunk,
@@ -500,6 +513,7 @@ export function holds(guard: Guard, state: ClassState): boolean {
   // A missing record has no status, so it is "not" any of them (DynamoDB's `<>` on a missing attribute is true).
   if (guard.statusNot && state.status !== undefined && guard.statusNot.includes(state.status)) return false;
   if (guard.gen !== undefined && state.gen !== guard.gen) return false;
+  if (guard.planId !== undefined && state.planId !== guard.planId) return false;
   if (guard.progress === 'notLast' && !(state.doneChunks < state.totalChunks - 1)) return false;
   if (guard.progress === 'last' && state.doneChunks !== state.totalChunks - 1) return false;
   if (guard.chunkFailed && state.failed.includes(guard.chunkFailed.chunk) !== guard.chunkFailed.is) return false;

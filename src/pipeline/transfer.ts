@@ -438,7 +438,8 @@ export async function runTransfer(
   const view = await ledger.viewChunk(job.classId, job.gen, job.chunk);
   if (!view.record)
     throw new PoisonMessageError(`transfer job for unknown class ${job.classId}: no class record in the ledger`);
-  if ((view.record.gen ?? 0) !== job.gen) {
+  // A generation number names one plan only until the ledger is reset (restored, recreated): the plan must match too.
+  if ((view.record.gen ?? 0) !== job.gen || (view.record.planId !== undefined && view.record.planId !== job.planId)) {
     log.info('stale transfer job dropped', { planId: job.planId, currentGen: view.record.gen ?? 0 });
     return { ...base, outcome: 'stale' };
   }
@@ -531,7 +532,7 @@ export async function runTransfer(
   }
   if (failures.length > 0) throw new ChunkFailedError(failures);
 
-  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record);
+  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record, job.planId);
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
   const written = landed.filter((f) => f.how === 'written').length;
   const gone = landed.filter((f) => f.how === 'gone-at-origin');
@@ -594,7 +595,10 @@ export async function recordTransferFailure(
           reason: err === undefined ? UNFINISHED_LAST_DELIVERY : describeError(err),
         }));
   if (final) {
-    await ledger.recordChunkFailure(job.classId, job.gen, job.chunk, failures, { provisional: err === undefined });
+    await ledger.recordChunkFailure(job.classId, job.gen, job.chunk, failures, {
+      provisional: err === undefined,
+      planId: job.planId,
+    });
     return;
   }
   const more = failures.length > 1 ? ` (and ${failures.length - 1} more file(s))` : '';

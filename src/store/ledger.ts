@@ -269,13 +269,18 @@ export interface Ledger {
   ): Promise<ReplanOutcome>;
   /** One read: the class record and whether this chunk of this generation is done. */
   viewChunk(classId: string, gen: number, chunk: number): Promise<ChunkView>;
-  /** Counts a chunk once for its generation, completing the class when it is the last (one transaction). */
+  /**
+   * Counts a chunk once for its generation, completing the class when it is the last (one transaction).
+   * With `planId` (the job's), only for that plan: a job sent before the ledger was reset may carry a
+   * generation number the ledger reuses for another plan.
+   */
   countChunk(
     classId: string,
     gen: number,
     chunk: number,
     files: readonly LandedFile[],
     seen?: ClassRecord,
+    planId?: string,
   ): Promise<CountResult>;
   /** Notes a failed delivery that SQS will retry, so status shows it before the last one. */
   noteAttemptFailure(classId: string, gen: number, chunk: number, reason: string): Promise<void>;
@@ -285,7 +290,7 @@ export interface Ledger {
     gen: number,
     chunk: number,
     files: readonly FailedFile[],
-    opts?: { provisional?: boolean },
+    opts?: { provisional?: boolean; planId?: string },
   ): Promise<FailureOutcome>;
   /** Marks a class FAILED for a reason that is not a file; refused for a class whose plan is fully copied. */
   failCrawl(
@@ -469,6 +474,7 @@ export function guardCondition(guard: Guard, e: Expr): void {
   if (guard.gen !== undefined) {
     e.cond.push(guard.gen === 0 ? `attribute_not_exists(gen) OR gen = ${e.value(0)}` : `gen = ${e.value(guard.gen)}`);
   }
+  if (guard.planId !== undefined) e.cond.push(`planId = ${e.value(guard.planId)}`);
   if (guard.progress === 'notLast') e.cond.push('doneChunks < lastChunk');
   if (guard.progress === 'last') e.cond.push('doneChunks = lastChunk');
   if (guard.chunkFailed) {
@@ -981,12 +987,12 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       return { record: meta ? toRecord(meta) : undefined, chunkDone: items.some((i) => i.sk !== META) };
     },
 
-    async countChunk(classId, gen, chunk, files, seen) {
+    async countChunk(classId, gen, chunk, files, seen, planId) {
       const bytes = files.reduce((n, f) => n + f.bytes, 0);
       const seenItem = seen ? recordToItem(seen) : undefined;
       return transition<CountResult>(
         classId,
-        { type: 'chunkCounted', gen, chunk },
+        { type: 'chunkCounted', gen, chunk, planId },
         async (d, item) => {
           const at = now();
           const e = new Expr();
@@ -1089,7 +1095,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       };
       return transition<FailureOutcome>(
         classId,
-        { type: 'chunkFailed', gen, chunk, provisional },
+        { type: 'chunkFailed', gen, chunk, provisional, planId: opts.planId },
         async (d) => {
           const at = now();
           const e = new Expr();

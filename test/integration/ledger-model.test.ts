@@ -1,18 +1,22 @@
 import { createHash } from 'node:crypto';
+import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { volatilePlaylist } from '../../lab/origin-server.ts';
 import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import type { PlannedFile } from '../../src/hls/types.ts';
+import { MAX_BUCKET_AHEAD_MOVES } from '../../src/lifecycle/class-lifecycle.ts';
 import { planIdOf } from '../../src/pipeline/chunking.ts';
-import { createLedger, type LandedFile, type Ledger } from '../../src/store/ledger.ts';
+import { createLedger, MAX_GONE_LISTED, type LandedFile, type Ledger } from '../../src/store/ledger.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 /**
  * Model-based test of the ledger: random interleavings of crawls (same or changed content, another
  * chunk size, forced), deliveries (duplicate, concurrent, stale), failed attempts, final failures,
- * crashes on the last delivery, crawl failures and redrives, against the real local DynamoDB, with
- * the invariants checked after every step. FLANTS_MODEL_RUNS sets the number of sequences
+ * crashes on the last delivery, crawl failures and redrives, re-plans, files gone at the origin
+ * (kept, found by a change check or by a transfer), a ledger reset below the bucket's generation (the
+ * table restored or recreated while SQS still holds the old jobs) and bucket answers newer than the
+ * ledger, against the real local DynamoDB, with the invariants checked after every step. FLANTS_MODEL_RUNS sets the number of sequences
  * (`npm run test:model` runs 10,000).
  */
 
@@ -64,6 +68,9 @@ const CONTENTS: Content[] = [
 /** REPLAN_MAX of the model: small, so that random sequences reach it. */
 const REPLAN_MAX = 2;
 
+/** The content a job was planned from (plans are known by id: a job may outlive the ledger that planned it). */
+const contentOf = (job: { planId: string }): Content => CONTENTS.find((c) => c.planId === job.planId)!;
+
 const chunksOf = (c: Content): LandedFile[][] =>
   Array.from({ length: Math.ceil(c.files.length / c.chunkSize) }, (_, i) =>
     c.files.slice(i * c.chunkSize, (i + 1) * c.chunkSize),
@@ -71,6 +78,7 @@ const chunksOf = (c: Content): LandedFile[][] =>
 
 interface Job {
   gen: number;
+  planId: string;
   chunk: number;
   files: LandedFile[];
   /** The class's re-plans in a row when the job was sent: a PLAYLIST_CHANGED it finds names this round. */
@@ -78,20 +86,50 @@ interface Job {
 }
 
 interface Model {
-  /** Every transfer job ever sent: SQS may deliver any of them again, at any time. */
+  /** Every transfer job ever sent: SQS may deliver any of them again, at any time (also after a ledger reset). */
   jobs: Job[];
-  /** What each generation planned. */
+  /** What each generation of the current ledger (since its last reset) planned. */
   plans: Map<number, Content>;
-  completions: Map<number, number>;
+  /** Completions by `<epoch>:<gen>`: a generation number reused after a reset is another generation. */
+  completions: Map<string, number>;
+  /** Files gone at the origin (kept) the current record must count, by `<epoch>:<gen>`. */
+  gone: Map<string, number>;
   lastGen: number;
   clock: number;
   /** Generations started in a row by re-plans transfers asked for: never more than REPLAN_MAX. */
   run: number;
+  /** Ledger resets so far. */
+  epoch: number;
+  /** The newest generation any object in the bucket was written by (the bucket outlives ledger resets). */
+  bucketGen: number;
+  /** The newest bucket generation the ledger moved above since its last reset: its generation stays above it. */
+  fencedAbove: number;
 }
 
 interface Real {
   ledger: Ledger;
   classId: string;
+  /** Deletes every item of the class: the table restored to before it, or recreated. */
+  wipe(): Promise<void>;
+}
+
+const at = (m: Model, gen: number) => `${m.epoch}:${gen}`;
+/** A generation completed: counted once, and the end of any run of re-plans. */
+const completed = (m: Model, gen: number) => {
+  m.completions.set(at(m, gen), (m.completions.get(at(m, gen)) ?? 0) + 1);
+  m.run = 0;
+};
+
+/** Counts a delivery as the transfer would, some of its files gone at the origin and kept; the model follows what counted. */
+async function count(m: Model, r: Real, job: Job, gone = 0) {
+  const files = job.files.map((f, i) => (i < gone ? { ...f, goneAtOrigin: true } : f));
+  const res = await r.ledger.countChunk(r.classId, job.gen, job.chunk, files, undefined, job.planId);
+  if (res.outcome === 'counted') {
+    const n = files.filter((f) => f.goneAtOrigin).length;
+    m.gone.set(at(m, job.gen), (m.gone.get(at(m, job.gen)) ?? 0) + n);
+  }
+  if (res.completed) completed(m, job.gen);
+  return res;
 }
 
 type Cmd = fc.AsyncCommand<Model, Real>;
@@ -110,6 +148,10 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   const gen = rec.gen ?? 0;
   expect(gen).toBeGreaterThanOrEqual(m.lastGen);
   m.lastGen = gen;
+  m.bucketGen = Math.max(m.bucketGen, gen);
+  // Fenced against the bucket: once the ledger moved above a bucket generation it stays above it, a bounded number of times.
+  if (m.fencedAbove > 0) expect(gen).toBeGreaterThan(m.fencedAbove);
+  expect(rec.bucketAheadMoves ?? 0).toBeLessThanOrEqual(MAX_BUCKET_AHEAD_MOVES);
   if (gen === 0) return;
   const plan = m.plans.get(gen)!;
   const chunks = await r.ledger.listChunks(r.classId, gen);
@@ -128,15 +170,21 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   if (chunks.length === rec.totalChunks) expect(rec.status).toBe('COMPLETE');
   const failedIds = rec.failedChunkIds ?? [];
   expect(failedIds.filter((id) => chunks.some((c) => c.chunk === id))).toEqual([]);
+  // Files gone at the origin and kept: counted exactly (by the transfers, or as the last change check found them), a few named.
+  const gone = rec.goneAtOrigin ?? { count: 0, keys: [] };
+  expect(gone.count).toBe(m.gone.get(at(m, gen)) ?? 0);
+  expect(gone.keys.length).toBeLessThanOrEqual(Math.min(gone.count, MAX_GONE_LISTED));
+  for (const k of gone.keys) expect(plan.files.map((f) => f.key)).toContain(k);
   if (rec.status === 'COMPLETE') {
     expect(rec.completedGen).toBe(gen);
     expect([...keys].sort()).toEqual(plan.files.map((f) => f.key).sort());
     expect(rec.doneFiles).toBe(rec.totalFiles);
     expect(rec.failedFiles).toBe(0);
     expect(await r.ledger.listFailures(r.classId)).toEqual([]);
-    expect(m.completions.get(gen)).toBe(1);
+    expect(m.completions.get(at(m, gen))).toBe(1);
+    expect(rec.bucketAheadMoves).toBeUndefined();
   } else {
-    expect(m.completions.get(gen) ?? 0).toBe(0);
+    expect(m.completions.get(at(m, gen)) ?? 0).toBe(0);
   }
   if (rec.status === 'FAILED') expect(failedIds.length > 0 || rec.crawlError !== undefined).toBe(true);
 }
@@ -170,33 +218,43 @@ class Crawl implements Cmd {
     if (this.kind === 'change' && before?.status === 'COMPLETE')
       expect(res).toMatchObject({ outcome: 'new', gen: (before.gen ?? 0) + 1 });
     if (res.outcome === 'new') m.plans.set(res.gen, c);
+    if (res.outcome === 'new') m.gone.set(at(m, res.gen), 0);
     if (res.outcome !== 'complete') {
       expect(m.plans.get(res.gen)?.planId).toBe(c.planId);
       // A crawl no transfer asked for ends a run of re-plans.
       m.run = 0;
       expect(res.replans ?? 0).toBe(0);
       chunks.forEach((files, chunk) => {
-        if (!res.done.has(chunk)) m.jobs.push({ gen: res.gen, chunk, files, replans: 0 });
+        if (!res.done.has(chunk)) m.jobs.push({ gen: res.gen, planId: c.planId, chunk, files, replans: 0 });
       });
     }
-    if (res.completed) m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
+    if (res.completed) completed(m, res.gen);
     await checkInvariants(m, r);
   }
   toString = () => `crawl(${CONTENTS[this.content]!.planId}${this.kind === 'plain' ? '' : `, ${this.kind}`})`;
 }
 
-/** A change check of whatever generation the class is in: bookkeeping on COMPLETE only, nothing else moves. */
+/**
+ * A change check of whatever generation the class is in: bookkeeping on COMPLETE only, nothing else
+ * moves. `gone` files of the plan are gone at the origin (purged after the copy): kept, listed.
+ */
 class Check implements Cmd {
+  constructor(readonly gone: number) {}
   check = () => true;
   async run(m: Model, r: Real): Promise<void> {
     const before = await r.ledger.getClass(r.classId);
-    const noted = await r.ledger.markChecked(r.classId, before?.gen ?? 0, 'unchanged');
+    const keys = (m.plans.get(before?.gen ?? 0)?.files ?? []).slice(0, this.gone).map((f) => f.key);
+    const noted = await r.ledger.markChecked(r.classId, before?.gen ?? 0, 'unchanged', {
+      count: keys.length,
+      keys,
+    });
     expect(noted).toBe(before?.status === 'COMPLETE');
+    if (noted) m.gone.set(at(m, before!.gen!), keys.length);
     const after = await r.ledger.getClass(r.classId);
     expect([after?.status, after?.gen, after?.doneChunks]).toEqual([before?.status, before?.gen, before?.doneChunks]);
     await checkInvariants(m, r);
   }
-  toString = () => 'change check';
+  toString = () => `change check${this.gone ? ` (${this.gone} gone at the origin)` : ''}`;
 }
 
 /** Picks one of the jobs sent so far (any generation: redeliveries and stale jobs included). */
@@ -268,13 +326,12 @@ class Replan extends JobCmd {
         m.plans.set(res.gen, c);
         m.run++;
       }
+      if (res.outcome === 'new') m.gone.set(at(m, res.gen), 0);
       chunksOf(c).forEach((files, chunk) => {
-        if (!res.done.has(chunk)) m.jobs.push({ gen: res.gen, chunk, files, replans: res.replans ?? 0 });
+        if (!res.done.has(chunk))
+          m.jobs.push({ gen: res.gen, planId: c.planId, chunk, files, replans: res.replans ?? 0 });
       });
-      if (res.completed) {
-        m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
-        m.run = 0;
-      }
+      if (res.completed) completed(m, res.gen);
     }
     await checkInvariants(m, r);
   }
@@ -286,21 +343,15 @@ class Deliver extends JobCmd {
   constructor(
     pick: number,
     readonly copies: number,
+    readonly gone: number,
   ) {
     super(pick);
   }
   override async run(m: Model, r: Real): Promise<void> {
     const job = this.job(m);
     const before = await r.ledger.getClass(r.classId);
-    const results = await Promise.all(
-      Array.from({ length: this.copies }, () => r.ledger.countChunk(r.classId, job.gen, job.chunk, job.files)),
-    );
-    for (const res of results)
-      if (res.completed) {
-        m.completions.set(job.gen, (m.completions.get(job.gen) ?? 0) + 1);
-        m.run = 0;
-      }
-    if ((before?.gen ?? 0) !== job.gen) {
+    const results = await Promise.all(Array.from({ length: this.copies }, () => count(m, r, job, this.gone)));
+    if ((before?.gen ?? 0) !== job.gen || before?.planId !== job.planId) {
       // Nothing counts for a plan that is not current.
       expect(results.every((x) => x.outcome === 'stale')).toBe(true);
       const after = await r.ledger.getClass(r.classId);
@@ -310,7 +361,8 @@ class Deliver extends JobCmd {
     }
     await checkInvariants(m, r);
   }
-  override toString = () => `deliver(#${this.pick}${this.copies > 1 ? ` ×${this.copies} at once` : ''})`;
+  override toString = () =>
+    `deliver(#${this.pick}${this.copies > 1 ? ` ×${this.copies} at once` : ''}${this.gone ? `, ${this.gone} gone at the origin` : ''})`;
 }
 
 class FinalFailure extends JobCmd {
@@ -328,7 +380,7 @@ class FinalFailure extends JobCmd {
       job.gen,
       job.chunk,
       job.files.map((f) => ({ key: f.key, src: `http://origin/${f.key}`, reason })),
-      { provisional: this.provisional },
+      { provisional: this.provisional, planId: job.planId },
     );
     await checkInvariants(m, r);
   }
@@ -375,45 +427,135 @@ class Race implements Cmd {
     const rival = async (): Promise<{ completed: boolean; gen: number } | undefined> => {
       switch (this.rival) {
         case 'count':
-          return { ...(await r.ledger.countChunk(r.classId, jb.gen, jb.chunk, jb.files)), gen: jb.gen };
+          await count(m, r, jb);
+          return undefined;
         case 'finalFailure':
           await r.ledger.recordChunkFailure(
             r.classId,
             jb.gen,
             jb.chunk,
             jb.files.map((f) => ({ key: f.key, src: f.key, reason: 'HTTP 404' })),
+            { planId: jb.planId },
           );
           return undefined;
         case 'crawlFailure':
           await r.ledger.failCrawl(r.classId, 'crawl failed: HTTP 404');
           return undefined;
         case 'recrawl': {
-          const plan = m.plans.get(jb.gen)!;
+          const plan = contentOf(jb);
           const res = await r.ledger.recordPlan(r.classId, {
             planId: plan.planId,
             totalFiles: plan.files.length,
             totalChunks: chunksOf(plan).length,
           });
           if (res.outcome === 'new') m.plans.set(res.gen, plan);
+          if (res.outcome === 'new') m.gone.set(at(m, res.gen), 0);
           if (res.outcome !== 'complete') {
             m.run = 0;
             chunksOf(plan).forEach(
-              (files, chunk) => !res.done.has(chunk) && m.jobs.push({ gen: res.gen, chunk, files, replans: 0 }),
+              (files, chunk) =>
+                !res.done.has(chunk) && m.jobs.push({ gen: res.gen, planId: plan.planId, chunk, files, replans: 0 }),
             );
           }
           return { completed: res.completed, gen: res.gen };
         }
       }
     };
-    const [ra, rb] = await Promise.all([r.ledger.countChunk(r.classId, ja.gen, ja.chunk, ja.files), rival()]);
-    for (const res of [{ ...ra, gen: ja.gen }, rb])
-      if (res?.completed) {
-        m.completions.set(res.gen, (m.completions.get(res.gen) ?? 0) + 1);
-        m.run = 0;
-      }
+    const [, rb] = await Promise.all([count(m, r, ja), rival()]);
+    if (rb?.completed) completed(m, rb.gen);
     await checkInvariants(m, r);
   }
   toString = () => `race(#${this.a} counts, #${this.b} ${this.rival})`;
+}
+
+/**
+ * The ledger table restored from point-in-time recovery to before the class, or recreated, while the
+ * bucket keeps its objects and SQS still holds every job sent: generations restart below the bucket's.
+ */
+class Reset implements Cmd {
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    await r.wipe();
+    m.epoch++;
+    m.lastGen = 0;
+    m.plans = new Map();
+    m.fencedAbove = 0;
+    // The record and its run of re-plans are gone with it.
+    m.run = 0;
+    await checkInvariants(m, r);
+  }
+  toString = () => 'ledger reset (restored or recreated below the bucket)';
+}
+
+/** Another stage writing the same prefix: the bucket now holds a generation ahead of this ledger's. */
+class OtherWriter implements Cmd {
+  constructor(readonly ahead: number) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    const rec = await r.ledger.getClass(r.classId);
+    m.bucketGen = Math.max(m.bucketGen, (rec?.gen ?? 0) + this.ahead);
+    await checkInvariants(m, r);
+  }
+  toString = () => `another writer ${this.ahead} generation(s) ahead`;
+}
+
+/**
+ * A delivery whose copy the bucket refuses (STALE_GENERATION) because it holds the bucket's newest
+ * generation; with `ahead`, another writer first put a generation that far ahead of the ledger's.
+ * The transfer drops a job its view calls stale; with `lateView` the plan changed while it copied, so
+ * the job reaches the ledger anyway. The ledger moves the plan above the bucket when the bucket is
+ * ahead of its current generation (the crawl that triggers resumes that plan), fails the class after
+ * MAX_BUCKET_AHEAD_MOVES moves, and otherwise calls the job stale.
+ */
+class BucketRefuses extends JobCmd {
+  constructor(
+    pick: number,
+    readonly ahead: number,
+    readonly lateView: boolean,
+    /** Refusals in a row, each by a writer `ahead` of the ledger again (the bucket keeps being ahead). */
+    readonly times = 1,
+  ) {
+    super(pick);
+  }
+  override check = (m: Readonly<Model>) => m.jobs.length > 0;
+  override async run(m: Model, r: Real): Promise<void> {
+    // The first refusal is of the picked job; the next ones of the newest job sent (the re-planned generation's).
+    for (let i = 0; i < this.times; i++) await this.refuse(m, r, i === 0 ? this.job(m) : m.jobs.at(-1)!);
+  }
+  async refuse(m: Model, r: Real, job: Job): Promise<void> {
+    const before = await r.ledger.getClass(r.classId);
+    if (this.ahead) m.bucketGen = Math.max(m.bucketGen, (before?.gen ?? 0) + this.ahead);
+    const viewed = before && before.gen === job.gen && before.planId === job.planId && before.status !== 'COMPLETE';
+    if ((!viewed && !this.lateView) || m.bucketGen <= job.gen) return checkInvariants(m, r);
+    const res = await r.ledger.recordBucketAhead(r.classId, job.gen, m.bucketGen, 'the bucket is ahead');
+    const after = await r.ledger.getClass(r.classId);
+    // No plan to move (no record, or none planned since a reset), a COMPLETE generation, or a bucket not ahead: stale.
+    if (!before?.gen || before.status === 'COMPLETE' || m.bucketGen <= before.gen) {
+      expect(res).toEqual({ outcome: 'stale' });
+      expect(after?.updatedAt).toBe(before?.updatedAt);
+    } else if ((before.bucketAheadMoves ?? 0) >= MAX_BUCKET_AHEAD_MOVES) {
+      expect(res).toEqual({ outcome: 'failed' });
+      expect(after).toMatchObject({ gen: before.gen, status: 'FAILED', crawlError: 'the bucket is ahead' });
+    } else {
+      expect(res).toEqual({ outcome: 'moved', gen: m.bucketGen + 1 });
+      expect(after).toMatchObject({
+        gen: m.bucketGen + 1,
+        planId: before.planId,
+        status: 'TRANSFERRING',
+        doneChunks: 0,
+      });
+      m.fencedAbove = m.bucketGen;
+      const plan = contentOf({ planId: before.planId! });
+      m.plans.set(m.bucketGen + 1, plan);
+      m.gone.set(at(m, m.bucketGen + 1), 0);
+      chunksOf(plan).forEach((files, chunk) =>
+        m.jobs.push({ gen: m.bucketGen + 1, planId: plan.planId, chunk, files, replans: after?.replans ?? 0 }),
+      );
+    }
+    await checkInvariants(m, r);
+  }
+  override toString = () =>
+    `bucket refuses(#${this.pick}${this.ahead ? `, another writer ${this.ahead} ahead` : ''}${this.lateView ? ', plan changed during the copy' : ''}${this.times > 1 ? `, ${this.times} times in a row` : ''})`;
 }
 
 /** A copy that landed in S3 and crashed before its ledger step: the ledger must not have moved. */
@@ -431,8 +573,15 @@ const commands = [
       fc.constantFrom<CrawlKind>('plain', 'plain', 'force', 'change'),
     )
     .map(([c, k]) => new Crawl(c, k)),
-  fc.constant(new Check()),
-  fc.tuple(fc.nat(), fc.constantFrom(1, 1, 1, 2, 3)).map(([p, n]) => new Deliver(p, n)),
+  fc.constantFrom(0, 0, 1, 2).map((g) => new Check(g)),
+  fc
+    .tuple(fc.nat(), fc.constantFrom(1, 1, 1, 2, 3), fc.constantFrom(0, 0, 0, 1, 2))
+    .map(([p, n, g]) => new Deliver(p, n, g)),
+  fc.constant(new Reset()),
+  fc.constantFrom(1, 1, 3).map((n) => new OtherWriter(n)),
+  fc
+    .tuple(fc.nat(), fc.constantFrom(0, 0, 1, 2), fc.boolean(), fc.constantFrom(1, 1, 1, MAX_BUCKET_AHEAD_MOVES + 1))
+    .map(([p, ahead, late, times]) => new BucketRefuses(p, ahead, late, times)),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, prov]) => new FinalFailure(p, prov)),
   fc.nat().map((p) => new AttemptFailure(p)),
   fc.boolean().map((p) => new CrawlFailure(p)),
@@ -457,13 +606,46 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
+async function wipeClass(classId: string): Promise<void> {
+  const res = await t.aws.ddb.send(
+    new QueryCommand({
+      TableName: t.cfg.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `CLASS#${classId}` },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+    }),
+  );
+  const keys = res.Items ?? [];
+  for (let i = 0; i < keys.length; i += 25)
+    await t.aws.ddb.send(
+      new BatchWriteCommand({
+        RequestItems: {
+          [t.cfg.tableName]: keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } })),
+        },
+      }),
+    );
+}
+
 describe('ledger model (fast-check commands against dynoxide)', () => {
   it(`keeps every invariant after every step of ${RUNS} random interleavings`, { timeout: 600_000 }, async () => {
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 14 }), async (cmds) => {
-        const real: Real = { ledger, classId: `model-${n++}` };
-        const model: Model = { jobs: [], plans: new Map(), completions: new Map(), lastGen: 0, clock: 0, run: 0 };
+        const classId = `model-${n++}`;
+        const real: Real = { ledger, classId, wipe: () => wipeClass(classId) };
+        const model: Model = {
+          jobs: [],
+          plans: new Map(),
+          completions: new Map(),
+          gone: new Map(),
+          lastGen: 0,
+          clock: 0,
+          run: 0,
+          epoch: 0,
+          bucketGen: 0,
+          fencedAbove: 0,
+        };
         await fc.asyncModelRun(() => ({ model, real }), cmds);
       }),
       { numRuns: RUNS },

@@ -216,6 +216,12 @@ describe('class lifecycle (pure)', () => {
         expect(decide(s, { type, gen: s.gen + 1, chunk: 0 })).toEqual({ kind: 'skip', why: 'stale' });
         if (s.gen > 1) expect(decide(s, { type, gen: s.gen - 1, chunk: 0 })).toEqual({ kind: 'skip', why: 'stale' });
       }
+      // After a ledger reset a generation number may name another plan: a job of that other plan is stale too.
+      for (const type of ['chunkCounted', 'chunkFailed'] as const) {
+        expect(decide(s, { type, gen: s.gen, chunk: 0, planId: 'other' })).toEqual({ kind: 'skip', why: 'stale' });
+        const own = decide(s, { type, gen: s.gen, chunk: 0, planId: s.planId });
+        if (own.kind === 'apply') expect(own.guard.planId).toBe(s.planId);
+      }
     }
   });
 
