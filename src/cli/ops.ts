@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { QUEUE_ROLES, type QueueRole } from '../config.ts';
 import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
-import { buildReport, reportToCsv } from '../pipeline/report.ts';
+import { buildReport, describeGone, reportToCsv } from '../pipeline/report.ts';
 import { redrive } from '../store/redrive.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -55,7 +55,9 @@ export function registerOps(program: Command): void {
               .join(', ') || 'none'
           })`,
         );
-        say(`Files: ${t.doneFiles}/${t.files} copied, ${t.failedFiles} failed; ${(t.bytes / 1e6).toFixed(1)} MB`);
+        say(
+          `Files: ${t.doneFiles}/${t.files} copied, ${t.failedFiles} failed${t.goneAtOrigin ? `, ${t.goneAtOrigin} gone at the origin (copies kept)` : ''}; ${(t.bytes / 1e6).toFixed(1)} MB`,
+        );
         say(describeFreshness(report.freshness).replace(/^f/, 'F'));
         for (const c of report.classes) {
           const fresh = c.freshnessSeconds === undefined ? '' : `  fresh in ${formatSeconds(c.freshnessSeconds)}`;
@@ -64,6 +66,8 @@ export function registerOps(program: Command): void {
             say(
               `      ${c.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${c.removedFiles.slice(0, 3).join(', ')}${c.removedCount > 3 ? ', ...' : ''}`,
             );
+          const gone = describeGone(c.goneAtOrigin);
+          if (gone) say(`      ${gone}`);
         }
         if (report.failures.length) {
           say('Failed files:');

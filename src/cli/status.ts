@@ -6,7 +6,7 @@ import { renderTerminal } from '../dashboard/terminal.ts';
 import { describeError } from '../errors.ts';
 import type { Deps } from '../pipeline/deps.ts';
 import { describeFreshness, formatSeconds, freshnessSummary } from '../pipeline/freshness.ts';
-import { classNote, toClassView } from '../pipeline/report.ts';
+import { classNote, describeGone, toClassView } from '../pipeline/report.ts';
 import type { ClassRecord } from '../store/ledger.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -93,6 +93,8 @@ export function registerStatus(program: Command): void {
             say(
               `${' '.repeat(27)}${v.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${v.removedFiles.slice(0, 3).join(', ')}${v.removedCount > 3 ? ', ...' : ''}`,
             );
+          const gone = describeGone(v.goneAtOrigin);
+          if (gone) say(`${' '.repeat(27)}${gone}`);
         }
         for (const f of failures.flatMap((x) => x.files)) say(`  failed file ${f.key}: ${f.reason}`);
         const counts = new Map<string, number>();

@@ -237,6 +237,11 @@ export const CLIENT_SCRIPT = String.raw`
     return a.r.classId < b.r.classId ? -1 : a.r.classId > b.r.classId ? 1 : 0;
   }
 
+  function goneText(r) {
+    var g = r.goneAtOrigin;
+    if (!g || !g.count) return '';
+    return g.count + ' file(s) gone at the origin, their verified copies kept in the bucket';
+  }
   function failureSig(r) { return r.gen + ':' + r.failedFiles + ':' + (r.bits ? r.bits.failed : ''); }
   function loadFailures(r) {
     if (!r.failedFiles) return;
@@ -261,6 +266,12 @@ export const CLIENT_SCRIPT = String.raw`
     if (st.eta !== null) facts.push('ETA ' + fmtDur(st.eta));
     h += '<div class="muted">' + esc(facts.join(' \u00b7 ')) + '</div>';
     if (r.lastError) h += '<div class="note">' + esc(r.lastError) + '</div>';
+    if (goneText(r)) {
+      var g = r.goneAtOrigin;
+      h += '<p class="muted gone">' + esc(goneText(r)) + (g.count > g.keys.length ? ' (the first ' + esc(g.keys.length) + ' listed)' : '') + ':</p><ul class="gone">';
+      g.keys.forEach(function (k) { h += '<li><code>' + esc(k) + '</code></li>'; });
+      h += '</ul>';
+    }
     if (r.failedFiles) {
       var f = failures.get(r.classId);
       if (!f || f.state === 'loading') h += '<p class="muted">loading the failed files\u2026</p>';
@@ -298,6 +309,7 @@ export const CLIENT_SCRIPT = String.raw`
       h += '<div class="sum">\u25C9 all ' + esc(r.bits ? r.bits.total + ' ' + r.bits.unit + 's' : r.doneFiles + ' files') + ' done \u00b7 ' + esc(fmtBytes(r.doneBytes)) + esc(took) + '</div>';
     }
     if (r.lastError && !isOpen) h += '<div class="note">' + esc(cut(r.lastError, 300)) + '</div>';
+    if (goneText(r) && !isOpen) h += '<div class="muted gone">' + esc(goneText(r)) + '</div>';
     if (isOpen) h += moreHtml(r, st);
     return h;
   }
@@ -330,7 +342,7 @@ export const CLIENT_SCRIPT = String.raw`
       var isOpen = open.has(id);
       if (isOpen) loadFailures(r);
       var f = failures.get(id);
-      var sig = [r.status, r.doneFiles, r.totalFiles, r.doneBytes, r.failedFiles, r.lastError, r.updatedAt, r.bits ? r.bits.total + r.bits.done + '/' + r.bits.failed : '',
+      var sig = [r.status, r.doneFiles, r.totalFiles, r.doneBytes, r.failedFiles, r.lastError, r.updatedAt, r.bits ? r.bits.total + r.bits.done + '/' + r.bits.failed : '', goneText(r),
         x.st.stuck, x.st.eta === null ? '' : fmtDur(x.st.eta), isOpen, isOpen && f ? f.state + f.sig : ''].join('|');
       var n = nodes.get(id);
       if (!n) {
@@ -342,7 +354,7 @@ export const CLIENT_SCRIPT = String.raw`
         n.el.className = 'cls s-' + r.status.toLowerCase() + (x.st.stuck ? ' stuck' : '') + (isOpen ? ' open' : '');
         // Off-screen blocks are skipped by layout; this guess of their height keeps the scrollbar honest.
         var lines = r.bits && r.status !== 'COMPLETE' ? Math.ceil(r.bits.total / 140) : 1;
-        n.el.style.containIntrinsicSize = 'auto ' + (26 + lines * 15 + (r.lastError ? 18 : 0)) + 'px';
+        n.el.style.containIntrinsicSize = 'auto ' + (26 + lines * 15 + (r.lastError ? 18 : 0) + (goneText(r) ? 18 : 0)) + 'px';
         n.el.innerHTML = rowHtml(r, x.st, isOpen);
         n.sig = sig;
       }

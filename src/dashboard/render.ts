@@ -1,6 +1,7 @@
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
 import { describeFreshness } from '../pipeline/freshness.ts';
+import { describeGone } from '../pipeline/report.ts';
 import { STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
@@ -50,6 +51,7 @@ function classRow(r: ClassRow): string {
     r.lastError && r.lastError.length > MAX_ERROR_CHARS
       ? `${r.lastError.slice(0, MAX_ERROR_CHARS)}…`
       : (r.lastError ?? '');
+  const gone = describeGone(r.goneAtOrigin);
   return [
     `<tr class="s-${escapeHtml(r.status.toLowerCase())}">`,
     `<td><code>${escapeHtml(r.classId)}</code></td>`,
@@ -58,7 +60,7 @@ function classRow(r: ClassRow): string {
     `<td class="n">${escapeHtml(progress(r))}</td>`,
     `<td class="n">${escapeHtml(formatBytes(r.doneBytes))}</td>`,
     `<td class="n">${r.failedFiles > 0 ? escapeHtml(r.failedFiles) : ''}</td>`,
-    `<td class="err">${escapeHtml(err)}</td>`,
+    `<td class="err">${escapeHtml(err)}${gone ? `<div class="gone">${escapeHtml(gone)}</div>` : ''}</td>`,
     `<td>${escapeHtml(r.updatedAt ?? '')}</td>`,
     bitsCell(r),
     '</tr>',

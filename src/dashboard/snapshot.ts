@@ -3,7 +3,7 @@ import { classNote, toClassView, type ClassBits } from '../pipeline/report.ts';
 import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
-import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
+import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
 import type { JobQueue, QueueName } from '../store/queue.ts';
 
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */
@@ -38,6 +38,8 @@ export interface ClassRow {
   completedAt: string | undefined;
   /** Seconds from the class's end (or the change that started its copy) to COMPLETE. */
   freshnessSeconds?: number | undefined;
+  /** Files the origin no longer has whose verified copies the bucket keeps (absent when none). */
+  goneAtOrigin?: GoneFiles | undefined;
 }
 
 /** One queue's depth, or why it could not be read. */
@@ -118,6 +120,7 @@ export function toClassRow(r: ClassRecord): ClassRow {
     createdAt: r.createdAt,
     completedAt: v.status === 'COMPLETE' ? v.completedAt : undefined,
     ...(v.freshnessSeconds === undefined ? {} : { freshnessSeconds: v.freshnessSeconds }),
+    ...(v.goneAtOrigin.count > 0 ? { goneAtOrigin: v.goneAtOrigin } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { ClassRecord, ClassStatus, Ledger } from '../store/ledger.ts';
+import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
 import { freshnessSummary, type FreshnessSummary } from './freshness.ts';
 
 /** One class as operators see it (`flants status --json`, reports, the dashboard). */
@@ -35,6 +35,11 @@ export interface ClassView {
   /** Keys earlier generations copied that the current plan no longer has: still in the bucket (at most 200 listed). */
   removedFiles: string[];
   removedCount: number;
+  /**
+   * Files of the current generation the origin no longer has (404, 410) whose verified copies the
+   * bucket keeps: counted done, not failed. All counted; at most 20 keys named (always present in JSON).
+   */
+  goneAtOrigin: GoneFiles;
   /** Which chunks of the current plan are done and failed; null until the class is planned (always present in JSON). */
   bits: ClassBits | null;
 }
@@ -123,7 +128,15 @@ export function toClassView(r: ClassRecord): ClassView {
     checkResult: r.checkResult,
     removedFiles: r.removedFiles ?? [],
     removedCount: r.removedCount ?? 0,
+    goneAtOrigin: r.goneAtOrigin ?? { count: 0, keys: [] },
   };
+}
+
+/** One line about the files a class's origin no longer has and the bucket keeps; undefined when there are none. */
+export function describeGone(gone: GoneFiles | undefined, shown = 3): string | undefined {
+  if (!gone?.count) return undefined;
+  const named = gone.keys.slice(0, shown).join(', ');
+  return `${gone.count} file(s) gone at the origin, their verified copies kept in the bucket: ${named}${gone.count > Math.min(shown, gone.keys.length) ? ', ...' : ''}`;
 }
 
 /** A completion report: every class with its status, every failed file with its reason. */
@@ -137,6 +150,8 @@ export interface CompletionReport {
     doneFiles: number;
     failedFiles: number;
     bytes: number;
+    /** Files gone at the origin whose verified copies the bucket keeps (counted in doneFiles). */
+    goneAtOrigin: number;
   };
   classes: ClassView[];
   failures: Array<{ classId: string; chunk: number; key: string; src: string; reason: string; at: string }>;
@@ -175,6 +190,7 @@ export async function buildReport(ledger: Ledger, stage: string, now: Date = new
       doneFiles: classes.reduce((n, c) => n + c.doneFiles, 0),
       failedFiles: classes.reduce((n, c) => n + c.failedFiles, 0),
       bytes: classes.reduce((n, c) => n + c.bytes, 0),
+      goneAtOrigin: classes.reduce((n, c) => n + c.goneAtOrigin.count, 0),
     },
     classes,
     failures,

@@ -264,6 +264,54 @@ describe('dashboard in a real browser', () => {
   });
 });
 
+describe('a class whose origin purged files (issue 18 case 4)', () => {
+  let purged: DashboardServer;
+  let purgedUrl: string;
+
+  beforeAll(async () => {
+    const records: ClassRecord[] = [
+      {
+        classId: 'c-purged',
+        status: 'COMPLETE',
+        title: 'Migrated lecture',
+        gen: 2,
+        completedGen: 2,
+        totalFiles: 30,
+        totalChunks: 3,
+        doneFiles: 30,
+        doneChunks: 3,
+        doneBytes: 3_000_000,
+        doneChunkIds: [0, 1, 2],
+        updatedAt: '2026-01-01T00:00:00.000Z',
+        goneAtOrigin: { count: 21, keys: Array.from({ length: 20 }, (_, i) => `m/<i>seg-${i}</i>.ts`) },
+      },
+    ];
+    purged = createDashboardServer({
+      stage: 'purged',
+      ledger: { listClasses: async () => records, listFailures: async () => [] },
+      queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) },
+    });
+    purgedUrl = `${await purged.listen(0)}?interval=400`;
+  });
+  afterAll(async () => purged?.close());
+
+  it('says how many files the origin no longer has under the COMPLETE class, and lists their keys when opened', async () => {
+    const { page, problems } = await openPage(undefined, purgedUrl);
+    const row = page.locator('.cls[data-id="c-purged"]');
+    expect(await row.locator('.gone').textContent()).toBe(
+      '21 file(s) gone at the origin, their verified copies kept in the bucket',
+    );
+    await row.locator('.line').click();
+    const keys = row.locator('.more ul.gone li');
+    await keys.first().waitFor();
+    expect(await keys.count()).toBe(20);
+    expect(await keys.first().textContent()).toBe('m/<i>seg-0</i>.ts');
+    expect(await row.locator('.more p.gone').textContent()).toContain('(the first 20 listed)');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('dashboard at scale', () => {
   const CLASSES = 1000;
   const FILES = 5000;

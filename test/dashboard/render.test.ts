@@ -180,6 +180,32 @@ describe('freshness (issue 11)', () => {
   });
 });
 
+describe('files gone at the origin (issue 18 case 4)', () => {
+  it('a COMPLETE class whose origin purged files carries them in its row and says so in the page, escaped', async () => {
+    const purged: ClassRecord = {
+      classId: 'c-purged',
+      status: 'COMPLETE',
+      totalFiles: 10,
+      doneFiles: 10,
+      doneBytes: 1000,
+      updatedAt: '2026-11-29T10:00:00Z',
+      goneAtOrigin: { count: 25, keys: ['m/<b>seg-1</b>.ts', 'm/seg-2.ts'] },
+    };
+    const s = await collectSnapshot(sources({ listClasses: async () => [purged, records[0]!] }), { now: () => NOW });
+    expect(s.classes.find((c) => c.classId === 'c-purged')).toMatchObject({
+      status: 'COMPLETE',
+      goneAtOrigin: { count: 25, keys: ['m/<b>seg-1</b>.ts', 'm/seg-2.ts'] },
+    });
+    // Only a class with such files carries the field.
+    expect(s.classes.find((c) => c.classId === 'c-complete')).not.toHaveProperty('goneAtOrigin');
+    const html = renderHtml(s);
+    expect(html).toContain(
+      '25 file(s) gone at the origin, their verified copies kept in the bucket: m/&#60;b&#62;seg-1&#60;/b&#62;.ts, m/seg-2.ts, ...',
+    );
+    expect(html).not.toContain('<b>seg-1');
+  });
+});
+
 describe('renderJson', () => {
   it('is the snapshot with exact numbers and explicit nulls', async () => {
     const s = await collectSnapshot(sources(), { now: () => NOW });

@@ -10,7 +10,7 @@ import { startOriginServer, type OriginContent, type OriginServer } from '../../
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/origin/client.ts';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createLedger, type Ledger } from '../../src/store/ledger.ts';
+import { createLedger, MAX_GONE_LISTED, type Ledger } from '../../src/store/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
 import { createJobQueue } from '../../src/store/queue.ts';
 import { PipelineDriver } from '../helpers/driver.ts';
@@ -188,5 +188,48 @@ describe('issue 18 case 4: a file gone at the origin whose verified copy is in t
     } finally {
       server.setFaults({});
     }
+  });
+});
+
+describe('issue 18 case 4: what the class record keeps of files gone at the origin', () => {
+  const landed = (chunk: number, n: number, gone: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      key: `g/${chunk}/${i}.ts`,
+      bytes: 10,
+      etag: 'e',
+      ...(i < gone ? { goneAtOrigin: true } : {}),
+    }));
+
+  it(`counts every kept file exactly and names at most ${MAX_GONE_LISTED}, however many chunks count at once`, async () => {
+    const id = 'gone-bounds';
+    await ledger.markCrawling(id, { manifestUrl: 'http://origin.test/m.m3u8' });
+    const plan = await ledger.recordPlan(id, { planId: 'abcd0001', totalFiles: 8 * 15, totalChunks: 8 });
+    // Eight chunks counted concurrently, each with 12 of its 15 files gone at the origin.
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, c) => ledger.countChunk(id, plan.gen, c, landed(c, 15, 12))),
+    );
+    expect(results.filter((r) => r.outcome === 'counted')).toHaveLength(8);
+    const rec = await ledger.getClass(id);
+    expect(rec).toMatchObject({ status: 'COMPLETE', doneFiles: 120, goneAtOrigin: { count: 96 } });
+    expect(rec!.goneAtOrigin!.keys).toHaveLength(MAX_GONE_LISTED);
+    expect(new Set(rec!.goneAtOrigin!.keys).size).toBe(MAX_GONE_LISTED);
+    // The chunk records keep every one of them.
+    const kept = (await ledger.listChunks(id, plan.gen)).flatMap((c) => c.files).filter((f) => f.goneAtOrigin);
+    expect(kept).toHaveLength(96);
+    // A change check replaces the list with what it found; one that found nothing gone clears it.
+    expect(await ledger.markChecked(id, plan.gen, 'unchanged', { count: 1, keys: ['g/0/0.ts'] })).toBe(true);
+    expect((await ledger.getClass(id))!.goneAtOrigin).toEqual({ count: 1, keys: ['g/0/0.ts'] });
+    expect(await ledger.markChecked(id, plan.gen, 'unchanged', { count: 0, keys: [] })).toBe(true);
+    expect((await ledger.getClass(id))!.goneAtOrigin).toBeUndefined();
+    // A new generation starts with none.
+    await ledger.countChunk(id, plan.gen, 0, landed(0, 15, 1));
+    const next = await ledger.recordPlan(id, {
+      planId: 'abcd0001',
+      totalFiles: 120,
+      totalChunks: 8,
+      forcedAt: new Date().toISOString(),
+    });
+    expect(next.outcome).toBe('new');
+    expect((await ledger.getClass(id))!.goneAtOrigin).toBeUndefined();
   });
 });
