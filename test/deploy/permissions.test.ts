@@ -296,15 +296,18 @@ describe('each role holds exactly what its code calls', () => {
     await settle('transfer', jobs, await transferHandler(jobs, context));
     const first = JSON.parse(jobs.Records[0]!.body) as TransferJob;
     // Test setup, not the transfer's own call: through a client that is not recorded. A forced plan of 8 chunks (a new generation) keeps the class open.
+    const planId = 'fedcba9876543210';
     const { gen } = await createLedger(t.aws.ddb, cfg.tableName).recordPlan(first.classId, {
-      planId: 'fedcba9876543210',
+      planId,
       totalFiles: 5,
       totalChunks: 8,
       forcedAt: new Date().toISOString(),
     });
+    // The jobs of that plan carry its id: a job counts only for its own plan.
     const broken: TransferJob = {
       ...first,
       gen,
+      planId,
       chunk: 7,
       files: [{ src: `${base}/gone.ts`, key: first.files[0]!.key.replace(/[^/]+$/, 'gone.ts'), kind: 'segment' }],
     };
@@ -317,6 +320,7 @@ describe('each role holds exactly what its code calls', () => {
       JSON.stringify({
         ...first,
         gen,
+        planId,
         chunk: 5,
         files: [
           {
@@ -334,6 +338,7 @@ describe('each role holds exactly what its code calls', () => {
       JSON.stringify({
         ...first,
         gen,
+        planId,
         chunk: 6,
         files: [{ src: `${base}/big.mp4`, key: first.files[0]!.key.replace(/[^/]+$/, 'big.mp4'), kind: 'other' }],
       }),
