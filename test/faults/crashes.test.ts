@@ -17,7 +17,8 @@ function expectExact(r: DemoReport, classes: number): void {
   expect(r.ok).toBe(true);
 }
 
-describe('crashes between steps', () => {
+// Each test waits for its run to settle (its own deadline); the test's limit sits above it for a loaded machine.
+describe('crashes between steps', { timeout: 300_000 }, () => {
   it('a crash after the S3 write, before the ledger step, copies again and counts once', async () => {
     const crashed = new Set<string>();
     const p = await startLocalPipeline({

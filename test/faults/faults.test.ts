@@ -16,7 +16,8 @@ function figures(name: string, r: DemoReport): void {
   );
 }
 
-describe('fault injection on real local servers', () => {
+// Each test waits for its run to settle (its own deadline); the test's limit sits above it for a loaded machine.
+describe('fault injection on real local servers', { timeout: 300_000 }, () => {
   it('ends with every class COMPLETE, byte-identical and counted exactly under origin and S3 faults', async () => {
     // About 2,700 files: 10% origin 5xx, 3% resets, 2% truncated bodies, 5% S3 SlowDown.
     const library = { classes: 12, variants: 3, segmentsPerRendition: 40, segmentBytes: 6 * 1024, seed: 'faults' };
@@ -104,7 +105,8 @@ describe('fault injection on real local servers', () => {
   });
 });
 
-describe('long copies', () => {
+// Each test waits for its run to settle (its own deadline); the test's limit sits above it for a loaded machine.
+describe('long copies', { timeout: 300_000 }, () => {
   it('keep their message invisible while copying, so a slow file is not delivered twice', async () => {
     // Every origin answer takes 3 s; the queues' visibility timeout is 2 s.
     const p = await startLocalPipeline({
@@ -130,7 +132,8 @@ describe('long copies', () => {
   });
 });
 
-describe('classes that cannot be crawled', () => {
+// Each test waits for its run to settle (its own deadline); the test's limit sits above it for a loaded machine.
+describe('classes that cannot be crawled', { timeout: 300_000 }, () => {
   it('fail fast with the reason, their crawl job in the DLQ, and complete after the fix and a redrive', async () => {
     const p = await startLocalPipeline({
       library: { classes: 2, variants: 1, segmentsPerRendition: 2, segmentBytes: 2 * 1024, seed: 'nocrawl' },
