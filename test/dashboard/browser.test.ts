@@ -177,7 +177,8 @@ describe('dashboard in a real browser', () => {
     await js(page, `document.querySelector('.cls[data-id="c-failed"]').kept = true`);
     const before = await bitsOf(page, 'c-moving');
     expect(count(before, DONE)).toBe(2);
-    expect(await page.locator('#rate-files').textContent()).toBe('—');
+    // Nothing has moved yet: no rate, or (when a loaded machine let two refreshes pass already) a rate of zero.
+    expect(await page.locator('#rate-files').textContent()).toMatch(/^(—|0(\.0+)?)$/);
 
     for (const chunk of [1, 2, 3]) await ledger.countChunk('c-moving', movingGen, chunk, landed(chunk));
     // A refresh can land between two of those counts (a loaded machine): wait for the one that saw all three.
