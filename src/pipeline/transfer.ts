@@ -532,7 +532,7 @@ export async function runTransfer(
   }
   if (failures.length > 0) throw new ChunkFailedError(failures);
 
-  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record, job.planId);
+  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view, job.planId);
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
   const written = landed.filter((f) => f.how === 'written').length;
   const gone = landed.filter((f) => f.how === 'gone-at-origin');
