@@ -44,6 +44,7 @@ export const ITEM_BUDGET = {
   classRecord: 160 * 1024,
   chunkState: 64 * 1024,
   failure: 360 * 1024,
+  scanPage: 320 * 1024,
 } as const satisfies Record<string, number>;
 
 /** Cuts a string to at most `max` UTF-8 bytes, never inside a character; marks a cut with "…". */
@@ -126,4 +127,46 @@ export function boundedWarnings(warnings: readonly string[]): string[] {
 export function overBudget(item: Record<string, unknown>, budget: number = MAX_ITEM_BYTES): number | undefined {
   const size = itemSize(item);
   return size > budget ? size : undefined;
+}
+
+/** Bytes of a scan page's listed enqueued class ids, and of its listed skip details (each field cut to 200 bytes). */
+export const MAX_SCAN_ENQUEUED_BYTES = 140 * 1024;
+export const MAX_SCAN_SKIPPED_BYTES = 140 * 1024;
+const MAX_DETAIL_BYTES = 200;
+
+/** A scan page's lists as its record keeps them: as many as fit their byte budgets, the rest counted. */
+export function boundedScanLists(
+  enqueued: readonly string[],
+  skipped: ReadonlyArray<{ classId: string; reason: string; detail?: string | undefined }>,
+): {
+  enqueued: string[];
+  enqueuedNotListed: number;
+  skipped: Array<{ classId: string; reason: string; detail?: string }>;
+  skippedNotListed: number;
+} {
+  const ids: string[] = [];
+  let bytes = 3;
+  for (const id of enqueued) {
+    bytes += 1 + Buffer.byteLength(id, 'utf8');
+    if (bytes > MAX_SCAN_ENQUEUED_BYTES) break;
+    ids.push(id);
+  }
+  const details: Array<{ classId: string; reason: string; detail?: string }> = [];
+  bytes = 3;
+  for (const s of skipped) {
+    const entry = {
+      classId: cutUtf8(s.classId, MAX_DETAIL_BYTES),
+      reason: cutUtf8(s.reason, MAX_DETAIL_BYTES),
+      ...(s.detail ? { detail: cutUtf8(s.detail, MAX_DETAIL_BYTES) } : {}),
+    };
+    bytes += 1 + valueSize(entry);
+    if (bytes > MAX_SCAN_SKIPPED_BYTES) break;
+    details.push(entry);
+  }
+  return {
+    enqueued: ids,
+    enqueuedNotListed: enqueued.length - ids.length,
+    skipped: details,
+    skippedNotListed: skipped.length - details.length,
+  };
 }

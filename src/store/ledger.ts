@@ -24,6 +24,7 @@ import {
 import { itemSize, MAX_ITEM_BYTES } from './item-size.ts';
 import {
   boundedFailure,
+  boundedScanLists,
   boundedWarnings,
   CHUNKS_PER_STATE_ITEM,
   cutUtf8,
@@ -350,9 +351,6 @@ const META = 'META';
 /** Index of class records only; its partition key is sharded (see serverless.yml). */
 const CLASS_INDEX = 'classes';
 export const CLASS_SHARDS = 8;
-/** Skip details kept per scan page, and characters per detail: a page record stays far below 400 KB. */
-const MAX_SKIP_DETAILS = 500;
-const MAX_DETAIL_CHARS = 200;
 /** Files gone at the origin named on a class record (all are counted): a few KB at most of the 400 KB item. */
 export const MAX_GONE_LISTED = 20;
 /** Attempts at one lifecycle write when its guard was overtaken or the item was busy. */
@@ -1471,11 +1469,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string, opts: L
     async recordScanPage(page) {
       // Kept for 30 days: enough to answer questions about recent scans without growing forever.
       const expiresAt = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
-      const skipped = page.skipped.slice(0, MAX_SKIP_DETAILS).map((s) => ({
-        classId: s.classId.slice(0, MAX_DETAIL_CHARS),
-        reason: s.reason.slice(0, MAX_DETAIL_CHARS),
-        ...(s.detail ? { detail: s.detail.slice(0, MAX_DETAIL_CHARS) } : {}),
-      }));
+      // A page of up to SCAN_PAGE_SIZE classes lists what fits its item (docs/ledger.md, "Item size budget").
+      const lists = boundedScanLists(page.enqueued, page.skipped);
       await ddb.send(
         new PutCommand({
           TableName: table,
@@ -1483,9 +1478,10 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string, opts: L
             pk: `SCAN#${page.scanId}`,
             sk: `PAGE#${page.page}`,
             ...page,
-            skipped,
-            ...(page.skipped.length > skipped.length ? { skippedNotListed: page.skipped.length - skipped.length } : {}),
-            enqueued: page.enqueued.slice(0, 2000),
+            skipped: lists.skipped,
+            ...(lists.skippedNotListed ? { skippedNotListed: lists.skippedNotListed } : {}),
+            enqueued: lists.enqueued,
+            ...(lists.enqueuedNotListed ? { enqueuedNotListed: lists.enqueuedNotListed } : {}),
             expiresAt,
           },
         }),

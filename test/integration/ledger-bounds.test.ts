@@ -178,4 +178,33 @@ describe('ledger item sizes at the configured maxima (issue 18, case 6)', () => 
       for (const i of await itemSizes(classId)) expect(i.size, i.sk).toBeLessThanOrEqual(MAX_ITEM_BYTES);
     },
   );
+
+  it('records a scan page of the largest size with the longest class ids and skip details: nothing refused, the rest counted', async () => {
+    const id = (i: number) => `${String(i).padStart(6, '0')}${'x'.repeat(122)}`;
+    const page = {
+      scanId: 'big-scan',
+      page: 'start',
+      at: new Date().toISOString(),
+      scanned: 20_000,
+      enqueued: Array.from({ length: 10_000 }, (_, i) => id(i)),
+      skipped: Array.from({ length: 10_000 }, (_, i) => ({
+        classId: `${id(i)}${'é'.repeat(300)}`,
+        reason: 'é'.repeat(300),
+        detail: 'é'.repeat(300),
+      })),
+    };
+    await ledger.recordScanPage(page);
+    const item = (
+      await t.aws.ddb.send(
+        new GetCommand({
+          TableName: t.cfg.tableName,
+          Key: { pk: 'SCAN#big-scan', sk: 'PAGE#start' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item!;
+    expect(itemSize(item)).toBeLessThanOrEqual(ITEM_BUDGET.scanPage);
+    expect((item.enqueued as string[]).length + Number(item.enqueuedNotListed ?? 0)).toBe(10_000);
+    expect((item.skipped as unknown[]).length + Number(item.skippedNotListed ?? 0)).toBe(10_000);
+  });
 });
