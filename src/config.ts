@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.ts';
+import { MAX_CHUNKS_PER_CLASS } from './store/ledger-items.ts';
 import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './origin/hosts.ts';
 
 /** Where each stage's named queue lives and what it is called. */
@@ -319,6 +320,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
     throw new ConfigError(`DEST_BUCKET "${bucket}" is not a valid S3 bucket name`);
   const partSizeMiB = int(env, 'TRANSFER_PART_SIZE_MB', 16, 5, 5120);
+  const maxFiles = int(env, 'HLS_MAX_FILES', 200_000, 1, 10_000_000);
+  const chunkFiles = int(env, 'TRANSFER_CHUNK_FILES', 100, 1, 500);
+  // The ledger keeps chunk numbers as six digits in its sort keys (docs/ledger.md, "Item size budget").
+  const maxChunks = Math.ceil(maxFiles / chunkFiles);
+  if (maxChunks > MAX_CHUNKS_PER_CLASS)
+    throw new ConfigError(
+      `HLS_MAX_FILES / TRANSFER_CHUNK_FILES allows ${maxFiles} / ${chunkFiles} = ${maxChunks} chunks per class; the ledger holds at most ${MAX_CHUNKS_PER_CLASS}: lower HLS_MAX_FILES or raise TRANSFER_CHUNK_FILES`,
+    );
 
   return {
     region,
@@ -346,12 +355,12 @@ export function loadConfig(env: Env = process.env): Config {
     hls: {
       maxPlaylistBytes: int(env, 'HLS_MAX_PLAYLIST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       maxPlaylists: int(env, 'HLS_MAX_PLAYLISTS', 1000, 1, 100_000),
-      maxFiles: int(env, 'HLS_MAX_FILES', 200_000, 1, 10_000_000),
+      maxFiles,
       maxDepth: int(env, 'HLS_MAX_DEPTH', 3, 1, 10),
       maxCrawlBytes: int(env, 'HLS_MAX_CRAWL_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
     },
     transfer: {
-      chunkFiles: int(env, 'TRANSFER_CHUNK_FILES', 100, 1, 500),
+      chunkFiles,
       concurrency: int(env, 'TRANSFER_CONCURRENCY', 8, 1, 256),
       partSizeBytes: partSizeMiB * 1024 * 1024,
       maxFileBytes: int(env, 'TRANSFER_MAX_FILE_MB', 5 * 1024, 1, 5 * 1024 * 1024) * 1024 * 1024,

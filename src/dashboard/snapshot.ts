@@ -81,7 +81,7 @@ export interface DashboardSnapshot {
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
 export interface DashboardSources {
   stage: string;
-  ledger: Pick<Ledger, 'listClasses' | 'listFailures'>;
+  ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
   queue: Pick<JobQueue, 'depth'>;
 }
 
@@ -263,30 +263,39 @@ export interface FailedChunkView {
 export interface ClassFailures {
   classId: string;
   failures: FailedChunkView[];
+  /** Failed chunks after the listed ones, not read: the response was full (`flants report` lists them all). */
+  more: boolean;
 }
 
 /** Characters of file listing one failures response carries: far below Lambda's 6 MB. */
 const MAX_FAILURE_LISTING_CHARS = 1_000_000;
 
-/** Reads the failed files of a class's current generation, bounded to fit a response. */
+/** Failure items read per page: a class may have thousands of failed chunks. */
+const FAILURE_PAGE = 50;
+
+/** Reads the failed files of a class's current generation, page by page, until a response is full. */
 export async function collectFailures(src: Pick<DashboardSources, 'ledger'>, classId: string): Promise<ClassFailures> {
   let budget = MAX_FAILURE_LISTING_CHARS;
-  const failures = (await src.ledger.listFailures(classId))
-    .sort((a, b) => a.chunk - b.chunk)
-    .map((f): FailedChunkView => {
+  const failures: FailedChunkView[] = [];
+  let after: number | undefined;
+  do {
+    const page = await src.ledger.pageFailures(classId, after, FAILURE_PAGE);
+    for (const f of page.failures) {
       const files: FailedChunkView['files'] = [];
       for (const file of f.files) {
         budget -= file.key.length + file.reason.length + 32;
         if (budget < 0) break;
         files.push({ key: file.key, reason: file.reason });
       }
-      return {
+      failures.push({
         chunk: f.chunk,
         at: f.at,
         provisional: f.provisional,
         files,
         notListed: f.files.length - files.length + (f.truncated ?? 0),
-      };
-    });
-  return { classId, failures };
+      });
+    }
+    after = page.next;
+  } while (after !== undefined && budget > 0);
+  return { classId, failures, more: after !== undefined };
 }

@@ -25,6 +25,12 @@ export interface ClassState {
   doneChunks: number;
   /** Chunks of the current generation recorded as failed (never also done). */
   failed: readonly number[];
+  /**
+   * How many chunks are failed, when `failed` lists only those known: the stored record keeps a
+   * count, and the adapter reads only the event's own chunk's entry (`failed` is then that chunk or
+   * nothing). Absent: `failed` is the whole set.
+   */
+  failedCount?: number | undefined;
   /** Why the last crawl failed, while that still stands. */
   crawlError?: string | undefined;
   /** The generation that reached COMPLETE, if any did. */
@@ -118,6 +124,11 @@ export interface Guard {
   chunkFailed?: { chunk: number; is: boolean };
   /** The failed set has exactly this many chunks. */
   failedCount?: number;
+  /**
+   * The failed set has more than this many chunks: a redriven chunk that is not the last failed one
+   * changes no status, so its count need not wait for the others' (thousands may be redriven at once).
+   */
+  failedAbove?: number;
   /** A crawl error stands (true) or does not (false). */
   crawlError?: boolean;
   /** Not every chunk of a planned generation is done (a fully copied plan is never failed). */
@@ -296,6 +307,11 @@ function samePlanAs(state: ClassState, planId: string | undefined): boolean {
   return planId === undefined || state.planId === planId;
 }
 
+/** How many chunks of the current generation are failed. */
+export function failedCountOf(state: ClassState): number {
+  return state.failedCount ?? state.failed.length;
+}
+
 /** The status a planned generation has when nothing else decides it. */
 function plannedStatus(failedCount: number, crawlError: boolean): ClassStatus {
   return failedCount > 0 || crawlError ? 'FAILED' : 'TRANSFERRING';
@@ -337,7 +353,7 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
       if (samePlan) {
         if (complete) return { kind: 'skip', why: 'complete' };
         // Resume: counters kept, the status says what the plan's own chunks say.
-        const status = state.doneChunks >= state.totalChunks ? 'COMPLETE' : plannedStatus(state.failed.length, false);
+        const status = state.doneChunks >= state.totalChunks ? 'COMPLETE' : plannedStatus(failedCountOf(state), false);
         if (status === 'COMPLETE') {
           return {
             kind: 'apply',
@@ -347,7 +363,7 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
         }
         return {
           kind: 'apply',
-          guard: { gen: state.gen, statusNot: NOT_COMPLETE, failedCount: state.failed.length },
+          guard: { gen: state.gen, statusNot: NOT_COMPLETE, failedCount: failedCountOf(state) },
           effect: { status, clearCrawlError: true, ...endRun },
         };
       }
@@ -407,13 +423,16 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
         progress: last ? 'last' : 'notLast',
         chunkFailed: { chunk: event.chunk, is: wasFailed },
         chunkUndone: event.chunk,
-        // Whether this count changes the status depends on the failed set, the crawl error and the status: pin them.
+        // Whether this count changes the status depends on the failed set, the crawl error and the status:
+        // pin them when it is the last failed chunk; while others stay failed it changes no status.
         ...(wasFailed
-          ? {
-              failedCount: state.failed.length,
-              crawlError: Boolean(state.crawlError),
-              ...(exists ? { statusIn: [state.status!] } : {}),
-            }
+          ? failedCountOf(state) > 1
+            ? { failedAbove: 1 }
+            : {
+                failedCount: failedCountOf(state),
+                crawlError: Boolean(state.crawlError),
+                ...(exists ? { statusIn: [state.status!] } : {}),
+              }
           : {}),
       };
       const effect: Effect = {
@@ -428,7 +447,7 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
           effect: { ...effect, status: 'COMPLETE', complete: { gen: state.gen }, clearCrawlError: true },
         };
       }
-      if (wasFailed && state.status === 'FAILED' && state.failed.length === 1 && !state.crawlError) {
+      if (wasFailed && state.status === 'FAILED' && failedCountOf(state) === 1 && !state.crawlError) {
         return { kind: 'apply', guard, effect: { ...effect, status: 'TRANSFERRING' } };
       }
       return { kind: 'apply', guard, effect };
@@ -517,7 +536,8 @@ export function holds(guard: Guard, state: ClassState): boolean {
   if (guard.progress === 'notLast' && !(state.doneChunks < state.totalChunks - 1)) return false;
   if (guard.progress === 'last' && state.doneChunks !== state.totalChunks - 1) return false;
   if (guard.chunkFailed && state.failed.includes(guard.chunkFailed.chunk) !== guard.chunkFailed.is) return false;
-  if (guard.failedCount !== undefined && state.failed.length !== guard.failedCount) return false;
+  if (guard.failedCount !== undefined && failedCountOf(state) !== guard.failedCount) return false;
+  if (guard.failedAbove !== undefined && !(failedCountOf(state) > guard.failedAbove)) return false;
   if (guard.crawlError !== undefined && Boolean(state.crawlError) !== guard.crawlError) return false;
   if (guard.notAllDone && state.gen > 0 && state.doneChunks >= state.totalChunks) return false;
   if (guard.chunkUndone !== undefined && state.doneIds?.includes(guard.chunkUndone)) return false;
@@ -539,6 +559,7 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
       changedAt: g.changedAt,
       doneChunks: 0,
       failed: [],
+      ...(next.failedCount !== undefined ? { failedCount: 0 } : {}),
       ...(next.doneIds ? { doneIds: [] } : {}),
       // Moves the bucket forced are counted until the class completes or plans for a reason of its own.
       bucketAheadMoves: g.cause === 'bucketAhead' ? (state.bucketAheadMoves ?? 0) + 1 : undefined,
@@ -548,8 +569,14 @@ export function apply(state: ClassState, effect: Effect, crawlError = 'error'): 
     next.doneChunks += 1;
     if (next.doneIds) next.doneIds = [...next.doneIds, effect.count.chunk];
   }
-  if (effect.unfail) next.failed = next.failed.filter((c) => c !== effect.unfail!.chunk);
-  if (effect.fail && !next.failed.includes(effect.fail.chunk)) next.failed = [...next.failed, effect.fail.chunk];
+  if (effect.unfail) {
+    if (next.failedCount !== undefined && next.failed.includes(effect.unfail.chunk)) next.failedCount -= 1;
+    next.failed = next.failed.filter((c) => c !== effect.unfail!.chunk);
+  }
+  if (effect.fail && !next.failed.includes(effect.fail.chunk)) {
+    if (next.failedCount !== undefined) next.failedCount += 1;
+    next.failed = [...next.failed, effect.fail.chunk];
+  }
   if (effect.replans !== undefined) next.replans = effect.replans;
   if (effect.complete) {
     next.completedGen = effect.complete.gen;

@@ -10,6 +10,7 @@ import { isGoneStatus, judgeGoneFile } from '../lifecycle/gone-at-origin.ts';
 import { asOriginError, OriginError, type Origin, type StreamResponse } from '../origin/client.ts';
 import type { ClassRecord, CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
 import {
+  GENERATION_METADATA,
   SHA256_METADATA,
   SRC_ETAG_METADATA,
   SRC_MODIFIED_METADATA,
@@ -90,7 +91,7 @@ export interface CopyOptions {
  * size and CRC32 once the bytes were read, or the origin no longer has it and the bucket holds
  * its verified copy (`gone-at-origin`).
  */
-export type CopyHow = 'written' | 'same-digest' | 'not-modified' | 'same-crc32' | 'gone-at-origin';
+export type CopyHow = 'written' | 'same-digest' | 'not-modified' | 'same-crc32' | 'gone-at-origin' | 'other-delivery';
 
 /** A copied (or already present) file: what lands in the chunk record, and how it was settled. */
 export interface CopiedFile extends LandedFile {
@@ -530,9 +531,13 @@ export async function runTransfer(
     log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.error.message });
     return { ...base, outcome: 'replanned' };
   }
-  if (failures.length > 0) throw new ChunkFailedError(failures);
+  if (failures.length > 0) {
+    const settled = await settledByOtherDeliveries(job, failures, deps, log);
+    landed.push(...settled.landed);
+    if (settled.failed.length > 0) throw new ChunkFailedError(settled.failed);
+  }
 
-  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view.record, job.planId);
+  const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view, job.planId);
   const bytes = landed.reduce((n, f) => n + f.bytes, 0);
   const written = landed.filter((f) => f.how === 'written').length;
   const gone = landed.filter((f) => f.how === 'gone-at-origin');
@@ -569,6 +574,54 @@ export async function runTransfer(
     unchanged: landed.length - written,
     ...(gone.length > 0 ? { goneAtOrigin: gone.length } : {}),
   };
+}
+
+/**
+ * Files this delivery could not copy that another delivery of the same job did (SQS delivers a job
+ * more than once; each delivery copies every file). An object carrying this generation's
+ * `flants-generation` is that file's verified copy: FLAnts writes it only once the body passed the
+ * checker (length, a playlist's digest) and S3 accepted the CRC32 sent with it, and the generation's
+ * plan fixes which file the key holds. Such files are settled from a HEAD, not listed as failed; a
+ * file whose object is another generation's, or whose HEAD fails, stays failed.
+ */
+async function settledByOtherDeliveries(
+  job: TransferJob,
+  failures: readonly FailedFile[],
+  deps: TransferDeps,
+  log: Logger,
+): Promise<{ landed: CopiedFile[]; failed: FailedFile[] }> {
+  const byKey = new Map(job.files.map((f) => [f.key, f]));
+  const landed: CopiedFile[] = [];
+  const failed: FailedFile[] = [];
+  await mapLimit(failures, deps.cfg.transfer.concurrency, async (failure) => {
+    const file = byKey.get(failure.key);
+    let head: ObjectHead | undefined;
+    try {
+      head = file ? await deps.store.head(file.key) : undefined;
+    } catch (err) {
+      log.warn('could not look for a copy of a failed file', { key: failure.key, error: describeError(err) });
+    }
+    const verified =
+      file !== undefined &&
+      head !== undefined &&
+      head.generation === job.gen &&
+      head.metadata[GENERATION_METADATA] === String(job.gen) &&
+      // A whole-object checksum S3 checked on arrival vouches for the bytes (as for a file gone at the origin).
+      head.crc32 !== undefined &&
+      (!file.sha256 ||
+        (head.metadata[SHA256_METADATA] === file.sha256 && (file.bytes === undefined || head.size === file.bytes)));
+    if (verified) landed.push(alreadyThere(file, head!, 'other-delivery'));
+    else failed.push(failure);
+  });
+  if (landed.length > 0)
+    log.info('failed files another delivery of this job copied: counted from the bucket', {
+      settled: landed.map((f) => f.key),
+      failed: failed.length,
+    });
+  // The job's order, so that a failure record lists files as the plan does.
+  const order = new Map(job.files.map((f, i) => [f.key, i]));
+  failed.sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0));
+  return { landed, failed };
 }
 
 /** What an unfinished last delivery leaves on the class until it finishes (it is replaced or removed then). */

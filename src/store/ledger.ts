@@ -21,6 +21,22 @@ import {
   type Guard,
   type SkipWhy,
 } from '../lifecycle/class-lifecycle.ts';
+import { itemSize, MAX_ITEM_BYTES } from './item-size.ts';
+import {
+  boundedFailure,
+  boundedScanLists,
+  boundedWarnings,
+  CHUNKS_PER_STATE_ITEM,
+  cutUtf8,
+  FAILURE_SAMPLE_SIZE,
+  failedFilesOf,
+  legacyReasonOf,
+  MAX_NOTE_BYTES,
+  MAX_REASON_BYTES,
+  MAX_TITLE_BYTES,
+  removedSample,
+  stateShard,
+} from './ledger-items.ts';
 
 export type { ClassStatus } from '../lifecycle/class-lifecycle.ts';
 
@@ -50,7 +66,7 @@ export interface ClassRecord {
   checkResult?: string;
   /**
    * Keys an earlier generation copied that the current plan no longer has (a file the origin
-   * dropped): they stay in the bucket, listed here (at most 200; `removedCount` counts all).
+   * dropped): they stay in the bucket, listed here (as many as fit 16 KB; `removedCount` counts all).
    */
   removedFiles?: string[];
   removedCount?: number;
@@ -205,10 +221,12 @@ export interface CountResult {
   freshnessSeconds?: number;
 }
 
-/** What a transfer needs to know before it copies: the class record and whether the chunk is done. */
+/** What a transfer needs to know before it copies: the class record and whether the chunk is done (or failed). */
 export interface ChunkView {
   record: ClassRecord | undefined;
   chunkDone: boolean;
+  /** The chunk is in the current generation's failed set (a redrive): what the count decides from. */
+  chunkFailed?: boolean;
 }
 
 export type FailureOutcome = 'recorded' | 'chunk-done' | 'stale' | 'complete' | 'already-recorded';
@@ -270,7 +288,8 @@ export interface Ledger {
   /** One read: the class record and whether this chunk of this generation is done. */
   viewChunk(classId: string, gen: number, chunk: number): Promise<ChunkView>;
   /**
-   * Counts a chunk once for its generation, completing the class when it is the last (one transaction).
+   * Counts a chunk once for its generation, completing the class when it is the last (one
+   * transaction); `seen` is the view read before the copy (decided from, confirmed by the write).
    * With `planId` (the job's), only for that plan: a job sent before the ledger was reset may carry a
    * generation number the ledger reuses for another plan.
    */
@@ -279,7 +298,7 @@ export interface Ledger {
     gen: number,
     chunk: number,
     files: readonly LandedFile[],
-    seen?: ClassRecord,
+    seen?: ChunkView,
     planId?: string,
   ): Promise<CountResult>;
   /** Notes a failed delivery that SQS will retry, so status shows it before the last one. */
@@ -298,8 +317,17 @@ export interface Ledger {
     reason: string,
     opts?: { provisional?: boolean; info?: { title?: string; manifestUrl: string } },
   ): Promise<boolean>;
-  /** Failures of the current generation's failed chunks. */
+  /** Failures of the current generation's failed chunks (every page of `pageFailures`). */
   listFailures(classId: string): Promise<FailureRecord[]>;
+  /**
+   * One page of the current generation's failure items, in chunk order, after chunk `after`: the
+   * bounded way to read a class with thousands of failed chunks. `next` is set when there are more.
+   */
+  pageFailures(
+    classId: string,
+    after: number | undefined,
+    limit: number,
+  ): Promise<{ failures: FailureRecord[]; next?: number }>;
   listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
   /**
    * Claims a scan page for one message, named by `holder` (the page token the message carries, which
@@ -323,14 +351,6 @@ const META = 'META';
 /** Index of class records only; its partition key is sharded (see serverless.yml). */
 const CLASS_INDEX = 'classes';
 export const CLASS_SHARDS = 8;
-/** Skip details kept per scan page, and characters per detail: a page record stays far below 400 KB. */
-const MAX_SKIP_DETAILS = 500;
-const MAX_DETAIL_CHARS = 200;
-/** A failure record keeps at most this many characters of file listing (DynamoDB items stop at 400 KB). */
-const MAX_FAILURE_CHARS = 300_000;
-const MAX_REASON_CHARS = 500;
-/** Removed files listed on a class record (all are counted). */
-const MAX_REMOVED_LISTED = 200;
 /** Files gone at the origin named on a class record (all are counted): a few KB at most of the 400 KB item. */
 export const MAX_GONE_LISTED = 20;
 /** Attempts at one lifecycle write when its guard was overtaken or the item was busy. */
@@ -345,60 +365,105 @@ const pk = (classId: string) => `CLASS#${classId}`;
 const pad = (n: number) => String(n).padStart(6, '0');
 const chunkSk = (gen: number, chunk: number) => `CHUNK#${pad(gen)}#${pad(chunk)}`;
 const failSk = (gen: number, chunk: number) => `FAIL#${pad(gen)}#${pad(chunk)}`;
+/** The chunk-state item of chunks k·N to (k+1)·N − 1 of a generation (k ≥ 1; k = 0 is the class record). */
+const stateSk = (gen: number, shard: number) => `STATE#${pad(gen)}#${pad(shard)}`;
 /** One watermark per set of change fields: changing SCAN_CHANGE_FIELDS starts from a full scan. */
 const watermarkKey = (fields: string) => ({ pk: 'SCAN#watermark', sk: `FIELDS#${fields}` });
 const now = () => new Date().toISOString();
 
-interface FailedEntry {
-  /** Files that failed. */
-  n: number;
-  /** The first reason. */
-  r: string;
-  /** Recorded when the last delivery began, not yet confirmed. */
-  p?: boolean;
-}
-
 type Item = Record<string, unknown>;
 
-function failedMap(item: Item): Record<string, FailedEntry> {
-  const m = item.failed;
-  return m && typeof m === 'object' ? (m as Record<string, FailedEntry>) : {};
+/**
+ * A chunk's entry in a `failed` map (on the class record for chunks below CHUNKS_PER_STATE_ITEM, in
+ * its chunk-state item above): the number of files that failed. The reasons are in the failure
+ * item, and a sample of them on the class record (`failReasons`).
+ */
+function failedMap(item: Item | undefined): Record<string, unknown> {
+  const m = item?.failed;
+  return m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
 }
 
-/** The record as readers see it: internal attributes out, failure counts derived. */
-function toRecord(item: Item): ClassRecord {
+/** The chunk ids of a `doneSet` (a DynamoDB number set arrives as a Set; records counted before it existed have none). */
+function doneIdsOf(item: Item | undefined): number[] {
+  const set = item?.doneSet;
+  return set instanceof Set ? [...(set as Set<unknown>)].map(Number) : [];
+}
+
+/** The sample of failure reasons on the class record: chunk → reason. */
+function reasonSample(item: Item | undefined): Record<string, string> {
+  const m = item?.failReasons;
+  return m && typeof m === 'object' ? (m as Record<string, string>) : {};
+}
+
+/**
+ * The record as readers see it: internal attributes out, failure counts derived from the `failed`
+ * maps of the class record and of the generation's chunk-state items (`states`; none for a class of
+ * up to CHUNKS_PER_STATE_ITEM chunks).
+ */
+function toRecord(item: Item, states: readonly Item[] = []): ClassRecord {
   const {
     pk: _pk,
     sk: _sk,
     listPk: _lp,
     listSk: _ls,
     failed: _f,
+    failReasons: _fr,
     lastChunk: _lc,
-    doneSet,
+    doneSet: _ds,
     goneCount,
     goneKeys,
     ...rest
   } = item;
-  const failed = failedMap(item);
+  const failed: Record<string, unknown> = { ...failedMap(item) };
+  for (const st of states) Object.assign(failed, failedMap(st));
   const ids = Object.keys(failed)
     .map(Number)
     .sort((a, b) => a - b);
   const rec = rest as unknown as ClassRecord;
-  rec.failedChunks = ids.length;
-  rec.failedFiles = ids.reduce((n, c) => n + (failed[String(c)]?.n ?? 0), 0);
+  // The class record's counter is exact for every chunk; the ids and file counts need every state item.
+  rec.failedChunks = Math.max(ids.length, Number(item.failedChunks ?? 0));
+  rec.failedFiles = ids.reduce((n, c) => n + failedFilesOf(failed[String(c)]), 0);
   rec.failedChunkIds = ids;
-  // A DynamoDB number set arrives as a Set; records counted before doneSet existed have none.
-  rec.doneChunkIds = doneSet instanceof Set ? [...(doneSet as Set<unknown>)].map(Number).sort((a, b) => a - b) : [];
-  const reason = rec.crawlError ?? (ids.length ? failed[String(ids[0])]?.r : undefined);
+  rec.doneChunkIds = [item, ...states].flatMap(doneIdsOf).sort((a, b) => a - b);
+  const sample = reasonSample(item);
+  const sampled = Object.keys(sample)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const reason =
+    rec.crawlError ??
+    (sampled.length ? sample[String(sampled[0])] : undefined) ??
+    (ids.length ? legacyReasonOf(failed[String(ids[0])]) : undefined) ??
+    (rec.failedChunks
+      ? `${rec.failedChunks} chunk(s) failed; "flants status ${String(item.classId)}" lists their files and reasons`
+      : undefined);
   if (reason) rec.lastError = reason;
   if (Number(goneCount) > 0)
     rec.goneAtOrigin = { count: Number(goneCount), keys: Array.isArray(goneKeys) ? (goneKeys as string[]) : [] };
   return rec;
 }
 
-/** The lifecycle's view of a stored item. */
-function toState(item: Item | undefined): ClassState {
+/** What a decision is made from: the class record and, for a chunk past the first state item, that chunk's state item. */
+interface Snapshot {
+  meta: Item | undefined;
+  /** The chunk-state item of the event's chunk (absent for chunks on the class record, or when none was written yet). */
+  state?: Item | undefined;
+}
+
+/** The chunk an event is about, if any. */
+function eventChunk(event: ClassEvent): { gen: number; chunk: number } | undefined {
+  return 'chunk' in event ? { gen: event.gen, chunk: event.chunk } : undefined;
+}
+
+/**
+ * The lifecycle's view of a stored record: counts from the class record's counters, and of the
+ * failed set only what the event needs (whether its own chunk is in it, from the item holding it).
+ */
+function toState(snap: Snapshot, event?: ClassEvent, perItem = CHUNKS_PER_STATE_ITEM): ClassState {
+  const item = snap.meta;
   if (!item) return { status: undefined, gen: 0, totalChunks: 0, doneChunks: 0, failed: [] };
+  const c = event ? eventChunk(event) : undefined;
+  const holder = c && stateShard(c.chunk, perItem) > 0 ? snap.state : item;
+  const chunkFailed = c !== undefined && failedMap(holder)[String(c.chunk)] !== undefined;
   return {
     status: item.status as ClassStatus,
     gen: Number(item.gen ?? 0),
@@ -407,7 +472,8 @@ function toState(item: Item | undefined): ClassState {
     changedAt: item.changedAt as string | undefined,
     totalChunks: Number(item.totalChunks ?? 0),
     doneChunks: Number(item.doneChunks ?? 0),
-    failed: Object.keys(failedMap(item)).map(Number),
+    failed: chunkFailed ? [c.chunk] : [],
+    failedCount: Number(item.failedChunks ?? 0),
     crawlError: item.crawlError as string | undefined,
     completedGen: item.completedGen === undefined ? undefined : Number(item.completedGen),
     replans: Number(item.replans ?? 0),
@@ -463,8 +529,12 @@ class Expr {
   }
 }
 
-/** Writes a lifecycle guard as condition clauses: one clause per guard field, nothing else. */
-export function guardCondition(guard: Guard, e: Expr): void {
+/**
+ * Writes a lifecycle guard as condition clauses: one clause per guard field, nothing else. The
+ * chunk's failed entry is a clause of the item that holds it (`s`: the class record, or the chunk's
+ * state item written in the same transaction).
+ */
+export function guardCondition(guard: Guard, e: Expr, holder: Expr = e): void {
   const s = guard.statusIn || guard.statusNot ? e.name('status') : '';
   if (guard.exists === true) e.cond.push('attribute_exists(pk)');
   if (guard.exists === false) e.cond.push('attribute_not_exists(pk)');
@@ -478,8 +548,8 @@ export function guardCondition(guard: Guard, e: Expr): void {
   if (guard.progress === 'notLast') e.cond.push('doneChunks < lastChunk');
   if (guard.progress === 'last') e.cond.push('doneChunks = lastChunk');
   if (guard.chunkFailed) {
-    const path = `failed.${e.name(String(guard.chunkFailed.chunk))}`;
-    e.cond.push(guard.chunkFailed.is ? `attribute_exists(${path})` : `attribute_not_exists(${path})`);
+    const path = `failed.${holder.name(String(guard.chunkFailed.chunk))}`;
+    holder.cond.push(guard.chunkFailed.is ? `attribute_exists(${path})` : `attribute_not_exists(${path})`);
   }
   if (guard.failedCount !== undefined) {
     e.cond.push(
@@ -488,6 +558,7 @@ export function guardCondition(guard: Guard, e: Expr): void {
         : `failedChunks = ${e.value(guard.failedCount)}`,
     );
   }
+  if (guard.failedAbove !== undefined) e.cond.push(`failedChunks > ${e.value(guard.failedAbove)}`);
   if (guard.crawlError !== undefined)
     e.cond.push(guard.crawlError ? 'attribute_exists(crawlError)' : 'attribute_not_exists(crawlError)');
   if (guard.notAllDone) e.cond.push(`attribute_not_exists(gen) OR gen = ${e.value(0)} OR doneChunks < totalChunks`);
@@ -520,12 +591,23 @@ export function secondsBetween(from: string | undefined, to: string): number | u
   return Math.max(0, b - a) / 1000;
 }
 
-/** The lifecycle's effect as update clauses (what the event itself adds is written by the caller). */
+/** A chunk's failure as its state entry takes it: how many of its files failed. */
+interface FailureEntry {
+  files: number;
+  /** The item holding the entry has no `failed` map yet (a new chunk-state item): it is written whole. */
+  createMap?: boolean;
+}
+
+/**
+ * The lifecycle's effect as update clauses (what the event itself adds is written by the caller);
+ * the chunk's failed entry goes to the item that holds it (`s`, the class record by default).
+ */
 function effectUpdate(
   effect: Effect,
   e: Expr,
   at: string,
-  extra: { crawlError?: string; failure?: FailedEntry; freshFrom?: string | undefined },
+  extra: { crawlError?: string; failure?: FailureEntry; freshFrom?: string | undefined },
+  s: Expr = e,
 ): { freshnessSeconds?: number } {
   let freshFrom = extra.freshFrom;
   if (effect.status) e.set.push(`${e.name('status')} = ${e.value(effect.status)}`);
@@ -543,6 +625,7 @@ function effectUpdate(
       `doneBytes = ${zero}`,
       `failedChunks = ${zero}`,
       `failed = ${e.value({})}`,
+      `failReasons = ${e.value({})}`,
       `crawledAt = ${e.value(at)}`,
     );
     if (g.forcedAt) e.set.push(`forcedAt = ${e.value(g.forcedAt)}`);
@@ -573,10 +656,14 @@ function effectUpdate(
     );
   }
   if (effect.fail && extra.failure) {
-    e.set.push(`failed.${e.name(String(effect.fail.chunk))} = ${e.value(extra.failure)}`);
+    if (extra.failure.createMap) {
+      // A path can be set only in a map that exists; the condition keeps a map written meanwhile.
+      s.set.push(`failed = ${s.value({ [String(effect.fail.chunk)]: extra.failure.files })}`);
+      s.cond.push('attribute_not_exists(failed)');
+    } else s.set.push(`failed.${s.name(String(effect.fail.chunk))} = ${s.value(extra.failure.files)}`);
   }
   if (effect.unfail) {
-    e.remove.push(`failed.${e.name(String(effect.unfail.chunk))}`);
+    s.remove.push(`failed.${s.name(String(effect.unfail.chunk))}`);
     e.add.push(`failedChunks ${e.value(-1)}`);
   }
   let freshnessSeconds: number | undefined;
@@ -594,7 +681,8 @@ function effectUpdate(
   // A generation copied ends any run of re-plans.
   if (effect.complete) e.remove.push('replans');
   if (effect.clearCrawlError) e.remove.push('crawlError');
-  if (effect.setCrawlError) e.set.push(`crawlError = ${e.value((extra.crawlError ?? 'crawl failed').slice(0, 1000))}`);
+  if (effect.setCrawlError)
+    e.set.push(`crawlError = ${e.value(cutUtf8(extra.crawlError ?? 'crawl failed', MAX_NOTE_BYTES))}`);
   return freshnessSeconds === undefined ? {} : { freshnessSeconds };
 }
 
@@ -621,26 +709,65 @@ function backoff(attempt: number): Promise<void> {
   return sleep(Math.round(Math.random() * Math.min(500, 10 * 2 ** attempt)));
 }
 
-/** A failure record that fits an item: reasons cut, files listed until the budget is spent. */
-function boundedFailure(files: readonly FailedFile[]): { files: FailedFile[]; truncated: number } {
-  const kept: FailedFile[] = [];
-  let chars = 0;
-  for (const f of files) {
-    const entry = { key: f.key, src: f.src, reason: f.reason.slice(0, MAX_REASON_CHARS) };
-    chars += entry.key.length + entry.src.length + entry.reason.length + 32;
-    if (chars > MAX_FAILURE_CHARS) break;
-    kept.push(entry);
-  }
-  return { files: kept, truncated: files.length - kept.length };
+export interface LedgerOptions {
+  /** Chunks whose state one item holds (CHUNKS_PER_STATE_ITEM); tests lower it to reach further items with small plans. */
+  chunksPerStateItem?: number;
 }
 
 /** DynamoDB-backed Ledger on the single table of serverless.yml. */
-export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger {
+export function createLedger(ddb: DynamoDBDocumentClient, table: string, opts: LedgerOptions = {}): Ledger {
+  const perItem = opts.chunksPerStateItem ?? CHUNKS_PER_STATE_ITEM;
   const metaKey = (classId: string) => ({ pk: pk(classId), sk: META });
+  const shardOf = (chunk: number) => stateShard(chunk, perItem);
+  const stateKey = (classId: string, gen: number, chunk: number) => ({
+    pk: pk(classId),
+    sk: stateSk(gen, shardOf(chunk)),
+  });
 
   async function readItem(classId: string): Promise<Item | undefined> {
     const res = await ddb.send(new GetCommand({ TableName: table, Key: metaKey(classId), ConsistentRead: true }));
     return res.Item;
+  }
+
+  /** Reads several items at once, whatever DynamoDB leaves unprocessed under throttling. */
+  async function readItems(keys: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let left: Item[] | undefined = keys;
+    // A missing record must never read as "unknown class" because a key was left unprocessed.
+    for (let attempt = 1; left && left.length > 0; attempt++) {
+      const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } =
+        await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: left, ConsistentRead: true } } }));
+      items.push(...(res.Responses?.[table] ?? []));
+      left = res.UnprocessedKeys?.[table]?.Keys;
+      if (left?.length) {
+        if (attempt >= MAX_TRIES)
+          throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${left.length} keys unprocessed`, {
+            retryable: true,
+          });
+        await backoff(attempt);
+      }
+    }
+    return items;
+  }
+
+  /** What an event is decided from: the class record, and the state item of a chunk past the first. */
+  async function readSnapshot(classId: string, event: ClassEvent): Promise<Snapshot> {
+    const c = eventChunk(event);
+    if (!c || shardOf(c.chunk) === 0) return { meta: await readItem(classId) };
+    const items = await readItems([metaKey(classId), stateKey(classId, c.gen, c.chunk)]);
+    return { meta: items.find((i) => i.sk === META), state: items.find((i) => i.sk !== META) };
+  }
+
+  /** The chunk-state items of a generation (none for a class of up to `perItem` chunks). */
+  async function readStates(classId: string, item: Item): Promise<Item[]> {
+    const gen = Number(item.gen ?? 0);
+    if (gen === 0 || Number(item.totalChunks ?? 0) <= perItem) return [];
+    return queryAll(ddb, table, pk(classId), `STATE#${pad(gen)}#`);
+  }
+
+  /** The record with its generation's chunk-state items merged in (one more query only for a class of more than `perItem` chunks). */
+  async function fullRecord(classId: string, item: Item): Promise<ClassRecord> {
+    return toRecord(item, await readStates(classId, item));
   }
 
   /**
@@ -651,26 +778,26 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
   async function transition<T>(
     classId: string,
     event: ClassEvent,
-    write: (d: Extract<Decision, { kind: 'apply' }>, item: Item | undefined, attempt: number) => Promise<T>,
+    write: (d: Extract<Decision, { kind: 'apply' }>, item: Item | undefined, snap: Snapshot) => Promise<T>,
     onSkip: (why: SkipWhy, item: Item | undefined) => T | Promise<T>,
-    /** A record the caller read already (`null`: assume there is none); decided from, then confirmed by the write's guard. */
-    seen?: Item | null,
+    /** What the caller read already (`null`: assume there is no record); decided from, then confirmed by the write's guard. */
+    seen?: Snapshot | null,
   ): Promise<T> {
-    let item = seen ?? undefined;
+    let snap: Snapshot = seen ?? { meta: undefined };
     let fresh = seen === undefined;
     for (let attempt = 1; ; attempt++) {
-      if (fresh) item = await readItem(classId);
-      const d = decide(toState(item), event);
+      if (fresh) snap = await readSnapshot(classId, event);
+      const d = decide(toState(snap, event, perItem), event);
       if (d.kind === 'skip') {
         // A skip decided from a possibly old snapshot is confirmed on a fresh read before it counts.
         if (!fresh) {
           fresh = true;
           continue;
         }
-        return onSkip(d.why, item);
+        return onSkip(d.why, snap.meta);
       }
       try {
-        return await write(d, item, attempt);
+        return await write(d, snap.meta, snap);
       } catch (err) {
         if (attempt >= MAX_TRIES) throw err;
         if (isConditionFailed(err)) {
@@ -719,7 +846,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
       `classId = ${e.value(classId)}`,
       `listPk = ${e.value(keys.listPk)}`,
       `listSk = ${e.value(keys.listSk)}`,
-      `title = ${e.value(info.title ?? classId)}`,
+      `title = ${e.value(cutUtf8(info.title ?? classId, MAX_TITLE_BYTES))}`,
       `manifestUrl = ${e.value(info.manifestUrl)}`,
       `createdAt = if_not_exists(createdAt, ${e.value(at)})`,
     );
@@ -733,7 +860,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
   const ledger: Ledger = {
     async getClass(classId) {
       const item = await readItem(classId);
-      return item ? toRecord(item) : undefined;
+      return item ? fullRecord(classId, item) : undefined;
     },
 
     async getClasses(classIds) {
@@ -745,7 +872,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } =
             await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
           for (const item of res.Responses?.[table] ?? []) {
-            const r = toRecord(item);
+            const r = await fullRecord(String(item.classId), item);
             out.set(r.classId, r);
           }
           keys = res.UnprocessedKeys?.[table]?.Keys;
@@ -773,7 +900,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                 ExclusiveStartKey: start,
               }),
             );
-            for (const item of res.Items ?? []) out.push(toRecord(item));
+            for (const item of res.Items ?? []) out.push(await fullRecord(String(item.classId), item));
             start = res.LastEvaluatedKey;
           } while (start);
           return out;
@@ -799,7 +926,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
         }),
       );
       const last: unknown = res.LastEvaluatedKey?.listSk;
-      return { records: (res.Items ?? []).map(toRecord), ...(typeof last === 'string' ? { last } : {}) };
+      return { records: (res.Items ?? []).map((i) => toRecord(i)), ...(typeof last === 'string' ? { last } : {}) };
     },
 
     async markPending(classId, info) {
@@ -843,7 +970,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             classId,
             d,
             (e) => {
-              e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(result.slice(0, 1000))}`);
+              e.set.push(`checkedAt = ${e.value(at)}`, `checkResult = ${e.value(cutUtf8(result, MAX_NOTE_BYTES))}`);
               // What this check found gone replaces what was listed: a file the origin serves again is no longer listed.
               if (gone && gone.count > 0)
                 e.set.push(
@@ -884,7 +1011,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             (e) => {
               identity(classId, info, at)(e);
               e.set.push(
-                `waiting = ${e.value(info.reason.slice(0, 1000))}`,
+                `waiting = ${e.value(cutUtf8(info.reason, MAX_NOTE_BYTES))}`,
                 `waitUntil = ${e.value(info.until)}`,
                 // The first wait anchors the grace period of a class without a plausible end: never moved by a re-crawl.
                 `waitingSince = if_not_exists(waitingSince, ${e.value(info.since)})`,
@@ -919,32 +1046,37 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                 // Files an earlier generation copied that this plan no longer has: listed, never deleted.
                 if (plan.removed?.length)
                   e.set.push(
-                    `removedFiles = ${e.value(plan.removed.slice(0, MAX_REMOVED_LISTED))}`,
+                    `removedFiles = ${e.value(removedSample(plan.removed))}`,
                     `removedCount = ${e.value(plan.removed.length)}`,
                   );
                 else e.remove.push('removedFiles', 'removedCount');
               } else e.set.push(`crawledAt = ${e.value(at)}`);
               e.remove.push('waiting', 'waitUntil', 'waitingSince');
-              if (plan.warnings?.length)
-                e.set.push(`warnings = ${e.value(plan.warnings.slice(0, 20).map((w) => w.slice(0, 500)))}`);
+              if (plan.warnings?.length) e.set.push(`warnings = ${e.value(boundedWarnings(plan.warnings))}`);
             },
             at,
             { freshFrom: freshFromOf(item, at) },
           );
-          const gen = d.effect.newGeneration?.gen ?? toState(item).gen;
+          const gen = d.effect.newGeneration?.gen ?? Number(item?.gen ?? 0);
           return {
             outcome: d.effect.newGeneration ? 'new' : 'resumed',
             gen,
             done: new Set<number>(),
             completed: d.effect.complete !== undefined,
             ...(freshnessSeconds === undefined ? {} : { freshnessSeconds }),
-            replans: d.effect.complete ? 0 : (d.effect.replans ?? toState(item).replans ?? 0),
+            replans: d.effect.complete ? 0 : (d.effect.replans ?? Number(item?.replans ?? 0)),
           };
         },
         (why, item) => {
           if (why !== 'complete')
             throw new FlantsError('LEDGER_STATE', `cannot record plan ${plan.planId} for class ${classId}: ${why}`);
-          return { outcome: 'complete', gen: toState(item).gen, done: new Set<number>(), completed: false, replans: 0 };
+          return {
+            outcome: 'complete',
+            gen: Number(item?.gen ?? 0),
+            done: new Set<number>(),
+            completed: false,
+            replans: 0,
+          };
         },
       );
       if (result.outcome === 'resumed') {
@@ -967,44 +1099,60 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     },
 
     async viewChunk(classId, gen, chunk) {
-      const items: Item[] = [];
-      let keys: Item[] | undefined = [metaKey(classId), { pk: pk(classId), sk: chunkSk(gen, chunk) }];
-      // Under throttling DynamoDB may leave keys unprocessed: a missing record must never read as "unknown class".
-      for (let attempt = 1; keys && keys.length > 0; attempt++) {
-        const res: { Responses?: Record<string, Item[]>; UnprocessedKeys?: Record<string, { Keys?: Item[] }> } =
-          await ddb.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: keys, ConsistentRead: true } } }));
-        items.push(...(res.Responses?.[table] ?? []));
-        keys = res.UnprocessedKeys?.[table]?.Keys;
-        if (keys?.length) {
-          if (attempt >= MAX_TRIES)
-            throw new FlantsError('LEDGER_UNPROCESSED', `DynamoDB left ${keys.length} keys unprocessed`, {
-              retryable: true,
-            });
-          await backoff(attempt);
-        }
-      }
+      const cSk = chunkSk(gen, chunk);
+      const inState = shardOf(chunk) > 0;
+      const items = await readItems([
+        metaKey(classId),
+        { pk: pk(classId), sk: cSk },
+        ...(inState ? [stateKey(classId, gen, chunk)] : []),
+      ]);
       const meta = items.find((i) => i.sk === META);
-      return { record: meta ? toRecord(meta) : undefined, chunkDone: items.some((i) => i.sk !== META) };
+      const state = items.find((i) => String(i.sk).startsWith('STATE#'));
+      const holder = inState ? state : meta;
+      return {
+        record: meta ? toRecord(meta, state ? [state] : []) : undefined,
+        chunkDone: items.some((i) => i.sk === cSk),
+        chunkFailed: failedMap(holder)[String(chunk)] !== undefined,
+      };
     },
 
     async countChunk(classId, gen, chunk, files, seen, planId) {
       const bytes = files.reduce((n, f) => n + f.bytes, 0);
-      const seenItem = seen ? recordToItem(seen) : undefined;
+      const inState = shardOf(chunk) > 0;
+      const record = {
+        pk: pk(classId),
+        sk: chunkSk(gen, chunk),
+        gen,
+        chunk,
+        files: files.length,
+        bytes,
+        at: now(),
+        landed: files.map(landedItem),
+      };
+      // The chunk record grows with its files' keys and URLs: refuse clearly what DynamoDB would refuse.
+      const size = itemSize(record);
+      if (size > MAX_ITEM_BYTES)
+        throw new FlantsError(
+          'LEDGER_ITEM_TOO_LARGE',
+          `chunk ${chunk} of class ${classId} cannot be recorded: its ${files.length} files' keys and source URLs take ${size} bytes, above DynamoDB's ${MAX_ITEM_BYTES}-byte item; lower TRANSFER_CHUNK_FILES`,
+        );
       return transition<CountResult>(
         classId,
         { type: 'chunkCounted', gen, chunk, planId },
         async (d, item) => {
           const at = now();
           const e = new Expr();
-          guardCondition(d.guard, e);
+          // A chunk past the first state item has its done and failed entries in its own state item.
+          const s = inState ? new Expr() : e;
+          guardCondition(d.guard, e, s);
           // doneSet rides in the same update as the counters: the bit field costs no extra request.
-          const { freshnessSeconds } = effectUpdate(d.effect, e, at, { freshFrom: freshFromOf(item, at) });
-          e.add.push(
-            `doneChunks ${e.value(1)}`,
-            `doneFiles ${e.value(files.length)}`,
-            `doneBytes ${e.value(bytes)}`,
-            `doneSet ${e.value(new Set([chunk]))}`,
-          );
+          const { freshnessSeconds } = effectUpdate(d.effect, e, at, { freshFrom: freshFromOf(item, at) }, s);
+          // A redriven chunk's reason leaves the sample (a path can be removed only from a map that exists).
+          if (d.effect.unfail && item?.failReasons && typeof item.failReasons === 'object')
+            e.remove.push(`failReasons.${e.name(String(chunk))}`);
+          e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`);
+          s.add.push(`doneSet ${s.value(new Set([chunk]))}`);
+          const condition = s.condition();
           goneUpdate(
             e,
             files.filter((f) => f.goneAtOrigin).map((f) => f.key),
@@ -1017,16 +1165,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                   {
                     Put: {
                       TableName: table,
-                      Item: {
-                        pk: pk(classId),
-                        sk: chunkSk(gen, chunk),
-                        gen,
-                        chunk,
-                        files: files.length,
-                        bytes,
-                        at,
-                        landed: files.map(landedItem),
-                      },
+                      Item: { ...record, at },
                       ConditionExpression: 'attribute_not_exists(pk)',
                     },
                   },
@@ -1039,6 +1178,19 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                       ...e.params(),
                     },
                   },
+                  ...(inState
+                    ? [
+                        {
+                          Update: {
+                            TableName: table,
+                            Key: stateKey(classId, gen, chunk),
+                            UpdateExpression: s.update(),
+                            ...(condition ? { ConditionExpression: condition } : {}),
+                            ...s.params(),
+                          },
+                        },
+                      ]
+                    : []),
                 ],
               }),
             );
@@ -1048,7 +1200,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
               return { outcome: 'duplicate', completed: false };
             }
             // The record's guard no longer holds: let transition read and decide again.
-            if (reasons?.[1] === 'ConditionalCheckFailed')
+            if (reasons?.slice(1).includes('ConditionalCheckFailed'))
               throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
             throw err;
           }
@@ -1059,7 +1211,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
           };
         },
         (why) => ({ outcome: why === 'duplicate' ? 'duplicate' : 'stale', completed: false }),
-        seenItem,
+        // A redrive of a failed chunk is decided from a fresh read: its sample reason must be seen to be removed.
+        seen && !seen.chunkFailed ? viewToSnapshot(seen, chunk, perItem) : undefined,
       );
     },
 
@@ -1074,7 +1227,7 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             d,
             (e) => {
               e.set.push(
-                `lastAttemptError = ${e.value(`chunk ${chunk}: ${reason}`.slice(0, 1000))}`,
+                `lastAttemptError = ${e.value(cutUtf8(`chunk ${chunk}: ${reason}`, MAX_NOTE_BYTES))}`,
                 `lastAttemptAt = ${e.value(at)}`,
               );
               e.add.push(`failedAttempts ${e.value(1)}`);
@@ -1088,20 +1241,36 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     async recordChunkFailure(classId, gen, chunk, files, opts = {}) {
       const provisional = opts.provisional ?? false;
       const bounded = boundedFailure(files);
-      const entry: FailedEntry = {
-        n: files.length,
-        r: (files[0]?.reason ?? 'unknown').slice(0, MAX_REASON_CHARS),
-        ...(provisional ? { p: true } : {}),
-      };
+      const reason = cutUtf8(files[0]?.reason ?? 'unknown', MAX_REASON_BYTES);
+      const inState = shardOf(chunk) > 0;
       return transition<FailureOutcome>(
         classId,
         { type: 'chunkFailed', gen, chunk, provisional, planId: opts.planId },
-        async (d) => {
+        async (d, item, snap) => {
           const at = now();
           const e = new Expr();
-          guardCondition(d.guard, e);
-          effectUpdate(d.effect, e, at, { failure: entry });
+          const s = inState ? new Expr() : e;
+          guardCondition(d.guard, e, s);
+          const holder = inState ? snap.state : item;
+          const createMap = !holder?.failed || typeof holder.failed !== 'object';
+          // The class record keeps a sample of reasons (every reason is in the failure item): this
+          // chunk's when it is in the sample already or there is room, which the write's condition holds to.
+          effectUpdate(d.effect, e, at, { failure: { files: files.length, createMap } }, s);
+          const sample = reasonSample(item);
+          // Named only when written: DynamoDB refuses a name the expressions do not use.
+          const path = () => `failReasons.${e.name(String(chunk))}`;
+          if (!item?.failReasons || typeof item.failReasons !== 'object') {
+            // Records planned before the sample existed: the map is created whole (a path needs its map).
+            e.set.push(`failReasons = ${e.value({ [String(chunk)]: reason })}`);
+            e.cond.push('attribute_not_exists(failReasons)');
+          } else if (sample[String(chunk)] !== undefined) {
+            e.set.push(`${path()} = ${e.value(reason)}`);
+          } else if (Object.keys(sample).length < FAILURE_SAMPLE_SIZE) {
+            e.set.push(`${path()} = ${e.value(reason)}`);
+            e.cond.push(`size(failReasons) < ${e.value(FAILURE_SAMPLE_SIZE)}`);
+          }
           if (!d.guard.chunkFailed?.is) e.add.push(`failedChunks ${e.value(1)}`);
+          const stateCondition = s.condition();
           try {
             await ddb.send(
               new TransactWriteCommand({
@@ -1139,13 +1308,26 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
                       },
                     },
                   },
+                  ...(inState
+                    ? [
+                        {
+                          Update: {
+                            TableName: table,
+                            Key: stateKey(classId, gen, chunk),
+                            UpdateExpression: s.update(),
+                            ...(stateCondition ? { ConditionExpression: stateCondition } : {}),
+                            ...s.params(),
+                          },
+                        },
+                      ]
+                    : []),
                 ],
               }),
             );
           } catch (err) {
             const reasons = cancellation(err);
             if (reasons?.[0] === 'ConditionalCheckFailed') return 'chunk-done';
-            if (reasons?.[1] === 'ConditionalCheckFailed')
+            if (reasons?.slice(1).includes('ConditionalCheckFailed'))
               throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
             throw err;
           }
@@ -1186,23 +1368,51 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     },
 
     async listFailures(classId) {
+      const out: FailureRecord[] = [];
+      let after: number | undefined;
+      do {
+        const page = await ledger.pageFailures(classId, after, 100);
+        out.push(...page.failures);
+        after = page.next;
+      } while (after !== undefined);
+      return out;
+    },
+
+    async pageFailures(classId, after, limit) {
       const item = await readItem(classId);
-      if (!item) return [];
-      const state = toState(item);
-      if (state.failed.length === 0) return [];
-      const failed = new Set(state.failed);
-      const items = await queryAll(ddb, table, pk(classId), `FAIL#${pad(state.gen)}#`);
-      return items
-        .filter((i) => failed.has(Number(i.chunk)))
-        .map((i) => ({
-          classId,
-          gen: Number(i.gen),
-          chunk: Number(i.chunk),
-          files: i.files as FailedFile[],
-          ...(Number(i.truncated) > 0 ? { truncated: Number(i.truncated) } : {}),
-          provisional: i.provisional === true,
-          at: String(i.at),
-        }));
+      if (!item || !Number(item.failedChunks ?? 0)) return { failures: [] };
+      const gen = Number(item.gen ?? 0);
+      const failed = new Set(toRecord(item, await readStates(classId, item)).failedChunkIds);
+      const failures: FailureRecord[] = [];
+      // Failure items of chunks counted since (a redrive) stay as history: only the failed set's count.
+      let start: Item | undefined = after === undefined ? undefined : { pk: pk(classId), sk: failSk(gen, after) };
+      while (failures.length < limit) {
+        const res: { Items?: Item[]; LastEvaluatedKey?: Item } = await ddb.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk(classId), ':prefix': `FAIL#${pad(gen)}#` },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+            Limit: limit - failures.length,
+          }),
+        );
+        for (const i of res.Items ?? []) {
+          if (!failed.has(Number(i.chunk))) continue;
+          failures.push({
+            classId,
+            gen: Number(i.gen),
+            chunk: Number(i.chunk),
+            files: i.files as FailedFile[],
+            ...(Number(i.truncated) > 0 ? { truncated: Number(i.truncated) } : {}),
+            provisional: i.provisional === true,
+            at: String(i.at),
+          });
+        }
+        start = res.LastEvaluatedKey;
+        if (!start) return { failures };
+      }
+      return { failures, next: failures.at(-1)!.chunk };
     },
 
     async listChunks(classId, gen) {
@@ -1259,11 +1469,8 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
     async recordScanPage(page) {
       // Kept for 30 days: enough to answer questions about recent scans without growing forever.
       const expiresAt = Math.floor(Date.now() / 1000) + 30 * 24 * 3600;
-      const skipped = page.skipped.slice(0, MAX_SKIP_DETAILS).map((s) => ({
-        classId: s.classId.slice(0, MAX_DETAIL_CHARS),
-        reason: s.reason.slice(0, MAX_DETAIL_CHARS),
-        ...(s.detail ? { detail: s.detail.slice(0, MAX_DETAIL_CHARS) } : {}),
-      }));
+      // A page of up to SCAN_PAGE_SIZE classes lists what fits its item (docs/ledger.md, "Item size budget").
+      const lists = boundedScanLists(page.enqueued, page.skipped);
       await ddb.send(
         new PutCommand({
           TableName: table,
@@ -1271,9 +1478,10 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string): Ledger
             pk: `SCAN#${page.scanId}`,
             sk: `PAGE#${page.page}`,
             ...page,
-            skipped,
-            ...(page.skipped.length > skipped.length ? { skippedNotListed: page.skipped.length - skipped.length } : {}),
-            enqueued: page.enqueued.slice(0, 2000),
+            skipped: lists.skipped,
+            ...(lists.skippedNotListed ? { skippedNotListed: lists.skippedNotListed } : {}),
+            enqueued: lists.enqueued,
+            ...(lists.enqueuedNotListed ? { enqueuedNotListed: lists.enqueuedNotListed } : {}),
             expiresAt,
           },
         }),
@@ -1368,14 +1576,21 @@ function fromLandedItem(f: StoredLanded): LandedFile {
   };
 }
 
-/** The stored shape of a record a caller read earlier (enough for the lifecycle to decide from). */
-function recordToItem(r: ClassRecord): Item {
-  const failed: Record<string, FailedEntry> = {};
-  for (const c of r.failedChunkIds ?? []) failed[String(c)] = { n: 0, r: '' };
-  const { goneAtOrigin, ...rest } = r;
-  return { ...rest, failed, ...(goneAtOrigin ? { goneCount: goneAtOrigin.count, goneKeys: goneAtOrigin.keys } : {}) };
+/**
+ * The stored shape of what a caller read earlier (enough for the lifecycle to decide from): the
+ * record's counters, and the chunk's failed entry in the item that holds it.
+ */
+function viewToSnapshot(v: ChunkView, chunk: number, perItem: number): Snapshot | undefined {
+  if (!v.record) return undefined;
+  const { goneAtOrigin, ...rest } = v.record;
+  const meta: Item = {
+    ...rest,
+    ...(goneAtOrigin ? { goneCount: goneAtOrigin.count, goneKeys: goneAtOrigin.keys } : {}),
+  };
+  const entry = v.chunkFailed ? { [String(chunk)]: 0 } : {};
+  if (stateShard(chunk, perItem) === 0) return { meta: { ...meta, failed: entry } };
+  return { meta: { ...meta, failed: {} }, state: { failed: entry } };
 }
-
 /**
  * Counts a chunk's files gone at the origin (kept) on the class record, and names them while fewer
  * than MAX_GONE_LISTED are named. The list grows only under a condition on its size as `item` had it,

@@ -289,7 +289,7 @@ describe('a class whose origin purged files (issue 18 case 4)', () => {
     ];
     purged = createDashboardServer({
       stage: 'purged',
-      ledger: { listClasses: async () => records, listFailures: async () => [] },
+      ledger: { listClasses: async () => records, pageFailures: async () => ({ failures: [] }) },
       queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) },
     });
     purgedUrl = `${await purged.listen(0)}?interval=400`;
@@ -346,7 +346,7 @@ describe('dashboard at scale', () => {
     });
     big = createDashboardServer({
       stage: 'scale',
-      ledger: { listClasses: async () => records, listFailures: async () => [] },
+      ledger: { listClasses: async () => records, pageFailures: async () => ({ failures: [] }) },
       queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) },
     });
     bigUrl = await big.listen(0);

@@ -169,11 +169,13 @@ describe('polling and failures', () => {
           files: [{ key: 'k/3.ts', reason: 'origin answered HTTP 404 for http://origin.test/k/3.ts' }],
         },
       ],
+      more: false,
     });
     expect(body).not.toContain('token=secret');
     expect(JSON.parse(await (await fetch(`${url}status.json?class=a-pending`)).text())).toEqual({
       classId: 'a-pending',
       failures: [],
+      more: false,
     });
     expect((await fetch(`${url}status.json?class=${encodeURIComponent('a\nb')}`)).status).toBe(400);
     expect((await fetch(`${url}status.json?class=${'x'.repeat(513)}`)).status).toBe(400);

@@ -25,7 +25,7 @@ const records: ClassRecord[] = Array.from({ length: 5000 }, (_, i) => ({
 }));
 const deps = {
   stage: 'prod',
-  ledger: { listClasses: async () => records, listFailures: async () => [] },
+  ledger: { listClasses: async () => records, pageFailures: async () => ({ failures: [] }) },
   queue: { depth: async () => ({ visible: 0, inFlight: 0, delayed: 0 }) },
 };
 

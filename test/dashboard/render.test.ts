@@ -65,7 +65,7 @@ const depths: Partial<Record<QueueName, { visible: number; inFlight: number; del
 
 const sources = (over: { listClasses?: () => Promise<ClassRecord[]> } = {}) => ({
   stage: 'prod',
-  ledger: { listClasses: over.listClasses ?? (async () => records), listFailures: async () => [] },
+  ledger: { listClasses: over.listClasses ?? (async () => records), pageFailures: async () => ({ failures: [] }) },
   queue: {
     async depth(name: QueueName) {
       const d = depths[name];

@@ -180,7 +180,7 @@ describe('renderTerminal', () => {
     const snapshot: DashboardSnapshot = await collectSnapshot(
       {
         stage: 'prod',
-        ledger: { listClasses: async () => records, listFailures: async () => [] },
+        ledger: { listClasses: async () => records, pageFailures: async () => ({ failures: [] }) },
         queue: { depth: async (name) => (name === 'transfer-dlq' ? { ...depths, visible: 2 } : depths) },
       },
       { now: () => new Date(T0) },

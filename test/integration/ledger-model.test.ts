@@ -7,7 +7,10 @@ import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import type { PlannedFile } from '../../src/hls/types.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../../src/lifecycle/class-lifecycle.ts';
 import { planIdOf } from '../../src/pipeline/chunking.ts';
+import { itemSize, MAX_ITEM_BYTES } from '../../src/store/item-size.ts';
+import { ITEM_BUDGET } from '../../src/store/ledger-items.ts';
 import { createLedger, MAX_GONE_LISTED, type LandedFile, type Ledger } from '../../src/store/ledger.ts';
+import { mapLimit } from '../../src/util/concurrency.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 /**
@@ -17,7 +20,8 @@ import { startTestStack, type TestStack } from '../helpers/stack.ts';
  * (kept, found by a change check or by a transfer), a ledger reset below the bucket's generation (the
  * table restored or recreated while SQS still holds the old jobs) and bucket answers newer than the
  * ledger, against the real local DynamoDB, with the invariants checked after every step. FLANTS_MODEL_RUNS sets the number of sequences
- * (`npm run test:model` runs 10,000).
+ * (`npm run test:model` runs 10,000). The ledger under test keeps the state of two chunks per item
+ * (CHUNKS_PER_STATE_ITEM is 4,000), so small plans reach the chunk-state items too.
  */
 
 const RUNS = Number(process.env.FLANTS_MODEL_RUNS ?? 1000);
@@ -31,6 +35,7 @@ interface Content {
 const file = (key: string, bytes: number): LandedFile => ({ key, bytes, etag: `etag-${key}` });
 const A = Array.from({ length: 6 }, (_, i) => file(`a/${i}.ts`, 100 + i));
 const B = Array.from({ length: 4 }, (_, i) => file(`b/${i}.ts`, 200 + i));
+const C = Array.from({ length: 24 }, (_, i) => file(`c/${i}.ts`, 300 + i));
 /**
  * A class whose playlist differs on every request (a token in every URI, a changing comment and
  * date: the lab origin's `token` mode): its plan id, as the crawler computes it from the n-th read.
@@ -58,11 +63,12 @@ function volatilePlanId(read: number): string {
 }
 const VOLATILE_PLAN = volatilePlanId(1);
 
-/** What a crawl may find: the same files cut two ways, and other files; the last is the volatile class above. */
+/** What a crawl may find: the same files cut two ways, other files, many chunks (12 chunk-state items); the last is the volatile class above. */
 const CONTENTS: Content[] = [
   { planId: 'aaaa0002', files: A, chunkSize: 2 },
   { planId: 'aaaa0003', files: A, chunkSize: 3 },
   { planId: 'bbbb0002', files: B, chunkSize: 2 },
+  { planId: 'cccc0001', files: C, chunkSize: 1 },
   { planId: VOLATILE_PLAN, files: A, chunkSize: 2 },
 ];
 /** REPLAN_MAX of the model: small, so that random sequences reach it. */
@@ -70,6 +76,39 @@ const REPLAN_MAX = 2;
 
 /** The content a job was planned from (plans are known by id: a job may outlive the ledger that planned it). */
 const contentOf = (job: { planId: string }): Content => CONTENTS.find((c) => c.planId === job.planId)!;
+/** Chunks per chunk-state item in the model's ledger. */
+const CHUNKS_PER_ITEM = 2;
+/** A reason longer than any the ledger keeps whole (it cuts reasons to MAX_REASON_BYTES). */
+const LONG_REASON = `origin answered HTTP 503 for ${'https://cdn.example.com/'.repeat(80)}: ${'é'.repeat(600)}`;
+
+/** Every item the ledger wrote for a class: none may exceed its kind's budget, nor DynamoDB's 400 KB. */
+async function checkItemSizes(r: Real): Promise<void> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await r.ddb.send(
+      new QueryCommand({
+        TableName: r.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `CLASS#${r.classId}` },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of res.Items ?? []) {
+      const sk = String(item.sk);
+      const budget =
+        sk === 'META'
+          ? ITEM_BUDGET.classRecord
+          : sk.startsWith('STATE#')
+            ? ITEM_BUDGET.chunkState
+            : sk.startsWith('FAIL#')
+              ? ITEM_BUDGET.failure
+              : MAX_ITEM_BYTES;
+      const size = itemSize(item);
+      expect(size, `size of ${sk}`).toBeLessThanOrEqual(Math.min(budget, MAX_ITEM_BYTES));
+    }
+    start = res.LastEvaluatedKey;
+  } while (start);
+}
 
 const chunksOf = (c: Content): LandedFile[][] =>
   Array.from({ length: Math.ceil(c.files.length / c.chunkSize) }, (_, i) =>
@@ -109,6 +148,8 @@ interface Model {
 interface Real {
   ledger: Ledger;
   classId: string;
+  ddb: TestStack['aws']['ddb'];
+  table: string;
   /** Deletes every item of the class: the table restored to before it, or recreated. */
   wipe(): Promise<void>;
 }
@@ -140,6 +181,7 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   for (const [gen, n] of m.completions) expect(n, `completions of generation ${gen}`).toBeLessThanOrEqual(1);
   // Re-planning is bounded: at most REPLAN_MAX generations in a row, and past the limit the class is FAILED, saying why.
   expect(m.run).toBeLessThanOrEqual(REPLAN_MAX);
+  await checkItemSizes(r);
   if (!rec) return;
   expect(rec.replans ?? 0).toBeLessThanOrEqual(REPLAN_MAX + 1);
   // (A later crawl failure may replace the reason with its own, still a standing crawl error.)
@@ -175,6 +217,13 @@ async function checkInvariants(m: Model, r: Real): Promise<void> {
   expect(gone.count).toBe(m.gone.get(at(m, gen)) ?? 0);
   expect(gone.keys.length).toBeLessThanOrEqual(Math.min(gone.count, MAX_GONE_LISTED));
   for (const k of gone.keys) expect(plan.files.map((f) => f.key)).toContain(k);
+  // Failures are counted exactly: the counter is the failed set, failed + done never exceed the plan,
+  // and the failure items of the failed set list (or count as truncated) every failed file.
+  expect(rec.failedChunks).toBe(failedIds.length);
+  expect(failedIds.length + chunks.length).toBeLessThanOrEqual(rec.totalChunks ?? 0);
+  const failures = await r.ledger.listFailures(r.classId);
+  expect(failures.map((f) => f.chunk)).toEqual(failedIds);
+  expect(failures.reduce((n, f) => n + f.files.length + (f.truncated ?? 0), 0)).toBe(rec.failedFiles);
   if (rec.status === 'COMPLETE') {
     expect(rec.completedGen).toBe(gen);
     expect([...keys].sort()).toEqual(plan.files.map((f) => f.key).sort());
@@ -387,6 +436,35 @@ class FinalFailure extends JobCmd {
   override toString = () => `${this.provisional ? 'crash on last delivery' : 'final failure'}(#${this.pick})`;
 }
 
+/** The last delivery of every chunk of the current plan fails at once (an origin outage), with long reasons. */
+class FailMany implements Cmd {
+  constructor(readonly provisional: boolean) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    const rec = await r.ledger.getClass(r.classId);
+    const plan = rec?.gen ? m.plans.get(rec.gen) : undefined;
+    if (plan) {
+      const outcomes = await mapLimit(chunksOf(plan), 4, (files, chunk) =>
+        r.ledger.recordChunkFailure(
+          r.classId,
+          rec!.gen!,
+          chunk,
+          files.map((f) => ({
+            key: f.key,
+            src: `http://origin/${f.key}?token=${'t'.repeat(5000)}`,
+            reason: LONG_REASON,
+          })),
+          { provisional: this.provisional },
+        ),
+      );
+      // Nothing refused: every chunk is recorded or was already done (or recorded, for a provisional one).
+      for (const o of outcomes) expect(['recorded', 'chunk-done', 'already-recorded', 'complete']).toContain(o);
+    }
+    await checkInvariants(m, r);
+  }
+  toString = () => `outage: every chunk's last delivery ${this.provisional ? 'began' : 'failed'}`;
+}
+
 class AttemptFailure extends JobCmd {
   override async run(m: Model, r: Real): Promise<void> {
     const job = this.job(m);
@@ -583,6 +661,7 @@ const commands = [
     .tuple(fc.nat(), fc.constantFrom(0, 0, 1, 2), fc.boolean(), fc.constantFrom(1, 1, 1, MAX_BUCKET_AHEAD_MOVES + 1))
     .map(([p, ahead, late, times]) => new BucketRefuses(p, ahead, late, times)),
   fc.tuple(fc.nat(), fc.boolean()).map(([p, prov]) => new FinalFailure(p, prov)),
+  fc.boolean().map((prov) => new FailMany(prov)),
   fc.nat().map((p) => new AttemptFailure(p)),
   fc.boolean().map((p) => new CrawlFailure(p)),
   fc.nat().map((p) => new CrashBeforeCount(p)),
@@ -602,7 +681,7 @@ let ledger: Ledger;
 
 beforeAll(async () => {
   t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
-  ledger = createLedger(t.aws.ddb, t.cfg.tableName);
+  ledger = createLedger(t.aws.ddb, t.cfg.tableName, { chunksPerStateItem: CHUNKS_PER_ITEM });
 });
 afterAll(async () => t?.stop());
 
@@ -633,7 +712,13 @@ describe('ledger model (fast-check commands against dynoxide)', () => {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 14 }), async (cmds) => {
         const classId = `model-${n++}`;
-        const real: Real = { ledger, classId, wipe: () => wipeClass(classId) };
+        const real: Real = {
+          ledger,
+          classId,
+          wipe: () => wipeClass(classId),
+          ddb: t.aws.ddb,
+          table: t.cfg.tableName,
+        };
         const model: Model = {
           jobs: [],
           plans: new Map(),

@@ -135,7 +135,7 @@ describe('round trips', () => {
     for (let chunk = 0; chunk < 3; chunk++) {
       calls = [];
       const view = await l.viewChunk('rt', gen, chunk);
-      const res = await l.countChunk('rt', gen, chunk, files(1, chunk), view.record);
+      const res = await l.countChunk('rt', gen, chunk, files(1, chunk), view);
       expect(res).toEqual({ outcome: 'counted', completed: chunk === 2 });
       expect(calls).toEqual(['BatchGetCommand', 'TransactWriteCommand']);
     }

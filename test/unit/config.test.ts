@@ -52,6 +52,17 @@ describe('config', () => {
     }
   });
 
+  it('refuses limits whose classes the ledger cannot hold: more chunks per class than its keys order (issue 18, case 6)', () => {
+    // 10,000,000 files in chunks of 1 would be ten million chunks; the ledger orders at most 1,000,000.
+    expect(() => loadConfig({ ...base, HLS_MAX_FILES: '10000000', TRANSFER_CHUNK_FILES: '1' })).toThrow(
+      /HLS_MAX_FILES \/ TRANSFER_CHUNK_FILES .*10000000 chunks.*at most 1000000/,
+    );
+    expect(loadConfig({ ...base, HLS_MAX_FILES: '1000000', TRANSFER_CHUNK_FILES: '1' }).hls.maxFiles).toBe(1_000_000);
+    expect(loadConfig({ ...base, HLS_MAX_FILES: '10000000', TRANSFER_CHUNK_FILES: '10' }).hls.maxFiles).toBe(
+      10_000_000,
+    );
+  });
+
   it('normalises the destination prefix and refuses escapes', () => {
     expect(normalizePrefix('')).toBe('');
     expect(normalizePrefix('/media/hls/')).toBe('media/hls/');
