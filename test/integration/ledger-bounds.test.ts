@@ -62,14 +62,21 @@ async function itemSizes(classId: string): Promise<Array<{ sk: string; size: num
   return out;
 }
 
+const FULL = process.env.FLANTS_LEDGER_MAXIMA === '1';
+const SOME = 400;
+
 describe('ledger item sizes at the configured maxima (issue 18, case 6)', () => {
   it(
-    'records the final failure of every chunk of a class at the default maxima (2,000 chunks, 200-character reasons), then counts every chunk on redrive: failed + done = total, nothing refused',
+    `records the final failure of every chunk of a class${FULL ? ' at the default maxima (2,000 chunks' : ` of ${SOME} chunks (npm run test:maxima: the default maxima's 2,000`}, 200-character reasons), then counts every chunk on redrive: failed + done = total, nothing refused`,
     { timeout: 1_800_000 },
     async () => {
       const cfg = loadConfig({ ...process.env, ...t.env });
-      const total = Math.ceil(cfg.hls.maxFiles / cfg.transfer.chunkFiles);
-      expect(total).toBe(2000);
+      const maxima = Math.ceil(cfg.hls.maxFiles / cfg.transfer.chunkFiles);
+      expect(maxima).toBe(2000);
+      // 6,000 ledger writes take minutes on two cores: npm test runs a fifth of them (the class record's share per
+      // chunk is a fixed-size number; the next test proves every item's budget at each attribute's cap), and
+      // npm run test:maxima the whole outage.
+      const total = FULL ? maxima : SOME;
       const perChunk = 3;
       const classId = 'outage';
       await ledger.markCrawling(classId, info);
@@ -80,11 +87,11 @@ describe('ledger item sizes at the configured maxima (issue 18, case 6)', () => 
       });
       // The last delivery of every chunk began (provisional), then failed for good: both kinds of entry.
       const chunks = Array.from({ length: total }, (_, i) => i);
-      const provisional = await mapLimit(chunks, 4, (c) =>
+      const provisional = await mapLimit(chunks, 1, (c) =>
         ledger.recordChunkFailure(classId, plan.gen, c, failures(c, perChunk), { provisional: true }),
       );
       expect(provisional.filter((o) => o !== 'recorded')).toEqual([]);
-      const final = await mapLimit(chunks, 4, (c) =>
+      const final = await mapLimit(chunks, 1, (c) =>
         ledger.recordChunkFailure(classId, plan.gen, c, failures(c, perChunk)),
       );
       expect(final.filter((o) => o !== 'recorded')).toEqual([]);
@@ -94,7 +101,7 @@ describe('ledger item sizes at the configured maxima (issue 18, case 6)', () => 
       for (const i of await itemSizes(classId)) expect(i.size, i.sk).toBeLessThanOrEqual(MAX_ITEM_BYTES);
 
       // The outage ends: every chunk is redriven and counted; the class completes exactly once.
-      const counted = await mapLimit(chunks, 4, (c) => ledger.countChunk(classId, plan.gen, c, landed(c, perChunk)));
+      const counted = await mapLimit(chunks, 1, (c) => ledger.countChunk(classId, plan.gen, c, landed(c, perChunk)));
       expect(counted.filter((o) => o.outcome !== 'counted')).toEqual([]);
       expect(counted.filter((o) => o.completed)).toHaveLength(1);
       rec = await ledger.getClass(classId);
