@@ -15,9 +15,9 @@ if (!target) {
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.config.ts' },
+  // Runs only the target's tests (see there why not Stryker's `testFiles`).
+  vitest: { configFile: 'stryker.vitest.config.js' },
   mutate: target.mutate,
-  testFiles: target.testFiles,
   // Each mutant runs only the tests that reached it in the dry run.
   coverageAnalysis: 'perTest',
   checkers: ['typescript'],
