@@ -12,7 +12,7 @@ export default tseslint.config(
       'dist/**',
       'test/fixtures/**',
       'docs/**',
-      '.stryker-tmp/**',
+      '.stryker-tmp*/**',
       'reports/**',
     ],
   },

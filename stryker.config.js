@@ -33,6 +33,6 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
   tempDirName: '.stryker-tmp',
-  ignorePatterns: ['dist', 'reports', '.flants', '.serverless', '.esbuild', 'coverage'],
+  ignorePatterns: ['.stryker-tmp*', 'dist', 'reports', '.flants', '.serverless', '.esbuild', 'coverage'],
   cleanTempDir: true,
 };
