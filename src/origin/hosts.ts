@@ -136,9 +136,8 @@ function cachedEntry(text: string): AllowEntry | undefined {
     let e: AllowEntry | undefined;
     try {
       e = parseAllowEntry(text);
-      // Stryker disable next-line BlockStatement: `e` is undefined already; the assignment says so
     } catch {
-      e = undefined; // An invalid entry allows nothing (config validation names it before we get here).
+      // An invalid entry allows nothing (`e` stays undefined); config validation names it before we get here.
     }
     parsed.set(text, e);
   }

@@ -109,6 +109,8 @@ describe('entries refused because they would admit more than meant, or nothing c
   it('refuses a name IDNA cannot convert, saying so', () => {
     expect(refusal('xn--zz.example.com')).toBe('entry "xn--zz.example.com" is not a valid host name');
     expect(refusal(':8080')).toBe('entry ":8080" is not a valid host name');
+    // Only a port: the port is read (and refused) before the empty name.
+    expect(refusal(':0')).toMatch(/invalid port "0"/);
   });
 
   it('refuses a name whose last label the URL parser would read as a number (an IP address)', () => {
