@@ -25,7 +25,7 @@ function v6ToBig(ip: string): bigint {
     const v4 = v4ToBig(tail[1]!);
     text = `${text.slice(0, -tail[1]!.length)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
   }
-  const [head = '', rest] = text.split('::') as [string, string | undefined];
+  const [head, rest] = text.split('::') as [string, string | undefined];
   const left = head ? head.split(':') : [];
   const right = rest ? rest.split(':') : [];
   // Without "::" the eight groups are all in `left`, and nothing is filled in.

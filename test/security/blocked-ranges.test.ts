@@ -56,6 +56,7 @@ describe('IPv6 special-purpose ranges', () => {
 describe('IPv6 forms that carry an IPv4 address', () => {
   it.each([
     ['::ffff:127.0.0.1', 'loopback, embedded in IPv6'],
+    ['::ffff:192.168.1.10', 'private (RFC 1918), embedded in IPv6'],
     ['::127.0.0.1', 'loopback, embedded in IPv6'],
     ['::0.0.0.2', 'unspecified ("this network"), embedded in IPv6'],
     ['::a9fe:a9fe', 'link-local (instance metadata lives here), embedded in IPv6'],
