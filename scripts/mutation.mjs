@@ -54,6 +54,20 @@ function summary(name) {
   return { ...n, score: valid === 0 ? 100 : (100 * detected) / valid };
 }
 
+/**
+ * CPU seconds used by this process's finished children (Stryker and its workers), from /proc on
+ * Linux: on a shared machine the wall time says more about the neighbours than about the run.
+ */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    // cutime and cstime, fields 16 and 17 of the whole line, in clock ticks (100 a second on Linux).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 const rows = [];
 let failed = false;
 for (const name of chosen) {
@@ -68,12 +82,15 @@ for (const name of chosen) {
   // A report left by an earlier run must not pass for this one's.
   rmSync(join(ROOT, `reports/mutation/${name}.json`), { force: true });
   const started = Date.now();
+  const cpuBefore = childCpuSeconds();
   const run = spawnSync(process.execPath, [STRYKER, 'run', 'stryker.config.js', ...passThrough], {
     cwd: ROOT,
     stdio: 'inherit',
     env: { ...process.env, FLANTS_MUTATION_TARGET: name },
   });
   const seconds = Math.round((Date.now() - started) / 1000);
+  const cpuAfter = childCpuSeconds();
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : Math.round(cpuAfter - cpuBefore);
   rmSync(tsconfig, { force: true });
   let s;
   try {
@@ -82,13 +99,14 @@ for (const name of chosen) {
     s = undefined;
   }
   if (run.status !== 0) failed = true;
-  rows.push({ name, seconds, status: run.status, s });
+  rows.push({ name, seconds, cpu, status: run.status, s });
 }
 
-console.log('\n| target | killed | timeout | survived | no coverage | ignored | score | time | result |');
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const { name, seconds, status, s } of rows) {
-  const time = `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+console.log('\n| target | killed | timeout | survived | no coverage | ignored | score | time | CPU | result |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+const minutes = (t) => (t === undefined ? '-' : `${Math.floor(t / 60)} min ${t % 60} s`);
+for (const { name, seconds, cpu, status, s } of rows) {
+  const time = `${minutes(seconds)} | ${minutes(cpu)}`;
   const result = status === 0 ? 'pass' : 'FAIL';
   console.log(
     s
