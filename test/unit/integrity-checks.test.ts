@@ -4,7 +4,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
-import { BodyChecker, expectedCrc32, expectedEtag, type StreamDigest } from '../../src/pipeline/verify-stream.ts';
+import {
+  BodyChecker,
+  expectedCrc32,
+  expectedEtag,
+  readDigest,
+  type StreamDigest,
+} from '../../src/pipeline/verify-stream.ts';
 import type { UploadResult } from '../../src/store/objects.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
 
@@ -200,5 +206,104 @@ describe('BodyChecker: exact counts', () => {
     expect(expectedEtag({ bytes: PART + 1, md5: undefined, partMd5s: md5s }, PART)).toBe(
       `${createHash('md5').update(joined).digest('hex')}-2`,
     );
+  });
+});
+
+describe('a body nothing framed: its second read must be the first one, byte for byte', () => {
+  const data = Buffer.from('a body only the connection close ends');
+  const firstRead = { bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+  const reread = (body: Buffer) => {
+    const c = new BodyChecker({
+      partSize: PART,
+      expectedBytes: undefined,
+      maxBytes: 1e9,
+      url: 'https://o/x',
+      firstRead,
+    });
+    c.take(body);
+    return () => c.end();
+  };
+
+  it('accepts the same bytes', () => {
+    expect(reread(data)).not.toThrow();
+  });
+
+  it('refuses a shorter read, saying both lengths, retryably', () => {
+    expect(reread(data.subarray(0, 10))).toThrow(
+      expect.objectContaining({
+        code: 'ORIGIN_UNFRAMED_MISMATCH',
+        retryable: true,
+        message: expect.stringContaining(`two reads disagree (${data.length} bytes, then 10), so neither is counted`),
+      }),
+    );
+  });
+
+  it('refuses other bytes of the same length, saying they are other ones', () => {
+    const other = Buffer.from(data);
+    other[0] = other[0]! ^ 1;
+    expect(reread(other)).toThrow(
+      expect.objectContaining({
+        code: 'ORIGIN_UNFRAMED_MISMATCH',
+        message: expect.stringContaining(`(${data.length} bytes, then ${data.length} other ones)`),
+      }),
+    );
+  });
+});
+
+describe('readDigest: the first read of an unframed body', () => {
+  async function* pieces(...chunks: Buffer[]) {
+    for (const c of chunks) yield c;
+  }
+
+  it('gives its length and SHA-256, whatever the pieces', async () => {
+    const data = randomBytes(1000);
+    expect(await readDigest(pieces(data.subarray(0, 1), data.subarray(1)), 1000, 'https://o/x')).toEqual({
+      bytes: 1000,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
+    expect(await readDigest(pieces(), 10, 'https://o/x')).toEqual({
+      bytes: 0,
+      sha256: createHash('sha256').update('').digest('hex'),
+    });
+  });
+
+  it('refuses a body over the cap at the piece that crosses it', async () => {
+    await expect(readDigest(pieces(Buffer.alloc(60), Buffer.alloc(41)), 100, 'https://o/x')).rejects.toMatchObject({
+      code: 'FILE_TOO_LARGE',
+      retryable: false,
+      message: 'https://o/x is over the 100-byte cap (TRANSFER_MAX_FILE_MB)',
+    });
+  });
+});
+
+describe('BodyChecker: messages and part edges', () => {
+  it('says a playlist changed, with the bytes it got', () => {
+    const c = new BodyChecker({
+      partSize: PART,
+      expectedBytes: undefined,
+      maxBytes: 1e9,
+      url: 'https://o/p.m3u8',
+      expectedSha256: '0'.repeat(64),
+    });
+    c.take(Buffer.from('#EXTM3U\n'));
+    expect(() => c.end()).toThrow(
+      expect.objectContaining({
+        code: 'PLAYLIST_CHANGED',
+        retryable: false,
+        message:
+          'https://o/p.m3u8 changed at the origin since the class was crawled (8 bytes, not the ones enumerated)',
+      }),
+    );
+  });
+
+  it('ends no extra part when the body ends on a part boundary, and one when it ends inside a part', () => {
+    const data = randomBytes(2 * PART + 1);
+    expect(digestOf(data.subarray(0, 2 * PART)).partMd5s).toHaveLength(2);
+    expect(digestOf(data).partMd5s).toHaveLength(3);
+    expect(digestOf(data, { expectedBytes: 2 * PART + 1 }).partMd5s).toEqual([
+      md5(data.subarray(0, PART)),
+      md5(data.subarray(PART, 2 * PART)),
+      md5(data.subarray(2 * PART)),
+    ]);
   });
 });
