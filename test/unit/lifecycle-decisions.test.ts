@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import {
   apply,
   decide,
+  holds,
   isNewChange,
   isNewForce,
+  MAX_BUCKET_AHEAD_MOVES,
   NO_RECORD,
   type ClassState,
 } from '../../src/lifecycle/class-lifecycle.ts';
@@ -317,5 +319,124 @@ describe('apply: the model of the ledger write', () => {
     expect(apply(s, { setCrawlError: true }).crawlError).toBe('error');
     expect(apply(s, { status: 'CRAWLING' }).status).toBe('CRAWLING');
     expect(apply(s, { noteOnly: true })).toEqual(s);
+  });
+});
+
+describe("a job's plan, re-plans and a bucket ahead of the ledger", () => {
+  it('a chunk event of another plan under the same generation number is stale; of this plan, its guard pins the plan', () => {
+    const s = at({ doneChunks: 1, doneIds: [0] });
+    for (const type of ['chunkCounted', 'chunkFailed'] as const) {
+      expect(decide(s, { type, gen: 1, chunk: 1, planId: 'OTHER' })).toEqual({ kind: 'skip', why: 'stale' });
+      expect(decide(s, { type, gen: 1, chunk: 1, planId: 'A' })).toMatchObject({
+        kind: 'apply',
+        guard: { gen: 1, planId: 'A' },
+      });
+      expect(decide(s, { type, gen: 1, chunk: 1 })).not.toHaveProperty('guard.planId');
+    }
+  });
+
+  it('holds: planId and replans refuse any other value (no replans counts as 0)', () => {
+    expect(holds({ planId: 'A' }, at({}))).toBe(true);
+    expect(holds({ planId: 'B' }, at({}))).toBe(false);
+    expect(holds({ replans: 0 }, at({}))).toBe(true);
+    expect(holds({ replans: 1 }, at({}))).toBe(false);
+    expect(holds({ replans: 1 }, at({ replans: 1 }))).toBe(true);
+    expect(holds({ replans: 0 }, at({ replans: 2 }))).toBe(false);
+  });
+
+  it('a re-plan request is counted once per round, and the one past the limit fails the class', () => {
+    const s = at({ replans: 1 });
+    expect(decide(s, { type: 'replanRequested', gen: 1, replans: 1, max: 3 })).toEqual({
+      kind: 'apply',
+      guard: { gen: 1, statusNot: ['COMPLETE'], replans: 1 },
+      effect: { replans: 2 },
+    });
+    expect(decide(at({}), { type: 'replanRequested', gen: 1, replans: 0, max: 3 })).toMatchObject({
+      effect: { replans: 1 },
+    });
+    expect(decide(at({ replans: 3 }), { type: 'replanRequested', gen: 1, replans: 3, max: 3 })).toEqual({
+      kind: 'apply',
+      guard: { gen: 1, statusNot: ['COMPLETE'], replans: 3, notAllDone: true },
+      effect: { status: 'FAILED', setCrawlError: true, replans: 4 },
+    });
+    expect(decide(s, { type: 'replanRequested', gen: 1, replans: 0, max: 3 })).toEqual({ kind: 'skip', why: 'stale' });
+    expect(decide(s, { type: 'replanRequested', gen: 2, replans: 1, max: 3 })).toEqual({ kind: 'skip', why: 'stale' });
+    expect(decide(NO_RECORD, { type: 'replanRequested', gen: 0, replans: 0, max: 3 })).toEqual({
+      kind: 'skip',
+      why: 'no-record',
+    });
+    expect(
+      decide(at({ status: 'COMPLETE', doneChunks: 3 }), { type: 'replanRequested', gen: 1, replans: 0, max: 3 }),
+    ).toEqual({ kind: 'skip', why: 'complete' });
+  });
+
+  it('a plan no transfer asked for ends a run of re-plans; a re-plan keeps it', () => {
+    const s = at({ status: 'CRAWLING', replans: 2 });
+    expect(decide(s, { type: 'planned', planId: 'A', totalChunks: 3 })).toMatchObject({ effect: { replans: 0 } });
+    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 3 })).toMatchObject({ effect: { replans: 0 } });
+    expect(decide(s, { type: 'planned', planId: 'B', totalChunks: 3, replan: true })).not.toHaveProperty(
+      'effect.replans',
+    );
+    expect(decide(at({ status: 'CRAWLING' }), { type: 'planned', planId: 'B', totalChunks: 3 })).not.toHaveProperty(
+      'effect.replans',
+    );
+  });
+
+  it('a bucket ahead of the ledger moves the same plan above the generation it holds, a bounded number of times', () => {
+    const s = at({ status: 'FAILED', failed: [1], crawlError: 'x', forcedAt: 'f', changedAt: 'c' });
+    expect(decide(s, { type: 'bucketAhead', gen: 1, bucketGen: 5 })).toEqual({
+      kind: 'apply',
+      guard: { gen: 1, statusNot: ['COMPLETE'] },
+      effect: {
+        status: 'TRANSFERRING',
+        newGeneration: { gen: 6, planId: 'A', totalChunks: 3, forcedAt: 'f', changedAt: 'c', cause: 'bucketAhead' },
+        clearCrawlError: true,
+      },
+    });
+    expect(
+      decide(at({ bucketAheadMoves: MAX_BUCKET_AHEAD_MOVES }), { type: 'bucketAhead', gen: 1, bucketGen: 5 }),
+    ).toEqual({
+      kind: 'apply',
+      guard: { gen: 1, statusNot: ['COMPLETE'] },
+      effect: { status: 'FAILED', setCrawlError: true },
+    });
+    expect(
+      decide(at({ bucketAheadMoves: MAX_BUCKET_AHEAD_MOVES - 1 }), { type: 'bucketAhead', gen: 1, bucketGen: 5 }),
+    ).toMatchObject({
+      effect: { status: 'TRANSFERRING' },
+    });
+    expect(decide(at({}), { type: 'bucketAhead', gen: 1, bucketGen: 1 })).toEqual({ kind: 'skip', why: 'not-ahead' });
+    expect(decide(at({}), { type: 'bucketAhead', gen: 1, bucketGen: 2 })).toMatchObject({ kind: 'apply' });
+    expect(decide({ ...NO_RECORD, status: 'CRAWLING' }, { type: 'bucketAhead', gen: 0, bucketGen: 2 })).toEqual({
+      kind: 'skip',
+      why: 'no-record',
+    });
+    expect(decide(NO_RECORD, { type: 'bucketAhead', gen: 0, bucketGen: 2 })).toEqual({
+      kind: 'skip',
+      why: 'no-record',
+    });
+    expect(decide(at({ status: 'COMPLETE', doneChunks: 3 }), { type: 'bucketAhead', gen: 1, bucketGen: 2 })).toEqual({
+      kind: 'skip',
+      why: 'complete',
+    });
+  });
+
+  it("apply counts the bucket's moves until a generation of the class's own, and completion ends re-plans and moves", () => {
+    const moved = apply(at({ bucketAheadMoves: 1 }), {
+      newGeneration: { gen: 3, planId: 'A', totalChunks: 3, cause: 'bucketAhead' },
+    });
+    expect(moved.bucketAheadMoves).toBe(2);
+    expect(
+      apply(at({}), { newGeneration: { gen: 3, planId: 'A', totalChunks: 3, cause: 'bucketAhead' } }).bucketAheadMoves,
+    ).toBe(1);
+    expect(
+      apply(at({ bucketAheadMoves: 2 }), { newGeneration: { gen: 3, planId: 'B', totalChunks: 3, cause: 'content' } })
+        .bucketAheadMoves,
+    ).toBeUndefined();
+    const done = apply(at({ replans: 2, bucketAheadMoves: 2 }), { complete: { gen: 1 } });
+    expect(done).toMatchObject({ completedGen: 1, replans: 0 });
+    expect(done.bucketAheadMoves).toBeUndefined();
+    expect(apply(at({ replans: 2 }), { replans: 0 }).replans).toBe(0);
+    expect(apply(at({ replans: 2 }), {}).replans).toBe(2);
   });
 });
