@@ -96,6 +96,22 @@ describe('verifyStored: without a CRC32, an MD5 ETag only where it is one', () =
     expect(verifyStored('k', d, stored({ etag: expectedEtag(d, PART) }), PART)).toBe('md5-etag');
   });
 
+  it('accepts the ETag of an upload of ten parts or more', () => {
+    const data = randomBytes(10 * PART + 1);
+    const d = digestOf(data, { expectedBytes: data.length });
+    expect(expectedEtag(d, PART)).toMatch(/-11$/);
+    expect(verifyStored('k', d, stored({ etag: expectedEtag(d, PART) }), PART)).toBe('md5-etag');
+  });
+
+  it('names both forms it would have accepted when the length was not known', () => {
+    const data = randomBytes(2 * PART);
+    const d = digestOf(data);
+    const e = failure(() => verifyStored('k', d, stored({ etag: 'e'.repeat(32) }), PART));
+    expect(e.message).toBe(
+      `S3 stored k with ETag ${'e'.repeat(32)}, expected ${md5(data)} or ${expectedEtag(d, PART)}`,
+    );
+  });
+
   it('refuses an MD5-shaped ETag that differs, retryably, naming what it expected', () => {
     const e = failure(() => verifyStored('k', ds, stored({ etag: 'e'.repeat(32) }), PART));
     expect(e).toMatchObject({ code: 'CHECKSUM_MISMATCH', retryable: true });
