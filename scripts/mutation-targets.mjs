@@ -39,6 +39,7 @@ export const TARGETS = {
       'test/hls/fixtures.test.ts',
       'test/hls/property.test.ts',
       'test/hls/rules-*.test.ts',
+      'test/hls/reference-digest.test.ts',
     ],
   },
   lifecycle: {
