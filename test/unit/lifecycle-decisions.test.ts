@@ -260,7 +260,12 @@ describe('chunk events', () => {
     });
   });
 
-  it('a change check of no record is skipped', () => {
+  it('a change check is bookkeeping on the COMPLETE generation it checked, and of no record is skipped', () => {
+    expect(decide(at({ status: 'COMPLETE', doneChunks: 3 }), { type: 'checked', gen: 1 })).toEqual({
+      kind: 'apply',
+      guard: { gen: 1, statusIn: ['COMPLETE'] },
+      effect: { noteOnly: true },
+    });
     expect(decide(NO_RECORD, { type: 'checked', gen: 0 })).toEqual({ kind: 'skip', why: 'no-record' });
   });
 });
@@ -307,6 +312,7 @@ describe('apply: the model of the ledger write', () => {
       doneChunks: 2,
     });
     expect(apply(s, { unfail: { chunk: 2 } }).failed).toEqual([]);
+    expect(apply({ ...s, failed: [1, 2] }, { unfail: { chunk: 2 } }).failed).toEqual([1]);
     expect(apply(s, { fail: { chunk: 1, provisional: false } }).failed).toEqual([2, 1]);
     expect(apply(s, { fail: { chunk: 2, provisional: true } }).failed).toEqual([2]);
     expect(s.failed).toEqual([2]);
