@@ -4,7 +4,18 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.serverless/**', '.esbuild/**', 'dist/**', 'test/fixtures/**', 'docs/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.serverless/**',
+      '.esbuild/**',
+      'dist/**',
+      'test/fixtures/**',
+      'docs/**',
+      '.stryker-tmp*/**',
+      'reports/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -13,9 +13,8 @@ export function parseAttributes(text: string | undefined): Map<string, Attribute
   if (!text) return out;
   const n = text.length;
   let i = 0;
+  // Separators and spaces before a name need no loop of their own: a leading comma makes a bare token, spaces are trimmed.
   while (i < n) {
-    while (i < n && (text[i] === ',' || text[i] === ' ' || text[i] === '\t')) i++;
-    if (i >= n) break;
     const eq = text.indexOf('=', i);
     const comma = text.indexOf(',', i);
     if (eq < 0 || (comma >= 0 && comma < eq)) {
@@ -25,7 +24,7 @@ export function parseAttributes(text: string | undefined): Map<string, Attribute
     }
     const name = text.slice(i, eq).trim().toUpperCase();
     i = eq + 1;
-    while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+    while (text[i] === ' ' || text[i] === '\t') i++;
     if (text[i] === '"') {
       let end = text.indexOf('"', i + 1);
       if (end < 0) end = n;

@@ -16,20 +16,21 @@ function v4ToBig(ip: string): bigint {
   return ip.split('.').reduce((n, octet) => (n << 8n) | BigInt(Number(octet)), 0n);
 }
 
-/** Parses an IPv6 address (with `::`, an embedded dotted IPv4 tail, or a zone id) into 128 bits. */
+/** Parses an IPv6 address (with `::` or an embedded dotted IPv4 tail; no brackets, no zone id) into 128 bits. */
 function v6ToBig(ip: string): bigint {
-  let text = ip.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  let text = ip;
+  // A valid address carries dotted IPv4 only as its last 32 bits.
+  const tail = /(\d+\.\d+\.\d+\.\d+)/.exec(text);
   if (tail) {
     const v4 = v4ToBig(tail[1]!);
     text = `${text.slice(0, -tail[1]!.length)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
   }
-  const [head = '', rest] = text.split('::') as [string, string | undefined];
+  const [head, rest] = text.split('::') as [string, string | undefined];
   const left = head ? head.split(':') : [];
-  const right = rest === undefined ? [] : rest ? rest.split(':') : [];
-  const groups =
-    rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g || '0', 16)), 0n);
+  const right = rest ? rest.split(':') : [];
+  // Without "::" the eight groups are all in `left`, and nothing is filled in.
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.reduce((n, g) => (n << 16n) | BigInt(parseInt(g, 16)), 0n);
 }
 
 const v4 = (cidr: string, label: string): Range => {
@@ -80,7 +81,8 @@ function inRange(value: bigint, bits: number, r: Range): boolean {
 function embeddedV4(value: bigint): bigint | undefined {
   const low32 = value & 0xffffffffn;
   if (value >> 32n === 0xffffn) return low32; // ::ffff:a.b.c.d
-  if (value >> 32n === 0n && low32 > 1n) return low32; // ::a.b.c.d (deprecated, still routed by some stacks)
+  // ::a.b.c.d (deprecated, still routed by some stacks); "::" and "::1" are in V6_BLOCKED already.
+  if (value >> 32n === 0n) return low32;
   if (value >> 32n === v6ToBig('64:ff9b::') >> 32n) return low32; // NAT64 well-known prefix
   if (value >> 112n === 0x2002n) return (value >> 80n) & 0xffffffffn; // 6to4
   return undefined;
@@ -96,8 +98,9 @@ function v4Label(value: bigint): string | undefined {
  */
 export function blockedRange(address: string): string | undefined {
   if (isIPv4(address)) return v4Label(v4ToBig(address));
-  const bare = address.replace(/^\[|\]$/g, '');
-  if (!isIPv6(bare.replace(/%.*$/, ''))) return 'not an IP address';
+  // A URL's host has brackets, a resolver's link-local answer a zone id ("fe80::1%eth0"): neither is the address.
+  const bare = address.replace(/^\[|\]$/g, '').split('%')[0]!;
+  if (!isIPv6(bare)) return 'not an IP address';
   const value = v6ToBig(bare);
   const label = V6_BLOCKED.find((r) => inRange(value, 128, r))?.label;
   if (label) return label;

@@ -76,7 +76,8 @@ function parseName(name: string, entry: string): string {
 /** Parses and validates one ORIGIN_ALLOWED_HOSTS entry; throws AllowEntryError saying why it is refused. */
 export function parseAllowEntry(raw: string): AllowEntry {
   const entry = raw.trim().toLowerCase();
-  if (/[/?#@\s\\]|^[a-z][a-z0-9+.-]*:\/\//.test(entry))
+  // "scheme://" needs no pattern of its own: its "/" is enough.
+  if (/[/?#@\s\\]/.test(entry))
     throw new AllowEntryError(`entry "${entry}" must be a host, not a URL (no scheme, path, user or query)`);
   const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(entry);
   if (bracketed) {
@@ -90,9 +91,8 @@ export function parseAllowEntry(raw: string): AllowEntry {
   if (host.includes(':'))
     throw new AllowEntryError(`entry "${entry}": write IPv6 addresses in brackets ([2001:db8::1]:8080)`);
   if (/^[\d.]+$/.test(host)) {
-    if (!isIPv4(host) || host.split('.').some((o) => o.length > 1 && o.startsWith('0'))) {
-      throw new AllowEntryError(`entry "${entry}" is not an IPv4 address in canonical dotted form`);
-    }
+    // Node's isIPv4 refuses leading zeros too ("010.0.0.1", octal to some parsers).
+    if (!isIPv4(host)) throw new AllowEntryError(`entry "${entry}" is not an IPv4 address in canonical dotted form`);
     return ipEntry(host, port, entry);
   }
   if (host.startsWith('*.')) {
@@ -131,12 +131,13 @@ export function formatAllowEntry(e: AllowEntry): string {
 
 const parsed = new Map<string, AllowEntry | undefined>();
 function cachedEntry(text: string): AllowEntry | undefined {
+  // Stryker disable next-line ConditionalExpression: without the cache each call parses again, to the same entry
   if (!parsed.has(text)) {
     let e: AllowEntry | undefined;
     try {
       e = parseAllowEntry(text);
     } catch {
-      e = undefined; // An invalid entry allows nothing (config validation names it before we get here).
+      // An invalid entry allows nothing (`e` stays undefined); config validation names it before we get here.
     }
     parsed.set(text, e);
   }

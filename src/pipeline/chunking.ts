@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { PlannedFile } from '../hls/types.ts';
 
+/** Key order by UTF-16 code units: the same on every machine, whatever its locale. */
+function byKey(a: PlannedFile, b: PlannedFile): number {
+  if (a.key < b.key) return -1;
+  // Stryker disable next-line all: V8's sort only asks whether a result is negative, and a plan's keys are unique
+  return a.key > b.key ? 1 : 0;
+}
+
 /**
  * Identifies a plan's content: every file's key and kind, every playlist's reference digest (the
  * files it names, not its bytes) and the chunk size (which decides chunk membership). Not source
@@ -11,7 +18,7 @@ import type { PlannedFile } from '../hls/types.ts';
 export function planIdOf(files: readonly PlannedFile[], chunkFiles: number): string {
   const h = createHash('sha256');
   h.update(`chunk:${chunkFiles}\n`);
-  for (const f of [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+  for (const f of [...files].sort(byKey)) {
     h.update(`${f.key}\u0000${f.kind}\u0000${f.refs ?? ''}\n`);
   }
   return h.digest('hex').slice(0, 16);
@@ -20,7 +27,7 @@ export function planIdOf(files: readonly PlannedFile[], chunkFiles: number): str
 /** Splits files, in key order, into chunks of at most `size`: stable ids for stable inputs. */
 export function chunkFiles(files: readonly PlannedFile[], size: number): PlannedFile[][] {
   if (size < 1) throw new RangeError('chunk size must be at least 1');
-  const sorted = [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = [...files].sort(byKey);
   const chunks: PlannedFile[][] = [];
   for (let i = 0; i < sorted.length; i += size) chunks.push(sorted.slice(i, i + size));
   return chunks;

@@ -39,12 +39,15 @@ export function verifyStored(
     );
   }
   const etag = stored.etag;
-  const candidates = [digest.md5, expectedEtag(digest, partSize)].filter((c): c is string => c !== undefined);
+  // Up to one part the ETag form is the body's MD5 itself: one candidate, named once.
+  const candidates = [...new Set([digest.md5, expectedEtag(digest, partSize)])].filter(
+    (c): c is string => c !== undefined,
+  );
   if (!etag || !MD5_ETAG.test(etag) || candidates.length === 0) {
     // Retryable: the next attempt hashes MD5s too once the store has seen an answer without checksums.
     throw new FlantsError(
       'CHECKSUM_UNAVAILABLE',
-      `cannot verify ${key}: S3 reported no checksum and ETag ${etag ?? '(none)'} cannot be compared with what was streamed`,
+      `cannot verify ${key}: S3 reported no checksum and ETag ${etag || '(none)'} cannot be compared with what was streamed`,
       { retryable: true },
     );
   }

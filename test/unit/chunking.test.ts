@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { PlannedFile } from '../../src/hls/types.ts';
 import { chunkFiles, planIdOf } from '../../src/pipeline/chunking.ts';
 
+// planIdOf of the plan in the test below, computed once with this formula: it must never change.
+const PINNED_PLAN_ID = '482fad6df314f120';
+
 const file = (key: string): PlannedFile => ({ key, src: `https://cdn/${key}`, kind: 'segment' });
 
 describe('chunking', () => {
@@ -60,5 +63,26 @@ describe('chunking', () => {
     ];
     expect(planIdOf(at('?token=a1', '0'.repeat(64)), 4)).toBe(planIdOf(at('?token=b2&s=9', '1'.repeat(64)), 4));
     expect(planIdOf(at('', '0'.repeat(64)), 4)).toBe(planIdOf(at('?token=b2', '0'.repeat(64)), 4));
+  });
+
+  it('makes exactly ceil(files / size) chunks: none empty, not even when the size divides the count', () => {
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    expect(chunkFiles(keys.map(file), 3).map((c) => c.length)).toEqual([3, 3]);
+    expect(chunkFiles(keys.map(file), 1)).toHaveLength(6);
+    expect(chunkFiles(keys.map(file), 6)).toHaveLength(1);
+    expect(chunkFiles([], 4)).toEqual([]);
+  });
+
+  it('refuses a chunk size below 1 (zero would loop forever)', () => {
+    expect(() => chunkFiles([file('a')], 0)).toThrow(new RangeError('chunk size must be at least 1'));
+    expect(() => chunkFiles([file('a')], -2)).toThrow(RangeError);
+  });
+
+  it('keeps the plan id of the same plan across releases (a new formula would restart every class)', () => {
+    const files: PlannedFile[] = [
+      file('b'),
+      { key: 'a', src: 'https://cdn/a', kind: 'playlist', sha256: '0'.repeat(64), bytes: 10, refs: '7'.repeat(64) },
+    ];
+    expect(planIdOf(files, 4)).toBe(PINNED_PLAN_ID);
   });
 });

@@ -1,0 +1,53 @@
+// The mutation-testing targets (stryker.config.js, scripts/mutation.mjs, docs/testing.md).
+
+/**
+ * The targets: the files mutated and the unit tests that must kill the mutants on their own. Only these
+ * tests run against a mutant, so a target's score says what its own tests pin down, and a run stays
+ * within minutes.
+ */
+export const TARGETS = {
+  chunking: {
+    mutate: ['src/pipeline/chunking.ts'],
+    testFiles: ['test/unit/chunking.test.ts'],
+  },
+  'class-rules': {
+    mutate: ['src/pipeline/class-rules.ts'],
+    testFiles: ['test/unit/class-rules*.test.ts'],
+  },
+  hosts: {
+    mutate: ['src/origin/hosts.ts'],
+    testFiles: ['test/security/addresses.test.ts', 'test/security/allow-list*.test.ts'],
+  },
+  addresses: {
+    mutate: ['src/origin/addresses.ts'],
+    testFiles: ['test/security/addresses.test.ts', 'test/security/blocked-ranges*.test.ts'],
+  },
+  hls: {
+    mutate: [
+      'src/hls/enumerate.ts',
+      'src/hls/scan.ts',
+      'src/hls/keys.ts',
+      'src/hls/attributes.ts',
+      'src/hls/lines.ts',
+      'src/hls/variables.ts',
+    ],
+    testFiles: [
+      'test/hls/enumerate.test.ts',
+      'test/hls/scan.test.ts',
+      'test/hls/keys.test.ts',
+      'test/hls/handmade.test.ts',
+      'test/hls/fixtures.test.ts',
+      'test/hls/property.test.ts',
+      'test/hls/rules-*.test.ts',
+      'test/hls/reference-digest.test.ts',
+    ],
+  },
+  lifecycle: {
+    mutate: ['src/lifecycle/class-lifecycle.ts'],
+    testFiles: ['test/unit/lifecycle*.test.ts'],
+  },
+  integrity: {
+    mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
+    testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],
+  },
+};
