@@ -178,8 +178,8 @@ describe('chunk events', () => {
     });
   });
 
-  it('counting a failed chunk while others stay failed only requires that they do (no status can change), and takes it out of the set', () => {
-    const s = at({ status: 'FAILED', doneChunks: 0, failed: [1, 2] });
+  it('counting the last failed chunk pins the failed set, the crawl error and the status, and takes it out of the set', () => {
+    const s = at({ status: 'FAILED', doneChunks: 0, failed: [1] });
     expect(decide(s, { type: 'chunkCounted', gen: 1, chunk: 1 })).toEqual({
       kind: 'apply',
       guard: {
@@ -187,18 +187,46 @@ describe('chunk events', () => {
         progress: 'notLast',
         chunkFailed: { chunk: 1, is: true },
         chunkUndone: 1,
-        failedAbove: 1,
+        failedCount: 1,
+        crawlError: false,
+        statusIn: ['FAILED'],
       },
-      effect: { count: { chunk: 1 }, unfail: { chunk: 1 } },
+      effect: { count: { chunk: 1 }, unfail: { chunk: 1 }, status: 'TRANSFERRING' },
     });
   });
 
-  it('counting the last failed chunk pins the failed count, the crawl error and the status', () => {
-    const s = at({ status: 'FAILED', doneChunks: 0, failed: [1] });
-    expect(decide(s, { type: 'chunkCounted', gen: 1, chunk: 1 })).toMatchObject({
+  it('counting a failed chunk while others stay failed only pins that others do (it changes no status)', () => {
+    const s = at({ status: 'FAILED', doneChunks: 0, failed: [1, 2] });
+    expect(decide(s, { type: 'chunkCounted', gen: 1, chunk: 1 })).toEqual({
       kind: 'apply',
-      guard: { failedCount: 1, crawlError: false, statusIn: ['FAILED'] },
+      guard: { gen: 1, progress: 'notLast', chunkFailed: { chunk: 1, is: true }, chunkUndone: 1, failedAbove: 1 },
+      effect: { count: { chunk: 1 }, unfail: { chunk: 1 } },
     });
+    // The stored record reads only the event's own chunk's entry, with the count of all.
+    const counted = at({ status: 'FAILED', doneChunks: 0, failed: [1], failedCount: 2 });
+    expect(decide(counted, { type: 'chunkCounted', gen: 1, chunk: 1 })).toMatchObject({
+      guard: { failedAbove: 1 },
+      effect: { count: { chunk: 1 }, unfail: { chunk: 1 } },
+    });
+    expect(decide(counted, { type: 'chunkCounted', gen: 1, chunk: 1 })).not.toHaveProperty('effect.status');
+  });
+
+  it('holds: failedAbove refuses a record with that many failed chunks or fewer, counted or listed', () => {
+    expect(holds({ failedAbove: 1 }, at({ failed: [1, 2] }))).toBe(true);
+    expect(holds({ failedAbove: 1 }, at({ failed: [1] }))).toBe(false);
+    expect(holds({ failedAbove: 1 }, at({ failed: [1], failedCount: 2 }))).toBe(true);
+    expect(holds({ failedAbove: 1 }, at({ failed: [1, 2], failedCount: 1 }))).toBe(false);
+    expect(holds({ failedCount: 3 }, at({ failed: [], failedCount: 3 }))).toBe(true);
+  });
+
+  it('apply keeps a failed count in step with the failed set, and a new generation resets it', () => {
+    const s = at({ status: 'FAILED', failed: [1], failedCount: 5 });
+    expect(apply(s, { unfail: { chunk: 1 } })).toMatchObject({ failed: [], failedCount: 4 });
+    expect(apply(s, { unfail: { chunk: 2 } })).toMatchObject({ failed: [1], failedCount: 5 });
+    expect(apply(s, { fail: { chunk: 2, provisional: false } })).toMatchObject({ failed: [1, 2], failedCount: 6 });
+    expect(apply(s, { fail: { chunk: 1, provisional: false } })).toMatchObject({ failed: [1], failedCount: 5 });
+    expect(apply(s, { newGeneration: { gen: 2, planId: 'B', totalChunks: 1, cause: 'content' } }).failedCount).toBe(0);
+    expect(apply(at({}), { fail: { chunk: 2, provisional: false } }).failedCount).toBeUndefined();
   });
 
   it('counting the last failed chunk puts a FAILED class back to TRANSFERRING, unless a crawl error stands', () => {
