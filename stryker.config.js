@@ -23,7 +23,7 @@ export default {
   checkers: ['typescript'],
   // Written by scripts/mutation.mjs: the mutated files and what they import, not the whole project.
   tsconfigFile: `tsconfig.mutation-${name}.json`,
-  // Two cores: one test runner and the checker each. `-- <target> --concurrency 1` on a loaded machine.
+  // Two cores, two workers. `-- <target> --concurrency 1` on a machine others share.
   concurrency: 2,
   // A loaded machine makes slow tests look like infinite loops; a real one still ends in a timeout.
   timeoutMS: 10_000,
