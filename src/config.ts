@@ -33,6 +33,34 @@ export interface HlsLimits {
   maxDepth: number;
   /** Playlist bytes one class's crawl may fetch in all (unbounded when unset). */
   maxCrawlBytes?: number;
+  /** Most Periods in one DASH manifest (DASH_MAX_PERIODS; default 1000). */
+  maxPeriods?: number;
+  /** Most segments one DASH Representation lists in one Period (DASH_MAX_SEGMENTS; default 100000). */
+  maxSegments?: number;
+  /**
+   * Manifests copied beside every class's entry manifest when the origin has them (ALSO_COPY_MANIFESTS,
+   * e.g. `manifest.mpd`): relative references resolved against the catalog's manifestUrl.
+   */
+  alsoCopyManifests?: string[];
+}
+
+/**
+ * ALSO_COPY_MANIFESTS: comma-separated paths relative to a class's manifest (`manifest.mpd`,
+ * `dash/stream.mpd`), never absolute, never climbing out with "..": a second manifest of the same class.
+ */
+function alsoCopyManifests(env: Env): string[] {
+  const raw = env.ALSO_COPY_MANIFESTS ?? '';
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const n of names) {
+    if (!/^[A-Za-z0-9._~=-][A-Za-z0-9._~=/-]*$/.test(n) || n.split('/').some((seg) => seg === '..' || seg === '.'))
+      throw new ConfigError(
+        `ALSO_COPY_MANIFESTS entry "${n}" must be a path relative to the class's manifest, like "manifest.mpd" or "dash/stream.mpd" (letters, digits, . _ ~ = - and /; no "..")`,
+      );
+  }
+  return [...new Set(names)];
 }
 
 export interface Config {
@@ -358,6 +386,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxFiles,
       maxDepth: int(env, 'HLS_MAX_DEPTH', 3, 1, 10),
       maxCrawlBytes: int(env, 'HLS_MAX_CRAWL_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+      maxPeriods: int(env, 'DASH_MAX_PERIODS', 1000, 1, 100_000),
+      maxSegments: int(env, 'DASH_MAX_SEGMENTS', 100_000, 1, 10_000_000),
+      alsoCopyManifests: alsoCopyManifests(env),
     },
     transfer: {
       chunkFiles,

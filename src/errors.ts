@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'FILE_TOO_LARGE',
   // playlists and the crawl
   'NOT_A_PLAYLIST',
+  'MANIFEST_UNSUPPORTED',
   'PLAYLIST_TOO_LARGE',
   'PLAYLIST_CHANGED',
   'PLAYLIST_UNSTABLE',

@@ -5,7 +5,11 @@ import { PlaylistError } from './errors.ts';
 import { fileIdentity, keyForUrl } from './keys.ts';
 import { settleAll } from '../util/concurrency.ts';
 import { referenceDigest } from './reference-digest.ts';
-import { scanPlaylist, type PlaylistRole } from './scan.ts';
+import { scanPlaylist, type PlaylistRole, type PlaylistScan } from './scan.ts';
+import { isMpdText, scanMpd } from '../dash/scan.ts';
+import { baseUrlRule } from '../dash/hosts.ts';
+import { isGoneStatus } from '../lifecycle/gone-at-origin.ts';
+import { OriginError } from '../origin/client.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
 
 /** A playlist waiting to be fetched and scanned. */
@@ -24,6 +28,8 @@ interface PendingPlaylist {
   role: PlaylistRole | undefined;
   importable: ReadonlyMap<string, string> | undefined;
   referrer: string | undefined;
+  /** A manifest ALSO_COPY_MANIFESTS names beside the class's own: absent at the origin, it is skipped. */
+  optional?: boolean;
 }
 
 interface Fetched {
@@ -60,6 +66,8 @@ function parseRoot(masterUrl: string, opts: PlanOptions): URL {
 class ClassPlan {
   readonly files = new Map<string, PlannedFile>();
   readonly growing: string[] = [];
+  /** ALSO_COPY_MANIFESTS manifests the origin does not have (skipped). */
+  readonly absent: string[] = [];
   /** Per key, the identity of the reference that claimed it and where it was found (for the collision message). */
   private readonly claims = new Map<string, { identity: string; logical: string; referrer: string }>();
   private readonly queued = new Set<string>();
@@ -157,6 +165,13 @@ class ClassPlan {
     this.next.push({ ...p, src: file.src, key: file.key });
   }
 
+  /** Forgets a manifest ALSO_COPY_MANIFESTS named that the origin does not have. */
+  dropAbsent(p: PendingPlaylist): void {
+    this.files.delete(p.key);
+    this.claims.delete(p.key);
+    this.absent.push(p.src);
+  }
+
   takeRound(): PendingPlaylist[] {
     const round = this.next;
     this.next = [];
@@ -186,12 +201,24 @@ class ClassPlan {
     const redirected = finalUrl.href !== p.src;
     // Differs after a redirect here or above: then keys of what it references resolve from p.logical.
     const shifted = finalUrl.href !== p.logical.href;
-    const scan = scanPlaylist(body, {
-      baseUrl: finalUrl,
-      ...(redirected ? { requestUrl: new URL(p.src) } : {}),
-      ...(p.role ? { role: p.role } : {}),
-      ...(p.importable ? { importable: p.importable } : {}),
-    });
+    // A DASH manifest names files from its BaseURLs: scanned again from where the layout puts it when that differs.
+    const mpd = isMpdText(body);
+    const dash = (baseUrl: URL): PlaylistScan =>
+      scanMpd(body, {
+        baseUrl,
+        allowHost: baseUrlRule(this.opts.allowedHosts),
+        ...(this.opts.limits.maxPeriods !== undefined ? { maxPeriods: this.opts.limits.maxPeriods } : {}),
+        ...(this.opts.limits.maxSegments !== undefined ? { maxSegments: this.opts.limits.maxSegments } : {}),
+      });
+    const scan = mpd
+      ? dash(finalUrl)
+      : scanPlaylist(body, {
+          baseUrl: finalUrl,
+          ...(redirected ? { requestUrl: new URL(p.src) } : {}),
+          ...(p.role ? { role: p.role } : {}),
+          ...(p.importable ? { importable: p.importable } : {}),
+        });
+    const keyed = mpd && shifted ? dash(p.logical) : undefined;
     const where = finalUrl.href;
     const file = this.files.get(p.key);
     if (file && sha256 !== undefined) {
@@ -199,13 +226,13 @@ class ClassPlan {
       file.sha256 = sha256;
     }
     if (scan.type === 'media' && !scan.ended) this.growing.push(where);
-    for (const ref of scan.references) {
-      if (!this.followable(ref.url)) continue;
+    scan.references.forEach((ref, i) => {
+      if (!this.followable(ref.url)) return;
       this.assertAllowed(ref.url, where);
-      const logical = shifted ? new URL(ref.uri, p.logical) : ref.url;
+      const logical = keyed ? keyed.references[i]!.url : shifted ? new URL(ref.uri, p.logical) : ref.url;
       const file = this.addFile(ref.url.href, logical, ref.kind, where);
       const link = ref.playlist;
-      if (!link) continue;
+      if (!link) return;
       this.enqueue(file, {
         logical,
         depth: link.sameLevel ? p.depth : p.depth + 1,
@@ -213,14 +240,22 @@ class ClassPlan {
         importable: link.newPresentation ? undefined : scan.type === 'multivariant' ? scan.variables : p.importable,
         referrer: where,
       });
-    }
+    });
     // After the references were added: a reference no key can hold is reported there, naming its playlist.
     if (file) {
-      file.refs = referenceDigest(scan, { keyBase: p.logical, masterUrl: this.root, root: this.prefix });
+      file.refs = referenceDigest(keyed ?? scan, { keyBase: p.logical, masterUrl: this.root, root: this.prefix });
       if (p.logical.href !== p.src) file.base = p.logical.href;
       if (scan.imported.size > 0) file.vars = Object.fromEntries(scan.imported);
     }
   }
+}
+
+/** The origin (or the local tree) says it has no such file: only then is an optional manifest skipped. */
+function isAbsent(err: unknown): boolean {
+  return (
+    (err instanceof OriginError && isGoneStatus(err.status)) ||
+    (err instanceof PlaylistError && err.code === 'FILE_NOT_FOUND')
+  );
 }
 
 async function fetchPlaylist(
@@ -228,11 +263,17 @@ async function fetchPlaylist(
   fetcher: PlaylistFetcher,
   plan: ClassPlan,
   opts: PlanOptions,
-): Promise<Fetched> {
-  const res = await fetcher.fetchText(p.src, {
-    maxBytes: opts.limits.maxPlaylistBytes,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+): Promise<Fetched | undefined> {
+  let res: Awaited<ReturnType<PlaylistFetcher['fetchText']>>;
+  try {
+    res = await fetcher.fetchText(p.src, {
+      maxBytes: opts.limits.maxPlaylistBytes,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (err) {
+    if (p.optional && isAbsent(err)) return undefined;
+    throw err;
+  }
   const finalUrl = new URL(res.url);
   // The origin client already checks every redirect hop; this keeps any other fetcher honest too.
   if (!plan.followable(finalUrl))
@@ -284,6 +325,21 @@ async function enumerate(masterUrl: string, fetcher: PlaylistFetcher, opts: Plan
   const plan = new ClassPlan(root, normalizePrefix(opts.destPrefix), opts);
   const rootFile = plan.addFile(root.href, root, 'playlist', 'the class');
   plan.enqueue(rootFile, { logical: root, depth: 0, role: undefined, importable: undefined, referrer: undefined });
+  // Another manifest of the same class beside this one (an .mpd beside the master playlist): copied too when there.
+  for (const name of opts.limits.alsoCopyManifests ?? []) {
+    const also = new URL(name, root);
+    if (also.href === root.href) continue;
+    plan.assertAllowed(also, 'ALSO_COPY_MANIFESTS');
+    const file = plan.addFile(also.href, also, 'playlist', 'ALSO_COPY_MANIFESTS');
+    plan.enqueue(file, {
+      logical: also,
+      depth: 0,
+      role: undefined,
+      importable: undefined,
+      referrer: 'ALSO_COPY_MANIFESTS',
+      optional: true,
+    });
+  }
   // Breadth-first, one round per level: a round's playlists are fetched concurrently but absorbed in order, so
   // the plan (which src wins a key, which error is reported) does not depend on network timing.
   for (let round = plan.takeRound(); round.length > 0; round = plan.takeRound()) {
@@ -291,13 +347,14 @@ async function enumerate(masterUrl: string, fetcher: PlaylistFetcher, opts: Plan
     const results = await settleAll(round, opts.concurrency ?? DEFAULT_CONCURRENCY, (p) =>
       fetchPlaylist(p, fetcher, plan, opts),
     );
-    for (const r of results) {
+    results.forEach((r, i) => {
       if (!r.ok) throw r.error;
-      plan.absorb(r.value);
-    }
+      if (r.value) plan.absorb(r.value);
+      else plan.dropAbsent(round[i]!);
+    });
   }
   const files = [...plan.files.values()]
     .map((f) => ({ ...f }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { files, growing: [...plan.growing].sort() };
+  return { files, growing: [...plan.growing].sort(), ...(plan.absent.length ? { absent: [...plan.absent] } : {}) };
 }

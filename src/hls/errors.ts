@@ -4,6 +4,7 @@ import { UnsafeInputError, type ErrorCode } from '../errors.ts';
 export type PlaylistErrorCode = Extract<
   ErrorCode,
   | 'NOT_A_PLAYLIST'
+  | 'MANIFEST_UNSUPPORTED'
   | 'PLAYLIST_TOO_LARGE'
   | 'HOST_NOT_ALLOWED'
   | 'BAD_URI'

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { isFetchableScheme } from '../origin/hosts.ts';
 import { keyForUrl } from './keys.ts';
 import { scanPlaylist, type PlaylistScan } from './scan.ts';
+import { isMpdText, scanMpd } from '../dash/scan.ts';
+import { baseUrlRule, type MpdRules } from '../dash/hosts.ts';
 
 /** Where a playlist's references land in the class's layout. */
 export interface ReferenceKeying {
@@ -52,6 +54,8 @@ export interface PlaylistRead {
   vars?: Readonly<Record<string, string>> | undefined;
   /** The class's key root. */
   root: string;
+  /** For a DASH manifest: the hosts and bounds the crawl read it with (the BaseURL it follows depends on the hosts). */
+  dash?: MpdRules;
 }
 
 /**
@@ -60,6 +64,18 @@ export interface PlaylistRead {
  * PlaylistError when the text is not a playlist the crawler would accept.
  */
 export function digestOfPlaylist(text: string, at: PlaylistRead): string {
+  if (isMpdText(text)) {
+    // Every DASH reference resolves from BaseURLs: scanned from where the layout puts the manifest, its URIs are its keys.
+    const keyBase = new URL(at.base ?? at.src);
+    const r = at.dash ?? {};
+    const scan = scanMpd(text, {
+      baseUrl: keyBase,
+      allowHost: baseUrlRule(r.allowedHosts),
+      ...(r.maxPeriods !== undefined ? { maxPeriods: r.maxPeriods } : {}),
+      ...(r.maxSegments !== undefined ? { maxSegments: r.maxSegments } : {}),
+    });
+    return referenceDigest(scan, { keyBase, masterUrl: keyBase, root: at.root });
+  }
   const scan = scanPlaylist(text, {
     baseUrl: new URL(at.finalUrl),
     ...(at.finalUrl !== at.src ? { requestUrl: new URL(at.src) } : {}),

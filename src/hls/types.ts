@@ -30,8 +30,10 @@ export interface PlannedFile {
 /** A class's enumeration: its files, and the media playlists that may still grow (no EXT-X-ENDLIST). */
 export interface ClassEnumeration {
   files: PlannedFile[];
-  /** URLs of media playlists without EXT-X-ENDLIST: a live or unfinished class. */
+  /** URLs of media playlists without EXT-X-ENDLIST, and of dynamic DASH manifests: a live or unfinished class. */
   growing: string[];
+  /** ALSO_COPY_MANIFESTS manifests the origin does not have: skipped, nothing to copy. */
+  absent?: string[];
 }
 
 export interface PlanOptions {

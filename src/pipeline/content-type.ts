@@ -2,9 +2,11 @@
 export const CONTENT_TYPES: Readonly<Record<string, string>> = {
   m3u8: 'application/vnd.apple.mpegurl',
   m3u: 'application/vnd.apple.mpegurl',
+  mpd: 'application/dash+xml',
   ts: 'video/mp2t',
   m4s: 'video/iso.segment',
   mp4: 'video/mp4',
+  webm: 'video/webm',
   m4v: 'video/mp4',
   m4a: 'audio/mp4',
   aac: 'audio/aac',

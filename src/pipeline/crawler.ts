@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
+import { mpdRulesOf } from '../dash/hosts.ts';
 import { judgeEndedAt, plausibleInstant } from '../lifecycle/class-dates.ts';
 import { classRoot } from '../hls/keys.ts';
 import type { Origin } from '../origin/client.ts';
@@ -107,6 +108,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       files: cfg.recheck.files,
       concurrency: cfg.recheck.concurrency,
       maxPlaylistBytes: cfg.hls.maxPlaylistBytes,
+      dash: mpdRulesOf(cfg),
       retry: { attempts: cfg.transfer.retryAttempts, baseDelayMs: cfg.transfer.retryBaseDelayMs },
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -157,7 +159,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     // From the class's end; without a plausible one, from when it was first seen waiting (never from
     // this crawl's clock: every redelivery and every re-sent job would start the grace period again).
     const graceEnds = Date.parse(ended.endedAt ?? since) + cfg.growing.graceSeconds * 1000;
-    const what = `${growing.length} media playlist(s) have no EXT-X-ENDLIST (e.g. ${growing[0]})`;
+    const what = `${growing.length} media playlist(s) have no EXT-X-ENDLIST or DASH manifest(s) are dynamic (e.g. ${growing[0]})`;
     if (now().getTime() < graceEnds) {
       // The class may still be growing: wait, and look again soon, rather than copy half of it.
       const until = new Date(graceEnds).toISOString();

@@ -1,4 +1,5 @@
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
+import type { MpdRules } from '../dash/hosts.ts';
 import { isGoneStatus } from '../lifecycle/gone-at-origin.ts';
 import type { Origin } from '../origin/client.ts';
 import { OriginError } from '../origin/client.ts';
@@ -29,6 +30,8 @@ export interface ChangeCheckOptions {
   files: 'all' | 'playlists';
   concurrency: number;
   maxPlaylistBytes: number;
+  /** How the crawl read DASH manifests (hosts for the BaseURL choice, bounds). */
+  dash?: MpdRules;
   /** The class's key root: a playlist's references are compared as the keys they name. */
   root: string;
   retry: { attempts: number; baseDelayMs: number };
@@ -42,9 +45,12 @@ const tag = (etag: string): string => etag.trim().replace(/^W\//, '');
  * Whether a playlist read again names the files its copy names (a token, comment or date that
  * changes per request is no change). One that is no longer a playlist the crawler accepts is a change.
  */
-function sameReferences(text: string, finalUrl: string, f: LandedFile, root: string): boolean {
+function sameReferences(text: string, finalUrl: string, f: LandedFile, root: string, dash?: MpdRules): boolean {
   try {
-    return digestOfPlaylist(text, { src: f.src!, finalUrl, base: f.base, vars: f.vars, root }) === f.refs;
+    return (
+      digestOfPlaylist(text, { src: f.src!, finalUrl, base: f.base, vars: f.vars, root, ...(dash ? { dash } : {}) }) ===
+      f.refs
+    );
   } catch {
     return false;
   }
@@ -107,7 +113,7 @@ export async function checkAgainstOrigin(
             }),
           );
           if (res.notModified || res.sha256 === f.sha256) return;
-          if (f.refs === undefined || !sameReferences(res.body, res.url, f, opts.root))
+          if (f.refs === undefined || !sameReferences(res.body, res.url, f, opts.root, opts.dash))
             note(`playlist ${f.key} changed`);
           return;
         }

@@ -5,6 +5,7 @@ import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessag
 import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
+import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../lifecycle/class-lifecycle.ts';
 import { isGoneStatus, judgeGoneFile } from '../lifecycle/gone-at-origin.ts';
 import { asOriginError, OriginError, type Origin, type StreamResponse } from '../origin/client.ts';
@@ -210,7 +211,7 @@ function classRootOf(key: string, destPrefix: string): string {
  * not a change). Returns the SHA-256 of the bytes read, which is what gets stored; throws
  * PLAYLIST_CHANGED when it names other files (or is no longer a playlist the crawler accepts).
  */
-function holdToPlan(file: TransferFile, bytes: Buffer, finalUrl: string, destPrefix: string): string {
+function holdToPlan(file: TransferFile, bytes: Buffer, finalUrl: string, destPrefix: string, dash: MpdRules): string {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (sha256 === file.sha256) return sha256;
   let refs: string | undefined;
@@ -222,6 +223,7 @@ function holdToPlan(file: TransferFile, bytes: Buffer, finalUrl: string, destPre
       base: file.base,
       vars: file.vars,
       root: classRootOf(file.key, destPrefix),
+      dash,
     });
   } catch (err) {
     why = `it is no longer a playlist the crawler accepts (${describeError(err)})`;
@@ -326,7 +328,7 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       const bytes = await readPlaylist(res, checker, cfg.hls.maxPlaylistBytes, file.src);
       read.done = true;
       // What is stored is the playlist this transfer read, and its digest is recorded: not the crawler's bytes.
-      sha256 = holdToPlan(file, bytes, res.url, cfg.destPrefix);
+      sha256 = holdToPlan(file, bytes, res.url, cfg.destPrefix, mpdRulesOf(cfg));
       body = Readable.from([bytes], { objectMode: false });
     } else body = checkedBody(res.body as AsyncIterable<Buffer>, checker, read);
     let up: UploadResult;
