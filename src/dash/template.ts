@@ -36,8 +36,10 @@ export function expandTemplate(template: string, values: TemplateValues): string
   return template.replace(IDENTIFIER, (whole, name: string, width: string | undefined, format: string | undefined) => {
     if (name === '' && width === undefined) return '$';
     const value = values[name as keyof TemplateValues];
-    if (name === 'RepresentationID' && width === undefined && value !== undefined) return String(value);
-    if (!NUMERIC.has(name) || (width !== undefined && format !== 'd')) {
+    const known = NUMERIC.has(name)
+      ? width === undefined || format === 'd'
+      : name === 'RepresentationID' && width === undefined;
+    if (!known) {
       throw new DashRuleError(
         'NOT_A_PLAYLIST',
         `template "${template}" has the identifier ${whole}, which DASH does not define (only $RepresentationID$, $Number$, $Bandwidth$, $Time$, with %0<width>d on the numeric ones)`,
