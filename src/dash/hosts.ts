@@ -15,12 +15,21 @@ export interface MpdRules {
   allowedHosts?: readonly string[] | undefined;
   maxPeriods?: number | undefined;
   maxSegments?: number | undefined;
+  maxReferences?: number | undefined;
 }
+
+/** References one manifest may name, repeats included, per file a class may have (HLS_MAX_FILES). */
+export const REFERENCES_PER_FILE = 4;
 
 /** The rules of the running configuration. */
 export function mpdRulesOf(cfg: {
   originAllowedHosts: readonly string[];
-  hls: { maxPeriods?: number | undefined; maxSegments?: number | undefined };
+  hls: { maxFiles: number; maxPeriods?: number | undefined; maxSegments?: number | undefined };
 }): MpdRules {
-  return { allowedHosts: cfg.originAllowedHosts, maxPeriods: cfg.hls.maxPeriods, maxSegments: cfg.hls.maxSegments };
+  return {
+    allowedHosts: cfg.originAllowedHosts,
+    maxPeriods: cfg.hls.maxPeriods,
+    maxSegments: cfg.hls.maxSegments,
+    maxReferences: cfg.hls.maxFiles * REFERENCES_PER_FILE,
+  };
 }

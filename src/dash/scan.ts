@@ -22,6 +22,7 @@ import {
 /** Defaults of the DASH bounds (config: DASH_MAX_PERIODS, DASH_MAX_SEGMENTS). */
 export const DEFAULT_MAX_PERIODS = 1000;
 export const DEFAULT_MAX_SEGMENTS = 100_000;
+export const DEFAULT_MAX_REFERENCES = 1_000_000;
 
 export interface MpdScanContext {
   /** The manifest's URL (after redirects, or where the layout puts it): relative BaseURLs resolve against it. */
@@ -34,6 +35,11 @@ export interface MpdScanContext {
   maxPeriods?: number;
   /** Most segments one Representation may list (in one Period). */
   maxSegments?: number;
+  /**
+   * Most references the whole manifest may name, repeats included (default 1,000,000; enumeration
+   * passes 4 x HLS_MAX_FILES): bounds the memory of a scan before files are deduplicated and counted.
+   */
+  maxReferences?: number;
 }
 
 // The prolog (declaration, comments, a DOCTYPE with or without an internal subset), then the root element MPD.
@@ -207,6 +213,7 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
   const allowHost = ctx.allowHost ?? (() => true);
   const maxPeriods = ctx.maxPeriods ?? DEFAULT_MAX_PERIODS;
   const maxSegments = ctx.maxSegments ?? DEFAULT_MAX_SEGMENTS;
+  const maxReferences = ctx.maxReferences ?? DEFAULT_MAX_REFERENCES;
   const dynamic = attr(mpd, 'type') === 'dynamic';
   const references: Reference[] = [];
 
@@ -234,6 +241,12 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
   };
   const add = (raw: string, base: URL, kind: FileKind, tag: string, range?: string): void => {
     if (raw.trim() === '') return;
+    if (references.length >= maxReferences)
+      fail(
+        'TOO_MANY_FILES',
+        where,
+        `the manifest names more than ${maxReferences} files, repeats included (HLS_MAX_FILES)`,
+      );
     const url = resolve(raw.trim(), base, tag);
     const ref: Reference = { uri: url.href, url, kind, tag, line: 0 };
     if (range !== undefined) ref.range = rangeOf(range);

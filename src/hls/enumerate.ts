@@ -7,7 +7,7 @@ import { settleAll } from '../util/concurrency.ts';
 import { referenceDigest } from './reference-digest.ts';
 import { scanPlaylist, type PlaylistRole, type PlaylistScan } from './scan.ts';
 import { isMpdText, scanMpd } from '../dash/scan.ts';
-import { baseUrlRule } from '../dash/hosts.ts';
+import { baseUrlRule, REFERENCES_PER_FILE } from '../dash/hosts.ts';
 import { isGoneStatus } from '../lifecycle/gone-at-origin.ts';
 import { OriginError } from '../origin/client.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
@@ -209,6 +209,7 @@ class ClassPlan {
         allowHost: baseUrlRule(this.opts.allowedHosts),
         ...(this.opts.limits.maxPeriods !== undefined ? { maxPeriods: this.opts.limits.maxPeriods } : {}),
         ...(this.opts.limits.maxSegments !== undefined ? { maxSegments: this.opts.limits.maxSegments } : {}),
+        maxReferences: this.opts.limits.maxFiles * REFERENCES_PER_FILE,
       });
     const scan = mpd
       ? dash(finalUrl)

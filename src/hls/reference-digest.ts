@@ -73,6 +73,7 @@ export function digestOfPlaylist(text: string, at: PlaylistRead): string {
       allowHost: baseUrlRule(r.allowedHosts),
       ...(r.maxPeriods !== undefined ? { maxPeriods: r.maxPeriods } : {}),
       ...(r.maxSegments !== undefined ? { maxSegments: r.maxSegments } : {}),
+      ...(r.maxReferences !== undefined ? { maxReferences: r.maxReferences } : {}),
     });
     return referenceDigest(scan, { keyBase, masterUrl: keyBase, root: at.root });
   }

@@ -226,8 +226,17 @@ describe('what a DASH manifest is refused for', () => {
     const segments = await refusal(many, { limits: { ...LIMITS, maxSegments: 1000 } });
     expect(segments.code).toBe('TOO_MANY_FILES');
     expect(segments.message).toContain('DASH_MAX_SEGMENTS');
-    // Past DASH_MAX_SEGMENTS' default only HLS_MAX_FILES stops it, still before a segment is listed.
-    expect((await refusal(many)).code).toBe('TOO_MANY_FILES');
+    // The default DASH_MAX_SEGMENTS stops it too, before a segment is listed.
+    expect((await refusal(many)).message).toContain('DASH_MAX_SEGMENTS');
+    // Many Representations of allowed size: the manifest's references are bounded by 4 x HLS_MAX_FILES.
+    const reps = Array.from({ length: 5 }, (_, i) => `<Representation id="r${i}" bandwidth="1"/>`).join('');
+    const wide =
+      mpd(`<Period duration="PT10S"><AdaptationSet mimeType="video/mp4"><SegmentTemplate media="$RepresentationID$-$Number$.m4s" duration="1"/>
+      ${reps}</AdaptationSet></Period>`);
+    expect(await keys(wide, { limits: { ...LIMITS, maxFiles: 51 } })).toHaveLength(51);
+    const tooWide = await refusal(wide, { limits: { ...LIMITS, maxFiles: 12 } });
+    expect(tooWide.code).toBe('TOO_MANY_FILES');
+    expect(tooWide.message).toContain('more than 48 files, repeats included');
   });
 
   it('a template counted by @duration in a Period of unknown length', async () => {
