@@ -322,6 +322,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       FLANTS_STAGE: 'demo',
       DEST_PREFIX: 'library/',
       ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+      // The library's fMP4 classes publish a DASH manifest beside the master playlist: copied too.
+      ALSO_COPY_MANIFESTS: 'manifest.mpd',
       // Faults are the point of a fault run: retry quickly so the demo stays short.
       TRANSFER_RETRY_BASE_MS: '50',
       ...opts.env,

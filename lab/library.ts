@@ -101,13 +101,14 @@ export const DEFAULT_LIBRARY_OPTIONS: ResolvedLibraryOptions = {
   pathPrefix: '/vod',
 };
 
-// The first classes cover one feature set each; exactly one is encrypted, exactly one byte-ranged.
+// The first classes cover one feature set each; exactly one is encrypted, exactly one byte-ranged; the fMP4
+// ones publish a DASH manifest beside the master (one over separate files, one over byte ranges, one root-relative).
 const FEATURE_PLANS: ReadonlyArray<readonly ClassFeature[]> = [
-  ['fmp4', 'nested', 'iframes', 'session-data'],
+  ['fmp4', 'nested', 'iframes', 'session-data', 'dash'],
   ['ts', 'aes128', 'key-rotation', 'session-key'],
-  ['fmp4', 'byterange', 'iframes'],
+  ['fmp4', 'byterange', 'iframes', 'dash'],
   ['ts', 'iframes', 'query'],
-  ['fmp4', 'root-relative'],
+  ['fmp4', 'root-relative', 'dash'],
   ['ts'],
 ];
 

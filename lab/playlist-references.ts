@@ -1,5 +1,6 @@
 import { keyForUrl } from '../src/hls/keys.ts';
 import { scanPlaylist } from '../src/hls/scan.ts';
+import { isMpdText, scanMpd } from '../src/dash/scan.ts';
 import type { ObjectStore } from '../src/store/objects.ts';
 import { describeError } from '../src/errors.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
@@ -22,9 +23,10 @@ async function text(store: Pick<ObjectStore, 'get'>, key: string): Promise<strin
 export type CopiedReference = { uri: string; key: string } | { uri: string; error: string };
 
 /**
- * The references of a copied playlist (key `prefix<class>/<host>/<path>`, text as stored), each
- * resolved the way a player of the copy resolves it: the class/host root stands for the origin's
- * root. Pure; throws for a key not laid out that way or text that is not a playlist.
+ * The references of a copied playlist or DASH manifest (key `prefix<class>/<host>/<path>`, text as
+ * stored), each resolved the way a player of the copy resolves it: the class/host root stands for the
+ * origin's root, and of several BaseURLs the first is taken. Pure; throws for a key not laid out that
+ * way or text that is neither.
  */
 export function copiedReferences(playlistKey: string, text: string, prefix: string): CopiedReference[] {
   const [classSeg, host, ...path] = playlistKey.slice(prefix.length).split('/');
@@ -33,7 +35,8 @@ export function copiedReferences(playlistKey: string, text: string, prefix: stri
   const root = `${prefix}${classSeg}/`;
   const base = new URL(`https://${host}/${path.map(encodeURIComponent).join('/')}`);
   const out: CopiedReference[] = [];
-  for (const ref of scanPlaylist(text, { baseUrl: base }).references) {
+  const scan = isMpdText(text) ? scanMpd(text, { baseUrl: base }) : scanPlaylist(text, { baseUrl: base });
+  for (const ref of scan.references) {
     if (ref.url.protocol !== 'http:' && ref.url.protocol !== 'https:') continue;
     try {
       out.push({ uri: ref.uri, key: keyForUrl(ref.url, base, root) });
@@ -55,7 +58,7 @@ export async function findDanglingReferences(
 ): Promise<DanglingReference[]> {
   const keys = new Set<string>();
   for await (const o of store.list(prefix)) keys.add(o.key);
-  const playlists = [...keys].filter((k) => /\.m3u8?$/i.test(k));
+  const playlists = [...keys].filter((k) => /\.(m3u8?|mpd)$/i.test(k));
   const dangling: DanglingReference[] = [];
   await mapLimit(playlists, 8, async (playlist) => {
     let refs: CopiedReference[];

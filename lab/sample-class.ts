@@ -14,6 +14,7 @@ import {
   type MediaPlaylist,
   type Variant,
 } from './sample-hls.ts';
+import { renderMpd, type DashRepresentation } from './sample-dash.ts';
 import { digest, random, type Random } from './sample-random.ts';
 
 /** What makes a class interesting to copy. */
@@ -28,7 +29,9 @@ export type ClassFeature =
   | 'iframes'
   | 'query'
   | 'root-relative'
-  | 'session-data';
+  | 'session-data'
+  /** A DASH manifest (manifest.mpd) beside the master, over the same fMP4 files (copied with ALSO_COPY_MANIFESTS). */
+  | 'dash';
 
 /** What a file is to a player (the same names `flants plan` prints). */
 export type SampleFileKind = Exclude<FileKind, 'other'>;
@@ -80,6 +83,7 @@ const TYPES = {
   vtt: CONTENT_TYPES.vtt!,
   key: CONTENT_TYPES.key!,
   json: CONTENT_TYPES.json!,
+  mpd: CONTENT_TYPES.mpd!,
 };
 
 type Group = 'video' | 'audio' | 'subs';
@@ -297,8 +301,10 @@ export function buildClass(p: ClassParams): BuiltClass {
   const subsDir = layout.mediaDir('subs', 'en');
   const subsPlaylist = layout.playlist('subs', 'en');
   let cueStart = 0;
+  const subPaths: string[] = [];
   const subEntries: MediaEntry[] = durations.map((duration, k) => {
     const path = `${subsDir}sub-${pad(k)}.vtt`;
+    subPaths.push(path);
     add(
       path,
       'subtitle',
@@ -416,5 +422,78 @@ export function buildClass(p: ClassParams): BuiltClass {
     ...(firstKey && features.has('session-key') ? { sessionKey: { uri: ref(manifestPath, firstKey) } } : {}),
   });
   add(manifestPath, 'playlist', TYPES.playlist, staticSource(master));
+  if (features.has('dash') && !ts) {
+    const mpdPath = `${p.root}/manifest.mpd`;
+    const baseRef = (to: string): string => (features.has('root-relative') ? to : relativeRef(mpdPath, to));
+    const dirRef = (dir: string): string => baseRef(`${dir}x`).slice(0, -1);
+    const bandwidthOf = (segments: readonly SegmentRef[]) =>
+      Math.ceil(Math.max(...segments.map((s, k) => (s.length * 8) / durations[k]!)));
+    const durationsMs = durations.map((d) => Math.round(d * 1000));
+    const rep = (
+      id: string,
+      r: { segments: SegmentRef[]; initRef: SegmentRef | undefined },
+      group: 'video' | 'audio',
+      name: string,
+    ): DashRepresentation => {
+      if (byterange) {
+        const file = r.segments[0]!.path;
+        return {
+          id,
+          bandwidth: bandwidthOf(r.segments),
+          baseUrl: baseRef(file),
+          addressing: {
+            type: 'ranges',
+            init: { first: 0, last: r.initRef!.length - 1 },
+            segments: r.segments.map((s) => ({ first: s.offset, last: s.offset + s.length - 1 })),
+          },
+        };
+      }
+      return {
+        id,
+        bandwidth: bandwidthOf(r.segments),
+        baseUrl: dirRef(layout.mediaDir(group, name)),
+        addressing: { type: 'template', init: 'init.mp4', media: 'seg-$Number%05d$.m4s', startNumber: 0, durationsMs },
+      };
+    };
+    const mpd = renderMpd({
+      durationSeconds: totalSeconds,
+      sets: [
+        {
+          contentType: 'video',
+          mimeType: 'video/mp4',
+          representations: videos.map((v) => ({
+            ...rep(`${v.rung.height}p`, v, 'video', `${v.rung.height}p`),
+            codecs: v.rung.codec,
+            width: v.rung.width,
+            height: v.rung.height,
+          })),
+        },
+        {
+          contentType: 'audio',
+          mimeType: 'audio/mp4',
+          lang: 'en',
+          representations: [{ ...rep('audio-en', audio, 'audio', 'en'), codecs: AUDIO_CODEC }],
+        },
+        {
+          contentType: 'text',
+          mimeType: 'text/vtt',
+          lang: 'en',
+          representations: [
+            {
+              id: 'subs-en',
+              bandwidth: 256,
+              baseUrl: dirRef(subsDir),
+              addressing: {
+                type: 'list',
+                media: subPaths.map((s) => s.slice(subsDir.length)),
+                durationMs: p.segmentSeconds * 1000,
+              },
+            },
+          ],
+        },
+      ],
+    });
+    add(mpdPath, 'playlist', TYPES.mpd, staticSource(mpd));
+  }
   return { manifestPath, durationSeconds: Math.round(totalSeconds * 1000) / 1000, files };
 }

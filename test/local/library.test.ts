@@ -12,6 +12,7 @@ import {
   type SampleLibrary,
 } from '../../lab/library.ts';
 import { scanPlaylist, tagValue, type ScannedRef } from './playlist-scan.ts';
+import { scanMpd } from '../../src/dash/scan.ts';
 
 const lib = generateLibrary();
 
@@ -39,7 +40,23 @@ function crawl(l: SampleLibrary, c: SampleClass): { files: Set<string>; refs: Ar
       if (ref.path.endsWith('.m3u8') && l.stat(ref.path)) queue.push(ref.path);
     }
   }
+  // The DASH manifest beside the master (ALSO_COPY_MANIFESTS) and what it names.
+  const mpd = dashManifest(c);
+  if (mpd) {
+    files.add(mpd);
+    for (const path of dashPaths(l, mpd)) files.add(path);
+  }
   return { files, refs };
+}
+
+function dashManifest(c: SampleClass): string | undefined {
+  return c.paths.find((p) => p === c.manifestPath.replace(/master\.m3u8$/, 'manifest.mpd'));
+}
+
+/** The library paths a DASH manifest names, as the crawler's scanner reads it. */
+function dashPaths(l: SampleLibrary, mpd: string): string[] {
+  const refs = scanMpd(text(l, mpd), { baseUrl: new URL(`http://origin.test${mpd}`) }).references;
+  return [...new Set(refs.map((r) => decodeURIComponent(r.url.pathname)))];
 }
 
 const playlists = (c: SampleClass) => c.paths.filter((p) => p.endsWith('.m3u8'));
@@ -151,6 +168,25 @@ describe('sample library: references', () => {
             lib.stat(r.path)!.size,
           );
       }
+    }
+  });
+
+  it('the fMP4 classes publish a DASH manifest naming the same init, media and subtitle files as their playlists', () => {
+    const dash = withFeature('dash');
+    expect(dash.length).toBe(3);
+    expect(dash.every((c) => c.features.includes('fmp4'))).toBe(true);
+    expect(dash.map((c) => c.features.includes('byterange') || c.features.includes('root-relative'))).toContain(true);
+    for (const c of lib.classes) {
+      const mpd = dashManifest(c);
+      expect(mpd !== undefined, c.id).toBe(c.features.includes('dash'));
+      if (!mpd) continue;
+      expect(lib.file(mpd)?.kind).toBe('playlist');
+      expect(lib.stat(mpd)?.contentType).toBe('application/dash+xml');
+      const named = dashPaths(lib, mpd).sort();
+      const media = c.paths
+        .filter((p) => ['init', 'segment', 'subtitle'].includes(lib.file(p)!.kind) && !/iframe-/.test(p))
+        .sort();
+      expect(named).toEqual(media);
     }
   });
 
