@@ -42,6 +42,16 @@ export const TARGETS = {
       'test/hls/reference-digest.test.ts',
     ],
   },
+  // DASH addressing (templates, timelines, counts, durations) and the MPD scanner (issue 24, docs/dash.md).
+  dash: {
+    mutate: ['src/dash/template.ts', 'src/dash/scan.ts', 'src/dash/hosts.ts'],
+    testFiles: [
+      'test/dash/template.test.ts',
+      'test/dash/enumerate.test.ts',
+      'test/dash/fixtures.test.ts',
+      'test/dash/config.test.ts',
+    ],
+  },
   lifecycle: {
     mutate: ['src/lifecycle/class-lifecycle.ts'],
     testFiles: ['test/unit/lifecycle*.test.ts'],
