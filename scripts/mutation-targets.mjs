@@ -50,6 +50,7 @@ export const TARGETS = {
       'test/dash/enumerate.test.ts',
       'test/dash/fixtures.test.ts',
       'test/dash/config.test.ts',
+      'test/dash/pipeline.test.ts',
     ],
   },
   lifecycle: {
