@@ -227,13 +227,13 @@ class ClassPlan {
       file.sha256 = sha256;
     }
     if (scan.type === 'media' && !scan.ended) this.growing.push(where);
-    scan.references.forEach((ref, i) => {
-      if (!this.followable(ref.url)) return;
+    for (const [i, ref] of scan.references.entries()) {
+      if (!this.followable(ref.url)) continue;
       this.assertAllowed(ref.url, where);
       const logical = keyed ? keyed.references[i]!.url : shifted ? new URL(ref.uri, p.logical) : ref.url;
       const file = this.addFile(ref.url.href, logical, ref.kind, where);
       const link = ref.playlist;
-      if (!link) return;
+      if (!link) continue;
       this.enqueue(file, {
         logical,
         depth: link.sameLevel ? p.depth : p.depth + 1,
@@ -241,7 +241,7 @@ class ClassPlan {
         importable: link.newPresentation ? undefined : scan.type === 'multivariant' ? scan.variables : p.importable,
         referrer: where,
       });
-    });
+    }
     // After the references were added: a reference no key can hold is reported there, naming its playlist.
     if (file) {
       file.refs = referenceDigest(keyed ?? scan, { keyBase: p.logical, masterUrl: this.root, root: this.prefix });
