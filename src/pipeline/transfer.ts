@@ -26,6 +26,7 @@ import type { ByteBudget } from '../util/byte-budget.ts';
 import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
+import { crc32Base64 } from '../util/crc.ts';
 import { contentTypeFor } from './content-type.ts';
 import { verifyStored } from './integrity.ts';
 import { BodyChecker, expectedCrc32, readDigest, type StreamDigest } from './verify-stream.ts';
@@ -135,6 +136,7 @@ function alreadyThere(
     key: file.key,
     bytes: head.size,
     etag: head.etag ?? head.crc32 ?? '',
+    ...(head.crc32 ? { crc32: head.crc32 } : {}),
     src: file.src,
     ...(sha256 ? { sha256 } : {}),
     ...playlistFields(file),
@@ -366,6 +368,8 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       key: file.key,
       bytes: digest.bytes,
       etag: up.etag ?? expectedCrc32(digest, 'FULL_OBJECT'),
+      // What S3 checked on arrival (and verifyStored against its answer): `flants verify` compares the bucket with it.
+      crc32: crc32Base64(up.sent.crc32),
       src: file.src,
       ...(sha256 ? { sha256 } : {}),
       ...playlistFields(file),

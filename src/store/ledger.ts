@@ -113,6 +113,11 @@ export interface ClassRecord {
   updatedAt?: string;
   crawledAt?: string;
   completedAt?: string;
+  /** The last `flants verify` of this class (docs/verify.md): when, of which generation, its one-line result and counts per kind. */
+  verifiedAt?: string;
+  verifiedGen?: number;
+  verifyResult?: string;
+  verifyFindings?: Partial<Record<string, number>>;
 }
 
 /** One file of a chunk as it landed in S3: the proof the report and verification use. */
@@ -120,6 +125,11 @@ export interface LandedFile {
   key: string;
   bytes: number;
   etag: string;
+  /**
+   * S3's FULL_OBJECT CRC32 (base64) of the copy: what the transfer sent and S3 reported back (or,
+   * for a file already there, what S3's HEAD reported). `flants verify` compares the bucket with it.
+   */
+  crc32?: string;
   /** Where it was copied from: a change check asks the origin about it again. */
   src?: string;
   /** A playlist's SHA-256: of the bytes stored (the ones the transfer read), what verification compares. */
@@ -329,6 +339,17 @@ export interface Ledger {
     limit: number,
   ): Promise<{ failures: FailureRecord[]; next?: number }>;
   listChunks(classId: string, gen: number): Promise<Array<{ chunk: number; files: LandedFile[] }>>;
+  /** The same chunk records, one query page at a time: what `flants verify` streams a large class from. */
+  eachChunk(classId: string, gen: number): AsyncIterable<{ chunk: number; files: LandedFile[] }>;
+  /**
+   * Keeps a verification's result on the class record (no status change, bookkeeping like a change
+   * check's note); false when the class is no longer at generation `gen`.
+   */
+  recordVerification(
+    classId: string,
+    gen: number,
+    v: { at: string; result: string; counts: Partial<Record<string, number>> },
+  ): Promise<boolean>;
   /**
    * Claims a scan page for one message, named by `holder` (the page token the message carries, which
    * a redelivery and a DLQ redrive keep; else its message id): `claimed` for the first holder to ask
@@ -1423,6 +1444,52 @@ export function createLedger(ddb: DynamoDBDocumentClient, table: string, opts: L
       }));
     },
 
+    async *eachChunk(classId, gen) {
+      let start: Item | undefined;
+      do {
+        const res = await ddb.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': pk(classId), ':prefix': `CHUNK#${pad(gen)}#` },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        );
+        for (const i of res.Items ?? [])
+          yield {
+            chunk: Number(i.chunk ?? String(i.sk).split('#')[2]),
+            files: ((i.landed as StoredLanded[] | undefined) ?? []).map(fromLandedItem),
+          };
+        start = res.LastEvaluatedKey;
+      } while (start);
+    },
+
+    async recordVerification(classId, gen, v) {
+      try {
+        await ddb.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: pk(classId), sk: META },
+            // A handful of kinds and a bounded line: the record's budget is not touched.
+            UpdateExpression: 'SET verifiedAt = :at, verifiedGen = :g, verifyResult = :r, verifyFindings = :c',
+            ConditionExpression: 'attribute_exists(pk) AND #gen = :g',
+            ExpressionAttributeNames: { '#gen': 'gen' },
+            ExpressionAttributeValues: {
+              ':at': v.at,
+              ':g': gen,
+              ':r': cutUtf8(v.result, MAX_NOTE_BYTES),
+              ':c': v.counts,
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+        throw err;
+      }
+    },
+
     async claimScanPage(scanId, page, holder) {
       try {
         await ddb.send(
@@ -1533,6 +1600,8 @@ interface StoredLanded {
   k: string;
   b: number;
   e: string;
+  /** S3's CRC32 of the copy (base64). */
+  c?: string;
   s?: string;
   h?: string;
   oe?: string;
@@ -1549,6 +1618,7 @@ function landedItem(f: LandedFile): StoredLanded {
     k: f.key,
     b: f.bytes,
     e: f.etag,
+    ...(f.crc32 ? { c: f.crc32 } : {}),
     ...(f.src ? { s: f.src } : {}),
     ...(f.sha256 ? { h: f.sha256 } : {}),
     ...(f.originEtag ? { oe: f.originEtag } : {}),
@@ -1565,6 +1635,7 @@ function fromLandedItem(f: StoredLanded): LandedFile {
     key: f.k,
     bytes: f.b,
     etag: f.e,
+    ...(f.c ? { crc32: f.c } : {}),
     ...(f.s ? { src: f.s } : {}),
     ...(f.h ? { sha256: f.h } : {}),
     ...(f.oe ? { originEtag: f.oe } : {}),
