@@ -19,6 +19,7 @@ const MODULES: CommandModules = {
   plan: async () => (await import('./plan.ts')).registerPlan,
   dashboard: async () => (await import('./dashboard.ts')).registerDashboard,
   estimate: async () => (await import('./estimate.ts')).registerEstimate,
+  verify: async () => (await import('./verify.ts')).registerVerify,
 };
 
 /**

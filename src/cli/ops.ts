@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { QUEUE_ROLES, type QueueRole } from '../config.ts';
 import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
-import { buildReport, describeGone, reportToCsv } from '../pipeline/report.ts';
+import { buildReport, describeGone, describeVerified, reportToCsv } from '../pipeline/report.ts';
 import { redrive } from '../store/redrive.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -68,6 +68,8 @@ export function registerOps(program: Command): void {
             );
           const gone = describeGone(c.goneAtOrigin);
           if (gone) say(`      ${gone}`);
+          const verified = describeVerified(c.verified);
+          if (verified) say(`      ${verified}`);
         }
         if (report.failures.length) {
           say('Failed files:');

@@ -6,7 +6,7 @@ import { renderTerminal } from '../dashboard/terminal.ts';
 import { describeError } from '../errors.ts';
 import type { Deps } from '../pipeline/deps.ts';
 import { describeFreshness, formatSeconds, freshnessSummary } from '../pipeline/freshness.ts';
-import { classNote, describeGone, toClassView } from '../pipeline/report.ts';
+import { classNote, describeGone, describeVerified, toClassView } from '../pipeline/report.ts';
 import type { ClassRecord } from '../store/ledger.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -95,6 +95,8 @@ export function registerStatus(program: Command): void {
             );
           const gone = describeGone(v.goneAtOrigin);
           if (gone) say(`${' '.repeat(27)}${gone}`);
+          const verified = describeVerified(v.verified);
+          if (verified) say(`${' '.repeat(27)}${verified}`);
         }
         for (const f of failures.flatMap((x) => x.files)) say(`  failed file ${f.key}: ${f.reason}`);
         const counts = new Map<string, number>();

@@ -266,6 +266,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (st.eta !== null) facts.push('ETA ' + fmtDur(st.eta));
     h += '<div class="muted">' + esc(facts.join(' \u00b7 ')) + '</div>';
     if (r.lastError) h += '<div class="note">' + esc(r.lastError) + '</div>';
+    if (r.verified) h += '<div class="' + (r.verified.result === 'OK' ? 'muted' : 'note') + '">' + (r.verified.result === 'OK' && !r.verified.stale ? '\u2713 ' : '') + 'verified ' + esc(fmtTime(r.verified.at)) + ': ' + esc(r.verified.result) + (r.verified.stale ? ' (of generation ' + esc(r.verified.gen) + ': copied again since)' : '') + '</div>';
     if (goneText(r)) {
       var g = r.goneAtOrigin;
       h += '<p class="muted gone">' + esc(goneText(r)) + (g.count > g.keys.length ? ' (the first ' + esc(g.keys.length) + ' listed)' : '') + ':</p><ul class="gone">';

@@ -1,7 +1,7 @@
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
 import { describeFreshness } from '../pipeline/freshness.ts';
-import { describeGone } from '../pipeline/report.ts';
+import { describeGone, describeVerified } from '../pipeline/report.ts';
 import { STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
@@ -52,6 +52,7 @@ function classRow(r: ClassRow): string {
       ? `${r.lastError.slice(0, MAX_ERROR_CHARS)}…`
       : (r.lastError ?? '');
   const gone = describeGone(r.goneAtOrigin);
+  const verified = describeVerified(r.verified);
   return [
     `<tr class="s-${escapeHtml(r.status.toLowerCase())}">`,
     `<td><code>${escapeHtml(r.classId)}</code></td>`,
@@ -60,7 +61,7 @@ function classRow(r: ClassRow): string {
     `<td class="n">${escapeHtml(progress(r))}</td>`,
     `<td class="n">${escapeHtml(formatBytes(r.doneBytes))}</td>`,
     `<td class="n">${r.failedFiles > 0 ? escapeHtml(r.failedFiles) : ''}</td>`,
-    `<td class="err">${escapeHtml(err)}${gone ? `<div class="gone">${escapeHtml(gone)}</div>` : ''}</td>`,
+    `<td class="err">${escapeHtml(err)}${gone ? `<div class="gone">${escapeHtml(gone)}</div>` : ''}${verified ? `<div class="${r.verified!.result === 'OK' ? 'verified' : 'unverified'}">${r.verified!.result === 'OK' && !r.verified!.stale ? '✓ ' : ''}${escapeHtml(verified)}</div>` : ''}</td>`,
     `<td>${escapeHtml(r.updatedAt ?? '')}</td>`,
     bitsCell(r),
     '</tr>',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { classNote, toClassView, type ClassBits } from '../pipeline/report.ts';
+import { classNote, toClassView, type ClassBits, type VerifiedMark } from '../pipeline/report.ts';
 import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
@@ -40,6 +40,8 @@ export interface ClassRow {
   freshnessSeconds?: number | undefined;
   /** Files the origin no longer has whose verified copies the bucket keeps (absent when none). */
   goneAtOrigin?: GoneFiles | undefined;
+  /** The last `flants verify` of the class (absent when never verified). */
+  verified?: VerifiedMark | undefined;
 }
 
 /** One queue's depth, or why it could not be read. */
@@ -121,6 +123,7 @@ export function toClassRow(r: ClassRecord): ClassRow {
     completedAt: v.status === 'COMPLETE' ? v.completedAt : undefined,
     ...(v.freshnessSeconds === undefined ? {} : { freshnessSeconds: v.freshnessSeconds }),
     ...(v.goneAtOrigin.count > 0 ? { goneAtOrigin: v.goneAtOrigin } : {}),
+    ...(v.verified ? { verified: v.verified } : {}),
   };
 }
 

@@ -42,6 +42,39 @@ export interface ClassView {
   goneAtOrigin: GoneFiles;
   /** Which chunks of the current plan are done and failed; null until the class is planned (always present in JSON). */
   bits: ClassBits | null;
+  /** The last `flants verify` (docs/verify.md): when, of which generation, `OK` or each finding kind's count; absent when never verified. */
+  verified?: VerifiedMark;
+}
+
+/** A class's last verification as status, the report and the dashboard show it. */
+export interface VerifiedMark {
+  at: string;
+  gen: number;
+  result: string;
+  findings: Partial<Record<string, number>>;
+  /** The verification was of an earlier generation than the current one (a copy since): verify again. */
+  stale: boolean;
+}
+
+/** The verified mark of a record, if it was ever verified. */
+export function verifiedMark(
+  r: Pick<ClassRecord, 'gen' | 'verifiedAt' | 'verifiedGen' | 'verifyResult' | 'verifyFindings'>,
+): VerifiedMark | undefined {
+  if (!r.verifiedAt) return undefined;
+  const gen = r.verifiedGen ?? 0;
+  return {
+    at: r.verifiedAt,
+    gen,
+    result: r.verifyResult ?? '',
+    findings: r.verifyFindings ?? {},
+    stale: gen !== (r.gen ?? 0),
+  };
+}
+
+/** One line about a class's last verification; undefined when it was never verified. */
+export function describeVerified(v: VerifiedMark | undefined): string | undefined {
+  if (!v) return undefined;
+  return `verified ${v.at}: ${v.result}${v.stale ? ` (of generation ${v.gen}, copied again since: verify again)` : ''}`;
 }
 
 /**
@@ -129,6 +162,7 @@ export function toClassView(r: ClassRecord): ClassView {
     removedFiles: r.removedFiles ?? [],
     removedCount: r.removedCount ?? 0,
     goneAtOrigin: r.goneAtOrigin ?? { count: 0, keys: [] },
+    ...(r.verifiedAt ? { verified: verifiedMark(r)! } : {}),
   };
 }
 
