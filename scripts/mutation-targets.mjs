@@ -57,6 +57,10 @@ export const TARGETS = {
     mutate: ['src/lifecycle/class-lifecycle.ts'],
     testFiles: ['test/unit/lifecycle*.test.ts'],
   },
+  verify: {
+    mutate: ['src/verify/findings.ts'],
+    testFiles: ['test/unit/verify-findings.test.ts'],
+  },
   integrity: {
     mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
     testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],
