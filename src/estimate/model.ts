@@ -5,6 +5,7 @@
 import { FILE_KINDS, type FileKind } from '../hls/types.ts';
 import type { ClassProfile } from './class-profile.ts';
 import { costOf, type Cost, type OriginPlace, type PriceTable, type Usage } from './prices.ts';
+import { verifyCost, type VerifyCost } from './verify-cost.ts';
 import { idlePollRequests, scanRequests, transferDeliveries } from './requests.ts';
 import { estimateTotal, weightedQuantile, type Range, type Weighted } from './stats.ts';
 import { estimateWall, type WallEstimate, type WallLimit } from './wall.ts';
@@ -102,6 +103,8 @@ export interface EstimateReport {
     origin: { requests: number; bytes: number; place: OriginPlace };
   };
   costUsd: Cost & { range: { low: number; high: number } };
+  /** What verifying the whole copy costs (`flants verify`; not part of the copy's cost). */
+  verify: VerifyCost;
   wallSeconds: Range;
   wall: Omit<WallEstimate, 'seconds'> & { limit: WallLimit };
   settings: EstimateSettings;
@@ -321,6 +324,7 @@ export function extrapolate(input: EstimateInput): EstimateReport {
     },
     usage: mid,
     costUsd: { ...costs.mid, range: { low: costRange.low, high: costRange.high } },
+    verify: verifyCost(N, files.mid, bytes.mid, input.prices),
     wallSeconds: ordered(walls.low.seconds, walls.mid.seconds, walls.high.seconds),
     wall: wallMid,
     settings: s,

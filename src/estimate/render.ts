@@ -120,6 +120,11 @@ export function renderEstimate(r: EstimateReport): string {
   if (u.origin.place !== 'outside') row('origin', usd(c.origin));
   row('total', range({ low: c.range.low, mid: c.total, high: c.range.high }, usd));
   row('then', `${usd(c.storagePerMonth)} a month to keep it in S3 Standard`);
+  const v = r.verify;
+  row(
+    'verify',
+    `${usd(v.usd)} each time (${count(v.requests.head)} HEADs, ${count(v.requests.list)} LISTs); --deep ${usd(v.usdDeep)} in-region, ${usd(v.usdDeepOutside)} from outside AWS (${count(v.requests.getDeep)} GETs)`,
+  );
   lines.push('');
   const w = r.wall;
   lines.push(
