@@ -10,6 +10,8 @@ export interface PipelineEventMap {
   chunkCounted: [{ classId: string; gen: number; chunk: number; files: number; bytes: number }];
   /** A delivery failed; `final` when it was the last before the DLQ (or a dead-letter error). */
   deliveryFailed: [{ stage: 'scan' | 'crawl' | 'transfer'; final: boolean }];
+  /** A class was verified against the bucket (`flants verify`, the verify schedule): its findings, or that it could not be. */
+  classVerified: [{ classId: string; findings: number; error: boolean }];
 }
 
 /** A typed event emitter of pipeline events. */

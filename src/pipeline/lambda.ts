@@ -19,8 +19,10 @@ export type SqsHandler = (event: SQSEvent, context?: InvocationContext) => Promi
  * container reuses its clients and connections); tests and the lab call the factory with their own.
  * Pipeline events become CloudWatch metrics (EMF), published at the end of every invocation.
  */
-export function lambdaEntry(factory: (deps: Deps) => SqsHandler): SqsHandler {
-  let built: { handler: SqsHandler; metrics: Metrics } | undefined;
+export function lambdaEntry<E = SQSEvent, R = SQSBatchResponse>(
+  factory: (deps: Deps) => (event: E, context?: InvocationContext) => Promise<R>,
+): (event: E, context?: InvocationContext) => Promise<R> {
+  let built: { handler: (event: E, context?: InvocationContext) => Promise<R>; metrics: Metrics } | undefined;
   return async (event, context) => {
     if (!built) {
       const deps = buildDeps(loadConfig(process.env));

@@ -22,12 +22,20 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
     // The product's own figure: how soon a class that ended is playable from S3 (the freshness alarm watches it).
     if (freshnessSeconds !== undefined) metrics.addMetric('FreshnessSeconds', MetricUnit.Seconds, freshnessSeconds);
   };
+  // The verify alarm watches VerifyFindings: any finding of a scheduled verification.
+  const onVerified = ({ findings, error }: { findings: number; error: boolean }) => {
+    metrics.addMetric('ClassesVerified', MetricUnit.Count, 1);
+    metrics.addMetric('VerifyFindings', MetricUnit.Count, findings);
+    if (error) metrics.addMetric('VerifyErrors', MetricUnit.Count, 1);
+  };
   events.on('chunkCounted', onCounted);
+  events.on('classVerified', onVerified);
   events.on('retry', onRetry);
   events.on('deliveryFailed', onFailed);
   events.on('classComplete', onComplete);
   return () => {
     events.off('chunkCounted', onCounted);
+    events.off('classVerified', onVerified);
     events.off('retry', onRetry);
     events.off('deliveryFailed', onFailed);
     events.off('classComplete', onComplete);

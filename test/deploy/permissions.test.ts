@@ -15,6 +15,9 @@ import { parse as parseYaml } from 'yaml';
 import { createHandler as crawlerFor } from '../../handlers/crawler.ts';
 import { createHandler as scannerFor } from '../../handlers/scanner.ts';
 import { createHandler as transferFor } from '../../handlers/transfer.ts';
+import { createHandler as verifyFor } from '../../handlers/verify.ts';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { classRoot } from '../../src/hls/keys.ts';
 import { loadConfig, QUEUE_ROLES, type Config } from '../../src/config.ts';
 import { handleDashboardRequest } from '../../src/dashboard/http.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../src/jobs/schemas.ts';
@@ -37,10 +40,11 @@ let origin: Server;
 let base: string;
 let names: ResourceNames;
 let queueUrl: (n: QueueName) => Promise<string>;
-const calls: Record<'scanner' | 'crawler' | 'transfer' | 'dashboard', RecordedCall[]> = {
+const calls: Record<'scanner' | 'crawler' | 'transfer' | 'verify' | 'dashboard', RecordedCall[]> = {
   scanner: [],
   crawler: [],
   transfer: [],
+  verify: [],
   dashboard: [],
 };
 const built: Deps[] = [];
@@ -102,7 +106,7 @@ beforeAll(async () => {
     urls[`FLANTS_${r.toUpperCase()}_DLQ_URL`] = await plain.url(`${r}-dlq`);
   }
   cfg = loadConfig({ ...process.env, ...t.env, ...urls });
-  for (const fn of ['scanner', 'crawler', 'transfer'] as const) {
+  for (const fn of ['scanner', 'crawler', 'transfer', 'verify'] as const) {
     const proxy = await startS3FaultProxy(
       t.stack.endpoints.s3!,
       {},
@@ -355,6 +359,32 @@ describe('each role holds exactly what its code calls', () => {
     await copyFile(file, d, { generation: 1 });
     await copyFile(file, d, { generation: 2 });
     expectExactly('transfer', 'TransferRole', esm('TransferQueue'));
+  });
+
+  it('verify (issue 22): walks the COMPLETE classes, reads their chunk records, lists and HEADs the bucket, keeps each result and its watermark; writes no object', async () => {
+    // Test setup through clients that are not recorded: a COMPLETE class of one file, in the bucket.
+    const setup = createLedger(t.aws.ddb, cfg.tableName);
+    const key = `${classRoot(cfg.destPrefix, 'verify-perm')}h/x.m3u8`;
+    const body = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\nx.m3u8\n#EXT-X-ENDLIST\n';
+    await t.aws.s3.send(new PutObjectCommand({ Bucket: cfg.destBucket, Key: key, Body: body }));
+    await setup.markCrawling('verify-perm', { manifestUrl: `${base}/c/master.m3u8` });
+    const { gen } = await setup.recordPlan('verify-perm', {
+      planId: 'verifyperm000000',
+      totalFiles: 1,
+      totalChunks: 1,
+    });
+    // No CRC32 recorded: the playlist is read again (a GET), as a copy made before issue 22 is.
+    await setup.countChunk('verify-perm', gen, 0, [{ key, bytes: Buffer.byteLength(body), etag: '', sha256: 'x' }]);
+    const result = await verifyFor(depsFor('verify'))({}, context);
+    expect(result.classes).toBeGreaterThanOrEqual(1);
+    expect(result.errors).toBe(0);
+    expect(calls.verify.map((c) => c.command)).toContain('GetObject');
+    expect(
+      calls.verify.filter(
+        (c) => c.service === 's3' && !['HeadObject', 'GetObject', 'ListObjectsV2'].includes(c.command),
+      ),
+    ).toEqual([]);
+    expectExactly('verify', 'VerifyRole', []);
   });
 
   it("dashboard: reads the class index, a class's failures and every queue's depth, nothing else", async () => {

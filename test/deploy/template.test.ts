@@ -45,7 +45,7 @@ import { packageService, ROOT, type Packaged } from './package.ts';
 import { readZip } from './zip.ts';
 
 const STAGE = 'prod';
-const FUNCTIONS = ['scanner', 'crawler', 'transfer', 'dashboard'] as const;
+const FUNCTIONS = ['scanner', 'crawler', 'transfer', 'verify', 'dashboard'] as const;
 const PIPELINE = { scanner: 'Scan', crawler: 'Crawl', transfer: 'Transfer' } as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 const logicalId = (fn: FunctionName) => `${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`;
@@ -208,7 +208,7 @@ describe('functions', () => {
     const name = param('mongoUriParameter');
     expect(name).toMatch(/^\/[A-Za-z0-9_.\-/]+$/);
     expect(envOf('scanner').MONGODB_URI_SSM_PARAM).toBe(name);
-    for (const fn of ['crawler', 'transfer', 'dashboard'] as const)
+    for (const fn of ['crawler', 'transfer', 'verify', 'dashboard'] as const)
       expect(envOf(fn).MONGODB_URI_SSM_PARAM, fn).toBeUndefined();
     expect(
       permissionsOfRole(t, 'ScannerRole')[
@@ -297,7 +297,7 @@ describe('event source mappings', () => {
 describe('schedules', () => {
   it('two EventBridge rules on the configured schedules send valid requests to the scan queue: the (incremental) catalog scan and the change check', () => {
     const rules = new Map(resourcesOfType(t, 'AWS::Events::Rule'));
-    expect([...rules.keys()].sort()).toEqual(['RecheckSchedule', 'ScanSchedule']);
+    expect([...rules.keys()].sort()).toEqual(['RecheckSchedule', 'ScanSchedule', 'VerifySchedule']);
     for (const [id, name, mode] of [
       ['ScanSchedule', 'scanSchedule', 'catalog'],
       ['RecheckSchedule', 'recheckSchedule', 'recheck'],
@@ -329,6 +329,28 @@ describe('schedules', () => {
       allow('AllowScanSchedule', 'ScanSchedule'),
       allow('AllowRecheckSchedule', 'RecheckSchedule'),
     ]);
+  });
+
+  it('the verify schedule (issue 22) invokes the verify function, is off by default, and only it may invoke that function', () => {
+    const p = props('VerifySchedule');
+    expect(p.ScheduleExpression).toBe(param('verifySchedule'));
+    expect(String(p.ScheduleExpression)).toMatch(/^(rate|cron)\(.+\)$/);
+    expect(param('verifyScheduleState')).toBe('DISABLED');
+    expect(p.State).toBe(param('verifyScheduleState'));
+    expect(p.Targets).toEqual([{ Id: 'verify', Arn: getAtt(logicalId('verify'), 'Arn') }]);
+    expect(props('VerifySchedulePermission')).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { Ref: logicalId('verify') },
+      Principal: 'events.amazonaws.com',
+      SourceArn: getAtt('VerifySchedule', 'Arn'),
+    });
+    // A scheduled run, not a queue consumer: no event source mapping reaches it.
+    expect(
+      resourcesOfType(t, 'AWS::Lambda::EventSourceMapping').filter(
+        ([, r]) => targetOf(r.Properties?.FunctionName) === logicalId('verify'),
+      ),
+    ).toEqual([]);
+    expect(fnProps('verify').Timeout).toBe(param('verifyTimeout'));
   });
 });
 
@@ -466,6 +488,22 @@ describe('alarms', () => {
     notifiesOptionalTopic(a!);
   });
 
+  it('fire on any finding of a scheduled verification (the metric the verify function publishes)', () => {
+    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'VerifyFindings');
+    expect(a).toBeDefined();
+    expect(a!.Dimensions).toEqual([
+      { Name: 'service', Value: 'flants' },
+      { Name: 'Stage', Value: STAGE },
+    ]);
+    expect(a).toMatchObject({
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      TreatMissingData: 'notBreaching',
+    });
+    notifiesOptionalTopic(a!);
+  });
+
   it('notify the SNS topic only when one is configured', () => {
     expect(t.Conditions?.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] }] });
     expect(t.Parameters?.AlarmTopicArn).toMatchObject({ Type: 'String', Default: param('alarmTopicArn') });
@@ -487,7 +525,8 @@ describe('dashboard', () => {
   });
 
   it('can be invoked only by that API', () => {
-    for (const [, p] of resourcesOfType(t, 'AWS::Lambda::Permission')) {
+    for (const [id, p] of resourcesOfType(t, 'AWS::Lambda::Permission')) {
+      if (id === 'VerifySchedulePermission') continue; // the verify function's schedule (see schedules)
       expect(p.Properties!.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(p.Properties!.SourceArn)).toContain('HttpApi');
     }
@@ -545,6 +584,15 @@ describe('IAM least privilege', () => {
         [`sub:arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}`]: 's3:ListBucket',
         'if HasBucketKmsKey: Ref:BucketKmsKeyArn': 'kms:Decrypt,kms:GenerateDataKey',
       },
+      // Read-only on the bucket; the ledger's class records and chunk records, its own results and watermark.
+      verify: {
+        'VerifyLogGroup.Arn': logs,
+        'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
+        [ledger]: 'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem',
+        [bucketObjects]: 's3:GetObject',
+        [`sub:arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}`]: 's3:ListBucket',
+        'if HasBucketKmsKey: Ref:BucketKmsKeyArn': 'kms:Decrypt',
+      },
       dashboard: {
         'DashboardLogGroup.Arn': logs,
         'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
@@ -563,15 +611,16 @@ describe('IAM least privilege', () => {
     }
   });
 
-  it('lets the transfer list its bucket only under the destination prefix (HeadObject answers 404 only with s3:ListBucket)', () => {
+  it('lets the transfer and verify list the bucket only under the destination prefix (HeadObject answers 404 only with s3:ListBucket)', () => {
     const list = collectStatements(t).filter((s) => JSON.stringify(s.doc.Action).includes('s3:ListBucket'));
-    expect(list.map((s) => s.where.split('.')[0])).toEqual(['TransferRole']);
-    expect(list[0]!.doc).toMatchObject({
-      Sid: 'ListDestination',
-      Action: 's3:ListBucket',
-      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}` },
-      Condition: { StringLike: { 's3:prefix': `${String(param('destPrefix'))}*` } },
-    });
+    expect(list.map((s) => s.where.split('.')[0])).toEqual(['TransferRole', 'VerifyRole']);
+    for (const l of list)
+      expect(l.doc).toMatchObject({
+        Sid: 'ListDestination',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${String(param('bucketName'))}` },
+        Condition: { StringLike: { 's3:prefix': `${String(param('destPrefix'))}*` } },
+      });
   });
 
   it('scopes the KMS permission for the catalog URI to SSM', () => {
@@ -587,7 +636,10 @@ describe('IAM least privilege', () => {
 
   it("gives the transfer the bucket's KMS key only when bucketKmsKeyArn is set, only through S3, only for this bucket", () => {
     const kms = collectStatements(t).filter(
-      (s) => JSON.stringify(s.doc.Action).includes('kms:') && !s.where.startsWith('ScannerRole'),
+      (s) =>
+        JSON.stringify(s.doc.Action).includes('kms:') &&
+        !s.where.startsWith('ScannerRole') &&
+        !s.where.startsWith('VerifyRole'),
     );
     expect(kms).toHaveLength(1);
     expect(kms[0]!.where).toMatch(/^TransferRole\./);
@@ -602,6 +654,14 @@ describe('IAM least privilege', () => {
         ],
       },
     });
+    // Verify reads playlists of an SSE-KMS bucket: Decrypt alone, under the same conditions.
+    const verify = collectStatements(t).filter(
+      (s) => JSON.stringify(s.doc.Action).includes('kms:') && s.where.startsWith('VerifyRole'),
+    );
+    expect(verify).toHaveLength(1);
+    expect(verify[0]!.when).toEqual(['HasBucketKmsKey']);
+    expect(verify[0]!.doc.Action).toBe('kms:Decrypt');
+    expect(verify[0]!.doc.Condition).toEqual(kms[0]!.doc.Condition);
   });
 });
 

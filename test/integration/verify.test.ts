@@ -18,6 +18,8 @@ import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts'
 import { createJobQueue, type JobQueue } from '../../src/store/queue.ts';
 import type { Finding } from '../../src/verify/findings.ts';
 import { verifyClass, type ClassVerification } from '../../src/verify/verify-class.ts';
+import { createHandler as verifyFor } from '../../handlers/verify.ts';
+import { buildDeps } from '../../src/pipeline/deps.ts';
 import { PipelineDriver } from '../helpers/driver.ts';
 import { recordingS3, startTestStack, type TestStack } from '../helpers/stack.ts';
 
@@ -223,6 +225,38 @@ describe('issue 22: flants verify reports each tampering exactly, by key', () =>
     expect(v.findings[0]!.detail).toMatch(
       /written by generation 2, the ledger is at generation 1 \(CRC32 .* counted\)/,
     );
+  });
+
+  it('the scheduled handler verifies the classes completed since its last run, keeps each result, and publishes the findings the alarm watches', async () => {
+    const deps = buildDeps(cfg, t.log);
+    const seen: Array<{ classId: string; findings: number; error: boolean }> = [];
+    deps.events.on('classVerified', (e) => seen.push(e));
+    try {
+      const run = await verifyFor(deps)({}, { getRemainingTimeInMillis: () => 600_000 });
+      // The first run: every COMPLETE class (the tampered ones above have findings, the untouched one none).
+      expect(run).toMatchObject({ since: undefined, classes: library.classes.length, errors: 0, exitCode: 1 });
+      expect(new Set(seen.map((e) => e.classId))).toEqual(new Set(library.classes.map((c) => c.id)));
+      expect(seen.find((e) => e.classId === library.classes[7]!.id)).toEqual({
+        classId: library.classes[7]!.id,
+        findings: 0,
+        error: false,
+      });
+      expect(seen.find((e) => e.classId === library.classes[1]!.id)!.findings).toBe(1);
+      expect(await ledger.getClass(library.classes[1]!.id)).toMatchObject({
+        verifyResult: 'sizeMismatch 1',
+        verifyFindings: { sizeMismatch: 1 },
+        verifiedGen: 1,
+      });
+      expect(await ledger.getClass(library.classes[7]!.id)).toMatchObject({ verifyResult: 'OK', verifyFindings: {} });
+      // The next run: nothing completed since the first run began (its watermark).
+      const mark = await ledger.getWatermark('verify');
+      expect(mark).toBeDefined();
+      const next = await verifyFor(deps)({}, { getRemainingTimeInMillis: () => 600_000 });
+      expect(next).toMatchObject({ classes: 0, exitCode: 0 });
+      expect(next.since).toBe(mark);
+    } finally {
+      await deps.close();
+    }
   });
 });
 

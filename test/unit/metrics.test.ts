@@ -33,4 +33,17 @@ describe('pipeline metrics (Powertools, Embedded Metric Format)', () => {
     expect(emf.FreshnessSeconds).toBe(93);
     expect(emf.stage).toBe('test');
   });
+
+  it('publishes each verified class and its findings (the verify alarm sums VerifyFindings), and classes it could not verify', () => {
+    const events = createPipelineEvents();
+    const metrics = new Metrics({ namespace: 'FLAnts', serviceName: 'flants', defaultDimensions: { stage: 'test' } });
+    attachMetrics(events, metrics);
+    events.emit('classVerified', { classId: 'a', findings: 0, error: false });
+    events.emit('classVerified', { classId: 'b', findings: 3, error: false });
+    events.emit('classVerified', { classId: 'c', findings: 0, error: true });
+    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown>;
+    expect(emf.ClassesVerified).toEqual([1, 1, 1]);
+    expect(emf.VerifyFindings).toEqual([0, 3, 0]);
+    expect(emf.VerifyErrors).toBe(1);
+  });
 });
