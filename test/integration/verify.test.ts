@@ -32,9 +32,12 @@ const library = generateLibrary({
 });
 /** Origin paths served with other bytes of the same size (and another ETag) once listed here. */
 const changedAtOrigin = new Set<string>();
+/** Origin paths answered 404 once listed here. */
+const goneFromOrigin = new Set<string>();
 const flip = (b: Buffer): Buffer => Buffer.from(b.map((x) => x ^ 0xff));
 const content: OriginContent = {
   stat: (p) => {
+    if (goneFromOrigin.has(p)) return undefined;
     const st = library.stat(p);
     return st && changedAtOrigin.has(p) ? { ...st, etag: '"changed"' } : st;
   },
@@ -225,6 +228,26 @@ describe('issue 22: flants verify reports each tampering exactly, by key', () =>
     expect(v.findings[0]!.detail).toMatch(
       /written by generation 2, the ledger is at generation 1 \(CRC32 .* counted\)/,
     );
+  });
+
+  it('--deep re-reads every object (a GET each, OK when untouched); --origin names the files the origin changed or no longer has', async () => {
+    const c = library.classes[7]!;
+    const deep = await verifyClass(c.id, ledger, store, { ...opts(), deep: true });
+    expect(deep).toMatchObject({ verdict: 'OK', requests: { list: 1, head: c.files, get: c.files, origin: 0 } });
+    const [changed, gone] = mediaPaths(c, 'segment');
+    changedAtOrigin.add(changed!);
+    goneFromOrigin.add(gone!);
+    try {
+      const v = await verifyClass(c.id, ledger, store, { ...opts(), origin });
+      expect(v.requests.origin).toBe(c.files);
+      expect(found(v).sort((a, b) => a.kind.localeCompare(b.kind))).toEqual([
+        { kind: 'changedAtOrigin', key: keyOf(c, changed!) },
+        { kind: 'goneAtOrigin', key: keyOf(c, gone!) },
+      ]);
+    } finally {
+      changedAtOrigin.delete(changed!);
+      goneFromOrigin.delete(gone!);
+    }
   });
 
   it('the scheduled handler verifies the classes completed since its last run, keeps each result, and publishes the findings the alarm watches', async () => {
