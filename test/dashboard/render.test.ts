@@ -302,3 +302,45 @@ describe('handleDashboardRequest', () => {
     expect(logged.join()).toContain('dynamodb:Scan');
   });
 });
+
+describe('the verified mark (issue 22)', () => {
+  const verified = (over: Partial<ClassRecord>): ClassRecord => ({
+    classId: 'c-verified',
+    status: 'COMPLETE',
+    gen: 2,
+    totalFiles: 3,
+    doneFiles: 3,
+    verifiedAt: '2026-11-29T11:00:00Z',
+    verifiedGen: 2,
+    verifyResult: 'OK',
+    verifyFindings: {},
+    ...over,
+  });
+  const page = async (r: ClassRecord) => {
+    const s = await collectSnapshot(sources({ listClasses: async () => [r] }), { now: () => NOW });
+    return { row: s.classes[0]!, html: renderHtml(s) };
+  };
+
+  it('a class verified OK at its generation carries a ✓ and the time; the JSON row has it', async () => {
+    const { row, html } = await page(verified({}));
+    expect(row.verified).toEqual({ at: '2026-11-29T11:00:00Z', gen: 2, result: 'OK', findings: {}, stale: false });
+    expect(html).toContain('<div class="verified">✓ verified 2026-11-29T11:00:00Z: OK</div>');
+  });
+
+  it('findings are shown with their counts; a verification of an earlier generation says to verify again', async () => {
+    const bad = await page(verified({ verifyResult: 'missing 1', verifyFindings: { missing: 1 } }));
+    expect(bad.html).toContain('<div class="unverified">verified 2026-11-29T11:00:00Z: missing 1</div>');
+    const stale = await page(verified({ verifiedGen: 1 }));
+    expect(stale.row.verified!.stale).toBe(true);
+    expect(stale.html).toContain(
+      'verified 2026-11-29T11:00:00Z: OK (of generation 1, copied again since: verify again)',
+    );
+    expect(stale.html).not.toContain('✓');
+  });
+
+  it('a class never verified has no mark', async () => {
+    const { row, html } = await page(verified({ verifiedAt: undefined }));
+    expect(row.verified).toBeUndefined();
+    expect(html).not.toContain('verified 2026');
+  });
+});
