@@ -167,15 +167,18 @@ export function referenceFindings(
  * What an object under the class root that the plan does not name is. One an earlier generation
  * of this class wrote (`flants-generation` below the ledger's) is a file the current plan no
  * longer has, kept on purpose (docs/ledger.md, "Changed classes"): not a finding. One a newer
- * generation wrote means the ledger is behind the bucket; anything else is unexpected.
+ * generation wrote means the ledger is behind the bucket; anything else is unexpected. In a class
+ * not yet COMPLETE, an object of its own generation is a file of a chunk not counted yet.
  */
 export function classifyUnlisted(
   key: string,
   head: Pick<ObjectFacts, 'generation' | 'size'> | undefined,
   ledgerGen: number,
+  complete = true,
 ): Finding | undefined {
   if (!head) return undefined; // gone between the listing and the HEAD: nothing is there
   if (head.generation !== undefined && head.generation < ledgerGen) return undefined;
+  if (!complete && head.generation === ledgerGen) return undefined;
   if (head.generation !== undefined && head.generation > ledgerGen)
     return {
       kind: 'ledgerBehindBucket',

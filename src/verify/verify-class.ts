@@ -243,7 +243,7 @@ export async function verifyClass(
     await mapLimit([...unlisted.keys()], concurrency, async (key) => {
       requests.head++;
       const head = await store.head(key);
-      const f = classifyUnlisted(key, head, gen);
+      const f = classifyUnlisted(key, head, gen, record!.status === 'COMPLETE');
       if (f) note(f);
       if (!head) unlisted.delete(key);
     });

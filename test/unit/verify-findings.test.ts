@@ -172,6 +172,14 @@ describe('classifyUnlisted', () => {
     expect(classifyUnlisted('k', undefined, 2)).toBeUndefined();
     expect(classifyUnlisted('k', { generation: 1, size: 3 }, 2)).toBeUndefined();
   });
+  it("in a class not yet COMPLETE, its own generation's objects are files of chunks not counted yet; others are judged as usual", () => {
+    expect(classifyUnlisted('k', { generation: 2, size: 3 }, 2, false)).toBeUndefined();
+    expect(classifyUnlisted('k', { generation: undefined, size: 3 }, 2, false)!.kind).toBe('unexpected');
+    expect(classifyUnlisted('k', { generation: 3, size: 3 }, 2, false)!.kind).toBe('ledgerBehindBucket');
+    expect(classifyUnlisted('k', { generation: 1, size: 3 }, 2, false)).toBeUndefined();
+    expect(classifyUnlisted('k', { generation: 2, size: 3 }, 2, true)!.kind).toBe('unexpected');
+  });
+
   it('written by a newer generation: ledgerBehindBucket', () => {
     expect(classifyUnlisted('k', { generation: 3, size: 3 }, 2)).toEqual({
       kind: 'ledgerBehindBucket',
