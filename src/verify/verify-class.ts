@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { isMpdText } from '../dash/scan.ts';
 import { describeError } from '../errors.ts';
 import { classRoot, keyForUrl } from '../hls/keys.ts';
 import { scanPlaylist } from '../hls/scan.ts';
@@ -261,6 +262,8 @@ export async function verifyClass(
     let playlistsRead = 0;
     const checkPlaylist = (e: Entry, bytes: Buffer) => {
       playlistsRead++;
+      // A DASH manifest's own size and CRC32 are checked like any file's; its references are not resolved here yet.
+      if (isMpdText(bytes.toString('utf8'))) return;
       let refs: ResolvedReference[];
       try {
         refs = resolveCopiedReferences(e.key, bytes.toString('utf8'), root, e.vars);
