@@ -41,13 +41,22 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** Files the ledger counted per class (the library may publish files a copy leaves out, e.g. a DASH manifest). */
+async function counted(): Promise<Map<string, number>> {
+  const s = JSON.parse((await flants(['status', '--json'], env)).stdout) as {
+    classes: Array<{ classId: string; doneFiles: number }>;
+  };
+  return new Map(s.classes.map((c) => [c.classId, c.doneFiles]));
+}
+
 describe('flants verify (CLI)', () => {
   it('every class OK: exit 0, one line per class, the result kept on the record and shown by status', async () => {
     const r = await flants(['verify', '--all', '--status', 'COMPLETE'], env);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    const files = await counted();
     for (const c of library.classes)
-      expect(r.stdout).toMatch(new RegExp(`^${c.id}  OK  \\(generation 1, ${c.files} files\\)$`, 'm'));
+      expect(r.stdout).toMatch(new RegExp(`^${c.id}  OK  \\(generation 1, ${files.get(c.id)} files\\)$`, 'm'));
     expect(r.stdout).toMatch(/2 class\(es\): 2 OK, 0 with findings, 0 could not be verified/);
     const s = await flants(['status'], env);
     expect(s.stdout).toMatch(/verified \S+: OK/);
@@ -63,7 +72,7 @@ describe('flants verify (CLI)', () => {
     const c = library.classes[0]!;
     const r = await flants(['verify', c.id, '--deep', '--no-record'], env);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`flants verify --deep reads every object again: ${c.files} GETs`);
+    expect(r.stderr).toContain(`flants verify --deep reads every object again: ${(await counted()).get(c.id)} GETs`);
   });
 
   it('a deleted object: exit 1, the class line counts it, the finding names the key; --json and --csv carry it', async () => {
