@@ -7,8 +7,10 @@ export default defineConfig({
     globalSetup: ['test/helpers/build-cli.ts'],
     // Integration suites start real servers as child processes; two cores cannot run many at once.
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Tests wait for conditions, not for time: these limits only end a hang, so they are generous for a
+    // loaded machine (a slow pass must not fail; a test's own deadlines say what it was waiting for).
+    testTimeout: 300_000,
+    hookTimeout: 180_000,
     reporters: ['default'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },

@@ -69,7 +69,7 @@ export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process
   const bad = r.classes.filter((c) => c.status !== 'COMPLETE');
   for (const c of bad) w(`  NOT COMPLETE ${c.classId} ${c.title}: ${c.status}, ${c.failedFiles} failed files`);
   for (const p of r.verified.problems) w(`  problem      ${p}`);
-  w(`  log          ${r.logFile}`);
+  if (r.logFile) w(`  log          ${r.logFile}`);
   w();
 }
 

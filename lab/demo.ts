@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,6 +30,7 @@ import {
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
 import { setupResources } from '../src/ops/setup.ts';
 import { startLocalStack, type LocalStack } from './stack.ts';
+import { describeWaiting } from './settle-wait.ts';
 
 export interface DemoOptions {
   library?: LibraryOptions;
@@ -122,7 +123,8 @@ export interface DemoReport {
    */
   freshness: FreshnessSummary;
   /** Where the pipeline's JSON log lines went. */
-  logFile: string;
+  /** The run's log, kept only when the run failed (undefined otherwise, or when the caller logs). */
+  logFile: string | undefined;
 }
 
 /** Sends each transfer job `copies` times: real duplicate SQS messages, not a simulation. */
@@ -261,7 +263,8 @@ export interface LocalPipeline {
   readonly gone: Set<string>;
   readonly env: Record<string, string>;
   readonly counters: { retries: number; completions: Record<string, number> };
-  readonly logFile: string;
+  /** The pipeline's log (undefined when the caller passed `log`); stop() removes it unless told to keep it. */
+  readonly logFile: string | undefined;
   readonly started: number;
   s3Faults(): ReturnType<S3FaultProxy['stats']>['faults'] | undefined;
   /** Object writes (PutObject, UploadPart) that reached S3 through the proxy, by key; undefined without one. */
@@ -270,19 +273,30 @@ export interface LocalPipeline {
   scan(): Promise<string>;
   /** Adds held-back classes to the catalog, ended and changed at `at` (default now). */
   addToCatalog(classIds: readonly string[], at?: Date): Promise<void>;
-  /** Waits until every valid class is COMPLETE, or COMPLETE/FAILED with nothing left in flight. */
-  settle(opts?: { timeoutMs?: number; onProgress?: (p: DemoProgress) => void }): Promise<ClassRecord[]>;
+  /**
+   * Waits until every valid class is COMPLETE, or COMPLETE/FAILED with nothing left in flight. At the
+   * deadline it throws, naming what it still waited for; `orReturn` returns the records instead (the
+   * demo reports an unfinished run rather than failing).
+   */
+  settle(opts?: {
+    timeoutMs?: number;
+    onProgress?: (p: DemoProgress) => void;
+    orReturn?: boolean;
+  }): Promise<ClassRecord[]>;
   /** Verifies the bucket and the ledger against the library; `gone` files are expected FAILED. */
   evaluate(scanId: string | undefined, gone?: ReadonlySet<string>): Promise<DemoReport>;
-  stop(): Promise<void>;
+  stop(opts?: { keepLog?: boolean }): Promise<void>;
 }
 
 /** Starts servers, origin, catalog, resources and (unless told not to) the workers. */
 export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const started = Date.now();
-  const logFile = join(tmpdir(), `flants-demo-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-  const logStream = createWriteStream(logFile);
-  const previousSink = opts.log ? undefined : setLogSink((line) => logStream.write(`${line}\n`));
+  // A caller with its own logger (the tests) gets no log file; the demo's is removed unless kept (a failed run).
+  const logFile = opts.log
+    ? undefined
+    : join(tmpdir(), `flants-demo-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+  const logStream: WriteStream | undefined = logFile ? createWriteStream(logFile) : undefined;
+  const previousSink = logStream ? setLogSink((line) => logStream.write(`${line}\n`)) : undefined;
   const log = opts.log ?? createLogger({ demo: true });
   const library = generateLibrary(opts.library);
   const counters = { retries: 0, completions: {} as Record<string, number> };
@@ -294,7 +308,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   let deps: Deps | undefined;
   let verifyDeps: Deps | undefined;
   let mongo: MongoClient | undefined;
-  const stop = async () => {
+  const stop = async ({ keepLog = false }: { keepLog?: boolean } = {}) => {
     await runner?.stop().catch(() => undefined);
     await mongo?.close().catch(() => undefined);
     await verifyDeps?.close().catch(() => undefined);
@@ -304,7 +318,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await stack?.stop().catch(() => undefined);
     // Later log lines (another run in this process) must not go to a closed file.
     if (previousSink) setLogSink(previousSink);
-    await new Promise<void>((r) => logStream.end(r));
+    if (logStream) await new Promise<void>((r) => logStream.end(r));
+    if (logFile && !keepLog) rmSync(logFile, { force: true });
   };
   try {
     [stack, origin] = await Promise.all([
@@ -409,7 +424,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         const wantedDocs = documents.filter((d) => classIds.includes(d._id.toHexString()));
         await classesCollection.insertMany(wantedDocs.map(stamped(at)));
       },
-      async settle({ timeoutMs = 10 * 60_000, onProgress } = {}) {
+      async settle({ timeoutMs = 10 * 60_000, onProgress, orReturn = false } = {}) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const records = await listWanted();
@@ -437,12 +452,15 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             }
           }
           if (Date.now() > deadline) {
-            log.error('pipeline did not settle in time', {
-              complete: progress.classesComplete,
-              failed: progress.classesFailed,
-              total: wanted.size,
-            });
-            return records;
+            const depths: Record<string, number> = {};
+            for (const role of ['scan', 'crawl', 'transfer'] as const) {
+              const q = await d.queue.depth(role).catch(() => undefined);
+              if (q) depths[role] = q.visible + q.inFlight + q.delayed;
+            }
+            const message = describeWaiting(timeoutMs / 1000, [...wanted], records, depths);
+            log.error(message);
+            if (orReturn) return records;
+            throw new Error(message);
           }
           await sleep(500);
         }
@@ -531,7 +549,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       stop,
     };
   } catch (err) {
-    await stop();
+    await stop({ keepLog: true });
     throw err;
   }
 }
@@ -542,15 +560,20 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
  */
 export async function runDemo(opts: DemoOptions = {}): Promise<DemoReport> {
   const p = await startLocalPipeline(opts);
+  let report: DemoReport | undefined;
   try {
     const scanId = await p.scan();
     await p.settle({
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+      orReturn: true,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
     await p.runner?.stop();
-    return await p.evaluate(scanId);
+    report = await p.evaluate(scanId);
+    // A run that passed has nothing to look up: its log goes with it.
+    if (report.ok) report.logFile = undefined;
+    return report;
   } finally {
-    await p.stop();
+    await p.stop({ keepLog: report?.ok !== true });
   }
 }

@@ -17,7 +17,8 @@ export interface LocalStack {
 }
 
 const SERVE = fileURLToPath(new URL('./servers/serve.ts', import.meta.url));
-const START_TIMEOUT_MS = 30_000;
+// Generous: on a loaded machine a server's start (Node, tsx, its own start-up) can take tens of seconds.
+const START_TIMEOUT_MS = 120_000;
 
 interface Running {
   url: string;
