@@ -26,6 +26,9 @@ if (build) {
   cli = { main: '../src/cli/main.ts', lab: '../lab/cli.ts' };
 }
 const { runCli } = await import(cli.main);
-// The product's commands, plus the lab's `demo` (sample library, local origin, embedded stack), which
+// The product's commands, plus the lab's `demo` and `lab up|down|heal` (sample library, local origin, embedded stack), which
 // lives apart from the code operators run against real endpoints.
-await runCli({ demo: async () => (await import(cli.lab)).registerDemo });
+await runCli({
+  demo: async () => (await import(cli.lab)).registerDemo,
+  lab: async () => (await import(cli.lab)).registerLab,
+});

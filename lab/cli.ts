@@ -4,6 +4,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { runDemo, type DemoReport } from './demo.ts';
 import { formatFaultSpec, parseFaultSpec, type FaultSpec } from './faults.ts';
 import { formatSeconds } from '../src/pipeline/freshness.ts';
+import { PlainProgress } from './plain-progress.ts';
 
 function positiveInt(name: string) {
   return (raw: string): number => {
@@ -63,7 +64,7 @@ export function printSummary(r: DemoReport, out: NodeJS.WritableStream = process
       );
   }
   if (r.skipped.length) {
-    w(`  skipped      ${r.skipped.length} catalog classes:`);
+    w(`  skipped      ${r.skipped.length} catalog ${r.skipped.length === 1 ? 'class' : 'classes'}:`);
     for (const s of r.skipped) w(`                 ${s.classId}  ${s.reason}${s.detail ? ` (${s.detail})` : ''}`);
   }
   const bad = r.classes.filter((c) => c.status !== 'COMPLETE');
@@ -115,13 +116,13 @@ export function registerDemo(program: Command): void {
           {
             format:
               'transfer |{bar}| {percentage}% | {value}/{total} files | {classes} classes complete | {mbs} MB | {eta_formatted} left',
-            noTTYOutput: true,
-            notTTYSchedule: 2000,
             hideCursor: true,
           },
           Presets.shades_classic,
         );
         let barStarted = false;
+        // Without a terminal: plain lines now and then (a bar redrawn in a log only repeats itself).
+        const plain = process.stdout.isTTY ? undefined : new PlainProgress();
         process.stdout.write('Starting local SQS, S3, DynamoDB and MongoDB servers and a sample origin...\n');
         const report = await runDemo({
           library: {
@@ -136,6 +137,11 @@ export function registerDemo(program: Command): void {
           ...(o.faults ? { faults: o.faults } : {}),
           onProgress: (p) => {
             if (!o.progress) return;
+            if (plain) {
+              const text = plain.line(p, Date.now());
+              if (text) process.stdout.write(`${text}\n`);
+              return;
+            }
             const payload = { classes: `${p.classesComplete}/${p.classesTotal}`, mbs: mb(p.bytesDone) };
             if (!barStarted) {
               bar.start(p.filesTotal, p.filesDone, payload);
@@ -155,3 +161,5 @@ export function registerDemo(program: Command): void {
       },
     );
 }
+
+export { registerLab } from './lab-up.ts';

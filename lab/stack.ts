@@ -1,3 +1,4 @@
+import './quiet-sdk.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +18,9 @@ export interface LocalStack {
 }
 
 const SERVE = fileURLToPath(new URL('./servers/serve.ts', import.meta.url));
+// tsx's loader by its full path: a bare `--import tsx` is resolved from the working directory, so the demo
+// and `flants lab up` started outside this repository could not start their servers.
+const TSX = import.meta.resolve('tsx');
 // Generous: on a loaded machine a server's start (Node, tsx, its own start-up) can take tens of seconds.
 const START_TIMEOUT_MS = 120_000;
 
@@ -31,7 +35,7 @@ async function startOne(service: LocalService): Promise<Running> {
   // FLANTS_LAB_CPU_PROF=<dir>: a CPU profile of each server, to see what the benchmark's servers cost.
   const prof = process.env.FLANTS_LAB_CPU_PROF;
   const profile = prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, service)}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', SERVE, service], {
+  const child = spawn(process.execPath, [...profile, '--import', TSX, SERVE, service], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -14,10 +14,12 @@ export function flants(
   args: string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 120_000,
+  cwd?: string,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
+      ...(cwd ? { cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
