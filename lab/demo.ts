@@ -1,3 +1,4 @@
+import './quiet-sdk.ts';
 import { createHash } from 'node:crypto';
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
