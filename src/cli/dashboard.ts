@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDashboardServer } from '../dashboard/index.ts';
+import { cachedDeadLetters } from '../store/dead-letters.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants dashboard`: the deployed dashboard's page, served locally for any endpoints. */
@@ -18,6 +19,7 @@ export function registerDashboard(program: Command): void {
         stage: deps.cfg.stage,
         ledger: deps.ledger,
         queue: deps.queue,
+        deadLetters: cachedDeadLetters(deps.aws.sqs, deps.queue),
         log: deps.log,
       });
       const url = await server.listen(o.port ?? 0);

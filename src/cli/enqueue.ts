@@ -40,7 +40,13 @@ export function registerEnqueue(program: Command): void {
         await deps.queue.sendAll('scan', [req]);
         // Visible in `flants status` at once; the scanner would record the same.
         if (ready) await deps.ledger.markPending(classId, ready);
-        say(`Enqueued class ${classId}${o.force ? ' (forced)' : ''} on ${deps.cfg.queueNames.scan.queue}.`);
+        say(
+          `Enqueued class ${classId}${o.force ? ' (forced)' : ''} on ${deps.cfg.queueNames.scan.queue}${
+            ready
+              ? '.'
+              : ': not checked against the catalog (MONGODB_URI is not set here); the scanner checks it and dead-letters an id the catalog does not have. Set MONGODB_URI to check it now.'
+          }`,
+        );
       } finally {
         await deps.close();
       }

@@ -3,7 +3,10 @@ import { QUEUE_ROLES, type QueueRole } from '../config.ts';
 import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
 import { buildReport, describeGone, describeVerified, reportToCsv } from '../pipeline/report.ts';
 import { redrive } from '../store/redrive.ts';
+import { describeClassAccount } from '../pipeline/accounting.ts';
 import { cliDeps, say } from './context.ts';
+import { redriveLine } from './redrive-line.ts';
+import { count } from '../util/plural.ts';
 
 /** Registers `flants redrive` and `flants report`. */
 export function registerOps(program: Command): void {
@@ -24,13 +27,8 @@ export function registerOps(program: Command): void {
           preferCopy: o.copy ?? false,
         });
         if (o.json) return say(JSON.stringify({ redriven: results }));
-        for (const r of results) {
-          say(
-            r.method === 'move-task'
-              ? `${r.role}: SQS move task started for ${r.moved} messages${r.taskHandle ? ` (task ${r.taskHandle})` : ''}`
-              : `${r.role}: moved ${r.moved} messages back to ${deps.cfg.queueNames[r.role].queue}`,
-          );
-        }
+        for (const r of results)
+          say(redriveLine(r, deps.cfg.queueNames[r.role].queue, deps.cfg.queueNames[r.role].dlq));
       } finally {
         await deps.close();
       }
@@ -49,19 +47,21 @@ export function registerOps(program: Command): void {
         if (o.csv) return void process.stdout.write(reportToCsv(report));
         const t = report.totals;
         say(
-          `Stage ${report.stage}: ${t.classes} classes (${
+          `Stage ${report.stage}: ${count(t.classes, 'class', 'classes')} (${
             Object.entries(t.byStatus)
               .map(([s, n]) => `${n} ${s}`)
               .join(', ') || 'none'
           })`,
         );
         say(
-          `Files: ${t.doneFiles}/${t.files} copied, ${t.failedFiles} failed${t.goneAtOrigin ? `, ${t.goneAtOrigin} gone at the origin (copies kept)` : ''}; ${(t.bytes / 1e6).toFixed(1)} MB`,
+          `Files: ${t.doneFiles}/${t.files} counted, ${t.failedFiles} failed${t.goneAtOrigin ? `, ${t.goneAtOrigin} gone at the origin (copies kept)` : ''}; ${(t.bytes / 1e6).toFixed(1)} MB`,
         );
         say(describeFreshness(report.freshness).replace(/^f/, 'F'));
         for (const c of report.classes) {
           const fresh = c.freshnessSeconds === undefined ? '' : `  fresh in ${formatSeconds(c.freshnessSeconds)}`;
           say(`  ${c.classId}  ${c.status.padEnd(12)} ${c.doneFiles}/${c.files} files${fresh}  ${c.title ?? ''}`);
+          const account = describeClassAccount(c);
+          if (account) say(`      ${account}`);
           if (c.removedCount)
             say(
               `      ${c.removedCount} file(s) of earlier copies no longer in the plan, left in the bucket: ${c.removedFiles.slice(0, 3).join(', ')}${c.removedCount > 3 ? ', ...' : ''}`,

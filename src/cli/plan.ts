@@ -23,13 +23,13 @@ export function summarize(files: readonly PlannedFile[]): string {
   return `${files.length} file${files.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 
-function render(files: readonly PlannedFile[], json: boolean): string {
+function render(files: readonly PlannedFile[], json: boolean, note: string): string {
   if (json)
     return (
       files.map((f) => JSON.stringify({ src: f.src, key: f.key, kind: f.kind })).join('\n') + (files.length ? '\n' : '')
     );
   const lines = files.map((f) => `${f.kind.padEnd(8)}  ${f.key}  <-  ${f.src}`);
-  lines.push(summarize(files));
+  lines.push(`${summarize(files)}${note}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -66,7 +66,7 @@ async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
   try {
     // A local master may read only files in its own directory tree; keys are relative to that directory.
     const fetcher = isUrl ? origin : createFileFetcher(dirname(fileURLToPath(masterUrl)), origin);
-    // The crawler keys a class under DEST_PREFIX/<class id>/; without --class, keys are shown relative to that root.
+    // The crawler keys a class under DEST_PREFIX/<class id>/; without --class, keys are DEST_PREFIX/<host>/<path>.
     const root = options.class === undefined ? cfg.destPrefix : classRoot(cfg.destPrefix, options.class);
     const files = await planClass(masterUrl, fetcher, {
       limits: cfg.hls,
@@ -74,7 +74,9 @@ async function runPlan(target: string, options: PlanCliOptions): Promise<void> {
       allowedHosts,
       allowFiles: !isUrl,
     });
-    process.stdout.write(render(files, options.json === true));
+    // Without --class the keys lack the class id the crawler puts after DEST_PREFIX: say so where they are read.
+    const note = options.class === undefined ? '; keys without the class id (--class <id> prints them as copied)' : '';
+    process.stdout.write(render(files, options.json === true, note));
   } finally {
     await origin.close();
   }
@@ -88,7 +90,7 @@ export function registerPlan(program: Command): void {
     .option('--json', 'one JSON object per line: {"src","key","kind"}')
     .option(
       '--class <id>',
-      'print the keys the crawler writes for this class id (DEST_PREFIX/<id>/<host>/<path>); without it, keys are relative to the class root',
+      'print the keys the crawler writes for this class id (DEST_PREFIX/<id>/<host>/<path>); without it, keys are DEST_PREFIX/<host>/<path>, the class id left out',
     )
     .option(
       '--allow-host <host...>',

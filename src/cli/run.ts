@@ -50,7 +50,7 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description(
-      'Run the scanner, crawler and transfer workers in this process against the configured endpoints, until stopped',
+      'Run the scanner, crawler and transfer workers against the configured endpoints, until stopped: one process per core (--workers N sets how many, 1 keeps them in this process)',
     )
     .option('--until-idle', 'exit once every queue is empty and nothing is in flight')
     .option('--concurrency <role=n>', 'pollers per worker (repeatable), e.g. transfer=4', concurrency)

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { setupResources } from '../ops/setup.ts';
+import { describeDrift } from '../ops/queue-drift.ts';
 import { loadServiceDefinition } from '../ops/service-definition.ts';
 import { cliDeps, say } from './context.ts';
 
@@ -33,8 +34,10 @@ export function registerSetup(program: Command): void {
         );
         if (o.json) return say(JSON.stringify(res));
         say(`Stage ${deps.cfg.stage} is ready:`);
-        for (const q of res.queues)
+        for (const q of res.queues) {
           say(`  queue   ${q.name}${q.deadLetter ? ` → DLQ ${q.deadLetter} after ${q.maxReceiveCount} receives` : ''}`);
+          if (q.updated) say(`          changed to serverless.yml's settings: ${describeDrift(q.updated)}`);
+        }
         say(`  table   ${res.table}`);
         say(`  bucket  ${res.bucket}`);
         if (res.lifecycle === 'set')

@@ -7,8 +7,11 @@ import { describeError } from '../errors.ts';
 import type { Deps } from '../pipeline/deps.ts';
 import { describeFreshness, formatSeconds, freshnessSummary } from '../pipeline/freshness.ts';
 import { classNote, describeGone, describeVerified, toClassView } from '../pipeline/report.ts';
+import { describeClassAccount } from '../pipeline/accounting.ts';
 import type { ClassRecord } from '../store/ledger.ts';
+import { cachedDeadLetters } from '../store/dead-letters.ts';
 import { cliDeps, say } from './context.ts';
+import { count } from '../util/plural.ts';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -87,6 +90,8 @@ export function registerStatus(program: Command): void {
           );
           const note = classNote(v);
           if (note) say(`${' '.repeat(27)}${note}`);
+          const account = describeClassAccount(v);
+          if (account) say(`${' '.repeat(27)}${account}`);
           for (const w of v.warnings) say(`${' '.repeat(27)}warning: ${w}`);
           if (v.checkedAt) say(`${' '.repeat(27)}last change check ${v.checkedAt}: ${v.checkResult ?? ''}`);
           if (v.removedCount)
@@ -101,7 +106,7 @@ export function registerStatus(program: Command): void {
         for (const f of failures.flatMap((x) => x.files)) say(`  failed file ${f.key}: ${f.reason}`);
         const counts = new Map<string, number>();
         for (const v of views) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
-        say(`${views.length} classes: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
+        say(`${count(views.length, 'class', 'classes')}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
         if (!classId) say(describeFreshness(freshness));
       } finally {
         await deps.close();
@@ -119,6 +124,7 @@ async function watch(deps: Deps, o: StatusOptions): Promise<void> {
   const tty = out.isTTY === true && !o.json;
   const rates = new RateTracker();
   const progress = new ProgressTracker();
+  const deadLetters = cachedDeadLetters(deps.aws.sqs, deps.queue);
   let stopped = false;
   const stop = () => {
     stopped = true;
@@ -136,7 +142,7 @@ async function watch(deps: Deps, o: StatusOptions): Promise<void> {
           say(JSON.stringify({ classes: (await deps.ledger.listClasses()).map(toClassView) }));
         } else {
           const snapshot = await collectSnapshot(
-            { stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue },
+            { stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue, deadLetters },
             { limit: Number.MAX_SAFE_INTEGER },
           );
           const at = Date.now();

@@ -262,6 +262,7 @@ export const CLIENT_SCRIPT = String.raw`
     if (r.createdAt) facts.push('first enqueued ' + fmtTime(r.createdAt));
     if (r.updatedAt) facts.push('updated ' + fmtTime(r.updatedAt));
     if (r.completedAt) facts.push('complete ' + fmtTime(r.completedAt) + (r.createdAt ? ' (' + fmtDur(Date.parse(r.completedAt) - Date.parse(r.createdAt)) + ' after first enqueue)' : ''));
+    if (typeof r.freshnessSeconds === 'number') facts.push('fresh in ' + fmtDur(r.freshnessSeconds * 1000) + ' (class end \u2192 COMPLETE)');
     if (r.failedAttempts) facts.push(r.failedAttempts + ' failed deliveries retried');
     if (st.eta !== null) facts.push('ETA ' + fmtDur(st.eta));
     h += '<div class="muted">' + esc(facts.join(' \u00b7 ')) + '</div>';
@@ -306,11 +307,14 @@ export const CLIENT_SCRIPT = String.raw`
       var title = line.counts.d + ' of ' + r.bits.total + ' ' + r.bits.unit + 's done' + (line.counts.f ? ', ' + line.counts.f + ' failed' : '') + ', ' + line.counts.w + ' waiting';
       h += '<div class="bits" title="' + esc(title) + '" aria-label="' + esc(title) + '">' + line.html + '</div>';
     } else if (r.status === 'COMPLETE') {
-      var took = r.createdAt && r.completedAt ? ' \u00b7 ' + fmtDur(Date.parse(r.completedAt) - Date.parse(r.createdAt)) + ' from first enqueue to complete' : '';
+      var took = typeof r.freshnessSeconds === 'number'
+        ? ' \u00b7 fresh in ' + fmtDur(r.freshnessSeconds * 1000) + ' (class end \u2192 COMPLETE)'
+        : r.createdAt && r.completedAt ? ' \u00b7 ' + fmtDur(Date.parse(r.completedAt) - Date.parse(r.createdAt)) + ' from first enqueue to complete' : '';
       h += '<div class="sum">\u25C9 all ' + esc(r.bits ? r.bits.total + ' ' + r.bits.unit + 's' : r.doneFiles + ' files') + ' done \u00b7 ' + esc(fmtBytes(r.doneBytes)) + esc(took) + '</div>';
     }
     if (r.lastError && !isOpen) h += '<div class="note">' + esc(cut(r.lastError, 300)) + '</div>';
     if (goneText(r) && !isOpen) h += '<div class="muted gone">' + esc(goneText(r)) + '</div>';
+    if (r.fileAccount) h += '<div class="muted account">' + esc(r.fileAccount) + '</div>';
     if (isOpen) h += moreHtml(r, st);
     return h;
   }
@@ -381,8 +385,8 @@ export const CLIENT_SCRIPT = String.raw`
   }
   function renderSummary() {
     var t = snap.totals;
-    $('summary').innerHTML = '<p><strong>' + esc(t.classes) + ' classes</strong>: ' + ORDER.map(function (s) { return esc(s) + ' ' + esc(snap.counts[s] || 0); }).join(' \u00b7 ') +
-      '<br>files ' + esc(t.doneFiles) + ' / ' + esc(t.totalFiles) + ' \u00b7 ' + esc(fmtBytes(t.doneBytes)) + ' copied \u00b7 ' + esc(t.failedFiles) + ' failed files</p>';
+    $('summary').innerHTML = '<p><strong>' + esc(t.classes) + (t.classes === 1 ? ' class' : ' classes') + '</strong>: ' + ORDER.map(function (s) { return esc(s) + ' ' + esc(snap.counts[s] || 0); }).join(' \u00b7 ') +
+      '<br>files ' + esc(t.doneFiles) + ' / ' + esc(t.totalFiles) + ' \u00b7 ' + esc(fmtBytes(t.doneBytes)) + ' copied \u00b7 ' + esc(t.failedFiles) + (t.failedFiles === 1 ? ' failed file' : ' failed files') + '</p>';
   }
   function renderRates(now) {
     var recent = rate(now, RECENT_MS);
@@ -394,15 +398,12 @@ export const CLIENT_SCRIPT = String.raw`
     var left = inflight.reduce(function (n, r) { return n + Math.max(0, r.totalFiles - r.doneFiles); }, 0);
     var h = '<div>files/s <b id="rate-files">' + (recent ? fmtRate(recent.f) : '\u2014') + '</b> last 5 min \u00b7 <b>' + (hour ? fmtRate(hour.f) : '\u2014') + '</b> ' + esc(label(hour)) + spark(series(now, win, 40, 'f'), 'files per second') + '</div>' +
       '<div>MB/s <b id="rate-mb">' + (recent ? fmtRate(recent.b / 1e6) : '\u2014') + '</b> last 5 min \u00b7 <b>' + (hour ? fmtRate(hour.b / 1e6) : '\u2014') + '</b> ' + esc(label(hour)) + spark(series(now, win, 40, 'b'), 'megabytes per second') + '</div>' +
-      '<div>ETA <b id="eta">' + (inflight.length ? (recent && recent.f > 0 ? esc(fmtDur((left / recent.f) * 1000)) : '\u2014') : 'nothing in flight') + '</b>' + (inflight.length ? ' for ' + inflight.length + ' classes in flight (' + left + ' files left)' : '') + '</div>';
+      '<div>ETA <b id="eta">' + (inflight.length ? (recent && recent.f > 0 ? esc(fmtDur((left / recent.f) * 1000)) : '\u2014') : 'nothing in flight') + '</b>' + (inflight.length ? ' for ' + inflight.length + (inflight.length === 1 ? ' class' : ' classes') + ' in flight (' + left + (left === 1 ? ' file' : ' files') + ' left)' : '') + '</div>';
     // Always there, so the page below never shifts when the first rate appears.
     h += '<div class="muted">measured by this page from the totals it sees (kept for an hour in this browser)</div>';
     $('rates').innerHTML = h;
-    var done = rows.filter(function (r) { return r.completedAt && r.createdAt; }).map(function (r) { return Date.parse(r.completedAt) - Date.parse(r.createdAt); })
-      .filter(function (d) { return d >= 0; }).sort(function (a, b) { return a - b; });
-    $('freshness').textContent = done.length
-      ? 'Time to complete (first enqueue \u2192 COMPLETE; a stand-in until the ledger records freshness from the end of the broadcast): median ' + fmtDur(done[Math.floor((done.length - 1) / 2)]) + ', slowest ' + fmtDur(done[done.length - 1]) + ' over ' + done.length + ' complete classes'
-      : '';
+    // The ledger's freshness (class end to COMPLETE), as flants status --watch prints it.
+    $('freshness').textContent = snap.freshnessText || '';
   }
   function renderQueues() {
     var h = '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>what to do</th></tr></thead><tbody>';

@@ -1,3 +1,4 @@
+import { count } from '../util/plural.ts';
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
 import { describeFreshness } from '../pipeline/freshness.ts';
@@ -113,8 +114,9 @@ const LIVE_STYLE = [
   '.tg{border:0;background:none;font:inherit;cursor:pointer;padding:0;width:1.2rem}',
   '.st{font-size:.85em;font-weight:600}.s-failed .st{color:#a00}.s-transferring .st{color:#1a5fb4}.s-complete .st{color:#777}',
   '.cls.s-failed{background:#fdecea}.cls.stuck{background:#fff4e0}.cls.stuck .st::after{content:" · stuck";color:#c60}',
-  '.bits{font:12px/1.2 "DejaVu Sans Mono",ui-monospace,monospace;overflow-wrap:anywhere;word-break:break-all;margin:.15rem 0 0 2rem;color:#1e8a5a}',
-  '.bits .f{color:#d00;font-weight:700}',
+  // 16 px: at 12 px the ◉ and ✕ glyphs are about 8 px wide and hard to tell apart; a failed bit is white on red.
+  '.bits{font:16px/1.25 "DejaVu Sans Mono",ui-monospace,monospace;overflow-wrap:anywhere;word-break:break-all;margin:.15rem 0 0 2rem;color:#1e8a5a}',
+  '.bits .f{color:#fff;background:#c00;font-weight:700;border-radius:2px}',
   '.sum{margin:.1rem 0 0 2rem;color:#777;font-size:.9em}',
   '.note{margin:.15rem 0 0 2rem;color:#a00;word-break:break-word}.cls:not(.s-failed) .note{color:#8a5a00}',
   '.more{margin:.4rem 0 .4rem 2rem;padding:.4rem .6rem;background:#f7f7f7;border-left:3px solid #ccc}',
@@ -172,8 +174,8 @@ export function renderHtml(s: DashboardSnapshot): string {
     '<main id="static">',
     `<h1>FLAnts <span class="muted">${escapeHtml(s.stage)}</span></h1>`,
     `<p class="muted">as of ${escapeHtml(s.generatedAt)} · <a href="status.json">JSON</a></p>`,
-    `<p><strong>${escapeHtml(s.totals.classes)} classes</strong>: ${counts}<br>`,
-    `files ${escapeHtml(s.totals.doneFiles)} / ${escapeHtml(s.totals.totalFiles)} · ${escapeHtml(formatBytes(s.totals.doneBytes))} copied · ${escapeHtml(s.totals.failedFiles)} failed files<br>`,
+    `<p><strong>${escapeHtml(count(s.totals.classes, 'class', 'classes'))}</strong>: ${counts}<br>`,
+    `files ${escapeHtml(s.totals.doneFiles)} / ${escapeHtml(s.totals.totalFiles)} · ${escapeHtml(formatBytes(s.totals.doneBytes))} copied · ${escapeHtml(count(s.totals.failedFiles, 'failed file'))}<br>`,
     s.freshness ? `<span class="fresh">${escapeHtml(describeFreshness(s.freshness))}</span></p>` : '</p>',
     '<h2>Queues</h2>',
     '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>what to do</th></tr></thead><tbody>',

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { classNote, toClassView, type ClassBits, type VerifiedMark } from '../pipeline/report.ts';
 import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
+import { describeClassAccount } from '../pipeline/accounting.ts';
+import { deadLetterAdvice, type DeadLetterSample } from './dlq-advice.ts';
+import { freshnessHeadline } from './freshness-line.ts';
 import { QUEUE_ROLES } from '../config.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
@@ -33,7 +36,7 @@ export interface ClassRow {
   failedAttempts: number;
   /** While set and in the future, the class waits on purpose (playlists still growing): not stuck. */
   waitUntil: string | undefined;
-  /** First enqueued; with completedAt, the time to complete the page shows until freshness exists. */
+  /** First enqueued; with completedAt, the time from first enqueue to COMPLETE (shown beside freshness). */
   createdAt: string | undefined;
   completedAt: string | undefined;
   /** Seconds from the class's end (or the change that started its copy) to COMPLETE. */
@@ -42,6 +45,8 @@ export interface ClassRow {
   goneAtOrigin?: GoneFiles | undefined;
   /** The last `flants verify` of the class (absent when never verified). */
   verified?: VerifiedMark | undefined;
+  /** How done, failed and not-yet-counted files add up when a chunk failed (absent when none did). */
+  fileAccount?: string | undefined;
 }
 
 /** One queue's depth, or why it could not be read. */
@@ -78,6 +83,8 @@ export interface DashboardSnapshot {
   version: string;
   /** Median, p95 and worst freshness of the classes completed in the last 24 hours (over the whole ledger). */
   freshness?: FreshnessSummary;
+  /** `freshness` as the page and `status --watch` print it. */
+  freshnessText?: string;
 }
 
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
@@ -85,6 +92,8 @@ export interface DashboardSources {
   stage: string;
   ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
   queue: Pick<JobQueue, 'depth'>;
+  /** The reasons of some dead-lettered messages (the CLI reads them; the deployed page only counts them). */
+  deadLetters?: (name: QueueName, visible: number) => Promise<readonly DeadLetterSample[]>;
 }
 
 export interface SnapshotOptions {
@@ -124,20 +133,21 @@ export function toClassRow(r: ClassRecord): ClassRow {
     ...(v.freshnessSeconds === undefined ? {} : { freshnessSeconds: v.freshnessSeconds }),
     ...(v.goneAtOrigin.count > 0 ? { goneAtOrigin: v.goneAtOrigin } : {}),
     ...(v.verified ? { verified: v.verified } : {}),
+    ...withAccount(describeClassAccount(v)),
   };
 }
 
-/** What to do about a queue: a DLQ with messages holds jobs that failed three times. */
-export function queueAdvice(name: QueueName, visible: number | undefined): string | undefined {
-  if (!name.endsWith('-dlq') || !visible) return undefined;
-  const role = name.slice(0, -'-dlq'.length);
-  const what =
-    role === 'transfer'
-      ? 'the FAILED classes list their failed files and reasons'
-      : role === 'crawl'
-        ? 'the FAILED classes say why their crawl failed'
-        : "see the scanner's logs";
-  return `${visible} job(s) failed three times: fix the cause, then run "flants redrive --queue ${role}" (${what})`;
+function withAccount(fileAccount: string | undefined): { fileAccount?: string } {
+  return fileAccount === undefined ? {} : { fileAccount };
+}
+
+/** What to do about a queue: a DLQ with messages, from why they are there when that could be read (dlq-advice.ts). */
+export function queueAdvice(
+  name: QueueName,
+  visible: number | undefined,
+  samples?: readonly DeadLetterSample[],
+): string | undefined {
+  return deadLetterAdvice(name, visible, samples);
 }
 
 /** Where a page ended: the sort key of its last row. */
@@ -186,13 +196,17 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
         try {
           const d = await src.queue.depth(name);
+          const samples =
+            src.deadLetters && name.endsWith('-dlq') && d.visible > 0
+              ? await src.deadLetters(name, d.visible).catch(() => undefined)
+              : undefined;
           return {
             name,
             visible: d.visible,
             inFlight: d.inFlight,
             delayed: d.delayed,
             error: undefined,
-            advice: queueAdvice(name, d.visible),
+            advice: queueAdvice(name, d.visible, samples),
           };
         } catch (err) {
           return {
@@ -208,6 +222,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     ),
   ]);
   const rows = records.map(toClassRow);
+  const freshness = freshnessSummary(records, at);
   const counts = Object.fromEntries(STATUS_ORDER.map((s) => [s, 0])) as Record<ClassStatus, number>;
   const totals = { classes: rows.length, doneFiles: 0, totalFiles: 0, doneBytes: 0, failedFiles: 0 };
   for (const r of rows) {
@@ -235,7 +250,8 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     queues,
     version: versionOf(rows, queues),
     // The same instant as generatedAt: the page's ETag leaves that instant out, so nothing else may depend on the clock.
-    freshness: freshnessSummary(records, at),
+    freshness,
+    freshnessText: freshnessHeadline(freshness),
   };
 }
 

@@ -1,11 +1,11 @@
 // The dashboard's terminal twin (`flants status --watch`): the same picture as the page, a bar per
 // class instead of a line of bits, redrawn in place on a TTY and printed frame after frame elsewhere.
+import { count } from '../util/plural.ts';
 import { formatBytes } from './render.ts';
 import {
   barCells,
   formatDuration,
   RATE_WINDOWS,
-  timeToComplete,
   type BarCell,
   type ProgressTracker,
   type Rate,
@@ -99,11 +99,14 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
     : '';
   lines.push(`${paint('bold', `FLAnts ${s.stage}`)} · ${clock} · every ${v.intervalSeconds} s (Ctrl-C stops)${stale}`);
   lines.push(
-    fit(`${s.totals.classes} classes: ${STATUS_ORDER.map((st) => `${st} ${s.counts[st] ?? 0}`).join(' · ')}`, v.width),
+    fit(
+      `${count(s.totals.classes, 'class', 'classes')}: ${STATUS_ORDER.map((st) => `${st} ${s.counts[st] ?? 0}`).join(' · ')}`,
+      v.width,
+    ),
   );
   lines.push(
     fit(
-      `files ${s.totals.doneFiles}/${s.totals.totalFiles} · ${formatBytes(s.totals.doneBytes)} copied · ${s.totals.failedFiles} failed files`,
+      `files ${s.totals.doneFiles}/${s.totals.totalFiles} · ${formatBytes(s.totals.doneBytes)} copied · ${count(s.totals.failedFiles, 'failed file')}`,
       v.width,
     ),
   );
@@ -118,21 +121,12 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
     inFlight.length === 0
       ? 'nothing in flight'
       : recent && recent.filesPerSecond > 0
-        ? `${formatDuration((left / recent.filesPerSecond) * 1000)} for ${inFlight.length} classes in flight`
-        : `— for ${inFlight.length} classes in flight`;
+        ? `${formatDuration((left / recent.filesPerSecond) * 1000)} for ${count(inFlight.length, 'class', 'classes')} in flight`
+        : `— for ${count(inFlight.length, 'class', 'classes')} in flight`;
   lines.push(fit(`rate  ${rateText(recent, 'last 5 min')} · ${rateText(hour, hourLabel)}`, v.width));
   lines.push(fit(`ETA   ${eta}`, v.width));
-  const ttc = timeToComplete(s.classes);
-  if (ttc)
-    lines.push(
-      paint(
-        'dim',
-        fit(
-          `time to complete (first enqueue → COMPLETE, a stand-in for freshness): median ${formatDuration(ttc.medianMs)}, slowest ${formatDuration(ttc.maxMs)} over ${ttc.classes} classes`,
-          v.width,
-        ),
-      ),
-    );
+  // The ledger's freshness (class end → COMPLETE) over the last 24 hours, as the page shows it.
+  if (s.freshnessText) lines.push(paint('dim', fit(s.freshnessText, v.width)));
 
   const queues = s.queues.map((q) => {
     if (q.error) return paint('yellow', `${q.name} ?`);
@@ -188,7 +182,10 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
     lines.push(
       paint(
         'green',
-        `✓ ${complete.length} COMPLETE classes, ${complete.reduce((n, r) => n + r.doneFiles, 0)} files, ${formatBytes(bytes)}`,
+        `✓ ${count(complete.length, 'COMPLETE class', 'COMPLETE classes')}, ${count(
+          complete.reduce((n, r) => n + r.doneFiles, 0),
+          'file',
+        )}, ${formatBytes(bytes)}`,
       ),
     );
   }

@@ -3,6 +3,7 @@
  * by service, their cost, and the wall time.
  */
 import { FILE_KINDS, type FileKind } from '../hls/types.ts';
+import type { LibrarySizeSource } from './arguments.ts';
 import type { ClassProfile } from './class-profile.ts';
 import { costOf, type Cost, type OriginPlace, type PriceTable, type Usage } from './prices.ts';
 import { verifyCost, type VerifyCost } from './verify-cost.ts';
@@ -77,6 +78,8 @@ export interface EstimateReport {
   };
   library: {
     classes: number;
+    /** Where `classes` came from (`flants estimate` sets it; extrapolate alone does not know). */
+    classesFrom?: LibrarySizeSource;
     catalogDocuments: number;
     confidence: number;
     files: Range;

@@ -1,4 +1,5 @@
 /** The estimate as a person reads it: one table, ranges in parentheses. */
+import { describeLibrarySource } from './arguments.ts';
 import type { EstimateReport } from './model.ts';
 import type { Range } from './stats.ts';
 
@@ -52,6 +53,7 @@ export function renderEstimate(r: EstimateReport): string {
   lines.push(
     `FLAnts estimate: ${count(L.classes)} classes, from a sample of ${r.sample.classes} (${pct}% confidence ranges)`,
   );
+  if (L.classesFrom) lines.push(`  library size: ${describeLibrarySource(L.classesFrom)}`);
   lines.push('');
   row(
     'sample',

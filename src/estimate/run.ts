@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { Config } from '../config.ts';
+import { librarySizeSource, sampleSizeProblem } from './arguments.ts';
 import { ConfigError } from '../errors.ts';
 import { loadServiceDefinition, SERVERLESS_YML } from '../ops/service-definition.ts';
 import { createOrigin } from '../origin/client.ts';
@@ -104,6 +105,11 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
   let libraryClasses = o.classes;
   let catalogDocuments: number | undefined;
 
+  // Arguments first: nothing is crawled for a question that cannot be answered.
+  const problem = sampleSizeProblem(o.masterUrls.length, o.classes, o.catalog !== undefined);
+  if (problem) throw new ConfigError(problem);
+  const classesFrom = librarySizeSource(o.masterUrls.length, o.classes, o.catalog !== undefined);
+
   if (o.masterUrls.length > 0) {
     const urls = o.masterUrls.map((raw) => {
       const url = URL.canParse(raw) ? new URL(raw) : undefined;
@@ -197,7 +203,7 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
   }
   const warnings = [...crawl.warnings];
   if (n === libraryClasses) warnings.push('the sample is the whole library: the totals are measured, not estimated');
-  return extrapolate({
+  const report = extrapolate({
     profiles: crawl.profiles,
     libraryClasses,
     catalogDocuments: catalogDocuments ?? libraryClasses,
@@ -209,4 +215,5 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
     sampleRequests: crawl.requests,
     warnings,
   });
+  return { ...report, library: { ...report.library, classesFrom } };
 }

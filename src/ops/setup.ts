@@ -8,13 +8,16 @@ import {
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   SetQueueAttributesCommand,
+  type QueueAttributeName,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
 import type { AwsClients } from '../store/aws.ts';
 import type { QueueDefinition, ServiceDefinition } from './service-definition.ts';
+import { describeDrift, queueDrift, type AttributeChange } from './queue-drift.ts';
 
 export interface SetupOptions {
   /** Overrides every queue's VisibilityTimeout (seconds): local runs retry in seconds, not minutes. */
@@ -22,7 +25,14 @@ export interface SetupOptions {
 }
 
 export interface SetupResult {
-  queues: Array<{ name: string; url: string; deadLetter?: string; maxReceiveCount?: number }>;
+  queues: Array<{
+    name: string;
+    url: string;
+    deadLetter?: string;
+    maxReceiveCount?: number;
+    /** Attributes of an existing queue that differed from the declared ones, and were set. */
+    updated?: AttributeChange[];
+  }>;
   table: string;
   bucket: string;
   /**
@@ -76,30 +86,46 @@ export async function setAbortIncompleteUploads(
 /** The id of serverless.yml's (and setup's) rule that aborts incomplete multipart uploads. */
 export const ABORT_INCOMPLETE_UPLOADS_RULE = 'flants-abort-incomplete-multipart-uploads';
 
-async function createQueue(
-  sqs: SQSClient,
-  q: QueueDefinition,
-  attributes: Record<string, string>,
-): Promise<{ url: string; arn: string }> {
-  const res = await sqs.send(new CreateQueueCommand({ QueueName: q.name, Attributes: attributes }));
-  const url = res.QueueUrl!;
-  // CreateQueue on an existing queue with other attributes fails on real SQS; set them instead.
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return { url, arn: attrs.Attributes!.QueueArn! };
+/** CreateQueue's answer when a queue of that name exists with other attributes (names differ by protocol). */
+function alreadyExists(err: unknown): boolean {
+  return /(QueueNameExists|QueueAlreadyExists)$/.test((err as Error).name ?? '');
 }
 
-async function createQueueIdempotent(
+/**
+ * Creates the queue, or finds it, and brings it to the declared attributes: an existing queue whose
+ * attributes drifted from serverless.yml (or an earlier `--visibility-timeout`) gets SetQueueAttributes,
+ * and the changes are returned so setup can say what it changed.
+ */
+async function ensureQueue(
   sqs: SQSClient,
   q: QueueDefinition,
   attributes: Record<string, string>,
-): Promise<{ url: string; arn: string }> {
+): Promise<{ url: string; arn: string; updated: AttributeChange[] }> {
+  let url: string;
   try {
-    return await createQueue(sqs, q, attributes);
+    url = (await sqs.send(new CreateQueueCommand({ QueueName: q.name, Attributes: attributes }))).QueueUrl!;
   } catch (err) {
-    if ((err as Error).name !== 'QueueNameExists' && (err as Error).name !== 'QueueAlreadyExists') throw err;
-    return createQueue(sqs, q, {});
+    if (!alreadyExists(err)) throw err;
+    url = (await sqs.send(new GetQueueUrlCommand({ QueueName: q.name }))).QueueUrl!;
   }
+  const before = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [...Object.keys(attributes), 'QueueArn'] as QueueAttributeName[],
+    }),
+  );
+  const updated = queueDrift(attributes, before.Attributes ?? {});
+  if (updated.length > 0) {
+    try {
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+    } catch (err) {
+      throw new Error(
+        `queue ${q.name} has ${describeDrift(updated)} declared by serverless.yml, and setting them failed: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+  return { url, arn: before.Attributes!.QueueArn!, updated };
 }
 
 async function ensureTable(ddb: DynamoDBClient, def: ServiceDefinition['tables'][number], name: string): Promise<void> {
@@ -171,11 +197,12 @@ export async function setupResources(
         maxReceiveCount: q.deadLetter.maxReceiveCount,
       });
     }
-    const made = await createQueueIdempotent(aws.sqs, q, attributes);
+    const made = await ensureQueue(aws.sqs, q, attributes);
     created.set(q.logicalId, made);
     result.queues.push({
       name: q.name,
       url: made.url,
+      ...(made.updated.length > 0 ? { updated: made.updated } : {}),
       ...(q.deadLetter
         ? {
             deadLetter: def.queues.find((d) => d.logicalId === q.deadLetter!.logicalId)!.name,

@@ -65,5 +65,5 @@ export function formatSeconds(s: number | undefined): string {
 /** One line about the window's freshness, for `status`, `report` and the demo. */
 export function describeFreshness(f: FreshnessSummary): string {
   if (f.classes === 0) return `freshness (last ${f.windowHours} h): no class completed`;
-  return `freshness (last ${f.windowHours} h, ${f.classes} classes): median ${formatSeconds(f.medianSeconds)}, p95 ${formatSeconds(f.p95Seconds)}, worst ${formatSeconds(f.worstSeconds)} (${f.worstClassId})`;
+  return `freshness (last ${f.windowHours} h, ${f.classes} ${f.classes === 1 ? 'class' : 'classes'}): median ${formatSeconds(f.medianSeconds)}, p95 ${formatSeconds(f.p95Seconds)}, worst ${formatSeconds(f.worstSeconds)} (${f.worstClassId})`;
 }
