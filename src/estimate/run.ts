@@ -105,9 +105,6 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
   let libraryClasses = o.classes;
   let catalogDocuments: number | undefined;
 
-  // Arguments first: nothing is crawled for a question that cannot be answered.
-  const problem = sampleSizeProblem(o.masterUrls.length, o.classes, o.catalog !== undefined);
-  if (problem) throw new ConfigError(problem);
   const classesFrom = librarySizeSource(o.masterUrls.length, o.classes, o.catalog !== undefined);
 
   if (o.masterUrls.length > 0) {
@@ -123,6 +120,9 @@ export async function runEstimate(o: EstimateOptions): Promise<EstimateReport> {
     for (const u of urls)
       if (!isHostAllowed(u, allowedHosts))
         throw new ConfigError(`host "${u.host}" is not in ORIGIN_ALLOWED_HOSTS (or --allow-host): refusing ${u.href}`);
+    // Arguments first: nothing is counted or crawled for a question that cannot be answered.
+    const problem = sampleSizeProblem(urls.length, o.classes, o.catalog !== undefined);
+    if (problem) throw new ConfigError(problem);
     targets = urls.map((u) => ({ classId: urlClassId(u.href), title: u.pathname, manifestUrl: u.href }));
     if (libraryClasses === undefined && o.catalog) {
       say("Counting the catalog's valid classes...");

@@ -210,8 +210,9 @@ describe('renderTerminal', () => {
     expect(lines[0]).toMatch(/^FLAnts prod · .* · every 2 s/);
     expect(text).toContain('3 classes: FAILED 1 · TRANSFERRING 1 · CRAWLING 0 · PENDING 0 · COMPLETE 1');
     expect(text).toContain('rate  1.0 files/s, 0.10 MB/s (last 5 min)');
-    expect(text).toContain('transfer-dlq: 2 job(s) failed three times');
-    expect(text).toContain('flants redrive --queue transfer');
+    // Without the messages' reasons (the deployed page only counts them) the advice says where they are.
+    expect(text).toContain("transfer-dlq: 2 jobs dead-lettered: each message's flants-code and flants-error");
+    expect(text.replace(/\n\s+/g, ' ')).toContain('flants redrive --queue transfer');
     const failed = lines.findIndex((l) => l.startsWith('FAILED'));
     const moving = lines.findIndex((l) => l.startsWith('TRANSFERRING'));
     expect(failed).toBeGreaterThan(0);
@@ -221,8 +222,10 @@ describe('renderTerminal', () => {
     // 20 cells for 8 bits: bits 0 and 4 done.
     expect(lines[moving]).toContain('[███░░░░░░░███░░░░░░░]  25%         2/8');
     expect(lines[moving]).toMatch(/ Lecture in flig…$/);
-    expect(text).toContain('✓ 1 COMPLETE classes, 4 files, 4.0 MB');
-    expect(text).toContain('time to complete (first enqueue → COMPLETE, a stand-in for freshness): median 5 min');
+    expect(text).toContain('✓ 1 COMPLETE class, 4 files, 4.0 MB');
+    // Freshness from the ledger (issue 21), not the first-enqueue stand-in it replaced.
+    expect(text).toMatch(/^Freshness \(class end → COMPLETE, last 24 h/m);
+    expect(text).not.toMatch(/stand-in|time to complete/);
     for (const l of lines) expect([...l].length, l).toBeLessThanOrEqual(120);
   });
 

@@ -100,7 +100,7 @@ describe('flants CLI against local endpoints', () => {
       failed: encodeBits(chunks, []),
     });
     const human = await flants(['status'], env);
-    expect(human.stdout).toContain('1 classes: 1 COMPLETE');
+    expect(human.stdout).toContain('1 class: 1 COMPLETE');
   });
 
   it('scan enqueues the rest of the catalog and skips what is complete', async () => {

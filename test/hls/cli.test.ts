@@ -105,7 +105,9 @@ describe('flants plan (in process)', () => {
     expect(allowed.error).toBeUndefined();
     expect(allowed.stdout).toContain(`  ${b.host}/steering/b/media.m3u8  <-`);
     expect(allowed.stdout).toContain(`  ${a.host}/steering/master.m3u8  <-`);
-    expect(allowed.stdout.trimEnd().split('\n').at(-1)).toBe('6 files: 3 playlist, 2 segment, 1 data');
+    expect(allowed.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '6 files: 3 playlist, 2 segment, 1 data; keys without the class id (--class <id> prints them as copied)',
+    );
   });
 
   it("uses ORIGIN_ALLOWED_HOSTS when set, instead of the target's host", async () => {
