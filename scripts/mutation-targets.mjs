@@ -65,4 +65,21 @@ export const TARGETS = {
     mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
     testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],
   },
+  // Issue 21: the rules behind the operator's first-hour messages (file accounting, DLQ advice, queue
+  // drift, estimate arguments, freshness line, redrive lines, plain progress, the lab's env file).
+  'first-hour': {
+    mutate: [
+      'src/pipeline/accounting.ts',
+      'src/dashboard/dlq-advice.ts',
+      'src/ops/queue-drift.ts',
+      'src/estimate/arguments.ts',
+      'src/dashboard/freshness-line.ts',
+      'src/cli/redrive-line.ts',
+      'src/util/plural.ts',
+      'lab/plain-progress.ts',
+      'lab/lab-env.ts',
+      'lab/settle-wait.ts',
+    ],
+    testFiles: ['test/unit/first-hour.test.ts', 'test/unit/settle-wait.test.ts'],
+  },
 };
