@@ -54,11 +54,11 @@ interface UpOptions {
   segments: number;
   seed: string;
   faults?: FaultSpec;
-  envFile: string;
+  labEnv: string;
 }
 
 async function up(o: UpOptions): Promise<void> {
-  const envFile = resolve(o.envFile);
+  const envFile = resolve(o.labEnv);
   const running = labPid(envFile);
   if (running !== undefined && alive(running))
     throw new Error(`a lab is already up (process ${running}, ${envFile}): "flants lab down" stops it`);
@@ -149,19 +149,20 @@ export function registerLab(program: Command): void {
     .option('--faults <spec>', 'inject faults, e.g. gone=2 or origin5xx=0.1,s3=0.05 (see README)', (v) =>
       parseFaultSpec(v),
     )
-    .option('--env-file <file>', 'where to write the export lines to source', DEFAULT_ENV_FILE)
+    // Not --env-file: Node 20 reads that flag even after the script's name, as its own.
+    .option('--lab-env <file>', 'where to write the export lines to source', DEFAULT_ENV_FILE)
     .action(async (o: UpOptions) => up(o));
   lab
     .command('down')
     .description('Stop the lab "flants lab up" started (the one its env file names)')
-    .option('--env-file <file>', 'the env file "lab up" wrote', DEFAULT_ENV_FILE)
-    .action(async (o: { envFile: string }) => down(o.envFile));
+    .option('--lab-env <file>', 'the env file "lab up" wrote', DEFAULT_ENV_FILE)
+    .action(async (o: { labEnv: string }) => down(o.labEnv));
   lab
     .command('heal')
     .description('Give the lab\'s origin its files back and stop its faults (then "flants redrive")')
-    .option('--env-file <file>', 'the env file "lab up" wrote', DEFAULT_ENV_FILE)
-    .action((o: { envFile: string }) => {
-      const pid = signalLab(resolve(o.envFile), 'SIGUSR2');
+    .option('--lab-env <file>', 'the env file "lab up" wrote', DEFAULT_ENV_FILE)
+    .action((o: { labEnv: string }) => {
+      const pid = signalLab(resolve(o.labEnv), 'SIGUSR2');
       process.stdout.write(`Asked the lab (process ${pid}) to heal its origin.\n`);
     });
 }

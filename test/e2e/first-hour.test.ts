@@ -25,7 +25,7 @@ beforeAll(async () => {
   });
   env = { ...p.env, FLANTS_LOG_LEVEL: 'error' };
   await p.scan();
-  await p.settle({ timeoutMs: 400_000 });
+  await p.settle({ timeoutMs: 600_000 });
   // A poison message: a class id the catalog does not have, dead-lettered on its first receive.
   await p.deps.queue.sendAll('scan', [{ v: MESSAGE_VERSION, type: 'scan', mode: 'class', classId: UNKNOWN }]);
   await waitUntil('the poison message to reach scan-dlq', async (note) => {
@@ -33,7 +33,7 @@ beforeAll(async () => {
     note(`scan-dlq ${d.visible} visible, ${d.inFlight} in flight`);
     return d.visible === 1;
   });
-}, 600_000);
+}, 900_000);
 
 afterAll(async () => {
   await p?.stop();

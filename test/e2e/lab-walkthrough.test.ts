@@ -119,3 +119,16 @@ describe("README's local walkthrough", () => {
     },
   );
 });
+
+describe('flants lab down and heal without a lab', () => {
+  it('say that no lab is up and how to start one', async () => {
+    const missing = join(dir, 'no-lab.env');
+    for (const verb of ['down', 'heal']) {
+      const r = await flants(['lab', verb, '--lab-env', missing], {}, 120_000, dir);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `flants: no lab is up: ${missing} does not exist or names no lab (start one with "flants lab up")`,
+      );
+    }
+  });
+});

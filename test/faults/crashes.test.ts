@@ -19,7 +19,7 @@ function expectExact(r: DemoReport, classes: number): void {
 
 // Each test waits for its run to settle, up to its own deadline (settle then throws, naming the classes and
 // queues it still waited for); the test's limit sits above that deadline, both generous for a loaded machine.
-describe('crashes between steps', { timeout: 900_000 }, () => {
+describe('crashes between steps', { timeout: 1_800_000 }, () => {
   it('a crash after the S3 write, before the ledger step, copies again and counts once', async () => {
     const crashed = new Set<string>();
     const p = await startLocalPipeline({
@@ -44,7 +44,7 @@ describe('crashes between steps', { timeout: 900_000 }, () => {
     });
     try {
       const scanId = await p.scan();
-      await p.settle({ timeoutMs: 400_000 });
+      await p.settle({ timeoutMs: 600_000 });
       const r = await p.evaluate(scanId);
       expectExact(r, 3);
       expect(crashed.size).toBeGreaterThan(5);
@@ -73,7 +73,7 @@ describe('crashes between steps', { timeout: 900_000 }, () => {
     });
     try {
       const scanId = await p.scan();
-      await p.settle({ timeoutMs: 400_000 });
+      await p.settle({ timeoutMs: 600_000 });
       const r = await p.evaluate(scanId);
       expectExact(r, 3);
       expect(r.runner.errors).toBeGreaterThan(2);
@@ -103,13 +103,13 @@ describe('crashes between steps', { timeout: 900_000 }, () => {
           note(`${done} counted so far`);
           return done >= 60;
         },
-        { timeoutMs: 300_000, pollMs: 50 },
+        { timeoutMs: 600_000, pollMs: 50 },
       );
       expect(done).toBeLessThan(p.library.totalFiles);
       worker.kill('SIGKILL');
       await new Promise((r) => worker.once('exit', r));
       // A new worker picks up what the dead one held once its visibility runs out.
-      const again = await flants(['run', '--until-idle', '--retry-delay', '1', '--timeout', '540'], env, 600_000);
+      const again = await flants(['run', '--until-idle', '--retry-delay', '1', '--timeout', '840'], env, 900_000);
       expect(again.code).toBe(0);
       await p.settle({ timeoutMs: 300_000 });
       const r = await p.evaluate(scanId);

@@ -18,7 +18,7 @@ function figures(name: string, r: DemoReport): void {
 
 // Each test waits for its run to settle, up to its own deadline (settle then throws, naming the classes and
 // queues it still waited for); the test's limit sits above that deadline, both generous for a loaded machine.
-describe('fault injection on real local servers', { timeout: 900_000 }, () => {
+describe('fault injection on real local servers', { timeout: 1_800_000 }, () => {
   it('ends with every class COMPLETE, byte-identical and counted exactly under origin and S3 faults', async () => {
     // About 2,700 files: 10% origin 5xx, 3% resets, 2% truncated bodies, 5% S3 SlowDown.
     const library = { classes: 12, variants: 3, segmentsPerRendition: 40, segmentBytes: 6 * 1024, seed: 'faults' };
@@ -30,7 +30,7 @@ describe('fault injection on real local servers', { timeout: 900_000 }, () => {
     });
     try {
       const scanId = await p.scan();
-      await p.settle({ timeoutMs: 600_000 });
+      await p.settle({ timeoutMs: 1_200_000 });
       const r = await p.evaluate(scanId);
       figures('faults', r);
       expect(p.library.totalFiles).toBeGreaterThan(2500);
@@ -58,7 +58,7 @@ describe('fault injection on real local servers', { timeout: 900_000 }, () => {
     });
     try {
       const scanId = await p.scan();
-      await p.settle({ timeoutMs: 400_000 });
+      await p.settle({ timeoutMs: 600_000 });
       const failedRun = await p.evaluate(scanId);
       figures('gone', failedRun);
       const gone = [...p.gone];
@@ -91,7 +91,7 @@ describe('fault injection on real local servers', { timeout: 900_000 }, () => {
       p.origin.setFaults({});
       const moved = await redrive(p.deps.aws.sqs, p.deps.queue, ['transfer']);
       expect(moved).toEqual([{ role: 'transfer', method: 'copy', moved: dlq.visible }]);
-      await p.settle({ timeoutMs: 400_000 });
+      await p.settle({ timeoutMs: 600_000 });
       const fixed = await p.evaluate(scanId, new Set());
       figures('gone→redrive', fixed);
       expect(fixed.classes.every((c) => c.status === 'COMPLETE')).toBe(true);
@@ -108,7 +108,7 @@ describe('fault injection on real local servers', { timeout: 900_000 }, () => {
 
 // Each test waits for its run to settle, up to its own deadline (settle then throws, naming the classes and
 // queues it still waited for); the test's limit sits above that deadline, both generous for a loaded machine.
-describe('long copies', { timeout: 900_000 }, () => {
+describe('long copies', { timeout: 1_800_000 }, () => {
   it('keep their message invisible while copying, so a slow file is not delivered twice', async () => {
     // Every origin answer takes 3 s; the queues' visibility timeout is 2 s.
     const p = await startLocalPipeline({
@@ -120,7 +120,7 @@ describe('long copies', { timeout: 900_000 }, () => {
     });
     try {
       const scanId = await p.scan();
-      await p.settle({ timeoutMs: 400_000 });
+      await p.settle({ timeoutMs: 600_000 });
       const r = await p.evaluate(scanId);
       expect(r.ok).toBe(true);
       expect(r.faults.origin.slow).toBeGreaterThan(p.library.totalFiles);
@@ -136,7 +136,7 @@ describe('long copies', { timeout: 900_000 }, () => {
 
 // Each test waits for its run to settle, up to its own deadline (settle then throws, naming the classes and
 // queues it still waited for); the test's limit sits above that deadline, both generous for a loaded machine.
-describe('classes that cannot be crawled', { timeout: 900_000 }, () => {
+describe('classes that cannot be crawled', { timeout: 1_800_000 }, () => {
   it('fail fast with the reason, their crawl job in the DLQ, and complete after the fix and a redrive', async () => {
     const p = await startLocalPipeline({
       library: { classes: 2, variants: 1, segmentsPerRendition: 2, segmentBytes: 2 * 1024, seed: 'nocrawl' },
