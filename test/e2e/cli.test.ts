@@ -28,6 +28,8 @@ beforeAll(async () => {
     ...stack.env,
     FLANTS_STAGE: 'clitest',
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+    // The library's fMP4 classes publish manifest.mpd beside the master; its totals count them, as `npm start` copies them.
+    ALSO_COPY_MANIFESTS: 'manifest.mpd',
     DEST_PREFIX: 'copy',
     FLANTS_LOG_LEVEL: 'warn',
   };

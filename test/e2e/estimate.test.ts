@@ -25,6 +25,8 @@ beforeAll(async () => {
   env = {
     MONGODB_URI: stack.env.MONGODB_URI!,
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+    // The library's fMP4 classes publish manifest.mpd beside the master; its totals count them, as `npm start` copies them.
+    ALSO_COPY_MANIFESTS: 'manifest.mpd',
     FLANTS_STAGE: 'estimate',
     AWS_REGION: 'us-east-1',
   };
