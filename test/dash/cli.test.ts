@@ -50,7 +50,9 @@ describe('flants plan with DASH', () => {
     const run = await flants([`${origin.base}/shaka-clear-encrypted.mpd`]);
     expect(run).toMatchObject({ code: 0, stderr: '' });
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('13 files: 1 playlist, 8 segment, 4 init');
+    expect(lines.at(-1)).toBe(
+      '13 files: 1 playlist, 8 segment, 4 init; keys without the class id (--class <id> prints them as copied)',
+    );
     expect(lines).toContain(`segment   ${origin.host}/enc-v-s2.mp4  <-  ${origin.base}/enc-v-s2.mp4`);
   });
 

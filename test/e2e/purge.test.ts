@@ -52,6 +52,8 @@ beforeAll(async () => {
     ...stack.env,
     FLANTS_STAGE: 'purgetest',
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+    // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
+    ALSO_COPY_MANIFESTS: 'manifest.mpd',
     DEST_PREFIX: 'copy/',
     FLANTS_LOG_LEVEL: 'error',
   };
