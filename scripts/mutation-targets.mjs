@@ -82,4 +82,20 @@ export const TARGETS = {
     ],
     testFiles: ['test/unit/first-hour.test.ts', 'test/unit/settle-wait.test.ts'],
   },
+  'ledger-expressions': {
+    mutate: ['src/store/ledger-expressions.ts'],
+    testFiles: ['test/integration/ledger-expressions.test.ts'],
+  },
+  'origin-client': {
+    mutate: ['src/origin/client.ts'],
+    testFiles: ['test/security/origin-client.test.ts', 'test/security/addresses.test.ts'],
+  },
+  'origin-client-before': {
+    mutate: ['src/origin/client.ts'],
+    testFiles: ['test/security/addresses.test.ts', 'test/local/origin-server.test.ts'],
+  },
+  'ledger-expressions-before': {
+    mutate: ['src/store/ledger-expressions.ts'],
+    testFiles: ['test/integration/ledger.test.ts'],
+  },
 };

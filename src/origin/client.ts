@@ -326,6 +326,15 @@ function withBody<T>(res: Dispatcher.ResponseData, check: () => T): T {
   }
 }
 
+/**
+ * Drops a response's unread body. undici fails a body destroyed before its end with an AbortError:
+ * nobody reads it any more, so that error is nobody's, and left alone it would be an uncaught one.
+ */
+function dropBody(res: Dispatcher.ResponseData): void {
+  res.body.on('error', () => undefined);
+  res.body.destroy();
+}
+
 /** Whether a response's body is framed: a Content-Length, or chunked transfer-coding, tells where it ends. */
 function isChunked(headers: Dispatcher.ResponseData['headers']): boolean {
   const te = headers['transfer-encoding'];
@@ -513,7 +522,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       const codings = withBody(res, () => codingsOf(finalUrl, res.headers));
       const declared = Number(headerValue(res.headers['content-length']) ?? NaN);
       if (codings.length === 0 && declared > maxBytes) {
-        res.body.destroy();
+        dropBody(res);
         throw new OriginError(
           'PLAYLIST_TOO_LARGE',
           `playlist ${finalUrl} is ${declared} bytes, over the ${maxBytes}-byte cap (HLS_MAX_PLAYLIST_BYTES)`,
@@ -611,7 +620,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         };
       }
       if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) {
-        res.body.destroy();
+        dropBody(res);
         throw new OriginError(
           'FILE_TOO_LARGE',
           `${finalUrl} is ${contentLength} bytes, over the ${o.maxBytes}-byte cap (TRANSFER_MAX_FILE_MB)`,
