@@ -33,6 +33,16 @@ function raw(req: IncomingMessage, text: string | Buffer): void {
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n';
 const BIG = Buffer.alloc(5000, 0x41);
 
+/** 403 bodies of expired signed URLs, as S3, CloudFront and CDNs word them. */
+const EXPIRED_BODIES = [
+  '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+  'signature has expired',
+  'Token Expired: the URL expired before signature check',
+  'expired url',
+  '<Code>ExpiredToken</Code>',
+  `${'x'.repeat(3000)} request HAS EXPIRED`,
+];
+
 const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
   '/ok.m3u8': (_q, res) => res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(PLAYLIST),
   '/ten': (_q, res) => res.writeHead(200, { 'content-length': '10' }).end('0123456789'),
@@ -91,6 +101,28 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     res.writeHead(403).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'),
   '/forbidden': (_q, res) => res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>'),
   '/hang': () => undefined,
+  '/gzip-upper': (_q, res) => {
+    const body = gzipSync(PLAYLIST);
+    res.writeHead(200, { 'content-encoding': ' GZIP , identity' }).end(body);
+  },
+  '/gzip-twice-listed': (req) => {
+    const body = gzipSync(PLAYLIST);
+    raw(
+      req,
+      Buffer.concat([
+        Buffer.from(
+          'HTTP/1.1 200 OK\r\ncontent-encoding: identity\r\ncontent-encoding: gzip\r\nconnection: close\r\n\r\n',
+        ),
+        body,
+      ]),
+    );
+  },
+  '/chunked-upper': (req) =>
+    raw(req, 'HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked \r\nconnection: close\r\n\r\na\r\n0123456789\r\n0\r\n\r\n'),
+  '/gzip-long': (_q, res) => {
+    const body = gzipSync(BIG);
+    res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(body.length) }).end(body);
+  },
 };
 
 beforeAll(async () => {
@@ -105,6 +137,8 @@ beforeAll(async () => {
     }
     const redirect = /^\/redirect\/(\d+)$/.exec(url.pathname);
     if (redirect) return void res.writeHead(Number(redirect[1]), { location: '/ok.m3u8' }).end();
+    const expired = /^\/expired\/(\d+)$/.exec(url.pathname);
+    if (expired) return void res.writeHead(403).end(EXPIRED_BODIES[Number(expired[1])]);
     const status = /^\/status\/(\d+)$/.exec(url.pathname);
     if (status) return void res.writeHead(Number(status[1])).end('no');
     const route = routes[url.pathname];
@@ -279,6 +313,17 @@ describe('answers other than 200', () => {
     expect(await refusal(origin.head(`${base}/status/404`))).toMatchObject({ status: 404, retryable: false });
   });
 
+  it('every wording of an expired signature is recognised', async () => {
+    for (let i = 0; i < EXPIRED_BODIES.length; i++)
+      expect(
+        await refusal(origin.fetchText(`${base}/expired/${i}`, { maxBytes: 100 })),
+        EXPIRED_BODIES[i],
+      ).toMatchObject({
+        code: 'ORIGIN_SIGNATURE_EXPIRED',
+        retryable: true,
+      });
+  });
+
   it('a 403 for an expired signature is retryable (a fresh URL may come); another 403 is not', async () => {
     expect(await refusal(origin.openStream(`${base}/expired`))).toEqual({
       code: 'ORIGIN_SIGNATURE_EXPIRED',
@@ -363,6 +408,9 @@ describe('bodies that end wrong', () => {
     const chunked = await origin.openStream(`${base}/chunked-small`);
     expect(chunked.unframed).toBeUndefined();
     expect((await drain(chunked.body)).toString()).toBe('0123456789');
+    const upper = await origin.openStream(`${base}/chunked-upper`);
+    expect(upper.unframed).toBeUndefined();
+    expect((await drain(upper.body)).toString()).toBe('0123456789');
     const sized = await origin.openStream(`${base}/ten`);
     expect(sized.unframed).toBeUndefined();
     await drain(sized.body);
@@ -395,6 +443,23 @@ describe('encodings', () => {
     // The encoded length is no length of the file.
     expect((await origin.head(`${base}/gzip`)).contentLength).toBeUndefined();
     expect((await origin.head(`${base}/ten`)).contentLength).toBe(10);
+  });
+
+  it('codings are read case-blind and around spaces; identity among them is dropped; repeated headers all count', async () => {
+    expect((await origin.fetchText(`${base}/gzip-upper`, { maxBytes: 1000 })).body).toBe(PLAYLIST);
+    const r = await origin.openStream(`${base}/gzip-upper`);
+    expect(r.encoding).toBe('gzip');
+    expect((await drain(r.body)).toString()).toBe(PLAYLIST);
+    expect((await origin.head(`${base}/gzip-upper`)).contentLength).toBeUndefined();
+    const twice = await origin.openStream(`${base}/gzip-twice-listed`);
+    expect(twice.encoding).toBe('gzip');
+    expect((await drain(twice.body)).toString()).toBe(PLAYLIST);
+  });
+
+  it('an encoded body with its length is read whole, and counted against that length', async () => {
+    const r = await origin.openStream(`${base}/gzip-long`);
+    expect((await drain(r.body)).equals(BIG)).toBe(true);
+    expect((await origin.fetchText(`${base}/gzip-long`, { maxBytes: 5000 })).bytes).toBe(5000);
   });
 
   it('identity named explicitly is no encoding', async () => {
