@@ -714,6 +714,28 @@ describe('effects as DynamoDB updates', () => {
   });
 });
 
+describe('what a completion and a re-plan count write', () => {
+  it('a completion with nothing to count freshness from writes no freshness and says none', () => {
+    const e = new Expr();
+    const out = effectUpdate({ status: 'COMPLETE', complete: { gen: 1 } }, e, AT, {});
+    expect(Object.keys(out)).toEqual([]);
+    expect(e.update()).not.toContain('freshnessSeconds');
+    // A generation copied ends any run of re-plans.
+    expect(e.update()).toMatch(/REMOVE .*\breplans\b/);
+  });
+
+  it('ending a run of re-plans removes the count (a record carries one only during a run); a run goes on with its count', () => {
+    const ended = new Expr();
+    effectUpdate({ replans: 0 }, ended, AT, {});
+    expect(ended.update()).toMatch(/REMOVE .*\breplans\b/);
+    expect(ended.update()).not.toMatch(/replans =/);
+    const counting = new Expr();
+    effectUpdate({ replans: 1 }, counting, AT, {});
+    expect(counting.update()).toMatch(/SET .*replans = /);
+    expect(counting.update()).not.toContain('REMOVE');
+  });
+});
+
 describe('the expression builder', () => {
   it('names an attribute once, however often a clause asks; values are numbered apart', () => {
     const e = new Expr();
