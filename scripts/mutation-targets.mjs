@@ -90,7 +90,7 @@ export const TARGETS = {
   // the redirect statuses, the encodings refused, the framing and allow-list checks, error
   // classification and the redirect loop. Its tests cover the size caps in fetchText/openStream too.
   'origin-client': {
-    mutate: ['src/origin/client.ts:163-163', 'src/origin/client.ts:202-226', 'src/origin/client.ts:313-489'],
+    mutate: ['src/origin/client.ts:163-163', 'src/origin/client.ts:202-227', 'src/origin/client.ts:314-493'],
     testFiles: ['test/security/origin-client.test.ts', 'test/security/addresses.test.ts'],
   },
 };

@@ -4,13 +4,14 @@
 // than they said, bodies nothing frames, encodings, and how each failure is classified. This file is
 // the mutation target `origin-client` (docs/testing.md).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asOriginError,
   assertFetchable,
+  BlockedAddressError,
   createOrigin,
   OriginError,
   type Origin,
@@ -32,6 +33,19 @@ function raw(req: IncomingMessage, text: string | Buffer): void {
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\na.ts\n#EXT-X-ENDLIST\n';
 const BIG = Buffer.alloc(5000, 0x41);
+
+/** Sockets of answers that announced far more than they send: a refusal must close them. */
+const bigSockets: Socket[] = [];
+
+/** Writes a body in pieces, each once the previous one has left: the client reads them apart. */
+function paced(res: ServerResponse, status: number, pieces: string[]): void {
+  res.writeHead(status);
+  const next = (i: number): void => {
+    if (i === pieces.length) return void res.end();
+    res.write(pieces[i], () => setTimeout(() => next(i + 1), 20));
+  };
+  next(0);
+}
 
 /** 403 bodies of expired signed URLs, as S3, CloudFront and CDNs word them. */
 const EXPIRED_BODIES = [
@@ -101,6 +115,23 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     res.writeHead(403).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'),
   '/forbidden': (_q, res) => res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>'),
   '/hang': () => undefined,
+  '/long-coding': (_q, res) => res.writeHead(200, { 'content-encoding': 'q'.repeat(300) }).end('x'),
+  '/identity-spaced': (_q, res) =>
+    res.writeHead(200, { 'content-encoding': 'IDENTITY , , identity', 'content-length': '10' }).end('0123456789'),
+  '/te-list': (req) =>
+    raw(
+      req,
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\nconnection: close\r\n\r\na\r\n0123456789\r\n0\r\n\r\n',
+    ),
+  // 403 bodies read in pieces: the first 4 KiB or so decide, the rest is never read.
+  '/expired-after-4096': (_q, res) => paced(res, 403, ['x'.repeat(4096), 'request has expired']),
+  '/expired-after-5000': (_q, res) => paced(res, 403, ['x'.repeat(5000), 'request has expired']),
+  '/expired-second-piece': (_q, res) => paced(res, 403, ['<Error>', 'request has expired']),
+  '/huge-declared': (req, res) => {
+    bigSockets.push(req.socket);
+    res.writeHead(200, { 'content-length': String(1e9) });
+    res.write('0123456789');
+  },
   '/gzip-upper': (_q, res) => {
     const body = gzipSync(PLAYLIST);
     res.writeHead(200, { 'content-encoding': ' GZIP , identity' }).end(body);
@@ -258,10 +289,13 @@ describe('redirects', () => {
 
   it('an allowed name resolving to a private address is refused on the hop that reaches it, not retryable', async () => {
     const before = requested.length;
-    expect(await refusal(origin.fetchText(`${base}/to-blocked`, { maxBytes: 100 }))).toMatchObject({
-      code: 'ORIGIN_ADDRESS_BLOCKED',
-      retryable: false,
-    });
+    const r = await refusal(origin.fetchText(`${base}/to-blocked`, { maxBytes: 100 }));
+    expect(r).toMatchObject({ code: 'ORIGIN_ADDRESS_BLOCKED', retryable: false });
+    expect(r.message).toMatch(
+      new RegExp(
+        `^refusing http://inside\\.example:${port}/ok\\.m3u8: inside\\.example resolves to 10\\.0\\.0\\.1, a `,
+      ),
+    );
     expect(requested.length).toBe(before + 1);
   });
 
@@ -324,6 +358,19 @@ describe('answers other than 200', () => {
       });
   });
 
+  it('the expired wording is looked for in the first 4 KiB of a 403 body, however it arrives, and no further', async () => {
+    expect(await refusal(origin.fetchText(`${base}/expired-second-piece`, { maxBytes: 100 }))).toMatchObject({
+      code: 'ORIGIN_SIGNATURE_EXPIRED',
+    });
+    expect(await refusal(origin.fetchText(`${base}/expired-after-4096`, { maxBytes: 100 }))).toMatchObject({
+      code: 'ORIGIN_SIGNATURE_EXPIRED',
+    });
+    expect(await refusal(origin.fetchText(`${base}/expired-after-5000`, { maxBytes: 100 }))).toMatchObject({
+      code: 'ORIGIN_HTTP_STATUS',
+      retryable: false,
+    });
+  });
+
   it('a 403 for an expired signature is retryable (a fresh URL may come); another 403 is not', async () => {
     expect(await refusal(origin.openStream(`${base}/expired`))).toEqual({
       code: 'ORIGIN_SIGNATURE_EXPIRED',
@@ -363,6 +410,14 @@ describe('size caps', () => {
     expect(await refusal(origin.fetchText(`${base}/unframed-big`, { maxBytes: 4999 }))).toMatchObject({
       code: 'PLAYLIST_TOO_LARGE',
     });
+  });
+
+  it('a file refused by its Content-Length is not read: its connection is closed at once', async () => {
+    expect(await refusal(origin.openStream(`${base}/huge-declared`, { maxBytes: 100 }))).toMatchObject({
+      code: 'FILE_TOO_LARGE',
+    });
+    const socket = bigSockets.at(-1)!;
+    await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
   });
 
   it('a file whose Content-Length is over the cap is refused; at the cap, or without a cap, it streams', async () => {
@@ -411,6 +466,9 @@ describe('bodies that end wrong', () => {
     const upper = await origin.openStream(`${base}/chunked-upper`);
     expect(upper.unframed).toBeUndefined();
     expect((await drain(upper.body)).toString()).toBe('0123456789');
+    const listed = await origin.openStream(`${base}/te-list`);
+    expect(listed.unframed).toBeUndefined();
+    await drain(listed.body).catch(() => undefined);
     const sized = await origin.openStream(`${base}/ten`);
     expect(sized.unframed).toBeUndefined();
     await drain(sized.body);
@@ -468,6 +526,17 @@ describe('encodings', () => {
     await drain(r.body);
     expect((await origin.head(`${base}/identity-listed`)).contentLength).toBe(10);
     expect((await origin.fetchText(`${base}/identity-listed`, { maxBytes: 10 })).body).toBe('0123456789');
+  });
+
+  it('identity listed among spaces and empty entries is still no encoding', async () => {
+    expect((await origin.head(`${base}/identity-spaced`)).contentLength).toBe(10);
+  });
+
+  it('a refused coding is named in bounded words, however long the header', async () => {
+    const r = await refusal(origin.openStream(`${base}/long-coding`));
+    expect(r.code).toBe('ORIGIN_ENCODING_UNSUPPORTED');
+    expect(r.message).toContain(`Content-Encoding: ${'q'.repeat(100)} although`);
+    expect(r.message).toContain(`"${'q'.repeat(40)}" is not one`);
   });
 
   it('an encoding FLAnts cannot undo is refused, naming it, not retryable', async () => {
@@ -542,6 +611,18 @@ describe('network failures', () => {
     expect(wrapped).toMatchObject({ code: 'ORIGIN_NETWORK', retryable: true });
     expect(wrapped.message).toBe('network error fetching http://h/x: ECONNRESET socket hang up');
     expect(asOriginError('u', 'odd')).toMatchObject({ code: 'ORIGIN_NETWORK', retryable: true });
+    expect(asOriginError('u', new Error('x')).message).toBe('network error fetching u: ERROR x');
+    const timedOut = asOriginError('u', Object.assign(new Error('slow'), { name: 'TimeoutError' }));
+    expect(timedOut).toMatchObject({ code: 'ORIGIN_TIMEOUT', retryable: true });
+    expect(timedOut.message).toBe('timed out fetching u: ERROR slow');
+    // A blocked address is found however undici wrapped it, down to five levels; a cycle of causes ends.
+    const blocked = new BlockedAddressError('h', '10.0.0.1', 'private-use');
+    const wrap = (e: unknown, n: number): unknown => (n === 0 ? e : wrap(new Error('wrapped', { cause: e }), n - 1));
+    expect(asOriginError('u', wrap(blocked, 4))).toMatchObject({ code: 'ORIGIN_ADDRESS_BLOCKED', retryable: false });
+    expect(asOriginError('u', wrap(blocked, 5))).toMatchObject({ code: 'ORIGIN_NETWORK' });
+    const cyclic = new Error('loop') as Error & { cause?: unknown };
+    cyclic.cause = new Error('back', { cause: cyclic });
+    expect(asOriginError('u', cyclic)).toMatchObject({ code: 'ORIGIN_NETWORK' });
     expect(asOriginError('u', Object.assign(new Error('t'), { code: 'UND_ERR_BODY_TIMEOUT' }))).toMatchObject({
       code: 'ORIGIN_TIMEOUT',
       retryable: true,
