@@ -134,7 +134,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   },
   '/gzip-upper': (_q, res) => {
     const body = gzipSync(PLAYLIST);
-    res.writeHead(200, { 'content-encoding': ' GZIP , identity' }).end(body);
+    res.writeHead(200, { 'content-encoding': ' GZIP , identity', 'content-length': String(body.length) }).end(body);
   },
   '/gzip-twice-listed': (req) => {
     const body = gzipSync(PLAYLIST);
