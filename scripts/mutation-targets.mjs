@@ -82,4 +82,15 @@ export const TARGETS = {
     ],
     testFiles: ['test/unit/first-hour.test.ts', 'test/unit/settle-wait.test.ts'],
   },
+  'ledger-expressions': {
+    mutate: ['src/store/ledger-expressions.ts'],
+    testFiles: ['test/integration/ledger-expressions.test.ts'],
+  },
+  // The origin client's guards, by line range (see docs/testing.md; update the ranges when client.ts moves):
+  // the redirect statuses, the encodings refused, the framing and allow-list checks, error
+  // classification and the redirect loop. Its tests cover the size caps in fetchText/openStream too.
+  'origin-client': {
+    mutate: ['src/origin/client.ts:163-163', 'src/origin/client.ts:202-227', 'src/origin/client.ts:314-493'],
+    testFiles: ['test/security/origin-client.test.ts', 'test/security/addresses.test.ts'],
+  },
 };
