@@ -27,8 +27,8 @@ export function registerOps(program: Command): void {
         for (const r of results) {
           say(
             r.method === 'move-task'
-              ? `${r.role}: SQS move task started for ${r.moved} messages${r.taskHandle ? ` (task ${r.taskHandle})` : ''}`
-              : `${r.role}: moved ${r.moved} messages back to ${deps.cfg.queueNames[r.role].queue}`,
+              ? `${r.role}${r.lane === 'fresh' ? ' (fresh lane)' : ''}: SQS move task started for ${r.moved} messages${r.taskHandle ? ` (task ${r.taskHandle})` : ''}`
+              : `${r.role}${r.lane === 'fresh' ? ' (fresh lane)' : ''}: moved ${r.moved} messages back to ${(r.lane === 'fresh' ? deps.cfg.freshQueueNames : deps.cfg.queueNames)[r.role].queue}`,
           );
         }
       } finally {

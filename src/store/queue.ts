@@ -8,11 +8,12 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config, QueueRole } from '../config.ts';
+import type { Config, Lane, QueueName } from '../config.ts';
 import { FlantsError } from '../errors.ts';
+import { parseQueueName, queueOf } from '../lifecycle/lanes.ts';
 
-/** A queue by role, or its dead-letter queue. */
-export type QueueName = QueueRole | `${QueueRole}-dlq`;
+/** A queue by role and lane, or its dead-letter queue (`crawl`, `crawl-fresh`, `crawl-fresh-dlq`). */
+export type { QueueName };
 
 /** What the pipeline needs of SQS: send jobs by role, and find URLs. */
 export interface JobQueue {
@@ -40,8 +41,10 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
     if (known) return Promise.resolve(known);
     let p = cache.get(name);
     if (!p) {
-      const role = name.replace(/-dlq$/, '') as QueueRole;
-      const queueName = name.endsWith('-dlq') ? cfg.queueNames[role].dlq : cfg.queueNames[role].queue;
+      const parsed = parseQueueName(name);
+      if (!parsed) return Promise.reject(new FlantsError('QUEUE_NOT_FOUND', `${name} is not a FLAnts queue`));
+      const names = parsed.lane === 'fresh' ? cfg.freshQueueNames[parsed.role] : cfg.queueNames[parsed.role];
+      const queueName = parsed.dlq ? names.dlq : names.queue;
       p = sqs.send(new GetQueueUrlCommand({ QueueName: queueName })).then(
         (r) => {
           if (!r.QueueUrl) throw new FlantsError('QUEUE_NOT_FOUND', `queue ${queueName} has no URL`);
@@ -161,6 +164,23 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
         inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
         delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
       };
+    },
+  };
+}
+
+/**
+ * The queue as seen from one lane: a job sent to a stage by its plain name (`crawl`) goes to that
+ * stage's queue in this lane (`crawl-fresh`); names that already say a lane or a DLQ are left alone.
+ * The pipeline's senders keep writing `sendAll('transfer', …)`; the handler gives them the lane.
+ */
+export function inLane<Q extends Pick<JobQueue, 'sendAll'>>(queue: Q, lane: Lane): Q {
+  if (lane === 'bulk') return queue;
+  return {
+    ...queue,
+    sendAll: (name: QueueName, bodies: readonly unknown[], opts?: { delaySeconds?: number }) => {
+      const parsed = parseQueueName(name);
+      const target = parsed && !parsed.dlq && parsed.lane === 'bulk' ? queueOf(parsed.role, lane) : name;
+      return queue.sendAll(target, bodies, opts);
     },
   };
 }
