@@ -18,6 +18,7 @@ export function registerDashboard(program: Command): void {
         stage: deps.cfg.stage,
         ledger: deps.ledger,
         queue: deps.queue,
+        freshWithinHours: deps.cfg.fresh.withinHours,
         log: deps.log,
       });
       const url = await server.listen(o.port ?? 0);

@@ -1,6 +1,7 @@
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
-import { describeFreshness } from '../pipeline/freshness.ts';
+import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
+import { describeLaneFreshness } from '../pipeline/lane-freshness.ts';
 import { describeGone, describeVerified } from '../pipeline/report.ts';
 import { STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
 
@@ -72,8 +73,8 @@ function queueRow(q: QueueRow): string {
   const dlq = q.name.endsWith('-dlq');
   const alert = dlq && (q.visible ?? 0) > 0;
   const cells = q.error
-    ? `<td colspan="3" class="err">${escapeHtml(q.error)}</td>`
-    : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td>`;
+    ? `<td colspan="4" class="err">${escapeHtml(q.error)}</td>`
+    : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td><td class="n">${q.oldestSeconds === undefined ? '—' : escapeHtml(formatSeconds(q.oldestSeconds))}</td>`;
   return `<tr${alert ? ' class="s-failed"' : ''}><td>${escapeHtml(q.name)}</td>${cells}<td class="advice">${escapeHtml(q.advice ?? '')}</td></tr>`;
 }
 
@@ -176,9 +177,12 @@ export function renderHtml(s: DashboardSnapshot): string {
     `files ${escapeHtml(s.totals.doneFiles)} / ${escapeHtml(s.totals.totalFiles)} · ${escapeHtml(formatBytes(s.totals.doneBytes))} copied · ${escapeHtml(s.totals.failedFiles)} failed files<br>`,
     s.freshness ? `<span class="fresh">${escapeHtml(describeFreshness(s.freshness))}</span></p>` : '</p>',
     '<h2>Queues</h2>',
-    '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>what to do</th></tr></thead><tbody>',
+    '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>oldest</th><th>what to do</th></tr></thead><tbody>',
     ...s.queues.map(queueRow),
     '</tbody></table>',
+    s.laneFreshness
+      ? `<p class="muted" id="lane-freshness">${describeLaneFreshness(s.laneFreshness).map(escapeHtml).join('<br>')}</p>`
+      : '',
     `<h2>Classes${filter}</h2>`,
     s.classes.length === 0
       ? '<p class="muted">No classes in the ledger yet.</p>'

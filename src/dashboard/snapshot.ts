@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { classNote, toClassView, type ClassBits, type VerifiedMark } from '../pipeline/report.ts';
 import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
 import { QUEUE_ROLES } from '../config.ts';
+import { allQueues, parseQueueName } from '../lifecycle/lanes.ts';
+import { laneFreshness, type LaneFreshness } from '../pipeline/lane-freshness.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
 import type { JobQueue, QueueName } from '../store/queue.ts';
@@ -9,8 +11,8 @@ import type { JobQueue, QueueName } from '../store/queue.ts';
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */
 export const STATUS_ORDER: readonly ClassStatus[] = ['FAILED', 'TRANSFERRING', 'CRAWLING', 'PENDING', 'COMPLETE'];
 
-/** Every queue the dashboard reports, work queues then their DLQs. */
-export const DASHBOARD_QUEUES: readonly QueueName[] = [...QUEUE_ROLES, ...QUEUE_ROLES.map((r) => `${r}-dlq` as const)];
+/** Every queue the dashboard reports, work queues (each stage's fresh lane first) then their DLQs. */
+export const DASHBOARD_QUEUES: readonly QueueName[] = [...allQueues(QUEUE_ROLES).work, ...allQueues(QUEUE_ROLES).dlqs];
 
 /** One class as the dashboard shows it. */
 export interface ClassRow {
@@ -53,6 +55,8 @@ export interface QueueRow {
   error: string | undefined;
   /** What an operator should do about this queue now (a DLQ holding messages), if anything. */
   advice: string | undefined;
+  /** Seconds since its oldest message was sent, where the endpoint says (on AWS: CloudWatch's ApproximateAgeOfOldestMessage). */
+  oldestSeconds?: number | undefined;
 }
 
 /** Everything one page shows, read at one moment. */
@@ -78,13 +82,17 @@ export interface DashboardSnapshot {
   version: string;
   /** Median, p95 and worst freshness of the classes completed in the last 24 hours (over the whole ledger). */
   freshness?: FreshnessSummary;
+  /** The same, apart: classes that were fresh work (ended shortly before they were enqueued) and the backfill's. */
+  laneFreshness?: LaneFreshness;
 }
 
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
 export interface DashboardSources {
   stage: string;
   ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
-  queue: Pick<JobQueue, 'depth'>;
+  queue: Pick<JobQueue, 'depth' | 'oldestAge'>;
+  /** FRESH_WITHIN_HOURS: what counts as fresh work when freshness is split (default 24). */
+  freshWithinHours?: number;
 }
 
 export interface SnapshotOptions {
@@ -130,7 +138,7 @@ export function toClassRow(r: ClassRecord): ClassRow {
 /** What to do about a queue: a DLQ with messages holds jobs that failed three times. */
 export function queueAdvice(name: QueueName, visible: number | undefined): string | undefined {
   if (!name.endsWith('-dlq') || !visible) return undefined;
-  const role = name.slice(0, -'-dlq'.length);
+  const role = parseQueueName(name)?.role ?? name.slice(0, -'-dlq'.length);
   const what =
     role === 'transfer'
       ? 'the FAILED classes list their failed files and reasons'
@@ -185,7 +193,10 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     Promise.all(
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
         try {
-          const d = await src.queue.depth(name);
+          const [d, oldest] = await Promise.all([
+            src.queue.depth(name),
+            src.queue.oldestAge?.(name).catch(() => undefined),
+          ]);
           return {
             name,
             visible: d.visible,
@@ -193,6 +204,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
             delayed: d.delayed,
             error: undefined,
             advice: queueAdvice(name, d.visible),
+            ...(oldest === undefined ? {} : { oldestSeconds: oldest }),
           };
         } catch (err) {
           return {
@@ -236,6 +248,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     version: versionOf(rows, queues),
     // The same instant as generatedAt: the page's ETag leaves that instant out, so nothing else may depend on the clock.
     freshness: freshnessSummary(records, at),
+    laneFreshness: laneFreshness(records, at, src.freshWithinHours ?? 24),
   };
 }
 

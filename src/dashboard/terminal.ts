@@ -1,6 +1,7 @@
 // The dashboard's terminal twin (`flants status --watch`): the same picture as the page, a bar per
 // class instead of a line of bits, redrawn in place on a TTY and printed frame after frame elsewhere.
 import { formatBytes } from './render.ts';
+import { formatSeconds } from '../pipeline/freshness.ts';
 import {
   barCells,
   formatDuration,
@@ -136,7 +137,7 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
 
   const queues = s.queues.map((q) => {
     if (q.error) return paint('yellow', `${q.name} ?`);
-    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}`;
+    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}${q.oldestSeconds ? `, oldest ${formatSeconds(q.oldestSeconds)}` : ''}`;
     return q.advice ? paint('red', text) : text;
   });
   lines.push(`queues ${queues.join(' · ')}`);

@@ -59,6 +59,7 @@ export interface BatchOptions<T> {
  */
 export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): Promise<SQSBatchResponse> {
   const failures: string[] = [];
+  announceLaneWait(event, opts);
   await mapLimit(event.Records, opts.concurrency, async (record: SQSRecord) => {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1;
     const final = receiveCount >= opts.maxReceiveCount;
@@ -123,6 +124,23 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
     }
   });
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * How long this batch's messages waited, per lane (now − SentTimestamp, the longest): the metric that
+ * shows a fresh lane staying minutes old while the bulk lane is hours deep.
+ */
+function announceLaneWait<T>(event: SQSEvent, opts: BatchOptions<T>): void {
+  if (!opts.events) return;
+  const now = Date.now();
+  const longest = new Map<Lane, number>();
+  for (const r of event.Records) {
+    const sent = Number(r.attributes?.SentTimestamp);
+    if (!Number.isFinite(sent) || sent <= 0) continue;
+    const lane = laneOfQueue(r.eventSourceARN);
+    longest.set(lane, Math.max(longest.get(lane) ?? 0, (now - sent) / 1000));
+  }
+  for (const [lane, waitSeconds] of longest) opts.events.emit('laneWait', { stage: opts.role, lane, waitSeconds });
 }
 
 async function record_<T>(opts: BatchOptions<T>, message: T, err: unknown, final: boolean, log: Logger): Promise<void> {

@@ -27,6 +27,12 @@ export interface JobQueue {
   extendVisibility(name: QueueName, receiptHandle: string, seconds: number): Promise<void>;
   /** The queue's VisibilityTimeout attribute, in seconds (read once per process). */
   visibilityTimeout(name: QueueName): Promise<number>;
+  /**
+   * Seconds since the oldest message still in the queue was sent (0 when empty), where the endpoint can
+   * say without receiving (a receive would count against the message's deliveries); undefined where it
+   * cannot: SQS itself publishes it only as the CloudWatch metric ApproximateAgeOfOldestMessage.
+   */
+  oldestAge?(name: QueueName): Promise<number | undefined>;
 }
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
@@ -147,6 +153,23 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
       }
       return p;
     },
+    async oldestAge(name) {
+      // Only a local endpoint is asked: fauxqs inspects a queue without receiving from it. Anything else
+      // (AWS, another emulator) answers undefined, and the dashboard points at CloudWatch instead.
+      const endpoint = cfg.aws.endpoints.sqs;
+      const parsed = parseQueueName(name);
+      if (!endpoint || !parsed) return undefined;
+      const names = parsed.lane === 'fresh' ? cfg.freshQueueNames[parsed.role] : cfg.queueNames[parsed.role];
+      try {
+        const res = await fetch(new URL(`/_fauxqs/queues/${parsed.dlq ? names.dlq : names.queue}`, endpoint), {
+          signal: AbortSignal.timeout(2_000),
+        });
+        if (!res.ok) return undefined;
+        return oldestOfInspection(await res.json(), Date.now());
+      } catch {
+        return undefined;
+      }
+    },
     async depth(name) {
       const res = await sqs.send(
         new GetQueueAttributesCommand({
@@ -183,6 +206,21 @@ export function inLane<Q extends Pick<JobQueue, 'sendAll'>>(queue: Q, lane: Lane
       return queue.sendAll(target, bodies, opts);
     },
   };
+}
+
+/** Seconds since the oldest message of a fauxqs queue inspection was sent; undefined when it is not one. */
+export function oldestOfInspection(body: unknown, now: number): number | undefined {
+  const m = (body as { messages?: { ready?: unknown; delayed?: unknown; inflight?: unknown } } | null)?.messages;
+  if (!m || !Array.isArray(m.ready) || !Array.isArray(m.delayed) || !Array.isArray(m.inflight)) return undefined;
+  const sent = [
+    ...(m.ready as Array<{ sentTimestamp?: unknown }>),
+    ...(m.delayed as Array<{ sentTimestamp?: unknown }>),
+    ...(m.inflight as Array<{ message?: { sentTimestamp?: unknown } }>).map((e) => e.message ?? {}),
+  ]
+    .map((x) => x.sentTimestamp)
+    .filter((t): t is number => typeof t === 'number');
+  // A reduce, not Math.min(...sent): a backlog holds more messages than a call has arguments.
+  return sent.length === 0 ? 0 : Math.max(0, (now - sent.reduce((a, b) => Math.min(a, b))) / 1000);
 }
 
 /** A short random id for correlating one scan's pages in logs. */

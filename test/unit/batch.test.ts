@@ -140,14 +140,21 @@ describe('processBatch', () => {
         body,
         receiptHandle: `h-${messageId}`,
         eventSourceARN: arn(q!),
-        attributes: { ApproximateReceiveCount: '1' },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now() - (q === 'crawl' ? 600_000 : 5_000)),
+        },
       })) as SQSEvent['Records'],
     };
+    const events = createPipelineEvents();
+    const waits: Array<[string, number]> = [];
+    events.on('laneWait', ({ lane, waitSeconds }) => void waits.push([lane, Math.round(waitSeconds / 10) * 10]));
     const res = await processBatch<CrawlJob>(ev, {
       role: 'crawl',
       schema: CrawlJobSchema,
       concurrency: 4,
       queue,
+      events,
       log: createLogger({}, 'silent'),
       maxReceiveCount: 3,
       retryBackoffSeconds: [5],
@@ -164,6 +171,11 @@ describe('processBatch', () => {
     expect(dlq.map((d) => `${d.name} ${JSON.parse(d.body).classId}`).sort()).toEqual([
       'crawl-dlq bulk-ghost',
       'crawl-fresh-dlq fresh-ghost',
+    ]);
+    // How long each lane's messages waited, announced once per lane for the metrics.
+    expect(waits.sort()).toEqual([
+      ['bulk', 600],
+      ['fresh', 10],
     ]);
     // Every visibility change (heartbeats and the retry backoff) was on the message's own queue.
     expect(new Set(touched)).toEqual(
