@@ -19,13 +19,17 @@ export interface LaneStatus {
 }
 
 /** Both lanes of every stage, fresh first; a queue that cannot be read says why. */
-export async function readLanes(queue: Pick<JobQueue, 'depth' | 'oldestAge'>): Promise<LaneStatus[]> {
+export async function readLanes(
+  queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>,
+  now = Date.now(),
+): Promise<LaneStatus[]> {
   return Promise.all(
     QUEUE_ROLES.flatMap((role) =>
       (['fresh', 'bulk'] as const).map(async (lane): Promise<LaneStatus> => {
         const name = queueOf(role, lane);
         try {
-          const [d, oldest] = await Promise.all([queue.depth(name), queue.oldestAge?.(name).catch(() => undefined)]);
+          const [d, sent] = await Promise.all([queue.depth(name), queue.oldestSentAt?.(name).catch(() => undefined)]);
+          const oldest = typeof sent === 'number' ? Math.max(0, (now - sent) / 1000) : sent === null ? 0 : undefined;
           return { queue: name, lane, ...d, ...(oldest === undefined ? {} : { oldestSeconds: oldest }) };
         } catch (err) {
           return { queue: name, lane, error: describeError(err) };
@@ -49,12 +53,12 @@ export function describeLanes(lanes: readonly LaneStatus[], split: LaneFreshness
 
 /** What status adds about lanes: their depths and freshness apart (text lines and JSON). */
 export async function laneStatus(
-  queue: Pick<JobQueue, 'depth' | 'oldestAge'>,
+  queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>,
   records: readonly ClassRecord[],
   cfg: Pick<Config, 'fresh'>,
   now = new Date(),
 ): Promise<{ lanes: LaneStatus[]; laneFreshness: LaneFreshness; lines: string[] }> {
-  const lanes = await readLanes(queue);
+  const lanes = await readLanes(queue, now.getTime());
   const split = laneFreshness(records, now, cfg.fresh.withinHours);
   return { lanes, laneFreshness: split, lines: describeLanes(lanes, split) };
 }

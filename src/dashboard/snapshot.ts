@@ -55,8 +55,11 @@ export interface QueueRow {
   error: string | undefined;
   /** What an operator should do about this queue now (a DLQ holding messages), if anything. */
   advice: string | undefined;
-  /** Seconds since its oldest message was sent, where the endpoint says (on AWS: CloudWatch's ApproximateAgeOfOldestMessage). */
-  oldestSeconds?: number | undefined;
+  /**
+   * When its oldest message was sent (null: empty), where the endpoint says (on AWS: CloudWatch's
+   * ApproximateAgeOfOldestMessage). An instant, not an age: the page's ETag stays while nothing moves.
+   */
+  oldestSentAt?: string | null | undefined;
 }
 
 /** Everything one page shows, read at one moment. */
@@ -90,7 +93,7 @@ export interface DashboardSnapshot {
 export interface DashboardSources {
   stage: string;
   ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
-  queue: Pick<JobQueue, 'depth' | 'oldestAge'>;
+  queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>;
   /** FRESH_WITHIN_HOURS: what counts as fresh work when freshness is split (default 24). */
   freshWithinHours?: number;
 }
@@ -133,6 +136,12 @@ export function toClassRow(r: ClassRecord): ClassRow {
     ...(v.goneAtOrigin.count > 0 ? { goneAtOrigin: v.goneAtOrigin } : {}),
     ...(v.verified ? { verified: v.verified } : {}),
   };
+}
+
+/** Seconds the oldest message of a queue row had waited when the snapshot was read; undefined when unknown or empty. */
+export function oldestSeconds(q: Pick<QueueRow, 'oldestSentAt'>, generatedAt: string): number | undefined {
+  if (!q.oldestSentAt) return undefined;
+  return Math.max(0, (Date.parse(generatedAt) - Date.parse(q.oldestSentAt)) / 1000);
 }
 
 /** What to do about a queue: a DLQ with messages holds jobs that failed three times. */
@@ -195,7 +204,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
         try {
           const [d, oldest] = await Promise.all([
             src.queue.depth(name),
-            src.queue.oldestAge?.(name).catch(() => undefined),
+            src.queue.oldestSentAt?.(name).catch(() => undefined),
           ]);
           return {
             name,
@@ -204,7 +213,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
             delayed: d.delayed,
             error: undefined,
             advice: queueAdvice(name, d.visible),
-            ...(oldest === undefined ? {} : { oldestSeconds: oldest }),
+            ...(oldest === undefined ? {} : { oldestSentAt: oldest === null ? null : new Date(oldest).toISOString() }),
           };
         } catch (err) {
           return {

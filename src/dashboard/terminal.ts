@@ -12,7 +12,7 @@ import {
   type Rate,
   type RateTracker,
 } from './progress.ts';
-import { STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
+import { oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
 
 /** How to draw one frame. */
 export interface TerminalView {
@@ -135,9 +135,14 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
       ),
     );
 
-  const queues = s.queues.map((q) => {
+  // A fresh lane shows while it holds something: idle, it would only push the line past the terminal's width.
+  const queueRows = s.queues.filter(
+    (q) => !q.name.includes('-fresh') || q.error || (q.visible ?? 0) + (q.inFlight ?? 0) + (q.delayed ?? 0) > 0,
+  );
+  const queues = queueRows.map((q) => {
     if (q.error) return paint('yellow', `${q.name} ?`);
-    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}${q.oldestSeconds ? `, oldest ${formatSeconds(q.oldestSeconds)}` : ''}`;
+    const oldest = oldestSeconds(q, s.generatedAt);
+    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}${oldest ? `, oldest ${formatSeconds(oldest)}` : ''}`;
     return q.advice ? paint('red', text) : text;
   });
   lines.push(`queues ${queues.join(' · ')}`);

@@ -28,11 +28,11 @@ export interface JobQueue {
   /** The queue's VisibilityTimeout attribute, in seconds (read once per process). */
   visibilityTimeout(name: QueueName): Promise<number>;
   /**
-   * Seconds since the oldest message still in the queue was sent (0 when empty), where the endpoint can
-   * say without receiving (a receive would count against the message's deliveries); undefined where it
-   * cannot: SQS itself publishes it only as the CloudWatch metric ApproximateAgeOfOldestMessage.
+   * When the oldest message still in the queue was sent (epoch ms; null when empty), where the endpoint
+   * can say without receiving (a receive would count against the message's deliveries); undefined where
+   * it cannot: SQS itself publishes the age only as the CloudWatch metric ApproximateAgeOfOldestMessage.
    */
-  oldestAge?(name: QueueName): Promise<number | undefined>;
+  oldestSentAt?(name: QueueName): Promise<number | null | undefined>;
 }
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
@@ -153,7 +153,7 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
       }
       return p;
     },
-    async oldestAge(name) {
+    async oldestSentAt(name) {
       // Only a local endpoint is asked: fauxqs inspects a queue without receiving from it. Anything else
       // (AWS, another emulator) answers undefined, and the dashboard points at CloudWatch instead.
       const endpoint = cfg.aws.endpoints.sqs;
@@ -165,7 +165,7 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
           signal: AbortSignal.timeout(2_000),
         });
         if (!res.ok) return undefined;
-        return oldestOfInspection(await res.json(), Date.now());
+        return oldestOfInspection(await res.json());
       } catch {
         return undefined;
       }
@@ -208,8 +208,8 @@ export function inLane<Q extends Pick<JobQueue, 'sendAll'>>(queue: Q, lane: Lane
   };
 }
 
-/** Seconds since the oldest message of a fauxqs queue inspection was sent; undefined when it is not one. */
-export function oldestOfInspection(body: unknown, now: number): number | undefined {
+/** When the oldest message of a fauxqs queue inspection was sent (null: none); undefined when it is not one. */
+export function oldestOfInspection(body: unknown): number | null | undefined {
   const m = (body as { messages?: { ready?: unknown; delayed?: unknown; inflight?: unknown } } | null)?.messages;
   if (!m || !Array.isArray(m.ready) || !Array.isArray(m.delayed) || !Array.isArray(m.inflight)) return undefined;
   const sent = [
@@ -220,7 +220,7 @@ export function oldestOfInspection(body: unknown, now: number): number | undefin
     .map((x) => x.sentTimestamp)
     .filter((t): t is number => typeof t === 'number');
   // A reduce, not Math.min(...sent): a backlog holds more messages than a call has arguments.
-  return sent.length === 0 ? 0 : Math.max(0, (now - sent.reduce((a, b) => Math.min(a, b))) / 1000);
+  return sent.length === 0 ? null : sent.reduce((a, b) => Math.min(a, b));
 }
 
 /** A short random id for correlating one scan's pages in logs. */
