@@ -62,8 +62,8 @@ export const TARGETS = {
     testFiles: ['test/unit/verify-findings.test.ts'],
   },
   lanes: {
-    mutate: ['src/lifecycle/lanes.ts'],
-    testFiles: ['test/unit/lanes.test.ts'],
+    mutate: ['src/lifecycle/lanes.ts', 'src/estimate/fresh-lane.ts'],
+    testFiles: ['test/unit/lanes.test.ts', 'test/unit/fresh-model.test.ts'],
   },
   integrity: {
     mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],

@@ -2,6 +2,7 @@
 // pipeline on the local stack, the workers being `flants run` as an operator starts it (its default
 // worker processes and pollers, default settings), a backlog of many classes scanned first, then one
 // class that just ended. The fresh class must be COMPLETE before the backlog is 20 % done (by files);
+// a backlog class enqueued by hand mid-backfill moves to the fresh lane without a chunk counted twice;
 // the backlog must still complete, exact.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
 import type { ClassRecord } from '../../src/store/ledger.ts';
+import { flants } from '../helpers/cli.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));
@@ -30,7 +32,7 @@ async function byId(p: LocalPipeline): Promise<Map<string, ClassRecord>> {
 }
 
 describe('issue 25: fresh first (end to end, flants run with its defaults)', () => {
-  it('a class that ends during a backfill is COMPLETE before the backlog is 20 % done; the backlog still completes exact', async () => {
+  it('a class that ends during a backfill is COMPLETE before the backlog is 20 % done; a class moved to the fresh lane mid-copy and the backlog still complete exact', async () => {
     const p = await startLocalPipeline({
       // 40 backlog classes of 97 files (3,880 files), and one more held back: the class that ends mid-backfill.
       library: { classes: 41, variants: 2, segmentsPerRendition: 47, segmentBytes: 2 * 1024, seed: 'fresh-first' },
@@ -76,6 +78,23 @@ describe('issue 25: fresh first (end to end, flants run with its defaults)', () 
         atComplete / backlogFiles,
         `backlog files done when the fresh class completed: ${atComplete}`,
       ).toBeLessThan(0.2);
+
+      // Work moves between lanes: a backlog class picked up by hand mid-backfill (`flants enqueue`, the
+      // fresh lane) while its bulk jobs are still queued. Both lanes may copy its chunks; each counts once.
+      const moving = await until('a backlog class still to copy', 60_000, async () => {
+        const r = await byId(p);
+        const open = backlog.filter((c) => r.get(c.id)?.status !== 'COMPLETE');
+        return (
+          open.find((c) => r.get(c.id)?.status === 'TRANSFERRING' && (r.get(c.id)?.doneFiles ?? 0) > 0) ??
+          open.at(-1) ??
+          null
+        );
+      });
+      if (moving) {
+        const e = await flants(['enqueue', moving.id], env);
+        expect(e.code, e.stderr).toBe(0);
+        expect(e.stdout).toContain('-scan-fresh');
+      }
 
       // The backlog still completes, exact: every class COMPLETE with each file counted once, and the bucket right.
       await until('the backlog to complete', 900_000, async () => {
