@@ -23,7 +23,10 @@ for (const k of Object.keys(SEED_LIBRARY) as Array<keyof FreshModelInputs>) {
 }
 const m = freshnessModel(inputs);
 const out = (label: string, v: string) => process.stdout.write(`${label.padEnd(34)} ${v}\n`);
-out('inputs', JSON.stringify(inputs, (_k, v: unknown) => (v === Infinity ? 'unbounded' : v)));
+out(
+  'inputs',
+  JSON.stringify(inputs, (_k, v: unknown) => (v === Infinity ? 'unbounded' : v)),
+);
 out('class', `${Math.round(m.classFiles)} files, ${(m.classBytes / 1e6).toFixed(0)} MB`);
 out('backfill wall time', formatSeconds(m.backfillSeconds));
 out('per worker while both lanes run', `${m.workerMBpsShared.toFixed(1)} MB/s`);
