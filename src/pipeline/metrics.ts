@@ -28,7 +28,6 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
     metrics.addMetric('VerifyFindings', MetricUnit.Count, findings);
     if (error) metrics.addMetric('VerifyErrors', MetricUnit.Count, 1);
   };
-  events.on('classVerified', onVerified);
   const onLaneWait = ({ stage, lane, waitSeconds }: { stage: string; lane: string; waitSeconds: number }) => {
     // Per queue (stage and lane): the fresh lane's wait is the figure fresh-first is judged by.
     const m = metrics.singleMetric();
@@ -36,6 +35,7 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
     m.addMetric('QueueWaitSeconds', MetricUnit.Seconds, waitSeconds);
   };
   events.on('chunkCounted', onCounted);
+  events.on('classVerified', onVerified);
   events.on('laneWait', onLaneWait);
   events.on('retry', onRetry);
   events.on('deliveryFailed', onFailed);
