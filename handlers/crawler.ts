@@ -2,6 +2,7 @@ import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
+import { inLane } from '../src/store/queue.ts';
 import {
   heartbeatFor,
   invocationDeadline,
@@ -41,10 +42,11 @@ export function createHandler(deps: Deps): SqsHandler {
         heartbeat: heartbeatFor(visibility),
         signal: deadline.signal,
         handle: async (job, ctx) => {
+          // What the crawl sends onwards (transfers, a later crawl of a growing class) stays in its lane.
           await crawlOrFailFast(
             job,
-            { ...deps, log: ctx.log.child({ classId: job.classId }) },
-            ctx.signal ? { signal: ctx.signal } : {},
+            { ...deps, queue: inLane(deps.queue, ctx.lane), log: ctx.log.child({ classId: job.classId }) },
+            { lane: ctx.lane, ...(ctx.signal ? { signal: ctx.signal } : {}) },
           );
         },
         beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),

@@ -39,6 +39,7 @@ export const handler: HttpHandler = (event) => {
       stage: cfg.stage,
       ledger: createLedger(aws.ddb, cfg.tableName),
       queue: createJobQueue(aws.sqs, cfg),
+      freshWithinHours: cfg.fresh.withinHours,
       log: createLogger({ stage: cfg.stage, fn: 'dashboard' }),
     });
   }

@@ -21,7 +21,7 @@ export function createHandler(deps: Deps): SqsHandler {
       maxReceiveCount: deps.cfg.maxReceiveCount,
       retryBackoffSeconds: deps.cfg.retryBackoffSeconds,
       handle: async (req, ctx) => {
-        await runScan(req, { ...deps, catalog, log: ctx.log }, { messageId: ctx.messageId });
+        await runScan(req, { ...deps, catalog, log: ctx.log }, { messageId: ctx.messageId, lane: ctx.lane });
       },
     });
   };

@@ -1,6 +1,7 @@
 import { TransferJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
+import { inLane } from '../src/store/queue.ts';
 import {
   heartbeatFor,
   invocationDeadline,
@@ -38,7 +39,8 @@ export function createHandler(deps: Deps): SqsHandler {
           await runTransfer(
             job,
             { receiveCount: ctx.receiveCount, signal: deadline.signal },
-            { ...deps, log: ctx.log },
+            // A class sent back to the crawler goes back in the lane its chunk came from.
+            { ...deps, queue: inLane(deps.queue, ctx.lane), log: ctx.log },
           );
         },
         beforeFinalAttempt: (job) => recordTransferFailure(job, undefined, true, deps.ledger),

@@ -61,6 +61,10 @@ export const TARGETS = {
     mutate: ['src/verify/findings.ts'],
     testFiles: ['test/unit/verify-findings.test.ts'],
   },
+  lanes: {
+    mutate: ['src/lifecycle/lanes.ts', 'src/estimate/fresh-lane.ts'],
+    testFiles: ['test/unit/lanes.test.ts', 'test/unit/fresh-model.test.ts'],
+  },
   integrity: {
     mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
     testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],

@@ -6,6 +6,17 @@ import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './origin/hos
 export type QueueRole = 'scan' | 'crawl' | 'transfer';
 export const QUEUE_ROLES: readonly QueueRole[] = ['scan', 'crawl', 'transfer'];
 
+/**
+ * Each stage has two lanes (docs/architecture.md, "Fresh first"): `fresh` for classes that ended
+ * recently, changed, or were enqueued by hand, `bulk` for everything else (a backfill). Same code,
+ * separate queues: fresh work never waits behind bulk work.
+ */
+export type Lane = 'bulk' | 'fresh';
+/** A stage's work queue in a lane: `crawl` (bulk) or `crawl-fresh`. */
+export type WorkQueueName = QueueRole | `${QueueRole}-fresh`;
+/** A work queue, or its dead-letter queue. */
+export type QueueName = WorkQueueName | `${WorkQueueName}-dlq`;
+
 /** Field names of a catalog document, configurable because catalogs differ. */
 export interface CatalogFields {
   title: string;
@@ -79,7 +90,18 @@ export interface Config {
   destPrefix: string;
   tableName: string;
   queueNames: Record<QueueRole, { queue: string; dlq: string }>;
-  queueUrls: Partial<Record<QueueRole | `${QueueRole}-dlq`, string>>;
+  /** The fresh lane's queues (`flants-<stage>-<role>-fresh` and its DLQ). */
+  freshQueueNames: Record<QueueRole, { queue: string; dlq: string }>;
+  queueUrls: Partial<Record<QueueName, string>>;
+  /** What travels the fresh lane (src/pipeline/lanes.ts applies it). */
+  fresh: {
+    /** A class that ended at most this many hours before it is scanned is fresh; 0: none by age. */
+    withinHours: number;
+    /** A change check's finding is copied in the fresh lane. */
+    changed: boolean;
+    /** A class named by `flants enqueue <classId>` travels the fresh lane. */
+    enqueue: boolean;
+  };
   originAllowedHosts: string[];
   forcePathStyle: boolean;
   /**
@@ -327,12 +349,20 @@ export function loadConfig(env: Env = process.env): Config {
   const queueNames = Object.fromEntries(
     QUEUE_ROLES.map((r) => [r, { queue: `${base}-${r}`, dlq: `${base}-${r}-dlq` }]),
   ) as Config['queueNames'];
+  const freshQueueNames = Object.fromEntries(
+    QUEUE_ROLES.map((r) => [r, { queue: `${base}-${r}-fresh`, dlq: `${base}-${r}-fresh-dlq` }]),
+  ) as Config['freshQueueNames'];
   const queueUrls: Config['queueUrls'] = {};
   for (const r of QUEUE_ROLES) {
-    const q = url(env, `FLANTS_${r.toUpperCase()}_QUEUE_URL`);
-    const d = url(env, `FLANTS_${r.toUpperCase()}_DLQ_URL`);
+    const R = r.toUpperCase();
+    const q = url(env, `FLANTS_${R}_QUEUE_URL`);
+    const d = url(env, `FLANTS_${R}_DLQ_URL`);
+    const fq = url(env, `FLANTS_${R}_FRESH_QUEUE_URL`);
+    const fd = url(env, `FLANTS_${R}_FRESH_DLQ_URL`);
     if (q) queueUrls[r] = q;
     if (d) queueUrls[`${r}-dlq`] = d;
+    if (fq) queueUrls[`${r}-fresh`] = fq;
+    if (fd) queueUrls[`${r}-fresh-dlq`] = fd;
   }
   const mongoUri = optional(env, 'MONGODB_URI');
   if (mongoUri && !/^mongodb(\+srv)?:\/\//.test(mongoUri))
@@ -371,7 +401,13 @@ export function loadConfig(env: Env = process.env): Config {
     destPrefix: normalizePrefix(env.DEST_PREFIX ?? ''),
     tableName: str(env, 'FLANTS_TABLE', `${base}-ledger`),
     queueNames,
+    freshQueueNames,
     queueUrls,
+    fresh: {
+      withinHours: int(env, 'FRESH_WITHIN_HOURS', 24, 0, 24 * 365),
+      changed: bool(env, 'FRESH_CHANGED', true),
+      enqueue: bool(env, 'FRESH_ENQUEUE', true),
+    },
     originAllowedHosts: parseAllowedHosts(env.ORIGIN_ALLOWED_HOSTS ?? ''),
     // Local S3 servers answer on one host name, so virtual-hosted buckets cannot resolve.
     forcePathStyle: bool(

@@ -20,6 +20,7 @@ export function registerDashboard(program: Command): void {
         ledger: deps.ledger,
         queue: deps.queue,
         deadLetters: cachedDeadLetters(deps.aws.sqs, deps.queue),
+        freshWithinHours: deps.cfg.fresh.withinHours,
         log: deps.log,
       });
       const url = await server.listen(o.port ?? 0);

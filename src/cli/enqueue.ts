@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
 import { judgeClass } from '../pipeline/class-rules.ts';
 import { newPageToken, newScanId } from '../store/queue.ts';
+import { enqueueLane, queueOf } from '../lifecycle/lanes.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants enqueue` (one class, by hand) and `flants scan` (the whole catalog, as the cron does). */
@@ -37,11 +38,14 @@ export function registerEnqueue(program: Command): void {
           classId,
           ...(o.force ? { force: true } : {}),
         };
-        await deps.queue.sendAll('scan', [req]);
+        // A class named by hand is wanted now: it travels the fresh lane (FRESH_ENQUEUE).
+        const lane = enqueueLane(deps.cfg.fresh);
+        await deps.queue.sendAll(queueOf('scan', lane), [req]);
         // Visible in `flants status` at once; the scanner would record the same.
         if (ready) await deps.ledger.markPending(classId, ready);
+        const queueName = (lane === 'fresh' ? deps.cfg.freshQueueNames : deps.cfg.queueNames).scan.queue;
         say(
-          `Enqueued class ${classId}${o.force ? ' (forced)' : ''} on ${deps.cfg.queueNames.scan.queue}${
+          `Enqueued class ${classId}${o.force ? ' (forced)' : ''} on ${queueName}${
             ready
               ? '.'
               : ': not checked against the catalog (MONGODB_URI is not set here); the scanner checks it and dead-letters an id the catalog does not have. Set MONGODB_URI to check it now.'

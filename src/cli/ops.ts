@@ -27,8 +27,10 @@ export function registerOps(program: Command): void {
           preferCopy: o.copy ?? false,
         });
         if (o.json) return say(JSON.stringify({ redriven: results }));
-        for (const r of results)
-          say(redriveLine(r, deps.cfg.queueNames[r.role].queue, deps.cfg.queueNames[r.role].dlq));
+        for (const r of results) {
+          const names = (r.lane === 'fresh' ? deps.cfg.freshQueueNames : deps.cfg.queueNames)[r.role];
+          say(redriveLine(r, names.queue, names.dlq));
+        }
       } finally {
         await deps.close();
       }

@@ -12,6 +12,7 @@ import type { ClassRecord } from '../store/ledger.ts';
 import { cachedDeadLetters } from '../store/dead-letters.ts';
 import { cliDeps, say } from './context.ts';
 import { count } from '../util/plural.ts';
+import { laneStatus } from './status-lanes.ts';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -71,10 +72,14 @@ export function registerStatus(program: Command): void {
         const views = records.map(toClassView);
         const failures = classId ? await deps.ledger.listFailures(classId) : [];
         const freshness = freshnessSummary(records);
+        // Both lanes and freshness apart (issue 25); only for the whole ledger, not one class.
+        const lanes = classId ? undefined : await laneStatus(deps.queue, records, deps.cfg);
         if (o.json) {
           say(
             JSON.stringify(
-              classId ? { classes: views, failures: failures.flatMap((f) => f.files) } : { classes: views, freshness },
+              classId
+                ? { classes: views, failures: failures.flatMap((f) => f.files) }
+                : { classes: views, freshness, lanes: lanes?.lanes, laneFreshness: lanes?.laneFreshness },
             ),
           );
           return;
@@ -108,6 +113,7 @@ export function registerStatus(program: Command): void {
         for (const v of views) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
         say(`${count(views.length, 'class', 'classes')}: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`);
         if (!classId) say(describeFreshness(freshness));
+        for (const line of lanes?.lines ?? []) say(line);
       } finally {
         await deps.close();
       }
@@ -142,7 +148,13 @@ async function watch(deps: Deps, o: StatusOptions): Promise<void> {
           say(JSON.stringify({ classes: (await deps.ledger.listClasses()).map(toClassView) }));
         } else {
           const snapshot = await collectSnapshot(
-            { stage: deps.cfg.stage, ledger: deps.ledger, queue: deps.queue, deadLetters },
+            {
+              stage: deps.cfg.stage,
+              ledger: deps.ledger,
+              queue: deps.queue,
+              deadLetters,
+              freshWithinHours: deps.cfg.fresh.withinHours,
+            },
             { limit: Number.MAX_SAFE_INTEGER },
           );
           const at = Date.now();

@@ -406,14 +406,22 @@ export const CLIENT_SCRIPT = String.raw`
     $('freshness').textContent = snap.freshnessText || '';
   }
   function renderQueues() {
-    var h = '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>what to do</th></tr></thead><tbody>';
+    var h = '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>oldest</th><th>what to do</th></tr></thead><tbody>';
     snap.queues.forEach(function (q) {
       var alert = /-dlq$/.test(q.name) && q.visible > 0;
       h += '<tr' + (alert ? ' class="s-failed"' : '') + '><td>' + esc(q.name) + '</td>' +
-        (q.error ? '<td colspan="3" class="err">' + esc(q.error) + '</td>' : '<td class="n">' + esc(q.visible) + '</td><td class="n">' + esc(q.inFlight) + '</td><td class="n">' + esc(q.delayed) + '</td>') +
+        (q.error ? '<td colspan="4" class="err">' + esc(q.error) + '</td>' : '<td class="n">' + esc(q.visible) + '</td><td class="n">' + esc(q.inFlight) + '</td><td class="n">' + esc(q.delayed) + '</td>' +
+          '<td class="n">' + (q.oldestSentAt ? esc(fmtDur(Math.max(0, Date.parse(snap.generatedAt) - Date.parse(q.oldestSentAt)))) : '\u2014') + '</td>') +
         '<td class="advice">' + esc(q.advice || '') + '</td></tr>';
     });
-    $('queues').innerHTML = h + '</tbody></table>';
+    // Fresh work and the backfill, apart (issue 25): a backfill's old classes would hide the fresh ones' figure.
+    var lf = snap.laneFreshness;
+    h += '</tbody></table>';
+    if (lf) h += '<p class="muted" id="lane-freshness">' + [['fresh work', lf.fresh], ['backfill', lf.backfill]].map(function (p) {
+      var f = p[1];
+      return esc(p[0]) + ': ' + (f.classes ? 'median ' + esc(fmtDur(f.medianSeconds * 1000)) + ', p95 ' + esc(fmtDur(f.p95Seconds * 1000)) + ', worst ' + esc(fmtDur(f.worstSeconds * 1000)) + ' over ' + f.classes + ' classes' : 'no class completed') + ' (last ' + f.windowHours + ' h)';
+    }).join('<br>') + '</p>';
+    $('queues').innerHTML = h;
   }
   function renderFreshness(now) {
     var age = lastOk ? now - lastOk : 0;

@@ -5,6 +5,8 @@
  * those dead-lettered at once for a cause outside the message, can succeed on a redrive. Pure.
  */
 
+import { parseQueueName } from '../lifecycle/lanes.ts';
+
 /** One dead-lettered message's reason, as read from its attributes. */
 export interface DeadLetterSample {
   code: string | undefined;
@@ -40,7 +42,8 @@ export function deadLetterAdvice(
   samples?: readonly DeadLetterSample[],
 ): string | undefined {
   if (!name.endsWith('-dlq') || !visible) return undefined;
-  const role = name.slice(0, -'-dlq'.length);
+  // A fresh lane's DLQ is redriven with its role: a redrive returns each lane's DLQ to its own lane.
+  const role = parseQueueName(name)?.role ?? name.slice(0, -'-dlq'.length);
   const redrive = `"flants redrive --queue ${role}"`;
   if (!samples || samples.length === 0)
     return `${jobs(visible)} dead-lettered: each message's flants-code and flants-error attributes say why (none: it failed on every delivery; ${what(role)}). Fix the cause, then ${redrive}; a message with code ${POISON_CODE} can never succeed: delete it instead`;

@@ -1,9 +1,10 @@
 import { count } from '../util/plural.ts';
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
-import { describeFreshness } from '../pipeline/freshness.ts';
+import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
+import { describeLaneFreshness } from '../pipeline/lane-freshness.ts';
 import { describeGone, describeVerified } from '../pipeline/report.ts';
-import { STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
+import { oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string | number | boolean | null | undefined): string {
@@ -69,12 +70,13 @@ function classRow(r: ClassRow): string {
   ].join('');
 }
 
-function queueRow(q: QueueRow): string {
+function queueRow(q: QueueRow, generatedAt: string): string {
+  const oldest = oldestSeconds(q, generatedAt);
   const dlq = q.name.endsWith('-dlq');
   const alert = dlq && (q.visible ?? 0) > 0;
   const cells = q.error
-    ? `<td colspan="3" class="err">${escapeHtml(q.error)}</td>`
-    : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td>`;
+    ? `<td colspan="4" class="err">${escapeHtml(q.error)}</td>`
+    : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td><td class="n">${oldest === undefined ? '—' : escapeHtml(formatSeconds(oldest))}</td>`;
   return `<tr${alert ? ' class="s-failed"' : ''}><td>${escapeHtml(q.name)}</td>${cells}<td class="advice">${escapeHtml(q.advice ?? '')}</td></tr>`;
 }
 
@@ -178,9 +180,12 @@ export function renderHtml(s: DashboardSnapshot): string {
     `files ${escapeHtml(s.totals.doneFiles)} / ${escapeHtml(s.totals.totalFiles)} · ${escapeHtml(formatBytes(s.totals.doneBytes))} copied · ${escapeHtml(count(s.totals.failedFiles, 'failed file'))}<br>`,
     s.freshness ? `<span class="fresh">${escapeHtml(describeFreshness(s.freshness))}</span></p>` : '</p>',
     '<h2>Queues</h2>',
-    '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>what to do</th></tr></thead><tbody>',
-    ...s.queues.map(queueRow),
+    '<table><thead><tr><th>queue</th><th>waiting</th><th>in flight</th><th>delayed</th><th>oldest</th><th>what to do</th></tr></thead><tbody>',
+    ...s.queues.map((q) => queueRow(q, s.generatedAt)),
     '</tbody></table>',
+    s.laneFreshness
+      ? `<p class="muted" id="lane-freshness">${describeLaneFreshness(s.laneFreshness).map(escapeHtml).join('<br>')}</p>`
+      : '',
     `<h2>Classes${filter}</h2>`,
     s.classes.length === 0
       ? '<p class="muted">No classes in the ledger yet.</p>'

@@ -5,6 +5,8 @@ import { describeClassAccount } from '../pipeline/accounting.ts';
 import { deadLetterAdvice, type DeadLetterSample } from './dlq-advice.ts';
 import { freshnessHeadline } from './freshness-line.ts';
 import { QUEUE_ROLES } from '../config.ts';
+import { allQueues } from '../lifecycle/lanes.ts';
+import { laneFreshness, type LaneFreshness } from '../pipeline/lane-freshness.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
 import type { JobQueue, QueueName } from '../store/queue.ts';
@@ -12,8 +14,8 @@ import type { JobQueue, QueueName } from '../store/queue.ts';
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */
 export const STATUS_ORDER: readonly ClassStatus[] = ['FAILED', 'TRANSFERRING', 'CRAWLING', 'PENDING', 'COMPLETE'];
 
-/** Every queue the dashboard reports, work queues then their DLQs. */
-export const DASHBOARD_QUEUES: readonly QueueName[] = [...QUEUE_ROLES, ...QUEUE_ROLES.map((r) => `${r}-dlq` as const)];
+/** Every queue the dashboard reports, work queues (each stage's fresh lane first) then their DLQs. */
+export const DASHBOARD_QUEUES: readonly QueueName[] = [...allQueues(QUEUE_ROLES).work, ...allQueues(QUEUE_ROLES).dlqs];
 
 /** One class as the dashboard shows it. */
 export interface ClassRow {
@@ -58,6 +60,11 @@ export interface QueueRow {
   error: string | undefined;
   /** What an operator should do about this queue now (a DLQ holding messages), if anything. */
   advice: string | undefined;
+  /**
+   * When its oldest message was sent (null: empty), where the endpoint says (on AWS: CloudWatch's
+   * ApproximateAgeOfOldestMessage). An instant, not an age: the page's ETag stays while nothing moves.
+   */
+  oldestSentAt?: string | null | undefined;
 }
 
 /** Everything one page shows, read at one moment. */
@@ -85,15 +92,19 @@ export interface DashboardSnapshot {
   freshness?: FreshnessSummary;
   /** `freshness` as the page and `status --watch` print it. */
   freshnessText?: string;
+  /** The same, apart: classes that were fresh work (ended shortly before they were enqueued) and the backfill's. */
+  laneFreshness?: LaneFreshness;
 }
 
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
 export interface DashboardSources {
   stage: string;
   ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
-  queue: Pick<JobQueue, 'depth'>;
+  queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>;
   /** The reasons of some dead-lettered messages (the CLI reads them; the deployed page only counts them). */
   deadLetters?: (name: QueueName, visible: number) => Promise<readonly DeadLetterSample[]>;
+  /** FRESH_WITHIN_HOURS: what counts as fresh work when freshness is split (default 24). */
+  freshWithinHours?: number;
 }
 
 export interface SnapshotOptions {
@@ -139,6 +150,12 @@ export function toClassRow(r: ClassRecord): ClassRow {
 
 function withAccount(fileAccount: string | undefined): { fileAccount?: string } {
   return fileAccount === undefined ? {} : { fileAccount };
+}
+
+/** Seconds the oldest message of a queue row had waited when the snapshot was read; undefined when unknown or empty. */
+export function oldestSeconds(q: Pick<QueueRow, 'oldestSentAt'>, generatedAt: string): number | undefined {
+  if (!q.oldestSentAt) return undefined;
+  return Math.max(0, (Date.parse(generatedAt) - Date.parse(q.oldestSentAt)) / 1000);
 }
 
 /** What to do about a queue: a DLQ with messages, from why they are there when that could be read (dlq-advice.ts). */
@@ -195,7 +212,10 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     Promise.all(
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
         try {
-          const d = await src.queue.depth(name);
+          const [d, oldest] = await Promise.all([
+            src.queue.depth(name),
+            src.queue.oldestSentAt?.(name).catch(() => undefined),
+          ]);
           const samples =
             src.deadLetters && name.endsWith('-dlq') && d.visible > 0
               ? await src.deadLetters(name, d.visible).catch(() => undefined)
@@ -207,6 +227,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
             delayed: d.delayed,
             error: undefined,
             advice: queueAdvice(name, d.visible, samples),
+            ...(oldest === undefined ? {} : { oldestSentAt: oldest === null ? null : new Date(oldest).toISOString() }),
           };
         } catch (err) {
           return {
@@ -252,6 +273,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     // The same instant as generatedAt: the page's ETag leaves that instant out, so nothing else may depend on the clock.
     freshness,
     freshnessText: freshnessHeadline(freshness),
+    laneFreshness: laneFreshness(records, at, src.freshWithinHours ?? 24),
   };
 }
 

@@ -2,6 +2,7 @@
 // class instead of a line of bits, redrawn in place on a TTY and printed frame after frame elsewhere.
 import { count } from '../util/plural.ts';
 import { formatBytes } from './render.ts';
+import { formatSeconds } from '../pipeline/freshness.ts';
 import {
   barCells,
   formatDuration,
@@ -11,7 +12,7 @@ import {
   type Rate,
   type RateTracker,
 } from './progress.ts';
-import { STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
+import { oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
 
 /** How to draw one frame. */
 export interface TerminalView {
@@ -128,9 +129,14 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
   // The ledger's freshness (class end → COMPLETE) over the last 24 hours, as the page shows it.
   if (s.freshnessText) lines.push(paint('dim', fit(s.freshnessText, v.width)));
 
-  const queues = s.queues.map((q) => {
+  // A fresh lane shows while it holds something: idle, it would only push the line past the terminal's width.
+  const queueRows = s.queues.filter(
+    (q) => !q.name.includes('-fresh') || q.error || (q.visible ?? 0) + (q.inFlight ?? 0) + (q.delayed ?? 0) > 0,
+  );
+  const queues = queueRows.map((q) => {
     if (q.error) return paint('yellow', `${q.name} ?`);
-    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}`;
+    const oldest = oldestSeconds(q, s.generatedAt);
+    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}${oldest ? `, oldest ${formatSeconds(oldest)}` : ''}`;
     return q.advice ? paint('red', text) : text;
   });
   lines.push(`queues ${queues.join(' · ')}`);

@@ -3,7 +3,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { Consumer } from 'sqs-consumer';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { QueueRole } from '../config.ts';
+import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { allQueues, queueOf } from '../lifecycle/lanes.ts';
 import { describeError } from '../errors.ts';
 import type { JobQueue } from '../store/queue.ts';
 import type { Deps } from '../pipeline/deps.ts';
@@ -16,7 +17,10 @@ export interface RunnerOptions {
   /** What the handlers run with (their SQS client and queue are the runner's too). */
   deps: Deps;
   region: string;
-  /** Concurrent pollers per function (Lambda's concurrency); defaults to min(maximumConcurrency, 2). */
+  /**
+   * Concurrent pollers per function and lane (Lambda's concurrency per event source mapping); defaults to
+   * min(maximumConcurrency, 2). The fresh lane has its own pollers: its share, idle while it is empty.
+   */
   concurrency?: Partial<Record<QueueRole, number>>;
   /** Seconds before a reported failure is visible again; Lambda waits the whole visibility timeout. */
   retryDelaySeconds?: number;
@@ -45,7 +49,7 @@ export async function waitForIdleQueues(
     // While a handler here is running the answer is known: ask SQS (three requests) only when it is not.
     const busy =
       (opts.busy?.() ?? false) ||
-      (await Promise.all((['scan', 'crawl', 'transfer'] as const).map((r) => queue.depth(r)))).some(
+      (await Promise.all(allQueues(QUEUE_ROLES).work.map((q) => queue.depth(q)))).some(
         (d) => d.visible + d.inFlight + d.delayed > 0,
       );
     quiet = busy ? 0 : quiet + 1;
@@ -124,13 +128,13 @@ export async function startRunner(opts: RunnerOptions): Promise<Runner> {
   let running = 0;
 
   for (const c of opts.def.consumers) {
-    const queueUrl = await opts.deps.queue.url(c.role);
+    const queueUrl = await opts.deps.queue.url(queueOf(c.role, c.lane));
     const queueDef = opts.def.queues.find((q) => q.logicalId === c.queueLogicalId)!;
     const queueArn = `arn:aws:sqs:${opts.region}:000000000000:${queueDef.name}`;
     let handler = await loadHandler(c, opts.deps);
     if (opts.wrap) handler = opts.wrap(c.role, handler);
     const pollers = opts.concurrency?.[c.role] ?? Math.min(c.maximumConcurrency, 2);
-    const log = opts.deps.log.child({ runner: c.function });
+    const log = opts.deps.log.child({ runner: c.function, ...(c.lane === 'fresh' ? { lane: c.lane } : {}) });
     for (let i = 0; i < pollers; i++) {
       const consumer = Consumer.create({
         queueUrl,

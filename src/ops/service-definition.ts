@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { QUEUE_ROLES, type Lane, type QueueRole } from '../config.ts';
+import { laneOfQueue } from '../lifecycle/lanes.ts';
 import { ConfigError } from '../errors.ts';
 
 /** A queue declared in serverless.yml, with the attributes `CreateQueue` takes. */
@@ -29,6 +30,8 @@ export interface TableDefinition {
 export interface ConsumerDefinition {
   function: string;
   role: QueueRole;
+  /** The lane of the queue this mapping consumes (a `-fresh` queue is the fresh lane). */
+  lane: Lane;
   /** `handlers/transfer.handler` → module `handlers/transfer`, export `handler`. */
   handlerModule: string;
   handlerExport: string;
@@ -221,8 +224,13 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
       const queueLogicalId = getAttTarget(ev.sqs.arn);
       const queue = queues.find((q) => q.logicalId === queueLogicalId);
       if (!queue) throw new ConfigError(`serverless.yml: function ${name} consumes an unknown queue`);
-      const role = QUEUE_ROLES.find((r) => queue.name.endsWith(`-${r}`));
-      if (!role) throw new ConfigError(`serverless.yml: queue ${queue.name} is not a scan, crawl or transfer queue`);
+      const lane = laneOfQueue(queue.name);
+      const stem = lane === 'fresh' ? queue.name.slice(0, -'-fresh'.length) : queue.name;
+      const role = QUEUE_ROLES.find((r) => stem.endsWith(`-${r}`));
+      if (!role)
+        throw new ConfigError(
+          `serverless.yml: queue ${queue.name} is not a scan, crawl or transfer queue (or its -fresh lane)`,
+        );
       const [handlerModule, handlerExport] = text(fn.handler, `${name}.handler`).split(/\.(?=[^.]+$)/) as [
         string,
         string,
@@ -230,6 +238,7 @@ export function loadServiceDefinition(stage: string, opts: { path?: string; regi
       consumers.push({
         function: name,
         role,
+        lane,
         handlerModule,
         handlerExport,
         queueLogicalId: queue.logicalId,

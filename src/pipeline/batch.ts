@@ -1,10 +1,11 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ZodType } from 'zod';
-import type { QueueRole } from '../config.ts';
+import type { Lane, QueueRole } from '../config.ts';
+import { laneOfQueue, queueOf } from '../lifecycle/lanes.ts';
 import { DeadLetterError, describeError } from '../errors.ts';
 import { parseMessage } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import type { JobQueue } from '../store/queue.ts';
+import type { JobQueue, QueueName } from '../store/queue.ts';
 import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
 
@@ -14,6 +15,8 @@ export interface BatchContext {
   /** The invocation's logger with this message's id (and receive count) on every line. */
   log: Logger;
   signal?: AbortSignal;
+  /** The lane of the queue the message came from: what it sends onwards goes to the same lane. */
+  lane: Lane;
 }
 
 export interface BatchOptions<T> {
@@ -56,12 +59,18 @@ export interface BatchOptions<T> {
  */
 export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): Promise<SQSBatchResponse> {
   const failures: string[] = [];
+  announceLaneWait(event, opts);
   await mapLimit(event.Records, opts.concurrency, async (record: SQSRecord) => {
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1;
     const final = receiveCount >= opts.maxReceiveCount;
-    const log = opts.log.child({ messageId: record.messageId, receiveCount });
+    // The queue this record came from (its event source mapping's ARN): its visibility, heartbeat and
+    // DLQ are that queue's, so a retry stays in its lane and a fresh job never falls into the bulk lane.
+    const lane = laneOfQueue(record.eventSourceARN);
+    const own = queueOf(opts.role, lane);
+    const log = opts.log.child({ messageId: record.messageId, receiveCount, ...(lane === 'fresh' ? { lane } : {}) });
     let message: T | undefined;
-    const beat = opts.heartbeat && record.receiptHandle ? startHeartbeat(opts, record.receiptHandle, log) : undefined;
+    const beat =
+      opts.heartbeat && record.receiptHandle ? startHeartbeat(opts, own, record.receiptHandle, log) : undefined;
     try {
       message = parseMessage(opts.schema, record.body, opts.role);
       if (final && opts.beforeFinalAttempt) {
@@ -76,6 +85,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
         receiveCount,
         messageId: record.messageId,
         log,
+        lane,
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
     } catch (err) {
@@ -84,7 +94,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
       if (err instanceof DeadLetterError) {
         if (message !== undefined) await record_(opts, message, err, true, log);
         try {
-          await opts.queue.sendRaw(`${opts.role}-dlq`, err.redriveBody ?? record.body, {
+          await opts.queue.sendRaw(`${own}-dlq`, err.redriveBody ?? record.body, {
             'flants-error': err.message,
             'flants-code': err.code,
             'flants-source-message-id': record.messageId,
@@ -106,7 +116,7 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
         // Lambda leaves a reported failure invisible for the rest of the visibility timeout (an hour for
         // transfer); this brings the next delivery forward to the backoff.
         await opts.queue
-          .extendVisibility(opts.role, record.receiptHandle, backoff)
+          .extendVisibility(own, record.receiptHandle, backoff)
           .catch((e: unknown) => log.warn('could not set retry backoff', { error: describeError(e) }));
       }
     } finally {
@@ -114,6 +124,23 @@ export async function processBatch<T>(event: SQSEvent, opts: BatchOptions<T>): P
     }
   });
   return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+/**
+ * How long this batch's messages waited, per lane (now − SentTimestamp, the longest): the metric that
+ * shows a fresh lane staying minutes old while the bulk lane is hours deep.
+ */
+function announceLaneWait<T>(event: SQSEvent, opts: BatchOptions<T>): void {
+  if (!opts.events) return;
+  const now = Date.now();
+  const longest = new Map<Lane, number>();
+  for (const r of event.Records) {
+    const sent = Number(r.attributes?.SentTimestamp);
+    if (!Number.isFinite(sent) || sent <= 0) continue;
+    const lane = laneOfQueue(r.eventSourceARN);
+    longest.set(lane, Math.max(longest.get(lane) ?? 0, (now - sent) / 1000));
+  }
+  for (const [lane, waitSeconds] of longest) opts.events.emit('laneWait', { stage: opts.role, lane, waitSeconds });
 }
 
 async function record_<T>(opts: BatchOptions<T>, message: T, err: unknown, final: boolean, log: Logger): Promise<void> {
@@ -126,11 +153,16 @@ async function record_<T>(opts: BatchOptions<T>, message: T, err: unknown, final
   );
 }
 
-function startHeartbeat<T>(opts: BatchOptions<T>, receiptHandle: string, log: Logger): { stop(): void } {
+function startHeartbeat<T>(
+  opts: BatchOptions<T>,
+  own: QueueName,
+  receiptHandle: string,
+  log: Logger,
+): { stop(): void } {
   const { everySeconds, visibilitySeconds } = opts.heartbeat!;
   const timer = setInterval(() => {
     opts.queue
-      .extendVisibility(opts.role, receiptHandle, visibilitySeconds)
+      .extendVisibility(own, receiptHandle, visibilitySeconds)
       .catch((err: unknown) => log.warn('could not extend visibility', { error: describeError(err) }));
   }, everySeconds * 1000);
   timer.unref();

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config, Lane } from '../config.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
 import { mpdRulesOf } from '../dash/hosts.ts';
@@ -9,7 +9,8 @@ import { withPlaylistRetries } from '../origin/retrying.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import type { GoneFiles, LandedFile, Ledger } from '../store/ledger.ts';
-import type { JobQueue } from '../store/queue.ts';
+import { inLane, type JobQueue } from '../store/queue.ts';
+import { crawlLane } from '../lifecycle/lanes.ts';
 import { chunkFiles, planIdOf } from './chunking.ts';
 import type { PipelineEvents } from './events.ts';
 import { checkAgainstOrigin, type ChangeCheck } from './recheck.ts';
@@ -50,6 +51,8 @@ export interface CrawlOptions {
   signal?: AbortSignal;
   /** The clock the grace period for growing playlists is measured by. */
   now?: () => Date;
+  /** The lane the job came in (its queue, already given as `deps.queue`); a change found may move it to fresh. */
+  lane?: Lane;
 }
 
 /** Why a class stops re-planning: the playlist, what its origin does, and what to do about it. */
@@ -247,7 +250,9 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       })),
     });
   });
-  await deps.queue.sendAll('transfer', jobs);
+  // A change check's finding is news: its copy overtakes the backfill (FRESH_CHANGED).
+  const lane = crawlLane(opts.lane ?? 'bulk', changedAt !== undefined, cfg.fresh);
+  await (lane === (opts.lane ?? 'bulk') ? deps.queue : inLane(deps.queue, lane)).sendAll('transfer', jobs);
   if (plan.completed) {
     log.info('class complete', { classId: job.classId, planId, freshnessSeconds: plan.freshnessSeconds });
     deps.events.emit('classComplete', {

@@ -12,6 +12,8 @@ export interface PipelineEventMap {
   deliveryFailed: [{ stage: 'scan' | 'crawl' | 'transfer'; final: boolean }];
   /** A class was verified against the bucket (`flants verify`, the verify schedule): its findings, or that it could not be. */
   classVerified: [{ classId: string; findings: number; error: boolean }];
+  /** A batch was received from one lane: the longest any of its messages waited since it was sent. */
+  laneWait: [{ stage: 'scan' | 'crawl' | 'transfer'; lane: 'fresh' | 'bulk'; waitSeconds: number }];
 }
 
 /** A typed event emitter of pipeline events. */

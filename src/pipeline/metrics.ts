@@ -28,14 +28,22 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
     metrics.addMetric('VerifyFindings', MetricUnit.Count, findings);
     if (error) metrics.addMetric('VerifyErrors', MetricUnit.Count, 1);
   };
+  const onLaneWait = ({ stage, lane, waitSeconds }: { stage: string; lane: string; waitSeconds: number }) => {
+    // Per queue (stage and lane): the fresh lane's wait is the figure fresh-first is judged by.
+    const m = metrics.singleMetric();
+    m.addDimension('Queue', lane === 'fresh' ? `${stage}-fresh` : stage);
+    m.addMetric('QueueWaitSeconds', MetricUnit.Seconds, waitSeconds);
+  };
   events.on('chunkCounted', onCounted);
   events.on('classVerified', onVerified);
+  events.on('laneWait', onLaneWait);
   events.on('retry', onRetry);
   events.on('deliveryFailed', onFailed);
   events.on('classComplete', onComplete);
   return () => {
     events.off('chunkCounted', onCounted);
     events.off('classVerified', onVerified);
+    events.off('laneWait', onLaneWait);
     events.off('retry', onRetry);
     events.off('deliveryFailed', onFailed);
     events.off('classComplete', onComplete);

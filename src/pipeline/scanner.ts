@@ -10,6 +10,8 @@ import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../
 import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../store/ledger.ts';
 import { newPageToken, newScanId, type JobQueue } from '../store/queue.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
+import { queueOf, scanLane } from '../lifecycle/lanes.ts';
+import type { Lane } from '../config.ts';
 
 export interface ScannerDeps {
   cfg: Config;
@@ -42,6 +44,8 @@ export interface ScanSummary {
   skippedClasses: Array<{ classId: string; reason: SkipReason; detail?: string }>;
   /** True when the scan sent itself the next page. */
   continued: boolean;
+  /** Classes of `enqueued` sent in the fresh lane. */
+  fresh?: string[];
 }
 
 /** A class in progress this long without news is presumed stuck and crawled again (resuming, not recounting). */
@@ -83,6 +87,7 @@ async function enqueueReady(
   const now = deps.now?.() ?? new Date();
   const records = await deps.ledger.getClasses(ready.map((c) => c.classId));
   const jobs: CrawlJob[] = [];
+  const lanes = new Map<string, Lane>();
   for (const cls of ready) {
     const d = decide(records.get(cls.classId), force, explicit, now);
     if (d === 'complete') summary.alreadyComplete++;
@@ -99,14 +104,22 @@ async function enqueueReady(
         ...(force ? { force: true } : {}),
         requestedAt: now.toISOString(),
       });
+      lanes.set(cls.classId, scanLane({ endedAt: cls.endedAt, explicit }, now, deps.cfg.fresh));
     }
   }
   // Record PENDING before sending, so `flants status` never misses a class that has a job in flight.
   await mapLimit(jobs, 16, (job) =>
     deps.ledger.markPending(job.classId, { title: job.title, manifestUrl: job.manifestUrl, endedAt: job.endedAt }),
   );
-  await deps.queue.sendAll('crawl', jobs);
+  // Fresh first: classes that ended recently (or were named by hand) are sent first, in their own lane.
+  const fresh = jobs.filter((j) => lanes.get(j.classId) === 'fresh');
+  await deps.queue.sendAll(queueOf('crawl', 'fresh'), fresh);
+  await deps.queue.sendAll(
+    'crawl',
+    jobs.filter((j) => lanes.get(j.classId) !== 'fresh'),
+  );
   summary.enqueued.push(...jobs.map((j) => j.classId));
+  if (fresh.length) summary.fresh = fresh.map((j) => j.classId);
 }
 
 function skip(
@@ -128,6 +141,8 @@ function skip(
  */
 export interface ScanDelivery {
   messageId?: string;
+  /** The lane the request came in: a scan's next page is sent in the same lane. */
+  lane?: Lane;
 }
 
 /** Who claims a page: the message's token, else its id; none when run by hand (no claim). */
@@ -213,7 +228,7 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
   // continues nothing, and its redeliveries own the page, so the scan never forks.
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);
-  if (next) await deps.queue.sendAll('scan', [next]);
+  if (next) await deps.queue.sendAll(queueOf('scan', delivery.lane ?? 'bulk'), [next]);
   // The last page moves the watermark (before the page is marked finished: a failure redoes the page, not the scan).
   if (!next && startedAt) summary.watermarkAdvanced = await deps.ledger.advanceWatermark(fieldsKey, startedAt, scanId);
   if (holder) await deps.ledger.finishScanPage(scanId, pageKey);
@@ -337,7 +352,7 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
         : undefined;
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);
-  if (next) await deps.queue.sendAll('scan', [next]);
+  if (next) await deps.queue.sendAll(queueOf('scan', delivery.lane ?? 'bulk'), [next]);
   if (holder) await deps.ledger.finishScanPage(scanId, pageKey);
   log.info('recheck page finished', { scanId, page: pageKey, ...summarize(summary) });
   return summary;

@@ -8,11 +8,12 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config, QueueRole } from '../config.ts';
+import type { Config, Lane, QueueName } from '../config.ts';
 import { FlantsError } from '../errors.ts';
+import { parseQueueName, queueOf } from '../lifecycle/lanes.ts';
 
-/** A queue by role, or its dead-letter queue. */
-export type QueueName = QueueRole | `${QueueRole}-dlq`;
+/** A queue by role and lane, or its dead-letter queue (`crawl`, `crawl-fresh`, `crawl-fresh-dlq`). */
+export type { QueueName };
 
 /** What the pipeline needs of SQS: send jobs by role, and find URLs. */
 export interface JobQueue {
@@ -26,6 +27,12 @@ export interface JobQueue {
   extendVisibility(name: QueueName, receiptHandle: string, seconds: number): Promise<void>;
   /** The queue's VisibilityTimeout attribute, in seconds (read once per process). */
   visibilityTimeout(name: QueueName): Promise<number>;
+  /**
+   * When the oldest message still in the queue was sent (epoch ms; null when empty), where the endpoint
+   * can say without receiving (a receive would count against the message's deliveries); undefined where
+   * it cannot: SQS itself publishes the age only as the CloudWatch metric ApproximateAgeOfOldestMessage.
+   */
+  oldestSentAt?(name: QueueName): Promise<number | null | undefined>;
 }
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
@@ -40,8 +47,10 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
     if (known) return Promise.resolve(known);
     let p = cache.get(name);
     if (!p) {
-      const role = name.replace(/-dlq$/, '') as QueueRole;
-      const queueName = name.endsWith('-dlq') ? cfg.queueNames[role].dlq : cfg.queueNames[role].queue;
+      const parsed = parseQueueName(name);
+      if (!parsed) return Promise.reject(new FlantsError('QUEUE_NOT_FOUND', `${name} is not a FLAnts queue`));
+      const names = parsed.lane === 'fresh' ? cfg.freshQueueNames[parsed.role] : cfg.queueNames[parsed.role];
+      const queueName = parsed.dlq ? names.dlq : names.queue;
       p = sqs.send(new GetQueueUrlCommand({ QueueName: queueName })).then(
         (r) => {
           if (!r.QueueUrl) throw new FlantsError('QUEUE_NOT_FOUND', `queue ${queueName} has no URL`);
@@ -144,6 +153,23 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
       }
       return p;
     },
+    async oldestSentAt(name) {
+      // Only a local endpoint is asked: fauxqs inspects a queue without receiving from it. Anything else
+      // (AWS, another emulator) answers undefined, and the dashboard points at CloudWatch instead.
+      const endpoint = cfg.aws.endpoints.sqs;
+      const parsed = parseQueueName(name);
+      if (!endpoint || !parsed) return undefined;
+      const names = parsed.lane === 'fresh' ? cfg.freshQueueNames[parsed.role] : cfg.queueNames[parsed.role];
+      try {
+        const res = await fetch(new URL(`/_fauxqs/queues/${parsed.dlq ? names.dlq : names.queue}`, endpoint), {
+          signal: AbortSignal.timeout(2_000),
+        });
+        if (!res.ok) return undefined;
+        return oldestOfInspection(await res.json());
+      } catch {
+        return undefined;
+      }
+    },
     async depth(name) {
       const res = await sqs.send(
         new GetQueueAttributesCommand({
@@ -163,6 +189,38 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
       };
     },
   };
+}
+
+/**
+ * The queue as seen from one lane: a job sent to a stage by its plain name (`crawl`) goes to that
+ * stage's queue in this lane (`crawl-fresh`); names that already say a lane or a DLQ are left alone.
+ * The pipeline's senders keep writing `sendAll('transfer', …)`; the handler gives them the lane.
+ */
+export function inLane<Q extends Pick<JobQueue, 'sendAll'>>(queue: Q, lane: Lane): Q {
+  if (lane === 'bulk') return queue;
+  return {
+    ...queue,
+    sendAll: (name: QueueName, bodies: readonly unknown[], opts?: { delaySeconds?: number }) => {
+      const parsed = parseQueueName(name);
+      const target = parsed && !parsed.dlq && parsed.lane === 'bulk' ? queueOf(parsed.role, lane) : name;
+      return queue.sendAll(target, bodies, opts);
+    },
+  };
+}
+
+/** When the oldest message of a fauxqs queue inspection was sent (null: none); undefined when it is not one. */
+export function oldestOfInspection(body: unknown): number | null | undefined {
+  const m = (body as { messages?: { ready?: unknown; delayed?: unknown; inflight?: unknown } } | null)?.messages;
+  if (!m || !Array.isArray(m.ready) || !Array.isArray(m.delayed) || !Array.isArray(m.inflight)) return undefined;
+  const sent = [
+    ...(m.ready as Array<{ sentTimestamp?: unknown }>),
+    ...(m.delayed as Array<{ sentTimestamp?: unknown }>),
+    ...(m.inflight as Array<{ message?: { sentTimestamp?: unknown } }>).map((e) => e.message ?? {}),
+  ]
+    .map((x) => x.sentTimestamp)
+    .filter((t): t is number => typeof t === 'number');
+  // A reduce, not Math.min(...sent): a backlog holds more messages than a call has arguments.
+  return sent.length === 0 ? null : sent.reduce((a, b) => Math.min(a, b));
 }
 
 /** A short random id for correlating one scan's pages in logs. */

@@ -7,11 +7,14 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { QueueRole } from '../config.ts';
+import type { Lane, QueueRole } from '../config.ts';
+import { queueOf } from '../lifecycle/lanes.ts';
 import type { JobQueue } from './queue.ts';
 
 export interface RedriveResult {
   role: QueueRole;
+  /** Each lane's DLQ goes back to its own lane's queue: a fresh job stays fresh. */
+  lane: Lane;
   /** `move-task`: SQS moves the messages itself (asynchronously); `copy`: moved here, one by one. */
   method: 'move-task' | 'copy';
   moved: number;
@@ -65,7 +68,7 @@ async function copyBack(sqs: SQSClient, from: string, to: string, max: number): 
   return moved;
 }
 
-/** Moves every message of each role's DLQ back to its source queue (SQS move task where available). */
+/** Moves every message of each role's DLQs (both lanes) back to its source queue (SQS move task where available). */
 export async function redrive(
   sqs: SQSClient,
   queue: JobQueue,
@@ -73,19 +76,21 @@ export async function redrive(
   opts: { max?: number; preferCopy?: boolean } = {},
 ): Promise<RedriveResult[]> {
   const results: RedriveResult[] = [];
-  for (const role of roles) {
-    const [dlqUrl, sourceUrl] = await Promise.all([queue.url(`${role}-dlq`), queue.url(role)]);
+  for (const [role, lane] of roles.flatMap((r) => (['fresh', 'bulk'] as const).map((l) => [r, l] as const))) {
+    const source = queueOf(role, lane);
+    const [dlqUrl, sourceUrl] = await Promise.all([queue.url(`${source}-dlq`), queue.url(source)]);
     if (!opts.preferCopy) {
       try {
         const [sourceArn, destArn] = await Promise.all([arnOf(sqs, dlqUrl), arnOf(sqs, sourceUrl)]);
-        const { visible } = await queue.depth(`${role}-dlq`);
+        const { visible } = await queue.depth(`${source}-dlq`);
         if (visible === 0) {
-          results.push({ role, method: 'move-task', moved: 0 });
+          results.push({ role, lane, method: 'move-task', moved: 0 });
           continue;
         }
         const task = await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: sourceArn, DestinationArn: destArn }));
         results.push({
           role,
+          lane,
           method: 'move-task',
           moved: visible,
           ...(task.TaskHandle ? { taskHandle: task.TaskHandle } : {}),
@@ -97,6 +102,7 @@ export async function redrive(
     }
     results.push({
       role,
+      lane,
       method: 'copy',
       moved: await copyBack(sqs, dlqUrl, sourceUrl, opts.max ?? Number.MAX_SAFE_INTEGER),
     });

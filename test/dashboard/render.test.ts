@@ -89,7 +89,21 @@ describe('collectSnapshot', () => {
       'c-pending',
       'c-complete',
     ]);
-    expect(s.queues.map((q) => q.name)).toEqual(['scan', 'crawl', 'transfer', 'scan-dlq', 'crawl-dlq', 'transfer-dlq']);
+    // Both lanes of each stage, the fresh lane first (issue 25), then the DLQs the same way.
+    expect(s.queues.map((q) => q.name)).toEqual([
+      'scan-fresh',
+      'scan',
+      'crawl-fresh',
+      'crawl',
+      'transfer-fresh',
+      'transfer',
+      'scan-fresh-dlq',
+      'scan-dlq',
+      'crawl-fresh-dlq',
+      'crawl-dlq',
+      'transfer-fresh-dlq',
+      'transfer-dlq',
+    ]);
     // One unreadable queue is shown as such, the rest still are.
     expect(s.queues.find((q) => q.name === 'scan-dlq')).toMatchObject({
       visible: undefined,

@@ -104,6 +104,8 @@ beforeAll(async () => {
   for (const r of QUEUE_ROLES) {
     urls[`FLANTS_${r.toUpperCase()}_QUEUE_URL`] = await plain.url(r);
     urls[`FLANTS_${r.toUpperCase()}_DLQ_URL`] = await plain.url(`${r}-dlq`);
+    urls[`FLANTS_${r.toUpperCase()}_FRESH_QUEUE_URL`] = await plain.url(`${r}-fresh`);
+    urls[`FLANTS_${r.toUpperCase()}_FRESH_DLQ_URL`] = await plain.url(`${r}-fresh-dlq`);
   }
   cfg = loadConfig({ ...process.env, ...t.env, ...urls });
   for (const fn of ['scanner', 'crawler', 'transfer', 'verify'] as const) {
@@ -123,6 +125,8 @@ beforeAll(async () => {
       QUEUE_ROLES.flatMap((r) => [
         [cfg.queueNames[r].queue, logical[r]!],
         [cfg.queueNames[r].dlq, logical[r]!.replace('Queue', 'DeadLetterQueue')],
+        [cfg.freshQueueNames[r].queue, logical[r]!.replace('Queue', 'FreshQueue')],
+        [cfg.freshQueueNames[r].dlq, logical[r]!.replace('Queue', 'FreshDeadLetterQueue')],
       ]),
     ),
     table: 'LedgerTable',
@@ -209,6 +213,19 @@ async function settle(
 
 const context = { getRemainingTimeInMillis: () => 60_000 };
 
+/**
+ * The fresh lane's side of a role (issue 25): the same calls as the bulk lane's, on the stage's fresh
+ * queue, its DLQ and the next stage's fresh queue. processBatch picks the queue from the record's event
+ * source (test/unit/batch.test.ts, "keeps a message in the lane it came from"); the scanner's fresh
+ * crawl jobs are exercised below, the rest is the bulk lane's code with the other queue's name.
+ */
+const freshLane = (stage: 'Scan' | 'Crawl' | 'Transfer', sends: string[]) => [
+  ...esm(`${stage}FreshQueue`),
+  `${stage}FreshQueue.Arn sqs:ChangeMessageVisibility`,
+  `${stage}FreshDeadLetterQueue.Arn sqs:SendMessage`,
+  ...sends.map((q) => `${q}.Arn sqs:SendMessage`),
+];
+
 /** The role's permissions in serverless.yml, without its log statements (the runtime's) and without conditional ones. */
 function granted(roleId: string): Record<string, string> {
   const yml = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as {
@@ -263,6 +280,7 @@ describe('each role holds exactly what its code calls', () => {
       'sub:arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${param:mongoUriParameter} ssm:GetParameter',
       // The retry backoff of a page that failed (processBatch, shared by every function; test/unit/batch.test.ts).
       'ScanQueue.Arn sqs:ChangeMessageVisibility',
+      ...freshLane('Scan', ['ScanFreshQueue', 'CrawlFreshQueue']),
     ]);
   });
 
@@ -290,7 +308,10 @@ describe('each role holds exactly what its code calls', () => {
       job('unknown-shape', '/c/master.m3u8').replace('"crawl"', '"crawl","force":"yes"'),
     ]);
     await settle('crawl', last, await crawlerHandler(last, context));
-    expectExactly('crawler', 'CrawlerRole', esm('CrawlQueue'));
+    expectExactly('crawler', 'CrawlerRole', [
+      ...esm('CrawlQueue'),
+      ...freshLane('Crawl', ['CrawlFreshQueue', 'TransferFreshQueue']),
+    ]);
   });
 
   it('transfer: copies chunks (with a heartbeat), records a final failure, resolves it on redrive, aborts a broken multipart upload, guards generations', async () => {
@@ -358,7 +379,7 @@ describe('each role holds exactly what its code calls', () => {
     };
     await copyFile(file, d, { generation: 1 });
     await copyFile(file, d, { generation: 2 });
-    expectExactly('transfer', 'TransferRole', esm('TransferQueue'));
+    expectExactly('transfer', 'TransferRole', [...esm('TransferQueue'), ...freshLane('Transfer', ['CrawlFreshQueue'])]);
   });
 
   it('verify (issue 22): walks the COMPLETE classes, reads their chunk records, lists and HEADs the bucket, keeps each result and its watermark; writes no object', async () => {

@@ -219,23 +219,27 @@ describe('functions', () => {
 });
 
 describe('queues', () => {
-  it('scan, crawl and transfer each have a DLQ after 3 receives; DLQs keep messages 14 days', () => {
+  it('scan, crawl and transfer each have a DLQ after 3 receives, in both lanes (bulk and fresh); DLQs keep messages 14 days', () => {
     for (const [fn, q] of Object.entries(PIPELINE)) {
-      const main = props(`${q}Queue`);
-      const dlq = props(`${q}DeadLetterQueue`);
-      const role = q.toLowerCase();
-      expect(main.QueueName, fn).toBe(`flants-${STAGE}-${role}`);
-      expect(dlq.QueueName, fn).toBe(`flants-${STAGE}-${role}-dlq`);
-      expect(main.RedrivePolicy, fn).toEqual({
-        deadLetterTargetArn: getAtt(`${q}DeadLetterQueue`, 'Arn'),
-        maxReceiveCount: 3,
-      });
-      expect(dlq.MessageRetentionPeriod, fn).toBe(14 * 24 * 3600);
-      expect(dlq.RedrivePolicy, fn).toBeUndefined();
-      expect(main.SqsManagedSseEnabled, fn).toBe(true);
-      expect(dlq.SqsManagedSseEnabled, fn).toBe(true);
+      for (const lane of ['', 'Fresh']) {
+        const main = props(`${q}${lane}Queue`);
+        const dlq = props(`${q}${lane}DeadLetterQueue`);
+        const role = `${q.toLowerCase()}${lane ? '-fresh' : ''}`;
+        expect(main.QueueName, fn).toBe(`flants-${STAGE}-${role}`);
+        expect(dlq.QueueName, fn).toBe(`flants-${STAGE}-${role}-dlq`);
+        expect(main.RedrivePolicy, fn).toEqual({
+          deadLetterTargetArn: getAtt(`${q}${lane}DeadLetterQueue`, 'Arn'),
+          maxReceiveCount: 3,
+        });
+        expect(dlq.MessageRetentionPeriod, fn).toBe(14 * 24 * 3600);
+        expect(dlq.RedrivePolicy, fn).toBeUndefined();
+        expect(main.SqsManagedSseEnabled, fn).toBe(true);
+        expect(dlq.SqsManagedSseEnabled, fn).toBe(true);
+        // The fresh lane is the same stage: the same timeouts.
+        expect(main.VisibilityTimeout, fn).toBe(props(`${q}Queue`).VisibilityTimeout);
+      }
     }
-    expect(resourcesOfType(t, 'AWS::SQS::Queue')).toHaveLength(6);
+    expect(resourcesOfType(t, 'AWS::SQS::Queue')).toHaveLength(12);
   });
 
   it('tell every pipeline function the same receive count the queues use: one parameter is the source', () => {
@@ -265,32 +269,35 @@ describe('queues', () => {
 });
 
 describe('event source mappings', () => {
-  it('report batch item failures, with batch size, batching window and maximum concurrency from params', () => {
+  it('report batch item failures, with batch size, batching window and maximum concurrency from params, one mapping per lane', () => {
     for (const [fn, q] of Object.entries(PIPELINE)) {
-      const m = mappingOf(`${q}Queue`);
-      expect(targetOf(m.FunctionName), fn).toBe(logicalId(fn as FunctionName));
-      expect(m.FunctionResponseTypes, fn).toEqual(['ReportBatchItemFailures']);
-      expect(m.BatchSize, fn).toBe(param(`${fn}BatchSize`));
-      expect(m.MaximumBatchingWindowInSeconds, fn).toBe(param(`${fn}BatchWindow`));
-      const max = (m.ScalingConfig as JsonObject | undefined)?.MaximumConcurrency;
-      expect(max, fn).toBe(param(`${fn}MaxConcurrency`));
-      expect(Number(max)).toBeGreaterThanOrEqual(2);
-      expect(Number(max)).toBeLessThanOrEqual(1000);
-      // Tuned per stage through params, not hard-coded in the function.
-      const sqs = (yml.functions[fn]!.events as JsonObject[])[0]!.sqs as JsonObject;
-      expect([sqs.batchSize, sqs.maximumBatchingWindow, sqs.maximumConcurrency], fn).toEqual([
-        `\${param:${fn}BatchSize}`,
-        `\${param:${fn}BatchWindow}`,
-        `\${param:${fn}MaxConcurrency}`,
-      ]);
-      // The local runner polls with the same settings.
-      const local = def.consumers.find((c) => c.function === fn)!;
-      expect(
-        [local.batchSize, local.maximumBatchingWindow, local.maximumConcurrency, local.reportBatchItemFailures],
-        fn,
-      ).toEqual([m.BatchSize, m.MaximumBatchingWindowInSeconds, max, true]);
+      for (const [i, lane] of ['', 'Fresh'].entries()) {
+        const m = mappingOf(`${q}${lane}Queue`);
+        expect(targetOf(m.FunctionName), fn).toBe(logicalId(fn as FunctionName));
+        expect(m.FunctionResponseTypes, fn).toEqual(['ReportBatchItemFailures']);
+        expect(m.BatchSize, fn).toBe(param(`${fn}BatchSize`));
+        expect(m.MaximumBatchingWindowInSeconds, fn).toBe(param(`${fn}BatchWindow`));
+        // Each lane's share of the function: its own maximum concurrency.
+        const max = (m.ScalingConfig as JsonObject | undefined)?.MaximumConcurrency;
+        expect(max, fn).toBe(param(`${fn}${lane}MaxConcurrency`));
+        expect(Number(max)).toBeGreaterThanOrEqual(2);
+        expect(Number(max)).toBeLessThanOrEqual(1000);
+        // Tuned per stage through params, not hard-coded in the function.
+        const sqs = (yml.functions[fn]!.events as JsonObject[])[i]!.sqs as JsonObject;
+        expect([sqs.batchSize, sqs.maximumBatchingWindow, sqs.maximumConcurrency], fn).toEqual([
+          `\${param:${fn}BatchSize}`,
+          `\${param:${fn}BatchWindow}`,
+          `\${param:${fn}${lane}MaxConcurrency}`,
+        ]);
+        // The local runner polls with the same settings, in the same lane.
+        const local = def.consumers.find((c) => c.function === fn && c.lane === (lane ? 'fresh' : 'bulk'))!;
+        expect(
+          [local.batchSize, local.maximumBatchingWindow, local.maximumConcurrency, local.reportBatchItemFailures],
+          fn,
+        ).toEqual([m.BatchSize, m.MaximumBatchingWindowInSeconds, max, true]);
+      }
     }
-    expect(resourcesOfType(t, 'AWS::Lambda::EventSourceMapping')).toHaveLength(3);
+    expect(resourcesOfType(t, 'AWS::Lambda::EventSourceMapping')).toHaveLength(6);
   });
 });
 
@@ -440,9 +447,8 @@ describe('alarms', () => {
     expect(a.OKActions).toEqual(action);
   };
 
-  it('fire when any DLQ holds a message', () => {
-    for (const q of Object.values(PIPELINE)) {
-      const dlq = `${q}DeadLetterQueue`;
+  it('fire when any DLQ holds a message (both lanes)', () => {
+    for (const dlq of Object.values(PIPELINE).flatMap((q) => [`${q}DeadLetterQueue`, `${q}FreshDeadLetterQueue`])) {
       const a = alarms().find(
         (x) =>
           JSON.stringify(x.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }]),
@@ -456,6 +462,22 @@ describe('alarms', () => {
       });
       notifiesOptionalTopic(a!);
     }
+  });
+
+  it("fire when the fresh transfer lane's oldest job has waited too long (SQS's own metric)", () => {
+    const a = alarms().find(
+      (x) =>
+        x.MetricName === 'ApproximateAgeOfOldestMessage' &&
+        JSON.stringify(x.Dimensions) ===
+          JSON.stringify([{ Name: 'QueueName', Value: getAtt('TransferFreshQueue', 'QueueName') }]),
+    );
+    expect(a).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: param('freshLaneAgeAlarmSeconds'),
+    });
+    notifiesOptionalTopic(a!);
   });
 
   it('fire on transfer function errors', () => {
@@ -555,8 +577,12 @@ describe('IAM least privilege', () => {
         'ScannerLogGroup.Arn': logs,
         'ScanQueue.Arn':
           'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
+        'ScanFreshQueue.Arn':
+          'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'CrawlQueue.Arn': 'sqs:SendMessage',
+        'CrawlFreshQueue.Arn': 'sqs:SendMessage',
         'ScanDeadLetterQueue.Arn': 'sqs:SendMessage',
+        'ScanFreshDeadLetterQueue.Arn': 'sqs:SendMessage',
         [ledger]: 'dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         // A change check walks the COMPLETE classes through the class index.
         'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
@@ -568,15 +594,23 @@ describe('IAM least privilege', () => {
         'CrawlerLogGroup.Arn': logs,
         'CrawlQueue.Arn':
           'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
+        'CrawlFreshQueue.Arn':
+          'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage,sqs:SendMessage',
         'TransferQueue.Arn': 'sqs:SendMessage',
+        'TransferFreshQueue.Arn': 'sqs:SendMessage',
         'CrawlDeadLetterQueue.Arn': 'sqs:SendMessage',
+        'CrawlFreshDeadLetterQueue.Arn': 'sqs:SendMessage',
         [ledger]: 'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem',
       },
       transfer: {
         'TransferLogGroup.Arn': logs,
         'TransferQueue.Arn': 'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
+        'TransferFreshQueue.Arn':
+          'sqs:ChangeMessageVisibility,sqs:DeleteMessage,sqs:GetQueueAttributes,sqs:ReceiveMessage',
         'TransferDeadLetterQueue.Arn': 'sqs:SendMessage',
+        'TransferFreshDeadLetterQueue.Arn': 'sqs:SendMessage',
         'CrawlQueue.Arn': 'sqs:SendMessage',
+        'CrawlFreshQueue.Arn': 'sqs:SendMessage',
         [ledger]:
           'dynamodb:BatchGetItem,dynamodb:ConditionCheckItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:UpdateItem',
         [bucketObjects]: 's3:AbortMultipartUpload,s3:GetObject,s3:PutObject',
@@ -603,6 +637,12 @@ describe('IAM least privilege', () => {
         'ScanDeadLetterQueue.Arn': 'sqs:GetQueueAttributes',
         'CrawlDeadLetterQueue.Arn': 'sqs:GetQueueAttributes',
         'TransferDeadLetterQueue.Arn': 'sqs:GetQueueAttributes',
+        'ScanFreshQueue.Arn': 'sqs:GetQueueAttributes',
+        'CrawlFreshQueue.Arn': 'sqs:GetQueueAttributes',
+        'TransferFreshQueue.Arn': 'sqs:GetQueueAttributes',
+        'ScanFreshDeadLetterQueue.Arn': 'sqs:GetQueueAttributes',
+        'CrawlFreshDeadLetterQueue.Arn': 'sqs:GetQueueAttributes',
+        'TransferFreshDeadLetterQueue.Arn': 'sqs:GetQueueAttributes',
       },
     };
     for (const fn of FUNCTIONS) {

@@ -50,7 +50,10 @@ describe('flants CLI against local endpoints', () => {
       expect(r.code).toBe(0);
       const out = JSON.parse(r.stdout) as { queues: Array<{ name: string }>; table: string; bucket: string };
       expect(out.queues.map((q) => q.name).sort()).toEqual(
-        ['crawl', 'crawl-dlq', 'scan', 'scan-dlq', 'transfer', 'transfer-dlq'].map((n) => `flants-clitest-${n}`).sort(),
+        ['crawl', 'scan', 'transfer']
+          .flatMap((r) => [r, `${r}-dlq`, `${r}-fresh`, `${r}-fresh-dlq`])
+          .map((n) => `flants-clitest-${n}`)
+          .sort(),
       );
       expect(out.table).toBe('flants-clitest-ledger');
     }

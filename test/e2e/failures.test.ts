@@ -57,7 +57,8 @@ describe('issue 8: nothing stays in progress forever (end to end)', () => {
       hang = false;
       for (const r of release) r();
       expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['transfer'])).toEqual([
-        { role: 'transfer', method: 'copy', moved: 1 },
+        { role: 'transfer', lane: 'fresh', method: 'move-task', moved: 0 },
+        { role: 'transfer', lane: 'bulk', method: 'copy', moved: 1 },
       ]);
       await p.settle({ timeoutMs: 60_000 });
       expect(await p.deps.ledger.getClass(stuck!.id)).toMatchObject({ status: 'COMPLETE', failedFiles: 0 });

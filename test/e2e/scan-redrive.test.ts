@@ -59,7 +59,8 @@ describe('issue 18 case 7: a scan continuation redriven from its DLQ runs', () =
 
         broken = false;
         expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['scan'])).toEqual([
-          { role: 'scan', method: 'copy', moved: 1 },
+          { role: 'scan', lane: 'fresh', method: 'move-task', moved: 0 },
+          { role: 'scan', lane: 'bulk', method: 'copy', moved: 1 },
         ]);
         const records = await p.settle({ timeoutMs: 60_000 });
         expect(records.map((r) => [r.classId, r.status]).sort()).toEqual(

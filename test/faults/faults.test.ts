@@ -90,7 +90,11 @@ describe('fault injection on real local servers', { timeout: 1_800_000 }, () => 
       // The origin gets its files back; the operator redrives.
       p.origin.setFaults({});
       const moved = await redrive(p.deps.aws.sqs, p.deps.queue, ['transfer']);
-      expect(moved).toEqual([{ role: 'transfer', method: 'copy', moved: dlq.visible }]);
+      // Each lane's DLQ goes back to its own lane; the lab's classes travel the bulk lane.
+      expect(moved).toEqual([
+        { role: 'transfer', lane: 'fresh', method: 'move-task', moved: 0 },
+        { role: 'transfer', lane: 'bulk', method: 'copy', moved: dlq.visible },
+      ]);
       await p.settle({ timeoutMs: 600_000 });
       const fixed = await p.evaluate(scanId, new Set());
       figures('gone→redrive', fixed);
@@ -159,7 +163,8 @@ describe('classes that cannot be crawled', { timeout: 1_800_000 }, () => {
 
       p.origin.setFaults({});
       expect(await redrive(p.deps.aws.sqs, p.deps.queue, ['crawl'])).toEqual([
-        { role: 'crawl', method: 'copy', moved: 1 },
+        { role: 'crawl', lane: 'fresh', method: 'move-task', moved: 0 },
+        { role: 'crawl', lane: 'bulk', method: 'copy', moved: 1 },
       ]);
       await p.settle({ timeoutMs: 300_000 });
       const r = await p.evaluate(scanId, new Set());

@@ -122,4 +122,64 @@ describe('processBatch', () => {
     });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
   });
+
+  it('keeps a message in the lane it came from: its retry backoff, heartbeat and DLQ are its own queue, and the handler hears the lane', async () => {
+    const { queue, dlq } = recordingQueue();
+    const touched: string[] = [];
+    queue.extendVisibility = async (name, handle) => void touched.push(`${name} ${handle}`);
+    const lanes: string[] = [];
+    const arn = (q: string) => `arn:aws:sqs:us-east-1:000000000000:flants-dev-${q}`;
+    const ev: SQSEvent = {
+      Records: [
+        ['f-retry', job('fresh-flaky'), 'crawl-fresh'],
+        ['f-poison', job('fresh-ghost'), 'crawl-fresh'],
+        ['b-retry', job('bulk-flaky'), 'crawl'],
+        ['b-poison', job('bulk-ghost'), 'crawl'],
+      ].map(([messageId, body, q]) => ({
+        messageId,
+        body,
+        receiptHandle: `h-${messageId}`,
+        eventSourceARN: arn(q!),
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now() - (q === 'crawl' ? 600_000 : 5_000)),
+        },
+      })) as SQSEvent['Records'],
+    };
+    const events = createPipelineEvents();
+    const waits: Array<[string, number]> = [];
+    events.on('laneWait', ({ lane, waitSeconds }) => void waits.push([lane, Math.round(waitSeconds / 10) * 10]));
+    const res = await processBatch<CrawlJob>(ev, {
+      role: 'crawl',
+      schema: CrawlJobSchema,
+      concurrency: 4,
+      queue,
+      events,
+      log: createLogger({}, 'silent'),
+      maxReceiveCount: 3,
+      retryBackoffSeconds: [5],
+      heartbeat: { everySeconds: 0.01, visibilitySeconds: 60 },
+      handle: async (m, ctx) => {
+        lanes.push(`${m.classId} ${ctx.lane}`);
+        await new Promise((r) => setTimeout(r, 100));
+        if (m.classId.endsWith('ghost')) throw new PoisonMessageError('unknown class');
+        throw new Error('origin timed out');
+      },
+    });
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['b-retry', 'f-retry']);
+    expect(lanes.sort()).toEqual(['bulk-flaky bulk', 'bulk-ghost bulk', 'fresh-flaky fresh', 'fresh-ghost fresh']);
+    expect(dlq.map((d) => `${d.name} ${JSON.parse(d.body).classId}`).sort()).toEqual([
+      'crawl-dlq bulk-ghost',
+      'crawl-fresh-dlq fresh-ghost',
+    ]);
+    // How long each lane's messages waited, announced once per lane for the metrics.
+    expect(waits.sort()).toEqual([
+      ['bulk', 600],
+      ['fresh', 10],
+    ]);
+    // Every visibility change (heartbeats and the retry backoff) was on the message's own queue.
+    expect(new Set(touched)).toEqual(
+      new Set(['crawl-fresh h-f-retry', 'crawl-fresh h-f-poison', 'crawl h-b-retry', 'crawl h-b-poison']),
+    );
+  });
 });

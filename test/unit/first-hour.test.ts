@@ -200,20 +200,23 @@ describe('item 9: plurals, redrive lines and plain progress', () => {
   });
 
   it('says what redrive moved, or that there was nothing to move', () => {
-    expect(redriveLine({ role: 'transfer', method: 'copy', moved: 1 }, 'q', 'q-dlq')).toBe(
+    expect(redriveLine({ role: 'transfer', lane: 'bulk', method: 'copy', moved: 1 }, 'q', 'q-dlq')).toBe(
       'transfer: moved 1 message back to q',
     );
-    expect(redriveLine({ role: 'transfer', method: 'copy', moved: 2 }, 'q', 'q-dlq')).toBe(
+    expect(redriveLine({ role: 'transfer', lane: 'bulk', method: 'copy', moved: 2 }, 'q', 'q-dlq')).toBe(
       'transfer: moved 2 messages back to q',
     );
-    expect(redriveLine({ role: 'scan', method: 'move-task', moved: 0 }, 'q', 'q-dlq')).toBe(
+    expect(redriveLine({ role: 'scan', lane: 'bulk', method: 'move-task', moved: 0 }, 'q', 'q-dlq')).toBe(
       'scan: nothing to move (q-dlq is empty)',
     );
-    expect(redriveLine({ role: 'crawl', method: 'move-task', moved: 1, taskHandle: 'h' }, 'q', 'q-dlq')).toBe(
-      'crawl: SQS move task started for 1 message from q-dlq to q (task h)',
-    );
-    expect(redriveLine({ role: 'crawl', method: 'move-task', moved: 3 }, 'q', 'q-dlq')).toBe(
+    expect(
+      redriveLine({ role: 'crawl', lane: 'bulk', method: 'move-task', moved: 1, taskHandle: 'h' }, 'q', 'q-dlq'),
+    ).toBe('crawl: SQS move task started for 1 message from q-dlq to q (task h)');
+    expect(redriveLine({ role: 'crawl', lane: 'bulk', method: 'move-task', moved: 3 }, 'q', 'q-dlq')).toBe(
       'crawl: SQS move task started for 3 messages from q-dlq to q',
+    );
+    expect(redriveLine({ role: 'crawl', lane: 'fresh', method: 'copy', moved: 1 }, 'f', 'f-dlq')).toBe(
+      'crawl (fresh lane): moved 1 message back to f',
     );
   });
 

@@ -1,5 +1,5 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { attachMetrics } from '../../src/pipeline/metrics.ts';
 
@@ -45,5 +45,30 @@ describe('pipeline metrics (Powertools, Embedded Metric Format)', () => {
     expect(emf.ClassesVerified).toEqual([1, 1, 1]);
     expect(emf.VerifyFindings).toEqual([0, 3, 0]);
     expect(emf.VerifyErrors).toBe(1);
+  });
+
+  it('publishes how long each lane made its messages wait, one metric per queue (QueueWaitSeconds by Queue)', () => {
+    const events = createPipelineEvents();
+    const metrics = new Metrics({ namespace: 'FLAnts', serviceName: 'flants', defaultDimensions: { Stage: 'test' } });
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      attachMetrics(events, metrics);
+      events.emit('laneWait', { stage: 'transfer', lane: 'fresh', waitSeconds: 4.5 });
+      events.emit('laneWait', { stage: 'crawl', lane: 'bulk', waitSeconds: 3600 });
+    } finally {
+      write.mockRestore();
+    }
+    const emf = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('QueueWaitSeconds'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf.map((e) => [e.Queue, e.QueueWaitSeconds, e.Stage])).toEqual([
+      ['transfer-fresh', 4.5, 'test'],
+      ['crawl', 3600, 'test'],
+    ]);
   });
 });
