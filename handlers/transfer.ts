@@ -37,7 +37,11 @@ export function createHandler(deps: Deps): SqsHandler {
         handle: async (job, ctx) => {
           await runTransfer(
             job,
-            { receiveCount: ctx.receiveCount, signal: deadline.signal },
+            {
+              receiveCount: ctx.receiveCount,
+              final: ctx.receiveCount >= deps.cfg.maxReceiveCount,
+              signal: deadline.signal,
+            },
             { ...deps, log: ctx.log },
           );
         },
@@ -46,6 +50,7 @@ export function createHandler(deps: Deps): SqsHandler {
       });
     } finally {
       deadline.clear();
+      await deps.originHealth.maybeReport(log);
     }
   };
 }

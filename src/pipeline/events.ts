@@ -12,6 +12,10 @@ export interface PipelineEventMap {
   deliveryFailed: [{ stage: 'scan' | 'crawl' | 'transfer'; final: boolean }];
   /** A class was verified against the bucket (`flants verify`, the verify schedule): its findings, or that it could not be. */
   classVerified: [{ classId: string; findings: number; error: boolean }];
+  /** The origin asked to be spared (429, a Retry-After) or struggled (503, timeouts, resets): the fleet slows toward `host`. */
+  originThrottled: [{ host: string; what: string; throttled: boolean }];
+  /** A job was sent back to its queue with a delay because the origin throttled it (no delivery spent). */
+  deferred: [{ stage: 'crawl' | 'transfer'; delaySeconds: number }];
 }
 
 /** A typed event emitter of pipeline events. */
