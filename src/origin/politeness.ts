@@ -139,7 +139,7 @@ export const MIN_RATE = 0.5;
 export const DECREASE_FACTOR = 0.5;
 /** At most one decrease per this long: the answers of one overload arrive together and are one signal. */
 export const DECREASE_EVERY_MS = 1000;
-/** A healthy second adds this share of the rate being recovered to (at least MIN_RATE). */
+/** A second with healthy answers adds this share of the rate being recovered to (at least MIN_RATE). */
 export const INCREASE_SHARE = 0.1;
 
 export function initialRate(ceiling: number | undefined): RateState {
@@ -163,18 +163,17 @@ export function onTrouble(s: RateState, nowMs: number, observedRate: number): Ra
 }
 
 /**
- * A healthy answer: for each whole second since the last change the rate grows by INCREASE_SHARE
- * of what it recovers to; at the ceiling (or, unlimited, at the rate it was throttled at) the
- * control lets go.
+ * A healthy answer: at most once a second the rate grows by INCREASE_SHARE of what it recovers to
+ * (seconds without answers earn nothing: the origin said nothing about them); at the ceiling (or,
+ * unlimited, at the rate it was throttled at) the control lets go.
  */
 export function onHealthy(s: RateState, nowMs: number): RateState {
   if (s.rate === undefined || s.rate === s.ceiling) return s;
-  const seconds = Math.floor((nowMs - s.increasedAt) / 1000);
-  if (seconds < 1) return s;
+  if (nowMs - s.increasedAt < 1000) return s;
   const target = s.ceiling ?? s.recoverTo ?? s.rate;
-  const rate = s.rate + seconds * Math.max(MIN_RATE, target * INCREASE_SHARE);
+  const rate = s.rate + Math.max(MIN_RATE, target * INCREASE_SHARE);
   if (rate >= target) return { ...s, rate: s.ceiling, recoverTo: undefined, increasedAt: nowMs };
-  return { ...s, rate, increasedAt: s.increasedAt + seconds * 1000 };
+  return { ...s, rate, increasedAt: nowMs };
 }
 
 /** When a request may start: not before `next` (the spacing), a pause the origin asked for, or the byte budget's repayment. */
@@ -196,14 +195,18 @@ export function payoffMs(debt: number, bytesPerSecond: number): number {
   return debt <= 0 ? 0 : (debt / bytesPerSecond) * 1000;
 }
 
-/** Most deferrals of one chunk (or crawl) for throttling; beyond it the failure takes the ordinary path (deliveries, DLQ). */
-export const MAX_DEFERRALS = 48;
+/**
+ * Most deferrals of one chunk (or crawl) for throttling, about two hours of waiting; beyond it the
+ * failure takes the ordinary path (deliveries, DLQ).
+ */
+export const MAX_DEFERRALS = 100;
 
 /**
  * Seconds a throttled job waits in its queue (SQS DelaySeconds, at most 900): what the origin asked
- * for, and at least 5 s doubling with each deferral.
+ * for, and at least 5 s doubling with each deferral up to 80 s. The gate already slows the process;
+ * the delay only keeps a throttled chunk from coming straight back, so it stays short.
  */
 export function deferralSeconds(deferrals: number, retryAfterSeconds: number | undefined): number {
-  const backoff = 5 * 2 ** Math.min(deferrals, 8);
+  const backoff = 5 * 2 ** Math.min(deferrals, 4);
   return Math.min(900, Math.max(retryAfterSeconds ?? 0, backoff));
 }

@@ -1,6 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalPipeline } from '../../lab/demo.ts';
 import { generateLibrary } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
@@ -110,4 +111,47 @@ describe('issue 23: polite to the origin', () => {
       await deps.close();
     }
   }, 600_000);
+});
+
+describe('issue 23: a throttled chunk waits in its queue instead of spending its deliveries', () => {
+  it('chunks the origin throttles are deferred with a delay (no delivery spent), the class note says why, and every file is counted once', async () => {
+    const p = await startLocalPipeline({
+      library: { classes: 1, variants: 1, segmentsPerRendition: 30, segmentBytes: 1024, seed: 'defer' },
+      log: testLogger(),
+      // One in-attempt try: a 429 fails its file at once, so the chunk meets the throttle as a whole.
+      env: { TRANSFER_CHUNK_FILES: '8', TRANSFER_RETRY_ATTEMPTS: '1' },
+    });
+    try {
+      p.origin.setFaults({ throttleRps: 4 });
+      const deferred: number[] = [];
+      const failed: boolean[] = [];
+      const notes = new Set<string>();
+      p.deps.events.on('deferred', ({ delaySeconds }) => deferred.push(delaySeconds));
+      p.deps.events.on('deliveryFailed', ({ final }) => failed.push(final));
+      const cls = p.library.classes[0]!;
+      const watch = setInterval(() => {
+        void p.deps.ledger.getClass(cls.id).then((r) => r?.lastAttemptError && notes.add(r.lastAttemptError));
+      }, 200);
+      await p.scan();
+      const records = await p.settle({ timeoutMs: 150_000 }).finally(() => clearInterval(watch));
+      expect(records.find((r) => r.classId === cls.id)).toMatchObject({
+        status: 'COMPLETE',
+        doneFiles: cls.files,
+        failedFiles: 0,
+      });
+      expect(deferred.length).toBeGreaterThan(0);
+      expect(deferred.every((d) => d >= 5 && d <= 900)).toBe(true);
+      // Deferrals are not failed deliveries: none was the last, none reached a DLQ.
+      expect(failed.filter(Boolean)).toEqual([]);
+      expect((await p.deps.queue.depth('transfer-dlq')).visible).toBe(0);
+      expect([...notes].some((n) => n.includes('throttled by the origin: ') && n.includes('answered HTTP 429'))).toBe(
+        true,
+      );
+      const report = await p.evaluate(undefined, new Set());
+      expect(report.ok).toBe(true);
+      expect(report.completions).toEqual({ [cls.id]: 1 });
+    } finally {
+      await p.stop();
+    }
+  }, 400_000);
 });

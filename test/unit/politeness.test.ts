@@ -154,19 +154,20 @@ describe('AIMD', () => {
     expect(s.rate).toBe(MIN_RATE);
   });
 
-  it('recovers by a tenth of the ceiling per healthy second, then lets go at the ceiling', () => {
+  it('recovers by a tenth of the ceiling per second with healthy answers (idle seconds earn nothing), then lets go at the ceiling', () => {
     let s = onTrouble(initialRate(20), 0, 0);
     expect(s.rate).toBe(10);
     expect(onHealthy(s, 999)).toBe(s);
     s = onHealthy(s, 1_000);
     expect(s.rate).toBe(12);
-    s = onHealthy(s, 3_500);
-    expect(s.rate).toBe(16);
-    expect(s.increasedAt).toBe(3_000);
-    s = onHealthy(s, 5_000);
+    expect(s.increasedAt).toBe(1_000);
+    s = onHealthy(s, 60_000);
+    expect(s.rate).toBe(14);
+    expect(onHealthy(s, 60_999)).toBe(s);
+    for (let t = 61_000; t <= 63_000; t += 1_000) s = onHealthy(s, t);
     expect(s.rate).toBe(20);
     expect(s.rate).toBe(s.ceiling);
-    expect(onHealthy(s, 9_000)).toBe(s);
+    expect(onHealthy(s, 99_000)).toBe(s);
   });
 
   it('with no limit, trouble starts from the rate seen; recovery back at it makes the host unlimited again', () => {
@@ -178,6 +179,8 @@ describe('AIMD', () => {
     expect(s).toMatchObject({ rate: 7.5, recoverTo: 30 });
     s = onHealthy(s, 2_000);
     expect(s.rate).toBe(10.5);
+    for (let t = 3_000; t < 9_000; t += 1_000) s = onHealthy(s, t);
+    expect(s.rate).toBe(28.5);
     s = onHealthy(s, 9_000);
     expect(s).toMatchObject({ rate: undefined, recoverTo: undefined });
     expect(onTrouble(initialRate(undefined), 0, 0).rate).toBe(MIN_RATE);
@@ -220,8 +223,8 @@ describe('deferral', () => {
     expect(deferral([{ ...c, retryAfterSeconds: undefined }], 2, false)?.delaySeconds).toBe(20);
   });
 
-  it('waits 5 s doubling per deferral, at least what the origin asked, at most 900 s', () => {
-    expect([0, 1, 2, 7, 8, 40].map((d) => deferralSeconds(d, undefined))).toEqual([5, 10, 20, 640, 900, 900]);
+  it('waits 5 s doubling per deferral up to 80 s, at least what the origin asked, at most 900 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 40].map((d) => deferralSeconds(d, undefined))).toEqual([5, 10, 20, 40, 80, 80, 80]);
     expect(deferralSeconds(0, 30)).toBe(30);
     expect(deferralSeconds(3, 30)).toBe(40);
     expect(deferralSeconds(0, 2000)).toBe(900);
