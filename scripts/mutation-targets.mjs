@@ -61,6 +61,10 @@ export const TARGETS = {
     mutate: ['src/verify/findings.ts'],
     testFiles: ['test/unit/verify-findings.test.ts'],
   },
+  politeness: {
+    mutate: ['src/origin/politeness.ts', 'src/pipeline/deferral.ts'],
+    testFiles: ['test/unit/politeness.test.ts'],
+  },
   integrity: {
     mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
     testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],
