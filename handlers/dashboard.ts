@@ -4,6 +4,7 @@ import { handleDashboardRequest, type DashboardDeps } from '../src/dashboard/htt
 import { createLogger } from '../src/log.ts';
 import { createAwsClients } from '../src/store/aws.ts';
 import { createLedger } from '../src/store/ledger.ts';
+import { recentOriginHealth } from '../src/store/origin-health.ts';
 import { createJobQueue } from '../src/store/queue.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -39,6 +40,7 @@ export const handler: HttpHandler = (event) => {
       stage: cfg.stage,
       ledger: createLedger(aws.ddb, cfg.tableName),
       queue: createJobQueue(aws.sqs, cfg),
+      origins: () => recentOriginHealth(aws.ddb, cfg.tableName, 5),
       log: createLogger({ stage: cfg.stage, fn: 'dashboard' }),
     });
   }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDashboardServer } from '../dashboard/index.ts';
+import { recentOriginHealth } from '../store/origin-health.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants dashboard`: the deployed dashboard's page, served locally for any endpoints. */
@@ -18,6 +19,7 @@ export function registerDashboard(program: Command): void {
         stage: deps.cfg.stage,
         ledger: deps.ledger,
         queue: deps.queue,
+        origins: () => recentOriginHealth(deps.aws.ddb, deps.cfg.tableName, 5),
         log: deps.log,
       });
       const url = await server.listen(o.port ?? 0);

@@ -412,7 +412,20 @@ export const CLIENT_SCRIPT = String.raw`
         (q.error ? '<td colspan="3" class="err">' + esc(q.error) + '</td>' : '<td class="n">' + esc(q.visible) + '</td><td class="n">' + esc(q.inFlight) + '</td><td class="n">' + esc(q.delayed) + '</td>') +
         '<td class="advice">' + esc(q.advice || '') + '</td></tr>';
     });
-    $('queues').innerHTML = h + '</tbody></table>';
+    h += '</tbody></table>';
+    // The origin's answers to the fleet (per host, last minutes), when the ledger has them.
+    var o = snap.origins || [];
+    if (o.length) {
+      var per = function (n, m) { return (n / (m * 60)).toFixed(2); };
+      h += '<h2>Origin, last ' + esc(o[0].minutes) + ' min</h2><table><thead><tr><th>host</th><th>answers/s</th><th>throttled/s</th><th>distress/s</th><th>mean latency</th><th>last throttle</th></tr></thead><tbody>';
+      o.forEach(function (r) {
+        h += '<tr' + (r.throttled > 0 ? ' class="s-failed"' : '') + '><td>' + esc(r.host) + '</td><td class="n">' + per(r.ok + r.throttled + r.distress + r.other, r.minutes) + '</td><td class="n">' + per(r.throttled, r.minutes) +
+          '</td><td class="n">' + per(r.distress, r.minutes) + '</td><td class="n">' + (r.latencyMsMean === undefined || r.latencyMsMean === null ? '' : esc(r.latencyMsMean) + ' ms') + '</td><td>' +
+          (r.lastThrottle ? 'throttled by the origin: ' + esc(r.lastThrottle) + ' at ' + esc(r.lastThrottleAt) : '') + '</td></tr>';
+      });
+      h += '</tbody></table>';
+    }
+    $('queues').innerHTML = h;
   }
   function renderFreshness(now) {
     var age = lastOk ? now - lastOk : 0;
