@@ -60,8 +60,8 @@ interface HostState {
   debt: number;
   debtAt: number;
   bytesPerSecond: number | undefined;
-  averageBytes: number;
-  sized: number;
+  /** The lengths of the host's last answers: a request reserves the largest (playlists are small, segments not). */
+  sizes: number[];
   /** Requests started in the current and the previous whole second: the rate seen, for a first decrease. */
   second: number;
   thisSecond: number;
@@ -83,6 +83,15 @@ const emptyCounters = (): HostCounters => ({
   latencyMsSum: 0,
   latencyMsMax: 0,
 });
+
+/**
+ * What a request reserves of the byte share before its length is known: the largest of the host's
+ * last answers (a mean would let a burst of segment requests through on the playlists' small sizes),
+ * 256 KiB before any.
+ */
+function reservation(s: HostState): number {
+  return s.sizes.length > 0 ? Math.max(...s.sizes) : 256 * 1024;
+}
 
 /**
  * One process's gate to every origin host: requests start no closer than the host's share allows,
@@ -117,9 +126,7 @@ export class OriginGate {
         debt: 0,
         debtAt: 0,
         bytesPerSecond: mbps === undefined ? undefined : byteShare(mbps, this.limits.shares),
-        // Until an answer says otherwise, a request is expected to bring a segment's worth.
-        averageBytes: 256 * 1024,
-        sized: 0,
+        sizes: [],
         second: 0,
         thisSecond: 0,
         lastSecond: 0,
@@ -154,7 +161,7 @@ export class OriginGate {
 
   private started(s: HostState, now: number): void {
     s.lastStart = now;
-    if (s.bytesPerSecond !== undefined) s.debt += s.averageBytes;
+    if (s.bytesPerSecond !== undefined) s.debt += reservation(s);
     const second = Math.floor(now / 1000);
     if (second !== s.second) {
       s.lastSecond = second === s.second + 1 ? s.thisSecond : 0;
@@ -178,9 +185,9 @@ export class OriginGate {
     c.latencyMsMax = Math.max(c.latencyMsMax, a.latencyMs);
     if (s.bytesPerSecond !== undefined && a.contentLength !== undefined) {
       // The reservation made at the start becomes the answer's real length.
-      s.debt = Math.max(0, s.debt + a.contentLength - s.averageBytes);
-      s.sized++;
-      s.averageBytes += (a.contentLength - s.averageBytes) / Math.min(s.sized, 50);
+      s.debt = Math.max(0, s.debt + a.contentLength - reservation(s));
+      s.sizes.push(a.contentLength);
+      if (s.sizes.length > 32) s.sizes.shift();
     }
     if (kind === 'ok') s.control = onHealthy(s.control, now);
     else if (kind === 'throttled' || kind === 'distress') {
