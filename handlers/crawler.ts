@@ -1,6 +1,7 @@
 import { CrawlJobSchema } from '../src/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
+import { deferral, throttleCause, throttledNote } from '../src/pipeline/deferral.ts';
 import type { Deps } from '../src/pipeline/deps.ts';
 import { inLane } from '../src/store/queue.ts';
 import {
@@ -42,18 +43,38 @@ export function createHandler(deps: Deps): SqsHandler {
         heartbeat: heartbeatFor(visibility),
         signal: deadline.signal,
         handle: async (job, ctx) => {
-          // What the crawl sends onwards (transfers, a later crawl of a growing class) stays in its lane.
-          await crawlOrFailFast(
-            job,
-            { ...deps, queue: inLane(deps.queue, ctx.lane), log: ctx.log.child({ classId: job.classId }) },
-            { lane: ctx.lane, ...(ctx.signal ? { signal: ctx.signal } : {}) },
-          );
+          // What the crawl sends onwards (transfers, a later crawl of a growing class, a deferral) stays in its lane.
+          const queue = inLane(deps.queue, ctx.lane);
+          try {
+            await crawlOrFailFast(
+              job,
+              { ...deps, queue, log: ctx.log.child({ classId: job.classId }) },
+              { lane: ctx.lane, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+            );
+          } catch (err) {
+            // The origin throttled the crawl: back to the queue with a delay, no delivery spent.
+            const decided = deferral(
+              [throttleCause(err)],
+              job.deferrals ?? 0,
+              ctx.receiveCount >= deps.cfg.maxReceiveCount,
+            );
+            if (!decided) throw err;
+            await queue.sendAll('crawl', [{ ...job, deferrals: (job.deferrals ?? 0) + 1 }], {
+              delaySeconds: decided.delaySeconds,
+            });
+            deps.events.emit('deferred', { stage: 'crawl', delaySeconds: decided.delaySeconds });
+            ctx.log.warn('crawl deferred: the origin throttled it', {
+              classId: job.classId,
+              note: throttledNote(decided.cause, 1, decided.delaySeconds, (job.deferrals ?? 0) + 1),
+            });
+          }
         },
         beforeFinalAttempt: (job) => recordCrawlFailure(job, undefined, true, deps.ledger),
         recordFailure: (job, err, final) => recordCrawlFailure(job, err, final, deps.ledger),
       });
     } finally {
       deadline.clear();
+      await deps.originHealth.maybeReport(log);
     }
   };
 }

@@ -4,6 +4,7 @@ import { handleDashboardRequest, type DashboardDeps } from '../src/dashboard/htt
 import { createLogger } from '../src/log.ts';
 import { createAwsClients } from '../src/store/aws.ts';
 import { createLedger } from '../src/store/ledger.ts';
+import { recentOriginHealth } from '../src/store/origin-health.ts';
 import { createJobQueue } from '../src/store/queue.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -40,6 +41,7 @@ export const handler: HttpHandler = (event) => {
       ledger: createLedger(aws.ddb, cfg.tableName),
       queue: createJobQueue(aws.sqs, cfg),
       freshWithinHours: cfg.fresh.withinHours,
+      origins: () => recentOriginHealth(aws.ddb, cfg.tableName, 5),
       log: createLogger({ stage: cfg.stage, fn: 'dashboard' }),
     });
   }

@@ -38,8 +38,12 @@ export function createHandler(deps: Deps): SqsHandler {
         handle: async (job, ctx) => {
           await runTransfer(
             job,
-            { receiveCount: ctx.receiveCount, signal: deadline.signal },
-            // A class sent back to the crawler goes back in the lane its chunk came from.
+            {
+              receiveCount: ctx.receiveCount,
+              final: ctx.receiveCount >= deps.cfg.maxReceiveCount,
+              signal: deadline.signal,
+            },
+            // A class sent back to the crawler, or a deferred chunk, goes back in the lane its chunk came from.
             { ...deps, queue: inLane(deps.queue, ctx.lane), log: ctx.log },
           );
         },
@@ -48,6 +52,7 @@ export function createHandler(deps: Deps): SqsHandler {
       });
     } finally {
       deadline.clear();
+      await deps.originHealth.maybeReport(log);
     }
   };
 }

@@ -9,6 +9,8 @@
  *   slowms=MS                          delay of a slow origin response (default 2000)
  *   playlists=token|session            playlists differ on every request: a new token in every URI's
  *                                      query, or a new session id in every playlist's name (stable)
+ *   throttle=N                         the origin answers 429 (Retry-After: 1) to a request arriving
+ *                                      when N were served within the last second
  *   seed=N                             makes every decision repeatable (default 1)
  *   encoding=gzip|br|deflate|TOKEN     the origin encodes every whole file so (any other token is
  *                                      announced over unencoded bytes: an encoding no client knows)
@@ -36,6 +38,8 @@ export interface FaultSpec {
     encoding: string;
     framing: OriginFraming;
     playlists: PlaylistMode;
+    /** Requests per second served before answering 429; 0: no throttling. */
+    throttle: number;
   };
   s3: { slowDown: number; reset: number };
 }
@@ -59,6 +63,7 @@ export const NO_FAULTS: FaultSpec = {
     encoding: '',
     framing: 'length',
     playlists: 'stable',
+    throttle: 0,
   },
   s3: { slowDown: 0, reset: 0 },
 };
@@ -109,6 +114,7 @@ const KEYS: Readonly<Record<string, Setter>> = {
   encoding: (s, v, e) => void (s.origin.encoding = v.toLowerCase() === 'identity' ? '' : token(v, e)),
   framing: (s, v, e) => void (s.origin.framing = framing(v, e)),
   playlists: (s, v, e) => void (s.origin.playlists = playlistMode(v, e)),
+  throttle: (s, v, e) => void (s.origin.throttle = whole(v, e, 1_000_000)),
 };
 
 function playlistMode(value: string, entry: string): PlaylistMode {
@@ -165,6 +171,7 @@ export function formatFaultSpec(spec: FaultSpec): string {
   add('slow', spec.origin.slow, 0);
   add('slowms', spec.origin.slowMs, NO_FAULTS.origin.slowMs);
   add('gone', spec.origin.gone, 0);
+  add('throttle', spec.origin.throttle, 0);
   if (spec.origin.playlists !== 'stable') parts.push(`playlists=${spec.origin.playlists}`);
   add('s3', spec.s3.slowDown, 0);
   add('s3reset', spec.s3.reset, 0);
@@ -178,7 +185,7 @@ export function formatFaultSpec(spec: FaultSpec): string {
 export function hasFaults(spec: FaultSpec): boolean {
   const o = spec.origin;
   return (
-    o.http5xx + o.reset + o.truncate + o.slow + o.gone + spec.s3.slowDown + spec.s3.reset > 0 ||
+    o.http5xx + o.reset + o.truncate + o.slow + o.gone + o.throttle + spec.s3.slowDown + spec.s3.reset > 0 ||
     o.encoding !== '' ||
     o.framing !== 'length' ||
     o.playlists !== 'stable'
@@ -227,6 +234,7 @@ export function originFaultsFor(
     ...(o.encoding !== '' ? { encoding: o.encoding } : {}),
     ...(o.framing !== 'length' ? { framing: o.framing } : {}),
     ...(o.playlists !== 'stable' ? { playlists: o.playlists } : {}),
+    ...(o.throttle > 0 ? { throttleRps: o.throttle } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 import { checkRates, FaultDice } from './fault-dice.ts';
+import { RateMeter } from './rate-meter.ts';
 
 /** What the server needs from the content it serves; SampleLibrary implements it. */
 export interface OriginContent {
@@ -72,6 +73,12 @@ export interface OriginFaults {
   framing?: OriginFraming | undefined;
   /** How playlists are served (default `stable`); the volatile modes need `OriginContent.bytes`. */
   playlists?: PlaylistMode;
+  /**
+   * Throttling, as a CDN protecting its origin does: a request arriving when this many were served
+   * within the last second is answered 429 with `Retry-After: throttleRetryAfter` (default 1).
+   */
+  throttleRps?: number | undefined;
+  throttleRetryAfter?: number | undefined;
 }
 
 export type OriginFraming = 'length' | 'chunked' | 'close';
@@ -95,6 +102,11 @@ export interface OriginStats {
   faults: Record<OriginFaultKind, number>;
   /** Responses the client abandoned before the end of the body. */
   clientAborts: number;
+  /** Requests answered 429 by the throttling mode. */
+  throttled: number;
+  /** The most requests that arrived within any one second, and the most body bytes sent within one. */
+  peakRequestsPerSecond: number;
+  peakBytesPerSecond: number;
 }
 
 export interface OriginServerOptions {
@@ -177,6 +189,8 @@ function validate(f: OriginFaults): OriginFaults {
     throw new RangeError(`origin faults: encoding must be one content-coding token, got "${f.encoding}"`);
   if (f.framing !== undefined && !['length', 'chunked', 'close'].includes(f.framing))
     throw new RangeError(`origin faults: framing must be length, chunked or close, got "${f.framing}"`);
+  if (f.throttleRps !== undefined && !(Number.isInteger(f.throttleRps) && f.throttleRps >= 1))
+    throw new RangeError(`origin faults: throttleRps must be a whole number of at least 1, got ${f.throttleRps}`);
   if (f.playlists !== undefined && !['stable', 'token', 'session'].includes(f.playlists))
     throw new RangeError(`origin faults: playlists must be stable, token or session, got ${String(f.playlists)}`);
   return { ...f };
@@ -249,13 +263,21 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     byStatus: {},
     faults: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<OriginFaultKind, number>,
     clientAborts: 0,
+    throttled: 0,
+    peakRequestsPerSecond: 0,
+    peakBytesPerSecond: 0,
   };
+  const meter = new RateMeter();
+  /** Requests served (not throttled) within the last second, for the throttling mode. */
+  const served = new RateMeter();
   const closing = new AbortController();
   // Every slow response waits on this one signal; many at once is the point of a slow fault.
   setMaxListeners(0, closing.signal);
 
   const applyFaults = (f: OriginFaults) => {
     faults = validate(f);
+    meter.reset();
+    served.reset();
     dice = new FaultDice<OriginFaultKind>(faults.seed ?? 1, 'origin');
     goneSet = new Set<string>(Array.isArray(faults.gone) ? (faults.gone as readonly string[]) : []);
   };
@@ -389,6 +411,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
       : content.read(p.path, { start: p.start, end: p.start + at - 1 });
     stream.on('data', (chunk: Buffer) => {
       stats.bytesSent += chunk.length;
+      meter.sent(chunk.length);
     });
     if (!cut) {
       try {
@@ -424,6 +447,21 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.requests++;
+    meter.arrive();
+    if (faults.throttleRps !== undefined) {
+      if (served.recent() >= faults.throttleRps) {
+        stats.throttled++;
+        sendSmall(
+          res,
+          429,
+          { 'retry-after': faults.throttleRetryAfter ?? 1 },
+          'too many requests\n',
+          req.method === 'HEAD',
+        );
+        return;
+      }
+      served.arrive();
+    }
     let closed = false;
     res.once('close', () => {
       closed = true;
@@ -514,7 +552,11 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   return {
     url,
     port,
-    stats: () => structuredClone(stats),
+    stats: () => ({
+      ...structuredClone(stats),
+      peakRequestsPerSecond: meter.peakRequestsPerSecond(),
+      peakBytesPerSecond: meter.peakBytesPerSecond(),
+    }),
     setFaults: applyFaults,
     setRedirects(r) {
       redirects = new Map(Object.entries(r));

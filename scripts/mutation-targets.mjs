@@ -65,6 +65,10 @@ export const TARGETS = {
     mutate: ['src/lifecycle/lanes.ts', 'src/estimate/fresh-lane.ts'],
     testFiles: ['test/unit/lanes.test.ts', 'test/unit/fresh-model.test.ts'],
   },
+  politeness: {
+    mutate: ['src/origin/politeness.ts', 'src/pipeline/deferral.ts'],
+    testFiles: ['test/unit/politeness.test.ts'],
+  },
   integrity: {
     mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
     testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],

@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.ts';
 import { MAX_CHUNKS_PER_CLASS } from './store/ledger-items.ts';
 import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './origin/hosts.ts';
+import { LimitSettingError, parsePerHost, requestShare, type PerHost } from './origin/politeness.ts';
 
 /** Where each stage's named queue lives and what it is called. */
 export type QueueRole = 'scan' | 'crawl' | 'transfer';
@@ -143,6 +144,19 @@ export interface Config {
     recheckSeconds: number;
   };
   origin: { connectTimeoutMs: number; headersTimeoutMs: number; bodyTimeoutMs: number; maxRedirects: number };
+  /**
+   * Fleet-wide limits toward each origin host (docs/architecture.md, "Politeness to the origin"):
+   * every process reads at most 1/`shares` of each.
+   */
+  originLimits: {
+    requestsPerSecond: PerHost;
+    /** MB/s, 10^6 bytes. */
+    megabytesPerSecond: PerHost;
+    /** Processes that may read the origin at once across the fleet (the mappings' maximum concurrency, or `flants run --workers`). */
+    shares: number;
+    /** Seconds between a process's reports of its origin answers to the ledger (the dashboard's figures, the fleet's throttle news). */
+    reportSeconds: number;
+  };
   scan: {
     pageSize: number;
     /** Catalog fields (logical names) the scheduled scan reads changes by, in this order. */
@@ -336,6 +350,43 @@ function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], 
   return raw as T;
 }
 
+/**
+ * ORIGIN_MAX_REQUESTS_PER_SECOND, ORIGIN_MAX_MBPS and the shares they are split into: ORIGIN_LIMIT_SHARES,
+ * else the crawler's and transfer's maximum concurrency (serverless.yml passes them), else 1.
+ */
+function originLimits(env: Env): Config['originLimits'] {
+  const perHost = (name: string, max: number): PerHost => {
+    try {
+      return parsePerHost(env[name], max);
+    } catch (err) {
+      if (!(err instanceof LimitSettingError)) throw err;
+      throw new ConfigError(`${name} ${err.message} (e.g. "50" or "50,slow.example.com=10")`);
+    }
+  };
+  const requestsPerSecond = perHost('ORIGIN_MAX_REQUESTS_PER_SECOND', 1_000_000);
+  const megabytesPerSecond = perHost('ORIGIN_MAX_MBPS', 1_000_000);
+  const crawlers = int(env, 'FLANTS_CRAWLER_MAX_CONCURRENCY', 0, 0, 10_000);
+  const transfers = int(env, 'FLANTS_TRANSFER_MAX_CONCURRENCY', 0, 0, 10_000);
+  const shares = int(env, 'ORIGIN_LIMIT_SHARES', Math.max(1, crawlers + transfers), 1, 10_000);
+  for (const [host, limit] of [
+    ['every host', requestsPerSecond.default],
+    ...Object.entries(requestsPerSecond.hosts),
+  ] as const) {
+    if (limit !== undefined && requestShare(limit, shares) === undefined)
+      throw new ConfigError(
+        `ORIGIN_MAX_REQUESTS_PER_SECOND ${limit} for ${host} is less than one request per second for each of the ` +
+          `${shares} processes that may read the origin at once (ORIGIN_LIMIT_SHARES: the crawler's and transfer's ` +
+          `maximum concurrency, or flants run --workers): raise the limit to at least ${shares}, or lower that concurrency`,
+      );
+  }
+  return {
+    requestsPerSecond,
+    megabytesPerSecond,
+    shares,
+    reportSeconds: int(env, 'ORIGIN_REPORT_SECONDS', 30, 1, 3600),
+  };
+}
+
 /** Reads and validates the whole configuration from the environment; errors name the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const region = optional(env, 'AWS_REGION') ?? optional(env, 'AWS_DEFAULT_REGION');
@@ -446,6 +497,7 @@ export function loadConfig(env: Env = process.env): Config {
       bodyTimeoutMs: int(env, 'ORIGIN_BODY_TIMEOUT_MS', 30_000, 100, 600_000),
       maxRedirects: int(env, 'ORIGIN_MAX_REDIRECTS', 5, 0, 20),
     },
+    originLimits: originLimits(env),
     scan: {
       pageSize: int(env, 'SCAN_PAGE_SIZE', 500, 1, 10_000),
       changeFields: changeFields(env),

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDashboardServer } from '../dashboard/index.ts';
 import { cachedDeadLetters } from '../store/dead-letters.ts';
+import { recentOriginHealth } from '../store/origin-health.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants dashboard`: the deployed dashboard's page, served locally for any endpoints. */
@@ -21,6 +22,7 @@ export function registerDashboard(program: Command): void {
         queue: deps.queue,
         deadLetters: cachedDeadLetters(deps.aws.sqs, deps.queue),
         freshWithinHours: deps.cfg.fresh.withinHours,
+        origins: () => recentOriginHealth(deps.aws.ddb, deps.cfg.tableName, 5),
         log: deps.log,
       });
       const url = await server.listen(o.port ?? 0);

@@ -35,9 +35,17 @@ function singleWorkerArgs(argv: readonly string[]): string[] {
  * uses one core; Lambda runs many containers at once, so several processes are the local picture
  * of that. A child exits when its parent goes (the IPC channel closes), as a container would.
  */
-function forkWorkers(count: number): ChildProcess[] {
+function forkWorkers(count: number, env: NodeJS.ProcessEnv): ChildProcess[] {
   const args = singleWorkerArgs(process.argv.slice(2));
-  return Array.from({ length: count }, () => fork(process.argv[1]!, args, { stdio: 'inherit' }));
+  return Array.from({ length: count }, () => fork(process.argv[1]!, args, { stdio: 'inherit', env }));
+}
+
+/**
+ * The environment of every worker process: each reads 1/workers of the origin limits
+ * (ORIGIN_LIMIT_SHARES), unless it was set, or a forked worker inherited it from its parent.
+ */
+function workerEnv(workers: number): NodeJS.ProcessEnv {
+  return process.env.ORIGIN_LIMIT_SHARES ? process.env : { ...process.env, ORIGIN_LIMIT_SHARES: String(workers) };
 }
 
 function exited(child: ChildProcess): Promise<number> {
@@ -83,9 +91,10 @@ export function registerRun(program: Command): void {
           // The channel is only for hearing the parent go: it must not keep a finished worker alive.
           process.channel?.unref();
         }
-        const children = o.workers > 1 ? forkWorkers(o.workers - 1) : [];
+        const env = workerEnv(o.workers);
+        const children = o.workers > 1 ? forkWorkers(o.workers - 1, env) : [];
         const childrenDone = Promise.all(children.map(exited));
-        const deps = cliDeps({ logLevel: 'info' });
+        const deps = cliDeps({ logLevel: 'info', env });
         const def = loadServiceDefinition(deps.cfg.stage, deps.cfg.region ? { region: deps.cfg.region } : {});
         const runner = await startRunner({
           def,

@@ -421,6 +421,18 @@ export const CLIENT_SCRIPT = String.raw`
       var f = p[1];
       return esc(p[0]) + ': ' + (f.classes ? 'median ' + esc(fmtDur(f.medianSeconds * 1000)) + ', p95 ' + esc(fmtDur(f.p95Seconds * 1000)) + ', worst ' + esc(fmtDur(f.worstSeconds * 1000)) + ' over ' + f.classes + ' classes' : 'no class completed') + ' (last ' + f.windowHours + ' h)';
     }).join('<br>') + '</p>';
+    // The origin's answers to the fleet (per host, last minutes), when the ledger has them.
+    var o = snap.origins || [];
+    if (o.length) {
+      var per = function (n, m) { return (n / (m * 60)).toFixed(2); };
+      h += '<h2>Origin, last ' + esc(o[0].minutes) + ' min</h2><table><thead><tr><th>host</th><th>answers/s</th><th>throttled/s</th><th>distress/s</th><th>mean latency</th><th>last throttle</th></tr></thead><tbody>';
+      o.forEach(function (r) {
+        h += '<tr' + (r.throttled > 0 ? ' class="s-failed"' : '') + '><td>' + esc(r.host) + '</td><td class="n">' + per(r.ok + r.throttled + r.distress + r.other, r.minutes) + '</td><td class="n">' + per(r.throttled, r.minutes) +
+          '</td><td class="n">' + per(r.distress, r.minutes) + '</td><td class="n">' + (r.latencyMsMean === undefined || r.latencyMsMean === null ? '' : esc(r.latencyMsMean) + ' ms') + '</td><td>' +
+          (r.lastThrottle ? 'throttled by the origin: ' + esc(r.lastThrottle) + ' at ' + esc(r.lastThrottleAt) : '') + '</td></tr>';
+      });
+      h += '</tbody></table>';
+    }
     $('queues').innerHTML = h;
   }
   function renderFreshness(now) {

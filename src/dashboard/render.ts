@@ -127,6 +127,24 @@ const LIVE_STYLE = [
   'code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:.92em}',
 ].join('');
 
+/** The origin's answers per host over the last minutes (absent when nothing was reported). */
+export function originTable(s: Pick<DashboardSnapshot, 'origins'>): string {
+  if (!s.origins?.length) return '';
+  const per = (n: number, minutes: number) => (n / (minutes * 60)).toFixed(2);
+  return [
+    `<h2>Origin, last ${escapeHtml(s.origins[0]!.minutes)} min</h2>`,
+    '<table><thead><tr><th>host</th><th>answers/s</th><th>throttled/s</th><th>distress/s</th><th>mean latency</th><th>last throttle</th></tr></thead><tbody>',
+    ...s.origins.map(
+      (o) =>
+        `<tr${o.throttled > 0 ? ' class="s-failed"' : ''}><td>${escapeHtml(o.host)}</td><td class="n">${per(o.ok + o.throttled + o.distress + o.other, o.minutes)}</td>` +
+        `<td class="n">${per(o.throttled, o.minutes)}</td><td class="n">${per(o.distress, o.minutes)}</td>` +
+        `<td class="n">${o.latencyMsMean === undefined ? '' : `${escapeHtml(o.latencyMsMean)} ms`}</td>` +
+        `<td>${o.lastThrottle ? `throttled by the origin: ${escapeHtml(o.lastThrottle)} at ${escapeHtml(o.lastThrottleAt)}` : ''}</td></tr>`,
+    ),
+    '</tbody></table>',
+  ].join('\n');
+}
+
 /** The live page's frame; client.ts fills it from status.json and keeps it current. */
 function liveFrame(s: DashboardSnapshot): string {
   return [
@@ -186,6 +204,7 @@ export function renderHtml(s: DashboardSnapshot): string {
     s.laneFreshness
       ? `<p class="muted" id="lane-freshness">${describeLaneFreshness(s.laneFreshness).map(escapeHtml).join('<br>')}</p>`
       : '',
+    originTable(s),
     `<h2>Classes${filter}</h2>`,
     s.classes.length === 0
       ? '<p class="muted">No classes in the ledger yet.</p>'

@@ -9,6 +9,7 @@ import { allQueues } from '../lifecycle/lanes.ts';
 import { laneFreshness, type LaneFreshness } from '../pipeline/lane-freshness.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
+import type { OriginHealthRow } from '../store/origin-health.ts';
 import type { JobQueue, QueueName } from '../store/queue.ts';
 
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */
@@ -94,6 +95,8 @@ export interface DashboardSnapshot {
   freshnessText?: string;
   /** The same, apart: classes that were fresh work (ended shortly before they were enqueued) and the backfill's. */
   laneFreshness?: LaneFreshness;
+  /** The origin's answers to the fleet over the last few minutes, per host (when the sources can read them). */
+  origins?: OriginHealthRow[];
 }
 
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
@@ -105,6 +108,8 @@ export interface DashboardSources {
   deadLetters?: (name: QueueName, visible: number) => Promise<readonly DeadLetterSample[]>;
   /** FRESH_WITHIN_HOURS: what counts as fresh work when freshness is split (default 24). */
   freshWithinHours?: number;
+  /** The origin's answers per host over the last minutes (src/store/origin-health.ts). */
+  origins?: () => Promise<OriginHealthRow[]>;
 }
 
 export interface SnapshotOptions {
@@ -207,7 +212,7 @@ export function compareRows(
 export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptions = {}): Promise<DashboardSnapshot> {
   const limit = opts.limit ?? 500;
   const at = opts.now?.() ?? new Date();
-  const [records, queues] = await Promise.all([
+  const [records, queues, origins] = await Promise.all([
     src.ledger.listClasses(),
     Promise.all(
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
@@ -241,6 +246,8 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
         }
       }),
     ),
+    // The origin's figures are an addition: a page without them is still the page.
+    src.origins?.().catch(() => undefined),
   ]);
   const rows = records.map(toClassRow);
   const freshness = freshnessSummary(records, at);
@@ -269,16 +276,21 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
     next: page.length > 0 && matching.length > page.length ? encodeCursor(page.at(-1)!) : undefined,
     filter: opts.status,
     queues,
-    version: versionOf(rows, queues),
+    version: versionOf(rows, queues, origins),
     // The same instant as generatedAt: the page's ETag leaves that instant out, so nothing else may depend on the clock.
     freshness,
     freshnessText: freshnessHeadline(freshness),
     laneFreshness: laneFreshness(records, at, src.freshWithinHours ?? 24),
+    ...(origins ? { origins } : {}),
   };
 }
 
 /** A short digest of every row and queue depth (not of the time they were read). */
-function versionOf(rows: readonly ClassRow[], queues: readonly QueueRow[]): string {
+function versionOf(
+  rows: readonly ClassRow[],
+  queues: readonly QueueRow[],
+  origins?: readonly OriginHealthRow[],
+): string {
   // One string, one update: thousands of small updates cost more than the hashing itself.
   const parts: string[] = [];
   // Every write of a class record sets updatedAt, so its bits need not be hashed as well.
@@ -286,6 +298,7 @@ function versionOf(rows: readonly ClassRow[], queues: readonly QueueRow[]): stri
     parts.push(`${r.classId}\0${r.status}\0${r.updatedAt ?? ''}\0${r.doneFiles}\0${r.failedFiles}\0${r.gen}`);
   for (const q of queues)
     parts.push(`${q.name}\0${q.visible ?? ''}\0${q.inFlight ?? ''}\0${q.delayed ?? ''}\0${q.error ?? ''}`);
+  for (const o of origins ?? []) parts.push(`${o.host}\0${o.ok}\0${o.throttled}\0${o.distress}\0${o.other}`);
   return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 22);
 }
 

@@ -114,6 +114,8 @@ export const CrawlJobSchema = z.strictObject({
       src: httpUrl,
     })
     .optional(),
+  /** Times the crawl went back to its queue because the origin throttled it (absent: 0). */
+  deferrals: z.number().int().min(0).max(1000).optional(),
 });
 
 export const FileKindSchema = z.enum(FILE_KINDS);
@@ -165,6 +167,13 @@ export const TransferJobSchema = z.strictObject({
   recopy: z.boolean().optional(),
   /** The class's consecutive re-plans when the job was sent (absent: 0); a PLAYLIST_CHANGED it finds names this round. */
   replans: z.number().int().min(0).optional(),
+  /** Times the job went back to its queue because the origin throttled it (absent: 0). */
+  deferrals: z.number().int().min(0).max(1000).optional(),
+  /**
+   * Indexes in `files` of the files an earlier, throttled delivery copied: settled from the bucket
+   * (one HEAD each, the copy's generation and checksum checked) instead of asking the origin again.
+   */
+  copied: z.array(z.number().int().min(0).max(999)).max(1000).optional(),
 });
 
 export type CatalogScan = z.infer<typeof CatalogScanSchema>;

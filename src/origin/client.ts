@@ -6,21 +6,26 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FlantsError, type ErrorCode } from '../errors.ts';
 import { blockedRange } from './addresses.ts';
+import type { OriginGate } from './gate.ts';
 import { isFetchableScheme, isHostAllowed } from './hosts.ts';
+import { parseRetryAfter } from './politeness.ts';
 
 /** Why an origin request failed; `retryable` says whether trying again later may help. */
 export class OriginError extends FlantsError {
   readonly url: string;
   readonly status: number | undefined;
+  /** Seconds the origin asked to wait before asking again (its Retry-After), when it did. */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    opts: { url: string; status?: number; retryable: boolean; cause?: unknown },
+    opts: { url: string; status?: number; retryable: boolean; cause?: unknown; retryAfterSeconds?: number | undefined },
   ) {
     super(code, message, { retryable: opts.retryable, cause: opts.cause });
     this.url = opts.url;
     this.status = opts.status;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
   }
 }
 
@@ -34,6 +39,8 @@ export interface OriginClientOptions {
   connections?: number;
   /** Resolves a name to its addresses (default: the system resolver, `dns.lookup`); tests inject a stub. */
   resolve?: Resolver;
+  /** Paces requests per host (fleet-wide limits, back-pressure); every hop of a redirect passes it. */
+  gate?: OriginGate;
 }
 
 /** One address a name resolves to. */
@@ -394,13 +401,24 @@ async function responseError(url: string, res: Dispatcher.ResponseData): Promise
     return statusError(url, 403);
   }
   res.body.resume();
-  return statusError(url, res.statusCode);
+  return statusError(url, res.statusCode, retryAfterOf(res));
 }
 
-function statusError(url: string, status: number): OriginError {
+/** The Retry-After of an answer, in seconds, when it has one. */
+function retryAfterOf(res: Dispatcher.ResponseData): number | undefined {
+  return parseRetryAfter(headerValue(res.headers['retry-after']), Date.now());
+}
+
+function statusError(url: string, status: number, retryAfterSeconds?: number): OriginError {
   // 5xx, 429 and 408 are the origin's passing trouble; 4xx otherwise will not change by retrying.
   const retryable = status >= 500 || status === 429 || status === 408;
-  return new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status} for ${url}`, { url, status, retryable });
+  const asked = retryAfterSeconds === undefined ? '' : ` (Retry-After ${retryAfterSeconds} s)`;
+  return new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status}${asked} for ${url}`, {
+    url,
+    status,
+    retryable,
+    retryAfterSeconds,
+  });
 }
 
 function networkError(url: string, err: unknown): OriginError {
@@ -447,14 +465,23 @@ export type GuardedRequest = (
  */
 export function guardedRequester(
   agent: Dispatcher,
-  opts: { allowedHosts: readonly string[]; maxRedirects: number; userAgent?: string; beforeRequest?: () => void },
+  opts: {
+    allowedHosts: readonly string[];
+    maxRedirects: number;
+    userAgent?: string;
+    beforeRequest?: () => void;
+    gate?: OriginGate | undefined;
+  },
 ): GuardedRequest {
+  const gate = opts.gate;
   return async (start, signal, method = 'GET', extra = {}) => {
     let current = new URL(start);
     let via: string | undefined;
     for (let hop = 0; ; hop++) {
       assertFetchable(current, opts.allowedHosts, via);
       opts.beforeRequest?.();
+      if (gate) await gate.admit(current.host, signal);
+      const started = gate ? performance.now() : 0;
       let res: Dispatcher.ResponseData;
       try {
         res = await request(current, {
@@ -464,7 +491,20 @@ export function guardedRequester(
           headers: { 'user-agent': opts.userAgent ?? 'flants/0.1', 'accept-encoding': 'identity', ...extra },
         });
       } catch (err) {
-        throw networkError(current.href, err);
+        const failed = networkError(current.href, err);
+        // An abort is this side's deadline, not the origin's trouble.
+        if (!signal?.aborted)
+          gate?.answered(current.host, { errorCode: failed.code, latencyMs: performance.now() - started });
+        throw failed;
+      }
+      if (gate) {
+        const length = headerValue(res.headers['content-length']);
+        gate.answered(current.host, {
+          status: res.statusCode,
+          retryAfterSeconds: retryAfterOf(res),
+          latencyMs: performance.now() - started,
+          contentLength: method === 'GET' && length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+        });
       }
       if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
       // Drained when small, so the connection stays reusable; closed when a redirect carries a body.
@@ -506,7 +546,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   });
   const maxRedirects = opts.maxRedirects ?? 5;
 
-  const open = guardedRequester(agent, { allowedHosts: opts.allowedHosts, maxRedirects });
+  const open = guardedRequester(agent, { allowedHosts: opts.allowedHosts, maxRedirects, gate: opts.gate });
 
   return {
     async fetchText(url, { maxBytes, signal, ...cond }) {
@@ -644,7 +684,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
     async head(url, o = {}) {
       const { url: finalUrl, res } = await open(url, o.signal, 'HEAD');
       res.body.resume();
-      if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode);
+      if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode, retryAfterOf(res));
       const raw = headerValue(res.headers['content-length']);
       // An encoded answer's length is the encoded one, not the file's (which is stored decoded).
       const encoded = isEncoded(res.headers);

@@ -1,6 +1,8 @@
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createOrigin, type Origin } from '../origin/client.ts';
+import { OriginGate } from '../origin/gate.ts';
+import { OriginHealthReporter } from '../store/origin-health.ts';
 import { createAwsClients, type AwsClients } from '../store/aws.ts';
 import type { Catalog } from '../store/catalog.ts';
 import { createLedger, type Ledger } from '../store/ledger.ts';
@@ -24,6 +26,10 @@ export interface Deps {
   catalog(): Promise<Catalog>;
   /** Retries and completions, announced for metrics and whoever else listens. */
   events: PipelineEvents;
+  /** Paces this process's origin requests per host: its share of the fleet's limits, and back-pressure. */
+  gate: OriginGate;
+  /** Reports the origin's answers to the ledger and hears the fleet's throttles (called after each batch). */
+  originHealth: OriginHealthReporter;
   /** Closes everything these dependencies opened: SDK clients, origin connections, the catalog. */
   close(): Promise<void>;
 }
@@ -31,7 +37,13 @@ export interface Deps {
 /** Builds the dependencies from a configuration. */
 export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.stage })): Deps {
   const aws = createAwsClients(cfg, { maxSockets: Math.max(64, cfg.transfer.concurrency * 4) });
+  const gate = new OriginGate(cfg.originLimits);
+  const events = createPipelineEvents();
+  gate.onThrottle((e) =>
+    events.emit('originThrottled', { host: e.host, what: e.what, throttled: e.kind === 'throttled' }),
+  );
   const origin = createOrigin({
+    gate,
     allowedHosts: cfg.originAllowedHosts,
     maxRedirects: cfg.origin.maxRedirects,
     connectTimeoutMs: cfg.origin.connectTimeoutMs,
@@ -50,7 +62,9 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
     store,
     origin,
     budget: new ByteBudget(cfg.transfer.memoryBudgetBytes),
-    events: createPipelineEvents(),
+    events,
+    gate,
+    originHealth: new OriginHealthReporter(aws.ddb, cfg.tableName, gate, cfg.originLimits.reportSeconds),
     catalog() {
       // Loaded when first asked for: only the scanner reads the catalog, and the MongoDB driver is
       // half of what every other command and function would otherwise load at start-up.

@@ -14,6 +14,10 @@ export interface PipelineEventMap {
   classVerified: [{ classId: string; findings: number; error: boolean }];
   /** A batch was received from one lane: the longest any of its messages waited since it was sent. */
   laneWait: [{ stage: 'scan' | 'crawl' | 'transfer'; lane: 'fresh' | 'bulk'; waitSeconds: number }];
+  /** The origin asked to be spared (429, a Retry-After) or struggled (503, timeouts, resets): the fleet slows toward `host`. */
+  originThrottled: [{ host: string; what: string; throttled: boolean }];
+  /** A job was sent back to its queue with a delay because the origin throttled it (no delivery spent). */
+  deferred: [{ stage: 'crawl' | 'transfer'; delaySeconds: number }];
 }
 
 /** A typed event emitter of pipeline events. */

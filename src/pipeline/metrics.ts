@@ -37,6 +37,12 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
   events.on('chunkCounted', onCounted);
   events.on('classVerified', onVerified);
   events.on('laneWait', onLaneWait);
+  // What the OriginThrottled alarm watches: answers of an origin asking to be spared (429, Retry-After).
+  const onThrottled = ({ throttled }: { throttled: boolean }) =>
+    metrics.addMetric(throttled ? 'OriginThrottled' : 'OriginDistress', MetricUnit.Count, 1);
+  const onDeferred = () => metrics.addMetric('JobsDeferred', MetricUnit.Count, 1);
+  events.on('originThrottled', onThrottled);
+  events.on('deferred', onDeferred);
   events.on('retry', onRetry);
   events.on('deliveryFailed', onFailed);
   events.on('classComplete', onComplete);
@@ -44,6 +50,8 @@ export function attachMetrics(events: PipelineEvents, metrics: Metrics): () => v
     events.off('chunkCounted', onCounted);
     events.off('classVerified', onVerified);
     events.off('laneWait', onLaneWait);
+    events.off('originThrottled', onThrottled);
+    events.off('deferred', onDeferred);
     events.off('retry', onRetry);
     events.off('deliveryFailed', onFailed);
     events.off('classComplete', onComplete);

@@ -28,6 +28,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { crc32Base64 } from '../util/crc.ts';
 import { contentTypeFor } from './content-type.ts';
+import { deferral, throttleCause, throttledNote } from './deferral.ts';
 import { verifyStored } from './integrity.ts';
 import { BodyChecker, expectedCrc32, readDigest, type StreamDigest } from './verify-stream.ts';
 
@@ -48,6 +49,8 @@ export interface TransferDeps {
 export interface TransferAttempt {
   /** SQS ApproximateReceiveCount of this delivery. */
   receiveCount: number;
+  /** This is the last delivery before the DLQ: a throttled chunk takes the ordinary path then. */
+  final?: boolean;
   signal?: AbortSignal;
 }
 
@@ -58,8 +61,10 @@ export interface TransferResult {
    * `replanned`: a playlist changed at the origin; nothing counted, the class was sent back to the crawler.
    * `bucket-ahead`: the bucket holds a newer generation than the ledger's current one; nothing counted,
    * the plan moved above it and the class was sent back to the crawler (or, when it kept being ahead, failed).
+   * `deferred`: the origin throttled every file that failed; the job went back to its queue with a delay
+   * (and the files copied so far), nothing counted yet, no delivery spent.
    */
-  outcome: CountOutcome | 'replanned' | 'bucket-ahead';
+  outcome: CountOutcome | 'replanned' | 'bucket-ahead' | 'deferred';
   files: number;
   bytes: number;
   /** Files written to S3, and files counted done because the bucket already held their bytes (no PUT). */
@@ -454,10 +459,26 @@ export async function runTransfer(
 
   const failures: FailedFile[] = [];
   const landed: CopiedFile[] = [];
+  /** Why each failed file failed, by key: a chunk whose failures are all the origin throttling is deferred. */
+  const errors = new Map<string, unknown>();
   let changed: { error: FlantsError; file: TransferFile } | undefined;
   /** The newest generation the bucket answered with when it refused a write (STALE_GENERATION), and where. */
   let ahead: { gen: number; key: string } | undefined;
-  await mapLimit(job.files, cfg.transfer.concurrency, async (file) => {
+  let toCopy = job.files;
+  if (job.copied?.length) {
+    // Copied by an earlier delivery the origin throttled: settled from the bucket, the origin spared.
+    const earlier = job.copied.flatMap((i) => (job.files[i] ? [job.files[i]] : []));
+    const settled = await settledByOtherDeliveries(
+      job,
+      earlier.map((f) => ({ key: f.key, src: f.src, reason: 'copied by a throttled delivery' })),
+      deps,
+      log,
+    );
+    landed.push(...settled.landed);
+    const done = new Set(settled.landed.map((f) => f.key));
+    toCopy = job.files.filter((f) => !done.has(f.key));
+  }
+  await mapLimit(toCopy, cfg.transfer.concurrency, async (file) => {
     try {
       landed.push(
         // The generation makes the write conditional: a late upload of an older plan never replaces a newer one's object.
@@ -481,6 +502,7 @@ export async function runTransfer(
       if (err instanceof FlantsError && err.code === 'PLAYLIST_CHANGED') changed ??= { error: err, file };
       if (err instanceof StaleWriteError && err.stored > (ahead?.gen ?? 0)) ahead = { gen: err.stored, key: err.key };
       failures.push({ key: file.key, src: file.src, reason: describeError(err) });
+      errors.set(file.key, err);
       log.warn('file failed', {
         key: file.key,
         src: file.src,
@@ -540,7 +562,11 @@ export async function runTransfer(
   if (failures.length > 0) {
     const settled = await settledByOtherDeliveries(job, failures, deps, log);
     landed.push(...settled.landed);
-    if (settled.failed.length > 0) throw new ChunkFailedError(settled.failed);
+    if (settled.failed.length > 0) {
+      const deferred = await deferIfThrottled(job, attempt, settled.failed, errors, landed, deps, log);
+      if (deferred) return { ...base, outcome: 'deferred' };
+      throw new ChunkFailedError(settled.failed);
+    }
   }
 
   const counted = await ledger.countChunk(job.classId, job.gen, job.chunk, landed, view, job.planId);
@@ -580,6 +606,46 @@ export async function runTransfer(
     unchanged: landed.length - written,
     ...(gone.length > 0 ? { goneAtOrigin: gone.length } : {}),
   };
+}
+
+/**
+ * A chunk whose failed files the origin throttled, all of them: sent back to the transfer queue with
+ * a delay (SQS counts receives, so a fresh message spends none of the three deliveries), carrying
+ * which files are copied already; this delivery then succeeds and is deleted. The chunk is counted
+ * once, by whichever delivery finishes it (the ledger's count is conditional); a send that fails
+ * leaves the ordinary failure path (the delivery is retried).
+ */
+async function deferIfThrottled(
+  job: TransferJob,
+  attempt: TransferAttempt,
+  failed: readonly FailedFile[],
+  errors: ReadonlyMap<string, unknown>,
+  landed: readonly CopiedFile[],
+  deps: TransferDeps,
+  log: Logger,
+): Promise<boolean> {
+  const deferrals = job.deferrals ?? 0;
+  const decided = deferral(
+    failed.map((f) => throttleCause(errors.get(f.key))),
+    deferrals,
+    attempt.final ?? false,
+  );
+  if (!decided) return false;
+  const index = new Map(job.files.map((f, i) => [f.key, i]));
+  const copied = landed.flatMap((f) => (index.has(f.key) ? [index.get(f.key)!] : [])).sort((a, b) => a - b);
+  const { copied: _before, ...rest } = job;
+  await deps.queue.sendAll(
+    'transfer',
+    [{ ...rest, deferrals: deferrals + 1, ...(copied.length > 0 ? { copied } : {}) }],
+    { delaySeconds: decided.delaySeconds },
+  );
+  const note = throttledNote(decided.cause, failed.length, decided.delaySeconds, deferrals + 1);
+  deps.events.emit('deferred', { stage: 'transfer', delaySeconds: decided.delaySeconds });
+  log.warn('chunk deferred: the origin throttled it', { note, copied: copied.length, failed: failed.length });
+  await deps.ledger
+    .noteAttemptFailure(job.classId, job.gen, job.chunk, note)
+    .catch((err: unknown) => log.warn('could not note the throttling on the class', { error: describeError(err) }));
+  return true;
 }
 
 /**

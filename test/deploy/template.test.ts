@@ -200,6 +200,11 @@ describe('functions', () => {
       expect(env.DEST_BUCKET, fn).toBe(param('bucketName'));
       expect(env.DEST_PREFIX, fn).toBe(param('destPrefix'));
       expect(env.ORIGIN_ALLOWED_HOSTS, fn).toBe(param('originAllowedHosts'));
+      // The fleet-wide origin limits, and the concurrency they are shared over (src/origin/politeness.ts).
+      expect(env.ORIGIN_MAX_REQUESTS_PER_SECOND, fn).toBe(param('originMaxRequestsPerSecond'));
+      expect(env.ORIGIN_MAX_MBPS, fn).toBe(param('originMaxMBps'));
+      expect(env.FLANTS_CRAWLER_MAX_CONCURRENCY, fn).toBe(String(param('crawlerMaxConcurrency')));
+      expect(env.FLANTS_TRANSFER_MAX_CONCURRENCY, fn).toBe(String(param('transferMaxConcurrency')));
       expect(env.MONGODB_URI, fn).toBeUndefined();
     }
     for (const { path, value } of allStrings(t as unknown as Json))
@@ -521,6 +526,22 @@ describe('alarms', () => {
       Statistic: 'Sum',
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
+      TreatMissingData: 'notBreaching',
+    });
+    notifiesOptionalTopic(a!);
+  });
+
+  it('fire when the origin throttles the fleet (the OriginThrottled metric the crawler and transfer publish)', () => {
+    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'OriginThrottled');
+    expect(a).toBeDefined();
+    expect(a!.Dimensions).toEqual([
+      { Name: 'service', Value: 'flants' },
+      { Name: 'Stage', Value: STAGE },
+    ]);
+    expect(a).toMatchObject({
+      Statistic: 'Sum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: param('originThrottledAlarmThreshold'),
       TreatMissingData: 'notBreaching',
     });
     notifiesOptionalTopic(a!);

@@ -29,10 +29,21 @@ describe('parseFaultSpec', () => {
         encoding: '',
         framing: 'length',
         playlists: 'stable',
+        throttle: 0,
       },
       s3: { slowDown: 0.05, reset: 0.01 },
     });
     expect(hasFaults(spec)).toBe(true);
+  });
+
+  it('throttle=N: the origin answers 429 above N requests per second (issue 23)', () => {
+    const spec = parseFaultSpec('throttle=20');
+    expect(spec.origin.throttle).toBe(20);
+    expect(hasFaults(spec)).toBe(true);
+    expect(formatFaultSpec(spec)).toBe('throttle=20');
+    expect(originFaultsFor(spec, lib0)).toMatchObject({ throttleRps: 20 });
+    expect(originFaultsFor(parseFaultSpec('none'), lib0).throttleRps).toBeUndefined();
+    expect(() => parseFaultSpec('throttle=fast')).toThrow(/not a whole number/);
   });
 
   it('accepts whitespace, percentages, upper-case keys, slowms and "none"', () => {
