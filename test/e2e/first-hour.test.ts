@@ -86,7 +86,7 @@ describe("the operator's first hour", { timeout: 300_000 }, () => {
     const r = await flants(['enqueue', UNKNOWN], { ...env, MONGODB_URI: '' });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(
-      `Enqueued class ${UNKNOWN} on flants-demo-scan: not checked against the catalog (MONGODB_URI is not set here); the scanner checks it and dead-letters an id the catalog does not have. Set MONGODB_URI to check it now.`,
+      `Enqueued class ${UNKNOWN} on flants-demo-scan-fresh: not checked against the catalog (MONGODB_URI is not set here); the scanner checks it and dead-letters an id the catalog does not have. Set MONGODB_URI to check it now.`,
     );
     const checked = await flants(['enqueue', UNKNOWN], env);
     expect(checked.code).toBe(1);

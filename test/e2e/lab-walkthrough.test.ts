@@ -103,7 +103,7 @@ describe("README's local walkthrough", () => {
           if (/FAILED/.test(step.comment)) expect(r.stdout).toMatch(/^\d+ classes: 2 COMPLETE, 1 FAILED$/m);
           if (/every class COMPLETE/.test(step.comment)) expect(r.stdout).toMatch(/^3 classes: 3 COMPLETE$/m);
         }
-        if (args.includes('--watch')) expect(r.stdout).toMatch(/^queues scan 0 .* transfer-dlq 1$/m);
+        if (args.includes('--watch')) expect(r.stdout).toMatch(/^queues scan 0 .* transfer-dlq 1(, oldest .*)?$/m);
         if (args[0] === 'report') expect(r.stdout).toMatch(/HTTP 404/);
         if (args[0] === 'lab' && args[1] === 'heal')
           await waitUntil('the lab to heal its origin', async () => lab!.out().includes('Origin healed'));

@@ -2,6 +2,7 @@ import { isRetryable } from '../../src/errors.ts';
 import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../../src/jobs/schemas.ts';
 import { crawlOrFailFast, recordCrawlFailure, type CrawlerDeps } from '../../src/pipeline/crawler.ts';
 import { recordTransferFailure, runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { parseQueueName } from '../../src/lifecycle/lanes.ts';
 import type { JobQueue, QueueName } from '../../src/store/queue.ts';
 
 /** Deliveries of a job before it goes to its DLQ (serverless.yml's maxReceiveCount). */
@@ -34,8 +35,10 @@ export class PipelineDriver {
     return {
       ...real,
       sendAll: async (name: QueueName, bodies: readonly unknown[]) => {
-        if (name === 'crawl') driver().crawls.push(...(bodies as CrawlJob[]));
-        else if (name === 'transfer') driver().transfers.push(...(bodies as TransferJob[]));
+        // Either lane: a change check sends its class's work to the fresh lane.
+        const q = parseQueueName(name);
+        if (q?.role === 'crawl' && !q.dlq) driver().crawls.push(...(bodies as CrawlJob[]));
+        else if (q?.role === 'transfer' && !q.dlq) driver().transfers.push(...(bodies as TransferJob[]));
         else await real.sendAll(name, bodies);
       },
     };

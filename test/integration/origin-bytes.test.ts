@@ -75,6 +75,8 @@ beforeAll(async () => {
     ...process.env,
     ...t.env,
     ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
+    // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
+    ALSO_COPY_MANIFESTS: 'manifest.mpd',
     DEST_PREFIX: 'copy/',
     TRANSFER_RETRY_BASE_MS: '1',
   });

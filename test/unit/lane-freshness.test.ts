@@ -34,8 +34,8 @@ describe('freshness apart for fresh work and the backfill', () => {
     expect([split.fresh.classes, split.fresh.worstClassId, split.fresh.medianSeconds]).toEqual([1, 'fresh', 720]);
     expect([split.backfill.classes, split.backfill.worstClassId]).toEqual([1, 'old']);
     expect(describeLaneFreshness(split)).toEqual([
-      'fresh work: freshness (last 24 h, 1 classes): median 12.0 min, p95 12.0 min, worst 12.0 min (fresh)',
-      'backfill: freshness (last 24 h, 1 classes): median 30.0 d, p95 30.0 d, worst 30.0 d (old)',
+      'fresh work: freshness (last 24 h, 1 class): median 12.0 min, p95 12.0 min, worst 12.0 min (fresh)',
+      'backfill: freshness (last 24 h, 1 class): median 30.0 d, p95 30.0 d, worst 30.0 d (old)',
     ]);
   });
 

@@ -238,7 +238,14 @@ describe('runScan', () => {
       { messageId: 'm1' },
     );
     expect(summary).toMatchObject({ scanned: 2, enqueued: ['a'], skipped: { 'test class': 1 }, continued: false });
-    expect(order).toEqual(['pending a', 'send crawl', 'page string:start skipped test class', 'finished']);
+    // Each lane's crawls are sent (fresh first) before the page is recorded.
+    expect(order).toEqual([
+      'pending a',
+      'send crawl-fresh',
+      'send crawl',
+      'page string:start skipped test class',
+      'finished',
+    ]);
     expect(queue.sent.map((s) => (s.body as CrawlJob).classId)).toEqual(['a']);
   });
 
