@@ -6,6 +6,7 @@ import { createAwsClients } from '../src/store/aws.ts';
 import { createLedger } from '../src/store/ledger.ts';
 import { recentOriginHealth } from '../src/store/origin-health.ts';
 import { createJobQueue } from '../src/store/queue.ts';
+import { cloudWatchQueueAges } from '../src/store/queue-age-cloudwatch.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -36,11 +37,14 @@ export const handler: HttpHandler = (event) => {
   if (!built) {
     const cfg = loadConfig(process.env);
     const aws = createAwsClients(cfg, { maxSockets: 16 });
+    // The queues' ages: SQS publishes them only as CloudWatch metrics (cloudwatch:GetMetricData).
+    const cw = cloudWatchQueueAges(cfg);
     built = createHandler({
       stage: cfg.stage,
       ledger: createLedger(aws.ddb, cfg.tableName),
       queue: createJobQueue(aws.sqs, cfg),
       freshWithinHours: cfg.fresh.withinHours,
+      ...(cw ? { ages: cw.ages } : {}),
       origins: () => recentOriginHealth(aws.ddb, cfg.tableName, 5),
       log: createLogger({ stage: cfg.stage, fn: 'dashboard' }),
     });

@@ -65,6 +65,11 @@ export const TARGETS = {
     mutate: ['src/lifecycle/lanes.ts', 'src/estimate/fresh-lane.ts'],
     testFiles: ['test/unit/lanes.test.ts', 'test/unit/fresh-model.test.ts'],
   },
+  // A queue's age from CloudWatch (issue 25): which datapoint counts, and when it was measured.
+  'queue-age': {
+    mutate: ['src/lifecycle/queue-age.ts'],
+    testFiles: ['test/unit/queue-age.test.ts'],
+  },
   politeness: {
     mutate: ['src/origin/politeness.ts', 'src/pipeline/deferral.ts'],
     testFiles: ['test/unit/politeness.test.ts'],

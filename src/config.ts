@@ -116,6 +116,8 @@ export interface Config {
       s3?: string | undefined;
       dynamodb?: string | undefined;
       ssm?: string | undefined;
+      /** Only an explicit AWS_ENDPOINT_URL_CLOUDWATCH: the lab's endpoint serves no CloudWatch (queue ages). */
+      cloudwatch?: string | undefined;
     };
     credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
   };
@@ -286,6 +288,7 @@ function awsSettings(env: Env): Config['aws'] {
     s3: url(env, 'AWS_ENDPOINT_URL_S3') ?? any,
     dynamodb: url(env, 'AWS_ENDPOINT_URL_DYNAMODB') ?? any,
     ssm: url(env, 'AWS_ENDPOINT_URL_SSM') ?? any,
+    cloudwatch: url(env, 'AWS_ENDPOINT_URL_CLOUDWATCH'),
   };
   const accessKeyId = optional(env, 'AWS_ACCESS_KEY_ID');
   const secretAccessKey = optional(env, 'AWS_SECRET_ACCESS_KEY');

@@ -3,6 +3,7 @@ import { createDashboardServer } from '../dashboard/index.ts';
 import { cachedDeadLetters } from '../store/dead-letters.ts';
 import { recentOriginHealth } from '../store/origin-health.ts';
 import { cliDeps, say } from './context.ts';
+import { cloudWatchQueueAges } from '../store/queue-age-cloudwatch.ts';
 
 /** Registers `flants dashboard`: the deployed dashboard's page, served locally for any endpoints. */
 export function registerDashboard(program: Command): void {
@@ -16,12 +17,14 @@ export function registerDashboard(program: Command): void {
     })
     .action(async (o: { port?: number }) => {
       const deps = cliDeps();
+      const cw = cloudWatchQueueAges(deps.cfg);
       const server = createDashboardServer({
         stage: deps.cfg.stage,
         ledger: deps.ledger,
         queue: deps.queue,
         deadLetters: cachedDeadLetters(deps.aws.sqs, deps.queue),
         freshWithinHours: deps.cfg.fresh.withinHours,
+        ...(cw ? { ages: cw.ages } : {}),
         origins: () => recentOriginHealth(deps.aws.ddb, deps.cfg.tableName, 5),
         log: deps.log,
       });
@@ -34,6 +37,7 @@ export function registerDashboard(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await server.close();
+      cw?.destroy();
       await deps.close();
     });
 }

@@ -5,6 +5,7 @@ import { describeLaneFreshness, laneFreshness, type LaneFreshness } from '../pip
 import type { ClassRecord } from '../store/ledger.ts';
 import type { JobQueue } from '../store/queue.ts';
 import { describeError } from '../errors.ts';
+import { describeAsOf, type QueueAges } from '../lifecycle/queue-age.ts';
 
 /** One stage's lane as `flants status` shows it: messages pending, and how long the oldest has waited. */
 export interface LaneStatus {
@@ -13,22 +14,38 @@ export interface LaneStatus {
   visible?: number;
   inFlight?: number;
   delayed?: number;
-  /** Seconds since the oldest message was sent; absent where the endpoint cannot say (AWS: CloudWatch). */
+  /** Seconds since the oldest message was sent; absent where neither the endpoint nor a metric can say. */
   oldestSeconds?: number;
+  /** How long ago `oldestSeconds` was measured, where it is a metric's figure (CloudWatch, minutes late). */
+  asOfSeconds?: number;
   error?: string;
 }
 
-/** Both lanes of every stage, fresh first; a queue that cannot be read says why. */
+/**
+ * Both lanes of every stage, fresh first; a queue that cannot be read says why. The age of the oldest
+ * message is the endpoint's live reading where it has one, else `ages`' figure as of when it was measured.
+ */
 export async function readLanes(
   queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>,
   now = Date.now(),
+  ages?: QueueAges,
 ): Promise<LaneStatus[]> {
+  const names = QUEUE_ROLES.flatMap((role) => (['fresh', 'bulk'] as const).map((lane) => queueOf(role, lane)));
+  const measured = ages?.oldest(names).catch(() => undefined);
   return Promise.all(
     QUEUE_ROLES.flatMap((role) =>
       (['fresh', 'bulk'] as const).map(async (lane): Promise<LaneStatus> => {
         const name = queueOf(role, lane);
         try {
-          const [d, sent] = await Promise.all([queue.depth(name), queue.oldestSentAt?.(name).catch(() => undefined)]);
+          const [d, sent, m] = await Promise.all([
+            queue.depth(name),
+            queue.oldestSentAt?.(name).catch(() => undefined),
+            measured?.then((all) => all?.get(name)),
+          ]);
+          if (sent === undefined && m) {
+            const oldest = m.sentAt === null ? 0 : Math.max(0, (m.asOf - m.sentAt) / 1000);
+            return { queue: name, lane, ...d, oldestSeconds: oldest, asOfSeconds: Math.max(0, (now - m.asOf) / 1000) };
+          }
           const oldest = typeof sent === 'number' ? Math.max(0, (now - sent) / 1000) : sent === null ? 0 : undefined;
           return { queue: name, lane, ...d, ...(oldest === undefined ? {} : { oldestSeconds: oldest }) };
         } catch (err) {
@@ -45,7 +62,9 @@ export function describeLanes(lanes: readonly LaneStatus[], split: LaneFreshness
     l.error
       ? `${l.queue} ? (${l.error})`
       : `${l.queue} ${l.visible ?? 0}${l.inFlight ? ` (+${l.inFlight} in flight)` : ''}${l.delayed ? ` (+${l.delayed} delayed)` : ''}${
-          l.oldestSeconds ? `, oldest ${formatSeconds(l.oldestSeconds)}` : ''
+          l.oldestSeconds
+            ? `, oldest ${formatSeconds(l.oldestSeconds)}${describeAsOf(l.asOfSeconds, formatSeconds)}`
+            : ''
         }`,
   );
   return [`lanes: ${cells.join(' · ')}`, ...describeLaneFreshness(split)];
@@ -57,8 +76,9 @@ export async function laneStatus(
   records: readonly ClassRecord[],
   cfg: Pick<Config, 'fresh'>,
   now = new Date(),
+  ages?: QueueAges,
 ): Promise<{ lanes: LaneStatus[]; laneFreshness: LaneFreshness; lines: string[] }> {
-  const lanes = await readLanes(queue, now.getTime());
+  const lanes = await readLanes(queue, now.getTime(), ages);
   const split = laneFreshness(records, now, cfg.fresh.withinHours);
   return { lanes, laneFreshness: split, lines: describeLanes(lanes, split) };
 }

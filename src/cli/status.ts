@@ -13,6 +13,8 @@ import { cachedDeadLetters } from '../store/dead-letters.ts';
 import { cliDeps, say } from './context.ts';
 import { count } from '../util/plural.ts';
 import { laneStatus } from './status-lanes.ts';
+import type { QueueAges } from '../lifecycle/queue-age.ts';
+import { cloudWatchQueueAges } from '../store/queue-age-cloudwatch.ts';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -58,9 +60,11 @@ export function registerStatus(program: Command): void {
     )
     .action(async (classId: string | undefined, o: StatusOptions) => {
       const deps = cliDeps();
+      // On AWS the queues' ages come from CloudWatch (the local lab's are read from the queues themselves).
+      const cw = cloudWatchQueueAges(deps.cfg);
       try {
         if (o.watch && classId) throw new Error('--watch shows every class: leave out the class id');
-        if (o.watch) return await watch(deps, o);
+        if (o.watch) return await watch(deps, o, cw?.ages);
         let records: ClassRecord[];
         if (classId) {
           const r = await deps.ledger.getClass(classId);
@@ -73,7 +77,7 @@ export function registerStatus(program: Command): void {
         const failures = classId ? await deps.ledger.listFailures(classId) : [];
         const freshness = freshnessSummary(records);
         // Both lanes and freshness apart (issue 25); only for the whole ledger, not one class.
-        const lanes = classId ? undefined : await laneStatus(deps.queue, records, deps.cfg);
+        const lanes = classId ? undefined : await laneStatus(deps.queue, records, deps.cfg, new Date(), cw?.ages);
         if (o.json) {
           say(
             JSON.stringify(
@@ -115,6 +119,7 @@ export function registerStatus(program: Command): void {
         if (!classId) say(describeFreshness(freshness));
         for (const line of lanes?.lines ?? []) say(line);
       } finally {
+        cw?.destroy();
         await deps.close();
       }
     });
@@ -125,7 +130,7 @@ export function registerStatus(program: Command): void {
  * over the last one (cursor home, each line cleared), elsewhere frames follow each other as plain
  * text; `--json` prints the same object as `status --json`, one line per refresh.
  */
-async function watch(deps: Deps, o: StatusOptions): Promise<void> {
+async function watch(deps: Deps, o: StatusOptions, ages?: QueueAges): Promise<void> {
   const out = process.stdout;
   const tty = out.isTTY === true && !o.json;
   const rates = new RateTracker();
@@ -153,6 +158,7 @@ async function watch(deps: Deps, o: StatusOptions): Promise<void> {
               ledger: deps.ledger,
               queue: deps.queue,
               deadLetters,
+              ...(ages ? { ages } : {}),
               freshWithinHours: deps.cfg.fresh.withinHours,
             },
             { limit: Number.MAX_SAFE_INTEGER },

@@ -411,7 +411,9 @@ export const CLIENT_SCRIPT = String.raw`
       var alert = /-dlq$/.test(q.name) && q.visible > 0;
       h += '<tr' + (alert ? ' class="s-failed"' : '') + '><td>' + esc(q.name) + '</td>' +
         (q.error ? '<td colspan="4" class="err">' + esc(q.error) + '</td>' : '<td class="n">' + esc(q.visible) + '</td><td class="n">' + esc(q.inFlight) + '</td><td class="n">' + esc(q.delayed) + '</td>' +
-          '<td class="n">' + (q.oldestSentAt ? esc(fmtDur(Math.max(0, Date.parse(snap.generatedAt) - Date.parse(q.oldestSentAt)))) : '\u2014') + '</td>') +
+          '<td class="n">' + (q.oldestSentAt ? esc(fmtDur(Math.max(0, Date.parse(q.oldestAsOf || snap.generatedAt) - Date.parse(q.oldestSentAt))) +
+            // A metric's figure (CloudWatch, minutes late) says how old it is rather than pass for now.
+            (q.oldestAsOf ? ' (as of ' + fmtDur(Math.max(0, Date.parse(snap.generatedAt) - Date.parse(q.oldestAsOf))) + ' ago)' : '')) : '\u2014') + '</td>') +
         '<td class="advice">' + esc(q.advice || '') + '</td></tr>';
     });
     // Fresh work and the backfill, apart (issue 25): a backfill's old classes would hide the fresh ones' figure.

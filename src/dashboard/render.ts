@@ -4,7 +4,15 @@ import { barText, countBits } from './progress.ts';
 import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
 import { describeLaneFreshness } from '../pipeline/lane-freshness.ts';
 import { describeGone, describeVerified } from '../pipeline/report.ts';
-import { oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot, type QueueRow } from './snapshot.ts';
+import {
+  oldestAsOfSeconds,
+  oldestSeconds,
+  STATUS_ORDER,
+  type ClassRow,
+  type DashboardSnapshot,
+  type QueueRow,
+} from './snapshot.ts';
+import { describeAsOf } from '../lifecycle/queue-age.ts';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string | number | boolean | null | undefined): string {
@@ -76,7 +84,7 @@ function queueRow(q: QueueRow, generatedAt: string): string {
   const alert = dlq && (q.visible ?? 0) > 0;
   const cells = q.error
     ? `<td colspan="4" class="err">${escapeHtml(q.error)}</td>`
-    : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td><td class="n">${oldest === undefined ? '—' : escapeHtml(formatSeconds(oldest))}</td>`;
+    : `<td class="n">${escapeHtml(q.visible)}</td><td class="n">${escapeHtml(q.inFlight)}</td><td class="n">${escapeHtml(q.delayed)}</td><td class="n">${oldest === undefined ? '—' : escapeHtml(formatSeconds(oldest) + describeAsOf(oldestAsOfSeconds(q, generatedAt), formatSeconds))}</td>`;
   return `<tr${alert ? ' class="s-failed"' : ''}><td>${escapeHtml(q.name)}</td>${cells}<td class="advice">${escapeHtml(q.advice ?? '')}</td></tr>`;
 }
 

@@ -11,6 +11,7 @@ import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
 import type { OriginHealthRow } from '../store/origin-health.ts';
 import type { JobQueue, QueueName } from '../store/queue.ts';
+import type { QueueAges } from '../lifecycle/queue-age.ts';
 
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */
 export const STATUS_ORDER: readonly ClassStatus[] = ['FAILED', 'TRANSFERRING', 'CRAWLING', 'PENDING', 'COMPLETE'];
@@ -66,6 +67,11 @@ export interface QueueRow {
    * ApproximateAgeOfOldestMessage). An instant, not an age: the page's ETag stays while nothing moves.
    */
   oldestSentAt?: string | null | undefined;
+  /**
+   * The instant `oldestSentAt` describes, where the figure is a metric's and not a live reading
+   * (CloudWatch's, minutes late): the age shown is as of then, not extrapolated to now.
+   */
+  oldestAsOf?: string | undefined;
 }
 
 /** Everything one page shows, read at one moment. */
@@ -104,6 +110,8 @@ export interface DashboardSources {
   stage: string;
   ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
   queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>;
+  /** Every queue's oldest message from a metric, in one read (on AWS: CloudWatch); used where `queue` cannot say. */
+  ages?: QueueAges;
   /** The reasons of some dead-lettered messages (the CLI reads them; the deployed page only counts them). */
   deadLetters?: (name: QueueName, visible: number) => Promise<readonly DeadLetterSample[]>;
   /** FRESH_WITHIN_HOURS: what counts as fresh work when freshness is split (default 24). */
@@ -158,9 +166,18 @@ function withAccount(fileAccount: string | undefined): { fileAccount?: string } 
 }
 
 /** Seconds the oldest message of a queue row had waited when the snapshot was read; undefined when unknown or empty. */
-export function oldestSeconds(q: Pick<QueueRow, 'oldestSentAt'>, generatedAt: string): number | undefined {
+export function oldestSeconds(
+  q: Pick<QueueRow, 'oldestSentAt' | 'oldestAsOf'>,
+  generatedAt: string,
+): number | undefined {
   if (!q.oldestSentAt) return undefined;
-  return Math.max(0, (Date.parse(generatedAt) - Date.parse(q.oldestSentAt)) / 1000);
+  return Math.max(0, (Date.parse(q.oldestAsOf ?? generatedAt) - Date.parse(q.oldestSentAt)) / 1000);
+}
+
+/** How long before the page the queue's age figure was measured; undefined for a live reading. */
+export function oldestAsOfSeconds(q: Pick<QueueRow, 'oldestAsOf'>, generatedAt: string): number | undefined {
+  if (!q.oldestAsOf) return undefined;
+  return Math.max(0, (Date.parse(generatedAt) - Date.parse(q.oldestAsOf)) / 1000);
 }
 
 /** What to do about a queue: a DLQ with messages, from why they are there when that could be read (dlq-advice.ts). */
@@ -212,15 +229,20 @@ export function compareRows(
 export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptions = {}): Promise<DashboardSnapshot> {
   const limit = opts.limit ?? 500;
   const at = opts.now?.() ?? new Date();
+  // One metric read for every queue, beside the depths; a failed read leaves the ages unknown ("—").
+  const ages = src.ages?.oldest(DASHBOARD_QUEUES).catch(() => undefined);
   const [records, queues, origins] = await Promise.all([
     src.ledger.listClasses(),
     Promise.all(
       DASHBOARD_QUEUES.map(async (name): Promise<QueueRow> => {
         try {
-          const [d, oldest] = await Promise.all([
+          const [d, inspected, measured] = await Promise.all([
             src.queue.depth(name),
             src.queue.oldestSentAt?.(name).catch(() => undefined),
+            ages?.then((m) => m?.get(name)),
           ]);
+          const oldest = inspected !== undefined ? inspected : measured?.sentAt;
+          const asOf = inspected === undefined && measured ? new Date(measured.asOf).toISOString() : undefined;
           const samples =
             src.deadLetters && name.endsWith('-dlq') && d.visible > 0
               ? await src.deadLetters(name, d.visible).catch(() => undefined)
@@ -233,6 +255,7 @@ export async function collectSnapshot(src: DashboardSources, opts: SnapshotOptio
             error: undefined,
             advice: queueAdvice(name, d.visible, samples),
             ...(oldest === undefined ? {} : { oldestSentAt: oldest === null ? null : new Date(oldest).toISOString() }),
+            ...(asOf ? { oldestAsOf: asOf } : {}),
           };
         } catch (err) {
           return {
@@ -297,7 +320,9 @@ function versionOf(
   for (const r of rows)
     parts.push(`${r.classId}\0${r.status}\0${r.updatedAt ?? ''}\0${r.doneFiles}\0${r.failedFiles}\0${r.gen}`);
   for (const q of queues)
-    parts.push(`${q.name}\0${q.visible ?? ''}\0${q.inFlight ?? ''}\0${q.delayed ?? ''}\0${q.error ?? ''}`);
+    parts.push(
+      `${q.name}\0${q.visible ?? ''}\0${q.inFlight ?? ''}\0${q.delayed ?? ''}\0${q.error ?? ''}\0${q.oldestSentAt ?? ''}\0${q.oldestAsOf ?? ''}`,
+    );
   for (const o of origins ?? []) parts.push(`${o.host}\0${o.ok}\0${o.throttled}\0${o.distress}\0${o.other}`);
   return createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 22);
 }

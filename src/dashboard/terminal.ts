@@ -12,7 +12,8 @@ import {
   type Rate,
   type RateTracker,
 } from './progress.ts';
-import { oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
+import { oldestAsOfSeconds, oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
+import { describeAsOf } from '../lifecycle/queue-age.ts';
 
 /** How to draw one frame. */
 export interface TerminalView {
@@ -136,7 +137,7 @@ export function renderTerminal(s: DashboardSnapshot, v: TerminalView): string {
   const queues = queueRows.map((q) => {
     if (q.error) return paint('yellow', `${q.name} ?`);
     const oldest = oldestSeconds(q, s.generatedAt);
-    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}${oldest ? `, oldest ${formatSeconds(oldest)}` : ''}`;
+    const text = `${q.name} ${q.visible ?? 0}${q.inFlight ? ` (+${q.inFlight} in flight)` : ''}${oldest ? `, oldest ${formatSeconds(oldest)}${describeAsOf(oldestAsOfSeconds(q, s.generatedAt), formatSeconds)}` : ''}`;
     return q.advice ? paint('red', text) : text;
   });
   lines.push(`queues ${queues.join(' · ')}`);

@@ -5,7 +5,7 @@ import type { AwsClients } from '../../src/store/aws.ts';
 
 /** One SDK call as the client's middleware saw it. */
 export interface RecordedCall {
-  service: 'sqs' | 's3' | 'dynamodb' | 'ssm';
+  service: 'sqs' | 's3' | 'dynamodb' | 'ssm' | 'cloudwatch';
   command: string;
   input: Record<string, unknown>;
 }
@@ -108,7 +108,8 @@ export function permissionsOfCalls(calls: readonly RecordedCall[], names: Resour
       // AWS answers a HEAD of a missing key 404 only to a caller that may list the bucket, 403 to
       // others; the store reads 404 as "not there yet", so every HEAD relies on the grant.
       if (c.command === 'HeadObject') grant(bucketArn, 's3:ListBucket');
-    } else grant(`ssm ${String(c.input.Name)}`, `ssm:${c.command}`);
+    } else if (c.service === 'cloudwatch') grant('*', `cloudwatch:${c.command}`);
+    else grant(`ssm ${String(c.input.Name)}`, `ssm:${c.command}`);
   }
   return Object.fromEntries(
     [...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort().join(',')]),

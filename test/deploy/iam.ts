@@ -11,8 +11,11 @@ import {
   type Template,
 } from './cfn.ts';
 
-/** Actions AWS only authorises on resource "*": allowed there, and nowhere else. */
-export const STAR_RESOURCE_ACTIONS = new Set(['cloudwatch:PutMetricData']);
+/**
+ * Actions AWS only authorises on resource "*": allowed there, and nowhere else. GetMetricData: the
+ * dashboard reads the queues' ages (the Service Authorization Reference lists no resource type for it).
+ */
+export const STAR_RESOURCE_ACTIONS = new Set(['cloudwatch:PutMetricData', 'cloudwatch:GetMetricData']);
 /** Log actions that may use a log group ARN ending in `:*` (the streams of that one group). */
 const LOG_STREAM_ACTIONS = new Set(['logs:CreateLogStream', 'logs:PutLogEvents']);
 /** Object-level S3 actions that may use `arn:...:s3:::bucket/prefix*`. */

@@ -26,6 +26,9 @@ import { copyFile } from '../../src/pipeline/transfer.ts';
 import { createAwsClients } from '../../src/store/aws.ts';
 import { createLedger } from '../../src/store/ledger.ts';
 import { createJobQueue, type QueueName } from '../../src/store/queue.ts';
+import { createCloudWatchQueueAges } from '../../src/store/queue-age-cloudwatch.ts';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { startCloudWatchServer } from '../helpers/cloudwatch-server.ts';
 import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 import { pairs, permissionsOfCalls, recordCalls, type RecordedCall, type ResourceNames } from './calls.ts';
@@ -408,14 +411,33 @@ describe('each role holds exactly what its code calls', () => {
     expectExactly('verify', 'VerifyRole', []);
   });
 
-  it("dashboard: reads the class index, a class's failures and every queue's depth, nothing else", async () => {
+  it("dashboard: reads the class index, a class's failures, every queue's depth and their ages (CloudWatch), nothing else", async () => {
     const aws = createAwsClients(cfg);
     recordCalls(aws, calls.dashboard);
+    // The queues' ages as on AWS: one GetMetricData, here answered by a loopback CloudWatch.
+    const metrics = await startCloudWatchServer(() => ({ MetricDataResults: [] }));
+    const cw = new CloudWatchClient({
+      region: 'us-east-1',
+      endpoint: metrics.endpoint,
+      credentials: { accessKeyId: 't', secretAccessKey: 't' },
+    });
+    cw.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.dashboard.push({
+          service: 'cloudwatch',
+          command: String(context.commandName).replace(/Command$/, ''),
+          input: args.input as Record<string, unknown>,
+        });
+        return next(args);
+      },
+      { step: 'initialize', name: 'flantsRecordCalls' },
+    );
     try {
       const deps = {
         stage: cfg.stage,
         ledger: createLedger(aws.ddb, cfg.tableName),
         queue: createJobQueue(aws.sqs, cfg),
+        ages: createCloudWatchQueueAges(cw, cfg),
       };
       const res = await handleDashboardRequest(
         { method: 'GET', path: '/status.json', query: new URLSearchParams() },
@@ -439,8 +461,12 @@ describe('each role holds exactly what its code calls', () => {
       );
       expect(failures.status).toBe(200);
       expect(failures.body).toContain('k/x.ts');
+      // The page asked CloudWatch once; a class's failures need no queue ages.
+      expect(metrics.requests).toHaveLength(1);
     } finally {
       aws.destroy();
+      cw.destroy();
+      await metrics.close();
     }
     expectExactly('dashboard', 'DashboardRole', []);
   });

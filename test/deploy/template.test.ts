@@ -649,6 +649,8 @@ describe('IAM least privilege', () => {
         'if HasBucketKmsKey: Ref:BucketKmsKeyArn': 'kms:Decrypt',
       },
       dashboard: {
+        // The queues' ages: GetMetricData authorises only on "*".
+        '*': 'cloudwatch:GetMetricData',
         'DashboardLogGroup.Arn': logs,
         'sub:${LedgerTable.Arn}/index/classes': 'dynamodb:Query',
         [ledger]: 'dynamodb:GetItem,dynamodb:Query',
