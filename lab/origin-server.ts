@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createBrotliCompress, createDeflate, createGzip } from 'node:zlib';
 import { checkRates, FaultDice } from './fault-dice.ts';
 import { RateMeter } from './rate-meter.ts';
+import { WireMeter } from './wire-meter.ts';
 
 /** What the server needs from the content it serves; SampleLibrary implements it. */
 export interface OriginContent {
@@ -107,6 +108,12 @@ export interface OriginStats {
   /** The most requests that arrived within any one second, and the most body bytes sent within one. */
   peakRequestsPerSecond: number;
   peakBytesPerSecond: number;
+  /**
+   * With `measureWire`: the most bytes (headers included) the clients' TCP acknowledged within any
+   * one second, what the network carried (lab/wire-meter.ts); `peakBytesPerSecond` counts writes,
+   * which the kernel's send buffer takes far ahead of the network. 0 without `measureWire`.
+   */
+  peakWireBytesPerSecond: number;
 }
 
 export interface OriginServerOptions {
@@ -117,6 +124,8 @@ export interface OriginServerOptions {
   faults?: OriginFaults;
   /** Path → Location answered with 302 (relative locations resolve against the request). */
   redirects?: Readonly<Record<string, string>>;
+  /** Count what the network carried per second, from /proc/net/tcp every 20 ms (Linux; lab/wire-meter.ts). */
+  measureWire?: boolean;
 }
 
 export interface OriginServer {
@@ -266,7 +275,9 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     throttled: 0,
     peakRequestsPerSecond: 0,
     peakBytesPerSecond: 0,
+    peakWireBytesPerSecond: 0,
   };
+  let wire: WireMeter | undefined;
   const meter = new RateMeter();
   /** Requests served (not throttled) within the last second, for the throttling mode. */
   const served = new RateMeter();
@@ -277,6 +288,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   const applyFaults = (f: OriginFaults) => {
     faults = validate(f);
     meter.reset();
+    wire?.meter.reset();
     served.reset();
     dice = new FaultDice<OriginFaultKind>(faults.seed ?? 1, 'origin');
     goneSet = new Set<string>(Array.isArray(faults.gone) ? (faults.gone as readonly string[]) : []);
@@ -541,6 +553,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   server.headersTimeout = 35_000;
   server.on('connection', (socket: Socket) => {
     stats.connections++;
+    wire?.track(socket);
     socket.on('error', () => {});
   });
   server.on('clientError', (_err, socket) => {
@@ -548,6 +561,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
   });
 
   const { url, port } = await listenLocal(server, opts);
+  if (opts.measureWire) wire = new WireMeter(port);
 
   return {
     url,
@@ -556,6 +570,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
       ...structuredClone(stats),
       peakRequestsPerSecond: meter.peakRequestsPerSecond(),
       peakBytesPerSecond: meter.peakBytesPerSecond(),
+      peakWireBytesPerSecond: wire?.meter.peakBytesPerSecond() ?? 0,
     }),
     setFaults: applyFaults,
     setRedirects(r) {
@@ -563,6 +578,7 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     },
     async close() {
       closing.abort();
+      wire?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

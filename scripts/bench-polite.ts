@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const files = library.classes.reduce((n, c) => n + c.files, 0);
   const bytes = library.classes.reduce((n, c) => n + c.bytes, 0);
   const load = loadavg();
-  const [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
+  const [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library, { measureWire: true })]);
   const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
   await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
   await mongo.close();
@@ -67,8 +67,8 @@ async function main(): Promise<void> {
     lines.push(
       `Library: ${library.classes.length} classes, ${files} files, ${(bytes / 1e6).toFixed(1)} MB; \`flants run --workers ${workers}\` (built CLI), one fresh stage per run.`,
       '',
-      '| setting | wall s | requests | mean req/s | peak req/s at the origin (any 1 s) | mean MB/s | peak MB/s at the origin (any 1 s) | 429s |',
-      '|---|---|---|---|---|---|---|---|',
+      '| setting | wall s | requests | mean req/s | peak req/s at the origin (any 1 s) | mean MB/s | peak MB/s written by the origin (any 1 s) | peak MB/s on the wire (any 1 s) | 429s |',
+      '|---|---|---|---|---|---|---|---|---|',
     );
     let n = 0;
     for (const [label, extra] of runs) {
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
         throttled: (after.byStatus['429'] ?? 0) - (before.byStatus['429'] ?? 0),
       };
       lines.push(
-        `| ${label} | ${wall.toFixed(1)} | ${s.requests} | ${(s.requests / wall).toFixed(1)} | ${s.peakRequestsPerSecond} | ${(s.bytesSent / 1e6 / wall).toFixed(2)} | ${(s.peakBytesPerSecond / 1e6).toFixed(2)} | ${s.throttled} |`,
+        `| ${label} | ${wall.toFixed(1)} | ${s.requests} | ${(s.requests / wall).toFixed(1)} | ${s.peakRequestsPerSecond} | ${(s.bytesSent / 1e6 / wall).toFixed(2)} | ${(s.peakBytesPerSecond / 1e6).toFixed(2)} | ${(s.peakWireBytesPerSecond / 1e6).toFixed(2)} | ${s.throttled} |`,
       );
       process.stderr.write(`${lines.at(-1)}\n`);
     }
@@ -112,18 +112,21 @@ async function main(): Promise<void> {
   const rounds = 200_000;
   for (let i = 0; i < 10_000; i++) {
     await gate.admit('cdn.example.com');
-    gate.answered('cdn.example.com', { status: 200, latencyMs: 1, contentLength: 1000 });
+    gate.answered('cdn.example.com', { status: 200, latencyMs: 1 });
   }
   const c0 = process.cpuUsage();
+  let paced = 0;
   for (let i = 0; i < rounds; i++) {
     await gate.admit('cdn.example.com');
-    gate.answered('cdn.example.com', { status: 200, latencyMs: 1, contentLength: 1000 });
+    gate.answered('cdn.example.com', { status: 200, latencyMs: 1 });
+    // The client asks for a pacer per body; without a byte limit there is none and the body is undici's own.
+    if (gate.pacer('cdn.example.com')) paced++;
   }
   const c = process.cpuUsage(c0);
   const usPerRequest = (c.user + c.system) / rounds;
   lines.push(
     '',
-    `Cost with no limit set: the gate's admit + answer take ${usPerRequest.toFixed(2)} µs of CPU per request (${rounds.toLocaleString('en')} in a loop), against ≈ 110 µs per origin request of undici (docs/BENCHMARKS.md, profile); no timer, no DynamoDB request per file. Each process adds one UpdateItem per host every ORIGIN_REPORT_SECONDS (30): at the ${'381'} files/s of one worker in the bench:rclone table that is 0.09 per 1,000 files.`,
+    `Cost with no limit set: the gate's admit + answer + pacer lookup take ${usPerRequest.toFixed(2)} µs of CPU per request (bodies paced: ${paced}: no per-chunk work) (${rounds.toLocaleString('en')} in a loop), against ≈ 110 µs per origin request of undici (docs/BENCHMARKS.md, profile); no timer, no DynamoDB request per file. Each process adds one UpdateItem per host every ORIGIN_REPORT_SECONDS (30): at the ${'381'} files/s of one worker in the bench:rclone table that is 0.09 per 1,000 files.`,
     `Machine: ${availableParallelism()} cores; load average ${load.map((l) => l.toFixed(2)).join(' ')} at the start; Node ${process.version}.`,
     `Command: \`npm run bench:polite -- --workers ${workers} --classes ${values.classes} --segments ${values.segments} --kb ${values.kb} --rps ${values.rps} --mbps ${values.mbps}\`.`,
   );

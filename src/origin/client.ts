@@ -324,6 +324,32 @@ function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
     .some((c) => c.trim() !== '' && c.trim().toLowerCase() !== 'identity');
 }
 
+/**
+ * The body of an answer from a host with a byte limit, read no faster than the process's share
+ * (OriginGate.pacer): each chunk is paid for before it is passed on, and while it waits undici's
+ * buffer fills, its parser pauses (which also stops its body timeout: a paced body is not a stalled
+ * origin) and TCP flow control holds the origin's sending to the reading. Without a byte limit the
+ * body is undici's own, untouched. Destroying the returned stream stops reading the origin.
+ */
+function pacedBody(
+  raw: Readable,
+  url: string,
+  gate: OriginGate | undefined,
+  prepaid: number,
+  signal?: AbortSignal,
+): Readable {
+  const pace = gate?.pacer(new URL(url).host, prepaid);
+  if (!pace) return raw;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      pace(chunk.length, signal).then(() => done(null, chunk), done);
+    },
+  });
+  // A failure of either side reaches the reader through `out`; nothing else waits on the pipeline.
+  pipeline(raw, out, () => undefined);
+  return out;
+}
+
 /** Runs `check` on a response whose body is unread; a refusal drops the body first (a small one drained, so the connection is kept). */
 function withBody<T>(res: Dispatcher.ResponseData, check: () => T): T {
   try {
@@ -455,7 +481,7 @@ export type GuardedRequest = (
   signal: AbortSignal | undefined,
   method?: 'GET' | 'HEAD',
   headers?: Record<string, string>,
-) => Promise<{ url: string; res: Dispatcher.ResponseData }>;
+) => Promise<{ url: string; res: Dispatcher.ResponseData; prepaid: number }>;
 
 /**
  * Requests through `agent` (whose connect hook checks resolved addresses), checking the allow-list
@@ -480,7 +506,7 @@ export function guardedRequester(
     for (let hop = 0; ; hop++) {
       assertFetchable(current, opts.allowedHosts, via);
       opts.beforeRequest?.();
-      if (gate) await gate.admit(current.host, signal);
+      const prepaid = gate ? await gate.admit(current.host, signal) : 0;
       const started = gate ? performance.now() : 0;
       let res: Dispatcher.ResponseData;
       try {
@@ -494,19 +520,22 @@ export function guardedRequester(
         const failed = networkError(current.href, err);
         // An abort is this side's deadline, not the origin's trouble.
         if (!signal?.aborted)
-          gate?.answered(current.host, { errorCode: failed.code, latencyMs: performance.now() - started });
+          gate?.answered(current.host, { errorCode: failed.code, latencyMs: performance.now() - started, prepaid });
         throw failed;
       }
+      let paid = 0;
       if (gate) {
         const length = headerValue(res.headers['content-length']);
-        gate.answered(current.host, {
+        paid = gate.answered(current.host, {
           status: res.statusCode,
           retryAfterSeconds: retryAfterOf(res),
           latencyMs: performance.now() - started,
-          contentLength: method === 'GET' && length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
-        });
+          contentLength:
+            method === 'HEAD' ? 0 : length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+          prepaid,
+        }).prepaid;
       }
-      if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res };
+      if (!REDIRECTS.has(res.statusCode)) return { url: current.href, res, prepaid: paid };
       // Drained when small, so the connection stays reusable; closed when a redirect carries a body.
       // Stryker disable next-line ArithmeticOperator: how much is drained decides only whether the connection is reused
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
@@ -551,7 +580,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
   return {
     async fetchText(url, { maxBytes, signal, ...cond }) {
       const conditional = conditionalHeaders(cond);
-      const { url: finalUrl, res } = await open(url, signal, 'GET', conditional);
+      const { url: finalUrl, res, prepaid } = await open(url, signal, 'GET', conditional);
       if (res.statusCode === 304 && Object.keys(conditional).length > 0) {
         res.body.resume();
         return {
@@ -574,10 +603,11 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         );
       }
       // Decoded before anything looks at it: the signature check and the parser read what a player reads.
+      const paced = pacedBody(res.body, finalUrl, opts.gate, prepaid, signal);
       const body =
         codings.length === 0
-          ? res.body
-          : decodedBody(res.body, codings, {
+          ? paced
+          : decodedBody(paced, codings, {
               url: finalUrl,
               declared: Number.isFinite(declared) ? declared : undefined,
               maxBytes,
@@ -626,7 +656,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
 
     async openStream(url, o = {}) {
       const conditional = conditionalHeaders(o);
-      const { url: finalUrl, res } = await open(url, o.signal, 'GET', conditional);
+      const { url: finalUrl, res, prepaid } = await open(url, o.signal, 'GET', conditional);
       if (res.statusCode === 304 && Object.keys(conditional).length > 0) {
         res.body.resume();
         return {
@@ -646,7 +676,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         // The encoded length says nothing of the file's: the decoded bytes are held to maxBytes as they come.
         return {
           url: finalUrl,
-          body: decodedBody(res.body, codings, {
+          body: decodedBody(pacedBody(res.body, finalUrl, opts.gate, prepaid, o.signal), codings, {
             url: finalUrl,
             declared: contentLength,
             maxBytes: o.maxBytes,
@@ -673,7 +703,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       }
       return {
         url: finalUrl,
-        body: res.body,
+        body: pacedBody(res.body, finalUrl, opts.gate, prepaid, o.signal),
         contentLength,
         contentType: headerValue(res.headers['content-type']),
         ...(contentLength === undefined && !isChunked(res.headers) ? { unframed: true } : {}),

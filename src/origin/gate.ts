@@ -1,18 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  bucketOf,
   byteShare,
   classifyAnswer,
   initialRate,
   limitFor,
   onHealthy,
   onTrouble,
-  payoffMs,
-  repaid,
+  refill,
+  refund,
   requestShare,
   spacingMs,
   startAt,
+  take,
   type Answer,
   type AnswerKind,
+  type ByteBucket,
   type PerHost,
   type RateState,
 } from './politeness.ts';
@@ -56,11 +59,10 @@ interface HostState {
   /** When the last request started (ms): the next starts no sooner than the spacing after it. */
   lastStart: number;
   pausedUntil: number;
-  /** Bytes owed under the byte share, as of `debtAt`; the average answer's bytes, reserved per request. */
-  debt: number;
-  debtAt: number;
+  /** The process's byte share toward the host (bytes/s), undefined when no byte limit is set; its bucket. */
   bytesPerSecond: number | undefined;
-  /** The lengths of the host's last answers: a request reserves the largest (playlists are small, segments not). */
+  bucket: ByteBucket;
+  /** The lengths of the host's last answers: a request prepays the largest (playlists are small, segments not). */
   sizes: number[];
   /** Requests started in the current and the previous whole second: the rate seen, for a first decrease. */
   second: number;
@@ -85,17 +87,8 @@ const emptyCounters = (): HostCounters => ({
 });
 
 /**
- * What a request reserves of the byte share before its length is known: the largest of the host's
- * last answers (a mean would let a burst of segment requests through on the playlists' small sizes),
- * 256 KiB before any.
- */
-function reservation(s: HostState): number {
-  return s.sizes.length > 0 ? Math.max(...s.sizes) : 256 * 1024;
-}
-
-/**
  * One process's gate to every origin host: requests start no closer than the host's share allows,
- * not during a pause the origin asked for, and not before the byte share's debt is paid; answers
+ * not during a pause the origin asked for, bodies are read no faster than the byte share (`pacer`); answers
  * steer the rate (AIMD). With no limit set and no trouble seen, `admit` returns at once without a
  * timer: the cost of the mechanism is a map lookup and a few counters per request.
  */
@@ -123,9 +116,9 @@ export class OriginGate {
         control: initialRate(rps === undefined ? undefined : requestShare(rps, this.limits.shares)),
         lastStart: -Infinity,
         pausedUntil: 0,
-        debt: 0,
-        debtAt: 0,
         bytesPerSecond: mbps === undefined ? undefined : byteShare(mbps, this.limits.shares),
+        // Full at first: a process that has read nothing yet may read one burst at once.
+        bucket: { tokens: 0, at: -Infinity },
         sizes: [],
         second: 0,
         thisSecond: 0,
@@ -140,28 +133,43 @@ export class OriginGate {
   /**
    * Waits until a request to `host` may start, and counts it as started. Spacing is kept between
    * actual starts (a timer that fires late never lets the next request catch up), so no second
-   * holds more than the share, whatever the timers do.
+   * holds more than the share, whatever the timers do. Under a byte limit the request then prepays
+   * what the origin will send before anyone reads (the host's largest recent answer, 256 KiB before
+   * any, at most one burst): a small file lands in the buffers at once, so it is paid for before it
+   * is asked for. Returns the bytes prepaid (0 without a byte limit).
    */
-  async admit(host: string, signal?: AbortSignal): Promise<void> {
+  async admit(host: string, signal?: AbortSignal): Promise<number> {
     const s = this.state(host);
     for (;;) {
       const now = this.now();
       const rate = s.control.rate;
-      if (s.bytesPerSecond !== undefined) {
-        s.debt = repaid(s.debt, s.bytesPerSecond, now - s.debtAt);
-        s.debtAt = now;
-      }
-      const bytesReady = s.bytesPerSecond === undefined ? 0 : now + payoffMs(s.debt, s.bytesPerSecond);
-      const at = startAt(now, rate === undefined ? 0 : s.lastStart + spacingMs(rate), s.pausedUntil, bytesReady);
+      const at = startAt(now, rate === undefined ? 0 : s.lastStart + spacingMs(rate), s.pausedUntil);
       if (at <= now) break;
       await sleep(Math.max(1, Math.ceil(at - now)), undefined, signal ? { signal } : undefined);
     }
     this.started(s, this.now());
+    if (s.bytesPerSecond === undefined) return 0;
+    const share = s.bytesPerSecond;
+    const prepaid = Math.min(s.sizes.length > 0 ? Math.max(...s.sizes) : 256 * 1024, bucketOf(share).burst);
+    await this.pay(s, share, prepaid, signal);
+    return prepaid;
+  }
+
+  /** Takes `bytes` from the host's bucket, in parts of at most one burst, waiting for each. */
+  private async pay(s: HostState, share: number, bytes: number, signal?: AbortSignal): Promise<void> {
+    let left = bytes;
+    while (left > 0) {
+      s.bucket = refill(s.bucket, share, this.now());
+      const t = take(s.bucket, share, left);
+      if (t.bytes > 0) {
+        s.bucket = { tokens: s.bucket.tokens - t.bytes, at: s.bucket.at };
+        left -= t.bytes;
+      } else await sleep(Math.max(1, Math.ceil(t.waitMs)), undefined, signal ? { signal } : undefined);
+    }
   }
 
   private started(s: HostState, now: number): void {
     s.lastStart = now;
-    if (s.bytesPerSecond !== undefined) s.debt += reservation(s);
     const second = Math.floor(now / 1000);
     if (second !== s.second) {
       s.lastSecond = second === s.second + 1 ? s.thisSecond : 0;
@@ -173,9 +181,14 @@ export class OriginGate {
 
   /**
    * The answer to a request `admit` let through: its status (or the client's error code), its
-   * Retry-After, how long it took, and its length when known (the byte share is settled with it).
+   * Retry-After, how long it took, its length when known and what `admit` prepaid for it. Returns
+   * the answer's kind and the bytes prepaid that stay paid: a shorter answer gives the rest back (the
+   * origin never sends it), a failure all of it.
    */
-  answered(host: string, a: Answer & { latencyMs: number; contentLength?: number | undefined }): AnswerKind {
+  answered(
+    host: string,
+    a: Answer & { latencyMs: number; contentLength?: number | undefined; prepaid?: number | undefined },
+  ): { kind: AnswerKind; prepaid: number } {
     const s = this.state(host);
     const now = this.now();
     const kind = classifyAnswer(a);
@@ -183,11 +196,17 @@ export class OriginGate {
     c[kind]++;
     c.latencyMsSum += a.latencyMs;
     c.latencyMsMax = Math.max(c.latencyMsMax, a.latencyMs);
-    if (s.bytesPerSecond !== undefined && a.contentLength !== undefined) {
-      // The reservation made at the start becomes the answer's real length.
-      s.debt = Math.max(0, s.debt + a.contentLength - reservation(s));
-      s.sizes.push(a.contentLength);
-      if (s.sizes.length > 32) s.sizes.shift();
+    let prepaid = a.prepaid ?? 0;
+    if (s.bytesPerSecond !== undefined) {
+      const sent = a.status === undefined ? 0 : a.contentLength;
+      if (sent !== undefined && sent < prepaid) {
+        s.bucket = refund(refill(s.bucket, s.bytesPerSecond, now), s.bytesPerSecond, prepaid - sent);
+        prepaid = sent;
+      }
+      if (a.contentLength !== undefined) {
+        s.sizes.push(a.contentLength);
+        if (s.sizes.length > 32) s.sizes.shift();
+      }
     }
     if (kind === 'ok') s.control = onHealthy(s.control, now);
     else if (kind === 'throttled' || kind === 'distress') {
@@ -206,7 +225,26 @@ export class OriginGate {
       };
       for (const l of this.listeners) l(event);
     }
-    return kind;
+    return { kind, prepaid };
+  }
+
+  /**
+   * The pacer of bodies read from `host` when a byte limit applies to it, else undefined (and a body
+   * is read as it comes, with no per-chunk work). Every process's bodies toward the host draw on one
+   * bucket: `pace(n)` resolves once `n` bytes are paid for (the first `prepaid` of the body were,
+   * at admission), in parts of at most one burst, so a body is read no faster than the share and TCP
+   * flow control holds the origin to it.
+   */
+  pacer(host: string, prepaid = 0): ((bytes: number, signal?: AbortSignal) => Promise<void>) | undefined {
+    const s = this.state(host);
+    const share = s.bytesPerSecond;
+    if (share === undefined) return undefined;
+    let credit = prepaid;
+    return async (bytes, signal) => {
+      const owed = Math.max(0, bytes - credit);
+      credit = Math.max(0, credit - bytes);
+      await this.pay(s, share, owed, signal);
+    };
   }
 
   /** The rate allowed toward `host` now (requests/s per process), undefined when unlimited. */

@@ -176,23 +176,52 @@ export function onHealthy(s: RateState, nowMs: number): RateState {
   return { ...s, rate, increasedAt: nowMs };
 }
 
-/** When a request may start: not before `next` (the spacing), a pause the origin asked for, or the byte budget's repayment. */
-export function startAt(nowMs: number, next: number, pausedUntil: number, bytesReadyAt: number): number {
-  return Math.max(nowMs, next, pausedUntil, bytesReadyAt);
+/** When a request may start: not before `next` (the spacing), or a pause the origin asked for. */
+export function startAt(nowMs: number, next: number, pausedUntil: number): number {
+  return Math.max(nowMs, next, pausedUntil);
 }
 
 /**
- * The byte budget as a debt: each request reserves the bytes it is expected to bring (the host's
- * average so far), corrected when its length is known; the debt is paid off at the share's rate and a
- * request starts only once it is paid. Returns the debt now, after `elapsedMs` of repayment.
+ * Share of a process's byte share its bucket may hold. A token bucket of rate r and capacity b lets
+ * through at most b + r·T bytes in any window of T seconds; with b + r equal to the share, no
+ * one-second window at the origin carries more than the share. A quarter keeps a burst of 64 KiB
+ * chunks possible at shares down to 256 KB/s, and the steady rate at three quarters of the share.
  */
-export function repaid(debt: number, bytesPerSecond: number, elapsedMs: number): number {
-  return Math.max(0, debt - (bytesPerSecond * elapsedMs) / 1000);
+export const BURST_SHARE = 0.25;
+
+/** The bucket of one host in one process: tokens (bytes) as of `at` (ms). */
+export interface ByteBucket {
+  tokens: number;
+  at: number;
 }
 
-/** Milliseconds until a debt is paid off at `bytesPerSecond`. */
-export function payoffMs(debt: number, bytesPerSecond: number): number {
-  return debt <= 0 ? 0 : (debt / bytesPerSecond) * 1000;
+/** Steady rate (bytes/s) and burst (bytes) of a byte share: rate + burst = share. */
+export function bucketOf(share: number): { rate: number; burst: number } {
+  const burst = share * BURST_SHARE;
+  return { rate: share - burst, burst };
+}
+
+/** The bucket at `nowMs`: refilled at the rate since `at` (full when `at` is -Infinity), never above the burst. */
+export function refill(b: ByteBucket, share: number, nowMs: number): ByteBucket {
+  const { rate, burst } = bucketOf(share);
+  return { tokens: Math.min(burst, b.tokens + (rate * Math.max(0, nowMs - b.at)) / 1000), at: nowMs };
+}
+
+/** Bytes taken for an answer the origin did not send (shorter than prepaid, or none) go back, never above the burst. */
+export function refund(b: ByteBucket, share: number, bytes: number): ByteBucket {
+  return { tokens: Math.min(bucketOf(share).burst, b.tokens + bytes), at: b.at };
+}
+
+/**
+ * How much of `wanted` bytes may be taken now, and else how long to wait: at most one burst at a
+ * time (a chunk larger than the burst is paid in parts), and only what the bucket holds, so the
+ * bucket never goes below zero and the b + r·T bound holds.
+ */
+export function take(b: ByteBucket, share: number, wanted: number): { bytes: number; waitMs: number } {
+  const { rate, burst } = bucketOf(share);
+  const part = Math.min(wanted, burst);
+  if (part <= b.tokens) return { bytes: part, waitMs: 0 };
+  return { bytes: 0, waitMs: ((part - b.tokens) / rate) * 1000 };
 }
 
 /**

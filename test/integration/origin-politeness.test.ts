@@ -1,5 +1,6 @@
 // Issue 23: the origin client's gate against the real lab origin (its throttling mode) and the
 // fleet's origin report in the real local DynamoDB.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
@@ -108,4 +109,113 @@ describe('the origin gate', () => {
       expect.objectContaining({ host, ok: 3, throttled: 1, distress: 0, latencyMsMean: 23, lastThrottle: 'HTTP 429' }),
     ]);
   }, 60_000);
+});
+
+describe('the byte limit, per second at the origin', () => {
+  // Segments of 1.5 MiB: each larger than a process's share of 1 MB/s (ORIGIN_MAX_MBPS=2 over 2 shares).
+  const big = generateLibrary({
+    classes: 1,
+    variants: 1,
+    segmentsPerRendition: 8,
+    segmentBytes: 1536 * 1024,
+    seed: 'bytes',
+  });
+  const files = big.classes[0]!.paths.filter((p) => big.stat(p)!.size > 1_000_000);
+  let o: OriginServer;
+  beforeAll(async () => {
+    o = await startOriginServer(big, { measureWire: true });
+  }, 60_000);
+  afterAll(async () => {
+    await o?.close();
+  });
+
+  const mk = (bodyTimeoutMs?: number) =>
+    createOrigin({
+      allowedHosts: [new URL(o.url).host],
+      ...(bodyTimeoutMs === undefined ? {} : { bodyTimeoutMs }),
+      gate: new OriginGate({
+        requestsPerSecond: parsePerHost(undefined, 1e6),
+        megabytesPerSecond: parsePerHost('2', 1e6),
+        shares: 2,
+      }),
+    });
+
+  /** Reads every file through each client, four at once each; returns when each chunk was taken (ms) and its size. */
+  async function readAll(clients: Origin[]): Promise<Array<[number, number]>> {
+    const taken: Array<[number, number]> = [];
+    const got = new Map<string, string>();
+    await Promise.all(
+      clients.map((c, i) =>
+        mapLimit(files, 4, async (p) => {
+          const res = await c.openStream(`${o.url}${p}`);
+          const h = createHash('sha256');
+          for await (const chunk of res.body) {
+            taken.push([performance.now(), (chunk as Buffer).length]);
+            h.update(chunk as Buffer);
+          }
+          got.set(`${i} ${p}`, h.digest('hex'));
+        }),
+      ),
+    );
+    // Every byte arrives: each file whole, from each process.
+    expect(got.size).toBe(files.length * clients.length);
+    for (const [k, digest] of got) {
+      const p = k.slice(k.indexOf(' ') + 1);
+      expect(digest, p).toBe(createHash('sha256').update(big.bytes(p)).digest('hex'));
+    }
+    return taken;
+  }
+
+  function peakPerSecond(taken: Array<[number, number]>): number {
+    const sorted = [...taken].sort((a, b) => a[0] - b[0]);
+    let lo = 0;
+    let sum = 0;
+    let peak = 0;
+    for (const [at, n] of sorted) {
+      sum += n;
+      while (sorted[lo]![0] <= at - 1000) sum -= sorted[lo++]![1];
+      peak = Math.max(peak, sum);
+    }
+    return peak;
+  }
+
+  it('ORIGIN_MAX_MBPS=2 over two processes reading four files each at once, every file larger than a share: no one-second window takes more than 2 MB from the network, every byte arrives, and a body timeout shorter than a pacing wait does not fire', async () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    // 250 ms without body data would be a stalled origin; waiting for the bucket is not (undici's parser is paused).
+    const clients = [mk(250), mk(250)];
+    o.setFaults({});
+    const taken = await readAll(clients);
+    const bytes = files.reduce((n, p) => n + big.stat(p)!.size, 0) * 2;
+    expect(o.stats().bytesSent).toBe(bytes);
+    // Chunks are timestamped when the reader gets them, some event-loop lag after they were paid for:
+    // the bucket's bound (2 MB in any second) plus at most 130 ms at the steady rate (1.5 MB/s): 10 %.
+    expect(peakPerSecond(taken)).toBeLessThanOrEqual(2_000_000 * 1.1);
+    const seconds = (taken.at(-1)![0] - taken[0]![0]) / 1000;
+    // The steady rate is three quarters of the limit: the run takes at least what the bucket allows.
+    expect(seconds).toBeGreaterThan((bytes - 2 * 250_000) / 1_500_000 - 0.5);
+    await Promise.all(clients.map((c) => c.close()));
+  }, 120_000);
+
+  // The gap left open (docs/BENCHMARKS.md, bench:polite): measured on the wire at the origin, the
+  // kernel's TCP receive buffer (10 × 64 KiB segments at first on loopback, then grown by Linux's
+  // autotuning as the reader drains it, to ~2 MB) fills ahead of the paced reader on every
+  // connection, so the origin's network sees up to a buffer per connection above the limit in one
+  // second. Node cannot set SO_RCVBUF; holding it per second needs range requests of at most one
+  // burst. This test states that gap: when it starts to fail, the gap is closed and it becomes an `it`.
+  it.fails(
+    "GAP: on the wire at the origin, the same reading keeps every one-second window under 2 MB (+2 %, the wire meter's 20 ms sampling)",
+    async () => {
+      const clients = [mk(), mk()];
+      o.setFaults({});
+      await readAll(clients);
+      const peak = o.stats().peakWireBytesPerSecond;
+      process.stderr.write(
+        `on the wire at the origin: peak ${peak} B in one second (written: ${o.stats().peakBytesPerSecond})\n`,
+      );
+      expect(peak).toBeGreaterThan(0);
+      expect(peak).toBeLessThanOrEqual(2_000_000 * 1.02);
+      await Promise.all(clients.map((c) => c.close()));
+    },
+    120_000,
+  );
 });

@@ -15,11 +15,15 @@ import {
   onTrouble,
   parsePerHost,
   parseRetryAfter,
-  payoffMs,
-  repaid,
+  bucketOf,
+  BURST_SHARE,
+  refill,
+  refund,
   requestShare,
   spacingMs,
   startAt,
+  take,
+  type ByteBucket,
 } from '../../src/origin/politeness.ts';
 import { deferral, throttleCause, throttledNote } from '../../src/pipeline/deferral.ts';
 import { OriginError } from '../../src/origin/client.ts';
@@ -122,22 +126,79 @@ describe('answers', () => {
   });
 });
 
-describe('spacing and the byte debt', () => {
-  it('spaces starts 1/rate apart with the margin; a start waits for the latest of spacing, pause and bytes', () => {
+describe('spacing', () => {
+  it('spaces starts 1/rate apart with the margin; a start waits for the later of spacing and pause', () => {
     expect(spacingMs(10)).toBeCloseTo(110);
     expect(spacingMs(1)).toBeCloseTo(1100);
-    expect(startAt(100, 50, 0, 0)).toBe(100);
-    expect(startAt(100, 150, 120, 130)).toBe(150);
-    expect(startAt(100, 0, 170, 130)).toBe(170);
-    expect(startAt(100, 0, 0, 190)).toBe(190);
+    expect(startAt(100, 50, 0)).toBe(100);
+    expect(startAt(100, 150, 120)).toBe(150);
+    expect(startAt(100, 0, 170)).toBe(170);
+    expect(startAt(100, 100, 100)).toBe(100);
+  });
+});
+
+describe('the byte bucket (body pacing)', () => {
+  const share = 1_000_000;
+  it('a share splits into a burst of a quarter and a steady rate of the rest: burst + rate is the share', () => {
+    expect(BURST_SHARE).toBe(0.25);
+    expect(bucketOf(share)).toEqual({ rate: 750_000, burst: 250_000 });
+    expect(bucketOf(400)).toEqual({ rate: 300, burst: 100 });
   });
 
-  it('a debt is paid off at the share, never below zero', () => {
-    expect(repaid(1000, 1000, 500)).toBe(500);
-    expect(repaid(1000, 1000, 2000)).toBe(0);
-    expect(payoffMs(500, 1000)).toBe(500);
-    expect(payoffMs(0, 1000)).toBe(0);
-    expect(payoffMs(-5, 1000)).toBe(0);
+  it('refills at the rate, never above the burst; full the first time; a clock going back adds nothing', () => {
+    expect(refill({ tokens: 0, at: -Infinity }, share, 5)).toEqual({ tokens: 250_000, at: 5 });
+    expect(refill({ tokens: 0, at: 1000 }, share, 1100)).toEqual({ tokens: 75_000, at: 1100 });
+    expect(refill({ tokens: 10, at: 1000 }, share, 1000)).toEqual({ tokens: 10, at: 1000 });
+    expect(refill({ tokens: 200_000, at: 0 }, share, 1000)).toEqual({ tokens: 250_000, at: 1000 });
+    expect(refill({ tokens: 100, at: 1000 }, share, 900)).toEqual({ tokens: 100, at: 900 });
+  });
+
+  it('takes what the bucket holds, at most one burst at a time; else says how long until it holds it', () => {
+    const b = (tokens: number): ByteBucket => ({ tokens, at: 0 });
+    expect(take(b(1000), share, 1000)).toEqual({ bytes: 1000, waitMs: 0 });
+    expect(take(b(999), share, 1000)).toEqual({ bytes: 0, waitMs: (1 / 750_000) * 1000 });
+    expect(take(b(250_000), share, 4_000_000)).toEqual({ bytes: 250_000, waitMs: 0 });
+    expect(take(b(0), share, 4_000_000)).toEqual({ bytes: 0, waitMs: (250_000 / 750_000) * 1000 });
+    expect(take(b(0), share, 75_000)).toEqual({ bytes: 0, waitMs: 100 });
+  });
+
+  it('gives back what the origin did not send, never above the burst', () => {
+    expect(refund({ tokens: 1000, at: 7 }, share, 500)).toEqual({ tokens: 1500, at: 7 });
+    expect(refund({ tokens: 249_000, at: 7 }, share, 1000)).toEqual({ tokens: 250_000, at: 7 });
+    expect(refund({ tokens: 249_000, at: 7 }, share, 5000)).toEqual({ tokens: 250_000, at: 7 });
+  });
+
+  it('whatever the chunks, no one-second window takes more than the share, and a long read runs at the rate', () => {
+    // Chunks of every size, taken as fast as the rule allows on a clock that steps 1 ms.
+    let bucket: ByteBucket = { tokens: 0, at: -Infinity };
+    const taken: Array<[number, number]> = [];
+    let now = 0;
+    const sizes = [64 * 1024, 1, 300_000, 16 * 1024, 999_999, 250_000, 250_001];
+    for (let i = 0; now < 20_000; i++) {
+      let left = sizes[i % sizes.length]!;
+      while (left > 0) {
+        bucket = refill(bucket, share, now);
+        const t = take(bucket, share, left);
+        if (t.bytes > 0) {
+          bucket = { tokens: bucket.tokens - t.bytes, at: bucket.at };
+          left -= t.bytes;
+          taken.push([now, t.bytes]);
+        } else now += Math.max(1, Math.ceil(t.waitMs));
+      }
+    }
+    let lo = 0;
+    let sum = 0;
+    let peak = 0;
+    for (const [at, n] of taken) {
+      sum += n;
+      while (taken[lo]![0] <= at - 1000) sum -= taken[lo++]![1];
+      peak = Math.max(peak, sum);
+    }
+    expect(peak).toBeLessThanOrEqual(share);
+    expect(peak).toBeGreaterThan(share * 0.85);
+    const total = taken.reduce((n, [, b]) => n + b, 0);
+    expect(total / (now / 1000)).toBeGreaterThan(750_000 * 0.98);
+    expect(total / (now / 1000)).toBeLessThanOrEqual(750_000 + 250_000 / 20);
   });
 });
 
@@ -259,6 +320,42 @@ describe('the gate, on a fake clock', () => {
       lastThrottle: 'HTTP 429',
     });
     expect(g.drain().size).toBe(0);
+  });
+
+  it('no byte limit: no pacer, bodies are read untouched; a byte limit paces every body of the host from one bucket', async () => {
+    expect(new OriginGate(limits('5'), () => 0).pacer('a')).toBeUndefined();
+    let now = 0;
+    const g = new OriginGate(limits(undefined, 'a=1'), () => now);
+    expect(g.pacer('b')).toBeUndefined();
+    const pace = g.pacer('a')!;
+    // One burst at once (a quarter of 1 MB/s), then the rest at 750 kB/s.
+    await pace(250_000);
+    const late = pace(75_000);
+    let done = false;
+    void late.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(done).toBe(false);
+    now = 100;
+    await late;
+    // A request prepays the largest recent answer (256 KiB before any), at most one burst; a shorter answer gives the rest back.
+    now = 10_000;
+    expect(await g.admit('a')).toBe(250_000);
+    expect(g.answered('a', { status: 200, latencyMs: 1, contentLength: 1000, prepaid: 250_000 })).toEqual({
+      kind: 'ok',
+      prepaid: 1000,
+    });
+    // 249,000 back: the next small request starts at once, prepaying the 1000 bytes now the largest.
+    expect(await g.admit('a')).toBe(1000);
+    expect(g.answered('a', { errorCode: 'ORIGIN_NETWORK', latencyMs: 1, prepaid: 1000 }).prepaid).toBe(0);
+    // The body's first `prepaid` bytes were paid at admission: only the rest is charged.
+    const body = g.pacer('a', 249_000)!;
+    await body(249_000);
+    const other = g.pacer('a')!;
+    const ctrl = new AbortController();
+    // 249,000 left: a burst waits for the rest, and an abort ends the wait.
+    const waiting = other(250_000, ctrl.signal);
+    ctrl.abort();
+    await expect(waiting).rejects.toThrow();
   });
 
   it('a throttle halves the rate of the host from what it saw, and announces it', () => {
