@@ -332,13 +332,17 @@ function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean {
  * body is undici's own, untouched. Destroying the returned stream stops reading the origin.
  */
 function pacedBody(
-  raw: Readable,
+  res: Dispatcher.ResponseData,
   url: string,
   gate: OriginGate | undefined,
   prepaid: number,
   signal?: AbortSignal,
 ): Readable {
-  const pace = gate?.pacer(new URL(url).host, prepaid);
+  const raw = res.body;
+  // A body only the connection's close ends is not held back: undici (7.30) fails an assertion, uncaught,
+  // when such a connection ends while its parser is paused. It is read as it comes, only prepaid.
+  const closeDelimited = headerValue(res.headers['content-length']) === undefined && !isChunked(res.headers);
+  const pace = closeDelimited ? undefined : gate?.pacer(new URL(url).host, prepaid);
   if (!pace) return raw;
   const out = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -603,7 +607,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         );
       }
       // Decoded before anything looks at it: the signature check and the parser read what a player reads.
-      const paced = pacedBody(res.body, finalUrl, opts.gate, prepaid, signal);
+      const paced = pacedBody(res, finalUrl, opts.gate, prepaid, signal);
       const body =
         codings.length === 0
           ? paced
@@ -676,7 +680,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
         // The encoded length says nothing of the file's: the decoded bytes are held to maxBytes as they come.
         return {
           url: finalUrl,
-          body: decodedBody(pacedBody(res.body, finalUrl, opts.gate, prepaid, o.signal), codings, {
+          body: decodedBody(pacedBody(res, finalUrl, opts.gate, prepaid, o.signal), codings, {
             url: finalUrl,
             declared: contentLength,
             maxBytes: o.maxBytes,
@@ -703,7 +707,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       }
       return {
         url: finalUrl,
-        body: pacedBody(res.body, finalUrl, opts.gate, prepaid, o.signal),
+        body: pacedBody(res, finalUrl, opts.gate, prepaid, o.signal),
         contentLength,
         contentType: headerValue(res.headers['content-type']),
         ...(contentLength === undefined && !isChunked(res.headers) ? { unframed: true } : {}),
