@@ -61,6 +61,8 @@ describe('lanes: what is fresh', () => {
     expect(endedRecently(now.toISOString(), now, 24)).toBe(true);
     expect(endedRecently(new Date(now.getTime() + 1).toISOString(), now, 24)).toBe(false);
     expect(endedRecently(hoursAgo(1), now, 0)).toBe(false);
+    // 0 hours turns age off entirely: not even a class that ended this very millisecond is fresh.
+    expect(endedRecently(now.toISOString(), now, 0)).toBe(false);
     expect(endedRecently(undefined, now, 24)).toBe(false);
     expect(endedRecently('not a date', now, 24)).toBe(false);
   });

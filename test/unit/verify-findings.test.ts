@@ -97,6 +97,8 @@ describe('mustReadPlaylist', () => {
     expect(mustReadPlaylist(pl, head({ crc32: 'x' }), false)).toBe(true);
     expect(mustReadPlaylist(file({ playlist: true, crc32: undefined }), head(), false)).toBe(true);
     expect(mustReadPlaylist(pl, head({ crc32: undefined }), false)).toBe(true);
+    // Neither known: two unknowns are not a match.
+    expect(mustReadPlaylist(file({ playlist: true, crc32: undefined }), head({ crc32: undefined }), false)).toBe(true);
   });
 });
 
