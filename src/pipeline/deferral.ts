@@ -1,4 +1,3 @@
-import { FlantsError } from '../errors.ts';
 import { OriginError } from '../origin/client.ts';
 import { classifyAnswer, deferralSeconds, MAX_DEFERRALS } from '../origin/politeness.ts';
 
@@ -24,7 +23,8 @@ export function throttleCause(err: unknown): ThrottleCause | undefined {
       }
       return { host, what: `HTTP ${e.status}`, retryAfterSeconds: e.retryAfterSeconds };
     }
-    if (!(e instanceof Error) && !(e instanceof FlantsError)) return undefined;
+    // Only an Error's cause is followed (a FlantsError is one); a plain object's `cause` is no answer.
+    if (!(e instanceof Error)) return undefined;
   }
   return undefined;
 }

@@ -49,6 +49,31 @@ describe('limit settings', () => {
     expect(parsePerHost('100', 100).default).toBe(100);
   });
 
+  it('a limit is a plain decimal: no sign, exponent or trailing text; any number of decimals', () => {
+    for (const bad of ['+5', '1e1', '5x', '0x10', 'a.com=1e1'])
+      expect(() => parsePerHost(bad, 100), bad).toThrow(/must be a number above 0/);
+    expect(parsePerHost('2.55', 100).default).toBe(2.55);
+    expect(parsePerHost('.55', 100).default).toBe(0.55);
+  });
+
+  it('spaces around commas, hosts and values are ignored', () => {
+    expect(parsePerHost(' 40 , A.com = 5 ', 100)).toEqual({ default: 40, hosts: { 'a.com': 5 } });
+  });
+
+  it('an IPv6 host is a bracketed literal, with or without a port, and nothing around it', () => {
+    expect(parsePerHost('[::1]=3', 100).hosts).toEqual({ '[::1]': 3 });
+    for (const bad of ['x[::1]=3', '[::1]x=3', '[::1]:80x=3'])
+      expect(() => parsePerHost(bad, 100), bad).toThrow(/name a host as/);
+  });
+
+  it('each refusal says what is wrong with the part', () => {
+    expect(() => parsePerHost('40,50', 100)).toThrow('"50": only one default limit (a bare number)');
+    expect(() => parsePerHost('=5', 100)).toThrow(
+      '"=5": name a host as "cdn.example.com" or "host:port", then "=limit"',
+    );
+    expect(() => parsePerHost('a.com=1,A.com=2', 100)).toThrow('"A.com=2": a.com is given more than once');
+  });
+
   it("a host's own limit wins over the default, by host and port, in any case", () => {
     const l = parsePerHost('40,slow.example.com=10', 100);
     expect(limitFor(l, 'SLOW.example.com')).toBe(10);
@@ -208,6 +233,8 @@ describe('AIMD', () => {
     expect(s.rate).toBe(10);
     s = onTrouble(s, 1_000, 99);
     expect(s.rate).toBe(5);
+    // A limited host recovers to its ceiling, never to a rate seen.
+    expect(s.recoverTo).toBeUndefined();
     expect(onTrouble(s, 1_000 + DECREASE_EVERY_MS - 1, 99)).toBe(s);
     s = onTrouble(s, 1_000 + DECREASE_EVERY_MS, 99);
     expect(s.rate).toBe(2.5);
@@ -271,6 +298,27 @@ describe('deferral', () => {
     expect(throttleCause(new Error('other'))).toBeUndefined();
     expect(throttleCause(undefined)).toBeUndefined();
     expect(throttleCause('text')).toBeUndefined();
+    // Only an Error's cause is followed: a plain object carrying one is no answer from the origin.
+    expect(throttleCause({ cause: throttled })).toBeUndefined();
+  });
+
+  it('follows a cause chain at most 5 deep, so a cycle ends', () => {
+    const wrap = (e: unknown, times: number): unknown =>
+      times === 0 ? e : wrap(new Error('wrapped', { cause: e }), times - 1);
+    expect(throttleCause(wrap(throttled, 4))?.what).toBe('HTTP 429');
+    expect(throttleCause(wrap(throttled, 5))).toBeUndefined();
+    const cyclic = new Error('cyclic') as Error & { cause?: unknown };
+    cyclic.cause = cyclic;
+    expect(throttleCause(cyclic)).toBeUndefined();
+  });
+
+  it('an unparsable URL names no host, and the note says "the origin"; no Retry-After, no mention of one', () => {
+    const odd = new OriginError('ORIGIN_HTTP_STATUS', 'x', { url: 'not a url', status: 429, retryable: true });
+    const cause = throttleCause(odd)!;
+    expect(cause).toEqual({ host: '', what: 'HTTP 429', retryAfterSeconds: undefined });
+    expect(throttledNote(cause, 1, 5, 0)).toMatch(
+      /^throttled by the origin: the origin answered HTTP 429; 1 file\(s\) wait 5 s/,
+    );
   });
 
   it('defers only when every failure is a throttle, not on the last delivery, and not past the cap', () => {
