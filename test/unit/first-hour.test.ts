@@ -45,6 +45,15 @@ describe('item 4: done + failed + waiting on a failed chunk = total', () => {
     );
   });
 
+  it('a failed chunk whose files did not fail themselves is still told; two failed chunks in the plural', () => {
+    expect(describeAccount({ files: 4, doneFiles: 2, failedFiles: 0, chunks: 2, doneChunks: 1, failedChunks: 1 })).toBe(
+      '2 done + 0 failed + 2 copied, waiting on the redrive of 1 failed chunk = 4 files',
+    );
+    expect(
+      describeAccount({ files: 10, doneFiles: 4, failedFiles: 2, chunks: 4, doneChunks: 2, failedChunks: 2 }),
+    ).toBe('4 done + 2 failed + 4 copied, waiting on the redrive of 2 failed chunks = 10 files');
+  });
+
   it('counts failed chunks from the bit field', () => {
     expect(countBits('')).toBe(0);
     expect(countBits('0000')).toBe(0);
@@ -95,6 +104,20 @@ describe('item 5: DLQ advice from why the messages are there', () => {
       /\(see the scanner's logs\)$/,
     );
     expect(deadLetterAdvice('scan-dlq', 1, [{ code: 'X', error: 'e'.repeat(200) }])).toMatch(/e{159}…\): fix/);
+    // A reason is cut to 160 characters, the last one an ellipsis; one of 160 is shown whole.
+    expect(deadLetterAdvice('scan-dlq', 1, [{ code: 'X', error: 'e'.repeat(161) }])).toContain(
+      `(X: ${'e'.repeat(159)}…): fix`,
+    );
+    expect(deadLetterAdvice('scan-dlq', 1, [{ code: 'X', error: 'e'.repeat(160) }])).toContain(
+      `(X: ${'e'.repeat(160)}): fix`,
+    );
+    expect(deadLetterAdvice('scan-dlq', 1, [{ code: 'X', error: undefined }])).toContain('(X: ): fix');
+    // Only a reason that starts with "unknown class" gets the enqueue hint.
+    expect(deadLetterAdvice('scan-dlq', 1, [{ code: 'POISON_MESSAGE', error: 'not an unknown class' }])).toMatch(
+      /delete it from scan-dlq$/,
+    );
+    // A DLQ by another name is redriven by the name before its -dlq.
+    expect(deadLetterAdvice('custom-dlq', 1)).toContain('"flants redrive --queue custom"');
   });
 
   it('without the reasons it says where they are and that a poison message is deleted, not redriven', () => {
@@ -156,6 +179,8 @@ describe('item 7: estimate arguments', () => {
     expect(librarySizeSource(0, undefined, true)).toBe('catalog');
     expect(librarySizeSource(3, undefined, true)).toBe('catalog');
     expect(librarySizeSource(3, undefined, false)).toBe('urls');
+    // No URLs to stand for the library: its size comes from the catalog, with or without one configured.
+    expect(librarySizeSource(0, undefined, false)).toBe('catalog');
     expect(describeLibrarySource('flag')).toBe('as --classes says');
     expect(describeLibrarySource('catalog')).toBe(
       "the catalog's valid classes (MONGODB_URI; --classes sets another size)",
