@@ -61,7 +61,6 @@ export function freshnessModel(i: FreshModelInputs): FreshModel {
   const laneMBps = i.freshConcurrency * workerMBpsShared;
   const freshUtilisation = ((i.freshPerDay / 86_400) * classBytes) / 1e6 / laneMBps;
   const freshQueueSeconds =
-    // Stryker disable next-line EqualityOperator: at exactly 1 the formula divides by 0, Infinity as well
     freshUtilisation >= 1 ? Infinity : (freshUtilisation / (1 - freshUtilisation)) * classCopySeconds;
   const backfillSeconds =
     i.libraryBytes / 1e6 / (i.bulkConcurrency * Math.min(i.workerMBps, i.originMBps / i.bulkConcurrency));

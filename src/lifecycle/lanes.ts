@@ -12,7 +12,6 @@ export function queueOf(role: QueueRole, lane: Lane): WorkQueueName {
 
 /** The lane a queue (by FLAnts name, or its SQS name or ARN) belongs to: its name ends `-fresh` or `-fresh-dlq`. */
 export function laneOfQueue(name: string | undefined): Lane {
-  // Stryker disable next-line StringLiteral: any other stand-in for a missing name has no -fresh end either
   return /-fresh(-dlq)?$/.test(name ?? '') ? 'fresh' : 'bulk';
 }
 
@@ -36,7 +35,6 @@ export function allQueues(roles: readonly QueueRole[]): { work: WorkQueueName[];
 export function endedRecently(endedAt: string | undefined, now: Date, withinHours: number): boolean {
   if (withinHours <= 0 || endedAt === undefined) return false;
   const ended = Date.parse(endedAt);
-  // Stryker disable next-line ConditionalExpression: an unreadable date's NaN age fails the comparisons below too
   if (!Number.isFinite(ended)) return false;
   const age = now.getTime() - ended;
   return age >= 0 && age <= withinHours * 3_600_000;
@@ -81,7 +79,6 @@ export function wasFresh(
   const from = Date.parse(r.freshFrom ?? '');
   // Stryker disable next-line StringLiteral: any non-date stand-in parses to NaN as well
   const created = Date.parse(r.createdAt ?? '');
-  // Stryker disable next-line ConditionalExpression,LogicalOperator: one NaN makes the comparison below false too
   if (!Number.isFinite(from) || !Number.isFinite(created)) return false;
   return created - from <= withinHours * 3_600_000;
 }

@@ -27,7 +27,6 @@ export function parsePerHost(raw: string | undefined, max: number): PerHost {
   for (const part of text.split(',').map((p) => p.trim())) {
     const eq = part.indexOf('=');
     const host = eq < 0 ? undefined : part.slice(0, eq).trim().toLowerCase();
-    // Stryker disable next-line ConditionalExpression: without a `=`, slice(0) of the trimmed part is the part itself
     const value = eq < 0 ? part : part.slice(eq + 1).trim();
     if (!/^(\d+(\.\d+)?|\.\d+)$/.test(value) || Number(value) <= 0 || Number(value) > max)
       throw new LimitSettingError(`"${part}": the limit must be a number above 0 and at most ${max}`);
@@ -144,7 +143,6 @@ export const DECREASE_EVERY_MS = 1000;
 export const INCREASE_SHARE = 0.1;
 
 export function initialRate(ceiling: number | undefined): RateState {
-  // Stryker disable next-line UnaryOperator: increasedAt is read only after a decrease, which sets it
   return { rate: ceiling, ceiling, recoverTo: undefined, decreasedAt: -Infinity, increasedAt: -Infinity };
 }
 
