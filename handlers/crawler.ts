@@ -1,16 +1,16 @@
-import { CrawlJobSchema } from '../src/jobs/schemas.ts';
+import { CrawlJobSchema } from '../src/domain/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import { deferral, throttleCause, throttledNote } from '../src/pipeline/deferral.ts';
-import type { Deps } from '../src/pipeline/deps.ts';
-import { inLane } from '../src/store/queue.ts';
+import type { Deps } from '../src/wiring/deps.ts';
+import { inLane } from '../src/adapters/sqs/queue.ts';
 import {
   heartbeatFor,
   invocationDeadline,
   invocationLogger,
   lambdaEntry,
   type SqsHandler,
-} from '../src/pipeline/lambda.ts';
+} from '../src/wiring/lambda.ts';
 
 /**
  * When the crawl must stop, given the invocation's remaining time: 30 s, or a quarter of it if

@@ -2,11 +2,11 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { loadConfig } from '../src/config.ts';
 import { handleDashboardRequest, type DashboardDeps } from '../src/dashboard/http.ts';
 import { createLogger } from '../src/log.ts';
-import { createAwsClients } from '../src/store/aws.ts';
-import { createLedger } from '../src/store/ledger.ts';
-import { recentOriginHealth } from '../src/store/origin-health.ts';
-import { createJobQueue } from '../src/store/queue.ts';
-import { cloudWatchQueueAges } from '../src/store/queue-age-cloudwatch.ts';
+import { createAwsClients } from '../src/wiring/aws-clients.ts';
+import { createLedger } from '../src/adapters/dynamodb/ledger.ts';
+import { recentOriginHealth } from '../src/adapters/dynamodb/origin-health.ts';
+import { createJobQueue } from '../src/adapters/sqs/queue.ts';
+import { cloudWatchQueueAges } from '../src/adapters/cloudwatch/queue-age-cloudwatch.ts';
 
 type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -1,7 +1,7 @@
-import { ScanRequestSchema } from '../src/jobs/schemas.ts';
+import { ScanRequestSchema } from '../src/domain/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
-import type { Deps } from '../src/pipeline/deps.ts';
-import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/pipeline/lambda.ts';
+import type { Deps } from '../src/wiring/deps.ts';
+import { invocationLogger, lambdaEntry, type SqsHandler } from '../src/wiring/lambda.ts';
 import { runScan } from '../src/pipeline/scanner.ts';
 
 /** Scan queue → scanner: catalog (or one class) → crawl jobs. */

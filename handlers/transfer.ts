@@ -1,14 +1,14 @@
-import { TransferJobSchema } from '../src/jobs/schemas.ts';
+import { TransferJobSchema } from '../src/domain/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
-import type { Deps } from '../src/pipeline/deps.ts';
-import { inLane } from '../src/store/queue.ts';
+import type { Deps } from '../src/wiring/deps.ts';
+import { inLane } from '../src/adapters/sqs/queue.ts';
 import {
   heartbeatFor,
   invocationDeadline,
   invocationLogger,
   lambdaEntry,
   type SqsHandler,
-} from '../src/pipeline/lambda.ts';
+} from '../src/wiring/lambda.ts';
 import { recordTransferFailure, runTransfer } from '../src/pipeline/transfer.ts';
 
 /** Leave this much of the Lambda timeout to report failures instead of being killed mid-batch. */

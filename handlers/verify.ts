@@ -1,5 +1,5 @@
-import type { Deps } from '../src/pipeline/deps.ts';
-import { invocationLogger, lambdaEntry, type InvocationContext } from '../src/pipeline/lambda.ts';
+import type { Deps } from '../src/wiring/deps.ts';
+import { invocationLogger, lambdaEntry, type InvocationContext } from '../src/wiring/lambda.ts';
 import { runVerify, selectClasses, type VerifyRunSummary } from '../src/verify/run.ts';
 
 /** The watermark of scheduled verifications (beside the scans' own, in the same ledger item kind). */

@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { runDemo, type DemoReport } from './demo.ts';
 import { formatFaultSpec, parseFaultSpec, type FaultSpec } from './faults.ts';
-import { formatSeconds } from '../src/pipeline/freshness.ts';
+import { formatSeconds } from '../src/views/freshness.ts';
 import { PlainProgress } from './plain-progress.ts';
 
 function positiveInt(name: string) {

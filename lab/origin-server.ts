@@ -6,7 +6,7 @@
  * close-delimited framing).
  */
 import { setMaxListeners } from 'node:events';
-import { listenLocal } from '../src/ops/listen.ts';
+import { listenLocal } from '../src/util/listen.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable, type Transform } from 'node:stream';

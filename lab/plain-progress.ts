@@ -3,7 +3,7 @@
  * something moved, never the same line twice, and a time left only once a rate has been measured
  * (cli-progress without a TTY repeated the 100 % line and guessed "7m30s left" before any file). Pure.
  */
-import { formatSeconds } from '../src/pipeline/freshness.ts';
+import { formatSeconds } from '../src/views/freshness.ts';
 
 export interface PlainProgressInput {
   filesDone: number;

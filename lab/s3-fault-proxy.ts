@@ -4,7 +4,7 @@
  * does under load: `503 SlowDown` with S3's XML error body, or a reset connection. It can also
  * make the local S3 answer like a bucket whose default encryption is SSE-KMS (see `S3Emulation`).
  */
-import { listenLocal } from '../src/ops/listen.ts';
+import { listenLocal } from '../src/util/listen.ts';
 import { randomBytes } from 'node:crypto';
 import {
   Agent,

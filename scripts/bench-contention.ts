@@ -22,8 +22,8 @@ import { startLocalStack } from '../lab/stack.ts';
 import { loadConfig } from '../src/config.ts';
 import { setupResources } from '../src/ops/setup.ts';
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
-import { createAwsClients } from '../src/store/aws.ts';
-import { createLedger } from '../src/store/ledger.ts';
+import { createAwsClients } from '../src/wiring/aws-clients.ts';
+import { createLedger } from '../src/adapters/dynamodb/ledger.ts';
 
 const { values } = parseArgs({
   options: {

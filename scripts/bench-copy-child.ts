@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
-import { buildDeps } from '../src/pipeline/deps.ts';
+import { buildDeps } from '../src/wiring/deps.ts';
 import { copyFile } from '../src/pipeline/transfer.ts';
 
 /** What the copy's process reports. */

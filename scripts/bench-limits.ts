@@ -30,12 +30,12 @@ import { startLocalStack } from '../lab/stack.ts';
 import { loadConfig } from '../src/config.ts';
 import { enumerateClass } from '../src/hls/enumerate.ts';
 import { classRoot } from '../src/hls/keys.ts';
-import { MESSAGE_VERSION } from '../src/jobs/schemas.ts';
+import { MESSAGE_VERSION } from '../src/domain/jobs/schemas.ts';
 import { createLogger } from '../src/log.ts';
 import { setupResources } from '../src/ops/setup.ts';
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
 import { runCrawl } from '../src/pipeline/crawler.ts';
-import { buildDeps } from '../src/pipeline/deps.ts';
+import { buildDeps } from '../src/wiring/deps.ts';
 import type { CopyFigures } from './bench-copy-child.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -16,8 +16,8 @@ import { MongoClient } from 'mongodb';
 import { generateLibrary } from '../lab/library.ts';
 import { startOriginServer } from '../lab/origin-server.ts';
 import { startLocalStack } from '../lab/stack.ts';
-import { OriginGate } from '../src/origin/gate.ts';
-import { parsePerHost } from '../src/origin/politeness.ts';
+import { OriginGate } from '../src/domain/origin/gate.ts';
+import { parsePerHost } from '../src/domain/origin/politeness.ts';
 
 const { values } = parseArgs({
   options: {

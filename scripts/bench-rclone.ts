@@ -27,7 +27,7 @@ import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
 import { setupResources } from '../src/ops/setup.ts';
-import { buildDeps } from '../src/pipeline/deps.ts';
+import { buildDeps } from '../src/wiring/deps.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({

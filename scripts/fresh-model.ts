@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { freshnessModel, SEED_LIBRARY, type FreshModelInputs } from '../src/estimate/fresh-lane.ts';
-import { formatSeconds } from '../src/pipeline/freshness.ts';
+import { formatSeconds } from '../src/views/freshness.ts';
 
 const flag = (k: string) => k.replace('MBps', 'Mbps').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const { values } = parseArgs({

@@ -7,19 +7,19 @@
  */
 export const TARGETS = {
   chunking: {
-    mutate: ['src/pipeline/chunking.ts'],
-    testFiles: ['test/unit/chunking.test.ts'],
+    mutate: ['src/domain/planning/chunking.ts'],
+    testFiles: ['test/domain/planning/chunking.test.ts'],
   },
   'class-rules': {
-    mutate: ['src/pipeline/class-rules.ts'],
-    testFiles: ['test/unit/class-rules*.test.ts'],
+    mutate: ['src/domain/planning/class-rules.ts'],
+    testFiles: ['test/domain/planning/class-rules*.test.ts'],
   },
   hosts: {
-    mutate: ['src/origin/hosts.ts'],
+    mutate: ['src/domain/origin/hosts.ts'],
     testFiles: ['test/security/addresses.test.ts', 'test/security/allow-list*.test.ts'],
   },
   addresses: {
-    mutate: ['src/origin/addresses.ts'],
+    mutate: ['src/domain/origin/addresses.ts'],
     testFiles: ['test/security/addresses.test.ts', 'test/security/blocked-ranges*.test.ts'],
   },
   hls: {
@@ -54,35 +54,39 @@ export const TARGETS = {
     ],
   },
   lifecycle: {
-    mutate: ['src/lifecycle/class-lifecycle.ts'],
-    testFiles: ['test/unit/lifecycle*.test.ts'],
+    mutate: ['src/domain/lifecycle/class-lifecycle.ts'],
+    testFiles: ['test/domain/lifecycle/class-lifecycle*.test.ts'],
   },
   verify: {
     mutate: ['src/verify/findings.ts'],
-    testFiles: ['test/unit/verify-findings.test.ts'],
+    testFiles: ['test/verify/findings.test.ts'],
   },
   lanes: {
-    mutate: ['src/lifecycle/lanes.ts', 'src/estimate/fresh-lane.ts'],
-    testFiles: ['test/unit/lanes.test.ts', 'test/unit/fresh-model.test.ts'],
+    mutate: ['src/domain/lifecycle/lanes.ts', 'src/estimate/fresh-lane.ts'],
+    testFiles: ['test/domain/lifecycle/lanes.test.ts', 'test/estimate/fresh-lane.test.ts'],
   },
   // A queue's age from CloudWatch (issue 25): which datapoint counts, and when it was measured.
   'queue-age': {
-    mutate: ['src/lifecycle/queue-age.ts'],
-    testFiles: ['test/unit/queue-age.test.ts'],
+    mutate: ['src/domain/lifecycle/queue-age.ts'],
+    testFiles: ['test/domain/lifecycle/queue-age.test.ts'],
   },
   politeness: {
-    mutate: ['src/origin/politeness.ts', 'src/pipeline/deferral.ts'],
-    testFiles: ['test/unit/politeness.test.ts'],
+    mutate: ['src/domain/origin/politeness.ts', 'src/pipeline/deferral.ts'],
+    testFiles: ['test/domain/origin/politeness.test.ts'],
   },
   integrity: {
-    mutate: ['src/pipeline/integrity.ts', 'src/pipeline/verify-stream.ts'],
-    testFiles: ['test/unit/verify-stream.test.ts', 'test/security/sse-kms.test.ts', 'test/unit/integrity*.test.ts'],
+    mutate: ['src/pipeline/integrity.ts', 'src/pipeline/body-checker.ts'],
+    testFiles: [
+      'test/pipeline/body-checker.test.ts',
+      'test/security/sse-kms.test.ts',
+      'test/pipeline/integrity.test.ts',
+    ],
   },
   // Issue 21: the rules behind the operator's first-hour messages (file accounting, DLQ advice, queue
   // drift, estimate arguments, freshness line, redrive lines, plain progress, the lab's env file).
   'first-hour': {
     mutate: [
-      'src/pipeline/accounting.ts',
+      'src/views/accounting.ts',
       'src/dashboard/dlq-advice.ts',
       'src/ops/queue-drift.ts',
       'src/estimate/arguments.ts',
@@ -93,17 +97,21 @@ export const TARGETS = {
       'lab/lab-env.ts',
       'lab/settle-wait.ts',
     ],
-    testFiles: ['test/unit/first-hour.test.ts', 'test/unit/settle-wait.test.ts'],
+    testFiles: ['test/views/first-hour.test.ts', 'test/lab/settle-wait.test.ts'],
   },
   'ledger-expressions': {
-    mutate: ['src/store/ledger-expressions.ts'],
-    testFiles: ['test/integration/ledger-expressions.test.ts'],
+    mutate: ['src/adapters/dynamodb/ledger-expressions.ts'],
+    testFiles: ['test/adapters/dynamodb/ledger-expressions.test.ts'],
   },
   // The origin client's guards, by line range (see docs/testing.md; update the ranges when client.ts moves):
   // the redirect statuses, the encodings refused, the framing and allow-list checks, error
   // classification and the redirect loop. Its tests cover the size caps in fetchText/openStream too.
   'origin-client': {
-    mutate: ['src/origin/client.ts:163-163', 'src/origin/client.ts:202-227', 'src/origin/client.ts:314-493'],
+    mutate: [
+      'src/adapters/origin/client.ts:163-163',
+      'src/adapters/origin/client.ts:202-227',
+      'src/adapters/origin/client.ts:314-493',
+    ],
     testFiles: ['test/security/origin-client.test.ts', 'test/security/addresses.test.ts'],
   },
 };

@@ -7,8 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import { crc32Base64 } from '../src/util/crc.ts';
-import type { LandedFile } from '../src/store/ledger.ts';
-import type { ObjectHead } from '../src/store/objects.ts';
+import type { LandedFile } from '../src/adapters/dynamodb/ledger.ts';
+import type { ObjectHead } from '../src/adapters/s3/objects.ts';
 import { verifyClass } from '../src/verify/verify-class.ts';
 
 const files = Number(process.argv[2] ?? 200_000);

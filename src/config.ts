@@ -1,60 +1,23 @@
 import { ConfigError } from './errors.ts';
-import { MAX_CHUNKS_PER_CLASS } from './store/ledger-items.ts';
-import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './origin/hosts.ts';
-import { LimitSettingError, parsePerHost, requestShare, type PerHost } from './origin/politeness.ts';
-
-/** Where each stage's named queue lives and what it is called. */
-export type QueueRole = 'scan' | 'crawl' | 'transfer';
-export const QUEUE_ROLES: readonly QueueRole[] = ['scan', 'crawl', 'transfer'];
-
-/**
- * Each stage has two lanes (docs/architecture.md, "Fresh first"): `fresh` for classes that ended
- * recently, changed, or were enqueued by hand, `bulk` for everything else (a backfill). Same code,
- * separate queues: fresh work never waits behind bulk work.
- */
-export type Lane = 'bulk' | 'fresh';
-/** A stage's work queue in a lane: `crawl` (bulk) or `crawl-fresh`. */
-export type WorkQueueName = QueueRole | `${QueueRole}-fresh`;
-/** A work queue, or its dead-letter queue. */
-export type QueueName = WorkQueueName | `${WorkQueueName}-dlq`;
-
-/** Field names of a catalog document, configurable because catalogs differ. */
-export interface CatalogFields {
-  title: string;
-  manifestUrl: string;
-  status: string;
-  isTest: string;
-  startedAt: string;
-  endedAt: string;
-  /** When the document last changed: what the incremental scan reads by (with endedAt). */
-  updatedAt: string;
-}
-
-/** Catalog fields an incremental scan may read by: each must hold a BSON date, indexed with `_id`. */
-export const CHANGE_FIELDS = ['updatedAt', 'endedAt'] as const;
-export type ChangeField = (typeof CHANGE_FIELDS)[number];
-
-export interface HlsLimits {
-  /** Largest playlist body accepted, in bytes. */
-  maxPlaylistBytes: number;
-  /** Most playlists fetched for one class. */
-  maxPlaylists: number;
-  /** Most files (of all kinds) in one class. */
-  maxFiles: number;
-  /** Deepest chain of master playlists referencing master playlists (master → media is depth 1). */
-  maxDepth: number;
-  /** Playlist bytes one class's crawl may fetch in all (unbounded when unset). */
-  maxCrawlBytes?: number;
-  /** Most Periods in one DASH manifest (DASH_MAX_PERIODS; default 1000). */
-  maxPeriods?: number;
-  /** Most segments one DASH Representation lists in one Period (DASH_MAX_SEGMENTS; default 100000). */
-  maxSegments?: number;
-  /**
-   * Manifests copied beside every class's entry manifest when the origin has them (ALSO_COPY_MANIFESTS,
-   * e.g. `manifest.mpd`): relative references resolved against the catalog's manifestUrl.
-   */
-  alsoCopyManifests?: string[];
-}
+import {
+  CHANGE_FIELDS,
+  MAX_CHUNKS_PER_CLASS,
+  QUEUE_ROLES,
+  type CatalogFields,
+  type ChangeField,
+  type FreshRules,
+  type HlsLimits,
+  type Lane,
+  type QueueName,
+  type QueueRole,
+  type WorkQueueName,
+} from './domain/vocabulary.ts';
+import { normalizePrefix } from './domain/planning/prefix.ts';
+import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './domain/origin/hosts.ts';
+// The settings' vocabulary is the domain's (config reads the environment into it): re-exported for the callers.
+export { CHANGE_FIELDS, normalizePrefix, QUEUE_ROLES };
+export type { CatalogFields, ChangeField, FreshRules, HlsLimits, Lane, QueueName, QueueRole, WorkQueueName };
+import { LimitSettingError, parsePerHost, requestShare, type PerHost } from './domain/origin/politeness.ts';
 
 /**
  * ALSO_COPY_MANIFESTS: comma-separated paths relative to a class's manifest (`manifest.mpd`,
@@ -94,15 +57,8 @@ export interface Config {
   /** The fresh lane's queues (`flants-<stage>-<role>-fresh` and its DLQ). */
   freshQueueNames: Record<QueueRole, { queue: string; dlq: string }>;
   queueUrls: Partial<Record<QueueName, string>>;
-  /** What travels the fresh lane (src/pipeline/lanes.ts applies it). */
-  fresh: {
-    /** A class that ended at most this many hours before it is scanned is fresh; 0: none by age. */
-    withinHours: number;
-    /** A change check's finding is copied in the fresh lane. */
-    changed: boolean;
-    /** A class named by `flants enqueue <classId>` travels the fresh lane. */
-    enqueue: boolean;
-  };
+  /** What travels the fresh lane (src/domain/lifecycle/lanes.ts applies it). */
+  fresh: FreshRules;
   originAllowedHosts: string[];
   forcePathStyle: boolean;
   /**
@@ -221,18 +177,6 @@ function url(env: Env, name: string): string | undefined {
     throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
   }
   return raw;
-}
-
-/** Normalises DEST_PREFIX to "" or "a/b/", refusing anything that could escape the bucket's prefix. */
-export function normalizePrefix(raw: string, name = 'DEST_PREFIX'): string {
-  const trimmed = raw.trim().replace(/^\/+/, '').replace(/\/+$/, '');
-  if (trimmed === '') return '';
-  const parts = trimmed.split('/');
-  if (parts.some((p) => p === '' || p === '.' || p === '..')) {
-    throw new ConfigError(`${name} must be a plain path like "media/hls", got "${raw}"`);
-  }
-  if (/[\p{Cc}\\]/u.test(trimmed)) throw new ConfigError(`${name} contains control characters or backslashes`);
-  return `${trimmed}/`;
 }
 
 /**

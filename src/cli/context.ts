@@ -1,6 +1,6 @@
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
-import { buildDeps, type Deps } from '../pipeline/deps.ts';
+import { buildDeps, type Deps } from '../wiring/deps.ts';
 
 /** Dependencies for a CLI command, from the environment; the caller closes them. */
 export function cliDeps(

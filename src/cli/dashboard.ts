@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createDashboardServer } from '../dashboard/index.ts';
-import { cachedDeadLetters } from '../store/dead-letters.ts';
-import { recentOriginHealth } from '../store/origin-health.ts';
+import { cachedDeadLetters } from '../adapters/sqs/dead-letters.ts';
+import { recentOriginHealth } from '../adapters/dynamodb/origin-health.ts';
 import { cliDeps, say } from './context.ts';
-import { cloudWatchQueueAges } from '../store/queue-age-cloudwatch.ts';
+import { cloudWatchQueueAges } from '../adapters/cloudwatch/queue-age-cloudwatch.ts';
 
 /** Registers `flants dashboard`: the deployed dashboard's page, served locally for any endpoints. */
 export function registerDashboard(program: Command): void {

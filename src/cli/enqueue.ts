@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { MESSAGE_VERSION, type ScanRequest } from '../jobs/schemas.ts';
-import { judgeClass } from '../pipeline/class-rules.ts';
-import { newPageToken, newScanId } from '../store/queue.ts';
-import { enqueueLane, queueOf } from '../lifecycle/lanes.ts';
+import { MESSAGE_VERSION, type ScanRequest } from '../domain/jobs/schemas.ts';
+import { judgeClass } from '../domain/planning/class-rules.ts';
+import { newPageToken, newScanId } from '../adapters/sqs/queue.ts';
+import { enqueueLane, queueOf } from '../domain/lifecycle/lanes.ts';
 import { cliDeps, say } from './context.ts';
 
 /** Registers `flants enqueue` (one class, by hand) and `flants scan` (the whole catalog, as the cron does). */

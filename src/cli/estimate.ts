@@ -3,7 +3,7 @@ import { loadConfig, parseAllowedHosts } from '../config.ts';
 import { renderEstimate } from '../estimate/render.ts';
 import { runEstimate } from '../estimate/run.ts';
 import { ORIGIN_PLACES, type OriginPlace } from '../estimate/prices.ts';
-import { openCatalog, type Catalog } from '../store/catalog.ts';
+import { openCatalog, type Catalog } from '../adapters/mongodb/catalog.ts';
 
 interface EstimateCliOptions {
   sample: number;

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { QUEUE_ROLES, type QueueRole } from '../config.ts';
-import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
-import { buildReport, describeGone, describeVerified, reportToCsv } from '../pipeline/report.ts';
-import { redrive } from '../store/redrive.ts';
-import { describeClassAccount } from '../pipeline/accounting.ts';
+import { describeFreshness, formatSeconds } from '../views/freshness.ts';
+import { buildReport, describeGone, describeVerified, reportToCsv } from '../views/report.ts';
+import { redrive } from '../ops/redrive.ts';
+import { describeClassAccount } from '../views/accounting.ts';
 import { cliDeps, say } from './context.ts';
 import { redriveLine } from './redrive-line.ts';
 import { count } from '../util/plural.ts';

@@ -7,7 +7,7 @@ import { createFileFetcher } from '../hls/file-fetcher.ts';
 import { planClass } from '../hls/enumerate.ts';
 import { classRoot } from '../hls/keys.ts';
 import { FILE_KINDS, type FileKind, type PlannedFile } from '../hls/types.ts';
-import { createOrigin } from '../origin/client.ts';
+import { createOrigin } from '../adapters/origin/client.ts';
 
 interface PlanCliOptions {
   json?: boolean;

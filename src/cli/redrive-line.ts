@@ -1,4 +1,4 @@
-import type { RedriveResult } from '../store/redrive.ts';
+import type { RedriveResult } from '../ops/redrive.ts';
 import { count } from '../util/plural.ts';
 
 /** What `flants redrive` says about one queue: what moved, or that there was nothing to move. Pure. */

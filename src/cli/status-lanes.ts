@@ -1,11 +1,11 @@
 import { QUEUE_ROLES, type Config } from '../config.ts';
-import { queueOf } from '../lifecycle/lanes.ts';
-import { formatSeconds } from '../pipeline/freshness.ts';
-import { describeLaneFreshness, laneFreshness, type LaneFreshness } from '../pipeline/lane-freshness.ts';
-import type { ClassRecord } from '../store/ledger.ts';
-import type { JobQueue } from '../store/queue.ts';
+import { queueOf } from '../domain/lifecycle/lanes.ts';
+import { formatSeconds } from '../views/freshness.ts';
+import { describeLaneFreshness, laneFreshness, type LaneFreshness } from '../views/lane-freshness.ts';
+import type { ClassRecord } from '../adapters/dynamodb/ledger.ts';
+import type { JobQueue } from '../adapters/sqs/queue.ts';
 import { describeError } from '../errors.ts';
-import { describeAsOf, type QueueAges } from '../lifecycle/queue-age.ts';
+import { describeAsOf, type QueueAges } from '../domain/lifecycle/queue-age.ts';
 
 /** One stage's lane as `flants status` shows it: messages pending, and how long the oldest has waited. */
 export interface LaneStatus {

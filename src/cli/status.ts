@@ -4,17 +4,17 @@ import { collectSnapshot, type DashboardSnapshot } from '../dashboard/snapshot.t
 import { ProgressTracker, RateTracker } from '../dashboard/progress.ts';
 import { renderTerminal } from '../dashboard/terminal.ts';
 import { describeError } from '../errors.ts';
-import type { Deps } from '../pipeline/deps.ts';
-import { describeFreshness, formatSeconds, freshnessSummary } from '../pipeline/freshness.ts';
-import { classNote, describeGone, describeVerified, toClassView } from '../pipeline/report.ts';
-import { describeClassAccount } from '../pipeline/accounting.ts';
-import type { ClassRecord } from '../store/ledger.ts';
-import { cachedDeadLetters } from '../store/dead-letters.ts';
+import type { Deps } from '../wiring/deps.ts';
+import { describeFreshness, formatSeconds, freshnessSummary } from '../views/freshness.ts';
+import { classNote, describeGone, describeVerified, toClassView } from '../views/report.ts';
+import { describeClassAccount } from '../views/accounting.ts';
+import type { ClassRecord } from '../adapters/dynamodb/ledger.ts';
+import { cachedDeadLetters } from '../adapters/sqs/dead-letters.ts';
 import { cliDeps, say } from './context.ts';
 import { count } from '../util/plural.ts';
 import { laneStatus } from './status-lanes.ts';
-import type { QueueAges } from '../lifecycle/queue-age.ts';
-import { cloudWatchQueueAges } from '../store/queue-age-cloudwatch.ts';
+import type { QueueAges } from '../domain/lifecycle/queue-age.ts';
+import { cloudWatchQueueAges } from '../adapters/cloudwatch/queue-age-cloudwatch.ts';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);

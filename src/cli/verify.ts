@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { CLASS_STATUSES, type ClassStatus } from '../lifecycle/class-lifecycle.ts';
+import { CLASS_STATUSES, type ClassStatus } from '../domain/lifecycle/class-lifecycle.ts';
 import { describeError } from '../errors.ts';
-import { formatSeconds } from '../pipeline/freshness.ts';
+import { formatSeconds } from '../views/freshness.ts';
 import { describeCounts, verifyRequests, type Finding } from '../verify/findings.ts';
 import { runVerify, selectClasses, type VerifyTarget } from '../verify/run.ts';
 import type { ClassVerification } from '../verify/verify-class.ts';

@@ -1,4 +1,4 @@
-import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
+import { isFetchableScheme, isHostAllowed } from '../domain/origin/hosts.ts';
 
 /**
  * Which BaseURL of several at one level the crawler follows: the first on an allowed host

@@ -5,13 +5,9 @@
  * those dead-lettered at once for a cause outside the message, can succeed on a redrive. Pure.
  */
 
-import { parseQueueName } from '../lifecycle/lanes.ts';
-
-/** One dead-lettered message's reason, as read from its attributes. */
-export interface DeadLetterSample {
-  code: string | undefined;
-  error: string | undefined;
-}
+import { parseQueueName } from '../domain/lifecycle/lanes.ts';
+import type { DeadLetterSample } from '../domain/jobs/dead-letter.ts';
+export type { DeadLetterSample };
 
 /** The code of a message that can never be processed as it is (bad JSON, unknown schema, unknown class). */
 export const POISON_CODE = 'POISON_MESSAGE';

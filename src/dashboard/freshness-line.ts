@@ -2,7 +2,7 @@
  * The freshness line the page and `status --watch` show (issue 21, item 3): the 24-hour median, p95
  * and worst, from each class's end (or the change that started its copy) to COMPLETE. Pure.
  */
-import { formatSeconds, type FreshnessSummary } from '../pipeline/freshness.ts';
+import { formatSeconds, type FreshnessSummary } from '../views/freshness.ts';
 
 export function freshnessHeadline(f: FreshnessSummary | undefined): string {
   if (!f) return '';

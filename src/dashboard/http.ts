@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ClassStatus } from '../store/ledger.ts';
+import type { ClassStatus } from '../adapters/dynamodb/ledger.ts';
 import { CLIENT_SCRIPT_HASH } from './client.ts';
 import { renderHtml, renderJson } from './render.ts';
 import {

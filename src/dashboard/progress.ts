@@ -3,7 +3,7 @@
 // item, contending with every transfer's transaction), so whoever watches derives rates from the
 // totals it saw over time: `flants status --watch` with these classes, the page with its own copy
 // of the same arithmetic in client.ts (keep the two alike).
-import type { ClassBits } from '../pipeline/report.ts';
+import type { ClassBits } from '../views/report.ts';
 import type { ClassRow } from './snapshot.ts';
 
 /** One cell of a progress bar: every chunk it covers done, some, none, or any failed. */

@@ -1,9 +1,9 @@
 import { count } from '../util/plural.ts';
 import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
 import { barText, countBits } from './progress.ts';
-import { describeFreshness, formatSeconds } from '../pipeline/freshness.ts';
-import { describeLaneFreshness } from '../pipeline/lane-freshness.ts';
-import { describeGone, describeVerified } from '../pipeline/report.ts';
+import { describeFreshness, formatSeconds } from '../views/freshness.ts';
+import { describeLaneFreshness } from '../views/lane-freshness.ts';
+import { describeGone, describeVerified } from '../views/report.ts';
 import {
   oldestAsOfSeconds,
   oldestSeconds,
@@ -12,7 +12,7 @@ import {
   type DashboardSnapshot,
   type QueueRow,
 } from './snapshot.ts';
-import { describeAsOf } from '../lifecycle/queue-age.ts';
+import { describeAsOf } from '../domain/lifecycle/queue-age.ts';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(value: string | number | boolean | null | undefined): string {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { listenLocal } from '../ops/listen.ts';
+import { listenLocal } from '../util/listen.ts';
 import { describeError } from '../errors.ts';
 import { handleDashboardRequest, type DashboardDeps } from './http.ts';
 

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { classNote, toClassView, type ClassBits, type VerifiedMark } from '../pipeline/report.ts';
-import { freshnessSummary, type FreshnessSummary } from '../pipeline/freshness.ts';
-import { describeClassAccount } from '../pipeline/accounting.ts';
+import { classNote, toClassView, type ClassBits, type VerifiedMark } from '../views/report.ts';
+import { freshnessSummary, type FreshnessSummary } from '../views/freshness.ts';
+import { describeClassAccount } from '../views/accounting.ts';
 import { deadLetterAdvice, type DeadLetterSample } from './dlq-advice.ts';
 import { freshnessHeadline } from './freshness-line.ts';
 import { QUEUE_ROLES } from '../config.ts';
-import { allQueues } from '../lifecycle/lanes.ts';
-import { laneFreshness, type LaneFreshness } from '../pipeline/lane-freshness.ts';
+import { allQueues } from '../domain/lifecycle/lanes.ts';
+import { laneFreshness, type LaneFreshness } from '../views/lane-freshness.ts';
 import { describeError } from '../errors.ts';
-import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../store/ledger.ts';
-import type { OriginHealthRow } from '../store/origin-health.ts';
-import type { JobQueue, QueueName } from '../store/queue.ts';
-import type { QueueAges } from '../lifecycle/queue-age.ts';
+import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../adapters/dynamodb/ledger.ts';
+import type { OriginHealthRow } from '../adapters/dynamodb/origin-health.ts';
+import type { JobQueue, QueueName } from '../adapters/sqs/queue.ts';
+import type { QueueAges } from '../domain/lifecycle/queue-age.ts';
 
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */
 export const STATUS_ORDER: readonly ClassStatus[] = ['FAILED', 'TRANSFERRING', 'CRAWLING', 'PENDING', 'COMPLETE'];
@@ -116,7 +116,7 @@ export interface DashboardSources {
   deadLetters?: (name: QueueName, visible: number) => Promise<readonly DeadLetterSample[]>;
   /** FRESH_WITHIN_HOURS: what counts as fresh work when freshness is split (default 24). */
   freshWithinHours?: number;
-  /** The origin's answers per host over the last minutes (src/store/origin-health.ts). */
+  /** The origin's answers per host over the last minutes (src/adapters/dynamodb/origin-health.ts). */
   origins?: () => Promise<OriginHealthRow[]>;
 }
 

@@ -2,7 +2,7 @@
 // class instead of a line of bits, redrawn in place on a TTY and printed frame after frame elsewhere.
 import { count } from '../util/plural.ts';
 import { formatBytes } from './render.ts';
-import { formatSeconds } from '../pipeline/freshness.ts';
+import { formatSeconds } from '../views/freshness.ts';
 import {
   barCells,
   formatDuration,
@@ -13,7 +13,7 @@ import {
   type RateTracker,
 } from './progress.ts';
 import { oldestAsOfSeconds, oldestSeconds, STATUS_ORDER, type ClassRow, type DashboardSnapshot } from './snapshot.ts';
-import { describeAsOf } from '../lifecycle/queue-age.ts';
+import { describeAsOf } from '../domain/lifecycle/queue-age.ts';
 
 /** How to draw one frame. */
 export interface TerminalView {

@@ -1,6 +1,6 @@
 import type { CatalogFields } from '../config.ts';
-import { judgeClass, type ReadyClass, type SkipReason } from '../pipeline/class-rules.ts';
-import { classIdOf, type Catalog, type IdPhase } from '../store/catalog.ts';
+import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
+import { classIdOf, type Catalog, type IdPhase } from '../adapters/mongodb/catalog.ts';
 import { Reservoir } from './stats.ts';
 
 /** The catalog as a scan sees it, and a uniform sample of its valid classes. */

@@ -6,7 +6,13 @@
  * addresses refused at connect time.
  */
 import { Agent, type Dispatcher } from 'undici';
-import { guardedLookup, guardedRequester, OriginError, systemResolver, type Resolver } from '../origin/client.ts';
+import {
+  guardedLookup,
+  guardedRequester,
+  OriginError,
+  systemResolver,
+  type Resolver,
+} from '../adapters/origin/client.ts';
 
 /** What a probe found: the size, or that the origin does not have the file. */
 export type ProbeResult =

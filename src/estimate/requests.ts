@@ -5,11 +5,11 @@
  * call in src/ that makes it.
  */
 import type { FileKind } from '../hls/types.ts';
-import { MESSAGE_VERSION } from '../jobs/schemas.ts';
+import { MESSAGE_VERSION } from '../domain/jobs/schemas.ts';
 
 /** SQS bills each 64 KiB of a request's payload as one request. */
 export const SQS_BILLING_CHUNK_BYTES = 64 * 1024;
-/** SendMessageBatch: at most 10 messages and 256 KiB per call (src/store/queue.ts batches the same way). */
+/** SendMessageBatch: at most 10 messages and 256 KiB per call (src/adapters/sqs/queue.ts batches the same way). */
 const SQS_BATCH_MESSAGES = 10;
 const SQS_BATCH_BYTES = 256 * 1024;
 /** DynamoDB bills a write per 1 KB of item, a strongly consistent read per 4 KB; transactions twice. */
@@ -17,7 +17,7 @@ const DDB_WRITE_UNIT_BYTES = 1024;
 const DDB_READ_UNIT_BYTES = 4096;
 /** BatchGetItem reads at most 100 keys per call (the scanner's `getClasses`). */
 const DDB_BATCH_GET_KEYS = 100;
-/** A plan id is 16 hex digits (src/pipeline/chunking.ts `planIdOf`). */
+/** A plan id is 16 hex digits (src/domain/planning/chunking.ts `planIdOf`). */
 const PLAN_ID = '0'.repeat(16);
 const ISO_TIME = '2026-01-01T00:00:00.000Z';
 
@@ -120,7 +120,7 @@ export interface JobFile {
   sha256?: string | undefined;
 }
 
-/** The class record (`pk=CLASS#<id>, sk=META`) as src/store/ledger.ts holds it while chunks are counted. */
+/** The class record (`pk=CLASS#<id>, sk=META`) as src/adapters/dynamodb/ledger.ts holds it while chunks are counted. */
 function metaItem(classId: string, title: string, manifestUrl: string): Record<string, unknown> {
   return {
     pk: `CLASS#${classId}`,
@@ -147,7 +147,7 @@ function metaItem(classId: string, title: string, manifestUrl: string): Record<s
 
 /**
  * Requests for one class of the pipeline as built today (scanner, crawler, transfer; ledger calls as
- * in src/store/ledger.ts, where every class-record write is the lifecycle's decision: a consistent
+ * in src/adapters/dynamodb/ledger.ts, where every class-record write is the lifecycle's decision: a consistent
  * read, then a conditional write), given its files in key order:
  *
  * - scanner, per class: `markPending` (one conditional UpdateItem: it decides as if the class were new,

@@ -1,6 +1,6 @@
-import { normalizePrefix } from '../config.ts';
+import { normalizePrefix } from '../domain/planning/prefix.ts';
 import { FlantsError } from '../errors.ts';
-import { isFetchableScheme, isHostAllowed } from '../origin/hosts.ts';
+import { isFetchableScheme, isHostAllowed } from '../domain/origin/hosts.ts';
 import { PlaylistError } from './errors.ts';
 import { fileIdentity, keyForUrl } from './keys.ts';
 import { settleAll } from '../util/concurrency.ts';
@@ -8,8 +8,8 @@ import { referenceDigest } from './reference-digest.ts';
 import { scanPlaylist, type PlaylistRole, type PlaylistScan } from './scan.ts';
 import { isMpdText, scanMpd } from '../dash/scan.ts';
 import { baseUrlRule, REFERENCES_PER_FILE } from '../dash/hosts.ts';
-import { isGoneStatus } from '../lifecycle/gone-at-origin.ts';
-import { OriginError } from '../origin/client.ts';
+import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
+import { OriginError } from '../domain/origin/port.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
 
 /** A playlist waiting to be fetched and scanned. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isFetchableScheme } from '../origin/hosts.ts';
+import { isFetchableScheme } from '../domain/origin/hosts.ts';
 import { keyForUrl } from './keys.ts';
 import { scanPlaylist, type PlaylistScan } from './scan.ts';
 import { isMpdText, scanMpd } from '../dash/scan.ts';

@@ -4,10 +4,10 @@ import { Consumer } from 'sqs-consumer';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { QUEUE_ROLES, type QueueRole } from '../config.ts';
-import { allQueues, queueOf } from '../lifecycle/lanes.ts';
+import { allQueues, queueOf } from '../domain/lifecycle/lanes.ts';
 import { describeError } from '../errors.ts';
-import type { JobQueue } from '../store/queue.ts';
-import type { Deps } from '../pipeline/deps.ts';
+import type { JobQueue } from '../adapters/sqs/queue.ts';
+import type { Deps } from '../wiring/deps.ts';
 import type { ConsumerDefinition, ServiceDefinition } from './service-definition.ts';
 
 type Handler = (event: SQSEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<SQSBatchResponse>;

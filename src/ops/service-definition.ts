@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { QUEUE_ROLES, type Lane, type QueueRole } from '../config.ts';
-import { laneOfQueue } from '../lifecycle/lanes.ts';
+import { laneOfQueue } from '../domain/lifecycle/lanes.ts';
 import { ConfigError } from '../errors.ts';
 
 /** A queue declared in serverless.yml, with the attributes `CreateQueue` takes. */

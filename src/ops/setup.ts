@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
-import type { AwsClients } from '../store/aws.ts';
+import type { AwsClients } from '../wiring/aws-clients.ts';
 import type { QueueDefinition, ServiceDefinition } from './service-definition.ts';
 import { describeDrift, queueDrift, type AttributeChange } from './queue-drift.ts';
 

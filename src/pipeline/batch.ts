@@ -1,11 +1,11 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ZodType } from 'zod';
 import type { Lane, QueueRole } from '../config.ts';
-import { laneOfQueue, queueOf } from '../lifecycle/lanes.ts';
+import { laneOfQueue, queueOf } from '../domain/lifecycle/lanes.ts';
 import { DeadLetterError, describeError } from '../errors.ts';
-import { parseMessage } from '../jobs/schemas.ts';
+import { parseMessage } from '../domain/jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import type { JobQueue, QueueName } from '../store/queue.ts';
+import type { JobQueue, QueueName } from '../adapters/sqs/queue.ts';
 import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
 

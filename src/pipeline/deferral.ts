@@ -1,5 +1,5 @@
-import { OriginError } from '../origin/client.ts';
-import { classifyAnswer, deferralSeconds, MAX_DEFERRALS } from '../origin/politeness.ts';
+import { OriginError } from '../domain/origin/port.ts';
+import { classifyAnswer, deferralSeconds, MAX_DEFERRALS } from '../domain/origin/politeness.ts';
 
 /** What a throttled job tells its class and its delay: the origin's words. */
 export interface ThrottleCause {

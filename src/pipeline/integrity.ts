@@ -1,6 +1,6 @@
 import { FlantsError } from '../errors.ts';
-import type { UploadResult } from '../store/objects.ts';
-import { expectedCrc32, expectedEtag, type StreamDigest } from './verify-stream.ts';
+import type { UploadResult } from '../adapters/s3/objects.ts';
+import { expectedCrc32, expectedEtag, type StreamDigest } from './body-checker.ts';
 
 const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
 

@@ -3,14 +3,14 @@ import type { Config } from '../config.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
 import { ObjectId } from 'mongodb';
-import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../jobs/schemas.ts';
-import { MESSAGE_VERSION } from '../jobs/schemas.ts';
+import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../domain/jobs/schemas.ts';
+import { MESSAGE_VERSION } from '../domain/jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../store/catalog.ts';
-import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../store/ledger.ts';
-import { newPageToken, newScanId, type JobQueue } from '../store/queue.ts';
-import { judgeClass, type ReadyClass, type SkipReason } from './class-rules.ts';
-import { queueOf, scanLane } from '../lifecycle/lanes.ts';
+import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../adapters/mongodb/catalog.ts';
+import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../adapters/dynamodb/ledger.ts';
+import { newPageToken, newScanId, type JobQueue } from '../adapters/sqs/queue.ts';
+import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
+import { queueOf, scanLane } from '../domain/lifecycle/lanes.ts';
 import type { Lane } from '../config.ts';
 
 export interface ScannerDeps {

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
-import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../jobs/schemas.ts';
+import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../domain/jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
-import { MAX_BUCKET_AHEAD_MOVES } from '../lifecycle/class-lifecycle.ts';
-import { isGoneStatus, judgeGoneFile } from '../lifecycle/gone-at-origin.ts';
-import { asOriginError, OriginError, type Origin, type StreamResponse } from '../origin/client.ts';
-import type { ClassRecord, CountOutcome, FailedFile, LandedFile, Ledger } from '../store/ledger.ts';
+import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
+import { isGoneStatus, judgeGoneFile } from '../domain/lifecycle/gone-at-origin.ts';
+import { asOriginError, OriginError, type Origin, type StreamResponse } from '../adapters/origin/client.ts';
+import type { ClassRecord, CountOutcome, FailedFile, LandedFile, Ledger } from '../adapters/dynamodb/ledger.ts';
 import {
   GENERATION_METADATA,
   SHA256_METADATA,
@@ -20,8 +20,8 @@ import {
   type ObjectHead,
   type ObjectStore,
   type UploadResult,
-} from '../store/objects.ts';
-import type { JobQueue } from '../store/queue.ts';
+} from '../adapters/s3/objects.ts';
+import type { JobQueue } from '../adapters/sqs/queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
 import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
@@ -30,7 +30,7 @@ import { crc32Base64 } from '../util/crc.ts';
 import { contentTypeFor } from './content-type.ts';
 import { deferral, throttleCause, throttledNote } from './deferral.ts';
 import { verifyStored } from './integrity.ts';
-import { BodyChecker, expectedCrc32, readDigest, type StreamDigest } from './verify-stream.ts';
+import { BodyChecker, expectedCrc32, readDigest, type StreamDigest } from './body-checker.ts';
 
 export interface TransferDeps {
   cfg: Config;

@@ -10,10 +10,10 @@ import { isMpdText } from '../dash/scan.ts';
 import { describeError } from '../errors.ts';
 import { classRoot, keyForUrl } from '../hls/keys.ts';
 import { scanPlaylist } from '../hls/scan.ts';
-import { isGoneStatus } from '../lifecycle/gone-at-origin.ts';
-import { OriginError, type Origin } from '../origin/client.ts';
-import type { ClassRecord, LandedFile, Ledger } from '../store/ledger.ts';
-import type { ObjectHead, ObjectStore } from '../store/objects.ts';
+import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
+import { OriginError, type Origin } from '../domain/origin/port.ts';
+import type { ClassRecord, LandedFile, Ledger } from '../adapters/dynamodb/ledger.ts';
+import type { ObjectHead, ObjectStore } from '../adapters/s3/objects.ts';
 import { crc32Base64 } from '../util/crc.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import {

@@ -20,7 +20,7 @@ import { startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
 import { loadConfig, QUEUE_ROLES } from '../../src/config.ts';
 import { startRunner, type Runner } from '../../src/ops/runner.ts';
 import { loadServiceDefinition } from '../../src/ops/service-definition.ts';
-import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
+import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
 import { deployedStatements, type ResolvedStatement } from '../deploy/iam.ts';
 import { testLogger } from '../helpers/stack.ts';
 

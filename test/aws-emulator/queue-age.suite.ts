@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { cloudWatchQueueAges } from '../../src/store/queue-age-cloudwatch.ts';
+import { cloudWatchQueueAges } from '../../src/adapters/cloudwatch/queue-age-cloudwatch.ts';
 
 const motoPresent = spawnSync('moto_server', ['--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
 if (!motoPresent)

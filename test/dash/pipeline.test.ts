@@ -1,11 +1,11 @@
 // A class whose catalog manifestUrl is an .mpd through runCrawl and runTransfer (the shared factories, as
-// test/unit/pipeline.test.ts): dynamic manifests wait, then copy as they stand with a warning; the transfer
+// test/pipeline/stages.test.ts): dynamic manifests wait, then copy as they stand with a warning; the transfer
 // holds the manifest it reads to the crawl's reference digest.
 import { describe, expect, it } from 'vitest';
-import type { TransferJob } from '../../src/jobs/schemas.ts';
+import type { TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { runTransfer } from '../../src/pipeline/transfer.ts';
-import type { PlanInput } from '../../src/store/ledger.ts';
+import type { PlanInput } from '../../src/adapters/dynamodb/ledger.ts';
 import {
   classRecord,
   crawlJob,

@@ -1,6 +1,6 @@
 // The bit field of status.json and `flants status --json` (docs/ledger.md, "The bit field").
 import { describe, expect, it } from 'vitest';
-import { bitAt, classBits, encodeBits, toClassView } from '../../src/pipeline/report.ts';
+import { bitAt, classBits, encodeBits, toClassView } from '../../src/views/report.ts';
 
 describe('encodeBits / bitAt', () => {
   it('puts bit 0 in the most significant bit of the first hex digit', () => {

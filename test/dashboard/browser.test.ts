@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardServer, type DashboardServer } from '../../src/dashboard/index.ts';
-import { createLedger, type ClassRecord, type LandedFile, type Ledger } from '../../src/store/ledger.ts';
-import { createJobQueue } from '../../src/store/queue.ts';
+import { createLedger, type ClassRecord, type LandedFile, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 // Debian's Chromium (apt package "chromium"), which .ci/run installs; Playwright drives it.

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLIENT_SCRIPT } from '../../src/dashboard/client.ts';
 import { collectSnapshot, renderHtml } from '../../src/dashboard/index.ts';
-import type { ClassRecord } from '../../src/store/ledger.ts';
+import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
 
 const NOW = new Date('2026-12-07T12:00:00.000Z');
 const records: ClassRecord[] = [

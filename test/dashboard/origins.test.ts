@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { originTable, renderHtml } from '../../src/dashboard/render.ts';
 import { collectSnapshot } from '../../src/dashboard/snapshot.ts';
-import type { OriginHealthRow } from '../../src/store/origin-health.ts';
+import type { OriginHealthRow } from '../../src/adapters/dynamodb/origin-health.ts';
 
 const row: OriginHealthRow = {
   host: 'cdn.example.com',

@@ -11,8 +11,8 @@ import {
 } from '../../src/dashboard/progress.ts';
 import { collectSnapshot, type ClassRow, type DashboardSnapshot } from '../../src/dashboard/snapshot.ts';
 import { renderTerminal, type TerminalView } from '../../src/dashboard/terminal.ts';
-import { encodeBits } from '../../src/pipeline/report.ts';
-import type { ClassRecord } from '../../src/store/ledger.ts';
+import { encodeBits } from '../../src/views/report.ts';
+import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
 
 const T0 = Date.parse('2026-11-29T12:00:00.000Z');
 const ESC = '\x1b[';

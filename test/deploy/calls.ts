@@ -1,7 +1,7 @@
 // Maps the AWS SDK calls a function's code really makes to the IAM permissions they need, in the
 // `{resource: "action,action"}` form of `permissionsOfRole`, so a test can hold a role to exactly
 // what its code calls.
-import type { AwsClients } from '../../src/store/aws.ts';
+import type { AwsClients } from '../../src/wiring/aws-clients.ts';
 
 /** One SDK call as the client's middleware saw it. */
 export interface RecordedCall {

@@ -20,13 +20,13 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { classRoot } from '../../src/hls/keys.ts';
 import { loadConfig, QUEUE_ROLES, type Config } from '../../src/config.ts';
 import { handleDashboardRequest } from '../../src/dashboard/http.ts';
-import { MESSAGE_VERSION, type TransferJob } from '../../src/jobs/schemas.ts';
-import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
+import { MESSAGE_VERSION, type TransferJob } from '../../src/domain/jobs/schemas.ts';
+import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
 import { copyFile } from '../../src/pipeline/transfer.ts';
-import { createAwsClients } from '../../src/store/aws.ts';
-import { createLedger } from '../../src/store/ledger.ts';
-import { createJobQueue, type QueueName } from '../../src/store/queue.ts';
-import { createCloudWatchQueueAges } from '../../src/store/queue-age-cloudwatch.ts';
+import { createAwsClients } from '../../src/wiring/aws-clients.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createJobQueue, type QueueName } from '../../src/adapters/sqs/queue.ts';
+import { createCloudWatchQueueAges } from '../../src/adapters/cloudwatch/queue-age-cloudwatch.ts';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { startCloudWatchServer } from '../helpers/cloudwatch-server.ts';
 import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
@@ -219,7 +219,7 @@ const context = { getRemainingTimeInMillis: () => 60_000 };
 /**
  * The fresh lane's side of a role (issue 25): the same calls as the bulk lane's, on the stage's fresh
  * queue, its DLQ and the next stage's fresh queue. processBatch picks the queue from the record's event
- * source (test/unit/batch.test.ts, "keeps a message in the lane it came from"); the scanner's fresh
+ * source (test/pipeline/batch.test.ts, "keeps a message in the lane it came from"); the scanner's fresh
  * crawl jobs are exercised below, the rest is the bulk lane's code with the other queue's name.
  */
 const freshLane = (stage: 'Scan' | 'Crawl' | 'Transfer', sends: string[]) => [
@@ -281,7 +281,7 @@ describe('each role holds exactly what its code calls', () => {
       ...esm('ScanQueue'),
       // Read once per cold start on AWS (MONGODB_URI_SSM_PARAM); the local stack has no SSM.
       'sub:arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${param:mongoUriParameter} ssm:GetParameter',
-      // The retry backoff of a page that failed (processBatch, shared by every function; test/unit/batch.test.ts).
+      // The retry backoff of a page that failed (processBatch, shared by every function; test/pipeline/batch.test.ts).
       'ScanQueue.Arn sqs:ChangeMessageVisibility',
       ...freshLane('Scan', ['ScanFreshQueue', 'CrawlFreshQueue']),
     ]);

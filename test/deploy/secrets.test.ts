@@ -2,7 +2,7 @@
 import { type GetParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createSsmParameterReader, resolveMongoUri, type ParameterReader } from '../../src/store/secrets.ts';
+import { createSsmParameterReader, resolveMongoUri, type ParameterReader } from '../../src/adapters/ssm/secrets.ts';
 
 const SECRET = 'mongodb+srv://flants:p4ss@cluster0.example.net/catalog';
 

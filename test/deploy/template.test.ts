@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { METRIC_NAMESPACE } from '../../src/pipeline/metrics.ts';
-import { ScanRequestSchema } from '../../src/jobs/schemas.ts';
+import { ScanRequestSchema } from '../../src/domain/jobs/schemas.ts';
 import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
 import {
   allStrings,
@@ -200,7 +200,7 @@ describe('functions', () => {
       expect(env.DEST_BUCKET, fn).toBe(param('bucketName'));
       expect(env.DEST_PREFIX, fn).toBe(param('destPrefix'));
       expect(env.ORIGIN_ALLOWED_HOSTS, fn).toBe(param('originAllowedHosts'));
-      // The fleet-wide origin limits, and the concurrency they are shared over (src/origin/politeness.ts).
+      // The fleet-wide origin limits, and the concurrency they are shared over (src/domain/origin/politeness.ts).
       expect(env.ORIGIN_MAX_REQUESTS_PER_SECOND, fn).toBe(param('originMaxRequestsPerSecond'));
       expect(env.ORIGIN_MAX_MBPS, fn).toBe(param('originMaxMBps'));
       expect(env.FLANTS_CRAWLER_MAX_CONCURRENCY, fn).toBe(String(param('crawlerMaxConcurrency')));
@@ -501,7 +501,7 @@ describe('alarms', () => {
     // The namespace and name the completing function's EMF lines use.
     const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'FreshnessSeconds');
     expect(a).toBeDefined();
-    // The dimensions Powertools Metrics writes from every function (src/pipeline/lambda.ts).
+    // The dimensions Powertools Metrics writes from every function (src/wiring/lambda.ts).
     expect(a!.Dimensions).toEqual([
       { Name: 'service', Value: 'flants' },
       { Name: 'Stage', Value: STAGE },

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../lab/library.ts';
-import { encodeBits } from '../../src/pipeline/report.ts';
+import { encodeBits } from '../../src/views/report.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { flants } from '../helpers/cli.ts';

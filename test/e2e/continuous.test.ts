@@ -5,14 +5,14 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_VERSION, type ScanRequest } from '../../src/jobs/schemas.ts';
+import { MESSAGE_VERSION, type ScanRequest } from '../../src/domain/jobs/schemas.ts';
 import { copyKeyOf, startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
 import type { SampleLibrary } from '../../lab/library.ts';
 import type { OriginContent } from '../../lab/origin-server.ts';
-import type { Deps } from '../../src/pipeline/deps.ts';
+import type { Deps } from '../../src/wiring/deps.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
-import type { Catalog } from '../../src/store/catalog.ts';
-import type { ClassRecord } from '../../src/store/ledger.ts';
+import type { Catalog } from '../../src/adapters/mongodb/catalog.ts';
+import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;

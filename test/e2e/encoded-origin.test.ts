@@ -8,8 +8,8 @@ import { generateLibrary } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { loadConfig } from '../../src/config.ts';
-import { createAwsClients } from '../../src/store/aws.ts';
-import { createObjectStore } from '../../src/store/objects.ts';
+import { createAwsClients } from '../../src/wiring/aws-clients.ts';
+import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import { flants } from '../helpers/cli.ts';
 
 const library = generateLibrary({

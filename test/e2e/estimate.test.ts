@@ -7,7 +7,7 @@ import { generateLibrary } from '../../lab/library.ts';
 import { originUrl } from '../../lab/sample-catalog.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
-import { openCatalog, type Catalog } from '../../src/store/catalog.ts';
+import { openCatalog, type Catalog } from '../../src/adapters/mongodb/catalog.ts';
 import { flants } from '../helpers/cli.ts';
 
 // The demo's library (its default shape, more classes), served by the lab origin, with its catalog

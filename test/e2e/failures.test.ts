@@ -1,11 +1,11 @@
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_VERSION, type ScanRequest } from '../../src/jobs/schemas.ts';
+import { MESSAGE_VERSION, type ScanRequest } from '../../src/domain/jobs/schemas.ts';
 import { startLocalPipeline } from '../../lab/demo.ts';
-import type { Deps } from '../../src/pipeline/deps.ts';
+import type { Deps } from '../../src/wiring/deps.ts';
 import { runScan } from '../../src/pipeline/scanner.ts';
 import { UNFINISHED_LAST_DELIVERY } from '../../src/pipeline/transfer.ts';
-import { redrive } from '../../src/store/redrive.ts';
+import { redrive } from '../../src/ops/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 describe('issue 8: nothing stays in progress forever (end to end)', () => {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_VERSION, type CrawlJob } from '../../src/jobs/schemas.ts';
+import { MESSAGE_VERSION, type CrawlJob } from '../../src/domain/jobs/schemas.ts';
 import type { OriginContent } from '../../lab/origin-server.ts';
 import { copyKeyOf, startLocalPipeline } from '../../lab/demo.ts';
 import type { SampleLibrary } from '../../lab/library.ts';

@@ -6,7 +6,7 @@ import { generateLibrary } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { loadConfig } from '../../src/config.ts';
-import { buildDeps } from '../../src/pipeline/deps.ts';
+import { buildDeps } from '../../src/wiring/deps.ts';
 import { flants } from '../helpers/cli.ts';
 import { testLogger } from '../helpers/stack.ts';
 

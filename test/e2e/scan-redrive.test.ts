@@ -3,9 +3,9 @@
 // handlers against the local SQS, MongoDB and DynamoDB; the redrive is the CLI's own function.
 import { describe, expect, it } from 'vitest';
 import { startLocalPipeline } from '../../lab/demo.ts';
-import type { Catalog } from '../../src/store/catalog.ts';
-import type { Deps } from '../../src/pipeline/deps.ts';
-import { redrive } from '../../src/store/redrive.ts';
+import type { Catalog } from '../../src/adapters/mongodb/catalog.ts';
+import type { Deps } from '../../src/wiring/deps.ts';
+import { redrive } from '../../src/ops/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 /** Polls `probe` until it is true (the machine is shared: generous limits, never a fixed sleep). */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../lab/faults.ts';
 import { copyKeyOf, startLocalPipeline, type DemoReport } from '../../lab/demo.ts';
-import { buildReport, reportToCsv } from '../../src/pipeline/report.ts';
-import { redrive } from '../../src/store/redrive.ts';
+import { buildReport, reportToCsv } from '../../src/views/report.ts';
+import { redrive } from '../../src/ops/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 function figures(name: string, r: DemoReport): void {

@@ -2,8 +2,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/clien
 import type { SQSEvent } from 'aws-lambda';
 import { createHandler as crawlerHandler } from '../../handlers/crawler.ts';
 import { createHandler as transferHandler } from '../../handlers/transfer.ts';
-import type { Deps } from '../../src/pipeline/deps.ts';
-import type { SqsHandler } from '../../src/pipeline/lambda.ts';
+import type { Deps } from '../../src/wiring/deps.ts';
+import type { SqsHandler } from '../../src/wiring/lambda.ts';
 
 /** How many messages each handler took while draining. */
 export interface Drained {

@@ -1,9 +1,9 @@
 import { isRetryable } from '../../src/errors.ts';
-import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../../src/jobs/schemas.ts';
+import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { crawlOrFailFast, recordCrawlFailure, type CrawlerDeps } from '../../src/pipeline/crawler.ts';
 import { recordTransferFailure, runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { parseQueueName } from '../../src/lifecycle/lanes.ts';
-import type { JobQueue, QueueName } from '../../src/store/queue.ts';
+import { parseQueueName } from '../../src/domain/lifecycle/lanes.ts';
+import type { JobQueue, QueueName } from '../../src/adapters/sqs/queue.ts';
 
 /** Deliveries of a job before it goes to its DLQ (serverless.yml's maxReceiveCount). */
 const MAX_RECEIVES = 3;

@@ -7,12 +7,12 @@ import { createLogger, type Logger } from '../../src/log.ts';
 import { setupResources } from '../../src/ops/setup.ts';
 import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
 import { startLocalStack, type LocalService, type LocalStack } from '../../lab/stack.ts';
-import { createAwsClients, type AwsClients } from '../../src/store/aws.ts';
+import { createAwsClients, type AwsClients } from '../../src/wiring/aws-clients.ts';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import type { TransferDeps } from '../../src/pipeline/transfer.ts';
-import { createLedger } from '../../src/store/ledger.ts';
-import type { ObjectStore } from '../../src/store/objects.ts';
-import { createJobQueue } from '../../src/store/queue.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ObjectStore } from '../../src/adapters/s3/objects.ts';
+import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 
 export interface TestStack {
   stack: LocalStack;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import type { PlaylistFetcher } from '../../src/hls/types.ts';
-import { createOrigin, type Origin } from '../../src/origin/client.ts';
+import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
 import { startTestOrigin, type TestOrigin } from './origin-server.ts';
 import { referencePlan, type BodyFetcher } from './reference.ts';
 

@@ -1,7 +1,7 @@
 import type { HlsLimits } from '../../src/config.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
 import type { PlannedFile, PlaylistFetcher } from '../../src/hls/types.ts';
-import { createOrigin } from '../../src/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
 
 export const LIMITS: HlsLimits = { maxPlaylistBytes: 1024 * 1024, maxPlaylists: 100, maxFiles: 10_000, maxDepth: 3 };
 

@@ -4,9 +4,9 @@ import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseAllowedHosts } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { blockedRange } from '../../src/origin/addresses.ts';
-import { BlockedAddressError, guardedLookup, type ResolvedAddress } from '../../src/origin/client.ts';
-import { isHostAllowed } from '../../src/origin/hosts.ts';
+import { blockedRange } from '../../src/domain/origin/addresses.ts';
+import { BlockedAddressError, guardedLookup, type ResolvedAddress } from '../../src/adapters/origin/client.ts';
+import { isHostAllowed } from '../../src/domain/origin/hosts.ts';
 
 describe('blockedRange', () => {
   it.each([

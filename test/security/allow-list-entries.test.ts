@@ -7,7 +7,7 @@ import {
   isHostAllowed,
   matchingEntry,
   parseAllowEntry,
-} from '../../src/origin/hosts.ts';
+} from '../../src/domain/origin/hosts.ts';
 
 const allowed = (url: string, entries: string[]): boolean => isHostAllowed(new URL(url), entries);
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // Imported in each test rather than at the top: a range table that fails to build then fails these
 // tests, where a failed import of the whole file would count as no test at all (to Stryker's runner too).
 const blockedRange = async (address: string): Promise<string | undefined> =>
-  (await import('../../src/origin/addresses.ts')).blockedRange(address);
+  (await import('../../src/domain/origin/addresses.ts')).blockedRange(address);
 
 describe('IPv4 special-purpose ranges', () => {
   it.each([

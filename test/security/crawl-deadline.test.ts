@@ -8,9 +8,9 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crawlDeadlineMs, createHandler } from '../../handlers/crawler.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
-import { MESSAGE_VERSION } from '../../src/jobs/schemas.ts';
-import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
-import type { SqsHandler } from '../../src/pipeline/lambda.ts';
+import { MESSAGE_VERSION } from '../../src/domain/jobs/schemas.ts';
+import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
+import type { SqsHandler } from '../../src/wiring/lambda.ts';
 import { LIMITS, memoryFetcher, rejection } from '../hls/helpers.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 

@@ -14,9 +14,9 @@ import {
   guardedLookup,
   type Origin,
   type ResolvedAddress,
-} from '../../src/origin/client.ts';
+} from '../../src/adapters/origin/client.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { createObjectStore, type ObjectStore } from '../../src/store/objects.ts';
+import { createObjectStore, type ObjectStore } from '../../src/adapters/s3/objects.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;

@@ -1,4 +1,4 @@
-// The origin client's guards (src/origin/client.ts), each refusal pinned with its error code and
+// The origin client's guards (src/adapters/origin/client.ts), each refusal pinned with its error code and
 // whether it is worth retrying, against a real HTTP server on loopback: the allow-list on every
 // redirect hop, the redirect limit, size caps on declared, received and decoded bytes, bodies shorter
 // than they said, bodies nothing frames, encodings, and how each failure is classified. This file is
@@ -16,7 +16,7 @@ import {
   OriginError,
   type Origin,
   type ResolvedAddress,
-} from '../../src/origin/client.ts';
+} from '../../src/adapters/origin/client.ts';
 
 let server: Server;
 let base: string;

@@ -15,9 +15,9 @@ import { createHandler as transferFor } from '../../handlers/transfer.ts';
 import { loadConfig } from '../../src/config.ts';
 import { describeError } from '../../src/errors.ts';
 import { createLogger, setLogSink, type LogSink } from '../../src/log.ts';
-import { buildDeps, type Deps } from '../../src/pipeline/deps.ts';
+import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
 import { redactText } from '../../src/redact.ts';
-import { createJobQueue, type QueueName } from '../../src/store/queue.ts';
+import { createJobQueue, type QueueName } from '../../src/adapters/sqs/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const ACCESS_KEY = 'AKIAFLANTSTESTKEY001';

@@ -10,12 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { isRetryable } from '../../src/errors.ts';
 import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
-import { createOrigin, type Origin } from '../../src/origin/client.ts';
+import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { BodyChecker, expectedCrc32, type StreamDigest } from '../../src/pipeline/verify-stream.ts';
+import { BodyChecker, expectedCrc32, type StreamDigest } from '../../src/pipeline/body-checker.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
-import { createObjectStore, type ObjectStore, type UploadResult } from '../../src/store/objects.ts';
+import { createObjectStore, type ObjectStore, type UploadResult } from '../../src/adapters/s3/objects.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 const MiB = 1024 * 1024;
