@@ -199,8 +199,8 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Time from first enqueue to COMPLETE over the classes given: a stand-in until the ledger records
- * freshness (end of broadcast to COMPLETE), and labelled as such wherever it is shown.
+ * Time from first enqueue to COMPLETE over the classes given: how long the copy itself took, not
+ * freshness (end of broadcast to COMPLETE), which the ledger records per class and the views show.
  */
 export function timeToComplete(
   rows: readonly Pick<ClassRow, 'createdAt' | 'completedAt'>[],

@@ -8,7 +8,7 @@ const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
 export type IntegrityMethod = 'crc32' | 'md5-etag';
 
 /**
- * Checks that S3 stored exactly the bytes that streamed through the verifier. S3's own CRC32
+ * Checks that S3 stored exactly the bytes that streamed through the `BodyChecker`. S3's own CRC32
  * (which it computes whatever the bucket's encryption) is compared when the response carries one;
  * the ETag is trusted as an MD5 only when S3 said the object is not KMS- or customer-key-encrypted,
  * since those ETags look like MD5s but are not. Anything else cannot be verified and is refused.
