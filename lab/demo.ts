@@ -379,7 +379,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const documents = library.catalogDocuments(origin.url);
     const classesCollection = mongo.db().collection(cfg.mongo.collection);
     await classesCollection.insertMany(documents.filter((d) => !held.has(d._id.toHexString())).map(stamped(seededAt)));
-    // The indexes the incremental scan reads by (README: "Incremental scans").
+    // The indexes the incremental scan reads by (docs/continuous.md, "Incremental scans").
     for (const field of cfg.scan.changeFields)
       await classesCollection.createIndex({ [cfg.mongo.fields[field]]: 1, _id: 1 });
     if (!opts.noRunner) {

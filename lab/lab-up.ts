@@ -146,7 +146,7 @@ export function registerLab(program: Command): void {
     .option('--classes <n>', 'valid classes in the sample library', positiveInt('--classes'), 6)
     .option('--segments <n>', 'media segments per rendition', positiveInt('--segments'), 12)
     .option('--seed <n>', 'library seed', '1')
-    .option('--faults <spec>', 'inject faults, e.g. gone=2 or origin5xx=0.1,s3=0.05 (see README)', (v) =>
+    .option('--faults <spec>', 'inject faults, e.g. gone=2 or origin5xx=0.1,s3=0.05 (see docs/development.md)', (v) =>
       parseFaultSpec(v),
     )
     // Not --env-file: Node 20 reads that flag even after the script's name, as its own.

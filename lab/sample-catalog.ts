@@ -1,4 +1,4 @@
-/** Catalog (MongoDB) documents describing the sample library, shaped as the README's catalog section describes. */
+/** Catalog (MongoDB) documents describing the sample library, shaped as the scanner reads them (docs/pipeline.md; field names: CATALOG_FIELDS in docs/configuration.md). */
 import { ObjectId } from 'mongodb';
 
 export type CatalogStatus = 'scheduled' | 'live' | 'broadcast' | 'aborted';

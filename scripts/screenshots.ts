@@ -1,4 +1,4 @@
-// `npm run screenshots`: the README's dashboard pictures. Runs the local demo pipeline (a slow
+// `npm run screenshots`: the dashboard pictures of README.md and docs/dashboard.md. Runs the local demo pipeline (a slow
 // origin so it can be caught mid-flight, and one file lost at the origin so one class FAILS),
 // serves the dashboard against it, and has Debian's Chromium photograph the live page mid-flight
 // and once everything settled; prints the terminal twin's frame at the same moments. Run by hand

@@ -44,7 +44,7 @@ export function registerSetup(program: Command): void {
           say('          incomplete multipart uploads are aborted after a day (lifecycle rule)');
         if (res.lifecycle === 'existing-bucket')
           say(
-            '          existing bucket: its lifecycle rules are left alone (README: add the rule that aborts incomplete multipart uploads)',
+            '          existing bucket: its lifecycle rules are left alone (docs/deploy.md: add the rule that aborts incomplete multipart uploads)',
           );
         if (res.note) say(`  note    ${res.note}`);
       } finally {

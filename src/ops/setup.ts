@@ -38,7 +38,7 @@ export interface SetupResult {
   /**
    * The rule that aborts incomplete multipart uploads (serverless.yml's): `set` on a bucket setup
    * created; `existing-bucket` when the bucket was already there (its lifecycle is its owner's: a
-   * PutBucketLifecycleConfiguration would replace every rule it has; README says how to add it);
+   * PutBucketLifecycleConfiguration would replace every rule it has; docs/deploy.md says how to add it);
    * `not-supported` when the endpoint answered NotImplemented (some S3-compatible servers), with
    * `note` saying so; `none` when serverless.yml declares no such rule.
    */
