@@ -16,7 +16,14 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const BUILT_CLI_DIR = join(ROOT, 'dist', 'cli');
 
 const TREES = ['src', 'lab', 'handlers'];
-const FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build-cli.mjs', 'bin/build-stamp.js'];
+const FILES = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'scripts/build-cli.mjs',
+  'scripts/dashboard-script.cjs',
+  'bin/build-stamp.js',
+];
 
 /** A hash of the CLI's sources, manifests and build script, and of the installed dependencies' listing. */
 export function sourceStamp(root = ROOT) {

@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { BUILT_CLI_DIR, ROOT, sourceStamp } from '../bin/build-stamp.js';
+import dashboardScript from './dashboard-script.cjs';
 
 const soft = process.argv.includes('--soft');
 const force = process.argv.includes('--force');
@@ -90,7 +91,8 @@ async function main() {
       banner: {
         js: "import { createRequire as __flantsCreateRequire } from 'node:module'; const require = __flantsCreateRequire(import.meta.url);",
       },
-      plugins: [sourceUrlPlugin(tmp)],
+      // The dashboard's page script, bundled for the browser and inlined as a string (src/dashboard/client.ts).
+      plugins: [dashboardScript.dashboardScriptPlugin(), sourceUrlPlugin(tmp)],
       logLevel: 'error',
     });
     // A source edited while esbuild read the tree: this build matches neither stamp, so it is dropped.

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ClassStatus } from '../adapters/dynamodb/ledger.ts';
-import { CLIENT_SCRIPT_HASH } from './client.ts';
+import { clientScript } from './client.ts';
 import { renderHtml, renderJson } from './render.ts';
 import {
   collectFailures,
@@ -60,15 +60,20 @@ function firstRows(s: DashboardSnapshot, keep: number): DashboardSnapshot {
 
 // One script, the page's own (allowed by its hash, so nothing injected can run), which may only
 // fetch from this origin; no external resources, never framed, never cached: the page shows internal state.
-const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': `default-src 'none'; script-src '${CLIENT_SCRIPT_HASH}'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
+// Made on first use: from the sources, the script's hash needs its bundle (client.ts).
+let madeHeaders: Record<string, string> | undefined;
+function securityHeaders(): Record<string, string> {
+  madeHeaders ??= {
+    'content-security-policy': `default-src 'none'; script-src '${clientScript().hash}'; connect-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  };
+  return madeHeaders;
+}
 
 function reply(status: number, type: string, body: string, extra: Record<string, string> = {}): DashboardResponse {
-  return { status, headers: { 'content-type': `${type}; charset=utf-8`, ...SECURITY_HEADERS, ...extra }, body };
+  return { status, headers: { 'content-type': `${type}; charset=utf-8`, ...securityHeaders(), ...extra }, body };
 }
 
 function problem(
@@ -164,7 +169,7 @@ export async function handleDashboardRequest(req: DashboardRequest, deps: Dashbo
     if (wantsJson) {
       const etag = etagOf(snapshot, res.body);
       // A page that polls learns "nothing new" in a few bytes (it still costs this read of the ledger).
-      if (matches(req.ifNoneMatch, etag)) return { status: 304, headers: { ...SECURITY_HEADERS, etag }, body: '' };
+      if (matches(req.ifNoneMatch, etag)) return { status: 304, headers: { ...securityHeaders(), etag }, body: '' };
       res = { ...res, headers: { ...res.headers, etag } };
     }
     return req.method === 'HEAD' ? { ...res, body: '' } : res;

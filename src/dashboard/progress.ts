@@ -1,10 +1,32 @@
 // How fast and how far: bars from bit fields, rates from successive snapshots, ETAs and stuck classes.
 // The ledger keeps no time series (a per-minute counter would be one more write per chunk on one hot
 // item, contending with every transfer's transaction), so whoever watches derives rates from the
-// totals it saw over time: `flants status --watch` with these classes, the page with its own copy
-// of the same arithmetic in client.ts (keep the two alike).
-import type { ClassBits } from '../views/report.ts';
-import type { ClassRow } from './snapshot.ts';
+// totals it saw over time: `flants status --watch` and the live page (src/dashboard/browser/, which
+// bundles this very module) with these classes, so the two cannot disagree.
+//
+// Pure and self-contained on purpose: the browser bundle imports it, so it imports nothing (not even
+// types from Node-side modules, which the browser's type check cannot load) and uses no Node API.
+// Rows are taken by shape: a ClassRow here, a row of status.json (undefined as null) on the page.
+
+/** A bit field as the ledger keeps it (docs/ledger.md, "The bit field"): ClassBits, by shape. */
+export interface BitField {
+  unit?: string;
+  total: number;
+  /** Hex, `ceil(total / 4)` digits; bit i is the most significant first of digit i >> 2. */
+  done: string;
+  failed: string;
+}
+
+/** What the trackers read of a class: a ClassRow, or the page's JSON of one (where undefined is null). */
+export interface TrackedClass {
+  classId: string;
+  gen: number;
+  status: string;
+  doneFiles: number;
+  totalFiles?: number | null | undefined;
+  updatedAt?: string | null | undefined;
+  waitUntil?: string | null | undefined;
+}
 
 /** One cell of a progress bar: every chunk it covers done, some, none, or any failed. */
 export type BarCell = 'done' | 'part' | 'wait' | 'fail';
@@ -13,7 +35,7 @@ export type BarCell = 'done' | 'part' | 'wait' | 'fail';
 export const BAR_CHARS: Record<BarCell, string> = { done: '█', part: '▓', wait: '░', fail: '✕' };
 
 /** Draws a bit field as `width` cells (bits squeezed, or stretched when fewer); a failed bit marks its cell. */
-export function barCells(bits: ClassBits, width: number): BarCell[] {
+export function barCells(bits: BitField, width: number): BarCell[] {
   const cells = bits.total > 0 ? Math.max(0, width) : 0;
   const done = unpack(bits.done, bits.total);
   const failed = unpack(bits.failed, bits.total);
@@ -40,8 +62,8 @@ for (let v = 0; v < 16; v++) {
 }
 const digit = (hex: string, j: number): number => Math.max(0, HEX_VALUE[hex.charCodeAt(j)] ?? 0);
 
-/** The first `total` bits of a hex bit field, one byte each (0 or 1). */
-function unpack(hex: string, total: number): Uint8Array {
+/** The first `total` bits of a hex bit field, one byte each (0 or 1); a digit that is not hex reads as 0. */
+export function unpack(hex: string, total: number): Uint8Array {
   const out = new Uint8Array(total);
   for (let j = 0; j < hex.length && j * 4 < total; j++) {
     const v = digit(hex, j);
@@ -58,7 +80,7 @@ export function countBits(hex: string): number {
 }
 
 /** The bar as plain text. */
-export function barText(bits: ClassBits, width: number): string {
+export function barText(bits: BitField, width: number): string {
   return barCells(bits, width)
     .map((c) => BAR_CHARS[c])
     .join('');
@@ -86,15 +108,30 @@ export const RATE_WINDOWS = { recentMs: 5 * 60_000, hourMs: 60 * 60_000 } as con
  * count: a forced copy starts its class from zero, which is not negative progress.
  */
 export class RateTracker {
-  private samples: RateSample[] = [];
+  private readonly samples: RateSample[];
+  private readonly minGapMs: number;
+
+  /**
+   * `samples`: totals seen before (the page keeps its hour in the browser across reloads), oldest
+   * first. `minGapMs`: a sample closer than this to the previous one is not kept (the page polls
+   * fast and redraws on demand; an hour of samples stays small).
+   */
+  constructor(opts: { samples?: readonly RateSample[]; minGapMs?: number } = {}) {
+    this.samples = [...(opts.samples ?? [])];
+    this.minGapMs = opts.minGapMs ?? 0;
+  }
 
   /** Records the totals seen at time `t` (ms). */
   add(t: number, files: number, bytes: number): void {
     const last = this.samples.at(-1);
-    if (last && t <= last.t) return;
-    this.samples.push({ t, files, bytes });
+    if (!last || (t > last.t && t - last.t >= this.minGapMs)) this.samples.push({ t, files, bytes });
     const keepFrom = t - RATE_WINDOWS.hourMs - 60_000;
     while (this.samples.length > 2 && this.samples[0]!.t < keepFrom) this.samples.shift();
+  }
+
+  /** The samples kept, oldest first. */
+  kept(): readonly RateSample[] {
+    return this.samples;
   }
 
   /** Rate over the samples of the last `windowMs` before `now`; undefined with fewer than two a second apart. */
@@ -112,22 +149,22 @@ export class RateTracker {
     return { filesPerSecond: (files * 1000) / spanMs, bytesPerSecond: (bytes * 1000) / spanMs, spanMs };
   }
 
-  /** Files per second in `buckets` equal slices of the last `windowMs`, for a small chart. */
-  series(windowMs: number, buckets: number, now: number): number[] {
+  /** Files (or bytes) per second in `buckets` equal slices of the last `windowMs`, for a small chart. */
+  series(windowMs: number, buckets: number, now: number, of: 'files' | 'bytes' = 'files'): number[] {
     const out = new Array<number>(buckets).fill(0);
     const size = windowMs / buckets;
     for (let i = 1; i < this.samples.length; i++) {
       const s = this.samples[i]!;
       // A sample taken right at `now` belongs to the last slice, not one past it.
       const b = Math.min(buckets - 1, Math.floor((s.t - (now - windowMs)) / size));
-      if (b >= 0 && s.t <= now) out[b]! += (Math.max(0, s.files - this.samples[i - 1]!.files) * 1000) / size;
+      if (b >= 0 && s.t <= now) out[b]! += (Math.max(0, s[of] - this.samples[i - 1]![of]) * 1000) / size;
     }
     return out;
   }
 }
 
 /** Statuses in which a class is expected to move; FAILED waits for a person, COMPLETE is done. */
-const MOVING = new Set<ClassRow['status']>(['PENDING', 'CRAWLING', 'TRANSFERRING']);
+const MOVING = new Set<string>(['PENDING', 'CRAWLING', 'TRANSFERRING']);
 
 /**
  * Remembers, per class, when its counters last moved and what it did over the last minutes: the
@@ -141,7 +178,7 @@ export class ProgressTracker {
   >();
 
   /** Records the rows seen at time `now` (ms). */
-  observe(rows: readonly ClassRow[], now: number): void {
+  observe(rows: readonly TrackedClass[], now: number): void {
     for (const r of rows) {
       const key = `${r.gen}:${r.status}:${r.doneFiles}`;
       const prev = this.seen.get(r.classId);
@@ -157,13 +194,18 @@ export class ProgressTracker {
     }
   }
 
+  /** Forgets the classes not in `classIds` (the page drops what it no longer lists). */
+  keepOnly(classIds: ReadonlySet<string>): void {
+    for (const id of this.seen.keys()) if (!classIds.has(id)) this.seen.delete(id);
+  }
+
   /** When the class last moved (ms), as far as this tracker knows. */
   since(classId: string): number | undefined {
     return this.seen.get(classId)?.since;
   }
 
   /** True when a class that should move has not moved for `minutes` and is not waiting on purpose. */
-  isStuck(r: ClassRow, minutes: number, now: number): boolean {
+  isStuck(r: TrackedClass, minutes: number, now: number): boolean {
     if (!MOVING.has(r.status)) return false;
     if (r.waitUntil && Date.parse(r.waitUntil) > now) return false;
     const since = this.since(r.classId);
@@ -179,12 +221,19 @@ export class ProgressTracker {
   }
 
   /** Milliseconds until the class has every file, at its recent rate; undefined when unknown or not moving. */
-  eta(r: ClassRow): number | undefined {
-    if (r.status !== 'TRANSFERRING' || r.totalFiles === undefined) return undefined;
+  eta(r: TrackedClass): number | undefined {
+    if (r.status !== 'TRANSFERRING' || r.totalFiles === undefined || r.totalFiles === null) return undefined;
     const rate = this.classRate(r.classId);
     if (!rate || rate <= 0) return undefined;
     return ((r.totalFiles - r.doneFiles) / rate) * 1000;
   }
+}
+
+/** Files done of the plan's: "12 / 40 (30%)", and "3 / ?" while the plan is unknown. */
+export function filesProgress(doneFiles: number, totalFiles: number | null | undefined): string {
+  if (totalFiles === undefined || totalFiles === null) return `${doneFiles} / ?`;
+  const pct = totalFiles > 0 ? Math.floor((doneFiles / totalFiles) * 100) : 100;
+  return `${doneFiles} / ${totalFiles} (${pct}%)`;
 }
 
 /** A duration as people say it: 45 s, 3 min 20 s, 2 h 5 min. */
@@ -203,7 +252,7 @@ export function formatDuration(ms: number): string {
  * freshness (end of broadcast to COMPLETE), which the ledger records per class and the views show.
  */
 export function timeToComplete(
-  rows: readonly Pick<ClassRow, 'createdAt' | 'completedAt'>[],
+  rows: readonly { createdAt?: string | null | undefined; completedAt?: string | null | undefined }[],
 ): { classes: number; medianMs: number; maxMs: number } | undefined {
   const spans = rows
     .map((r) => (r.createdAt && r.completedAt ? Date.parse(r.completedAt) - Date.parse(r.createdAt) : NaN))

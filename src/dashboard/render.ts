@@ -1,6 +1,7 @@
 import { count } from '../util/plural.ts';
-import { CLIENT_SCRIPT, POLL_INTERVAL_MS } from './client.ts';
-import { barText, countBits } from './progress.ts';
+import { clientScript, POLL_INTERVAL_MS } from './client.ts';
+import { escapeHtml, formatBytes } from './format.ts';
+import { barText, countBits, filesProgress } from './progress.ts';
 import { describeFreshness, formatSeconds } from '../views/freshness.ts';
 import { describeLaneFreshness } from '../views/lane-freshness.ts';
 import { describeGone, describeVerified } from '../views/report.ts';
@@ -14,22 +15,7 @@ import {
 } from './snapshot.ts';
 import { describeAsOf } from '../domain/lifecycle/queue-age.ts';
 
-/** Escapes text for HTML element content and double-quoted attributes. */
-export function escapeHtml(value: string | number | boolean | null | undefined): string {
-  return String(value ?? '').replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Bytes as a short human figure (1.5 GB), for people; the JSON keeps exact numbers. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
-}
+export { escapeHtml, formatBytes };
 
 /** The JSON variant: the snapshot itself, stable field names, exact numbers. */
 export function renderJson(s: DashboardSnapshot): string {
@@ -38,12 +24,6 @@ export function renderJson(s: DashboardSnapshot): string {
 
 // Long reasons (origin URLs, SDK messages) would drown the table; the JSON has them whole.
 const MAX_ERROR_CHARS = 300;
-
-function progress(r: ClassRow): string {
-  if (r.totalFiles === undefined) return `${r.doneFiles} / ?`;
-  const pct = r.totalFiles > 0 ? Math.floor((r.doneFiles / r.totalFiles) * 100) : 100;
-  return `${r.doneFiles} / ${r.totalFiles} (${pct}%)`;
-}
 
 /** Cells of the text bar in the page without script (the live page draws every bit). */
 const STATIC_BAR_CELLS = 40;
@@ -68,7 +48,7 @@ function classRow(r: ClassRow): string {
     `<td><code>${escapeHtml(r.classId)}</code></td>`,
     `<td>${escapeHtml(r.title ?? '')}</td>`,
     `<td>${escapeHtml(r.status)}</td>`,
-    `<td class="n">${escapeHtml(progress(r))}</td>`,
+    `<td class="n">${escapeHtml(filesProgress(r.doneFiles, r.totalFiles))}</td>`,
     `<td class="n">${escapeHtml(formatBytes(r.doneBytes))}</td>`,
     `<td class="n">${r.failedFiles > 0 ? escapeHtml(r.failedFiles) : ''}</td>`,
     `<td class="err">${escapeHtml(err)}${gone ? `<div class="gone">${escapeHtml(gone)}</div>` : ''}${verified ? `<div class="${r.verified!.result === 'OK' ? 'verified' : 'unverified'}">${r.verified!.result === 'OK' && !r.verified!.stale ? '✓ ' : ''}${escapeHtml(verified)}</div>` : ''}</td>`,
@@ -101,7 +81,7 @@ const STYLE = [
   'tr.s-failed td.bar{color:#a00}',
 ].join('');
 
-// The live page (drawn by client.ts from status.json): a grid of class blocks, each a line of
+// The live page (drawn by its script, src/dashboard/browser/, from status.json): a grid of class blocks, each a line of
 // figures and a line of bits; blocks off screen are neither laid out nor painted.
 const LIVE_STYLE = [
   '[hidden]{display:none!important}',
@@ -153,7 +133,7 @@ export function originTable(s: Pick<DashboardSnapshot, 'origins'>): string {
   ].join('\n');
 }
 
-/** The live page's frame; client.ts fills it from status.json and keeps it current. */
+/** The live page's frame; its script (src/dashboard/browser/) fills it from status.json and keeps it current. */
 function liveFrame(s: DashboardSnapshot): string {
   return [
     `<main id="live" hidden data-stage="${escapeHtml(s.stage)}" data-interval="${POLL_INTERVAL_MS}" data-filter="${escapeHtml(s.filter ?? '')}">`,
@@ -224,7 +204,7 @@ export function renderHtml(s: DashboardSnapshot): string {
     omitted,
     '</main>',
     liveFrame(s),
-    `<script>${CLIENT_SCRIPT}</script>`,
+    `<script>${clientScript().script}</script>`,
     '</body></html>',
     '',
   ].join('\n');

@@ -1,8 +1,10 @@
 // Issue 21 on the page: freshness instead of the stand-in, the failed chunk's files accounted for, and
 // done and failed bits that can be told apart.
 import { describe, expect, it } from 'vitest';
-import { CLIENT_SCRIPT } from '../../src/dashboard/client.ts';
-import { collectSnapshot, renderHtml } from '../../src/dashboard/index.ts';
+import { rowHtml } from '../../src/dashboard/browser/rows.ts';
+import type { StatusJson } from '../../src/dashboard/browser/wire.ts';
+import { clientScript } from '../../src/dashboard/client.ts';
+import { collectSnapshot, renderHtml, renderJson } from '../../src/dashboard/index.ts';
 import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
 
 const NOW = new Date('2026-12-07T12:00:00.000Z');
@@ -55,15 +57,25 @@ describe('the dashboard in the first hour', () => {
       'Freshness (class end → COMPLETE, last 24 h, 1 class): median 42 s, p95 42 s, worst 42 s (c-done)',
     );
     expect(s.classes.find((c) => c.classId === 'c-done')?.freshnessSeconds).toBe(42);
-    expect(CLIENT_SCRIPT).toContain("$('freshness').textContent = snap.freshnessText || ''");
-    expect(CLIENT_SCRIPT).toContain("' \\u00b7 fresh in ' + fmtDur(r.freshnessSeconds * 1000)");
-    expect(CLIENT_SCRIPT).not.toMatch(/stand-in/);
+    // The page, from status.json as it reads it: the freshness line as given, each COMPLETE class's own.
+    const page = JSON.parse(renderJson(s)) as StatusJson;
+    const row = (id: string, open = false) =>
+      rowHtml(
+        page.classes.find((c) => c.classId === id)!,
+        { stuck: false, eta: undefined },
+        open,
+        undefined,
+      );
+    expect(clientScript().script).toContain('.freshnessText');
+    expect(row('c-done')).toContain(' · fresh in 42 s (class end → COMPLETE)');
+    expect(row('c-done', true)).toContain('fresh in 42 s (class end → COMPLETE)');
+    expect(clientScript().script).not.toMatch(/stand-in/);
     // The page adds the failed class up (item 4).
     expect(s.classes.find((c) => c.classId === 'c-failed')?.fileAccount).toBe(
       '286 done + 1 failed + 19 copied, waiting on the redrive of 1 failed chunk = 306 files',
     );
-    expect(CLIENT_SCRIPT).toContain(
-      "if (r.fileAccount) h += '<div class=\"muted account\">' + esc(r.fileAccount) + '</div>';",
+    expect(row('c-failed')).toContain(
+      '<div class="muted account">286 done + 1 failed + 19 copied, waiting on the redrive of 1 failed chunk = 306 files</div>',
     );
     expect(renderHtml(s)).toContain('<strong>2 classes</strong>');
   });

@@ -1,6 +1,6 @@
 // The dashboard's pure parts: snapshot from a ledger and queues, HTML and JSON rendering, routing.
 import { describe, expect, it } from 'vitest';
-import { CLIENT_SCRIPT, CLIENT_SCRIPT_HASH } from '../../src/dashboard/client.ts';
+import { clientScript } from '../../src/dashboard/client.ts';
 import {
   collectSnapshot,
   escapeHtml,
@@ -126,7 +126,7 @@ describe('renderHtml', () => {
     const html = renderHtml(await collectSnapshot(sources(), { now: () => NOW }));
     // One script: the page's own, which the CSP allows by its hash.
     expect(html.split('<script').length - 1).toBe(1);
-    expect(html).toContain(`<script>${CLIENT_SCRIPT}</script>`);
+    expect(html).toContain(`<script>${clientScript().script}</script>`);
     expect(html).not.toContain('<img');
     expect(html).toContain('&#60;script&#62;alert(&#34;t&#34;)&#60;/script&#62;');
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
@@ -263,7 +263,7 @@ describe('handleDashboardRequest', () => {
     expect(html.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(html.headers['cache-control']).toBe('no-store');
     expect(html.headers['content-security-policy']).toContain("default-src 'none'");
-    expect(html.headers['content-security-policy']).toContain(`script-src '${CLIENT_SCRIPT_HASH}';`);
+    expect(html.headers['content-security-policy']).toContain(`script-src '${clientScript().hash}';`);
     expect(html.headers['content-security-policy']).not.toMatch(/script-src[^;]*'unsafe-/);
     for (const r of [
       await get('/status.json'),

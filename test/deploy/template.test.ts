@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { clientScript } from '../../src/dashboard/client.ts';
 import { METRIC_NAMESPACE } from '../../src/pipeline/metrics.ts';
 import { ScanRequestSchema } from '../../src/domain/jobs/schemas.ts';
 import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/service-definition.ts';
@@ -798,5 +799,15 @@ describe('bundled handlers, run from the artifacts', () => {
     const page = invoke('dashboard', httpEvent('/')).result as JsonObject;
     expect(page.statusCode).toBe(503);
     expect(isObject(page.headers) && page.headers['content-type']).toMatch(/^text\/plain/);
+  });
+
+  it("the dashboard carries its page's script inlined, the sources' bundle byte for byte, and no bundler", () => {
+    // Every answer's CSP names the script by its hash: the bundle's script is the one the sources build.
+    const missing = invoke('dashboard', httpEvent('/nope')).result as JsonObject;
+    expect(isObject(missing.headers) && missing.headers['content-security-policy']).toContain(
+      `script-src '${clientScript().hash}'`,
+    );
+    const bundle = readZip(join(pkg.dir, 'dashboard.zip')).get('handlers/dashboard.mjs')!.toString('utf8');
+    expect(bundle).not.toMatch(/dashboard-script\.cjs|bundleDashboardScriptSync/);
   });
 });

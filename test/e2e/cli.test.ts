@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../lab/library.ts';
+import { clientScript } from '../../src/dashboard/client.ts';
 import { encodeBits } from '../../src/views/report.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
@@ -191,8 +192,12 @@ describe('flants CLI against local endpoints', () => {
         classes: Array<{ classId: string; status: string }>;
       };
       expect(json.classes.map((c) => c.status)).toEqual(library.classes.map(() => 'COMPLETE'));
-      const html = await (await fetch(url)).text();
+      const page = await fetch(url);
+      const html = await page.text();
       for (const c of library.classes) expect(html).toContain(c.id);
+      // The built CLI carries the page's script inlined (scripts/dashboard-script.cjs): the sources' bundle, byte for byte.
+      expect(html).toContain(`<script>${clientScript().script}</script>`);
+      expect(page.headers.get('content-security-policy')).toContain(`script-src '${clientScript().hash}'`);
     } finally {
       child.kill('SIGTERM');
     }
