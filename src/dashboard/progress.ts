@@ -60,13 +60,14 @@ for (let v = 0; v < 16; v++) {
   HEX_VALUE[v.toString(16).charCodeAt(0)] = v;
   HEX_VALUE[v.toString(16).toUpperCase().charCodeAt(0)] = v;
 }
-const digit = (hex: string, j: number): number => Math.max(0, HEX_VALUE[hex.charCodeAt(j)] ?? 0);
+/** The value of hex digit `j` of a bit field (bits 4j..4j+3, the first the most significant); 0 past its end or for a character that is not hex. */
+export const hexDigit = (hex: string, j: number): number => Math.max(0, HEX_VALUE[hex.charCodeAt(j)] ?? 0);
 
-/** The first `total` bits of a hex bit field, one byte each (0 or 1); a digit that is not hex reads as 0. */
-export function unpack(hex: string, total: number): Uint8Array {
+/** The first `total` bits of a hex bit field, one byte each (0 or 1). */
+function unpack(hex: string, total: number): Uint8Array {
   const out = new Uint8Array(total);
   for (let j = 0; j < hex.length && j * 4 < total; j++) {
-    const v = digit(hex, j);
+    const v = hexDigit(hex, j);
     for (let k = 0; k < 4 && j * 4 + k < total; k++) out[j * 4 + k] = (v >> (3 - k)) & 1;
   }
   return out;
@@ -75,7 +76,7 @@ export function unpack(hex: string, total: number): Uint8Array {
 /** How many bits of a hex bit field are set. */
 export function countBits(hex: string): number {
   let n = 0;
-  for (let j = 0; j < hex.length; j++) for (let v = digit(hex, j); v; v &= v - 1) n++;
+  for (let j = 0; j < hex.length; j++) for (let v = hexDigit(hex, j); v; v &= v - 1) n++;
   return n;
 }
 

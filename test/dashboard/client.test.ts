@@ -9,8 +9,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as Builder from '../../scripts/dashboard-script.cjs';
+import { compareShown, viewFrom, viewToKeep } from '../../src/dashboard/browser/order.ts';
 import * as shared from '../../src/dashboard/browser/shared.ts';
-import type { FailuresJson, StatusJson } from '../../src/dashboard/browser/wire.ts';
+import type { ClassJson, FailuresJson, StatusJson } from '../../src/dashboard/browser/wire.ts';
 import { clientScript, POLL_INTERVAL_MS } from '../../src/dashboard/client.ts';
 import * as format from '../../src/dashboard/format.ts';
 import * as progress from '../../src/dashboard/progress.ts';
@@ -112,5 +113,50 @@ describe("the page's script", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the reader's view", () => {
+  it("survives a reload as it was kept, anything unreadable read as the default, the page's own filter first", () => {
+    const v = viewFrom(
+      { filter: 'FAILED', q: 'lecture', sort: 'eta', dir: -1, stuck: 5, first: false, open: ['a', 7] },
+      '',
+    );
+    expect(viewToKeep(v)).toEqual({
+      filter: 'FAILED',
+      q: 'lecture',
+      sort: 'eta',
+      dir: -1,
+      stuck: 5,
+      first: false,
+      open: ['a'],
+    });
+    expect(viewFrom({ filter: 'FAILED' }, 'COMPLETE').filter).toBe('COMPLETE');
+    expect(viewToKeep(viewFrom('{not json', ''))).toEqual({
+      filter: '',
+      q: '',
+      sort: '',
+      dir: 1,
+      stuck: 10,
+      first: true,
+      open: [],
+    });
+  });
+
+  it('orders FAILED then stuck classes first, then by the sorted column (unknown ETAs last), then by class id', () => {
+    const row = (classId: string, status: ClassJson['status'], stuck = false, eta?: number) => ({
+      r: { classId, status, updatedAt: null } as ClassJson,
+      st: { stuck, eta },
+    });
+    const rows = [
+      row('d', 'TRANSFERRING', false, 5000),
+      row('c', 'TRANSFERRING'),
+      row('b', 'PENDING', true),
+      row('a', 'FAILED'),
+    ];
+    const order = (kept: unknown) => [...rows].sort(compareShown(viewFrom(kept, ''))).map((x) => x.r.classId);
+    expect(order({ sort: 'eta' })).toEqual(['a', 'b', 'd', 'c']);
+    expect(order({ sort: 'eta', dir: -1, first: false })).toEqual(['a', 'b', 'c', 'd']);
+    expect(order({ sort: 'no-such-column', first: false })).toEqual(['a', 'b', 'c', 'd']);
   });
 });

@@ -7,31 +7,13 @@
 // bits are one text line of ◯ ◉ ✕ in a few spans (one per run of a state), and blocks off screen skip
 // layout (`content-visibility`), so 1,000 classes of 5,000 bits stay smooth. The CSP allows exactly
 // this script, by its hash.
+import { compareShown, matches, viewFrom, viewToKeep, type Shown } from './order.ts';
 import { chipsHtml, queuesHtml, ratesHtml, summaryHtml } from './panels.ts';
-import { cut, goneText, headerHtml, rowHtml, type ClassState, type FailureLoad } from './rows.ts';
-import {
-  escapeHtml as esc,
-  formatDuration as fmtDur,
-  ProgressTracker,
-  RATE_WINDOWS,
-  RateTracker,
-  type RateSample,
-} from './shared.ts';
-import { ORDER, POLL_INTERVAL_MS, type ClassJson, type FailuresJson, type StatusJson } from './wire.ts';
-
-const HOUR_MS = RATE_WINDOWS.hourMs;
-/** Pages of status.json read per refresh: beyond them the page says how many classes it did not load. */
-const MAX_PAGES = 20;
-
-/** status.json as the page loaded it: every page it read, and how many classes it left. */
-interface Loaded extends StatusJson {
-  notLoaded: number;
-}
-
-interface Shown {
-  r: ClassJson;
-  st: ClassState;
-}
+import { fetchFailures, fetchStatus, MAX_PAGES, type Loaded } from './poll.ts';
+import { goneText, headerHtml, rowHtml, type ClassState, type FailureLoad } from './rows.ts';
+import { samplesFrom, samplesToKeep, savedFor } from './saved.ts';
+import { escapeHtml as esc, formatDuration as fmtDur, ProgressTracker, RateTracker } from './shared.ts';
+import { POLL_INTERVAL_MS, type ClassJson } from './wire.ts';
 
 /** Browsers too old for the page keep the static one the server drew. */
 function supported(): boolean {
@@ -60,21 +42,6 @@ function errorText(err: unknown): string {
   return (err instanceof Error && err.message) || String(err);
 }
 
-function asRecord(v: unknown): Record<string, unknown> {
-  return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
-}
-
-/** A sample as the page keeps it in localStorage ({t, f, b}: files and bytes). */
-function isStoredSample(v: unknown): v is { t: number; f: number; b: number } {
-  const s = asRecord(v);
-  return typeof s.t === 'number' && typeof s.f === 'number' && typeof s.b === 'number';
-}
-
-/** `a < b` for values of one sort key (each key's values are all numbers or all strings). */
-function less(a: string | number, b: string | number): boolean {
-  return typeof a === 'number' && typeof b === 'number' ? a < b : String(a) < String(b);
-}
-
 function start(live: HTMLElement): void {
   const staticView = document.getElementById('static');
   const STAGE = live.getAttribute('data-stage') || '';
@@ -82,51 +49,9 @@ function start(live: HTMLElement): void {
   const INTERVAL = asked >= 250 ? asked : Number(live.getAttribute('data-interval')) || POLL_INTERVAL_MS;
   const STALE_MS = Math.max(3 * INTERVAL, 10000);
 
-  let store: Storage | null = null;
-  try {
-    localStorage.setItem('flants:probe', '1');
-    localStorage.removeItem('flants:probe');
-    store = localStorage;
-  } catch {
-    store = null;
-  }
-  const load = (name: string): unknown => {
-    try {
-      const v = store && store.getItem(`flants:${STAGE}:${name}`);
-      return v ? (JSON.parse(v) as unknown) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const save = (name: string, value: unknown): void => {
-    try {
-      if (store) store.setItem(`flants:${STAGE}:${name}`, JSON.stringify(value));
-    } catch {
-      /* full or refused: the page works without */
-    }
-  };
-
-  const kept = asRecord(load('view'));
-  let filter = live.getAttribute('data-filter') || (typeof kept.filter === 'string' ? kept.filter : '');
-  let query = typeof kept.q === 'string' ? kept.q : '';
-  let sortKey = typeof kept.sort === 'string' ? kept.sort : '';
-  let sortDir = kept.dir === -1 ? -1 : 1;
-  let stuckMin = typeof kept.stuck === 'number' && kept.stuck > 0 ? kept.stuck : 10;
-  let problemsFirst = kept.first !== false;
-  const open = new Set<string>(
-    Array.isArray(kept.open) ? kept.open.filter((x): x is string => typeof x === 'string') : [],
-  );
-  const saveView = (): void => {
-    save('view', {
-      filter,
-      q: query,
-      sort: sortKey,
-      dir: sortDir,
-      stuck: stuckMin,
-      first: problemsFirst,
-      open: Array.from(open).slice(-200),
-    });
-  };
+  const saved = savedFor(STAGE);
+  const view = viewFrom(saved.load('view'), live.getAttribute('data-filter') || '');
+  const saveView = (): void => saved.save('view', viewToKeep(view));
 
   let snap: Loaded | null = null;
   let rows: ClassJson[] = [];
@@ -137,87 +62,23 @@ function start(live: HTMLElement): void {
   let busy = false;
   let timer = 0;
   let refreshes = 0;
-  const stored = load('samples');
-  const samples: RateSample[] = (Array.isArray(stored) ? stored : [])
-    .filter(isStoredSample)
-    .filter((s) => s.t > Date.now() - HOUR_MS - 60000)
-    .map((s) => ({ t: s.t, files: s.f, bytes: s.b }));
   // The page polls fast; samples closer than 200 ms add nothing to an hour's rates.
-  const rates = new RateTracker({ samples, minGapMs: 200 });
+  const rates = new RateTracker({ samples: samplesFrom(saved.load('samples'), Date.now()), minGapMs: 200 });
   const progress = new ProgressTracker();
   const failures = new Map<string, FailureLoad>();
   const nodes = new Map<string, { el: HTMLElement; sig: string }>();
 
   const stateOf = (r: ClassJson, now: number): ClassState => ({
-    stuck: progress.isStuck(r, stuckMin, now),
+    stuck: progress.isStuck(r, view.stuckMin, now),
     eta: progress.eta(r),
   });
 
   function observe(now: number): void {
     if (!snap) return;
     rates.add(now, snap.totals.doneFiles, snap.totals.doneBytes);
-    save(
-      'samples',
-      rates.kept().map((s) => ({ t: s.t, f: s.files, b: s.bytes })),
-    );
+    saved.save('samples', samplesToKeep(rates.kept()));
     progress.observe(rows, now);
     progress.keepOnly(new Set(rows.map((r) => r.classId)));
-  }
-
-  function matches(r: ClassJson, now: number): boolean {
-    if (filter === 'STUCK') {
-      if (!progress.isStuck(r, stuckMin, now)) return false;
-    } else if (filter && r.status !== filter) return false;
-    if (!query) return true;
-    const q = query.toLowerCase();
-    return (
-      r.classId.toLowerCase().indexOf(q) >= 0 ||
-      String(r.title || '')
-        .toLowerCase()
-        .indexOf(q) >= 0
-    );
-  }
-  function sortValue(r: ClassJson, st: ClassState): string | number {
-    switch (sortKey) {
-      case 'classId':
-        return r.classId;
-      case 'title':
-        return String(r.title || '').toLowerCase();
-      case 'status':
-        return ORDER.indexOf(r.status);
-      case 'progress':
-        return r.totalFiles ? r.doneFiles / r.totalFiles : r.totalFiles === 0 ? 1 : -1;
-      case 'eta':
-        return st.eta === undefined ? Infinity : st.eta;
-      case 'updatedAt':
-        return r.updatedAt || '';
-      case 'doneBytes':
-        return r.doneBytes;
-      case 'failedFiles':
-        return r.failedFiles;
-      default:
-        // A key kept from an older page: no order of its own, so by class id.
-        return 0;
-    }
-  }
-  function compare(a: Shown, b: Shown): number {
-    if (problemsFirst) {
-      const ra = a.r.status === 'FAILED' ? 0 : a.st.stuck ? 1 : 2;
-      const rb = b.r.status === 'FAILED' ? 0 : b.st.stuck ? 1 : 2;
-      if (ra !== rb) return ra - rb;
-    }
-    if (sortKey) {
-      const va = sortValue(a.r, a.st);
-      const vb = sortValue(b.r, b.st);
-      if (less(va, vb)) return -sortDir;
-      if (less(vb, va)) return sortDir;
-    } else {
-      const s = ORDER.indexOf(a.r.status) - ORDER.indexOf(b.r.status);
-      if (s) return s;
-      const t = String(b.r.updatedAt || '').localeCompare(String(a.r.updatedAt || ''));
-      if (t) return t;
-    }
-    return a.r.classId < b.r.classId ? -1 : a.r.classId > b.r.classId ? 1 : 0;
   }
 
   const failureSig = (r: ClassJson): string => `${r.gen}:${r.failedFiles}:${r.bits ? r.bits.failed : ''}`;
@@ -227,11 +88,7 @@ function start(live: HTMLElement): void {
     const f = failures.get(r.classId);
     if (f && f.sig === sig && f.state !== 'error') return;
     failures.set(r.classId, { sig, state: 'loading' });
-    void fetch(`status.json?class=${encodeURIComponent(r.classId)}`, { cache: 'no-store', credentials: 'same-origin' })
-      .then((res) => {
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        return res.json() as Promise<FailuresJson>;
-      })
+    void fetchFailures(r.classId)
       .then(
         (data) => {
           failures.set(r.classId, { sig, state: 'ok', data });
@@ -252,16 +109,17 @@ function start(live: HTMLElement): void {
       hdr.setAttribute('role', 'row');
       list.insertBefore(hdr, list.firstChild);
     }
-    const h = headerHtml(sortKey, sortDir);
+    const h = headerHtml(view.sortKey, view.sortDir);
     if (hdr.innerHTML !== h) hdr.innerHTML = h;
     const shown: Shown[] = [];
-    for (const r of rows) if (matches(r, now)) shown.push({ r, st: stateOf(r, now) });
-    shown.sort(compare);
+    for (const r of rows)
+      if (matches(view, r, () => progress.isStuck(r, view.stuckMin, now))) shown.push({ r, st: stateOf(r, now) });
+    shown.sort(compareShown(view));
     let cursor = hdr.nextSibling;
     for (const x of shown) {
       const r = x.r;
       const id = r.classId;
-      const isOpen = open.has(id);
+      const isOpen = view.open.has(id);
       if (isOpen) loadFailures(r);
       const f = failures.get(id);
       const sig = [
@@ -315,8 +173,8 @@ function start(live: HTMLElement): void {
   }
 
   function renderChips(s: Loaded, now: number): void {
-    const stuck = rows.filter((r) => progress.isStuck(r, stuckMin, now)).length;
-    const h = chipsHtml(rows.length, s.counts, stuck, filter);
+    const stuck = rows.filter((r) => progress.isStuck(r, view.stuckMin, now)).length;
+    const h = chipsHtml(rows.length, s.counts, stuck, view.filter);
     const el = $('chips');
     if (el.innerHTML !== h) el.innerHTML = h;
   }
@@ -362,42 +220,6 @@ function start(live: HTMLElement): void {
     renderFreshness(now);
   }
 
-  function getJson(url: string, conditional: boolean): Promise<{ body: StatusJson; tag: string | null } | null> {
-    const headers: Record<string, string> = {};
-    if (conditional && etag) headers['If-None-Match'] = etag;
-    return fetch(url, { headers, cache: 'no-store', credentials: 'same-origin' }).then((res) => {
-      if (res.status === 304) return null;
-      if (!res.ok)
-        return res.text().then((t): never => {
-          throw new Error(`status.json answered HTTP ${res.status}${t ? ` (${cut(t.trim(), 200)})` : ''}`);
-        });
-      return (res.json() as Promise<StatusJson>).then((body) => ({ body, tag: res.headers.get('etag') }));
-    });
-  }
-  function fetchAll(): Promise<Loaded | null> {
-    return getJson('status.json?limit=5000', true).then((first) => {
-      if (!first) return null;
-      let all = first.body.classes;
-      let next = first.body.next;
-      let left = first.body.omitted;
-      let pages = 1;
-      const more = (): Loaded | Promise<Loaded> => {
-        if (!next || pages >= MAX_PAGES) {
-          etag = first.tag;
-          return { ...first.body, classes: all, notLoaded: next ? left : 0 };
-        }
-        return getJson(`status.json?limit=5000&cursor=${encodeURIComponent(next)}`, false).then((p) => {
-          if (!p) throw new Error('status.json answered 304 to a request for its next page');
-          all = all.concat(p.body.classes);
-          next = p.body.next;
-          left = p.body.omitted;
-          pages++;
-          return more();
-        });
-      };
-      return more();
-    });
-  }
   function tick(): void {
     if (document.hidden) {
       schedule(INTERVAL);
@@ -406,13 +228,15 @@ function start(live: HTMLElement): void {
     if (busy) return;
     busy = true;
     const t0 = performance.now();
-    void fetchAll()
+    void fetchStatus(etag)
       .then(
-        (fresh) => {
+        (got) => {
           const now = Date.now();
           lastOk = now;
           lastError = '';
-          if (fresh) {
+          if (got) {
+            const fresh = got.snap;
+            etag = got.etag;
             snap = fresh;
             rows = fresh.classes;
             byId = new Map(rows.map((r) => [r.classId, r]));
@@ -442,21 +266,21 @@ function start(live: HTMLElement): void {
     const b = closest(e, 'button[data-f]');
     if (!b) return;
     const f = b.getAttribute('data-f') || '';
-    filter = filter === f ? '' : f;
+    view.filter = view.filter === f ? '' : f;
     saveView();
     render(Date.now());
   });
   const q = $<HTMLInputElement>('q');
   const stuck = $<HTMLInputElement>('stuck');
   const first = $<HTMLInputElement>('first');
-  q.value = query;
-  stuck.value = String(stuckMin);
-  first.checked = problemsFirst;
+  q.value = view.query;
+  stuck.value = String(view.stuckMin);
+  first.checked = view.problemsFirst;
   let typing = 0;
   q.addEventListener('input', () => {
     clearTimeout(typing);
     typing = window.setTimeout(() => {
-      query = q.value.trim();
+      view.query = q.value.trim();
       saveView();
       renderList(Date.now());
     }, 120);
@@ -464,13 +288,13 @@ function start(live: HTMLElement): void {
   stuck.addEventListener('change', () => {
     const v = Number(stuck.value);
     if (v >= 1) {
-      stuckMin = v;
+      view.stuckMin = v;
       saveView();
       render(Date.now());
     }
   });
   first.addEventListener('change', () => {
-    problemsFirst = first.checked;
+    view.problemsFirst = first.checked;
     saveView();
     renderList(Date.now());
   });
@@ -478,10 +302,10 @@ function start(live: HTMLElement): void {
     const s = closest(e, 'button[data-sort]');
     if (s) {
       const k = s.getAttribute('data-sort') || '';
-      if (sortKey === k) sortDir = -sortDir;
+      if (view.sortKey === k) view.sortDir = view.sortDir === 1 ? -1 : 1;
       else {
-        sortKey = k;
-        sortDir = 1;
+        view.sortKey = k;
+        view.sortDir = 1;
       }
       saveView();
       renderList(Date.now());
@@ -495,8 +319,8 @@ function start(live: HTMLElement): void {
       return;
     const id = line.parentElement?.getAttribute('data-id');
     if (!id) return;
-    if (open.has(id)) open.delete(id);
-    else open.add(id);
+    if (view.open.has(id)) view.open.delete(id);
+    else view.open.add(id);
     saveView();
     renderList(Date.now());
   });

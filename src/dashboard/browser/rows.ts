@@ -1,6 +1,6 @@
 // The class list's HTML: one block per class (a line of figures, a line of bits), the details of an
 // open one, and the column header. Pure: strings from data, the DOM is main.ts's.
-import { escapeHtml as esc, filesProgress, formatBytes, formatDuration as fmtDur, unpack } from './shared.ts';
+import { escapeHtml as esc, filesProgress, formatBytes, formatDuration as fmtDur, hexDigit } from './shared.ts';
 import type { BitsJson, ClassJson, FailuresJson } from './wire.ts';
 
 /** What the page derived for a class from what it saw over time. */
@@ -48,27 +48,31 @@ export function cut(s: string | null | undefined, n: number): string {
 // Done and waiting marks share one text node (their shapes tell them apart); only runs of failed
 // marks get a span: a line costs a handful of DOM nodes however its bits interleave.
 export function bitsLine(b: BitsJson): { html: string; counts: { d: number; w: number; f: number } } {
-  const done = unpack(b.done, b.total);
-  const failed = unpack(b.failed, b.total);
   const counts = { d: 0, w: 0, f: 0 };
   let out = '';
   let text = '';
   let failedRun = '';
-  for (let i = 0; i < b.total; i++) {
-    const x = failed[i] ? 'f' : done[i] ? 'd' : 'w';
-    counts[x]++;
-    if (x === 'f') {
-      if (text) {
-        out += text;
-        text = '';
+  const digits = Math.ceil(b.total / 4);
+  for (let j = 0; j < digits; j++) {
+    const dn = hexDigit(b.done, j);
+    const fn = hexDigit(b.failed, j);
+    for (let k = 0; k < 4 && j * 4 + k < b.total; k++) {
+      const m = 8 >> k;
+      const x = fn & m ? 'f' : dn & m ? 'd' : 'w';
+      counts[x]++;
+      if (x === 'f') {
+        if (text) {
+          out += text;
+          text = '';
+        }
+        failedRun += MARK.f;
+      } else {
+        if (failedRun) {
+          out += `<span class="f">${failedRun}</span>`;
+          failedRun = '';
+        }
+        text += MARK[x];
       }
-      failedRun += MARK.f;
-    } else {
-      if (failedRun) {
-        out += `<span class="f">${failedRun}</span>`;
-        failedRun = '';
-      }
-      text += MARK[x];
     }
   }
   out += text;

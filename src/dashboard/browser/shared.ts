@@ -3,5 +3,5 @@
 // API, no imports of their own). test/dashboard/client.test.ts holds these to be the very functions
 // those modules export, and the bundle to be built from them.
 export { escapeHtml, formatBytes } from '../format.ts';
-export { filesProgress, formatDuration, ProgressTracker, RATE_WINDOWS, RateTracker, unpack } from '../progress.ts';
+export { hexDigit, filesProgress, formatDuration, ProgressTracker, RATE_WINDOWS, RateTracker } from '../progress.ts';
 export type { Rate, RateSample } from '../progress.ts';
