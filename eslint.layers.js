@@ -68,4 +68,19 @@ export const LAYERS = [
     [folders('lab')],
     'the product never imports the lab',
   ),
+  // The live page's script (src/dashboard/browser/) is bundled for a browser: it reaches the server's code
+  // only through shared.ts, and shared.ts only the pure progress.ts and format.ts (no package, no Node API).
+  {
+    ...layer(
+      ['src/dashboard/browser/**/*.ts'],
+      ['^(?!\\./[^/]+$)'],
+      "the page's script imports its own modules, and the server's arithmetic through shared.ts",
+    ),
+    ignores: ['src/dashboard/browser/shared.ts'],
+  },
+  layer(
+    ['src/dashboard/browser/shared.ts'],
+    ['^(?!\\.\\./(progress|format)\\.ts$)'],
+    "the page shares only the dashboard's pure modules, progress.ts and format.ts",
+  ),
 ];

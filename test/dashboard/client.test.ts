@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { LAYERS } from '../../eslint.layers.js';
 import type * as Builder from '../../scripts/dashboard-script.cjs';
 import { compareShown, viewFrom, viewToKeep } from '../../src/dashboard/browser/order.ts';
 import * as shared from '../../src/dashboard/browser/shared.ts';
@@ -58,6 +61,25 @@ describe("the page's arithmetic", () => {
       for (const imp of input.imports.filter((i) => i.path !== '<runtime>'))
         expect(imp.path, `${file} imports ${imp.path}`).toMatch(/^src\/dashboard\/browser\//);
     }
+  });
+
+  it.each([
+    ['main.ts', '../progress.ts', false],
+    ['rows.ts', '../snapshot.ts', false],
+    ['poll.ts', 'node:crypto', false],
+    ['panels.ts', 'esbuild', false],
+    ['shared.ts', '../snapshot.ts', false],
+    ['shared.ts', '../render.ts', false],
+    ['main.ts', './shared.ts', true],
+    ['shared.ts', '../progress.ts', true],
+    ['shared.ts', '../format.ts', true],
+  ])('lint: browser/%s may import %s: %s (the dependency rule, eslint.layers.js)', async (file, specifier, allowed) => {
+    const eslint = new ESLint({
+      overrideConfigFile: true,
+      overrideConfig: [{ files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } }, ...LAYERS],
+    });
+    const [result] = await eslint.lintText(`import '${specifier}';\n`, { filePath: `${BROWSER}${file}` });
+    expect((result?.messages ?? []).map((m) => m.ruleId)).toEqual(allowed ? [] : ['no-restricted-imports']);
   });
 
   it('reads status.json as the server writes it: its types, as JSON, fit what the page expects', () => {
