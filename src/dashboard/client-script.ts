@@ -1,6 +1,6 @@
 // The live page's script when the dashboard runs from its TypeScript sources (tsx, vitest, scripts):
-// bundled from src/dashboard/browser/ on first use by esbuild, a devDependency, present wherever the
-// sources run. Built code never runs this file: the builds' esbuild plugin (scripts/dashboard-script.cjs)
+// bundled from src/dashboard/browser/ on first use by esbuild (a devDependency, and tsx's own
+// dependency, so present wherever the sources can run). Built code never runs this file: the builds' esbuild plugin (scripts/dashboard-script.cjs)
 // replaces it with one that returns the bundle as a string. Keep its one export as it is: the plugin
 // writes the same. See client.ts for why.
 import { createRequire } from 'node:module';
@@ -10,14 +10,13 @@ type DashboardScriptBuilder = typeof Builder;
 
 /** The page's script, bundled now from src/dashboard/browser/main.ts. */
 export function loadClientScript(): string {
-  let builder: DashboardScriptBuilder;
   try {
-    builder = createRequire(import.meta.url)('../../scripts/dashboard-script.cjs') as DashboardScriptBuilder;
+    const builder = createRequire(import.meta.url)('../../scripts/dashboard-script.cjs') as DashboardScriptBuilder;
+    return builder.bundleDashboardScriptSync();
   } catch (err) {
     throw new Error(
-      `the dashboard's page script could not be bundled from the sources (${err instanceof Error ? err.message : String(err)}): install the dev dependencies (npm ci) or build the CLI (npm run build)`,
+      `the dashboard's page script could not be bundled from src/dashboard/browser/ (${err instanceof Error ? err.message : String(err)}); if esbuild is missing, install the dependencies (npm ci)`,
       { cause: err },
     );
   }
-  return builder.bundleDashboardScriptSync();
 }

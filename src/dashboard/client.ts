@@ -10,12 +10,13 @@
 //   module returning it as a string: nothing to bundle, read or find at run time, and no esbuild,
 //   which a Lambda does not have.
 // - The sources (bin/flants.js through tsx when no build matches, scripts, vitest): client-script.ts
-//   bundles it on first use with the same options and esbuild (a devDependency), kept in memory.
+//   bundles it on first use with the same options and esbuild (a devDependency, and tsx's own
+//   dependency, so there wherever the sources can run), kept in memory.
 // One set of options and one esbuild, so the page's bytes and hash are the same however it is served
 // (test/deploy compares the Lambda's CSP hash with the sources' bundle). Not a generated file in git:
 // it would need a step after every edit and could go stale; not a bundle at first request
 // everywhere: Lambda has no esbuild. Lazily, not at import: commands that never draw the page never
-// bundle it, and a production install without esbuild still runs everything else from the sources.
+// pay for bundling it.
 import { createHash } from 'node:crypto';
 import { loadClientScript } from './client-script.ts';
 
