@@ -38,6 +38,8 @@ export function packageService(stage = 'prod'): Packaged {
   if (res.status !== 0) throw new Error(`npm run package failed (${res.status ?? res.signal}):\n${output}`);
   const update = join(dir, 'cloudformation-template-update-stack.json');
   if (!existsSync(update)) throw new Error(`npm run package wrote no template to ${dir}:\n${output}`);
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(`npm run package took ${seconds.toFixed(1)} s\n`);
   return {
     dir,
     stage,
@@ -45,7 +47,7 @@ export function packageService(stage = 'prod'): Packaged {
     createTemplate: JSON.parse(
       readFileSync(join(dir, 'cloudformation-template-create-stack.json'), 'utf8'),
     ) as Template,
-    seconds: (Date.now() - started) / 1000,
+    seconds,
     output,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };

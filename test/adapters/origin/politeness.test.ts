@@ -1,6 +1,7 @@
 // Issue 23: the origin client's gate against the real lab origin (its throttling mode) and the
 // fleet's origin report in the real local DynamoDB.
 import { createHash } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../../lab/origin-server.ts';
@@ -184,12 +185,22 @@ describe('the byte limit, per second at the origin', () => {
     // 250 ms without body data would be a stalled origin; waiting for the bucket is not (undici's parser is paused).
     const clients = [mk(250), mk(250)];
     o.setFaults({});
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     const taken = await readAll(clients);
+    lag.disable();
     const bytes = files.reduce((n, p) => n + big.stat(p)!.size, 0) * 2;
     expect(o.stats().bytesSent).toBe(bytes);
     // Chunks are timestamped when the reader gets them, some event-loop lag after they were paid for:
-    // the bucket's bound (2 MB in any second) plus at most 130 ms at the steady rate (1.5 MB/s): 10 %.
-    expect(peakPerSecond(taken)).toBeLessThanOrEqual(2_000_000 * 1.1);
+    // the bucket's bound (2 MB in any second) plus 130 ms at the steady rate (1.5 MB/s), 10 %, and what
+    // that rate pays during the longest stall of this process's event loop in the run (on a loaded
+    // machine the reader wakes late and takes a stall's worth of paid chunks at once).
+    const lagMs = lag.max / 1e6;
+    const peak = peakPerSecond(taken);
+    process.stderr.write(
+      `paced reading: peak ${peak} B in one second, longest event-loop stall ${lagMs.toFixed(0)} ms\n`,
+    );
+    expect(peak).toBeLessThanOrEqual(2_000_000 * 1.1 + (1_500_000 * lagMs) / 1000);
     const seconds = (taken.at(-1)![0] - taken[0]![0]) / 1000;
     // The steady rate is three quarters of the limit: the run takes at least what the bucket allows.
     expect(seconds).toBeGreaterThan((bytes - 2 * 250_000) / 1_500_000 - 0.5);
