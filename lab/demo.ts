@@ -12,7 +12,7 @@ import { MESSAGE_VERSION, type ScanRequest } from '../src/domain/jobs/schemas.ts
 import { createLogger, setLogSink, type Logger } from '../src/log.ts';
 import { buildDeps, type Deps } from '../src/wiring/deps.ts';
 import { freshnessSummary, type FreshnessSummary } from '../src/views/freshness.ts';
-import type { ClassRecord } from '../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../src/domain/ledger/records.ts';
 import { newPageToken, type JobQueue } from '../src/adapters/sqs/queue.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
 import { copiedReferences } from './playlist-references.ts';

@@ -8,7 +8,7 @@ import type { Deps } from '../wiring/deps.ts';
 import { describeFreshness, formatSeconds, freshnessSummary } from '../views/freshness.ts';
 import { classNote, describeGone, describeVerified, toClassView } from '../views/report.ts';
 import { describeClassAccount } from '../views/accounting.ts';
-import type { ClassRecord } from '../adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../domain/ledger/records.ts';
 import { cachedDeadLetters } from '../adapters/sqs/dead-letters.ts';
 import { cliDeps, say } from './context.ts';
 import { count } from '../util/plural.ts';

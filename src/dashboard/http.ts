@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ClassStatus } from '../adapters/dynamodb/ledger.ts';
+import type { ClassStatus } from '../domain/ledger/records.ts';
 import { clientScript } from './client.ts';
 import { renderHtml, renderJson } from './render.ts';
 import {

@@ -3,7 +3,7 @@ import type { MpdRules } from '../dash/hosts.ts';
 import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
 import type { Origin } from '../domain/origin/port.ts';
 import { OriginError } from '../domain/origin/port.ts';
-import type { LandedFile } from '../adapters/dynamodb/ledger.ts';
+import type { LandedFile } from '../domain/ledger/records.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 

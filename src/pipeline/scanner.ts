@@ -7,7 +7,8 @@ import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../domain/
 import { MESSAGE_VERSION } from '../domain/jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../adapters/mongodb/catalog.ts';
-import { CLASS_SHARDS, type ClassRecord, type Ledger } from '../adapters/dynamodb/ledger.ts';
+import { CLASS_SHARDS, type ClassRecord } from '../domain/ledger/records.ts';
+import type { Ledger } from '../domain/ports/ledger.ts';
 import { newPageToken, newScanId, type JobQueue } from '../adapters/sqs/queue.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
 import { queueOf, scanLane } from '../domain/lifecycle/lanes.ts';

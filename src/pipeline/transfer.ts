@@ -9,7 +9,8 @@ import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
 import { isGoneStatus, judgeGoneFile } from '../domain/lifecycle/gone-at-origin.ts';
 import { asOriginError, OriginError, type Origin, type StreamResponse } from '../adapters/origin/client.ts';
-import type { ClassRecord, CountOutcome, FailedFile, LandedFile, Ledger } from '../adapters/dynamodb/ledger.ts';
+import type { ClassRecord, CountOutcome, FailedFile, LandedFile } from '../domain/ledger/records.ts';
+import type { Ledger } from '../domain/ports/ledger.ts';
 import {
   GENERATION_METADATA,
   SHA256_METADATA,

@@ -3,7 +3,8 @@
  * a few at a time, each result kept on its class record. Memory: the selection keeps an id and two
  * counts per class; each class being verified holds its own comparison (see verify-class.ts).
  */
-import { CLASS_SHARDS, type ClassRecord, type ClassStatus, type Ledger } from '../adapters/dynamodb/ledger.ts';
+import { CLASS_SHARDS, type ClassRecord, type ClassStatus } from '../domain/ledger/records.ts';
+import type { Ledger } from '../domain/ports/ledger.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { exitCodeOf, type ClassVerdict, type Finding } from './findings.ts';
 import {

@@ -1,4 +1,4 @@
-import type { ClassRecord } from '../adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../domain/ledger/records.ts';
 
 /** Freshness over a window: how long classes took from their end (or the change that started their copy) to COMPLETE. */
 export interface FreshnessSummary {

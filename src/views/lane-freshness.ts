@@ -1,5 +1,5 @@
 import { wasFresh } from '../domain/lifecycle/lanes.ts';
-import type { ClassRecord } from '../adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../domain/ledger/records.ts';
 import { describeFreshness, freshnessSummary, type FreshnessSummary } from './freshness.ts';
 
 /**

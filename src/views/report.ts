@@ -1,4 +1,5 @@
-import type { ClassRecord, ClassStatus, GoneFiles, Ledger } from '../adapters/dynamodb/ledger.ts';
+import type { ClassRecord, ClassStatus, GoneFiles } from '../domain/ledger/records.ts';
+import type { Ledger } from '../domain/ports/ledger.ts';
 import { freshnessSummary, type FreshnessSummary } from './freshness.ts';
 
 /** One class as operators see it (`flants status --json`, reports, the dashboard). */

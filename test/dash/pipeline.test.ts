@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { runTransfer } from '../../src/pipeline/transfer.ts';
-import type { PlanInput } from '../../src/adapters/dynamodb/ledger.ts';
+import type { PlanInput } from '../../src/domain/ledger/records.ts';
 import {
   classRecord,
   crawlJob,

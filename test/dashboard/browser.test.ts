@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDashboardServer, type DashboardServer } from '../../src/dashboard/index.ts';
-import { createLedger, type ClassRecord, type LandedFile, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord, LandedFile } from '../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 

@@ -5,7 +5,7 @@ import { rowHtml } from '../../src/dashboard/browser/rows.ts';
 import type { StatusJson } from '../../src/dashboard/browser/wire.ts';
 import { clientScript } from '../../src/dashboard/client.ts';
 import { collectSnapshot, renderHtml, renderJson } from '../../src/dashboard/index.ts';
-import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 
 const NOW = new Date('2026-12-07T12:00:00.000Z');
 const records: ClassRecord[] = [

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../handlers/dashboard.ts';
 import { createLogger } from '../../src/log.ts';
 import { createDashboardServer, type DashboardServer, type DashboardSnapshot } from '../../src/dashboard/index.ts';
-import { createLedger, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { createJobQueue, type JobQueue } from '../../src/adapters/sqs/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 

@@ -7,7 +7,7 @@ import {
   responseBytes,
   type DashboardSnapshot,
 } from '../../src/dashboard/index.ts';
-import type { ClassRecord, ClassStatus } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord, ClassStatus } from '../../src/domain/ledger/records.ts';
 
 const LAMBDA_LIMIT = 6 * 1024 * 1024;
 const STATUSES: ClassStatus[] = ['FAILED', 'TRANSFERRING', 'CRAWLING', 'PENDING', 'COMPLETE'];

@@ -10,7 +10,7 @@ import {
   renderJson,
   type DashboardSnapshot,
 } from '../../src/dashboard/index.ts';
-import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 import type { QueueName } from '../../src/adapters/sqs/queue.ts';
 
 const NOW = new Date('2026-11-29T12:00:00.000Z');

@@ -12,7 +12,7 @@ import {
 import { collectSnapshot, type ClassRow, type DashboardSnapshot } from '../../src/dashboard/snapshot.ts';
 import { renderTerminal, type TerminalView } from '../../src/dashboard/terminal.ts';
 import { encodeBits } from '../../src/views/report.ts';
-import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 
 const T0 = Date.parse('2026-11-29T12:00:00.000Z');
 const ESC = '\x1b[';

@@ -12,7 +12,7 @@ import type { OriginContent } from '../../lab/origin-server.ts';
 import type { Deps } from '../../src/wiring/deps.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
 import type { Catalog } from '../../src/adapters/mongodb/catalog.ts';
-import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
-import type { ClassRecord } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 import { flants } from '../helpers/cli.ts';
 import { testLogger } from '../helpers/stack.ts';
 

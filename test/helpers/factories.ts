@@ -10,7 +10,8 @@ import { createLogger } from '../../src/log.ts';
 import { OriginError, type Origin } from '../../src/adapters/origin/client.ts';
 import { createPipelineEvents, type PipelineEvents } from '../../src/pipeline/events.ts';
 import type { Catalog, CatalogDocument } from '../../src/adapters/mongodb/catalog.ts';
-import type { ClassRecord, Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { ClassRecord } from '../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import type { ObjectStore, UploadResult } from '../../src/adapters/s3/objects.ts';
 import type { JobQueue, QueueName } from '../../src/adapters/sqs/queue.ts';
 

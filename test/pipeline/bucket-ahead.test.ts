@@ -14,7 +14,8 @@ import { MESSAGE_VERSION, type TransferJob } from '../../src/domain/jobs/schemas
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../../src/domain/lifecycle/class-lifecycle.ts';
-import { createLedger, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { createObjectStore, StaleWriteError, type ObjectStore } from '../../src/adapters/s3/objects.ts';
 import { createJobQueue, type JobQueue } from '../../src/adapters/sqs/queue.ts';
 import { PipelineDriver } from '../helpers/driver.ts';

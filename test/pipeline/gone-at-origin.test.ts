@@ -10,7 +10,9 @@ import { startOriginServer, type OriginContent, type OriginServer } from '../../
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createLedger, MAX_GONE_LISTED, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import { MAX_GONE_LISTED } from '../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { createObjectStore, type ObjectStore } from '../../src/adapters/s3/objects.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 import { PipelineDriver } from '../helpers/driver.ts';

@@ -7,7 +7,7 @@ import { startOriginServer, type OriginContent, type OriginServer } from '../../
 import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
 import { checkAgainstOrigin, type ChangeCheckOptions } from '../../src/pipeline/recheck.ts';
-import type { LandedFile } from '../../src/adapters/dynamodb/ledger.ts';
+import type { LandedFile } from '../../src/domain/ledger/records.ts';
 
 interface File {
   body: Buffer;

@@ -7,7 +7,8 @@ import type { Config } from '../../src/config.ts';
 import { MESSAGE_VERSION, ScanRequestSchema, type CrawlJob, type ScanRequest } from '../../src/domain/jobs/schemas.ts';
 import { runScan, type ScannerDeps, type ScanSummary } from '../../src/pipeline/scanner.ts';
 import { openCatalog, type Catalog } from '../../src/adapters/mongodb/catalog.ts';
-import { createLedger, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { createJobQueue, type JobQueue } from '../../src/adapters/sqs/queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 

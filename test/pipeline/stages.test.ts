@@ -7,7 +7,7 @@ import type { CrawlJob, TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { runScan } from '../../src/pipeline/scanner.ts';
 import { runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import type { LandedFile, PlanInput } from '../../src/adapters/dynamodb/ledger.ts';
+import type { LandedFile, PlanInput } from '../../src/domain/ledger/records.ts';
 import {
   catalogScan,
   classRecord,

@@ -1,7 +1,7 @@
 // Issue 22: the verify engine over an in-memory ledger and bucket, for what the local stack's library does not have.
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { LandedFile } from '../../src/adapters/dynamodb/ledger.ts';
+import type { LandedFile } from '../../src/domain/ledger/records.ts';
 import type { ObjectHead } from '../../src/adapters/s3/objects.ts';
 import { verifyClass } from '../../src/verify/verify-class.ts';
 

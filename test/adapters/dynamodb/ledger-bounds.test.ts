@@ -8,7 +8,9 @@ import {
   ITEM_BUDGET,
   MAX_CHUNKS_PER_CLASS,
 } from '../../../src/adapters/dynamodb/ledger-items.ts';
-import { createLedger, type FailedFile, type LandedFile, type Ledger } from '../../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../../src/adapters/dynamodb/ledger.ts';
+import type { FailedFile, LandedFile } from '../../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../../src/domain/ports/ledger.ts';
 import { mapLimit } from '../../../src/util/concurrency.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
 

@@ -12,7 +12,8 @@ import { startOriginServer, type OriginServer } from '../../../lab/origin-server
 import { loadConfig } from '../../../src/config.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../../src/domain/jobs/schemas.ts';
 import { buildDeps, type Deps } from '../../../src/wiring/deps.ts';
-import { createLedger, type Ledger } from '../../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../../src/adapters/dynamodb/ledger.ts';
+import type { Ledger } from '../../../src/domain/ports/ledger.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let t: TestStack;

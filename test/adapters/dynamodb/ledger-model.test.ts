@@ -9,7 +9,9 @@ import { MAX_BUCKET_AHEAD_MOVES } from '../../../src/domain/lifecycle/class-life
 import { planIdOf } from '../../../src/domain/planning/chunking.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../../../src/adapters/dynamodb/item-size.ts';
 import { ITEM_BUDGET } from '../../../src/adapters/dynamodb/ledger-items.ts';
-import { createLedger, MAX_GONE_LISTED, type LandedFile, type Ledger } from '../../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../../src/adapters/dynamodb/ledger.ts';
+import { MAX_GONE_LISTED, type LandedFile } from '../../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../../src/domain/ports/ledger.ts';
 import { mapLimit } from '../../../src/util/concurrency.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
 

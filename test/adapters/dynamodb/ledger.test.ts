@@ -1,7 +1,9 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, type FailedFile, type Ledger, type LandedFile } from '../../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../../src/adapters/dynamodb/ledger.ts';
+import type { FailedFile, LandedFile } from '../../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../../src/domain/ports/ledger.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let t: TestStack;

@@ -9,7 +9,8 @@ import {
 } from '../../../src/domain/jobs/schemas.ts';
 import { runScan, type ScannerDeps } from '../../../src/pipeline/scanner.ts';
 import type { Catalog } from '../../../src/adapters/mongodb/catalog.ts';
-import { createLedger, type Ledger } from '../../../src/adapters/dynamodb/ledger.ts';
+import { createLedger } from '../../../src/adapters/dynamodb/ledger.ts';
+import type { Ledger } from '../../../src/domain/ports/ledger.ts';
 import { newPageToken, newScanId } from '../../../src/adapters/sqs/queue.ts';
 import { memoryCatalog, readyDocument, recordingQueue, HOST } from '../../helpers/factories.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
