@@ -20,6 +20,20 @@ export function cancellationReasons(err: unknown): Array<string | undefined> | u
   return reasons.map((r) => r.Code);
 }
 
+/**
+ * After a transaction whose first item is its own condition (a chunk's record not yet written) and whose
+ * others carry the lifecycle's guard: returns when the first item was refused; when a guard was refused,
+ * throws a ConditionalCheckFailedException (the guard was overtaken: the transition decides again);
+ * rethrows anything else.
+ */
+export function rethrowUnlessFirstRefused(err: unknown): void {
+  const reasons = cancellationReasons(err);
+  if (reasons?.[0] === 'ConditionalCheckFailed') return;
+  if (reasons?.slice(1).includes('ConditionalCheckFailed'))
+    throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
+  throw err;
+}
+
 /** The contention DynamoDB reports when two writes touch one item at once; worth another try after a pause. */
 export function isTransactionConflict(err: unknown): boolean {
   const name = nameOf(err);

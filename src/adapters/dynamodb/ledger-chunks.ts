@@ -7,7 +7,7 @@ import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { FlantsError } from '../../errors.ts';
 import { MAX_GONE_LISTED, type CountResult } from '../../domain/ledger/records.ts';
 import type { ClassLedger } from '../../domain/ports/ledger.ts';
-import { cancellationReasons } from './errors.ts';
+import { rethrowUnlessFirstRefused } from './errors.ts';
 import { itemSize, MAX_ITEM_BYTES } from './item-size.ts';
 import { effectUpdate, Expr, guardCondition } from './ledger-expressions.ts';
 import {
@@ -102,7 +102,6 @@ export function chunkRecords(
             e.remove.push(`failReasons.${e.name(String(chunk))}`);
           e.add.push(`doneChunks ${e.value(1)}`, `doneFiles ${e.value(files.length)}`, `doneBytes ${e.value(bytes)}`);
           s.add.push(`doneSet ${s.value(new Set([chunk]))}`);
-          const condition = s.condition();
           goneUpdate(
             e,
             files.filter((f) => f.goneAtOrigin).map((f) => f.key),
@@ -119,40 +118,15 @@ export function chunkRecords(
                       ConditionExpression: 'attribute_not_exists(pk)',
                     },
                   },
-                  {
-                    Update: {
-                      TableName: t.table,
-                      Key: t.metaKey(classId),
-                      UpdateExpression: e.update(),
-                      ConditionExpression: e.condition()!,
-                      ...e.params(),
-                    },
-                  },
-                  ...(inState
-                    ? [
-                        {
-                          Update: {
-                            TableName: t.table,
-                            Key: t.stateKey(classId, gen, chunk),
-                            UpdateExpression: s.update(),
-                            ...(condition ? { ConditionExpression: condition } : {}),
-                            ...s.params(),
-                          },
-                        },
-                      ]
-                    : []),
+                  t.classUpdate(classId, e),
+                  ...t.stateUpdate(classId, gen, chunk, s),
                 ],
               }),
             );
           } catch (err) {
-            const reasons = cancellationReasons(err);
-            if (reasons?.[0] === 'ConditionalCheckFailed') {
-              return { outcome: 'duplicate', completed: false };
-            }
-            // The record's guard no longer holds: let transition read and decide again.
-            if (reasons?.slice(1).includes('ConditionalCheckFailed'))
-              throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
-            throw err;
+            // The chunk record exists: counted already. A refused guard: transition reads and decides again.
+            rethrowUnlessFirstRefused(err);
+            return { outcome: 'duplicate', completed: false };
           }
           return {
             outcome: 'counted',

@@ -1,5 +1,5 @@
 // The ledger's translation of lifecycle decisions into DynamoDB expressions: a decision's guard as
-// condition clauses, its effect as update clauses. Kept apart from the adapter (ledger.ts) so its
+// condition clauses, its effect as update clauses. Kept apart from the rest of the adapter so its
 // own test (test/adapters/dynamodb/ledger-expressions.test.ts) can hold it to the pure lifecycle, clause by clause.
 import type { Effect, Guard } from '../../domain/lifecycle/class-lifecycle.ts';
 import { cutUtf8, MAX_NOTE_BYTES } from './ledger-items.ts';

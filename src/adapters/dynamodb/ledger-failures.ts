@@ -6,7 +6,7 @@
 import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { FailedFile, FailureOutcome, FailureRecord } from '../../domain/ledger/records.ts';
 import type { ClassLedger } from '../../domain/ports/ledger.ts';
-import { cancellationReasons } from './errors.ts';
+import { rethrowUnlessFirstRefused } from './errors.ts';
 import { effectUpdate, Expr, guardCondition } from './ledger-expressions.ts';
 import { chunkSk, failSk, now, pad, pk, reasonSample, toRecord, type Item } from './ledger-codec.ts';
 import { boundedFailure, cutUtf8, FAILURE_SAMPLE_SIZE, MAX_REASON_BYTES } from './ledger-items.ts';
@@ -48,7 +48,6 @@ export function chunkFailures(
             e.cond.push(`size(failReasons) < ${e.value(FAILURE_SAMPLE_SIZE)}`);
           }
           if (!d.guard.chunkFailed?.is) e.add.push(`failedChunks ${e.value(1)}`);
-          const stateCondition = s.condition();
           try {
             await t.ddb.send(
               new TransactWriteCommand({
@@ -61,15 +60,7 @@ export function chunkFailures(
                       ConditionExpression: 'attribute_not_exists(pk)',
                     },
                   },
-                  {
-                    Update: {
-                      TableName: t.table,
-                      Key: t.metaKey(classId),
-                      UpdateExpression: e.update(),
-                      ConditionExpression: e.condition()!,
-                      ...e.params(),
-                    },
-                  },
+                  t.classUpdate(classId, e),
                   {
                     Put: {
                       TableName: t.table,
@@ -86,28 +77,13 @@ export function chunkFailures(
                       },
                     },
                   },
-                  ...(inState
-                    ? [
-                        {
-                          Update: {
-                            TableName: t.table,
-                            Key: t.stateKey(classId, gen, chunk),
-                            UpdateExpression: s.update(),
-                            ...(stateCondition ? { ConditionExpression: stateCondition } : {}),
-                            ...s.params(),
-                          },
-                        },
-                      ]
-                    : []),
+                  ...t.stateUpdate(classId, gen, chunk, s),
                 ],
               }),
             );
           } catch (err) {
-            const reasons = cancellationReasons(err);
-            if (reasons?.[0] === 'ConditionalCheckFailed') return 'chunk-done';
-            if (reasons?.slice(1).includes('ConditionalCheckFailed'))
-              throw Object.assign(new Error('guard overtaken'), { name: 'ConditionalCheckFailedException' });
-            throw err;
+            rethrowUnlessFirstRefused(err);
+            return 'chunk-done';
           }
           return 'recorded';
         },

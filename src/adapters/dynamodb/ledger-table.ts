@@ -9,6 +9,7 @@ import {
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { decide, type ClassEvent, type Decision, type SkipWhy } from '../../domain/lifecycle/class-lifecycle.ts';
 import type { ClassRecord } from '../../domain/ledger/records.ts';
@@ -36,6 +37,7 @@ import {
 import { stateShard } from './ledger-items.ts';
 
 export type Apply = Extract<Decision, { kind: 'apply' }>;
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 export interface LedgerTable {
   ddb: DynamoDBDocumentClient;
@@ -53,6 +55,10 @@ export interface LedgerTable {
   fullRecord(classId: string, item: Item): Promise<ClassRecord>;
   /** The chunk-state items of a generation (none for a class of up to `perItem` chunks). */
   readStates(classId: string, item: Item): Promise<Item[]>;
+  /** A transaction's update of the class record, under the guard and clauses `e` holds. */
+  classUpdate(classId: string, e: Expr): TransactItem;
+  /** A transaction's update of the chunk-state item that holds `chunk` (`s`'s clauses), none for a chunk on the class record. */
+  stateUpdate(classId: string, gen: number, chunk: number, s: Expr): TransactItem[];
   /** Every item of a partition whose sort key starts with `prefix`, all pages. */
   queryAll(partition: string, prefix: string): Promise<Item[]>;
   /**
@@ -153,6 +159,34 @@ export function ledgerTable(ddb: DynamoDBDocumentClient, table: string, perItem:
     readItems,
     readStates,
     queryAll,
+
+    classUpdate(classId, e) {
+      return {
+        Update: {
+          TableName: table,
+          Key: metaKey(classId),
+          UpdateExpression: e.update(),
+          ConditionExpression: e.condition()!,
+          ...e.params(),
+        },
+      };
+    },
+
+    stateUpdate(classId, gen, chunk, s) {
+      if (shardOf(chunk) === 0) return [];
+      const condition = s.condition();
+      return [
+        {
+          Update: {
+            TableName: table,
+            Key: stateKey(classId, gen, chunk),
+            UpdateExpression: s.update(),
+            ...(condition ? { ConditionExpression: condition } : {}),
+            ...s.params(),
+          },
+        },
+      ];
+    },
 
     async fullRecord(classId, item) {
       return toRecord(item, await readStates(classId, item));

@@ -7,6 +7,7 @@ import {
   isRetryableDynamoDB,
   isTransactionConflict,
   isUnprocessedKeys,
+  rethrowUnlessFirstRefused,
   unprocessedKeys,
 } from '../../../src/adapters/dynamodb/errors.ts';
 import { FlantsError } from '../../../src/errors.ts';
@@ -52,5 +53,24 @@ describe('the DynamoDB classifier', () => {
       named('ValidationException'),
     ])
       expect(isRetryableDynamoDB(err)).toBe(false);
+  });
+
+  it("tells a transaction's own first condition from an overtaken guard", () => {
+    expect(() => rethrowUnlessFirstRefused(cancelled('ConditionalCheckFailed', 'None'))).not.toThrow();
+    // The first item refused outranks a guard refused with it: the chunk was counted (or failed) already.
+    expect(() =>
+      rethrowUnlessFirstRefused(cancelled('ConditionalCheckFailed', 'ConditionalCheckFailed')),
+    ).not.toThrow();
+    let overtaken: unknown;
+    try {
+      rethrowUnlessFirstRefused(cancelled('None', 'None', 'ConditionalCheckFailed'));
+    } catch (err) {
+      overtaken = err;
+    }
+    expect(isConditionFailed(overtaken)).toBe(true);
+    const conflict = cancelled('None', 'TransactionConflict');
+    expect(() => rethrowUnlessFirstRefused(conflict)).toThrow(conflict);
+    const other = named('ValidationException');
+    expect(() => rethrowUnlessFirstRefused(other)).toThrow(other);
   });
 });
