@@ -9,7 +9,7 @@ import { allQueues } from '../domain/lifecycle/lanes.ts';
 import { laneFreshness, type LaneFreshness } from '../views/lane-freshness.ts';
 import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles } from '../domain/ledger/records.ts';
-import type { Ledger } from '../domain/ports/ledger.ts';
+import type { ClassLedger } from '../domain/ports/ledger.ts';
 import type { OriginHealthRow } from '../adapters/dynamodb/origin-health.ts';
 import type { JobQueue, QueueName } from '../adapters/sqs/queue.ts';
 import type { QueueAges } from '../domain/lifecycle/queue-age.ts';
@@ -109,7 +109,7 @@ export interface DashboardSnapshot {
 /** What a snapshot reads: the ledger's class records (and one class's failures) and the queues' depths. */
 export interface DashboardSources {
   stage: string;
-  ledger: Pick<Ledger, 'listClasses' | 'pageFailures'>;
+  ledger: Pick<ClassLedger, 'listClasses' | 'pageFailures'>;
   queue: Pick<JobQueue, 'depth' | 'oldestSentAt'>;
   /** Every queue's oldest message from a metric, in one read (on AWS: CloudWatch); used where `queue` cannot say. */
   ages?: QueueAges;

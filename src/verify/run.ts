@@ -4,7 +4,7 @@
  * counts per class; each class being verified holds its own comparison (see verify-class.ts).
  */
 import { CLASS_SHARDS, type ClassRecord, type ClassStatus } from '../domain/ledger/records.ts';
-import type { Ledger } from '../domain/ports/ledger.ts';
+import type { ClassLedger } from '../domain/ports/ledger.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { exitCodeOf, type ClassVerdict, type Finding } from './findings.ts';
 import {
@@ -16,7 +16,7 @@ import {
 } from './verify-class.ts';
 
 export type VerifyRunLedger = Pick<
-  Ledger,
+  ClassLedger,
   'getClass' | 'eachChunk' | 'recordVerification' | 'pageCompleteClasses' | 'listClasses'
 >;
 

@@ -13,7 +13,7 @@ import { scanPlaylist } from '../hls/scan.ts';
 import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
 import { OriginError, type Origin } from '../domain/origin/port.ts';
 import type { ClassRecord, LandedFile } from '../domain/ledger/records.ts';
-import type { Ledger } from '../domain/ports/ledger.ts';
+import type { ClassLedger } from '../domain/ports/ledger.ts';
 import type { ObjectHead, ObjectStore } from '../adapters/s3/objects.ts';
 import { crc32Base64 } from '../util/crc.ts';
 import { mapLimit } from '../util/concurrency.ts';
@@ -33,7 +33,7 @@ import {
 
 /** What verification reads; nothing here writes to the bucket. */
 export type VerifyStore = Pick<ObjectStore, 'head' | 'get' | 'list'>;
-export type VerifyLedger = Pick<Ledger, 'getClass' | 'eachChunk'>;
+export type VerifyLedger = Pick<ClassLedger, 'getClass' | 'eachChunk'>;
 
 export interface VerifyOptions {
   destPrefix: string;

@@ -1,5 +1,5 @@
 import type { ClassRecord, ClassStatus, GoneFiles } from '../domain/ledger/records.ts';
-import type { Ledger } from '../domain/ports/ledger.ts';
+import type { ClassLedger } from '../domain/ports/ledger.ts';
 import { freshnessSummary, type FreshnessSummary } from './freshness.ts';
 
 /** One class as operators see it (`flants status --json`, reports, the dashboard). */
@@ -195,7 +195,11 @@ export interface CompletionReport {
 }
 
 /** Builds the completion report from the ledger. */
-export async function buildReport(ledger: Ledger, stage: string, now: Date = new Date()): Promise<CompletionReport> {
+export async function buildReport(
+  ledger: ClassLedger,
+  stage: string,
+  now: Date = new Date(),
+): Promise<CompletionReport> {
   const records: ClassRecord[] = await ledger.listClasses();
   const failures: CompletionReport['failures'] = [];
   for (const r of records) {
