@@ -15,7 +15,7 @@ export const CLASS_SHARDS = 8;
 /** Files gone at the origin named on a class record (all are counted): a few KB at most of the 400 KB item. */
 export const MAX_GONE_LISTED = 20;
 
-/** The class record (`pk=CLASS#<id>, sk=META`) as readers see it; failure counts are derived from the failed set. */
+/** The class record as readers see it (one per class); failure counts are derived from the failed set. */
 export interface ClassRecord {
   classId: string;
   status: ClassStatus;
