@@ -509,6 +509,9 @@ export function decide(state: ClassState, event: ClassEvent): Decision {
             cause: 'bucketAhead',
           },
           clearCrawlError: true,
+          // A generation the bucket forced is not a re-plan: it starts its own run of them, or a class that
+          // failed for its re-plans would be moving again with its count past the limit (only FAILED may be).
+          ...((state.replans ?? 0) > 0 ? { replans: 0 } : {}),
         },
       };
     }

@@ -422,6 +422,22 @@ describe("a job's plan, re-plans and a bucket ahead of the ledger", () => {
     );
   });
 
+  // Found by the ledger's model-based test (seed 311381709): crawl, three re-plans (the third past the limit:
+  // FAILED), then a stale job's transfer finds the bucket one generation ahead. The move restarted the class
+  // with its re-plan count still past the limit: TRANSFERRING with "replans above the limit", which only
+  // FAILED may be, and the next re-plan request would fail it again at once.
+  it('a bucket ahead of a class that failed for its re-plans starts the new generation with a run of its own', () => {
+    const failed = at({ status: 'FAILED', crawlError: 'replanned too often', replans: 3 });
+    const d = decide(failed, { type: 'bucketAhead', gen: 0, bucketGen: 2 });
+    expect(d).toMatchObject({ kind: 'apply', effect: { status: 'TRANSFERRING', replans: 0 } });
+    const next = apply(failed, (d as Extract<typeof d, { kind: 'apply' }>).effect);
+    expect([next.status, next.replans, next.gen]).toEqual(['TRANSFERRING', 0, 3]);
+    // A class without a run of re-plans writes no count.
+    expect(decide(at({ status: 'FAILED' }), { type: 'bucketAhead', gen: 1, bucketGen: 2 })).not.toHaveProperty(
+      'effect.replans',
+    );
+  });
+
   it('a bucket ahead of the ledger moves the same plan above the generation it holds, a bounded number of times', () => {
     const s = at({ status: 'FAILED', failed: [1], crawlError: 'x', forcedAt: 'f', changedAt: 'c' });
     expect(decide(s, { type: 'bucketAhead', gen: 1, bucketGen: 5 })).toEqual({
