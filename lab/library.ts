@@ -21,6 +21,12 @@ export type { SampleDocument, CatalogStatus, SkippedClass, SkipKind } from './sa
 export type { ClassFeature, SampleFileKind } from './sample-class.ts';
 
 /** Knobs of the generator; every one is optional. */
+/**
+ * The settings a copy of the sample library needs beyond the defaults: its fMP4 classes publish a DASH
+ * manifest beside their master playlist (manifest.mpd), which FLAnts copies only when told to.
+ */
+export const LIBRARY_ENV = { ALSO_COPY_MANIFESTS: 'manifest.mpd' } as const;
+
 export interface LibraryOptions {
   /** Same seed, same library. Default 1. */
   seed?: number | string;

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { S3Client, CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { MongoClient } from 'mongodb';
-import { generateLibrary, type SampleLibrary } from '../lab/library.ts';
+import { generateLibrary, LIBRARY_ENV, type SampleLibrary } from '../lab/library.ts';
 import { s3Operation } from '../lab/s3-operations.ts';
 import { startLocalStack, type LocalStack } from '../lab/stack.ts';
 import { loadConfig } from '../src/config.ts';
@@ -410,6 +410,8 @@ async function main(): Promise<void> {
             DEST_PREFIX: 'library/',
             ORIGIN_ALLOWED_HOSTS: new URL(nginx.url).host,
             TRANSFER_PART_SIZE_MB: '8',
+            // The library's DASH manifests too: rclone copies every file, so FLAnts must as well.
+            ...LIBRARY_ENV,
             ...userEnv,
           };
           // Queues, table and bucket are made before the clock starts, as a deployment would have them.
