@@ -7,10 +7,10 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config, Lane, QueueName } from '../../config.ts';
 import { FlantsError } from '../../errors.ts';
 import { parseQueueName, queueOf } from '../../domain/lifecycle/lanes.ts';
+import { withRetry } from '../../util/retry.ts';
 
 /** A queue by role and lane, or its dead-letter queue (`crawl`, `crawl-fresh`, `crawl-fresh-dlq`). */
 export type { QueueName };
@@ -36,6 +36,8 @@ export interface JobQueue {
 }
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
+/** Sends of a batch's refused entries: five in all, pauses drawn below 100, 200, 400 and 800 ms. */
+const SEND_RETRY = { attempts: 5, baseDelayMs: 100, maxDelayMs: 800 } as const;
 
 /** SQS-backed JobQueue; URLs come from FLANTS_*_QUEUE_URL or GetQueueUrl by the stage's names. */
 export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
@@ -75,25 +77,27 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
     entries: Array<{ Id: string; MessageBody: string; DelaySeconds?: number }>,
   ): Promise<void> {
     let pending = entries;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-      const failed = new Set((res.Failed ?? []).map((f) => f.Id));
-      const senderFault = (res.Failed ?? []).find((f) => f.SenderFault);
-      if (senderFault)
-        throw new FlantsError(
-          'QUEUE_SEND_REFUSED',
-          `SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`,
-        );
-      pending = pending.filter((e) => failed.has(e.Id));
-      if (pending.length === 0) return;
-      if (attempt >= 5)
-        throw new FlantsError(
-          'QUEUE_SEND_FAILED',
-          `SQS did not accept ${pending.length} messages after ${attempt} attempts`,
-          { retryable: true },
-        );
-      await sleep(50 * 2 ** attempt);
-    }
+    // Only what SQS refused through no fault of ours is sent again (a failed call is the SDK's to retry).
+    await withRetry(
+      async (attempt) => {
+        const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+        const failed = new Set((res.Failed ?? []).map((f) => f.Id));
+        const senderFault = (res.Failed ?? []).find((f) => f.SenderFault);
+        if (senderFault)
+          throw new FlantsError(
+            'QUEUE_SEND_REFUSED',
+            `SQS refused a message: ${senderFault.Code} ${senderFault.Message ?? ''}`,
+          );
+        pending = pending.filter((e) => failed.has(e.Id));
+        if (pending.length > 0)
+          throw new FlantsError(
+            'QUEUE_SEND_FAILED',
+            `SQS did not accept ${pending.length} messages after ${attempt} attempts`,
+            { retryable: true },
+          );
+      },
+      { ...SEND_RETRY, retryable: (err) => err instanceof FlantsError && err.code === 'QUEUE_SEND_FAILED' },
+    );
   }
 
   return {
