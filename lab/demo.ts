@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { loadConfig, type Config } from '../src/config.ts';
 import { classRoot, keyForUrl } from '../src/hls/keys.ts';
-import { MESSAGE_VERSION, type ScanRequest } from '../src/domain/jobs/schemas.ts';
+import { scanRequest } from '../src/domain/jobs/envelopes.ts';
 import { createLogger, setLogSink, type Logger } from '../src/log.ts';
 import { buildDeps, type Deps } from '../src/wiring/deps.ts';
 import { freshnessSummary, type FreshnessSummary } from '../src/views/freshness.ts';
@@ -420,7 +420,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         const scanId = `demo-${Date.now().toString(36)}`;
         timing.scanAt ||= Date.now();
         // As `flants scan` sends it: the token claims the first page also for its redrive.
-        const scan: ScanRequest = { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', scanId, token: newPageToken() };
+        const scan = scanRequest({ mode: 'catalog', scanId, token: newPageToken() });
         await d.queue.sendAll('scan', [scan]);
         return scanId;
       },

@@ -30,7 +30,7 @@ import { startLocalStack } from '../lab/stack.ts';
 import { loadConfig } from '../src/config.ts';
 import { enumerateClass } from '../src/hls/enumerate.ts';
 import { classRoot } from '../src/hls/keys.ts';
-import { MESSAGE_VERSION } from '../src/domain/jobs/schemas.ts';
+import { crawlJob } from '../src/domain/jobs/envelopes.ts';
 import { createLogger } from '../src/log.ts';
 import { setupResources } from '../src/ops/setup.ts';
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
@@ -234,10 +234,7 @@ async function crawl(runs: number): Promise<string[]> {
         },
       };
       started = performance.now();
-      const r = await runCrawl(
-        { v: MESSAGE_VERSION, type: 'crawl', classId: `bench-${run}-${Date.now()}`, manifestUrl },
-        { ...deps, queue },
-      );
+      const r = await runCrawl(crawlJob({ classId: `bench-${run}-${Date.now()}`, manifestUrl }), { ...deps, queue });
       crawlMs.push(performance.now() - started);
       sendMs.push(sending);
       jobs = r.sent ?? 0;

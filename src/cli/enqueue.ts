@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MESSAGE_VERSION, type ScanRequest } from '../domain/jobs/schemas.ts';
+import { scanRequest } from '../domain/jobs/envelopes.ts';
 import { judgeClass } from '../domain/planning/class-rules.ts';
 import { newPageToken, newScanId } from '../adapters/sqs/queue.ts';
 import { enqueueLane, queueOf } from '../domain/lifecycle/lanes.ts';
@@ -31,13 +31,7 @@ export function registerEnqueue(program: Command): void {
             );
           ready = verdict.cls;
         }
-        const req: ScanRequest = {
-          v: MESSAGE_VERSION,
-          type: 'scan',
-          mode: 'class',
-          classId,
-          ...(o.force ? { force: true } : {}),
-        };
+        const req = scanRequest({ mode: 'class', classId, ...(o.force ? { force: true } : {}) });
         // A class named by hand is wanted now: it travels the fresh lane (FRESH_ENQUEUE).
         const lane = enqueueLane(deps.cfg.fresh);
         await deps.queue.sendAll(queueOf('scan', lane), [req]);
@@ -79,13 +73,11 @@ export function registerEnqueue(program: Command): void {
       try {
         const scanId = newScanId();
         if (o.recheck) {
-          const req: ScanRequest = {
-            v: MESSAGE_VERSION,
-            type: 'scan',
+          const req = scanRequest({
             mode: 'recheck',
             // The token claims the first page for this message, also when `flants redrive` brings it back.
             ...(o.class !== undefined ? { classId: o.class } : { scanId, token: newPageToken() }),
-          };
+          });
           await deps.queue.sendAll('scan', [req]);
           say(
             o.class !== undefined
@@ -95,15 +87,13 @@ export function registerEnqueue(program: Command): void {
           return;
         }
         const full = Boolean(o.full || o.force);
-        const req: ScanRequest = {
-          v: MESSAGE_VERSION,
-          type: 'scan',
+        const req = scanRequest({
           mode: 'catalog',
           scanId,
           token: newPageToken(),
           ...(full ? { full: true } : {}),
           ...(o.force ? { force: true } : {}),
-        };
+        });
         await deps.queue.sendAll('scan', [req]);
         say(`Enqueued ${full ? 'full' : 'incremental'} catalog scan ${scanId} on ${deps.cfg.queueNames.scan.queue}.`);
       } finally {

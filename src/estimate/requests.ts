@@ -5,7 +5,7 @@
  * call in src/ that makes it.
  */
 import type { FileKind } from '../hls/types.ts';
-import { MESSAGE_VERSION } from '../domain/jobs/schemas.ts';
+import { crawlJob, transferJob } from '../domain/jobs/envelopes.ts';
 
 /** SQS bills each 64 KiB of a request's payload as one request. */
 export const SQS_BILLING_CHUNK_BYTES = 64 * 1024;
@@ -182,15 +182,7 @@ export function classRequests(
     }));
     messages.push(
       Buffer.byteLength(
-        JSON.stringify({
-          v: MESSAGE_VERSION,
-          type: 'transfer',
-          classId,
-          gen: 1,
-          planId: PLAN_ID,
-          chunk: c,
-          files: jobFiles,
-        }),
+        JSON.stringify(transferJob({ classId, gen: 1, planId: PLAN_ID, chunk: c, files: jobFiles })),
         'utf8',
       ),
     );
@@ -210,15 +202,15 @@ export function classRequests(
   const send = sqsSendBilled(messages);
   // The crawl job: one message sent in the scanner's batch of 10 (a tenth of a call), received and deleted alone.
   const crawlMessage = Buffer.byteLength(
-    JSON.stringify({
-      v: MESSAGE_VERSION,
-      type: 'crawl',
-      classId,
-      manifestUrl: input.manifestUrl,
-      title: input.title,
-      requestedAt: ISO_TIME,
-      endedAt: ISO_TIME,
-    }),
+    JSON.stringify(
+      crawlJob({
+        classId,
+        manifestUrl: input.manifestUrl,
+        title: input.title,
+        requestedAt: ISO_TIME,
+        endedAt: ISO_TIME,
+      }),
+    ),
     'utf8',
   );
   const dynamodb: DynamoUsage = {

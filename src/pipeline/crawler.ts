@@ -6,7 +6,8 @@ import { judgeEndedAt, plausibleInstant } from '../domain/lifecycle/class-dates.
 import { classRoot } from '../hls/keys.ts';
 import type { Origin } from '../domain/origin/port.ts';
 import { withPlaylistRetries } from '../adapters/origin/retrying.ts';
-import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../domain/jobs/schemas.ts';
+import type { CrawlJob, TransferJob } from '../domain/jobs/schemas.ts';
+import { transferJob } from '../domain/jobs/envelopes.ts';
 import type { Logger } from '../log.ts';
 import type { GoneFiles, LandedFile } from '../domain/ledger/records.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
@@ -229,27 +230,27 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   const jobs: TransferJob[] = [];
   chunks.forEach((chunk, i) => {
     if (plan.done.has(i)) return;
-    jobs.push({
-      v: MESSAGE_VERSION,
-      type: 'transfer',
-      classId: job.classId,
-      gen: plan.gen,
-      planId,
-      chunk: i,
-      // Any generation after the first may find its files in the bucket already: compare before writing.
-      ...(plan.gen > 1 ? { recopy: true } : {}),
-      // The round this job belongs to: a changed playlist it finds asks for one re-plan of this round.
-      ...(plan.replans ? { replans: plan.replans } : {}),
-      files: chunk.map((f) => ({
-        src: f.src,
-        key: f.key,
-        kind: f.kind,
-        ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}),
-        ...(f.refs ? { refs: f.refs } : {}),
-        ...(f.base ? { base: f.base } : {}),
-        ...(f.vars ? { vars: f.vars } : {}),
-      })),
-    });
+    jobs.push(
+      transferJob({
+        classId: job.classId,
+        gen: plan.gen,
+        planId,
+        chunk: i,
+        // Any generation after the first may find its files in the bucket already: compare before writing.
+        ...(plan.gen > 1 ? { recopy: true } : {}),
+        // The round this job belongs to: a changed playlist it finds asks for one re-plan of this round.
+        ...(plan.replans ? { replans: plan.replans } : {}),
+        files: chunk.map((f) => ({
+          src: f.src,
+          key: f.key,
+          kind: f.kind,
+          ...(f.sha256 ? { sha256: f.sha256, bytes: f.bytes } : {}),
+          ...(f.refs ? { refs: f.refs } : {}),
+          ...(f.base ? { base: f.base } : {}),
+          ...(f.vars ? { vars: f.vars } : {}),
+        })),
+      }),
+    );
   });
   // A change check's finding is news: its copy overtakes the backfill (FRESH_CHANGED).
   const lane = crawlLane(opts.lane ?? 'bulk', changedAt !== undefined, cfg.fresh);

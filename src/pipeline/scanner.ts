@@ -4,7 +4,7 @@ import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
 import { ObjectId } from 'mongodb';
 import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../domain/jobs/schemas.ts';
-import { MESSAGE_VERSION } from '../domain/jobs/schemas.ts';
+import { crawlJob, scanRequest } from '../domain/jobs/envelopes.ts';
 import type { Logger } from '../log.ts';
 import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../adapters/mongodb/catalog.ts';
 import { CLASS_SHARDS, type ClassRecord } from '../domain/ledger/records.ts';
@@ -95,16 +95,16 @@ async function enqueueReady(
     else if (d === 'in-progress') summary.inProgress++;
     else if (d === 'failed') summary.failed++;
     else {
-      jobs.push({
-        v: MESSAGE_VERSION,
-        type: 'crawl',
-        classId: cls.classId,
-        manifestUrl: cls.manifestUrl,
-        title: cls.title,
-        endedAt: cls.endedAt,
-        ...(force ? { force: true } : {}),
-        requestedAt: now.toISOString(),
-      });
+      jobs.push(
+        crawlJob({
+          classId: cls.classId,
+          manifestUrl: cls.manifestUrl,
+          title: cls.title,
+          endedAt: cls.endedAt,
+          ...(force ? { force: true } : {}),
+          requestedAt: now.toISOString(),
+        }),
+      );
       lanes.set(cls.classId, scanLane({ endedAt: cls.endedAt, explicit }, now, deps.cfg.fresh));
     }
   }
@@ -297,16 +297,15 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
   const { cfg, log } = deps;
   const summary: ScanSummary = { ...emptySummary(), kind: 'recheck' };
   const requestedAt = (deps.now?.() ?? new Date()).toISOString();
-  const job = (r: ClassRecord): CrawlJob => ({
-    v: MESSAGE_VERSION,
-    type: 'crawl',
-    classId: r.classId,
-    manifestUrl: r.manifestUrl!,
-    ...(r.title ? { title: r.title } : {}),
-    ...(r.endedAt ? { endedAt: r.endedAt } : {}),
-    recheck: true,
-    requestedAt,
-  });
+  const job = (r: ClassRecord): CrawlJob =>
+    crawlJob({
+      classId: r.classId,
+      manifestUrl: r.manifestUrl!,
+      ...(r.title ? { title: r.title } : {}),
+      ...(r.endedAt ? { endedAt: r.endedAt } : {}),
+      recheck: true,
+      requestedAt,
+    });
   const sendChecks = async (records: ClassRecord[]) => {
     const jobs: CrawlJob[] = [];
     for (const r of records) {
@@ -349,7 +348,7 @@ async function runRecheck(req: RecheckScan, deps: ScannerDeps, delivery: ScanDel
     page.last !== undefined
       ? { ...req, scanId, shard, after: page.last, token: newPageToken() }
       : shard + 1 < CLASS_SHARDS
-        ? { v: MESSAGE_VERSION, type: 'scan', mode: 'recheck', scanId, shard: shard + 1, token: newPageToken() }
+        ? scanRequest({ mode: 'recheck', scanId, shard: shard + 1, token: newPageToken() })
         : undefined;
   summary.continued = next !== undefined;
   await recordPage(deps, scanId, pageKey, summary);

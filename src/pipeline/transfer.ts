@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Config } from '../config.ts';
 import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
-import { MESSAGE_VERSION, type TransferFile, type TransferJob } from '../domain/jobs/schemas.ts';
+import type { TransferFile, TransferJob } from '../domain/jobs/schemas.ts';
+import { crawlJob } from '../domain/jobs/envelopes.ts';
 import type { Logger } from '../log.ts';
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
@@ -418,14 +419,12 @@ function keepGoneFile(
 /** Sends the class back to the crawler, for a new plan (or the same plan in its new generation). */
 async function sendBackToCrawler(deps: TransferDeps, job: TransferJob, record: ClassRecord): Promise<void> {
   await deps.queue.sendAll('crawl', [
-    {
-      v: MESSAGE_VERSION,
-      type: 'crawl',
+    crawlJob({
       classId: job.classId,
       manifestUrl: record.manifestUrl!,
       ...(record.title ? { title: record.title } : {}),
       requestedAt: new Date().toISOString(),
-    },
+    }),
   ]);
 }
 
@@ -547,15 +546,13 @@ export async function runTransfer(
     // count. The crawl names this job's round, so the re-plans it starts are counted and bounded.
     const record = view.record;
     await deps.queue.sendAll('crawl', [
-      {
-        v: MESSAGE_VERSION,
-        type: 'crawl',
+      crawlJob({
         classId: job.classId,
         manifestUrl: record.manifestUrl!,
         ...(record.title ? { title: record.title } : {}),
         requestedAt: new Date().toISOString(),
         replan: { gen: job.gen, replans: job.replans ?? 0, key: changed.file.key, src: changed.file.src },
-      },
+      }),
     ]);
     log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.error.message });
     return { ...base, outcome: 'replanned' };

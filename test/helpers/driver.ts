@@ -1,5 +1,6 @@
 import { isRetryable } from '../../src/errors.ts';
-import { MESSAGE_VERSION, type CrawlJob, type TransferJob } from '../../src/domain/jobs/schemas.ts';
+import type { CrawlJob, TransferJob } from '../../src/domain/jobs/schemas.ts';
+import { crawlJob } from '../../src/domain/jobs/envelopes.ts';
 import { crawlOrFailFast, recordCrawlFailure, type CrawlerDeps } from '../../src/pipeline/crawler.ts';
 import { recordTransferFailure, runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { parseQueueName } from '../../src/domain/lifecycle/lanes.ts';
@@ -46,16 +47,16 @@ export class PipelineDriver {
 
   /** Sends a crawl job as the scanner, `flants enqueue` or a change check would. */
   crawl(classId: string, manifestUrl: string, opts: { force?: boolean; recheck?: boolean } = {}): void {
-    this.crawls.push({
-      v: MESSAGE_VERSION,
-      type: 'crawl',
-      classId,
-      manifestUrl,
-      title: classId,
-      requestedAt: new Date().toISOString(),
-      ...(opts.force ? { force: true } : {}),
-      ...(opts.recheck ? { recheck: true } : {}),
-    });
+    this.crawls.push(
+      crawlJob({
+        classId,
+        manifestUrl,
+        title: classId,
+        requestedAt: new Date().toISOString(),
+        ...(opts.force ? { force: true } : {}),
+        ...(opts.recheck ? { recheck: true } : {}),
+      }),
+    );
   }
 
   async run(maxSteps = 200): Promise<DriveResult> {

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { MESSAGE_VERSION, type CrawlJob, type ScanRequest, type TransferJob } from '../../src/domain/jobs/schemas.ts';
+import type { CrawlJob, ScanRequest, TransferJob } from '../../src/domain/jobs/schemas.ts';
+import * as envelope from '../../src/domain/jobs/envelopes.ts';
 import { createLogger } from '../../src/log.ts';
 import { OriginError, type Origin } from '../../src/adapters/origin/client.ts';
 import { createPipelineEvents, type PipelineEvents } from '../../src/pipeline/events.ts';
@@ -158,17 +159,17 @@ export function classRecord(fields: Partial<ClassRecord> = {}): ClassRecord {
 /** A transfer job for chunk 0 of generation 1 with the given files (paths on HOST). */
 export function transferJob(paths: string[], fields: Partial<TransferJob> = {}): TransferJob {
   return {
-    v: MESSAGE_VERSION,
-    type: 'transfer',
-    classId: 'c1',
-    gen: 1,
-    planId: 'aaaa0000',
-    chunk: 0,
-    files: paths.map((p) => ({
-      src: `http://${HOST}${p}`,
-      key: `c1/${HOST}${p}`,
-      kind: p.endsWith('.m3u8') ? ('playlist' as const) : ('segment' as const),
-    })),
+    ...envelope.transferJob({
+      classId: 'c1',
+      gen: 1,
+      planId: 'aaaa0000',
+      chunk: 0,
+      files: paths.map((p) => ({
+        src: `http://${HOST}${p}`,
+        key: `c1/${HOST}${p}`,
+        kind: p.endsWith('.m3u8') ? ('playlist' as const) : ('segment' as const),
+      })),
+    }),
     ...fields,
   };
 }
@@ -176,18 +177,14 @@ export function transferJob(paths: string[], fields: Partial<TransferJob> = {}):
 /** A crawl job for class c1 whose master is `path` on HOST. */
 export function crawlJob(path = '/c1/master.m3u8', fields: Partial<CrawlJob> = {}): CrawlJob {
   return {
-    v: MESSAGE_VERSION,
-    type: 'crawl',
-    classId: 'c1',
-    manifestUrl: `http://${HOST}${path}`,
-    title: 'Lecture',
+    ...envelope.crawlJob({ classId: 'c1', manifestUrl: `http://${HOST}${path}`, title: 'Lecture' }),
     ...fields,
   };
 }
 
 /** A catalog scan request. */
 export function catalogScan(fields: Partial<Extract<ScanRequest, { mode: 'catalog' }>> = {}): ScanRequest {
-  return { v: MESSAGE_VERSION, type: 'scan', mode: 'catalog', ...fields };
+  return { ...envelope.scanRequest({ mode: 'catalog' }), ...fields };
 }
 
 /** A catalog over fixed documents (string ids, in order). */
