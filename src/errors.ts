@@ -1,4 +1,5 @@
 import { redactText } from './redact.ts';
+import { isTransientAwsError } from './util/aws-errors.ts';
 
 /** Every code a FlantsError can carry: stable names that logs, failure records and tests match on. */
 export const ERROR_CODES = [
@@ -144,36 +145,5 @@ export function describeError(err: unknown): string {
 /** True when an error says another attempt may succeed (FlantsError.retryable or a transient AWS error). */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof FlantsError) return err.retryable;
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
-  if (e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  // BadDigest: the body was damaged on its way to S3 (which refused it); ConditionalRequestConflict: S3 asks to retry.
-  const transientNames = [
-    'SlowDown',
-    'BadDigest',
-    'ConditionalRequestConflict',
-    'ThrottlingException',
-    'ProvisionedThroughputExceededException',
-    'RequestTimeout',
-    'TimeoutError',
-    'InternalError',
-    'ServiceUnavailable',
-    'RequestLimitExceeded',
-    'TransactionConflictException',
-  ];
-  if (e.name && transientNames.includes(e.name)) return true;
-  const transientCodes = [
-    'ECONNRESET',
-    'ECONNREFUSED',
-    'EPIPE',
-    'ETIMEDOUT',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-  ];
-  return typeof e.code === 'string' && transientCodes.includes(e.code);
+  return isTransientAwsError(err);
 }

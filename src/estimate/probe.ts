@@ -13,6 +13,7 @@ import {
   systemResolver,
   type Resolver,
 } from '../adapters/origin/client.ts';
+import { isPassingStatus, statusError } from '../adapters/origin/http-errors.ts';
 
 /** What a probe found: the size, or that the origin does not have the file. */
 export type ProbeResult =
@@ -79,20 +80,13 @@ export function createSizeProbe(opts: SizeProbeOptions): SizeProbe {
   const send = (url: string, method: 'HEAD' | 'GET', signal: AbortSignal | undefined) =>
     request(url, signal, method, method === 'GET' ? { range: 'bytes=0-0' } : {});
 
-  const statusError = (url: string, status: number) =>
-    new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status} for ${url}`, {
-      url,
-      status,
-      retryable: status >= 500 || status === 429 || status === 408,
-    });
-
   return {
     async size(url, signal) {
       const head = await send(url, 'HEAD', signal);
       await discard(head.res);
       const status = head.res.statusCode;
       if (status === 404 || status === 410) return { ok: false, missing: true, status };
-      if (status >= 500 || status === 429 || status === 408) throw statusError(head.url, status);
+      if (isPassingStatus(status)) throw statusError(head.url, status);
       const length = status === 200 ? lengthOf(header(head.res.headers['content-length'])) : undefined;
       if (length !== undefined) return { ok: true, bytes: length, via: 'head' };
       // HEAD refused (405, 501, a GET-only signature's 403) or no length: ask for one byte instead.

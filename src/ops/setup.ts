@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config.ts';
+import { awsErrorName, awsStatus } from '../util/aws-errors.ts';
 import type { AwsClients } from '../wiring/aws-clients.ts';
 import type { QueueDefinition, ServiceDefinition } from './service-definition.ts';
 import { describeDrift, queueDrift, type AttributeChange } from './queue-drift.ts';
@@ -74,8 +75,7 @@ export async function setAbortIncompleteUploads(
     );
     return { lifecycle: 'set' };
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name !== 'NotImplemented' && e.$metadata?.httpStatusCode !== 501) throw err;
+    if (awsErrorName(err) !== 'NotImplemented' && awsStatus(err) !== 501) throw err;
     return {
       lifecycle: 'not-supported',
       note: `this S3 endpoint does not implement bucket lifecycle rules (PutBucketLifecycleConfiguration answered NotImplemented): incomplete multipart uploads in ${bucket} are not aborted automatically`,

@@ -9,7 +9,9 @@ import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
 import { isGoneStatus, judgeGoneFile } from '../domain/lifecycle/gone-at-origin.ts';
-import { asOriginError, OriginError, type Origin, type StreamResponse } from '../adapters/origin/client.ts';
+import { OriginError, type Origin, type StreamResponse } from '../adapters/origin/client.ts';
+import { bodyReadError } from '../adapters/origin/http-errors.ts';
+import { isAwsServiceError } from '../util/aws-errors.ts';
 import type { ClassRecord, CountOutcome, FailedFile, LandedFile } from '../domain/ledger/records.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
 import {
@@ -203,7 +205,7 @@ async function readPlaylist(res: StreamResponse, checker: BodyChecker, maxBytes:
     checker.end();
   } catch (err) {
     res.body.destroy();
-    throw err instanceof FlantsError ? err : asOriginError(src, err);
+    throw bodyReadError(src, err);
   }
   return Buffer.concat(chunks);
 }
@@ -245,7 +247,7 @@ function holdToPlan(file: TransferFile, bytes: Buffer, finalUrl: string, destPre
 /** True for failures of the S3 side of a copy (SDK errors, the generation guard), as opposed to the origin's. */
 function isStoreError(err: unknown): boolean {
   if (err instanceof FlantsError) return err.code === 'STALE_GENERATION' || err.code === 'WRITE_CONFLICT';
-  return typeof err === 'object' && err !== null && '$metadata' in err;
+  return isAwsServiceError(err);
 }
 
 /**
@@ -298,7 +300,7 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
     firstRead = await readDigest(res.body as AsyncIterable<Buffer>, cfg.transfer.maxFileBytes, res.url).catch(
       (err: unknown) => {
         res.body.destroy();
-        throw err instanceof FlantsError ? err : asOriginError(file.src, err);
+        throw bodyReadError(file.src, err);
       },
     );
     res = await origin.openStream(file.src, { maxBytes: cfg.transfer.maxFileBytes, ...(signal ? { signal } : {}) });
@@ -355,8 +357,7 @@ export async function copyFile(file: TransferFile, deps: TransferDeps, opts: Cop
       if (read.done || isStoreError(err)) throw err;
       // A broken origin body (reset, early close, short) is the origin's passing trouble: retryable;
       // so is an upload that gave up on a body not read through, for a reason that is not S3's.
-      const cause = read.error ?? err;
-      throw cause instanceof FlantsError ? cause : asOriginError(file.src, cause);
+      throw bodyReadError(file.src, read.error ?? err);
     }
     if (!read.done) {
       // Cannot normally happen (the upload reads the body to its end), but never count such a file.

@@ -18,10 +18,13 @@ import { blockedRange } from '../../domain/origin/addresses.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { isFetchableScheme, isHostAllowed } from '../../domain/origin/hosts.ts';
 import { parseRetryAfter } from '../../domain/origin/politeness.ts';
+import { BlockedAddressError, networkError, statusError } from './http-errors.ts';
 
 // The port this adapter implements is the domain's; re-exported for the callers that build or test it.
 export { OriginError };
 export type { Conditional, HeadResponse, Origin, StreamResponse, TextResponse, Validators };
+// Moved to the origin's classifier of HTTP failures (./http-errors.ts); re-exported for the callers that import them here.
+export { asOriginError, BlockedAddressError } from './http-errors.ts';
 
 export interface OriginClientOptions {
   allowedHosts: readonly string[];
@@ -51,20 +54,6 @@ export const systemResolver: Resolver = (hostname) =>
   new Promise((resolve, reject) =>
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses))),
   );
-
-/** A name resolved to an address FLAnts never fetches from. */
-export class BlockedAddressError extends FlantsError {
-  constructor(
-    readonly hostname: string,
-    readonly address: string,
-    readonly range: string,
-  ) {
-    super(
-      'ORIGIN_ADDRESS_BLOCKED',
-      `${hostname} resolves to ${address}, a ${range} address: FLAnts fetches only from public addresses (list an IP literal in ORIGIN_ALLOWED_HOSTS to allow one on purpose)`,
-    );
-  }
-}
 
 /**
  * A `lookup` for net/tls.connect that resolves, refuses the connection if any address is
@@ -363,46 +352,6 @@ function retryAfterOf(res: Dispatcher.ResponseData): number | undefined {
   return parseRetryAfter(headerValue(res.headers['retry-after']), Date.now());
 }
 
-function statusError(url: string, status: number, retryAfterSeconds?: number): OriginError {
-  // 5xx, 429 and 408 are the origin's passing trouble; 4xx otherwise will not change by retrying.
-  const retryable = status >= 500 || status === 429 || status === 408;
-  const asked = retryAfterSeconds === undefined ? '' : ` (Retry-After ${retryAfterSeconds} s)`;
-  return new OriginError('ORIGIN_HTTP_STATUS', `origin answered HTTP ${status}${asked} for ${url}`, {
-    url,
-    status,
-    retryable,
-    retryAfterSeconds,
-  });
-}
-
-function networkError(url: string, err: unknown): OriginError {
-  if (err instanceof OriginError) return err;
-  const blocked = findBlocked(err);
-  if (blocked)
-    return new OriginError(blocked.code, `refusing ${url}: ${blocked.message}`, { url, retryable: false, cause: err });
-  const code = (err as { code?: string }).code ?? 'ERROR';
-  const msg = err instanceof Error ? err.message : String(err);
-  const timeout = /TIMEOUT/.test(code) || (err as { name?: string }).name === 'TimeoutError';
-  const aborted = (err as { name?: string }).name === 'AbortError';
-  return new OriginError(
-    timeout ? 'ORIGIN_TIMEOUT' : 'ORIGIN_NETWORK',
-    `${timeout ? 'timed out' : 'network error'} fetching ${url}: ${code} ${msg}`,
-    {
-      url,
-      retryable: !aborted,
-      cause: err,
-    },
-  );
-}
-
-/** The BlockedAddressError behind a connection failure, however undici wrapped it. */
-function findBlocked(err: unknown): BlockedAddressError | undefined {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof BlockedAddressError) return e;
-  }
-  return undefined;
-}
-
 /** One request with redirects followed: the final URL and its (unread) response. */
 export type GuardedRequest = (
   start: string,
@@ -657,9 +606,4 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       await agent.close();
     },
   };
-}
-
-/** Wraps errors raised while reading a response body as retryable origin errors. */
-export function asOriginError(url: string, err: unknown): OriginError {
-  return networkError(url, err);
 }

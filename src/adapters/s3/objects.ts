@@ -14,6 +14,7 @@ import { crc32 } from 'node:zlib';
 import { FlantsError } from '../../errors.ts';
 import { BufferPool } from '../../util/buffer-pool.ts';
 import { crc32Base64 } from '../../util/crc.ts';
+import { awsErrorName, awsStatus as status } from '../../util/aws-errors.ts';
 import { createObjectPutter } from './s3-put.ts';
 
 export interface StoredObject {
@@ -143,9 +144,7 @@ export const SRC_MODIFIED_METADATA = 'flants-src-modified';
 const SAME = Symbol('same bytes stored');
 type Condition = { IfNoneMatch: '*' } | { IfMatch: string };
 
-const status = (err: unknown): number | undefined =>
-  (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const named = (err: unknown, ...names: string[]): boolean => names.includes((err as { name?: string }).name ?? '');
+const named = (err: unknown, ...names: string[]): boolean => names.includes(awsErrorName(err) ?? '');
 /** 412: the condition did not hold; 409: a concurrent conditional write got there (S3 says: try again); 404 NoSuchKey: If-Match on a key gone since. */
 const conditionFailed = (err: unknown): boolean =>
   status(err) === 412 ||

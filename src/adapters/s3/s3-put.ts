@@ -1,8 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { FlantsError } from '../../errors.ts';
 import { withRetry } from '../../util/retry.ts';
+import { isResendable } from '../../util/aws-errors.ts';
 
 /**
  * The one hot S3 call, PutObject, sent without the SDK's per-request machinery.
@@ -140,19 +141,6 @@ function exchange(
   });
 }
 
-/** Errors worth the same request again: throttling, S3's 5xx, a connection that broke or timed out. */
-function transient(err: unknown): boolean {
-  if (err instanceof S3ResponseError) {
-    const s = err.$metadata.httpStatusCode;
-    return s >= 500 || s === 429 || ['SlowDown', 'RequestTimeout', 'RequestTimeTooSkewed'].includes(err.name);
-  }
-  if (err instanceof undiciErrors.UndiciError)
-    // An abort is the caller's; an invalid argument (a header value) would fail the same way again.
-    return !(err instanceof undiciErrors.RequestAbortedError || err instanceof undiciErrors.InvalidArgumentError);
-  const code = (err as { code?: string }).code;
-  return typeof code === 'string' && /^(ECONNRESET|EPIPE|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|UND_ERR_)/.test(code);
-}
-
 /**
  * Builds the PutObject sender for `bucket` from an S3 client's configuration: its credentials
  * (refreshed as the SDK refreshes them), region, endpoint (a configured one, path-style or not,
@@ -268,7 +256,8 @@ export function createObjectPutter(s3: S3Client, bucket: string, opts: { connect
         attempts: ATTEMPTS,
         baseDelayMs: BASE_DELAY_MS,
         maxDelayMs: MAX_DELAY_MS,
-        retryable: transient,
+        // Throttling, S3's 5xx, a clock corrected since, a broken connection: the same request again.
+        retryable: isResendable,
         ...(input.signal ? { signal: input.signal } : {}),
       }),
     close: () => agent.close(),
