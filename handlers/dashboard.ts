@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { loadConfig } from '../src/config.ts';
 import { handleDashboardRequest, type DashboardDeps } from '../src/dashboard/http.ts';
 import { createLogger } from '../src/log.ts';
 import { createAwsClients } from '../src/wiring/aws-clients.ts';
+// From lambda-entry.ts, not lambda.ts: the pipeline's entry there would bundle its clients here too.
+import { lambdaEntryOf } from '../src/wiring/lambda-entry.ts';
 import { createLedger } from '../src/adapters/dynamodb/ledger.ts';
 import { recentOriginHealth } from '../src/adapters/dynamodb/origin-health.ts';
 import { createJobQueue } from '../src/adapters/sqs/queue.ts';
@@ -27,19 +28,16 @@ export function createHandler(deps: DashboardDeps): HttpHandler {
   };
 }
 
-let built: HttpHandler | undefined;
-
 /**
  * The Lambda handler: dependencies from the environment, once per container. Only the ledger and
  * the queues: no origin client, no MongoDB driver, a small bundle and a fast cold start.
  */
-export const handler: HttpHandler = (event) => {
-  if (!built) {
-    const cfg = loadConfig(process.env);
+export const handler: HttpHandler = lambdaEntryOf({
+  build: (cfg): DashboardDeps => {
     const aws = createAwsClients(cfg, { maxSockets: 16 });
     // The queues' ages: SQS publishes them only as CloudWatch metrics (cloudwatch:GetMetricData).
     const cw = cloudWatchQueueAges(cfg);
-    built = createHandler({
+    return {
       stage: cfg.stage,
       ledger: createLedger(aws.ddb, cfg.tableName),
       queue: createJobQueue(aws.sqs, cfg),
@@ -47,7 +45,7 @@ export const handler: HttpHandler = (event) => {
       ...(cw ? { ages: cw.ages } : {}),
       origins: () => recentOriginHealth(aws.ddb, cfg.tableName, 5),
       log: createLogger({ stage: cfg.stage, fn: 'dashboard' }),
-    });
-  }
-  return built(event);
-};
+    };
+  },
+  handler: createHandler,
+});

@@ -1,31 +1,29 @@
 import { setMaxListeners } from 'node:events';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loadConfig } from '../config.ts';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Logger } from '../log.ts';
 import { buildDeps, type Deps } from './deps.ts';
 import { attachMetrics, METRIC_NAMESPACE } from '../pipeline/metrics.ts';
+import { lambdaEntryOf, type InvocationContext, type LambdaHandler } from './lambda-entry.ts';
 
-/** What Lambda passes a handler besides the event; the local runner passes the same. */
-export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'> &
-  Partial<Pick<Context, 'awsRequestId' | 'functionName'>>;
+// The once-per-container entry every handler goes through, apart so that a handler that is not the
+// pipeline's (the dashboard) does not bundle the pipeline's dependencies.
+export { lambdaEntryOf, type InvocationContext, type LambdaHandler } from './lambda-entry.ts';
 
 /** An SQS-triggered handler with partial batch responses. */
 export type SqsHandler = (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse>;
 
 /**
- * The Lambda entry point for a handler factory: the one place that reads the environment. The
- * dependencies are built on the first invocation and kept for the container's life (a warm
- * container reuses its clients and connections); tests and the lab call the factory with their own.
- * Pipeline events become CloudWatch metrics (EMF), published at the end of every invocation.
+ * The Lambda entry point for a pipeline handler factory (`lambdaEntryOf` with the pipeline's
+ * dependencies, `buildDeps`): pipeline events become CloudWatch metrics (EMF), published at the end
+ * of every invocation.
  */
 export function lambdaEntry<E = SQSEvent, R = SQSBatchResponse>(
-  factory: (deps: Deps) => (event: E, context?: InvocationContext) => Promise<R>,
-): (event: E, context?: InvocationContext) => Promise<R> {
-  let built: { handler: (event: E, context?: InvocationContext) => Promise<R>; metrics: Metrics } | undefined;
-  return async (event, context) => {
-    if (!built) {
-      const deps = buildDeps(loadConfig(process.env));
+  factory: (deps: Deps) => LambdaHandler<E, R>,
+): LambdaHandler<E, R> {
+  return lambdaEntryOf({
+    build: (cfg) => {
+      const deps = buildDeps(cfg);
       // One service and a Stage dimension for every function: the alarms in serverless.yml watch exactly these.
       const metrics = new Metrics({
         namespace: METRIC_NAMESPACE,
@@ -33,14 +31,11 @@ export function lambdaEntry<E = SQSEvent, R = SQSBatchResponse>(
         defaultDimensions: { Stage: deps.cfg.stage },
       });
       attachMetrics(deps.events, metrics);
-      built = { handler: factory(deps), metrics };
-    }
-    try {
-      return await built.handler(event, context);
-    } finally {
-      built.metrics.publishStoredMetrics();
-    }
-  };
+      return { deps, metrics };
+    },
+    handler: ({ deps }) => factory(deps),
+    after: ({ metrics }) => metrics.publishStoredMetrics(),
+  });
 }
 
 /**
