@@ -4,9 +4,10 @@
  * and which mean "a batch read left keys unprocessed". Throttling and 5xx answers the SDK retries itself.
  */
 import { FlantsError } from '../../errors.ts';
+import { awsErrorName } from '../../util/aws-errors.ts';
 
-const nameOf = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined;
+// The AWS error's name as the one AWS classifier reads it (src/util/aws-errors.ts).
+const nameOf = awsErrorName;
 
 /** A conditional write refused: the item is not as the condition said (another writer got there first). */
 export function isConditionFailed(err: unknown): boolean {
