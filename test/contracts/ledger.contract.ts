@@ -166,6 +166,26 @@ export function describeLedgerContract(name: string, make: () => Promise<LedgerS
       expect((await ledger.getClasses([c, id('no-such-class'), c])).size).toBe(1);
     });
 
+    it('a bucket move revives a class failed for its re-plans with a new run of them, never TRANSFERRING past the limit', async () => {
+      const c = id('replans');
+      await ledger.markCrawling(c, info);
+      const plan = { planId: 'repl0001', totalFiles: 6, totalChunks: 3 };
+      const { gen } = await ledger.recordPlan(c, plan);
+      for (let replans = 0; replans < 2; replans++) {
+        const reason = 'playlist named other files';
+        expect(await ledger.requestReplan(c, { gen, replans, max: 2, reason })).toBe('counted');
+        await ledger.recordPlan(c, { ...plan, replan: true });
+      }
+      expect(await ledger.requestReplan(c, { gen, replans: 2, max: 2, reason: 'again' })).toBe('failed');
+      expect(await ledger.getClass(c)).toMatchObject({ status: 'FAILED', replans: 3, crawlError: 'again' });
+      expect(await ledger.recordBucketAhead(c, gen, gen + 1, 'the bucket is ahead')).toEqual({
+        outcome: 'moved',
+        gen: gen + 2,
+      });
+      const moved = await ledger.getClass(c);
+      expect([moved?.status, moved?.replans ?? 0, moved?.crawlError]).toEqual(['TRANSFERRING', 0, undefined]);
+    });
+
     it('pages failures in chunk order, and lists COMPLETE classes shard by shard', async () => {
       const c = id('failures');
       await ledger.markCrawling(c, info);
