@@ -109,7 +109,7 @@ export function memoryLedger(): Ledger & { wipe(classId: string): void } {
     if (!holds(d.guard, state))
       throw new FlantsError(
         'LEDGER_STATE',
-        `the lifecycle's guard for ${event.type} does not hold on class ${classId}`,
+        `the lifecycle's guard for ${event.type} does not hold on class ${classId}, the record it was decided from: stateOf in src/adapters/memory/ledger.ts disagrees with decide (fix it there)`,
       );
     const s: Stored = found ?? { rec: { classId }, failed: new Map(), reasons: new Map() };
     const u = new Update();
