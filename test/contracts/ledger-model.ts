@@ -6,7 +6,8 @@ import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import type { PlannedFile } from '../../src/hls/types.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../../src/domain/lifecycle/class-lifecycle.ts';
 import { planIdOf } from '../../src/domain/planning/chunking.ts';
-import { MAX_GONE_LISTED, type LandedFile, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { MAX_GONE_LISTED, type LandedFile } from '../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { mapLimit } from '../../src/util/concurrency.ts';
 import type { LedgerSubject } from './ledger.contract.ts';
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLASS_SHARDS, type LandedFile, type Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import { CLASS_SHARDS, type LandedFile } from '../../src/domain/ledger/records.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { RUNS, runLedgerModel } from './ledger-model.ts';
 
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MESSAGE_VERSION, ScanRequestSchema, type CrawlJob, type ScanRequest } from '../../src/domain/jobs/schemas.ts';
 import { runScan, type ScannerDeps } from '../../src/pipeline/scanner.ts';
 import type { Catalog } from '../../src/adapters/mongodb/catalog.ts';
-import type { Ledger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { newPageToken, newScanId } from '../../src/adapters/sqs/queue.ts';
 import { memoryCatalog, readyDocument, recordingQueue } from '../helpers/factories.ts';
 import type { Config } from '../../src/config.ts';

@@ -2,7 +2,7 @@
 // and read (failure counts derived from the failed set, as the DynamoDB adapter derives them).
 import { judgeEndedAt, plausibleInstant } from '../../domain/lifecycle/class-dates.ts';
 import type { Effect } from '../../domain/lifecycle/class-lifecycle.ts';
-import type { ClassInfo, ClassRecord, LandedFile } from '../dynamodb/ledger.ts';
+import type { ClassInfo, ClassRecord, LandedFile } from '../../domain/ledger/records.ts';
 
 /** The stored attributes of a class record (what readers see, less what is derived when read). */
 export type Rec = Partial<ClassRecord> & { classId: string };

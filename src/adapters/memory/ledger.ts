@@ -30,11 +30,11 @@ import type {
   FailureOutcome,
   FailureRecord,
   LandedFile,
-  Ledger,
   PlanResult,
   ReplanOutcome,
-} from '../dynamodb/ledger.ts';
-import { CLASS_SHARDS, MAX_GONE_LISTED } from '../dynamodb/ledger.ts';
+} from '../../domain/ledger/records.ts';
+import { CLASS_SHARDS, MAX_GONE_LISTED } from '../../domain/ledger/records.ts';
+import type { Ledger } from '../../domain/ports/ledger.ts';
 import { effectOn, freshFromOf, identityOf, landedCopy, recordView, Update, type Stored } from './ledger-record.ts';
 import { memoryScanLedger } from './scan-ledger.ts';
 

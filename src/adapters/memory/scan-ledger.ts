@@ -1,14 +1,10 @@
 // The in-memory ledger's scan bookkeeping: page claims, scan pages and the catalog watermark, with
 // the DynamoDB adapter's conditions (a claim held by one message, a watermark that only moves forward).
 import { FlantsError } from '../../errors.ts';
-import type { Ledger, ScanPageRecord } from '../dynamodb/ledger.ts';
+import type { ScanPageRecord } from '../../domain/ledger/records.ts';
+import type { ScanLedger } from '../../domain/ports/ledger.ts';
 
-export type ScanLedgerPart = Pick<
-  Ledger,
-  'claimScanPage' | 'finishScanPage' | 'recordScanPage' | 'getScan' | 'getWatermark' | 'advanceWatermark'
->;
-
-export function memoryScanLedger(): ScanLedgerPart {
+export function memoryScanLedger(): ScanLedger {
   const claims = new Map<string, { by: string; done: boolean }>();
   const pages = new Map<string, Map<string, ScanPageRecord>>();
   const watermarks = new Map<string, string>();
