@@ -1,7 +1,7 @@
 // The in-memory ledger's class record: how it is stored, written (one update with DynamoDB's meaning)
 // and read (failure counts derived from the failed set, as the DynamoDB adapter derives them).
 import { judgeEndedAt, plausibleInstant } from '../../domain/lifecycle/class-dates.ts';
-import type { Effect } from '../../domain/lifecycle/class-lifecycle.ts';
+import type { ClassState, Effect } from '../../domain/lifecycle/class-lifecycle.ts';
 import type { ClassInfo, ClassRecord, LandedFile } from '../../domain/ledger/records.ts';
 
 /** The stored attributes of a class record (what readers see, less what is derived when read). */
@@ -49,6 +49,26 @@ export class Update {
     for (const [k, v] of this.sets) r[k] = v;
     for (const [k, n] of this.adds) r[k] = Number(r[k] ?? 0) + n;
   }
+}
+
+/** The lifecycle's view of a stored class: all of it (the failed set and the done chunks included). */
+export function stateOf(s: Stored, doneIds: number[]): ClassState {
+  const r = s.rec;
+  return {
+    status: r.status,
+    gen: r.gen ?? 0,
+    planId: r.planId,
+    forcedAt: r.forcedAt,
+    changedAt: r.changedAt,
+    totalChunks: r.totalChunks ?? 0,
+    doneChunks: r.doneChunks ?? 0,
+    failed: [...s.failed.keys()],
+    crawlError: r.crawlError,
+    completedGen: r.completedGen,
+    replans: r.replans ?? 0,
+    doneIds,
+    bucketAheadMoves: r.bucketAheadMoves,
+  };
 }
 
 /** The attributes every write that may create the record sets: who the class is, and what freshness counts from. */

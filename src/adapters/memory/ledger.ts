@@ -18,7 +18,6 @@ import {
   holds,
   NO_RECORD,
   type ClassEvent,
-  type ClassState,
   type Decision,
   type SkipWhy,
 } from '../../domain/lifecycle/class-lifecycle.ts';
@@ -35,10 +34,25 @@ import type {
 } from '../../domain/ledger/records.ts';
 import { CLASS_SHARDS, MAX_GONE_LISTED } from '../../domain/ledger/records.ts';
 import type { Ledger } from '../../domain/ports/ledger.ts';
-import { effectOn, freshFromOf, identityOf, landedCopy, recordView, Update, type Stored } from './ledger-record.ts';
+import {
+  effectOn,
+  freshFromOf,
+  identityOf,
+  landedCopy,
+  recordView,
+  stateOf,
+  Update,
+  type Stored,
+} from './ledger-record.ts';
 import { memoryScanLedger } from './scan-ledger.ts';
 
 type Apply = Extract<Decision, { kind: 'apply' }>;
+/** What a refused chunk failure answers, by the lifecycle's reason (any other: stale). */
+const FAILURE_SKIPS: Partial<Record<SkipWhy, FailureOutcome>> = {
+  complete: 'complete',
+  'chunk-failed-already': 'already-recorded',
+  'chunk-done': 'chunk-done',
+};
 const now = () => new Date().toISOString();
 const byNumber = (a: number, b: number) => a - b;
 
@@ -70,27 +84,6 @@ export function memoryLedger(): Ledger & { wipe(classId: string): void } {
     [...chunksOf(classId, s?.rec.gen ?? 0).keys()].sort(byNumber);
   const view = (classId: string, s: Stored) => recordView(s, doneIds(classId, s));
 
-  /** The lifecycle's view of a record: all of it (the failed set and the done chunks included). */
-  function stateOf(classId: string, s: Stored | undefined): ClassState {
-    if (!s) return NO_RECORD;
-    const r = s.rec;
-    return {
-      status: r.status,
-      gen: r.gen ?? 0,
-      planId: r.planId,
-      forcedAt: r.forcedAt,
-      changedAt: r.changedAt,
-      totalChunks: r.totalChunks ?? 0,
-      doneChunks: r.doneChunks ?? 0,
-      failed: [...s.failed.keys()],
-      crawlError: r.crawlError,
-      completedGen: r.completedGen,
-      replans: r.replans ?? 0,
-      doneIds: doneIds(classId, s),
-      bucketAheadMoves: r.bucketAheadMoves,
-    };
-  }
-
   /**
    * Decides an event on the record and, for an `apply`, checks its guard and writes the update `write`
    * builds (the effect's clauses are added by `write` through `effectOn`). No await: one step.
@@ -102,14 +95,14 @@ export function memoryLedger(): Ledger & { wipe(classId: string): void } {
     onSkip: (why: SkipWhy, s: Stored | undefined) => T,
   ): T {
     const found = classes.get(classId);
-    const state = stateOf(classId, found);
+    const state = found ? stateOf(found, doneIds(classId, found)) : NO_RECORD;
     const d = decide(state, event);
     if (d.kind === 'skip') return onSkip(d.why, found);
     // The condition DynamoDB would hold the write to, on the very record decided from.
     if (!holds(d.guard, state))
       throw new FlantsError(
         'LEDGER_STATE',
-        `the lifecycle's guard for ${event.type} does not hold on class ${classId}, the record it was decided from: stateOf in src/adapters/memory/ledger.ts disagrees with decide (fix it there)`,
+        `the lifecycle's guard for ${event.type} does not hold on class ${classId}, the record it was decided from: stateOf in src/adapters/memory/ledger-record.ts disagrees with decide (fix it there)`,
       );
     const s: Stored = found ?? { rec: { classId }, failed: new Map(), reasons: new Map() };
     const u = new Update();
@@ -360,14 +353,7 @@ export function memoryLedger(): Ledger & { wipe(classId: string): void } {
           failuresOf(classId, gen).set(chunk, { classId, gen, chunk, files: listed, provisional, at });
           return 'recorded';
         },
-        (why) =>
-          why === 'complete'
-            ? 'complete'
-            : why === 'chunk-failed-already'
-              ? 'already-recorded'
-              : why === 'chunk-done'
-                ? 'chunk-done'
-                : 'stale',
+        (why) => FAILURE_SKIPS[why] ?? 'stale',
       );
     },
 
