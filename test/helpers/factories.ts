@@ -13,6 +13,7 @@ import { createPipelineEvents, type PipelineEvents } from '../../src/pipeline/ev
 import type { Catalog, CatalogDocument } from '../../src/adapters/mongodb/catalog.ts';
 import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
+import { memoryLedger } from '../../src/adapters/memory/ledger.ts';
 import type { ObjectStore, UploadResult } from '../../src/adapters/s3/objects.ts';
 import type { JobQueue, QueueName } from '../../src/adapters/sqs/queue.ts';
 
@@ -129,7 +130,22 @@ export function recordingQueue(): JobQueue & {
   };
 }
 
-/** A ledger with only the methods a test gives; any other call fails the test, naming the method. */
+/**
+ * A ledger in memory holding class c1 planned as generation 1 of plan aaaa0000 (`chunks` chunks), what
+ * `transferJob` and `classRecord` describe: for tests that need a ledger that behaves, not a given
+ * answer. It is held to the DynamoDB adapter's contract (test/contracts/ledger.contract.ts).
+ */
+export async function plannedLedger(chunks = 1): Promise<ReturnType<typeof memoryLedger>> {
+  const ledger = memoryLedger();
+  await ledger.markCrawling('c1', { manifestUrl: `http://${HOST}/c1/master.m3u8`, title: 'Lecture' });
+  await ledger.recordPlan('c1', { planId: 'aaaa0000', totalFiles: 2 * chunks, totalChunks: chunks });
+  return ledger;
+}
+
+/**
+ * A ledger with only the methods a test gives; any other call fails the test, naming the method. For
+ * a test that injects a failure or a given outcome; `plannedLedger` when plausible behaviour will do.
+ */
 export function fakeLedger(methods: Partial<Ledger>): Ledger {
   return new Proxy(methods as Ledger, {
     get(target, prop: string) {

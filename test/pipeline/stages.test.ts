@@ -7,7 +7,7 @@ import type { CrawlJob, TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { runScan } from '../../src/pipeline/scanner.ts';
 import { runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import type { LandedFile, PlanInput } from '../../src/domain/ledger/records.ts';
+import type { PlanInput } from '../../src/domain/ledger/records.ts';
 import {
   catalogScan,
   classRecord,
@@ -16,6 +16,7 @@ import {
   fakeLedger,
   HOST,
   memoryCatalog,
+  plannedLedger,
   memoryOrigin,
   memoryStore,
   quietLog,
@@ -75,25 +76,29 @@ describe('runTransfer', () => {
   });
 
   it('copies every file, counts the chunk once with what landed, and announces it', async () => {
-    const counted: Array<{ gen: number; chunk: number; files: readonly LandedFile[] }> = [];
-    const ledger = fakeLedger({
-      viewChunk: () => Promise.resolve({ record: classRecord(), chunkDone: false }),
-      countChunk: (_c, gen, chunk, files) => {
-        counted.push({ gen, chunk, files });
-        return Promise.resolve({ outcome: 'counted', completed: true });
-      },
-    });
+    const ledger = await plannedLedger();
     const { deps, seen } = transferDeps(ledger, { [url('/c1/a.ts')]: 'aaaa', [url('/c1/b.ts')]: 'bb' });
-    const res = await runTransfer(transferJob(['/c1/a.ts', '/c1/b.ts']), { receiveCount: 1 }, deps);
+    const job = transferJob(['/c1/a.ts', '/c1/b.ts']);
+    const res = await runTransfer(job, { receiveCount: 1 }, deps);
     expect(res).toMatchObject({ outcome: 'counted', completedClass: true, bytes: 6 });
-    expect(counted).toHaveLength(1);
+    const counted = await ledger.listChunks('c1', 1);
+    expect(counted.map((c) => c.chunk)).toEqual([0]);
     expect(counted[0]!.files.map((f) => [f.key, f.bytes])).toEqual(
       expect.arrayContaining([
         [`c1/${HOST}/c1/a.ts`, 4],
         [`c1/${HOST}/c1/b.ts`, 2],
       ]),
     );
+    expect(await ledger.getClass('c1')).toMatchObject({
+      status: 'COMPLETE',
+      doneChunks: 1,
+      doneFiles: 2,
+      doneBytes: 6,
+    });
     expect(seen).toEqual(['counted 2', 'complete c1']);
+    // Delivered again: the chunk is done, nothing is copied or counted twice.
+    expect(await runTransfer(job, { receiveCount: 2 }, deps)).toMatchObject({ outcome: 'duplicate' });
+    expect(await ledger.getClass('c1')).toMatchObject({ doneChunks: 1, doneFiles: 2 });
   });
 
   it('throws ChunkFailedError naming each failed file, and counts nothing', async () => {
