@@ -10,7 +10,7 @@ const ABOVE_ADAPTERS = ['pipeline', 'verify', 'views', ...ABOVE_USE_CASES];
 const ABOVE_CONFIG = ['adapters', ...ABOVE_ADAPTERS];
 const ABOVE_DOMAIN = ['config\\.ts', ...ABOVE_CONFIG];
 const ABOVE_BASE = ['domain', 'hls', 'dash', ...ABOVE_DOMAIN];
-const BACKENDS = ['cloudwatch', 'dynamodb', 'mongodb', 'origin', 's3', 'sqs', 'ssm'];
+const BACKENDS = ['cloudwatch', 'dynamodb', 'memory', 'mongodb', 'origin', 's3', 'sqs', 'ssm'];
 const layer = (files, regexes, why) => ({
   files,
   rules: {

@@ -1,6 +1,7 @@
 // The dependency rule of docs/architecture.md ("The layers") is part of `eslint .` in `npm test`: these cases
 // show it refuses what it must (an upward import, an AWS package in the domain, one backend reaching into
 // another) and lets the allowed direction through, so a rule that silently matched nothing would fail here.
+import { execFileSync } from 'node:child_process';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
@@ -48,5 +49,20 @@ describe('the dependency rule', () => {
     ['handlers/x.ts', '../src/wiring/lambda.ts'],
   ])('allows %s → %s', async (file, specifier) => {
     expect(await refusals(file, specifier)).toEqual([]);
+  });
+});
+
+describe('every source file', () => {
+  it('belongs to a layer: a folder the rule does not name would escape it', async () => {
+    const files = execFileSync('git', ['ls-files', 'src', 'handlers'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(100);
+    const outside: string[] = [];
+    for (const f of files) {
+      const config = (await eslint.calculateConfigForFile(f)) as { rules?: Record<string, unknown> };
+      if (!config.rules?.['no-restricted-imports']) outside.push(f);
+    }
+    expect(outside).toEqual([]);
   });
 });
