@@ -47,6 +47,7 @@ export const TARGETS = {
     mutate: ['src/dash/template.ts', 'src/dash/scan.ts', 'src/dash/hosts.ts'],
     testFiles: [
       'test/dash/template.test.ts',
+      'test/dash/scan.test.ts',
       'test/dash/enumerate.test.ts',
       'test/dash/fixtures.test.ts',
       'test/dash/config.test.ts',
