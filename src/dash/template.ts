@@ -99,7 +99,6 @@ export function timelineSegments(
           `SegmentTimeline S #${i + 1} repeats to the end (r="-1") but ${next ? 'the next S has no t' : 'the period has no known end (no Period@duration, next Period@start or MPD@mediaPresentationDuration)'}`,
         );
       // Ceiling: a last segment cut short by the end still exists.
-      // Stryker disable next-line EqualityOperator: at until = start the ceiling is (d - 1) / d, 0 as well
       count = until > start ? (until - start + s.d - 1n) / s.d : 0n;
     } else
       throw new DashRuleError('NOT_A_PLAYLIST', `SegmentTimeline S #${i + 1} has r=${r}: only -1 or more is valid`);

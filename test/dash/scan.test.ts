@@ -286,7 +286,7 @@ describe('segment information', () => {
 
   it("child elements come from the innermost level that has them; a vendor's child element is no attribute", () => {
     const timeline = mpd(`<Period duration="PT4S"><AdaptationSet mimeType="video/mp4">
-      <SegmentTemplate media="t$Time$.m4s"><SegmentTimeline><S t="0" d="2" r="1"/></SegmentTimeline><Xmedia>x.m4s</Xmedia></SegmentTemplate>
+      <SegmentTemplate media="t$Time$.m4s"><SegmentTimeline><S t="0" d="2" r="1"/></SegmentTimeline><Xindex>x.sidx</Xindex></SegmentTemplate>
       <Representation id="v"><SegmentTemplate timescale="1"/></Representation></AdaptationSet></Period>`);
     expect(rows(timeline)).toEqual(['segment SegmentTemplate@media t0.m4s', 'segment SegmentTemplate@media t2.m4s']);
     const inits = set(`<SegmentList><Initialization sourceURL="set-init.mp4"/></SegmentList>
