@@ -47,6 +47,7 @@ export const TARGETS = {
     mutate: ['src/dash/template.ts', 'src/dash/scan.ts', 'src/dash/hosts.ts'],
     testFiles: [
       'test/dash/template.test.ts',
+      'test/dash/scan.test.ts',
       'test/dash/enumerate.test.ts',
       'test/dash/fixtures.test.ts',
       'test/dash/config.test.ts',
@@ -70,8 +71,18 @@ export const TARGETS = {
     mutate: ['src/domain/lifecycle/queue-age.ts'],
     testFiles: ['test/domain/lifecycle/queue-age.test.ts'],
   },
+  // With the byte pacing of the gate, by line range (update them when gate.ts moves): the bucket a host
+  // starts with, what a request prepays and how it is paid, the refund of an answer shorter than its
+  // prepayment and the sizes it remembers, and the pacer's credit for prepaid bytes.
   politeness: {
-    mutate: ['src/domain/origin/politeness.ts', 'src/pipeline/deferral.ts'],
+    mutate: [
+      'src/domain/origin/politeness.ts',
+      'src/pipeline/deferral.ts',
+      'src/domain/origin/gate.ts:121-121',
+      'src/domain/origin/gate.ts:151-169',
+      'src/domain/origin/gate.ts:199-210',
+      'src/domain/origin/gate.ts:238-248',
+    ],
     testFiles: ['test/domain/origin/politeness.test.ts'],
   },
   integrity: {

@@ -80,10 +80,14 @@ const parser = new XMLParser({
   removeNSPrefix: true,
   parseTagValue: false,
   parseAttributeValue: false,
+  // Texts and attribute values arrive trimmed (every Unicode space, as String.trim): nothing below trims again.
+  trimValues: true,
   // Only the five predefined entities: a DOCTYPE (the only way to define others) is refused before parsing.
   processEntities: true,
   htmlEntities: false,
+  // Stryker disable next-line BooleanLiteral: a kept declaration is a sibling of MPD, which nothing reads
   ignoreDeclaration: true,
+  // Stryker disable next-line BooleanLiteral: a kept processing instruction is a child no rule reads
   ignorePiTags: true,
   maxNestedTags: 32,
   isArray: (name) => REPEATED.has(name),
@@ -124,8 +128,7 @@ function children(n: XmlNode | undefined, name: string): XmlNode[] {
 }
 
 function first(n: XmlNode | undefined, name: string): XmlNode | undefined {
-  const v = n?.[name];
-  return Array.isArray(v) && v.length > 0 ? node(v[0]) : undefined;
+  return children(n, name)[0];
 }
 
 function attr(n: XmlNode | undefined, name: string): string | undefined {
@@ -134,9 +137,9 @@ function attr(n: XmlNode | undefined, name: string): string | undefined {
 }
 
 function textOf(v: unknown): string {
-  if (typeof v === 'string') return v.trim();
+  if (typeof v === 'string') return v;
   const t = node(v)['#text'];
-  return typeof t === 'string' ? t.trim() : '';
+  return typeof t === 'string' ? t : '';
 }
 
 /** The Period, AdaptationSet and Representation around one Representation, outermost first. */
@@ -151,8 +154,8 @@ type SegmentInfoType = (typeof SEGMENT_INFO)[number];
  * the innermost level that has them.
  */
 function segmentInfo(levels: Levels): { type: SegmentInfoType; attrs: Map<string, string>; at: XmlNode[] } | undefined {
-  for (let i = levels.length - 1; i >= 0; i--) {
-    const type = SEGMENT_INFO.find((t) => first(levels[i], t) !== undefined);
+  for (const level of [...levels].reverse()) {
+    const type = SEGMENT_INFO.find((t) => first(level, t) !== undefined);
     if (!type) continue;
     const at = levels.map((l) => first(l, type)).filter((e): e is XmlNode => e !== undefined);
     const attrs = new Map<string, string>();
@@ -173,18 +176,24 @@ function innermost(at: readonly XmlNode[], name: string): XmlNode | undefined {
 }
 
 function inherited(levels: Levels, name: string): string | undefined {
-  for (let i = levels.length - 1; i >= 0; i--) {
-    const v = attr(levels[i], name);
+  for (const level of [...levels].reverse()) {
+    const v = attr(level, name);
     if (v !== undefined) return v;
   }
   return undefined;
 }
 
+/** An inherited attribute in lower case, '' when no level sets it. */
+function lowerCase(levels: Levels, name: string): string {
+  // Stryker disable next-line StringLiteral: any stand-in for a missing attribute that names no text type reads the same
+  return inherited(levels, name)?.toLowerCase() ?? '';
+}
+
 /** Subtitles: a text adaptation set, a text/TTML MIME type, or WebVTT/TTML in MP4 (wvtt, stpp). */
 function isText(levels: Levels): boolean {
-  const contentType = inherited(levels, 'contentType')?.toLowerCase();
-  const mime = inherited(levels, 'mimeType')?.toLowerCase() ?? '';
-  const codecs = inherited(levels, 'codecs')?.toLowerCase() ?? '';
+  const contentType = lowerCase(levels, 'contentType');
+  const mime = lowerCase(levels, 'mimeType');
+  const codecs = lowerCase(levels, 'codecs');
   return (
     contentType === 'text' ||
     mime.startsWith('text/') ||
@@ -240,14 +249,14 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
     return { url: allowed, own: true };
   };
   const add = (raw: string, base: URL, kind: FileKind, tag: string, range?: string): void => {
-    if (raw.trim() === '') return;
+    if (raw === '') return;
     if (references.length >= maxReferences)
       fail(
         'TOO_MANY_FILES',
         where,
         `the manifest names more than ${maxReferences} files, repeats included (HLS_MAX_FILES)`,
       );
-    const url = resolve(raw.trim(), base, tag);
+    const url = resolve(raw, base, tag);
     const ref: Reference = { uri: url.href, url, kind, tag, line: 0 };
     if (range !== undefined) ref.range = rangeOf(range);
     references.push(ref);
@@ -256,7 +265,7 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
   const xlinked = (e: XmlNode, what: string): boolean => {
     const href = attr(e, 'href');
     if (href === undefined) return false;
-    if (href.trim() === RESOLVE_TO_ZERO) return true;
+    if (href === RESOLVE_TO_ZERO) return true;
     return fail(
       'MANIFEST_UNSUPPORTED',
       where,
@@ -278,8 +287,8 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
   const starts: Array<number | undefined> = [];
   periods.forEach((p, i) => {
     const s = attr(p, 'start');
-    const prev = i > 0 ? starts[i - 1] : 0;
-    const prevDuration = i > 0 ? attr(periods[i - 1], 'duration') : undefined;
+    const prev = starts[i - 1];
+    const prevDuration = attr(periods[i - 1], 'duration');
     starts.push(
       s !== undefined
         ? parseDuration(s)
@@ -314,9 +323,7 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
         const levels: Levels = [period, set, rep];
         const media: FileKind = isText(levels) ? 'subtitle' : 'segment';
         const base = rBase.url;
-        const values: TemplateValues = {};
-        const id = attr(rep, 'id');
-        if (id !== undefined) values.RepresentationID = id;
+        const values: TemplateValues = { RepresentationID: attr(rep, 'id') };
         const bandwidth = attr(rep, 'bandwidth');
         if (bandwidth !== undefined) values.Bandwidth = parseUnsigned(bandwidth, `${what} bandwidth`);
         const info = segmentInfo(levels);
@@ -330,7 +337,6 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
         const init = innermost(info.at, 'Initialization');
         const index = innermost(info.at, 'RepresentationIndex');
         const withRange = (e: XmlNode | undefined, kind: FileKind, tag: string): void => {
-          if (!e) return;
           const src = attr(e, 'sourceURL');
           // Without sourceURL the range is in the Representation's own file, listed as its media.
           if (src !== undefined) add(src, base, kind, tag, attr(e, 'range'));
@@ -387,7 +393,7 @@ function scan(text: string, ctx: MpdScanContext): PlaylistScan {
                 if (t !== undefined) e.t = parseUnsigned(t, `${what} S #${k + 1} t`);
                 if (r !== undefined) {
                   if (!/^\s*-?\d+\s*$/.test(r)) fail('NOT_A_PLAYLIST', where, `${what} S #${k + 1} has r="${r}"`);
-                  e.r = BigInt(r.trim());
+                  e.r = BigInt(r);
                 }
                 return e;
               });

@@ -16,7 +16,7 @@ export class DashRuleError extends Error {
 
 /** The values a template's identifiers take for one segment; an identifier without a value is refused when met. */
 export interface TemplateValues {
-  RepresentationID?: string;
+  RepresentationID?: string | undefined;
   Number?: number | bigint;
   Bandwidth?: number | bigint;
   Time?: number | bigint;
@@ -52,7 +52,7 @@ export function expandTemplate(template: string, values: TemplateValues): string
       );
     }
     const digits = String(value);
-    return width === undefined ? digits : digits.padStart(Number(width), '0');
+    return digits.padStart(Number(width ?? 0), '0');
   });
 }
 
@@ -178,7 +178,8 @@ export function parseDuration(text: string): number {
 /** A non-negative integer attribute, as a bigint (timeline times outgrow 2^53 on 10 MHz clocks). */
 export function parseUnsigned(text: string, what: string): bigint {
   if (!/^\s*\d+\s*$/.test(text)) throw new DashRuleError('NOT_A_PLAYLIST', `${what}="${text}" is not a whole number`);
-  return BigInt(text.trim());
+  // BigInt reads past the spaces the pattern allows around the digits.
+  return BigInt(text);
 }
 
 /** A byte range as DASH writes it (`first-last`, inclusive) in the `length@offset` form HLS references use. */

@@ -43,6 +43,12 @@ describe('expandTemplate', () => {
     expect(thrown(() => expandTemplate('$SubNumber$', { Number: 1 })).message).toContain('$SubNumber$');
   });
 
+  it('a width without an identifier is no dollar but an unknown identifier', () => {
+    const e = thrown(() => expandTemplate('s$%05d$.m4s', { Number: 1 }));
+    expect(e.code).toBe('NOT_A_PLAYLIST');
+    expect(e.message).toContain('the identifier $%05d$, which DASH does not define');
+  });
+
   it('refuses an identifier that has no value here, saying why', () => {
     const e = thrown(() => expandTemplate('$Time$.m4s', { Number: 1 }));
     expect(e.code).toBe('MANIFEST_UNSUPPORTED');
@@ -113,6 +119,37 @@ describe('timelineSegments', () => {
     ).toBe('TOO_MANY_FILES');
   });
 
+  it('names the S at fault by its position, from 1', () => {
+    const opts = { startNumber: 1n, end: undefined, max: 9 };
+    expect(thrown(() => timelineSegments([{ d: 1n }, { d: 0n }], opts)).message).toBe(
+      'SegmentTimeline S #2 has d=0: it must be positive',
+    );
+    expect(thrown(() => timelineSegments([{ d: 1n }, { d: 1n, r: -2n }], opts)).message).toBe(
+      'SegmentTimeline S #2 has r=-2: only -1 or more is valid',
+    );
+    expect(thrown(() => timelineSegments([{ d: 1n }, { d: 1n, r: -1n }], opts)).message).toBe(
+      'SegmentTimeline S #2 repeats to the end (r="-1") but the period has no known end (no Period@duration, next Period@start or MPD@mediaPresentationDuration)',
+    );
+    expect(thrown(() => timelineSegments([{ d: 1n, r: 9n }], opts)).message).toBe(
+      'a SegmentTimeline lists more than 9 segments for one representation (DASH_MAX_SEGMENTS)',
+    );
+  });
+
+  it('r="-1" up to a t before its start repeats no time, never a negative count that lets later S past the cap', () => {
+    const entries: TimelineEntry[] = [
+      { t: 100n, d: 10n, r: -1n },
+      { t: 50n, d: 1n, r: 2n },
+    ];
+    expect(timelineSegments(entries, { startNumber: 1n, end: undefined, max: 3 })).toEqual([
+      seg(50, 1),
+      seg(51, 2),
+      seg(52, 3),
+    ]);
+    expect(thrown(() => timelineSegments(entries, { startNumber: 1n, end: undefined, max: 2 })).code).toBe(
+      'TOO_MANY_FILES',
+    );
+  });
+
   it('keeps times past 2^53 exact', () => {
     const t = 2n ** 60n + 1n;
     expect(timelineSegments([{ t, d: 3n, r: 1n }], { startNumber: 1n, end: undefined, max: 9 })).toEqual([
@@ -144,6 +181,20 @@ describe('templateSegmentCount', () => {
     expect(templateSegmentCount({ ...base, periodSeconds: 8, segmentDuration: 4000, endNumber: 10 })).toBe(2);
   });
 
+  it('a zero or negative duration or timescale is no manifest, not a count too large', () => {
+    for (const [segmentDuration, timescale] of [
+      [0, 1000],
+      [-4000, 1000],
+      [4000, -1],
+    ] as const) {
+      const e = thrown(() => templateSegmentCount({ ...base, timescale, periodSeconds: 8, segmentDuration }));
+      expect(e.code).toBe('NOT_A_PLAYLIST');
+      expect(e.message).toBe(
+        `SegmentTemplate@duration=${segmentDuration} and @timescale=${timescale} must be positive`,
+      );
+    }
+  });
+
   it('refuses non-positive durations and timescales, and more than max', () => {
     expect(() => templateSegmentCount({ ...base, periodSeconds: 8, segmentDuration: 0 })).toThrow(DashRuleError);
     expect(() => templateSegmentCount({ ...base, timescale: 0, periodSeconds: 8, segmentDuration: 1 })).toThrow(
@@ -166,6 +217,22 @@ describe('parseDuration, parseUnsigned, rangeOf', () => {
     expect(parseDuration(' PT1M ')).toBe(60);
   });
 
+  it('reads several digits and decimals in every field', () => {
+    expect(parseDuration('P12DT12H12M')).toBe(12 * 86_400 + 12 * 3600 + 12 * 60);
+    expect(parseDuration('P1.25DT1.25H1.25M')).toBe(1.25 * 86_400 + 1.25 * 3600 + 1.25 * 60);
+    expect(thrown(() => parseDuration('P10Y')).code).toBe('MANIFEST_UNSUPPORTED');
+    expect(thrown(() => parseDuration('P10M')).code).toBe('MANIFEST_UNSUPPORTED');
+  });
+
+  it('says what it refuses, text before the P included', () => {
+    expect(thrown(() => parseDuration('xPT1S')).message).toBe(
+      '"xPT1S" is not a duration DASH manifests use (like PT1H2M3.5S)',
+    );
+    expect(thrown(() => parseDuration('P0Y1M')).message).toBe(
+      'duration "P0Y1M" counts years or months, which have no fixed length',
+    );
+  });
+
   it('refuses the rest', () => {
     for (const bad of ['8', 'PT', 'P', '-PT1S', 'PT1.S', 'T1S', 'PT1X', ''])
       expect(() => parseDuration(bad), bad).toThrow(DashRuleError);
@@ -182,6 +249,11 @@ describe('parseDuration, parseUnsigned, rangeOf', () => {
     expect(rangeOf('5-5')).toBe('1@5');
     expect(rangeOf('6-5')).toBe('6-5');
     expect(rangeOf(' x ')).toBe('x');
+    // Only a whole "first-last", spaces around it allowed; anything else is kept as written (trimmed).
+    expect(rangeOf('0-809 ')).toBe('810@0');
+    expect(rangeOf('x0-5')).toBe('x0-5');
+    expect(rangeOf('0-5x')).toBe('0-5x');
+    expect(rangeOf(' 6-5 ')).toBe('6-5');
   });
 });
 

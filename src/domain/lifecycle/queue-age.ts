@@ -57,13 +57,13 @@ export function latestAge(
   periodSeconds = AGE_PERIOD_SECONDS,
 ): QueueAge | undefined {
   let best = -1;
-  for (let i = 0; i < timestamps.length && i < values.length; i++) {
-    const t = timestamps[i]!;
-    const v = values[i]!;
-    if (!Number.isFinite(t) || !Number.isFinite(v) || v < 0) continue;
-    if (now - t > windowMs) continue;
+  timestamps.forEach((t, i) => {
+    // A timestamp without a value is no datapoint (NaN is skipped like any value that is no age).
+    const v = values[i] ?? Number.NaN;
+    if (!Number.isFinite(t) || !Number.isFinite(v) || v < 0) return;
+    if (now - t > windowMs) return;
     if (best < 0 || t > timestamps[best]!) best = i;
-  }
+  });
   if (best < 0) return undefined;
   const asOf = Math.min(timestamps[best]! + periodSeconds * 1000, now);
   const age = values[best]!;

@@ -164,7 +164,7 @@ export class OriginGate {
       if (t.bytes > 0) {
         s.bucket = { tokens: s.bucket.tokens - t.bytes, at: s.bucket.at };
         left -= t.bytes;
-      } else await sleep(Math.max(1, Math.ceil(t.waitMs)), undefined, signal ? { signal } : undefined);
+      } else await sleep(Math.max(1, Math.ceil(t.waitMs)), undefined, { signal });
     }
   }
 

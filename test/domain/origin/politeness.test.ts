@@ -406,6 +406,66 @@ describe('the gate, on a fake clock', () => {
     await expect(waiting).rejects.toThrow();
   });
 
+  /** Whether `p` settles within 30 ms of real time (the fake clock stands still meanwhile). */
+  async function settles(p: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    void p.then(
+      () => (done = true),
+      () => undefined,
+    );
+    await new Promise((r) => setTimeout(r, 30));
+    return done;
+  }
+
+  it('a prepaid body read in small chunks is charged only for the bytes past what was prepaid', async () => {
+    const g = new OriginGate(limits(undefined, 'a=1'), () => 0);
+    const body = g.pacer('a', 100_000)!;
+    await body(60_000); // prepaid
+    await body(60_000); // 40,000 prepaid, 20,000 charged
+    await body(60_000); // 60,000 charged
+    // The burst of 250,000 less the 80,000 charged: 170,000 left, not a byte more.
+    const rest = g.pacer('a')!;
+    const ctrl = new AbortController();
+    expect(await settles(rest(170_000, ctrl.signal))).toBe(true);
+    const more = rest(1, ctrl.signal);
+    expect(await settles(more)).toBe(false);
+    ctrl.abort();
+    await expect(more).rejects.toThrow();
+  });
+
+  it('a request prepays the largest of the last 32 answers of its host, at most one burst', async () => {
+    let now = 0;
+    const g = new OriginGate(limits(undefined, 'a=4'), () => now);
+    const answer = (contentLength: number) => g.answered('a', { status: 200, latencyMs: 1, contentLength });
+    // A full bucket for every admission: the clock moves a second (3 MB at 3 MB/s) each time.
+    const admit = () => {
+      now += 1000;
+      return g.admit('a');
+    };
+    answer(5_000_000);
+    expect(await admit()).toBe(1_000_000);
+    for (let i = 0; i < 31; i++) answer(900_000);
+    expect(await admit()).toBe(1_000_000);
+    answer(900_000); // the 33rd answer: the 5 MB one is no longer among the last 32
+    expect(await admit()).toBe(900_000);
+    for (let i = 0; i < 32; i++) answer(1000);
+    expect(await admit()).toBe(1000);
+  });
+
+  it('waits for the bucket in one sleep, not by polling the clock', async () => {
+    let reads = 0;
+    // 0.004 MB/s: a burst of 1000 bytes, then 3000 bytes/s.
+    const g = new OriginGate(limits(undefined, 'a=0.004'), () => {
+      reads++;
+      return Date.now();
+    });
+    const pace = g.pacer('a')!;
+    await pace(1000);
+    reads = 0;
+    await pace(150); // 50 ms at 3000 bytes/s
+    expect(reads).toBeLessThanOrEqual(4);
+  });
+
   it('a throttle halves the rate of the host from what it saw, and announces it', () => {
     let now = 10_000;
     const g = new OriginGate(limits('a=20'), () => now);
