@@ -73,6 +73,30 @@ const REPEATED = new Set([
   'RepresentationIndex',
 ]);
 
+const PREDEFINED: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** XML's Char production (XML 1.0 §2.2): what a character reference may name. */
+function isXmlChar(cp: number): boolean {
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+/** A text or attribute value with its entities and character references read; anything else stays as written. */
+function decodeXmlText(value: string): string {
+  return value.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_whole, ref: string) => {
+    if (!ref.startsWith('#')) return PREDEFINED[ref]!;
+    const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    if (!isXmlChar(cp)) throw new Error(`the character reference &${ref}; names no XML character`);
+    return String.fromCodePoint(cp);
+  });
+}
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
@@ -82,9 +106,12 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   // Texts and attribute values arrive trimmed (every Unicode space, as String.trim): nothing below trims again.
   trimValues: true,
-  // Only the five predefined entities: a DOCTYPE (the only way to define others) is refused before parsing.
-  processEntities: true,
-  htmlEntities: false,
+  // Only the five predefined entities and character references (XML 1.0 §4.1, §4.6): a DOCTYPE (the only
+  // way to define others) is refused before parsing. The parser's own decoding leaves character references
+  // as written, so values are decoded here, in one pass (an escaped `&amp;#38;` stays the text `&#38;`).
+  processEntities: false,
+  tagValueProcessor: (_name: string, value: string) => decodeXmlText(value),
+  attributeValueProcessor: (_name: string, value: string) => decodeXmlText(value),
   // Stryker disable next-line BooleanLiteral: a kept declaration is a sibling of MPD, which nothing reads
   ignoreDeclaration: true,
   // Stryker disable next-line BooleanLiteral: a kept processing instruction is a child no rule reads

@@ -83,6 +83,28 @@ describe('how values are read', () => {
     ]);
   });
 
+  // XML's character references (XML 1.0 §4.1) are the document's characters as much as its five entities:
+  // a signed query written `&#38;` names the same address as `&amp;`. Read in one pass, so an escaped
+  // reference (`&amp;#38;`) stays the literal text it spells.
+  it('character references are read, decimal and hexadecimal, in one pass with the entities', () => {
+    expect(
+      rows(
+        set('<SegmentTemplate media="s$Number$.m4s?a=1&#38;b=2&#x26;c=&#233;" duration="4"/><Representation id="v"/>'),
+      ),
+    ).toEqual(['segment SegmentTemplate@media s1.m4s?a=1&b=2&c=%C3%A9']);
+    expect(rows(set('<Representation id="v"><BaseURL>v&#38;1.mp4?x=&amp;#38;</BaseURL></Representation>'))).toEqual([
+      'segment BaseURL v&1.mp4?x=&#38;',
+    ]);
+  });
+
+  it('a character reference to no XML character refuses the manifest', () => {
+    for (const ref of ['&#0;', '&#xD800;', '&#x110000;', '&#99999999;'])
+      expect(
+        refused(set(`<SegmentTemplate media="s$Number$${ref}.m4s" duration="4"/><Representation id="v"/>`)).code,
+        ref,
+      ).toBe('NOT_A_PLAYLIST');
+  });
+
   it('a BaseURL of digits is a name, not a number', () => {
     expect(rows(set('<Representation id="v"><BaseURL>720</BaseURL></Representation>'))).toEqual([
       'segment BaseURL 720',
