@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestOrigin, type TestOrigin } from '../hls/origin-server.ts';
+import { LIBRARY_ENV } from '../../lab/library.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 
@@ -59,7 +60,7 @@ describe('flants plan with DASH', () => {
   it('with ALSO_COPY_MANIFESTS, a master playlist brings the .mpd beside it; without, it does not', async () => {
     const [plain, both] = await Promise.all([
       flants([`${origin.base}/beside/master.m3u8`, '--json']),
-      flants([`${origin.base}/beside/master.m3u8`, '--json'], { ALSO_COPY_MANIFESTS: 'manifest.mpd' }),
+      flants([`${origin.base}/beside/master.m3u8`, '--json'], { ...LIBRARY_ENV }),
     ]);
     const keys = (stdout: string) =>
       stdout

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLibrary } from '../../lab/library.ts';
+import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import { clientScript } from '../../src/dashboard/client.ts';
 import { encodeBits } from '../../src/views/report.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
@@ -30,7 +30,7 @@ beforeAll(async () => {
     FLANTS_STAGE: 'clitest',
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master; its totals count them, as `npm start` copies them.
-    ALSO_COPY_MANIFESTS: 'manifest.mpd',
+    ...LIBRARY_ENV,
     DEST_PREFIX: 'copy',
     FLANTS_LOG_LEVEL: 'warn',
   };

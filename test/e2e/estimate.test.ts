@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import type { EstimateReport } from '../../src/estimate/model.ts';
 import { runEstimate, type EstimateOptions } from '../../src/estimate/run.ts';
-import { generateLibrary } from '../../lab/library.ts';
+import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import { originUrl } from '../../lab/sample-catalog.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
@@ -26,7 +26,7 @@ beforeAll(async () => {
     MONGODB_URI: stack.env.MONGODB_URI!,
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master; its totals count them, as `npm start` copies them.
-    ALSO_COPY_MANIFESTS: 'manifest.mpd',
+    ...LIBRARY_ENV,
     FLANTS_STAGE: 'estimate',
     AWS_REGION: 'us-east-1',
   };

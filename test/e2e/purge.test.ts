@@ -5,7 +5,7 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
-import { generateLibrary } from '../../lab/library.ts';
+import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { flants } from '../helpers/cli.ts';
@@ -53,7 +53,7 @@ beforeAll(async () => {
     FLANTS_STAGE: 'purgetest',
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ALSO_COPY_MANIFESTS: 'manifest.mpd',
+    ...LIBRARY_ENV,
     DEST_PREFIX: 'copy/',
     FLANTS_LOG_LEVEL: 'error',
   };

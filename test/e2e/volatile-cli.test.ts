@@ -2,7 +2,7 @@
 // every URI's query, a changing comment and EXT-X-PROGRAM-DATE-TIME), copied through the CLI alone.
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLibrary } from '../../lab/library.ts';
+import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
@@ -32,7 +32,7 @@ beforeAll(async () => {
     FLANTS_STAGE: 'clitoken',
     ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ALSO_COPY_MANIFESTS: 'manifest.mpd',
+    ...LIBRARY_ENV,
     DEST_PREFIX: 'copy',
     FLANTS_LOG_LEVEL: 'warn',
   };

@@ -6,7 +6,7 @@
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
-import { generateLibrary, type SampleClass } from '../../lab/library.ts';
+import { LIBRARY_ENV, generateLibrary, type SampleClass } from '../../lab/library.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
@@ -45,7 +45,7 @@ beforeAll(async () => {
     ...t.env,
     ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ALSO_COPY_MANIFESTS: 'manifest.mpd',
+    ...LIBRARY_ENV,
     DEST_PREFIX: 'media/',
     TRANSFER_CHUNK_FILES: '4',
     TRANSFER_RETRY_BASE_MS: '5',

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBucket } from '../../../lab/demo.ts';
-import { generateLibrary } from '../../../lab/library.ts';
+import { LIBRARY_ENV, generateLibrary } from '../../../lab/library.ts';
 import { startOriginServer, type OriginContent, type OriginServer } from '../../../lab/origin-server.ts';
 import { ChunkFailedError } from '../../../src/errors.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../../src/domain/jobs/schemas.ts';
@@ -77,7 +77,7 @@ beforeAll(async () => {
     ...t.env,
     ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ALSO_COPY_MANIFESTS: 'manifest.mpd',
+    ...LIBRARY_ENV,
     DEST_PREFIX: 'copy/',
     TRANSFER_RETRY_BASE_MS: '1',
   });
