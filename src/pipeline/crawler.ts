@@ -2,7 +2,7 @@ import type { Config, Lane } from '../config.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
 import { mpdRulesOf } from '../dash/hosts.ts';
-import { judgeEndedAt, plausibleInstant } from '../domain/lifecycle/class-dates.ts';
+import { judgeEndedAt } from '../domain/lifecycle/class-dates.ts';
 import { classRoot } from '../hls/keys.ts';
 import type { Origin } from '../domain/origin/port.ts';
 import { withPlaylistRetries } from '../adapters/origin/retrying.ts';
@@ -14,6 +14,14 @@ import type { Ledger } from '../domain/ports/ledger.ts';
 import { inLane, type JobQueue } from '../adapters/sqs/queue.ts';
 import { crawlLane } from '../domain/lifecycle/lanes.ts';
 import { chunkFiles, planIdOf } from '../domain/planning/chunking.ts';
+import {
+  admitCrawl,
+  changedNote,
+  decideGrowing,
+  judgeCheck,
+  listsRemoved,
+  removedFiles,
+} from '../domain/planning/crawl-decisions.ts';
 import type { PipelineEvents } from './events.ts';
 import { checkAgainstOrigin, type ChangeCheck } from './recheck.ts';
 
@@ -96,17 +104,22 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     }
   }
   const existing = await ledger.getClass(job.classId);
+  const admission = admitCrawl(job, existing);
+  if (admission === 'not-checked') {
+    log.info('change check skipped: the class is not COMPLETE', { classId: job.classId, status: existing?.status });
+    return { classId: job.classId, outcome: 'not-checked' };
+  }
+  if (admission === 'already-complete') {
+    log.info('class already complete, crawl skipped', { classId: job.classId });
+    return { classId: job.classId, outcome: 'already-complete' };
+  }
   // The files the current generation copied: a change check compares them with the origin, a new plan lists what it dropped.
   let landed: LandedFile[] | undefined;
   let changedAt: string | undefined;
   let check: ChangeCheck | undefined;
   /** Files the check found gone at the origin: kept (their copies are the generation's), listed on the class. */
   let gone: GoneFiles | undefined;
-  if (job.recheck) {
-    if (existing?.status !== 'COMPLETE' || !existing.gen) {
-      log.info('change check skipped: the class is not COMPLETE', { classId: job.classId, status: existing?.status });
-      return { classId: job.classId, outcome: 'not-checked' };
-    }
+  if (admission === 'check' && existing?.gen) {
     landed = (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
     check = await checkAgainstOrigin(landed, deps.origin, {
       root: classRoot(cfg.destPrefix, job.classId),
@@ -127,18 +140,14 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
       changes: check.changes,
       gone: check.gone.length,
     });
-    gone = { count: check.gone.length, keys: check.gone.sort() };
-    const goneNote = gone.count ? `; ${gone.count} gone at the origin, kept in the bucket` : '';
-    if (check.changed) changedAt = now().toISOString();
-    else if (check.unknown === 0) {
-      await ledger.markChecked(job.classId, existing.gen, `unchanged: ${check.checked} file(s) asked${goneNote}`, gone);
+    const finding = judgeCheck(check);
+    gone = finding.gone;
+    if (finding.verdict === 'unchanged') {
+      await ledger.markChecked(job.classId, existing.gen, finding.note, gone);
       return { classId: job.classId, outcome: 'unchanged', check };
     }
-    // Files copied before sources were recorded cannot be asked about: the crawl below compares plans instead.
-  }
-  if (existing?.status === 'COMPLETE' && !job.force && !job.recheck) {
-    log.info('class already complete, crawl skipped', { classId: job.classId });
-    return { classId: job.classId, outcome: 'already-complete' };
+    if (finding.verdict === 'changed') changedAt = now().toISOString();
+    // 'compare-plans': files copied before sources were recorded cannot be asked about: the crawl below compares plans instead.
   }
   // A catalog default (the epoch) or an end in the future is no end: the record says why it was not believed.
   const ended = judgeEndedAt(job.endedAt, now());
@@ -159,31 +168,29 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   });
 
   const warnings: string[] = ended.warning ? [ended.warning] : [];
-  if (growing.length > 0) {
-    const since = firstSeenWaiting(existing?.waitingSince, job.requestedAt, now());
-    // From the class's end; without a plausible one, from when it was first seen waiting (never from
-    // this crawl's clock: every redelivery and every re-sent job would start the grace period again).
-    const graceEnds = Date.parse(ended.endedAt ?? since) + cfg.growing.graceSeconds * 1000;
-    const what = `${growing.length} media playlist(s) have no EXT-X-ENDLIST or DASH manifest(s) are dynamic (e.g. ${growing[0]})`;
-    if (now().getTime() < graceEnds) {
-      // The class may still be growing: wait, and look again soon, rather than copy half of it.
-      const until = new Date(graceEnds).toISOString();
-      await ledger.markWaiting(job.classId, {
-        ...info,
-        reason: `waiting: ${what}; crawled again until ${until}${ended.warning ? `; ${ended.warning}` : ''}`,
-        until,
-        since,
-      });
-      // A re-plan a transfer asked for is counted already: the crawl that follows is a plain one (its
-      // request would be spent, and a class still TRANSFERRING would be left with no job at all).
-      const { replan: _counted, ...again } = job;
-      await deps.queue.sendAll('crawl', [again], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
-      log.info('class waiting for growing playlists', { classId: job.classId, growing: growing.length, until });
-      return { classId: job.classId, outcome: 'waiting' };
-    }
-    const after = ended.endedAt ? 'the class ended' : 'it was first seen waiting';
-    warnings.push(`copied as it stood ${cfg.growing.graceSeconds / 60} min after ${after}: ${what}`);
+  const growth = decideGrowing(
+    {
+      growing,
+      endedAt: ended.endedAt,
+      endedWarning: ended.warning,
+      waitingSince: existing?.waitingSince,
+      requestedAt: job.requestedAt,
+      graceSeconds: cfg.growing.graceSeconds,
+    },
+    now(),
+  );
+  if (growth.action === 'wait') {
+    // The class may still be growing: wait, and look again soon, rather than copy half of it.
+    const { until, since, reason } = growth;
+    await ledger.markWaiting(job.classId, { ...info, reason, until, since });
+    // A re-plan a transfer asked for is counted already: the crawl that follows is a plain one (its
+    // request would be spent, and a class still TRANSFERRING would be left with no job at all).
+    const { replan: _counted, ...again } = job;
+    await deps.queue.sendAll('crawl', [again], { delaySeconds: Math.min(900, cfg.growing.recheckSeconds) });
+    log.info('class waiting for growing playlists', { classId: job.classId, growing: growing.length, until });
+    return { classId: job.classId, outcome: 'waiting' };
   }
+  if (growth.warning) warnings.push(growth.warning);
 
   const planId = planIdOf(files, cfg.transfer.chunkFiles);
   const chunks = chunkFiles(files, cfg.transfer.chunkFiles);
@@ -195,17 +202,17 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     }
     changedAt = now().toISOString();
   }
-  if (changedAt && existing?.gen)
-    await ledger.markChecked(job.classId, existing.gen, `changed: ${check?.changes.join('; ') || 'the plan differs'}`);
+  if (changedAt && existing?.gen) await ledger.markChecked(job.classId, existing.gen, changedNote(check?.changes));
   const forcedAt = job.force ? job.requestedAt : undefined;
   // Files an earlier generation copied that this plan no longer has: listed on the class, never deleted.
   let removed: string[] | undefined;
-  if (existing?.gen && (existing.planId !== planId || forcedAt || changedAt)) {
+  if (existing?.gen && listsRemoved(existing, planId, Boolean(forcedAt || changedAt))) {
     landed ??= (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
-    const keep = new Set(files.map((f) => f.key));
-    removed = [...new Set([...(existing.removedFiles ?? []), ...landed.map((f) => f.key)])]
-      .filter((k) => !keep.has(k))
-      .sort();
+    removed = removedFiles(
+      existing.removedFiles,
+      landed.map((f) => f.key),
+      files.map((f) => f.key),
+    );
   }
   const plan = await ledger.recordPlan(job.classId, {
     planId,
@@ -283,16 +290,6 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     completed: plan.completed,
     ...(check ? { check } : {}),
   };
-}
-
-/**
- * When a class without a plausible end was first seen waiting: the earliest of the record's
- * `waitingSince`, the job's request time and now (a date in the future is not believed).
- */
-function firstSeenWaiting(recorded: string | undefined, requestedAt: string | undefined, now: Date): string {
-  let first = now.getTime();
-  for (const v of [recorded, requestedAt]) first = Math.min(first, plausibleInstant(v, now) ?? Infinity);
-  return new Date(first).toISOString();
 }
 
 /**
