@@ -114,15 +114,21 @@ export const TARGETS = {
     mutate: ['src/adapters/dynamodb/ledger-expressions.ts'],
     testFiles: ['test/adapters/dynamodb/ledger-expressions.test.ts'],
   },
-  // The origin client's guards, by line range (see docs/testing.md; update the ranges when client.ts moves):
-  // the redirect statuses, the encodings refused, the framing and allow-list checks, error
-  // classification and the redirect loop. Its tests cover the size caps in fetchText/openStream too.
+  // The origin client's guards, whole files (see docs/testing.md): the redirect statuses, the allow-list
+  // check on every hop and the redirect loop (requester.ts), the encodings refused, framing and validators
+  // (headers.ts), error classification (http-errors.ts, answers.ts). Its tests cover the size caps in
+  // fetchText/openStream too.
   'origin-client': {
     mutate: [
-      'src/adapters/origin/client.ts:163-163',
-      'src/adapters/origin/client.ts:202-227',
-      'src/adapters/origin/client.ts:314-493',
+      'src/adapters/origin/requester.ts',
+      'src/adapters/origin/headers.ts',
+      'src/adapters/origin/http-errors.ts',
+      'src/adapters/origin/answers.ts',
     ],
-    testFiles: ['test/security/origin-client.test.ts', 'test/security/addresses.test.ts'],
+    testFiles: [
+      'test/security/origin-client.test.ts',
+      'test/security/addresses.test.ts',
+      'test/adapters/origin/http-errors.test.ts',
+    ],
   },
 };

@@ -24,7 +24,7 @@ describe('admitCrawl', () => {
   it('skips a plain crawl of a COMPLETE class unless forced; crawls anything else', () => {
     expect(admitCrawl({}, { status: 'COMPLETE', gen: 1 })).toBe('already-complete');
     expect(admitCrawl({ force: true }, { status: 'COMPLETE', gen: 1 })).toBe('crawl');
-    expect(admitCrawl({}, { status: 'WAITING' })).toBe('crawl');
+    expect(admitCrawl({}, { status: 'CRAWLING' })).toBe('crawl');
     expect(admitCrawl({}, undefined)).toBe('crawl');
   });
 });
