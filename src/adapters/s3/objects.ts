@@ -1,21 +1,22 @@
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  UploadPartCommand,
-  type CompletedPart,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
 import { FlantsError } from '../../errors.ts';
 import { BufferPool } from '../../util/buffer-pool.ts';
-import { crc32Base64 } from '../../util/crc.ts';
 import { awsErrorName, awsStatus as status } from '../../util/aws-errors.ts';
 import { createObjectPutter } from './s3-put.ts';
+import {
+  checksumOf,
+  CRC32_METADATA,
+  putMultipart,
+  putSmall,
+  SAME,
+  slices,
+  unquote,
+  type Condition,
+  type Slice,
+  type UploadRun,
+  type UploadTarget,
+} from './upload.ts';
 
 export interface StoredObject {
   key: string;
@@ -133,17 +134,12 @@ export class S3AccessDeniedError extends FlantsError {
 }
 
 export const GENERATION_METADATA = 'flants-generation';
-/** CRC32 of the whole object, kept by FLAnts for single-request writes (S3 reports its own for multipart ones). */
-export const CRC32_METADATA = 'flants-crc32';
+export { CRC32_METADATA } from './upload.ts';
 /** A playlist's SHA-256, of the bytes stored (the ones the transfer read and held to its plan's references). */
 export const SHA256_METADATA = 'flants-sha256';
 /** The origin's ETag and Last-Modified when the object was copied: a later copy asks the origin with them. */
 export const SRC_ETAG_METADATA = 'flants-src-etag';
 export const SRC_MODIFIED_METADATA = 'flants-src-modified';
-/** Returned by a guarded write that found the very bytes already stored. */
-const SAME = Symbol('same bytes stored');
-type Condition = { IfNoneMatch: '*' } | { IfMatch: string };
-
 const named = (err: unknown, ...names: string[]): boolean => names.includes(awsErrorName(err) ?? '');
 /** 412: the condition did not hold; 409: a concurrent conditional write got there (S3 says: try again); 404 NoSuchKey: If-Match on a key gone since. */
 const conditionFailed = (err: unknown): boolean =>
@@ -151,56 +147,6 @@ const conditionFailed = (err: unknown): boolean =>
   status(err) === 409 ||
   named(err, 'PreconditionFailed', 'ConditionalRequestConflict') ||
   (status(err) === 404 && named(err, 'NoSuchKey'));
-const unquote = (etag: string | undefined) => etag?.replaceAll('"', '');
-
-function checksumOf(res: {
-  ChecksumCRC32?: string | undefined;
-  ChecksumType?: string | undefined;
-}): StoredChecksum | undefined {
-  if (!res.ChecksumCRC32) return undefined;
-  const composite = res.ChecksumType === 'COMPOSITE' || /-\d+$/.test(res.ChecksumCRC32);
-  return { algorithm: 'CRC32', value: res.ChecksumCRC32, type: composite ? 'COMPOSITE' : 'FULL_OBJECT' };
-}
-
-/** A slice of the body as the chunks it arrived in: no copy until a part must be one buffer. */
-interface Slice {
-  chunks: Buffer[];
-  size: number;
-  last: boolean;
-}
-
-/** Reads a body in exact `partSize` slices; the last (possibly empty, possibly full) is marked. */
-async function* slices(body: AsyncIterable<Buffer>, partSize: number): AsyncGenerator<Slice> {
-  const pending: Buffer[] = [];
-  let size = 0;
-  const take = (n: number): Buffer[] => {
-    const out: Buffer[] = [];
-    let need = n;
-    while (need > 0) {
-      const c = pending[0]!;
-      if (c.length <= need) {
-        out.push(c);
-        pending.shift();
-        need -= c.length;
-      } else {
-        out.push(c.subarray(0, need));
-        pending[0] = c.subarray(need);
-        need = 0;
-      }
-    }
-    size -= n;
-    return out;
-  };
-  for await (const chunk of body) {
-    if (chunk.length === 0) continue;
-    pending.push(chunk);
-    size += chunk.length;
-    // More than a part buffered: that part is certainly not the last.
-    while (size > partSize) yield { chunks: take(partSize), size: partSize, last: false };
-  }
-  const rest = size;
-  yield { chunks: take(rest), size: rest, last: true };
-}
 
 /**
  * S3-backed ObjectStore. Uploads are written here rather than by lib-storage so that the same
@@ -254,244 +200,119 @@ export function createObjectStore(
     );
   };
 
+  /** One upload's generation guard, and what its two paths (upload.ts) write with. */
+  const beginUpload = (
+    key: string,
+    { contentType, signal, generation, metadata, existing }: UploadOptions,
+  ): UploadRun => {
+    const Metadata =
+      generation === undefined && !metadata
+        ? undefined
+        : { ...metadata, ...(generation === undefined ? {} : { [GENERATION_METADATA]: String(generation) }) };
+    let extraRequests = 0;
+    const newer = (head: ObjectHead) =>
+      head.generation !== undefined && generation !== undefined && head.generation > generation;
+    if (existing && newer(existing)) throw new StaleWriteError(key, generation!, existing.generation!);
+
+    /** What a 412's HEAD found when it held these very bytes. */
+    let found: ObjectHead | undefined;
+    /** Decides the next write from what is stored now; throws when a newer generation owns the key. */
+    const decide = async (): Promise<{ cond: Condition; head: ObjectHead | undefined }> => {
+      const head = await store.head(key);
+      if (!head?.etag) return { cond: { IfNoneMatch: '*' }, head };
+      if (newer(head)) throw new StaleWriteError(key, generation!, head.generation!);
+      remember(key, head.etag);
+      return { cond: { IfMatch: head.etag }, head };
+    };
+
+    /**
+     * Runs a write under the generation guard. Optimistic: a first copy creates the object with
+     * If-None-Match (no extra request); only when something is already there (412) does it HEAD,
+     * compare generations and write again with If-Match on the ETag it read, so a newer
+     * generation landing in between fails that write too. When the HEAD shows the very bytes this
+     * write carries (`same`), nothing is written again.
+     */
+    const guarded = async <T>(
+      write: (cond: Condition | undefined) => Promise<T>,
+      same: (head: ObjectHead) => boolean,
+    ): Promise<T | typeof SAME> => {
+      if (generation === undefined) return write(undefined);
+      const hint = existing?.etag ?? known.get(key);
+      let cond: Condition = hint ? { IfMatch: hint } : { IfNoneMatch: '*' };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await write(cond);
+        } catch (err) {
+          if (attempt > 0 && named(err, 'NoSuchUpload')) {
+            // S3 ended the upload after refusing its completion: copy again (the ETag is remembered).
+            throw new FlantsError('WRITE_CONFLICT', `${key} changed while it was being uploaded; copying it again`, {
+              retryable: true,
+              cause: err,
+            });
+          }
+          if (!conditionFailed(err)) throw err;
+          if (attempt >= 4)
+            throw new FlantsError(
+              'WRITE_CONFLICT',
+              `${key} kept changing under this write (${attempt + 1} conditional attempts)`,
+              { retryable: true, cause: err },
+            );
+          extraRequests += 2; // this write, repeated, and the HEAD that decides how
+          const next = await decide();
+          if (next.head && same(next.head)) {
+            extraRequests -= 1; // not repeated after all
+            found = next.head;
+            return SAME;
+          }
+          cond = next.cond;
+        }
+      }
+    };
+    /** The result of a write that found these bytes already stored. */
+    const unchanged = (head: ObjectHead, crc: string, sent: UploadResult['sent']): UploadResult => ({
+      etag: head.etag,
+      checksum: { algorithm: 'CRC32', value: crc, type: 'FULL_OBJECT' },
+      sse: undefined,
+      parts: 0,
+      extraRequests,
+      sent,
+      written: false,
+    });
+
+    return {
+      key,
+      contentType,
+      signal,
+      generation,
+      existing,
+      metadata: Metadata,
+      guarded,
+      found: () => found,
+      unchanged,
+      extraRequests: () => extraRequests,
+    };
+  };
+  const target: UploadTarget = {
+    s3,
+    bucket,
+    putter,
+    pool,
+    queueSize,
+    sawChecksums: (seen) => {
+      checksumsSeen = seen;
+    },
+  };
+
   const store: ObjectStore = {
     bucket,
     reportsChecksums: () => checksumsSeen,
 
-    async upload(key, body, { contentType, signal, generation, metadata, existing }) {
-      const send = { abortSignal: signal };
-      const Metadata =
-        generation === undefined && !metadata
-          ? undefined
-          : { ...metadata, ...(generation === undefined ? {} : { [GENERATION_METADATA]: String(generation) }) };
-      let extraRequests = 0;
-      const newer = (head: ObjectHead) =>
-        head.generation !== undefined && generation !== undefined && head.generation > generation;
-      if (existing && newer(existing)) throw new StaleWriteError(key, generation!, existing.generation!);
-
-      /** What a 412's HEAD found when it held these very bytes. */
-      let found: ObjectHead | undefined;
-      /** Decides the next write from what is stored now; throws when a newer generation owns the key. */
-      const decide = async (): Promise<{ cond: Condition; head: ObjectHead | undefined }> => {
-        const head = await store.head(key);
-        if (!head?.etag) return { cond: { IfNoneMatch: '*' }, head };
-        if (newer(head)) throw new StaleWriteError(key, generation!, head.generation!);
-        remember(key, head.etag);
-        return { cond: { IfMatch: head.etag }, head };
-      };
-
-      /**
-       * Runs a write under the generation guard. Optimistic: a first copy creates the object with
-       * If-None-Match (no extra request); only when something is already there (412) does it HEAD,
-       * compare generations and write again with If-Match on the ETag it read, so a newer
-       * generation landing in between fails that write too. When the HEAD shows the very bytes this
-       * write carries (`same`), nothing is written again.
-       */
-      const guarded = async <T>(
-        write: (cond: Condition | undefined) => Promise<T>,
-        same: (head: ObjectHead) => boolean,
-      ): Promise<T | typeof SAME> => {
-        if (generation === undefined) return write(undefined);
-        const hint = existing?.etag ?? known.get(key);
-        let cond: Condition = hint ? { IfMatch: hint } : { IfNoneMatch: '*' };
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await write(cond);
-          } catch (err) {
-            if (attempt > 0 && named(err, 'NoSuchUpload')) {
-              // S3 ended the upload after refusing its completion: copy again (the ETag is remembered).
-              throw new FlantsError('WRITE_CONFLICT', `${key} changed while it was being uploaded; copying it again`, {
-                retryable: true,
-                cause: err,
-              });
-            }
-            if (!conditionFailed(err)) throw err;
-            if (attempt >= 4)
-              throw new FlantsError(
-                'WRITE_CONFLICT',
-                `${key} kept changing under this write (${attempt + 1} conditional attempts)`,
-                { retryable: true, cause: err },
-              );
-            extraRequests += 2; // this write, repeated, and the HEAD that decides how
-            const next = await decide();
-            if (next.head && same(next.head)) {
-              extraRequests -= 1; // not repeated after all
-              found = next.head;
-              return SAME;
-            }
-            cond = next.cond;
-          }
-        }
-      };
-      /** The result of a write that found these bytes already stored. */
-      const unchanged = (head: ObjectHead, crc: string, sent: UploadResult['sent']): UploadResult => ({
-        etag: head.etag,
-        checksum: { algorithm: 'CRC32', value: crc, type: 'FULL_OBJECT' },
-        sse: undefined,
-        parts: 0,
-        extraRequests,
-        sent,
-        written: false,
-      });
-
+    async upload(key, body, o) {
+      const run = beginUpload(key, o);
       const parts = slices(body, opts.partSizeBytes);
       const first = await parts.next();
       const firstPart: Slice = first.done ? { chunks: [], size: 0, last: true } : first.value;
-
-      if (firstPart.last) {
-        const size = firstPart.size;
-        // One buffer: undici writes it with its headers in one corked write (several chunks cost a syscall each).
-        // Each chunk is checksummed and copied in one visit, while it is still in the cache.
-        const data = pool.take(size);
-        let at = 0;
-        let crc = 0;
-        for (const c of firstPart.chunks) {
-          crc = crc32(c, crc);
-          at += c.copy(data, at);
-        }
-        const sent = { crc32: crc, partCrc32s: [crc] };
-        const checksum = crc32Base64(crc);
-        const same = (head: ObjectHead) => generation !== undefined && head.size === size && head.crc32 === checksum;
-        // The caller read the key and it already holds these bytes: no write at all.
-        if (existing && same(existing)) return unchanged(existing, checksum, sent);
-        const res = await guarded(
-          (cond) =>
-            putter.put({
-              key,
-              body: data,
-              contentType,
-              checksumCrc32: checksum,
-              // Kept so that a later copy can tell "same bytes" from a HEAD, on any endpoint.
-              metadata: Metadata && { ...Metadata, [CRC32_METADATA]: checksum },
-              ...(cond && 'IfNoneMatch' in cond ? { ifNoneMatch: cond.IfNoneMatch } : {}),
-              ...(cond && 'IfMatch' in cond ? { ifMatch: cond.IfMatch } : {}),
-              signal,
-            }),
-          same,
-        );
-        if (res === SAME) return unchanged(found!, checksum, sent);
-        // S3 answered the write: every byte of the body has left the process, so its buffer can be used again.
-        pool.give(data);
-        checksumsSeen = Boolean(res.checksumCrc32);
-        return {
-          etag: unquote(res.etag),
-          checksum: checksumOf({ ChecksumCRC32: res.checksumCrc32, ChecksumType: res.checksumType }),
-          sse: res.sse,
-          parts: 1,
-          extraRequests,
-          sent,
-          written: true,
-        };
-      }
-
-      const created = await s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: contentType,
-          ChecksumAlgorithm: 'CRC32',
-          ChecksumType: 'FULL_OBJECT',
-          Metadata,
-        }),
-        send,
-      );
-      const UploadId = created.UploadId!;
-      const done: CompletedPart[] = [];
-      const partCrcs: number[] = [];
-      const inFlight = new Set<Promise<void>>();
-      let failure: Error | undefined;
-      let whole = 0;
-      let total = 0;
-      let number = 0;
-      const put = (data: Buffer, PartNumber: number, crc: number): Promise<void> => {
-        const ChecksumCRC32 = crc32Base64(crc);
-        const p = s3
-          .send(
-            new UploadPartCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId,
-              PartNumber,
-              Body: data,
-              ContentLength: data.length,
-              ChecksumCRC32,
-            }),
-            send,
-          )
-          .then((r) => void done.push({ PartNumber, ETag: r.ETag!, ChecksumCRC32 }))
-          .catch((err: unknown) => void (failure ??= err instanceof Error ? err : new Error(String(err))))
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        return p;
-      };
-      try {
-        let next: Slice | undefined = firstPart;
-        while (next) {
-          const data = Buffer.concat(next.chunks, next.size);
-          const partCrc = crc32(data);
-          partCrcs.push(partCrc);
-          whole = crc32(data, whole);
-          total += data.length;
-          void put(data, ++number, partCrc);
-          // At most queueSize parts in memory and in flight: backpressure reaches the origin.
-          while (inFlight.size >= queueSize) await Promise.race(inFlight);
-          if (failure) throw failure;
-          if (next.last) break;
-          const r: IteratorResult<Slice> = await parts.next();
-          next = r.done ? undefined : r.value;
-        }
-        await Promise.all(inFlight);
-        if (failure) throw failure;
-        done.sort((x, y) => x.PartNumber! - y.PartNumber!);
-        const wholeCrc = crc32Base64(whole);
-        const sent = { crc32: whole, partCrc32s: partCrcs };
-        const sameWhole = (head: ObjectHead) => head.size === total && head.crc32 === wholeCrc;
-        if (existing && sameWhole(existing)) {
-          // Known before completing (S3 reports a FULL_OBJECT CRC32 on HEAD): the parts are dropped, nothing replaced.
-          await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
-          return unchanged(existing, wholeCrc, sent);
-        }
-        const res = await guarded(
-          (cond) =>
-            s3.send(
-              new CompleteMultipartUploadCommand({
-                Bucket: bucket,
-                Key: key,
-                UploadId,
-                MultipartUpload: { Parts: done },
-                ChecksumCRC32: wholeCrc,
-                ChecksumType: 'FULL_OBJECT',
-                ...cond,
-              }),
-              send,
-            ),
-          sameWhole,
-        );
-        if (res === SAME) {
-          // The parts were sent before S3 could say the object is already there: drop them.
-          await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
-          return unchanged(found!, wholeCrc, sent);
-        }
-        checksumsSeen = Boolean(res.ChecksumCRC32);
-        return {
-          etag: unquote(res.ETag),
-          checksum: checksumOf(res),
-          sse: res.ServerSideEncryption,
-          parts: number,
-          extraRequests,
-          sent,
-          written: true,
-        };
-      } catch (err) {
-        // Stop reading the origin too: nothing must wait on a body nobody consumes. A stream is
-        // destroyed with the cause (whoever pipes into it sees it); returning the slices returns
-        // the body's iterator, which ends a generator body and, through it, its own source.
-        if (body instanceof Readable) body.destroy(err instanceof Error ? err : new Error(String(err)));
-        await parts.return(undefined).catch(() => undefined);
-        await Promise.allSettled(inFlight);
-        await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
-        throw err;
-      }
+      return firstPart.last ? putSmall(target, run, firstPart) : putMultipart(target, run, firstPart, parts, body);
     },
 
     async head(key) {
