@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one request path (plan, then send) that every fault and quirk bends; the pure parts (ranges, conditions, volatile playlists) are exported and tested apart.
 /**
  * A local HTTP origin serving a sample library (or any OriginContent) the way a CDN would:
  * GET/HEAD, single byte ranges, redirects, keep-alive and streamed bodies, plus deterministic

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one proxy whose faults (SlowDown, resets, the SSE-KMS answers) share its streaming pass-through; apart they would each re-implement it.
 /**
  * A reverse proxy in front of a local S3 endpoint that passes every request through unchanged
  * (streaming both ways, keep-alive) but, at configured rates, refuses object writes the way S3

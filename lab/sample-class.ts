@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one class's file layout, each feature (variants, audio, subtitles, I-frames, keys, fMP4) a few lines of the same builder; the rendering itself is in sample-hls.ts.
 /**
  * Builds the files of one sample class: master, variant/audio/subtitle/I-frame playlists,
  * segments, init segments, keys and session data, laid out according to the class's features.

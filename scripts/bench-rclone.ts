@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one benchmark script, run by people, whose steps (library, nginx, servers, both tools, the table) read top to bottom.
 /**
  * FLAnts against `rclone copy` on the same bytes: one fixed sample library written to disk and
  * served by nginx (`autoindex on`, so rclone's HTTP backend can list it), a fresh local S3 server

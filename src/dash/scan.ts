@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one MPD's addressing rules (BaseURL, SegmentTemplate/List/Base, periods) are one walk of the tree; split, each part would need the whole inherited context.
 /**
  * Lists every file a DASH player could fetch for VOD playback from one MPD (ISO/IEC 23009-1):
  * the sibling of src/hls/scan.ts, returning the same scan shape so enumeration, keys, limits and the

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the whole lifecycle (states, events, guards, decisions) in one place, so that what can happen to a class record is read and reviewed at once (docs/ledger.md draws it).
 /**
  * The class lifecycle: states, events, the transitions between them and the guard of each.
  *
