@@ -117,14 +117,17 @@ export interface OriginStats {
   peakWireBytesPerSecond: number;
 }
 
+/** Where a redirected path points: a Location (answered with 302), or a Location and the status to answer with. */
+export type Redirect = string | { status: 301 | 302 | 303 | 307 | 308; location: string };
+
 export interface OriginServerOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Default 0 (any free port). */
   port?: number;
   faults?: OriginFaults;
-  /** Path → Location answered with 302 (relative locations resolve against the request). */
-  redirects?: Readonly<Record<string, string>>;
+  /** Path → Location answered with 302, or with another redirect status (relative locations resolve against the request). */
+  redirects?: Readonly<Record<string, Redirect>>;
   /** Count what the network carried per second, from /proc/net/tcp every 20 ms (Linux; lab/wire-meter.ts). */
   measureWire?: boolean;
 }
@@ -136,7 +139,7 @@ export interface OriginServer {
   stats(): OriginStats;
   /** Replaces the fault configuration for the requests that follow (and restarts each path's sequence). */
   setFaults(faults: OriginFaults): void;
-  setRedirects(redirects: Readonly<Record<string, string>>): void;
+  setRedirects(redirects: Readonly<Record<string, Redirect>>): void;
   close(): Promise<void>;
 }
 
@@ -315,8 +318,9 @@ export async function startOriginServer(content: OriginContent, opts: OriginServ
     } catch {
       return text(400, 'bad request path\n');
     }
-    const location = redirects.get(path);
-    if (location !== undefined) return text(302, '', { location });
+    const redirect = redirects.get(path);
+    if (typeof redirect === 'string') return text(302, '', { location: redirect });
+    if (redirect !== undefined) return text(redirect.status, '', { location: redirect.location });
     const mode = faults.playlists ?? 'stable';
     if (mode === 'session') path = sessionlessPath(path);
     if (isGone(path)) return { kind: 'small', status: 404, headers: {}, text: 'not found\n', gone: true };

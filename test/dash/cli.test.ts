@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestOrigin, type TestOrigin } from '../hls/origin-server.ts';
+import { startDirectoryOrigin, type DirectoryOrigin } from '../helpers/directory-origin.ts';
 import { LIBRARY_ENV } from '../../lab/library.ts';
 
 const REPO = join(import.meta.dirname, '../..');
@@ -26,16 +26,16 @@ function flants(
   });
 }
 
-let origin: TestOrigin;
+let origin: DirectoryOrigin;
 
 beforeAll(async () => {
-  origin = await startTestOrigin({
+  origin = await startDirectoryOrigin({
     root: join(REPO, 'test/fixtures/dash'),
-    routes: {
+    files: {
       '/beside/master.m3u8': { body: '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8\n' },
       '/beside/v/index.m3u8': { body: '#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\ns1.m4s\n#EXT-X-ENDLIST\n' },
       '/beside/manifest.mpd': {
-        headers: { 'content-type': 'application/dash+xml' },
+        contentType: 'application/dash+xml',
         body: '<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT4S"><Period><AdaptationSet mimeType="video/mp4"><BaseURL>v/</BaseURL><SegmentTemplate media="s$Number$.m4s" initialization="init.mp4" duration="4"/><Representation id="v" bandwidth="1"/></AdaptationSet></Period></MPD>',
       },
     },

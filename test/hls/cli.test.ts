@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerPlan } from '../../src/cli/plan.ts';
 import { planOverHttp } from './helpers.ts';
-import { startTestOrigin, type TestOrigin } from './origin-server.ts';
+import { startDirectoryOrigin, type DirectoryOrigin } from '../helpers/directory-origin.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const DIR = join(REPO, 'test/fixtures/hls');
@@ -33,12 +33,12 @@ function flants(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
-let a: TestOrigin;
-let b: TestOrigin;
+let a: DirectoryOrigin;
+let b: DirectoryOrigin;
 
 beforeAll(async () => {
-  b = await startTestOrigin({ root: DIR });
-  a = await startTestOrigin({ root: DIR, rewrite: (s) => s.replaceAll('@@ORIGIN_B@@', b.base) });
+  b = await startDirectoryOrigin({ root: DIR });
+  a = await startDirectoryOrigin({ root: DIR, rewrite: (s) => s.replaceAll('@@ORIGIN_B@@', b.base) });
 });
 
 afterAll(async () => {

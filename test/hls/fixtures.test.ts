@@ -8,7 +8,7 @@ import { planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import type { PlaylistFetcher } from '../../src/hls/types.ts';
 import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
-import { startTestOrigin, type TestOrigin } from './origin-server.ts';
+import { startDirectoryOrigin, type DirectoryOrigin } from '../helpers/directory-origin.ts';
 import { referencePlan, type BodyFetcher } from './reference.ts';
 
 // A verbatim copy of ../shared/fixtures/hls (see its SOURCES.md for origin and licenses), kept in
@@ -27,7 +27,7 @@ const FILES = listPlaylists(ROOT)
   .map((f) => relative(ROOT, f))
   .sort();
 
-let server: TestOrigin;
+let server: DirectoryOrigin;
 let origin: Origin;
 
 /** Maps a URL on a foreign host to the local origin's /__ext/ tree. */
@@ -39,8 +39,8 @@ function localize(url: string): string {
 // The reference asks the origin's own answer for each path directly (HTTP would only slow it down): the
 // origin client under test still goes over HTTP.
 const referenceFetch: BodyFetcher = async (url) => {
-  const answer = await server.answer(new URL(localize(url)).pathname);
-  return { url, body: answer.body === undefined ? '' : answer.body.toString() };
+  const body = server.body(decodeURIComponent(new URL(localize(url)).pathname));
+  return { url, body: body === undefined ? '' : body.toString() };
 };
 
 function routedFetcher(): PlaylistFetcher {
@@ -53,7 +53,7 @@ function routedFetcher(): PlaylistFetcher {
 }
 
 beforeAll(async () => {
-  server = await startTestOrigin({ root: ROOT, synthetic: true });
+  server = await startDirectoryOrigin({ root: ROOT, synthetic: true });
   origin = createOrigin({ allowedHosts: [server.host] });
 });
 

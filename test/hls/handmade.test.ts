@@ -5,25 +5,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import { OriginError } from '../../src/adapters/origin/client.ts';
 import { byKey, planOverHttp, rejection, rows } from './helpers.ts';
-import { startTestOrigin, type TestOrigin } from './origin-server.ts';
+import { startDirectoryOrigin, type DirectoryOrigin } from '../helpers/directory-origin.ts';
 
 const DIR = join(import.meta.dirname, '../fixtures/hls');
 
-let a: TestOrigin;
-let b: TestOrigin;
+let a: DirectoryOrigin;
+let b: DirectoryOrigin;
 const names = (): Record<string, string> => ({ A: a.base, B: b.base });
 const onlyA = () => ({ allowedHosts: [a.host] });
 const both = () => ({ allowedHosts: [a.host, b.host] });
 
 beforeAll(async () => {
-  b = await startTestOrigin({ root: DIR });
-  a = await startTestOrigin({ root: DIR, rewrite: (s) => s.replaceAll('@@ORIGIN_B@@', b.base) });
-  const redirect = (location: string) => ({ status: 302, headers: { location } });
-  a.route('/redirect/master.m3u8', redirect('/real/v1/master.m3u8'));
-  a.route('/real/v1/moved.m3u8', { status: 301, headers: { location: '/redirect-target/sub/media.m3u8' } });
-  b.route('/real/v1/moved.m3u8', { status: 301, headers: { location: '/redirect-target/sub/media.m3u8' } });
-  a.route('/redirect/evil.m3u8', redirect(`${b.base}/steering/a/media.m3u8`));
-  a.route('/redirect/cdn.m3u8', redirect(`${b.base}/real/v1/master.m3u8`));
+  const moved = { status: 301, location: '/redirect-target/sub/media.m3u8' } as const;
+  b = await startDirectoryOrigin({ root: DIR, redirects: { '/real/v1/moved.m3u8': moved } });
+  a = await startDirectoryOrigin({
+    root: DIR,
+    rewrite: (s) => s.replaceAll('@@ORIGIN_B@@', b.base),
+    redirects: {
+      '/redirect/master.m3u8': '/real/v1/master.m3u8',
+      '/real/v1/moved.m3u8': moved,
+      '/redirect/evil.m3u8': `${b.base}/steering/a/media.m3u8`,
+      '/redirect/cdn.m3u8': `${b.base}/real/v1/master.m3u8`,
+    },
+  });
 });
 
 afterAll(async () => {
@@ -87,11 +91,11 @@ describe('multivariant extras', () => {
   });
 
   it('refuses a pathway on a host outside ORIGIN_ALLOWED_HOSTS without fetching it', async () => {
-    const before = b.hits.size;
+    const before = b.server.stats().requests;
     const err = await rejection(planOverHttp(`${a.base}/steering/master.m3u8`, onlyA()));
     expect(err.code).toBe('HOST_NOT_ALLOWED');
     expect(err.message).toContain(`"${b.host}"`);
-    expect(b.hits.size).toBe(before);
+    expect(b.server.stats().requests).toBe(before);
   });
 
   it('copies SESSION-KEY and SESSION-DATA URIs, skips skd:, closed captions and muxed audio', async () => {
@@ -244,13 +248,13 @@ describe('redirects', () => {
   });
 
   it('refuses a redirect to a host outside ORIGIN_ALLOWED_HOSTS, naming it, without fetching there', async () => {
-    const before = b.hits.size;
+    const before = b.server.stats().requests;
     const err = await rejection(planOverHttp(`${a.base}/redirect/evil.m3u8`, onlyA()));
     expect(err).toBeInstanceOf(OriginError);
     expect(err.retryable).toBe(false);
     expect(err.message).toContain(`"${b.host}"`);
     expect(err.message).toContain('ORIGIN_ALLOWED_HOSTS');
-    expect(b.hits.size).toBe(before);
+    expect(b.server.stats().requests).toBe(before);
   });
 });
 
@@ -302,14 +306,17 @@ describe('bounds', () => {
 
   it('refuses a playlist over HLS_MAX_PLAYLIST_BYTES, declared or streamed', async () => {
     const big = `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${'#EXTINF:4,\nsegment-with-a-long-name.ts\n'.repeat(100)}`;
-    a.route('/big/declared.m3u8', { body: big });
-    a.route('/big/streamed.m3u8', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
-      for (let i = 0; i < 10; i++) res.write(big.slice(i * 300, (i + 1) * 300));
-      res.end(big.slice(3000));
-    });
-    for (const path of ['/big/declared.m3u8', '/big/streamed.m3u8']) {
-      const err = await rejection(planOverHttp(`${a.base}${path}`, { ...onlyA(), limits: { maxPlaylistBytes: 2048 } }));
+    a.put('/big/declared.m3u8', big);
+    a.put('/big/streamed.m3u8', big);
+    // Streamed: chunked, no Content-Length to refuse it by before reading.
+    for (const [path, framing] of [
+      ['/big/declared.m3u8', 'length'],
+      ['/big/streamed.m3u8', 'chunked'],
+    ] as const) {
+      a.server.setFaults({ framing });
+      const err = await rejection(
+        planOverHttp(`${a.base}${path}`, { ...onlyA(), limits: { maxPlaylistBytes: 2048 } }),
+      ).finally(() => a.server.setFaults({}));
       expect(err.code).toBe('PLAYLIST_TOO_LARGE');
       expect(err.message).toContain('HLS_MAX_PLAYLIST_BYTES');
       expect(err.retryable).toBe(false);
@@ -342,26 +349,31 @@ describe('refusals', () => {
     ['bom-only', '\ufeff\r\n'],
     ['binary-after-header', Buffer.concat([Buffer.from('#EXTM3U\n'), Buffer.from([0x00, 0xff, 0x00])])],
   ])('refuses a %s body as NOT_A_PLAYLIST', async (name, body) => {
-    a.route(`/body/${name}.m3u8`, { body });
+    a.put(`/body/${name}.m3u8`, body);
     const err = await rejection(planOverHttp(`${a.base}/body/${name}.m3u8`, onlyA()));
     expect(err.code).toBe('NOT_A_PLAYLIST');
   });
 
   it('lets origin errors through unchanged: 503 stays retryable, 404 does not', async () => {
-    a.route('/status/503.m3u8', { status: 503 });
-    a.route('/status/404.m3u8', { status: 404 });
-    const e503 = await rejection(planOverHttp(`${a.base}/status/503.m3u8`, onlyA()));
+    // The lab origin's faults: a 5xx (500 or 503) for every request, then the file gone (404).
+    a.put('/status/503.m3u8', '#EXTM3U\n');
+    a.server.setFaults({ http5xx: 1 });
+    const e503 = await rejection(planOverHttp(`${a.base}/status/503.m3u8`, onlyA())).finally(() =>
+      a.server.setFaults({ gone: ['/status/404.m3u8'] }),
+    );
     expect(e503).toBeInstanceOf(OriginError);
     expect(e503.retryable).toBe(true);
-    const e404 = await rejection(planOverHttp(`${a.base}/status/404.m3u8`, onlyA()));
+    const e404 = await rejection(planOverHttp(`${a.base}/status/404.m3u8`, onlyA())).finally(() =>
+      a.server.setFaults({}),
+    );
     expect(e404).toBeInstanceOf(OriginError);
     expect(e404.retryable).toBe(false);
   });
 
   it('refuses a master URL on a host outside the allow-list before any request', async () => {
-    const before = b.hits.size;
+    const before = b.server.stats().requests;
     const err = await rejection(planOverHttp(`${b.base}/llhls/master.m3u8`, onlyA()));
     expect(err.code).toBe('HOST_NOT_ALLOWED');
-    expect(b.hits.size).toBe(before);
+    expect(b.server.stats().requests).toBe(before);
   });
 });
