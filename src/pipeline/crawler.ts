@@ -83,25 +83,8 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   const { cfg, ledger, log } = deps;
   const now = opts.now ?? (() => new Date());
   if (job.replan) {
-    // A transfer found a playlist naming other files than the plan: one re-plan per round, a bounded run of them.
-    const reason = unstablePlaylistReason(job, job.replan, cfg.replanMax);
-    const asked = await ledger.requestReplan(job.classId, {
-      gen: job.replan.gen,
-      replans: job.replan.replans,
-      max: cfg.replanMax,
-      reason,
-    });
-    if (asked === 'stale') {
-      log.info('re-plan already made for this round, or the class moved on', { classId: job.classId, ...job.replan });
-      return { classId: job.classId, outcome: 'replan-spent' };
-    }
-    if (asked === 'failed') {
-      const { replan: _spent, ...plain } = job;
-      // The class is FAILED with the reason; the DLQ keeps a plain crawl of it, which a redrive runs from zero.
-      throw new DeadLetterError('PLAYLIST_UNSTABLE', reason, undefined, {
-        redriveAs: { ...plain, requestedAt: now().toISOString() },
-      });
-    }
+    const spent = await spendReplan(job, job.replan, deps, now);
+    if (spent) return spent;
   }
   const existing = await ledger.getClass(job.classId);
   const admission = admitCrawl(job, existing);
@@ -120,26 +103,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   /** Files the check found gone at the origin: kept (their copies are the generation's), listed on the class. */
   let gone: GoneFiles | undefined;
   if (admission === 'check' && existing?.gen) {
-    landed = (await ledger.listChunks(job.classId, existing.gen)).flatMap((c) => c.files);
-    check = await checkAgainstOrigin(landed, deps.origin, {
-      root: classRoot(cfg.destPrefix, job.classId),
-      files: cfg.recheck.files,
-      concurrency: cfg.recheck.concurrency,
-      maxPlaylistBytes: cfg.hls.maxPlaylistBytes,
-      dash: mpdRulesOf(cfg),
-      retry: { attempts: cfg.transfer.retryAttempts, baseDelayMs: cfg.transfer.retryBaseDelayMs },
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    log.info('change check', {
-      classId: job.classId,
-      gen: existing.gen,
-      changed: check.changed,
-      checked: check.checked,
-      unknown: check.unknown,
-      requests: check.requests,
-      changes: check.changes,
-      gone: check.gone.length,
-    });
+    ({ landed, check } = await askOrigin(job.classId, existing.gen, deps, opts.signal));
     const finding = judgeCheck(check);
     gone = finding.gone;
     if (finding.verdict === 'unchanged') {
@@ -153,19 +117,7 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
   const ended = judgeEndedAt(job.endedAt, now());
   const info = { title: job.title, manifestUrl: job.manifestUrl, endedAt: ended.endedAt };
   await ledger.markCrawling(job.classId, info);
-  // Transient origin trouble is retried here; what still fails returns the job to its queue.
-  const origin = withPlaylistRetries(deps.origin, {
-    attempts: cfg.transfer.retryAttempts,
-    baseDelayMs: cfg.transfer.retryBaseDelayMs,
-    onRetry: (url, error) => void deps.events.emit('retry', { stage: 'crawl', src: url, error }),
-  });
-  const { files, growing } = await enumerateClass(job.manifestUrl, origin, {
-    limits: cfg.hls,
-    // Each class has its own key root: no file of another class can ever share a key with it.
-    destPrefix: classRoot(cfg.destPrefix, job.classId),
-    allowedHosts: cfg.originAllowedHosts,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const { files, growing } = await enumerate(job, deps, opts.signal);
 
   const warnings: string[] = ended.warning ? [ended.warning] : [];
   const growth = decideGrowing(
@@ -290,6 +242,89 @@ export async function runCrawl(job: CrawlJob, deps: CrawlerDeps, opts: CrawlOpti
     completed: plan.completed,
     ...(check ? { check } : {}),
   };
+}
+
+/**
+ * A crawl a transfer asked for when a playlist named other files than the plan: one re-plan per round,
+ * a bounded run of them. Returns the result when this round's re-plan is spent already; throws when the
+ * run of re-plans is over (the class is FAILED).
+ */
+async function spendReplan(
+  job: CrawlJob,
+  replan: NonNullable<CrawlJob['replan']>,
+  { cfg, ledger, log }: CrawlerDeps,
+  now: () => Date,
+): Promise<CrawlResult | undefined> {
+  const reason = unstablePlaylistReason(job, replan, cfg.replanMax);
+  const asked = await ledger.requestReplan(job.classId, {
+    gen: replan.gen,
+    replans: replan.replans,
+    max: cfg.replanMax,
+    reason,
+  });
+  if (asked === 'stale') {
+    log.info('re-plan already made for this round, or the class moved on', { classId: job.classId, ...replan });
+    return { classId: job.classId, outcome: 'replan-spent' };
+  }
+  if (asked === 'failed') {
+    const { replan: _spent, ...plain } = job;
+    // The class is FAILED with the reason; the DLQ keeps a plain crawl of it, which a redrive runs from zero.
+    throw new DeadLetterError('PLAYLIST_UNSTABLE', reason, undefined, {
+      redriveAs: { ...plain, requestedAt: now().toISOString() },
+    });
+  }
+  return undefined;
+}
+
+/** A change check: the files generation `gen` copied, asked about at the origin. */
+async function askOrigin(
+  classId: string,
+  gen: number,
+  { cfg, ledger, log, origin }: CrawlerDeps,
+  signal: AbortSignal | undefined,
+): Promise<{ landed: LandedFile[]; check: ChangeCheck }> {
+  const landed = (await ledger.listChunks(classId, gen)).flatMap((c) => c.files);
+  const check = await checkAgainstOrigin(landed, origin, {
+    root: classRoot(cfg.destPrefix, classId),
+    files: cfg.recheck.files,
+    concurrency: cfg.recheck.concurrency,
+    maxPlaylistBytes: cfg.hls.maxPlaylistBytes,
+    dash: mpdRulesOf(cfg),
+    retry: { attempts: cfg.transfer.retryAttempts, baseDelayMs: cfg.transfer.retryBaseDelayMs },
+    ...(signal ? { signal } : {}),
+  });
+  log.info('change check', {
+    classId,
+    gen,
+    changed: check.changed,
+    checked: check.checked,
+    unknown: check.unknown,
+    requests: check.requests,
+    changes: check.changes,
+    gone: check.gone.length,
+  });
+  return { landed, check };
+}
+
+/** Every file of the class, and its playlists that may still grow. */
+async function enumerate(
+  job: CrawlJob,
+  { cfg, origin: direct, events }: CrawlerDeps,
+  signal: AbortSignal | undefined,
+): ReturnType<typeof enumerateClass> {
+  // Transient origin trouble is retried here; what still fails returns the job to its queue.
+  const origin = withPlaylistRetries(direct, {
+    attempts: cfg.transfer.retryAttempts,
+    baseDelayMs: cfg.transfer.retryBaseDelayMs,
+    onRetry: (url, error) => void events.emit('retry', { stage: 'crawl', src: url, error }),
+  });
+  return enumerateClass(job.manifestUrl, origin, {
+    limits: cfg.hls,
+    // Each class has its own key root: no file of another class can ever share a key with it.
+    destPrefix: classRoot(cfg.destPrefix, job.classId),
+    allowedHosts: cfg.originAllowedHosts,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 /**
