@@ -61,9 +61,19 @@ describe('the origin gate', () => {
     const [a, b] = [client(new OriginGate(limits('12', 2))), client(new OriginGate(limits('12', 2)))];
     const started = performance.now();
     const list = paths.slice(0, 24);
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
     expect(await Promise.all([fetchAll(a, list, 16), fetchAll(b, list, 16)])).toEqual([0, 0]);
+    lag.disable();
     expect(origin.stats().requests).toBe(48);
-    expect(origin.stats().peakRequestsPerSecond).toBeLessThanOrEqual(12);
+    // The gate and the origin share this process's event loop: requests the gate let go during a stall of
+    // it reach the origin together when it wakes, so a stall adds what 12/s allows in its length (none on
+    // an idle machine, where the stalls are a few milliseconds).
+    const lagMs = lag.max / 1e6;
+    process.stderr.write(
+      `12/s shared: peak ${origin.stats().peakRequestsPerSecond} in one second, longest event-loop stall ${lagMs.toFixed(0)} ms\n`,
+    );
+    expect(origin.stats().peakRequestsPerSecond).toBeLessThanOrEqual(12 + Math.floor((12 * lagMs) / 1000));
     // 48 requests at 12/s (less the margin) take at least 3.5 s: the limit is a real one.
     expect(performance.now() - started).toBeGreaterThan(3_500);
     await Promise.all([a.close(), b.close()]);
