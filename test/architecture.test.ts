@@ -40,10 +40,10 @@ describe('the dependency rule', () => {
   it.each([
     ['src/domain/lifecycle/x.ts', '../vocabulary.ts'],
     ['src/hls/x.ts', '../dash/scan.ts'],
-    ['src/hls/x.ts', '../domain/origin/port.ts'],
+    ['src/hls/x.ts', '../domain/ports/origin.ts'],
     ['src/config.ts', './domain/vocabulary.ts'],
     ['src/adapters/s3/x.ts', './s3-put.ts'],
-    ['src/adapters/s3/x.ts', '../../domain/origin/port.ts'],
+    ['src/adapters/s3/x.ts', '../../domain/ports/origin.ts'],
     ['src/adapters/s3/x.ts', '@aws-sdk/client-s3'],
     ['src/wiring/x.ts', '../adapters/s3/objects.ts'],
     ['handlers/x.ts', '../src/wiring/lambda.ts'],

@@ -9,11 +9,11 @@ import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
 import { isGoneStatus, judgeGoneFile } from '../domain/lifecycle/gone-at-origin.ts';
-import { OriginError, type Origin, type StreamResponse } from '../adapters/origin/client.ts';
 import { bodyReadError } from '../adapters/origin/http-errors.ts';
 import { isAwsServiceError } from '../util/aws-errors.ts';
 import type { ClassRecord, CountOutcome, FailedFile, LandedFile } from '../domain/ledger/records.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
+import { OriginError, type Origin, type StreamResponse } from '../domain/ports/origin.ts';
 import {
   GENERATION_METADATA,
   SHA256_METADATA,
@@ -24,8 +24,8 @@ import {
   type ObjectHead,
   type ObjectStore,
   type UploadResult,
-} from '../adapters/s3/objects.ts';
-import type { JobQueue } from '../adapters/sqs/queue.ts';
+} from '../domain/ports/object-store.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
 import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';

@@ -13,7 +13,7 @@ import {
   type StreamResponse,
   type TextResponse,
   type Validators,
-} from '../../domain/origin/port.ts';
+} from '../../domain/ports/origin.ts';
 import { blockedRange } from '../../domain/origin/addresses.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { isFetchableScheme, isHostAllowed } from '../../domain/origin/hosts.ts';
