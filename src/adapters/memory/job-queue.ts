@@ -9,7 +9,9 @@ export interface SentMessage {
   /** The body as a receiver gets it: parsed back from the JSON sent (a raw dead letter: its text). */
   body: unknown;
   delaySeconds?: number;
-  /** A dead letter's attributes (sendRaw), as stored. */
+  /** A dead letter (sendRaw): `body` is its text as sent, not JSON. */
+  raw?: true;
+  /** A dead letter's attributes, as stored. */
   attributes?: Record<string, string>;
 }
 
@@ -36,12 +38,14 @@ export function createMemoryJobQueue(opts: { visibilityTimeoutSeconds?: number }
       sent.push({
         name,
         body: body || '(empty)',
+        raw: true,
         ...(attributes
           ? { attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v.slice(0, 1024) || '-'])) }
           : {}),
       });
       return Promise.resolve();
     },
+    // Nothing is ever received, and delays never elapse: what was sent stays visible (or delayed).
     depth: (name) => {
       const messages = of(name);
       const delayed = messages.filter((m) => m.delaySeconds).length;
