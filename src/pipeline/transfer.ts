@@ -9,6 +9,7 @@ import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
 import { isGoneStatus, judgeGoneFile } from '../domain/lifecycle/gone-at-origin.ts';
+// eslint-disable-next-line no-restricted-imports -- the origin's classifier of a body's read error (src/adapters/origin/http-errors.ts), not yet a port of the domain (issue 20)
 import { bodyReadError } from '../adapters/origin/http-errors.ts';
 import { isAwsServiceError } from '../util/aws-errors.ts';
 import type { ClassRecord, CountOutcome, FailedFile, LandedFile } from '../domain/ledger/records.ts';
