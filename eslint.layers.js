@@ -45,8 +45,8 @@ export const LAYERS = [
   ),
   layer(
     ['src/pipeline/**/*.ts', 'src/verify/**/*.ts', 'src/views/**/*.ts'],
-    [folders(...ABOVE_USE_CASES)],
-    'a use case is wired from above, never imports its wiring or its callers',
+    [folders('adapters', ...ABOVE_USE_CASES)],
+    "a use case is wired from above: it names the domain's ports (src/domain/ports), never an adapter, its wiring or its callers",
   ),
   layer(
     ['src/wiring/**/*.ts'],

@@ -3,7 +3,7 @@ import { processBatch } from '../src/pipeline/batch.ts';
 import { crawlOrFailFast, recordCrawlFailure } from '../src/pipeline/crawler.ts';
 import { deferral, throttleCause, throttledNote } from '../src/pipeline/deferral.ts';
 import type { Deps } from '../src/wiring/deps.ts';
-import { inLane } from '../src/adapters/sqs/queue.ts';
+import { inLane } from '../src/domain/ports/job-queue.ts';
 import {
   heartbeatFor,
   invocationDeadline,

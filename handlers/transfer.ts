@@ -1,7 +1,7 @@
 import { TransferJobSchema } from '../src/domain/jobs/schemas.ts';
 import { processBatch } from '../src/pipeline/batch.ts';
 import type { Deps } from '../src/wiring/deps.ts';
-import { inLane } from '../src/adapters/sqs/queue.ts';
+import { inLane } from '../src/domain/ports/job-queue.ts';
 import {
   heartbeatFor,
   invocationDeadline,

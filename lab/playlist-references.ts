@@ -1,7 +1,7 @@
 import { keyForUrl } from '../src/hls/keys.ts';
 import { scanPlaylist } from '../src/hls/scan.ts';
 import { isMpdText, scanMpd } from '../src/dash/scan.ts';
-import type { ObjectStore } from '../src/adapters/s3/objects.ts';
+import type { ObjectStore } from '../src/domain/ports/object-store.ts';
 import { describeError } from '../src/errors.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
 

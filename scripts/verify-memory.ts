@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { crc32Base64 } from '../src/util/crc.ts';
 import type { LandedFile } from '../src/domain/ledger/records.ts';
-import type { ObjectHead } from '../src/adapters/s3/objects.ts';
+import type { ObjectHead } from '../src/domain/ports/object-store.ts';
 import { verifyClass } from '../src/verify/verify-class.ts';
 
 const files = Number(process.argv[2] ?? 200_000);

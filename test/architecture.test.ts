@@ -30,6 +30,8 @@ describe('the dependency rule', () => {
     ['src/adapters/s3/x.ts', '../dynamodb/ledger.ts', 'one backend importing another'],
     ['src/adapters/sqs/x.ts', '../../pipeline/batch.ts', 'an adapter importing a use case'],
     ['src/pipeline/x.ts', '../wiring/deps.ts', 'a use case importing its wiring'],
+    ['src/pipeline/x.ts', '../adapters/s3/objects.ts', 'a use case importing an adapter'],
+    ['src/verify/x.ts', '../adapters/dynamodb/ledger.ts', 'verify importing the ledger adapter'],
     ['src/views/x.ts', '../dashboard/render.ts', 'a view model importing the dashboard'],
     ['src/dashboard/x.ts', '../../handlers/dashboard.ts', 'the dashboard importing its handler'],
     ['handlers/x.ts', '../lab/demo.ts', 'a handler importing the lab'],
@@ -40,12 +42,13 @@ describe('the dependency rule', () => {
   it.each([
     ['src/domain/lifecycle/x.ts', '../vocabulary.ts'],
     ['src/hls/x.ts', '../dash/scan.ts'],
-    ['src/hls/x.ts', '../domain/origin/port.ts'],
+    ['src/hls/x.ts', '../domain/ports/origin.ts'],
     ['src/config.ts', './domain/vocabulary.ts'],
     ['src/adapters/s3/x.ts', './s3-put.ts'],
-    ['src/adapters/s3/x.ts', '../../domain/origin/port.ts'],
+    ['src/adapters/s3/x.ts', '../../domain/ports/origin.ts'],
     ['src/adapters/s3/x.ts', '@aws-sdk/client-s3'],
     ['src/wiring/x.ts', '../adapters/s3/objects.ts'],
+    ['src/pipeline/x.ts', '../domain/ports/object-store.ts'],
     ['handlers/x.ts', '../src/wiring/lambda.ts'],
   ])('allows %s → %s', async (file, specifier) => {
     expect(await refusals(file, specifier)).toEqual([]);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { scanRequest } from '../domain/jobs/envelopes.ts';
 import { judgeClass } from '../domain/planning/class-rules.ts';
-import { newPageToken, newScanId } from '../adapters/sqs/queue.ts';
+import { newPageToken, newScanId } from '../domain/jobs/ids.ts';
 import { enqueueLane, queueOf } from '../domain/lifecycle/lanes.ts';
 import { cliDeps, say } from './context.ts';
 

@@ -3,7 +3,8 @@ import { loadConfig, parseAllowedHosts } from '../config.ts';
 import { renderEstimate } from '../estimate/render.ts';
 import { runEstimate } from '../estimate/run.ts';
 import { ORIGIN_PLACES, type OriginPlace } from '../estimate/prices.ts';
-import { openCatalog, type Catalog } from '../adapters/mongodb/catalog.ts';
+import type { Catalog } from '../domain/ports/catalog.ts';
+import { openConfiguredCatalog } from '../wiring/catalog.ts';
 
 interface EstimateCliOptions {
   sample: number;
@@ -141,7 +142,7 @@ export function registerEstimate(program: Command): void {
           originRps: o.originRps,
           originMBps: o.originMbps,
           originPlace: o.originIn,
-          catalog: hasCatalog ? async () => (opened ??= await openCatalog(cfg)) : undefined,
+          catalog: hasCatalog ? async () => (opened ??= await openConfiguredCatalog(cfg)) : undefined,
           // Progress goes to stderr, and only for a person: stdout stays the table or the JSON.
           onProgress: process.stderr.isTTY && !o.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
         });

@@ -3,7 +3,7 @@ import { queueOf } from '../domain/lifecycle/lanes.ts';
 import { formatSeconds } from '../views/freshness.ts';
 import { describeLaneFreshness, laneFreshness, type LaneFreshness } from '../views/lane-freshness.ts';
 import type { ClassRecord } from '../domain/ledger/records.ts';
-import type { JobQueue } from '../adapters/sqs/queue.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
 import { describeError } from '../errors.ts';
 import { describeAsOf, type QueueAges } from '../domain/lifecycle/queue-age.ts';
 

@@ -11,7 +11,7 @@ import { describeError } from '../errors.ts';
 import type { ClassRecord, ClassStatus, GoneFiles } from '../domain/ledger/records.ts';
 import type { ClassLedger } from '../domain/ports/ledger.ts';
 import type { OriginHealthRow } from '../adapters/dynamodb/origin-health.ts';
-import type { JobQueue, QueueName } from '../adapters/sqs/queue.ts';
+import type { JobQueue, QueueName } from '../domain/ports/job-queue.ts';
 import type { QueueAges } from '../domain/lifecycle/queue-age.ts';
 
 /** Every class status, in the order the dashboard lists classes: what needs a look first. */

@@ -1,6 +1,6 @@
 import type { CatalogFields } from '../config.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
-import { classIdOf, type Catalog, type IdPhase } from '../adapters/mongodb/catalog.ts';
+import type { Catalog } from '../domain/ports/catalog.ts';
 import { Reservoir } from './stats.ts';
 
 /** The catalog as a scan sees it, and a uniform sample of its valid classes. */
@@ -12,7 +12,7 @@ export interface CatalogSample {
 }
 
 /**
- * Reads the whole catalog once, page by page in `_id` order (ObjectIds, then string ids, as the
+ * Reads the whole catalog once, page by page in id order (one id kind after the other, as the
  * scanner pages it), validates every document with the scanner's own rules, counts the valid
  * classes and keeps a uniform random sample of `size` of them (reservoir sampling: one pass, no
  * catalog held in memory, no reliance on `$sample`, which not every MongoDB-compatible server has).
@@ -30,7 +30,7 @@ export async function sampleCatalog(
   const reservoir = new Reservoir<ReadyClass>(opts.size, opts.random);
   const skipped: Partial<Record<SkipReason, number>> = {};
   let documents = 0;
-  for (const phase of ['objectId', 'string'] as const satisfies readonly IdPhase[]) {
+  for (const phase of catalog.idKinds) {
     let after: string | undefined;
     for (;;) {
       const docs = await catalog.page(phase, after, opts.pageSize);
@@ -42,7 +42,7 @@ export async function sampleCatalog(
       }
       const last = docs.at(-1);
       if (docs.length < opts.pageSize || !last) break;
-      after = classIdOf(last._id);
+      after = last.id;
     }
   }
   return { documents, validClasses: reservoir.count, skipped, sample: reservoir.sample() };

@@ -8,7 +8,7 @@ import { describeError, FlantsError, isRetryable } from '../errors.ts';
 import { planClass } from '../hls/enumerate.ts';
 import { classRoot } from '../hls/keys.ts';
 import type { PlannedFile, PlaylistFetcher } from '../hls/types.ts';
-import type { Origin } from '../domain/origin/port.ts';
+import type { Origin } from '../domain/ports/origin.ts';
 import { withPlaylistRetries } from '../adapters/origin/retrying.ts';
 import { withRetry } from '../util/retry.ts';
 import { byteRangeEnds } from './byterange.ts';

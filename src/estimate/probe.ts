@@ -6,14 +6,9 @@
  * addresses refused at connect time.
  */
 import { Agent, type Dispatcher } from 'undici';
-import {
-  guardedLookup,
-  guardedRequester,
-  OriginError,
-  systemResolver,
-  type Resolver,
-} from '../adapters/origin/client.ts';
+import { guardedLookup, guardedRequester, systemResolver, type Resolver } from '../adapters/origin/client.ts';
 import { isPassingStatus, statusError } from '../adapters/origin/http-errors.ts';
+import { OriginError } from '../domain/ports/origin.ts';
 
 /** What a probe found: the size, or that the origin does not have the file. */
 export type ProbeResult =

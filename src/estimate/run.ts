@@ -11,7 +11,7 @@ import { ConfigError } from '../errors.ts';
 import { loadServiceDefinition, SERVERLESS_YML } from '../ops/service-definition.ts';
 import { createOrigin } from '../adapters/origin/client.ts';
 import { isFetchableScheme, isHostAllowed } from '../domain/origin/hosts.ts';
-import type { Catalog } from '../adapters/mongodb/catalog.ts';
+import type { Catalog } from '../domain/ports/catalog.ts';
 import { sampleCatalog } from './catalog-sample.ts';
 import { crawlSample, RequestBudget, type SampleTarget } from './crawl.ts';
 import { ASSUMED, BENCH } from './figures.ts';

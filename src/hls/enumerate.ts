@@ -9,7 +9,7 @@ import { scanPlaylist, type PlaylistRole, type PlaylistScan } from './scan.ts';
 import { isMpdText, scanMpd } from '../dash/scan.ts';
 import { baseUrlRule, REFERENCES_PER_FILE } from '../dash/hosts.ts';
 import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
-import { OriginError } from '../domain/origin/port.ts';
+import { OriginError } from '../domain/ports/origin.ts';
 import type { ClassEnumeration, FileKind, PlanOptions, PlannedFile, PlaylistFetcher } from './types.ts';
 
 /** A playlist waiting to be fetched and scanned. */

@@ -1,5 +1,5 @@
 import type { HlsLimits } from '../domain/vocabulary.ts';
-import type { Origin } from '../domain/origin/port.ts';
+import type { Origin } from '../domain/ports/origin.ts';
 
 /** What a file is, as far as a player is concerned. */
 /** Every kind, in the order listings show them. */

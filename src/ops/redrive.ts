@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Lane, QueueRole } from '../config.ts';
 import { queueOf } from '../domain/lifecycle/lanes.ts';
-import type { JobQueue } from '../adapters/sqs/queue.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
 
 export interface RedriveResult {
   role: QueueRole;

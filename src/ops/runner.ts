@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { QUEUE_ROLES, type QueueRole } from '../config.ts';
 import { allQueues, queueOf } from '../domain/lifecycle/lanes.ts';
 import { describeError } from '../errors.ts';
-import type { JobQueue } from '../adapters/sqs/queue.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
 import type { Deps } from '../wiring/deps.ts';
 import type { ConsumerDefinition, ServiceDefinition } from './service-definition.ts';
 

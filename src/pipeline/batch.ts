@@ -5,7 +5,7 @@ import { laneOfQueue, queueOf } from '../domain/lifecycle/lanes.ts';
 import { DeadLetterError, describeError } from '../errors.ts';
 import { parseMessage } from '../domain/jobs/schemas.ts';
 import type { Logger } from '../log.ts';
-import type { JobQueue, QueueName } from '../adapters/sqs/queue.ts';
+import type { JobQueue, QueueName } from '../domain/ports/job-queue.ts';
 import type { PipelineEvents } from './events.ts';
 import { mapLimit } from '../util/concurrency.ts';
 

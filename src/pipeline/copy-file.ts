@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import { mpdRulesOf, type MpdRules } from '../dash/hosts.ts';
 import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
-import { OriginError, type Origin, type StreamResponse } from '../adapters/origin/client.ts';
+import { OriginError, type Origin, type StreamResponse } from '../domain/ports/origin.ts';
+// eslint-disable-next-line no-restricted-imports -- the origin's classifier of a body's read error (src/adapters/origin/http-errors.ts), not yet a port of the domain (issue 20)
 import { bodyReadError } from '../adapters/origin/http-errors.ts';
 import { isAwsServiceError } from '../util/aws-errors.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
@@ -22,8 +23,8 @@ import {
   type ObjectHead,
   type ObjectStore,
   type UploadResult,
-} from '../adapters/s3/objects.ts';
-import type { JobQueue } from '../adapters/sqs/queue.ts';
+} from '../domain/ports/object-store.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
 import type { ByteBudget } from '../util/byte-budget.ts';
 import type { PipelineEvents } from './events.ts';
 import { crc32Base64 } from '../util/crc.ts';

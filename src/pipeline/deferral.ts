@@ -1,4 +1,4 @@
-import { OriginError } from '../domain/origin/port.ts';
+import { OriginError } from '../domain/ports/origin.ts';
 import { classifyAnswer, deferralSeconds, MAX_DEFERRALS } from '../domain/origin/politeness.ts';
 
 /** What a throttled job tells its class and its delay: the origin's words. */

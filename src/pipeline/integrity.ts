@@ -1,5 +1,5 @@
 import { FlantsError } from '../errors.ts';
-import type { UploadResult } from '../adapters/s3/objects.ts';
+import type { UploadResult } from '../domain/ports/object-store.ts';
 import { expectedCrc32, expectedEtag, type StreamDigest } from './body-checker.ts';
 
 const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
@@ -8,10 +8,10 @@ const MD5_ETAG = /^[0-9a-f]{32}(-\d+)?$/;
 export type IntegrityMethod = 'crc32' | 'md5-etag';
 
 /**
- * Checks that S3 stored exactly the bytes that streamed through the `BodyChecker`. S3's own CRC32
- * (which it computes whatever the bucket's encryption) is compared when the response carries one;
- * the ETag is trusted as an MD5 only when S3 said the object is not KMS- or customer-key-encrypted,
- * since those ETags look like MD5s but are not. Anything else cannot be verified and is refused.
+ * Checks that the store kept exactly the bytes that streamed through the `BodyChecker`. The store's own CRC32
+ * (S3 computes it whatever the bucket's encryption) is compared when the response carries one;
+ * the ETag is trusted as an MD5 only when the store did not say it is none (S3: a KMS- or
+ * customer-key-encrypted object's ETag looks like an MD5 but is not). Anything else cannot be verified and is refused.
  */
 export function verifyStored(
   key: string,
@@ -20,22 +20,22 @@ export function verifyStored(
   partSize: number,
 ): IntegrityMethod {
   if (stored.checksum) {
-    const expected = expectedCrc32(digest, stored.checksum.type);
-    if (stored.checksum.value !== expected) {
+    const type = stored.checksum.composite ? 'COMPOSITE' : 'FULL_OBJECT';
+    const expected = expectedCrc32(digest, type);
+    if (stored.checksum.crc32 !== expected) {
       throw new FlantsError(
         'CHECKSUM_MISMATCH',
-        `S3 stored ${key} with CRC32 ${stored.checksum.value} (${stored.checksum.type}), expected ${expected} from the bytes streamed`,
+        `S3 stored ${key} with CRC32 ${stored.checksum.crc32} (${type}), expected ${expected} from the bytes streamed`,
         { retryable: true },
       );
     }
     return 'crc32';
   }
-  const encrypted = stored.sse !== undefined && stored.sse !== 'AES256';
-  if (encrypted) {
-    // A KMS/DSSE/SSE-C ETag is not an MD5 of the data: comparing it would fail every file.
+  if (stored.etagNotMd5 !== undefined) {
+    // The store says its ETag is no MD5 of the data (S3: KMS, DSSE, SSE-C): comparing it would fail every file.
     throw new FlantsError(
       'CHECKSUM_UNAVAILABLE',
-      `cannot verify ${key}: S3 reported no checksum, and under ${stored.sse} encryption its ETag is not an MD5 (the endpoint must return x-amz-checksum-crc32)`,
+      `cannot verify ${key}: S3 reported no checksum, and ${stored.etagNotMd5} its ETag is not an MD5 (the endpoint must return x-amz-checksum-crc32)`,
     );
   }
   const etag = stored.etag;

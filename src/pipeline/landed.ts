@@ -5,7 +5,7 @@ import { describeError } from '../errors.ts';
 import type { TransferFile, TransferJob } from '../domain/jobs/schemas.ts';
 import type { Logger } from '../log.ts';
 import { judgeGoneFile } from '../domain/lifecycle/gone-at-origin.ts';
-import { OriginError } from '../adapters/origin/client.ts';
+import { OriginError } from '../domain/ports/origin.ts';
 import type { FailedFile, LandedFile } from '../domain/ledger/records.ts';
 import {
   GENERATION_METADATA,
@@ -14,7 +14,7 @@ import {
   SRC_MODIFIED_METADATA,
   StaleWriteError,
   type ObjectHead,
-} from '../adapters/s3/objects.ts';
+} from '../domain/ports/object-store.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import type { TransferDeps } from './copy-file.ts';
 

@@ -1,9 +1,9 @@
 import { digestOfPlaylist } from '../hls/reference-digest.ts';
 import type { MpdRules } from '../dash/hosts.ts';
 import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
-import type { Origin } from '../domain/origin/port.ts';
-import { OriginError } from '../domain/origin/port.ts';
 import type { LandedFile } from '../domain/ledger/records.ts';
+import type { Origin } from '../domain/ports/origin.ts';
+import { OriginError } from '../domain/ports/origin.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 

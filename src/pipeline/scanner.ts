@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { PoisonMessageError } from '../errors.ts';
-import { ObjectId } from 'mongodb';
 import type { CatalogScan, CrawlJob, RecheckScan, ScanRequest } from '../domain/jobs/schemas.ts';
 import { crawlJob, scanRequest } from '../domain/jobs/envelopes.ts';
 import type { Logger } from '../log.ts';
-import { classIdOf, type Catalog, type CatalogDocument, type IdPhase } from '../adapters/mongodb/catalog.ts';
 import { CLASS_SHARDS, type ClassRecord } from '../domain/ledger/records.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
-import { newPageToken, newScanId, type JobQueue } from '../adapters/sqs/queue.ts';
+import type { Catalog, CatalogDocument } from '../domain/ports/catalog.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
+import { newPageToken, newScanId } from '../domain/jobs/ids.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
 import { queueOf, scanLane } from '../domain/lifecycle/lanes.ts';
 import type { Lane } from '../config.ts';
@@ -183,7 +183,7 @@ export async function runScan(req: ScanRequest, deps: ScannerDeps, delivery: Sca
     ? 'start'
     : req.since !== undefined
       ? `${req.cursor?.field ?? cfg.scan.changeFields[0]}:${req.cursor?.at ?? 'start'}|${req.cursor?.id ?? ''}`
-      : `${req.phase ?? 'objectId'}:${req.after ?? 'start'}`;
+      : `${req.phase ?? deps.catalog.idKinds[0]}:${req.after ?? 'start'}`;
   const holder = holderOf(req, delivery);
   const claim = holder ? await deps.ledger.claimScanPage(scanId, pageKey, holder) : 'claimed';
   if (claim !== 'claimed') {
@@ -243,17 +243,18 @@ interface CatalogPage {
   next: CatalogScan | undefined;
 }
 
-/** A page of the whole catalog by `_id`: ObjectIds first, then string ids. */
+/** A page of the whole catalog by id: one id kind after the other, in the catalog's order (MongoDB: ObjectIds, then string ids). */
 async function idPage(req: CatalogScan, deps: ScannerDeps): Promise<CatalogPage> {
-  const phase: IdPhase = req.phase ?? 'objectId';
+  const kinds = deps.catalog.idKinds;
+  const phase = req.phase ?? kinds[0]!;
   const docs = await deps.catalog.page(phase, req.after, deps.cfg.scan.pageSize);
   const last = docs.at(-1);
   const { since: _s, cursor: _c, ...base } = req;
-  if (docs.length >= deps.cfg.scan.pageSize && last)
-    return { docs, next: { ...base, phase, after: classIdOf(last._id)! } };
-  if (phase === 'objectId') {
+  if (docs.length >= deps.cfg.scan.pageSize && last) return { docs, next: { ...base, phase, after: last.id } };
+  const following = kinds[kinds.indexOf(phase) + 1];
+  if (following !== undefined) {
     const { after: _after, ...rest } = base;
-    return { docs, next: { ...rest, phase: 'string' } };
+    return { docs, next: { ...rest, phase: following } };
   }
   return { docs, next: undefined };
 }
@@ -268,20 +269,21 @@ async function changedPage(req: CatalogScan, since: string, deps: ScannerDeps): 
   const field = req.cursor?.field ?? fields[0]!;
   const docField = cfg.mongo.fields[field];
   const c = req.cursor;
-  const after =
-    c?.at !== undefined && c.id !== undefined ? { at: new Date(c.at), id: c.id, oid: c.oid ?? true } : undefined;
+  // A cursor sent before `idKind` says `oid`: true for the catalog's first id kind, false for its second.
+  const idKind = c?.idKind ?? deps.catalog.idKinds[c?.oid === false ? 1 : 0] ?? deps.catalog.idKinds[0]!;
+  const after = c?.at !== undefined && c.id !== undefined ? { at: new Date(c.at), id: c.id, idKind } : undefined;
   const docs = await deps.catalog.changedPage(docField, new Date(since), after, cfg.scan.pageSize);
   const { phase: _p, after: _a, full: _f, ...base } = req;
   const last = docs.at(-1);
   if (docs.length >= cfg.scan.pageSize && last) {
-    const at: unknown = last[docField];
+    const at: unknown = last.fields[docField];
     if (!(at instanceof Date))
-      throw new Error(`catalog field ${docField} of ${classIdOf(last._id)} is not a date, yet matched a date range`);
+      throw new Error(`catalog field ${docField} of ${last.id} is not a date, yet matched a date range`);
     return {
       docs,
       next: {
         ...base,
-        cursor: { field, at: at.toISOString(), id: classIdOf(last._id)!, oid: last._id instanceof ObjectId },
+        cursor: { field, at: at.toISOString(), id: last.id, idKind: last.idKind },
       },
     };
   }

@@ -8,7 +8,7 @@ import type { Logger } from '../log.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
 import type { ClassRecord, CountOutcome, FailedFile } from '../domain/ledger/records.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
-import { StaleWriteError } from '../adapters/s3/objects.ts';
+import { StaleWriteError } from '../domain/ports/object-store.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { withRetry } from '../util/retry.ts';
 import { deferral, throttleCause, throttledNote } from './deferral.ts';

@@ -11,10 +11,10 @@ import { describeError } from '../errors.ts';
 import { classRoot, keyForUrl } from '../hls/keys.ts';
 import { scanPlaylist } from '../hls/scan.ts';
 import { isGoneStatus } from '../domain/lifecycle/gone-at-origin.ts';
-import { OriginError, type Origin } from '../domain/origin/port.ts';
 import type { ClassRecord, LandedFile } from '../domain/ledger/records.ts';
 import type { ClassLedger } from '../domain/ports/ledger.ts';
-import type { ObjectHead, ObjectStore } from '../adapters/s3/objects.ts';
+import { OriginError, type Origin } from '../domain/ports/origin.ts';
+import type { ObjectHead, ObjectStore } from '../domain/ports/object-store.ts';
 import { crc32Base64 } from '../util/crc.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import {

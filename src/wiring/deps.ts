@@ -1,14 +1,18 @@
 import type { Config } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { createOrigin, type Origin } from '../adapters/origin/client.ts';
+import { createOrigin } from '../adapters/origin/client.ts';
+import type { Origin } from '../domain/ports/origin.ts';
 import { OriginGate } from '../domain/origin/gate.ts';
 import { OriginHealthReporter } from '../adapters/dynamodb/origin-health.ts';
 import { createAwsClients, type AwsClients } from './aws-clients.ts';
-import type { Catalog } from '../adapters/mongodb/catalog.ts';
 import { createLedger } from '../adapters/dynamodb/ledger.ts';
 import type { Ledger } from '../domain/ports/ledger.ts';
-import { createObjectStore, type ObjectStore } from '../adapters/s3/objects.ts';
-import { createJobQueue, type JobQueue } from '../adapters/sqs/queue.ts';
+import type { Catalog } from '../domain/ports/catalog.ts';
+import { openConfiguredCatalog } from './catalog.ts';
+import { createObjectStore } from '../adapters/s3/objects.ts';
+import type { ObjectStore } from '../domain/ports/object-store.ts';
+import { createJobQueue } from '../adapters/sqs/queue.ts';
+import type { JobQueue } from '../domain/ports/job-queue.ts';
 import { ByteBudget } from '../util/byte-budget.ts';
 import { createPipelineEvents, type PipelineEvents } from '../pipeline/events.ts';
 
@@ -67,14 +71,11 @@ export function buildDeps(cfg: Config, log: Logger = createLogger({ stage: cfg.s
     gate,
     originHealth: new OriginHealthReporter(aws.ddb, cfg.tableName, gate, cfg.originLimits.reportSeconds),
     catalog() {
-      // Loaded when first asked for: only the scanner reads the catalog, and the MongoDB driver is
-      // half of what every other command and function would otherwise load at start-up.
-      catalog ??= import('../adapters/mongodb/catalog.ts')
-        .then(({ openCatalog }) => openCatalog(cfg))
-        .catch((err: unknown) => {
-          catalog = undefined;
-          throw err;
-        });
+      // Opened when first asked for: only the scanner reads the catalog (see openConfiguredCatalog).
+      catalog ??= openConfiguredCatalog(cfg).catch((err: unknown) => {
+        catalog = undefined;
+        throw err;
+      });
       return catalog;
     },
     async close() {

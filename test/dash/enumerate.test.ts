@@ -6,7 +6,7 @@ import { enumerateClass, planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import type { PlanOptions, PlaylistFetcher } from '../../src/hls/types.ts';
-import { OriginError } from '../../src/adapters/origin/client.ts';
+import { OriginError } from '../../src/domain/ports/origin.ts';
 import { LIMITS, memoryFetcher, rejection } from '../hls/helpers.ts';
 
 const HOST = 'cdn.example.com';

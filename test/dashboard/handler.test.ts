@@ -7,7 +7,8 @@ import { createLogger } from '../../src/log.ts';
 import { createDashboardServer, type DashboardServer, type DashboardSnapshot } from '../../src/dashboard/index.ts';
 import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
-import { createJobQueue, type JobQueue } from '../../src/adapters/sqs/queue.ts';
+import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
+import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;

@@ -11,7 +11,7 @@ import {
   type DashboardSnapshot,
 } from '../../src/dashboard/index.ts';
 import type { ClassRecord } from '../../src/domain/ledger/records.ts';
-import type { QueueName } from '../../src/adapters/sqs/queue.ts';
+import type { QueueName } from '../../src/domain/ports/job-queue.ts';
 
 const NOW = new Date('2026-11-29T12:00:00.000Z');
 

@@ -11,8 +11,8 @@ import type { SampleLibrary } from '../../lab/library.ts';
 import type { OriginContent } from '../../lab/origin-server.ts';
 import type { Deps } from '../../src/wiring/deps.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
-import type { Catalog } from '../../src/adapters/mongodb/catalog.ts';
 import type { ClassRecord } from '../../src/domain/ledger/records.ts';
+import type { Catalog } from '../../src/domain/ports/catalog.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 const HOUR = 3_600_000;
@@ -111,11 +111,9 @@ describe('issue 11: continuous and fresh (end to end)', () => {
         ...d,
         async catalog() {
           const c = await d.catalog();
-          const tap = <T extends { _id: unknown }>(docs: T[]) => (
-            read.at(-1)!.push(...docs.map((x) => String(x._id))),
-            docs
-          );
+          const tap = <T extends { id: string }>(docs: T[]) => (read.at(-1)!.push(...docs.map((x) => x.id)), docs);
           const counted: Catalog = {
+            idKinds: c.idKinds,
             page: async (...a) => tap(await c.page(...a)),
             changedPage: async (...a) => tap(await c.changedPage(...a)),
             get: (id) => c.get(id),

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { copyKeyOf, startLocalPipeline } from '../../lab/demo.ts';
 import { copiedReferences, findDanglingReferences } from '../../lab/playlist-references.ts';
-import type { ObjectStore } from '../../src/adapters/s3/objects.ts';
+import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 describe('issue 24: DASH classes copy too (end to end)', () => {

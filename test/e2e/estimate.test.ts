@@ -7,7 +7,8 @@ import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import { originUrl } from '../../lab/sample-catalog.ts';
 import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
-import { openCatalog, type Catalog } from '../../src/adapters/mongodb/catalog.ts';
+import { openCatalog } from '../../src/adapters/mongodb/catalog.ts';
+import type { Catalog } from '../../src/domain/ports/catalog.ts';
 import { flants } from '../helpers/cli.ts';
 
 // The demo's library (its default shape, more classes), served by the lab origin, with its catalog

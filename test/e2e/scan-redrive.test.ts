@@ -3,7 +3,7 @@
 // handlers against the local SQS, MongoDB and DynamoDB; the redrive is the CLI's own function.
 import { describe, expect, it } from 'vitest';
 import { startLocalPipeline } from '../../lab/demo.ts';
-import type { Catalog } from '../../src/adapters/mongodb/catalog.ts';
+import type { Catalog } from '../../src/domain/ports/catalog.ts';
 import type { Deps } from '../../src/wiring/deps.ts';
 import { redrive } from '../../src/ops/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';

@@ -4,7 +4,7 @@ import { crawlJob } from '../../src/domain/jobs/envelopes.ts';
 import { crawlOrFailFast, recordCrawlFailure, type CrawlerDeps } from '../../src/pipeline/crawler.ts';
 import { recordTransferFailure, runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { parseQueueName } from '../../src/domain/lifecycle/lanes.ts';
-import type { JobQueue, QueueName } from '../../src/adapters/sqs/queue.ts';
+import type { JobQueue, QueueName } from '../../src/domain/ports/job-queue.ts';
 
 /** Deliveries of a job before it goes to its DLQ (serverless.yml's maxReceiveCount). */
 const MAX_RECEIVES = 3;

@@ -1,21 +1,20 @@
 // Small in-memory stand-ins and builders for unit tests of one branch at a time. The proof that the
 // pipeline works is in the integration, e2e and fault suites, against real local servers.
-import { crc32Base64 } from '../../src/util/crc.ts';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { crc32 } from 'node:zlib';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { CrawlJob, ScanRequest, TransferJob } from '../../src/domain/jobs/schemas.ts';
 import * as envelope from '../../src/domain/jobs/envelopes.ts';
 import { createLogger } from '../../src/log.ts';
-import { OriginError, type Origin } from '../../src/adapters/origin/client.ts';
+import { OriginError, type Origin } from '../../src/domain/ports/origin.ts';
 import { createPipelineEvents, type PipelineEvents } from '../../src/pipeline/events.ts';
-import type { Catalog, CatalogDocument } from '../../src/adapters/mongodb/catalog.ts';
 import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { memoryLedger } from '../../src/adapters/memory/ledger.ts';
-import type { ObjectStore, UploadResult } from '../../src/adapters/s3/objects.ts';
-import type { JobQueue, QueueName } from '../../src/adapters/sqs/queue.ts';
+import type { CatalogDocument } from '../../src/domain/ports/catalog.ts';
+import { createMemoryCatalog, type MemoryCatalog } from '../../src/adapters/memory/catalog.ts';
+import { createMemoryObjectStore, type MemoryObjectStore } from '../../src/adapters/memory/object-store.ts';
+import { createMemoryJobQueue, type MemoryJobQueue } from '../../src/adapters/memory/job-queue.ts';
 
 export const HOST = 'cdn.test';
 export const quietLog = () => createLogger({}, 'silent');
@@ -71,63 +70,14 @@ export function memoryOrigin(
   };
 }
 
-/** A bucket in memory that reports a FULL_OBJECT CRC32, as S3 does. */
-export function memoryStore(): ObjectStore & { objects: Map<string, Buffer> } {
-  const objects = new Map<string, Buffer>();
-  return {
-    bucket: 'unit',
-    objects,
-    reportsChecksums: () => true,
-    async upload(key, body): Promise<UploadResult> {
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c);
-      const data = Buffer.concat(chunks);
-      objects.set(key, data);
-      return {
-        etag: 'unit',
-        checksum: { algorithm: 'CRC32', value: crc32Base64(crc32(data)), type: 'FULL_OBJECT' },
-        sse: undefined,
-        parts: 1,
-        extraRequests: 0,
-        sent: { crc32: crc32(data), partCrc32s: [crc32(data)] },
-        written: true,
-      };
-    },
-    close: () => Promise.resolve(),
-    head: (key) =>
-      Promise.resolve(
-        objects.has(key)
-          ? { key, size: objects.get(key)!.length, etag: 'unit', generation: undefined, crc32: undefined, metadata: {} }
-          : undefined,
-      ),
-    get: (key) => Promise.resolve(Readable.from([objects.get(key) ?? Buffer.alloc(0)])),
-    list: async function* (prefix) {
-      for (const [key, b] of objects) if (key.startsWith(prefix)) yield { key, size: b.length, etag: 'unit' };
-    },
-  };
+/** A bucket in memory: the memory adapter, which keeps the object store's contract as S3 does. */
+export function memoryStore(): MemoryObjectStore {
+  return createMemoryObjectStore({ bucket: 'unit', partSizeBytes: testConfig().transfer.partSizeBytes });
 }
 
-/** A queue that records what was sent, by queue, with its delay. */
-export function recordingQueue(): JobQueue & {
-  sent: Array<{ name: QueueName; body: unknown; delaySeconds?: number }>;
-} {
-  const sent: Array<{ name: QueueName; body: unknown; delaySeconds?: number }> = [];
-  return {
-    sent,
-    url: (n) => Promise.resolve(n),
-    sendAll: (name, bodies, opts) => {
-      for (const body of bodies)
-        sent.push({ name, body, ...(opts?.delaySeconds ? { delaySeconds: opts.delaySeconds } : {}) });
-      return Promise.resolve();
-    },
-    sendRaw: (name, body) => {
-      sent.push({ name, body });
-      return Promise.resolve();
-    },
-    depth: () => Promise.resolve({ visible: 0, inFlight: 0, delayed: 0 }),
-    extendVisibility: () => Promise.resolve(),
-    visibilityTimeout: () => Promise.resolve(30),
-  };
+/** Queues in memory that record what was sent, by queue, with its delay. */
+export function recordingQueue(): MemoryJobQueue {
+  return createMemoryJobQueue();
 }
 
 /**
@@ -203,30 +153,24 @@ export function catalogScan(fields: Partial<Extract<ScanRequest, { mode: 'catalo
   return { ...envelope.scanRequest({ mode: 'catalog' }), ...fields };
 }
 
-/** A catalog over fixed documents (string ids, in order). */
-export function memoryCatalog(docs: CatalogDocument[]): Catalog {
-  const sorted = [...docs].sort((a, b) => (String(a._id) < String(b._id) ? -1 : 1));
-  return {
-    page: (phase, after, limit) =>
-      Promise.resolve(
-        phase === 'string' ? sorted.filter((d) => after === undefined || String(d._id) > after).slice(0, limit) : [],
-      ),
-    get: (id) => Promise.resolve(sorted.find((d) => String(d._id) === id)),
-    changedPage: () => Promise.resolve([]),
-    close: () => Promise.resolve(),
-  };
+/** A catalog over fixed documents, paged by kind of id as the MongoDB catalog pages them. */
+export function memoryCatalog(docs: CatalogDocument[]): MemoryCatalog {
+  return createMemoryCatalog(docs);
 }
 
 /** A broadcast, ended, non-test catalog document for a class on HOST. */
-export function readyDocument(id: string, fields: Partial<CatalogDocument> = {}): CatalogDocument {
+export function readyDocument(id: string, fields: Record<string, unknown> = {}): CatalogDocument {
   return {
-    _id: id,
-    title: `Class ${id}`,
-    status: 'broadcast',
-    isTest: false,
-    manifestUrl: `http://${HOST}/${id}/master.m3u8`,
-    endedAt: new Date('2026-01-01T00:00:00Z'),
-    ...fields,
+    id,
+    idKind: 'string',
+    fields: {
+      title: `Class ${id}`,
+      status: 'broadcast',
+      isTest: false,
+      manifestUrl: `http://${HOST}/${id}/master.m3u8`,
+      endedAt: new Date('2026-01-01T00:00:00Z'),
+      ...fields,
+    },
   };
 }
 

@@ -11,7 +11,7 @@ import { createAwsClients, type AwsClients } from '../../src/wiring/aws-clients.
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import type { TransferDeps } from '../../src/pipeline/transfer.ts';
 import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
-import type { ObjectStore } from '../../src/adapters/s3/objects.ts';
+import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 
 export interface TestStack {

@@ -9,7 +9,7 @@ import { PlaylistError } from '../../src/hls/errors.ts';
 import { createFileFetcher } from '../../src/hls/file-fetcher.ts';
 import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
 import type { PlanOptions, PlaylistFetcher } from '../../src/hls/types.ts';
-import { OriginError } from '../../src/adapters/origin/client.ts';
+import { OriginError } from '../../src/domain/ports/origin.ts';
 import { LIMITS, memoryFetcher, rejection } from './helpers.ts';
 
 /** A playlist's reference digest: hex, what the plan id and the transfer compare. */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import type { PlaylistFetcher } from '../../src/hls/types.ts';
-import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import type { Origin } from '../../src/domain/ports/origin.ts';
 import { startDirectoryOrigin, type DirectoryOrigin } from '../helpers/directory-origin.ts';
 import { referencePlan, type BodyFetcher } from './reference.ts';
 

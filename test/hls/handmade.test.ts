@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaylistError } from '../../src/hls/errors.ts';
-import { OriginError } from '../../src/adapters/origin/client.ts';
+import { OriginError } from '../../src/domain/ports/origin.ts';
 import { byKey, planOverHttp, rejection, rows } from './helpers.ts';
 import { startDirectoryOrigin, type DirectoryOrigin } from '../helpers/directory-origin.ts';
 

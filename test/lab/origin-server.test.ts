@@ -4,7 +4,8 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLibrary } from '../../lab/library.ts';
 import { parseRange, startOriginServer, type OriginContent, type OriginServer } from '../../lab/origin-server.ts';
-import { createOrigin, OriginError } from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import { OriginError } from '../../src/domain/ports/origin.ts';
 
 const lib = generateLibrary({ classes: 6, segmentsPerRendition: 4, segmentBytes: 64 * 1024 });
 let server: OriginServer;

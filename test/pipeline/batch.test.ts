@@ -5,7 +5,7 @@ import { CrawlJobSchema, type CrawlJob } from '../../src/domain/jobs/schemas.ts'
 import { createLogger } from '../../src/log.ts';
 import { processBatch } from '../../src/pipeline/batch.ts';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import type { JobQueue } from '../../src/adapters/sqs/queue.ts';
+import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
 
 // One branch at a time, with an in-memory queue: the real-SQS proof is in test/e2e and test/faults.
 function recordingQueue() {

@@ -11,7 +11,8 @@ import {
   readDigest,
   type StreamDigest,
 } from '../../src/pipeline/body-checker.ts';
-import type { UploadResult } from '../../src/adapters/s3/objects.ts';
+import { etagNotMd5Under } from '../../src/adapters/s3/objects.ts';
+import type { UploadResult } from '../../src/domain/ports/object-store.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
 
 const PART = 4096;
@@ -36,7 +37,7 @@ function digestOf(data: Buffer, opts: { expectedBytes?: number; md5?: boolean } 
 const stored = (r: Partial<UploadResult>): UploadResult => ({
   etag: undefined,
   checksum: undefined,
-  sse: undefined,
+  etagNotMd5: undefined,
   parts: 1,
   extraRequests: 0,
   sent: { crc32: 0, partCrc32s: [0] },
@@ -58,9 +59,16 @@ describe('verifyStored: a CRC32 reported by S3 decides', () => {
   const d = digestOf(data);
 
   it('accepts a matching full-object or composite CRC32, whatever the ETag or encryption says', () => {
-    const full = { algorithm: 'CRC32' as const, type: 'FULL_OBJECT' as const, value: expectedCrc32(d, 'FULL_OBJECT') };
-    expect(verifyStored('k', d, stored({ checksum: full, etag: 'not-an-md5', sse: 'aws:kms' }), PART)).toBe('crc32');
-    const composite = { algorithm: 'CRC32' as const, type: 'COMPOSITE' as const, value: expectedCrc32(d, 'COMPOSITE') };
+    const full = { crc32: expectedCrc32(d, 'FULL_OBJECT'), composite: false };
+    expect(
+      verifyStored(
+        'k',
+        d,
+        stored({ checksum: full, etag: 'not-an-md5', etagNotMd5: etagNotMd5Under('aws:kms') }),
+        PART,
+      ),
+    ).toBe('crc32');
+    const composite = { crc32: expectedCrc32(d, 'COMPOSITE'), composite: true };
     expect(verifyStored('k', d, stored({ checksum: composite }), PART)).toBe('crc32');
   });
 
@@ -69,7 +77,7 @@ describe('verifyStored: a CRC32 reported by S3 decides', () => {
       verifyStored(
         'media/a.ts',
         d,
-        stored({ checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: crc32Base64(1) }, etag: md5(data) }),
+        stored({ checksum: { crc32: crc32Base64(1), composite: false }, etag: md5(data) }),
         PART,
       ),
     );
@@ -86,7 +94,9 @@ describe('verifyStored: without a CRC32, an MD5 ETag only where it is one', () =
 
   it('accepts a single-part ETag equal to the MD5, unencrypted or under SSE-S3', () => {
     expect(verifyStored('k', ds, stored({ etag: md5(small) }), PART)).toBe('md5-etag');
-    expect(verifyStored('k', ds, stored({ etag: md5(small), sse: 'AES256' }), PART)).toBe('md5-etag');
+    expect(verifyStored('k', ds, stored({ etag: md5(small), etagNotMd5: etagNotMd5Under('AES256') }), PART)).toBe(
+      'md5-etag',
+    );
   });
 
   it('accepts a multipart ETag equal to the MD5 of the part MD5s', () => {
@@ -120,7 +130,9 @@ describe('verifyStored: without a CRC32, an MD5 ETag only where it is one', () =
 
   it('never compares an ETag under KMS, DSSE or customer keys: it cannot be verified, and retrying will not help', () => {
     for (const sse of ['aws:kms', 'aws:kms:dsse', 'AES256-C']) {
-      const e = failure(() => verifyStored('k', ds, stored({ etag: md5(small), sse }), PART));
+      const e = failure(() =>
+        verifyStored('k', ds, stored({ etag: md5(small), etagNotMd5: etagNotMd5Under(sse) }), PART),
+      );
       expect(e).toMatchObject({ code: 'CHECKSUM_UNAVAILABLE', retryable: false });
       expect(e.message).toContain(`under ${sse} encryption`);
     }

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOriginServer, type OriginContent, type OriginServer } from '../../lab/origin-server.ts';
 import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
-import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import type { Origin } from '../../src/domain/ports/origin.ts';
 import { checkAgainstOrigin, type ChangeCheckOptions } from '../../src/pipeline/recheck.ts';
 import type { LandedFile } from '../../src/domain/ledger/records.ts';
 

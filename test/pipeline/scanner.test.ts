@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import { MESSAGE_VERSION, ScanRequestSchema, type CrawlJob, type ScanRequest } from '../../src/domain/jobs/schemas.ts';
 import { runScan, type ScannerDeps, type ScanSummary } from '../../src/pipeline/scanner.ts';
-import { openCatalog, type Catalog } from '../../src/adapters/mongodb/catalog.ts';
 import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
-import { createJobQueue, type JobQueue } from '../../src/adapters/sqs/queue.ts';
+import { openCatalog } from '../../src/adapters/mongodb/catalog.ts';
+import type { Catalog } from '../../src/domain/ports/catalog.ts';
+import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
+import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;
@@ -61,13 +63,14 @@ async function scanAll(
   const crawls: CrawlJob[] = [];
   const read: string[] = [];
   const counting: Catalog = {
+    idKinds: c.idKinds,
     page: async (...a) => tap(await c.page(...a)),
     changedPage: async (...a) => tap(await c.changedPage(...a)),
     get: (id) => c.get(id),
     close: () => c.close(),
   };
-  const tap = <T extends { _id: unknown }>(docs: T[]) => {
-    read.push(...docs.map((d) => String(d._id)));
+  const tap = <T extends { id: string }>(docs: T[]) => {
+    read.push(...docs.map((d) => d.id));
     return docs;
   };
   const deps: ScannerDeps = {

@@ -9,8 +9,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
-import { createObjectStore, type ObjectStore } from '../../src/adapters/s3/objects.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import type { Origin } from '../../src/domain/ports/origin.ts';
+import { createObjectStore } from '../../src/adapters/s3/objects.ts';
+import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { ByteBudget } from '../../src/util/byte-budget.ts';
 import { objectBytes, recordingS3, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { ChunkFailedError } from '../../src/errors.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../src/domain/jobs/schemas.ts';
-import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import type { Origin } from '../../src/domain/ports/origin.ts';
 import { recordTransferFailure, runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { createObjectStore, type ObjectStore } from '../../src/adapters/s3/objects.ts';
+import { createObjectStore } from '../../src/adapters/s3/objects.ts';
+import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 /**

@@ -12,11 +12,12 @@ import {
   BlockedAddressError,
   createOrigin,
   guardedLookup,
-  type Origin,
   type ResolvedAddress,
 } from '../../src/adapters/origin/client.ts';
+import type { Origin } from '../../src/domain/ports/origin.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { createObjectStore, type ObjectStore } from '../../src/adapters/s3/objects.ts';
+import { createObjectStore } from '../../src/adapters/s3/objects.ts';
+import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 let t: TestStack;

@@ -13,10 +13,9 @@ import {
   assertFetchable,
   BlockedAddressError,
   createOrigin,
-  OriginError,
-  type Origin,
   type ResolvedAddress,
 } from '../../src/adapters/origin/client.ts';
+import { OriginError, type Origin } from '../../src/domain/ports/origin.ts';
 
 let server: Server;
 let base: string;

@@ -17,7 +17,8 @@ import { describeError } from '../../src/errors.ts';
 import { createLogger, setLogSink, type LogSink } from '../../src/log.ts';
 import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
 import { redactText } from '../../src/redact.ts';
-import { createJobQueue, type QueueName } from '../../src/adapters/sqs/queue.ts';
+import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
+import type { QueueName } from '../../src/domain/ports/job-queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
 
 const ACCESS_KEY = 'AKIAFLANTSTESTKEY001';

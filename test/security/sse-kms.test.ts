@@ -10,12 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { isRetryable } from '../../src/errors.ts';
 import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.ts';
-import { createOrigin, type Origin } from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import type { Origin } from '../../src/domain/ports/origin.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
 import { BodyChecker, expectedCrc32, type StreamDigest } from '../../src/pipeline/body-checker.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
-import { createObjectStore, type ObjectStore, type UploadResult } from '../../src/adapters/s3/objects.ts';
+import { createObjectStore, etagNotMd5Under } from '../../src/adapters/s3/objects.ts';
+import type { ObjectStore, UploadResult } from '../../src/domain/ports/object-store.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 
 const MiB = 1024 * 1024;
@@ -157,7 +159,7 @@ describe('verifyStored', () => {
   const result = (r: Partial<UploadResult>): UploadResult => ({
     etag: undefined,
     checksum: undefined,
-    sse: undefined,
+    etagNotMd5: undefined,
     parts: 1,
     extraRequests: 0,
     sent: { crc32: 0, partCrc32s: [0] },
@@ -173,8 +175,8 @@ describe('verifyStored', () => {
         'k',
         d,
         result({
-          checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: expectedCrc32(d, 'FULL_OBJECT') },
-          sse: 'aws:kms',
+          checksum: { crc32: expectedCrc32(d, 'FULL_OBJECT'), composite: false },
+          etagNotMd5: etagNotMd5Under('aws:kms'),
           etag: 'f'.repeat(32),
         }),
         4096,
@@ -185,20 +187,15 @@ describe('verifyStored', () => {
         'k',
         d,
         result({
-          checksum: { algorithm: 'CRC32', type: 'COMPOSITE', value: expectedCrc32(d, 'COMPOSITE') },
-          sse: 'aws:kms',
+          checksum: { crc32: expectedCrc32(d, 'COMPOSITE'), composite: true },
+          etagNotMd5: etagNotMd5Under('aws:kms'),
         }),
         4096,
       ),
     ).toBe('crc32');
-    expect(() =>
-      verifyStored(
-        'k',
-        d,
-        result({ checksum: { algorithm: 'CRC32', type: 'FULL_OBJECT', value: crc32Base64(1) } }),
-        4096,
-      ),
-    ).toThrow(/CRC32 AAAAAQ==/);
+    expect(() => verifyStored('k', d, result({ checksum: { crc32: crc32Base64(1), composite: false } }), 4096)).toThrow(
+      /CRC32 AAAAAQ==/,
+    );
   });
 
   it('trusts an ETag as an MD5 only when S3 did not say the object is KMS- or customer-key-encrypted', async () => {
@@ -206,12 +203,12 @@ describe('verifyStored', () => {
     const d = digestOf(data, 4096);
     const md5 = createHash('md5').update(data).digest('hex');
     expect(verifyStored('k', d, result({ etag: md5 }), 4096)).toBe('md5-etag');
-    expect(verifyStored('k', d, result({ etag: md5, sse: 'AES256' }), 4096)).toBe('md5-etag');
+    expect(verifyStored('k', d, result({ etag: md5, etagNotMd5: etagNotMd5Under('AES256') }), 4096)).toBe('md5-etag');
     expect(() => verifyStored('k', d, result({ etag: 'e'.repeat(32) }), 4096)).toThrow(
       expect.objectContaining({ code: 'CHECKSUM_MISMATCH' }),
     );
     for (const sse of ['aws:kms', 'aws:kms:dsse'])
-      expect(() => verifyStored('k', d, result({ etag: md5, sse }), 4096)).toThrow(
+      expect(() => verifyStored('k', d, result({ etag: md5, etagNotMd5: etagNotMd5Under(sse) }), 4096)).toThrow(
         expect.objectContaining({ code: 'CHECKSUM_UNAVAILABLE' }),
       );
   });

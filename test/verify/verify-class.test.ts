@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { LandedFile } from '../../src/domain/ledger/records.ts';
-import type { ObjectHead } from '../../src/adapters/s3/objects.ts';
+import type { ObjectHead } from '../../src/domain/ports/object-store.ts';
 import { verifyClass } from '../../src/verify/verify-class.ts';
 
 const root = 'p/c1/';

@@ -1,35 +1,18 @@
 import { MongoClient, ObjectId, type Collection, type Document } from 'mongodb';
 import type { Config } from '../../config.ts';
-// eslint-disable-next-line no-restricted-imports -- DEBT (issue 20, neutral ports): the wiring should resolve the secret and hand the catalog its URI
-import { resolveMongoUri, type ParameterReader } from '../ssm/secrets.ts';
+import { ConfigError, PoisonMessageError } from '../../errors.ts';
+import type { Catalog, CatalogDocument, ChangeCursor } from '../../domain/ports/catalog.ts';
 
-/** A catalog document as stored: `_id` is an ObjectId in most catalogs, sometimes a string. */
-export type CatalogDocument = Document & { _id: ObjectId | string };
+// The port's types, re-exported for importers of this module during the wave (issue 20).
+export type { Catalog, CatalogDocument, ChangeCursor } from '../../domain/ports/catalog.ts';
 
-/** Which `_id` type a page walks: ObjectIds first, then string ids (MongoDB compares within a type). */
-export type IdPhase = 'objectId' | 'string';
+/** A catalog document as MongoDB stores it: `_id` is an ObjectId in most catalogs, sometimes a string. */
+export type MongoCatalogDocument = Document & { _id: ObjectId | string };
 
-/** What the scanner needs of the catalog. */
-export interface Catalog {
-  /** Documents of one id type with `_id` greater than `after`, in `_id` order. */
-  page(phase: IdPhase, after: string | undefined, limit: number): Promise<CatalogDocument[]>;
-  /** The document whose class id (ObjectId hex or string `_id`) is `classId`. */
-  get(classId: string): Promise<CatalogDocument | undefined>;
-  /** Closes the connection. */
-  close(): Promise<void>;
-  /**
-   * Documents whose date `field` is at or after `since`, in (`field`, `_id`) order, after `after`:
-   * one range read of the index on (`field`, `_id`), whatever the catalog's size.
-   */
-  changedPage(field: string, since: Date, after: ChangeCursor | undefined, limit: number): Promise<CatalogDocument[]>;
-}
-
-/** Where an incremental page ended: the last document's change time and id (and whether that id is an ObjectId). */
-export interface ChangeCursor {
-  at: Date;
-  id: string;
-  oid: boolean;
-}
+/** MongoDB compares `_id`s within a BSON type: a read of the whole catalog walks ObjectIds, then string ids. */
+export const MONGO_ID_KINDS = ['objectId', 'string'] as const;
+/** Which `_id` type a page walks. */
+export type IdPhase = (typeof MONGO_ID_KINDS)[number];
 
 /** The ObjectId below every other: `{ _id: { $gte: MIN_OID } }` matches exactly the ObjectId ids. */
 const MIN_OID = '000000000000000000000000';
@@ -38,10 +21,11 @@ const MIN_OID = '000000000000000000000000';
 export function changedFilter(field: string, since: Date, after: ChangeCursor | undefined): Document {
   const from = { [field]: { $gte: since } };
   if (!after) return from;
-  const id = after.oid ? new ObjectId(after.id) : after.id;
+  const oid = after.idKind === 'objectId';
+  const id = oid ? new ObjectId(after.id) : after.id;
   const ties: Document[] = [{ [field]: after.at, _id: { $gt: id } }];
   // MongoDB orders string ids before ObjectIds and compares within a type: after a string id, every ObjectId of that instant is still to come.
-  if (!after.oid) ties.push({ [field]: after.at, _id: { $gte: new ObjectId(MIN_OID) } });
+  if (!oid) ties.push({ [field]: after.at, _id: { $gte: new ObjectId(MIN_OID) } });
   return { $and: [from, { $or: [{ [field]: { $gt: after.at } }, ...ties] }] };
 }
 
@@ -52,19 +36,29 @@ export function classIdOf(id: unknown): string | undefined {
   return undefined;
 }
 
+/** A stored document as the port's: the class id as a string, its id kind, the other fields. */
+export function toCatalogDocument(raw: Document): CatalogDocument {
+  const { _id, ...fields } = raw;
+  const idKind = _id instanceof ObjectId ? 'objectId' : typeof _id === 'string' ? 'string' : typeof _id;
+  return { id: classIdOf(_id) ?? String(_id), idKind, fields };
+}
+
 /**
- * MongoDB-backed Catalog for the configured URI, database and collection. It owns its client:
- * whoever opens it closes it (a warm Lambda container keeps it open across invocations).
+ * MongoDB-backed Catalog for the configured database and collection at `uri` (the wiring resolves it:
+ * MONGODB_URI, or the SSM parameter MONGODB_URI_SSM_PARAM names). It owns its client: whoever opens it
+ * closes it (a warm Lambda container keeps it open across invocations).
  */
-export async function openCatalog(cfg: Config, reader?: ParameterReader): Promise<Catalog> {
-  const uri = await resolveMongoUri(cfg, reader);
+export async function openCatalog(cfg: Pick<Config, 'mongo'>, uri = cfg.mongo.uri): Promise<Catalog> {
+  if (!uri) throw new ConfigError('MONGODB_URI is required to read the class catalog (resolved by the wiring)');
   const client = await new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, maxPoolSize: 5 }).connect();
   const db = client.db(cfg.mongo.db);
-  const collection: Collection<CatalogDocument> = db.collection(cfg.mongo.collection);
+  const collection: Collection<MongoCatalogDocument> = db.collection(cfg.mongo.collection);
   return {
+    idKinds: MONGO_ID_KINDS,
     async page(phase, after, limit) {
-      const lower =
-        phase === 'objectId' ? (after ? new ObjectId(after) : new ObjectId('000000000000000000000000')) : (after ?? '');
+      if (phase !== 'objectId' && phase !== 'string')
+        throw new PoisonMessageError(`the MongoDB catalog pages ids of kind objectId or string, not ${phase}`);
+      const lower = phase === 'objectId' ? (after ? new ObjectId(after) : new ObjectId(MIN_OID)) : (after ?? '');
       const filter = after === undefined && phase === 'objectId' ? { _id: { $gte: lower } } : { _id: { $gt: lower } };
       const docs = await collection
         .find(filter as Document)
@@ -72,21 +66,24 @@ export async function openCatalog(cfg: Config, reader?: ParameterReader): Promis
         .limit(limit)
         .toArray();
       // Guard against servers that compare across types: keep only this phase's id type.
-      return docs.filter((d) => (phase === 'objectId' ? d._id instanceof ObjectId : typeof d._id === 'string'));
+      return docs
+        .filter((d) => (phase === 'objectId' ? d._id instanceof ObjectId : typeof d._id === 'string'))
+        .map(toCatalogDocument);
     },
     async changedPage(field, since, after, limit) {
-      return collection
+      const docs = await collection
         .find(changedFilter(field, since, after))
         .sort({ [field]: 1, _id: 1 })
         .limit(limit)
         .toArray();
+      return docs.map(toCatalogDocument);
     },
     async get(classId) {
       const ids: Array<ObjectId | string> = [classId];
       if (/^[0-9a-f]{24}$/i.test(classId)) ids.unshift(new ObjectId(classId));
       for (const id of ids) {
         const doc = await collection.findOne({ _id: id } as Document);
-        if (doc) return doc;
+        if (doc) return toCatalogDocument(doc);
       }
       return undefined;
     },

@@ -13,7 +13,7 @@ import {
   type StreamResponse,
   type TextResponse,
   type Validators,
-} from '../../domain/origin/port.ts';
+} from '../../domain/ports/origin.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { responseError, retryAfterOf } from './answers.ts';
 import { decodedBody, dropBody, pacedBody, withBody } from './bodies.ts';

@@ -2,7 +2,7 @@
 // the origin's passing trouble (worth another attempt), and the OriginError each becomes. The origin
 // client and the estimate's size probe use it, and the pipeline hands it what it could not read.
 import { FlantsError } from '../../errors.ts';
-import { OriginError } from '../../domain/origin/port.ts';
+import { OriginError } from '../../domain/ports/origin.ts';
 
 /** A name resolved to an address FLAnts never fetches from. */
 export class BlockedAddressError extends FlantsError {

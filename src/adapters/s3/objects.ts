@@ -17,114 +17,37 @@ import {
   type UploadRun,
   type UploadTarget,
 } from './upload.ts';
+import {
+  GENERATION_METADATA,
+  StaleWriteError,
+  UPLOAD_QUEUE_SIZE,
+  type ObjectHead,
+  type ObjectStore,
+  type UploadOptions,
+  type UploadResult,
+} from '../../domain/ports/object-store.ts';
 
-export interface StoredObject {
-  key: string;
-  size: number;
-  etag: string | undefined;
-}
-
-/** A HEAD of one object: what the generation guard and the "same bytes already there" check decide on. */
-export interface ObjectHead extends StoredObject {
-  /** The plan generation that wrote it (`x-amz-meta-flants-generation`), if FLAnts wrote it with one. */
-  generation: number | undefined;
-  /**
-   * CRC32 (base64) of the whole object: S3's own FULL_OBJECT checksum when it reports one, else the
-   * one FLAnts kept in metadata when it wrote the object in one request (`flants-crc32`).
-   */
-  crc32: string | undefined;
-  /** The object's user metadata (names without `x-amz-meta-`, lower case). */
-  metadata: Record<string, string>;
-}
-
-export interface UploadOptions {
-  contentType: string;
-  signal?: AbortSignal;
-  /**
-   * The plan generation writing this object. With one, the write is conditional: it creates the
-   * object, or replaces one written by the same or an older generation, and is refused
-   * (STALE_GENERATION) when a newer generation's object is already there, whenever that landed.
-   * When what is there holds these very bytes (same size and CRC32) nothing is written.
-   */
-  generation?: number;
-  /** More user metadata to store with the object (the origin's validators, a playlist's digest). */
-  metadata?: Record<string, string>;
-  /** What the caller just read at the key (HEAD): the write starts from If-Match on it instead of If-None-Match. */
-  existing?: ObjectHead;
-}
-
-/** S3's own checksum of what it stored, as its response reported it. */
-export interface StoredChecksum {
-  algorithm: 'CRC32';
-  /** Base64, with "-<parts>" for a COMPOSITE multipart checksum. */
-  value: string;
-  type: 'FULL_OBJECT' | 'COMPOSITE';
-}
-
-export interface UploadResult {
-  etag: string | undefined;
-  /** Undefined when the endpoint reported none (S3 always does; some local and compatible servers do not). */
-  checksum: StoredChecksum | undefined;
-  /** The server-side encryption S3 applied: AES256, aws:kms, aws:kms:dsse; undefined when it said nothing. */
-  sse: string | undefined;
-  parts: number;
-  /** Extra requests the generation guard made (HEADs and repeated writes after a 412); 0 in the common case. */
-  extraRequests: number;
-  /**
-   * CRC32s of exactly the bytes this upload read and sent (or found already stored): of the whole
-   * body, and of each part (one for a single-part write). Computed once, here, for the headers S3
-   * checks: the transfer compares S3's reported checksum with these.
-   */
-  sent: { crc32: number; partCrc32s: number[] };
-  /**
-   * False when the key already held these very bytes (same size and CRC32), found before the write
-   * (`existing`) or after a 412: nothing replaced it (a multipart upload is aborted then).
-   */
-  written: boolean;
-}
-
-/** What the pipeline needs of the destination bucket. */
-export interface ObjectStore {
-  readonly bucket: string;
-  /**
-   * Streams a body (a Readable or any iterable of Buffers) into `key`, multipart above the part
-   * size, asking S3 to check a CRC32 of every part and of the whole. A body that throws fails the
-   * upload with its error; a failed upload stops reading the body (returns its iterator).
-   */
-  upload(key: string, body: AsyncIterable<Buffer>, opts: UploadOptions): Promise<UploadResult>;
-  /**
-   * Whether this endpoint's last answers carried S3 checksums. Until one has, callers also compute
-   * MD5s, for an endpoint that reports only ETags.
-   */
-  reportsChecksums(): boolean;
-  head(key: string): Promise<ObjectHead | undefined>;
-  get(key: string): Promise<Readable>;
-  list(prefix: string): AsyncIterable<StoredObject>;
-  /** Closes the store's own connections (the SDK client is its owner's). */
-  close(): Promise<void>;
-}
+// The port's types and names, re-exported for importers of this module during the wave (issue 20).
+export type {
+  ObjectHead,
+  ObjectStore,
+  StoredChecksum,
+  StoredObject,
+  UploadOptions,
+  UploadResult,
+} from '../../domain/ports/object-store.ts';
+export {
+  GENERATION_METADATA,
+  SHA256_METADATA,
+  SRC_ETAG_METADATA,
+  SRC_MODIFIED_METADATA,
+  StaleWriteError,
+  UPLOAD_QUEUE_SIZE,
+} from '../../domain/ports/object-store.ts';
+export { etagNotMd5Under } from './upload.ts';
 
 /** Body buffers a store keeps for reuse between writes, at most. */
 const POOL_IDLE_BYTES = 32 * 1024 * 1024;
-
-/** Parts kept in flight per multipart upload; with the part being filled, what one upload may buffer. */
-export const UPLOAD_QUEUE_SIZE = 4;
-
-/** The object holds a newer generation's copy: this (older) write must not replace it. */
-export class StaleWriteError extends FlantsError {
-  constructor(
-    readonly key: string,
-    /** The generation of the refused write. */
-    readonly mine: number,
-    /** The generation that wrote the object the bucket holds: what the ledger checks against its own. */
-    readonly stored: number,
-  ) {
-    super(
-      'STALE_GENERATION',
-      `refusing to overwrite ${key}: it holds generation ${stored}'s copy, newer than this job's generation ${mine}`,
-    );
-  }
-}
 
 /** S3 refused a request for lack of a permission; the message names the permission to grant. Not retryable. */
 export class S3AccessDeniedError extends FlantsError {
@@ -133,13 +56,7 @@ export class S3AccessDeniedError extends FlantsError {
   }
 }
 
-export const GENERATION_METADATA = 'flants-generation';
 export { CRC32_METADATA } from './upload.ts';
-/** A playlist's SHA-256, of the bytes stored (the ones the transfer read and held to its plan's references). */
-export const SHA256_METADATA = 'flants-sha256';
-/** The origin's ETag and Last-Modified when the object was copied: a later copy asks the origin with them. */
-export const SRC_ETAG_METADATA = 'flants-src-etag';
-export const SRC_MODIFIED_METADATA = 'flants-src-modified';
 const named = (err: unknown, ...names: string[]): boolean => names.includes(awsErrorName(err) ?? '');
 /** 412: the condition did not hold; 409: a concurrent conditional write got there (S3 says: try again); 404 NoSuchKey: If-Match on a key gone since. */
 const conditionFailed = (err: unknown): boolean =>
@@ -271,8 +188,8 @@ export function createObjectStore(
     /** The result of a write that found these bytes already stored. */
     const unchanged = (head: ObjectHead, crc: string, sent: UploadResult['sent']): UploadResult => ({
       etag: head.etag,
-      checksum: { algorithm: 'CRC32', value: crc, type: 'FULL_OBJECT' },
-      sse: undefined,
+      checksum: { crc32: crc, composite: false },
+      etagNotMd5: undefined,
       parts: 0,
       extraRequests,
       sent,
@@ -327,7 +244,7 @@ export function createObjectStore(
           size: res.ContentLength ?? 0,
           etag: unquote(res.ETag),
           generation: g !== undefined && /^\d+$/.test(g) ? Number(g) : undefined,
-          crc32: own?.type === 'FULL_OBJECT' ? own.value : metadata[CRC32_METADATA],
+          crc32: own && !own.composite ? own.crc32 : metadata[CRC32_METADATA],
           metadata,
         };
       } catch (err) {

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import type { BufferPool } from '../../util/buffer-pool.ts';
 import { crc32Base64 } from '../../util/crc.ts';
-import type { ObjectHead, StoredChecksum, UploadResult } from './objects.ts';
+import type { ObjectHead, StoredChecksum, UploadResult } from '../../domain/ports/object-store.ts';
 import type { ObjectPutter } from './s3-put.ts';
 
 /** CRC32 of the whole object, kept by FLAnts for single-request writes (S3 reports its own for multipart ones). */
@@ -25,13 +25,22 @@ export type Condition = { IfNoneMatch: '*' } | { IfMatch: string };
 
 export const unquote = (etag: string | undefined) => etag?.replaceAll('"', '');
 
+/** S3's checksum headers as the port's neutral value: a CRC32, of the whole object or COMPOSITE (of the parts'). */
 export function checksumOf(res: {
   ChecksumCRC32?: string | undefined;
   ChecksumType?: string | undefined;
 }): StoredChecksum | undefined {
   if (!res.ChecksumCRC32) return undefined;
-  const composite = res.ChecksumType === 'COMPOSITE' || /-\d+$/.test(res.ChecksumCRC32);
-  return { algorithm: 'CRC32', value: res.ChecksumCRC32, type: composite ? 'COMPOSITE' : 'FULL_OBJECT' };
+  return { crc32: res.ChecksumCRC32, composite: res.ChecksumType === 'COMPOSITE' || /-\d+$/.test(res.ChecksumCRC32) };
+}
+
+/**
+ * Why S3's ETag is not an MD5 of the bytes, from the encryption it reported (x-amz-server-side-encryption):
+ * under SSE-KMS, DSSE-KMS or a customer key it is not (AWS's ETag documentation); under AES256 or none it
+ * is, for a single-part object.
+ */
+export function etagNotMd5Under(sse: string | undefined): string | undefined {
+  return sse !== undefined && sse !== 'AES256' ? `under ${sse} encryption` : undefined;
 }
 
 /** A slice of the body as the chunks it arrived in: no copy until a part must be one buffer. */
@@ -159,7 +168,7 @@ export async function putSmall(t: UploadTarget, run: UploadRun, only: Slice): Pr
   return {
     etag: unquote(res.etag),
     checksum: checksumOf({ ChecksumCRC32: res.checksumCrc32, ChecksumType: res.checksumType }),
-    sse: res.sse,
+    etagNotMd5: etagNotMd5Under(res.sse),
     parts: 1,
     extraRequests: run.extraRequests(),
     sent,
@@ -274,7 +283,7 @@ export async function putMultipart(
     return {
       etag: unquote(res.ETag),
       checksum: checksumOf(res),
-      sse: res.ServerSideEncryption,
+      etagNotMd5: etagNotMd5Under(res.ServerSideEncryption),
       parts: number,
       extraRequests: run.extraRequests(),
       sent,

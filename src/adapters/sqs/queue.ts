@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
@@ -7,33 +6,15 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Config, Lane, QueueName } from '../../config.ts';
+import type { Config, QueueName } from '../../config.ts';
 import { FlantsError } from '../../errors.ts';
-import { parseQueueName, queueOf } from '../../domain/lifecycle/lanes.ts';
+import { parseQueueName } from '../../domain/lifecycle/lanes.ts';
 import { withRetry } from '../../util/retry.ts';
+import type { JobQueue } from '../../domain/ports/job-queue.ts';
 
-/** A queue by role and lane, or its dead-letter queue (`crawl`, `crawl-fresh`, `crawl-fresh-dlq`). */
-export type { QueueName };
-
-/** What the pipeline needs of SQS: send jobs by role, and find URLs. */
-export interface JobQueue {
-  url(name: QueueName): Promise<string>;
-  /** Sends every body, in batches of ten, retrying entries SQS refuses; throws if any is still unsent. */
-  sendAll(name: QueueName, bodies: readonly unknown[], opts?: { delaySeconds?: number }): Promise<void>;
-  /** Moves a raw message body to a dead-letter queue with the reason as a message attribute. */
-  sendRaw(name: QueueName, body: string, attributes?: Record<string, string>): Promise<void>;
-  depth(name: QueueName): Promise<{ visible: number; inFlight: number; delayed: number }>;
-  /** Sets a received message's visibility: keeps a long copy ours, or spaces out the retries of a failed one. */
-  extendVisibility(name: QueueName, receiptHandle: string, seconds: number): Promise<void>;
-  /** The queue's VisibilityTimeout attribute, in seconds (read once per process). */
-  visibilityTimeout(name: QueueName): Promise<number>;
-  /**
-   * When the oldest message still in the queue was sent (epoch ms; null when empty), where the endpoint
-   * can say without receiving (a receive would count against the message's deliveries); undefined where
-   * it cannot: SQS itself publishes the age only as the CloudWatch metric ApproximateAgeOfOldestMessage.
-   */
-  oldestSentAt?(name: QueueName): Promise<number | null | undefined>;
-}
+// The port and the ids, re-exported for importers of this module during the wave (issue 20).
+export { inLane, type JobQueue, type QueueName } from '../../domain/ports/job-queue.ts';
+export { newPageToken, newScanId } from '../../domain/jobs/ids.ts';
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
 /** Sends of a batch's refused entries: five in all, pauses drawn below 100, 200, 400 and 800 ms. */
@@ -195,23 +176,6 @@ export function createJobQueue(sqs: SQSClient, cfg: Config): JobQueue {
   };
 }
 
-/**
- * The queue as seen from one lane: a job sent to a stage by its plain name (`crawl`) goes to that
- * stage's queue in this lane (`crawl-fresh`); names that already say a lane or a DLQ are left alone.
- * The pipeline's senders keep writing `sendAll('transfer', …)`; the handler gives them the lane.
- */
-export function inLane<Q extends Pick<JobQueue, 'sendAll'>>(queue: Q, lane: Lane): Q {
-  if (lane === 'bulk') return queue;
-  return {
-    ...queue,
-    sendAll: (name: QueueName, bodies: readonly unknown[], opts?: { delaySeconds?: number }) => {
-      const parsed = parseQueueName(name);
-      const target = parsed && !parsed.dlq && parsed.lane === 'bulk' ? queueOf(parsed.role, lane) : name;
-      return queue.sendAll(target, bodies, opts);
-    },
-  };
-}
-
 /** When the oldest message of a fauxqs queue inspection was sent (null: none); undefined when it is not one. */
 export function oldestOfInspection(body: unknown): number | null | undefined {
   const m = (body as { messages?: { ready?: unknown; delayed?: unknown; inflight?: unknown } } | null)?.messages;
@@ -225,17 +189,4 @@ export function oldestOfInspection(body: unknown): number | null | undefined {
     .filter((t): t is number => typeof t === 'number');
   // A reduce, not Math.min(...sent): a backlog holds more messages than a call has arguments.
   return sent.length === 0 ? null : sent.reduce((a, b) => Math.min(a, b));
-}
-
-/** A short random id for correlating one scan's pages in logs. */
-export function newScanId(): string {
-  return randomUUID().slice(0, 8);
-}
-
-/**
- * A scan page's claim token, drawn for each scan message sent: a redelivery or a redrive of that
- * message carries it (the redrive gives the message a new id), a second message for the page another.
- */
-export function newPageToken(): string {
-  return randomUUID();
 }

@@ -26,16 +26,19 @@ const httpUrl = z
   .max(4096)
   .refine((s) => /^https?:\/\//i.test(s) && URL.canParse(s), 'must be an absolute http(s) URL');
 
+/** A kind of id, as the catalog names it (MongoDB: `objectId`, `string`): a word, opaque to the pipeline. */
+const idKind = z.string().regex(/^[A-Za-z][\w-]{0,31}$/, 'an id kind is a word of at most 32 characters');
+
 /** "Scan the catalog" (cron, or `flants scan`), optionally continuing after a cursor. */
 export const CatalogScanSchema = z.strictObject({
   v: z.literal(MESSAGE_VERSION),
   type: z.literal('scan'),
   mode: z.literal('catalog'),
   force: z.boolean().optional(),
-  /** Continuation: the class id (ObjectId hex or string _id) that ended the previous page of `phase`. */
+  /** Continuation: the class id that ended the previous page of `phase`. */
   after: z.string().min(1).max(256).optional(),
-  /** Which id type is being paged (ObjectIds first, then string ids); `after` is of this type. */
-  phase: z.enum(['objectId', 'string']).optional(),
+  /** Which of the catalog's id kinds is being paged (the catalog names them: `Catalog.idKinds`); `after` is of this kind. */
+  phase: idKind.optional(),
   scanId: z.string().max(64).optional(),
   /** Read the whole catalog, whatever the watermark (`flants scan --full`). */
   full: z.boolean().optional(),
@@ -47,6 +50,9 @@ export const CatalogScanSchema = z.strictObject({
       field: z.enum(CHANGE_FIELDS),
       at: isoInstant.optional(),
       id: z.string().min(1).max(256).optional(),
+      /** The kind of `id` (one of `Catalog.idKinds`). */
+      idKind: idKind.optional(),
+      /** As cursors said before `idKind` (still read from messages sent then): true for the first id kind, false for the second. */
       oid: z.boolean().optional(),
     })
     .optional(),

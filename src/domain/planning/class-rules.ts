@@ -1,7 +1,6 @@
 import type { CatalogFields } from '../vocabulary.ts';
 import { isHostAllowed } from '../origin/hosts.ts';
-// eslint-disable-next-line no-restricted-imports -- DEBT (issue 20, neutral ports): the catalog's document type still carries MongoDB's id
-import { classIdOf, type CatalogDocument } from '../../adapters/mongodb/catalog.ts';
+import type { CatalogDocument } from '../ports/catalog.ts';
 
 // The end-date rule is applied where the date is used (crawler, ledger), which must not load MongoDB: it lives in its own module.
 export { judgeEndedAt, type EndedAtVerdict } from '../lifecycle/class-dates.ts';
@@ -37,7 +36,7 @@ const CLASS_ID = /^[\w.:-]{1,128}$/;
 
 /** Decides whether a catalog document is a class to copy: broadcast, not a test, with a manifest and an end. */
 export function judgeClass(doc: CatalogDocument, fields: CatalogFields, allowedHosts: readonly string[]): Verdict {
-  const classId = classIdOf(doc._id) ?? String(doc._id);
+  const classId = doc.id;
   if (!CLASS_ID.test(classId))
     return {
       ok: false,
@@ -45,12 +44,12 @@ export function judgeClass(doc: CatalogDocument, fields: CatalogFields, allowedH
       reason: 'invalid id',
       detail: 'ids may hold letters, digits, "_", "-", ".", ":"',
     };
-  const status: unknown = doc[fields.status];
-  if (doc[fields.isTest] === true) return { ok: false, classId, reason: 'test class' };
+  const status: unknown = doc.fields[fields.status];
+  if (doc.fields[fields.isTest] === true) return { ok: false, classId, reason: 'test class' };
   if (status === 'aborted') return { ok: false, classId, reason: 'aborted' };
   if (status !== 'broadcast')
     return { ok: false, classId, reason: 'not broadcast yet', detail: `status is ${JSON.stringify(status ?? null)}` };
-  const manifest: unknown = doc[fields.manifestUrl];
+  const manifest: unknown = doc.fields[fields.manifestUrl];
   if (typeof manifest !== 'string' || manifest.trim() === '')
     return { ok: false, classId, reason: 'missing manifestUrl' };
   let url: URL;
@@ -68,10 +67,10 @@ export function judgeClass(doc: CatalogDocument, fields: CatalogFields, allowedH
       reason: 'manifest host not allowed',
       detail: `host ${url.host} is not in ORIGIN_ALLOWED_HOSTS`,
     };
-  const ended: unknown = doc[fields.endedAt];
+  const ended: unknown = doc.fields[fields.endedAt];
   if (!(ended instanceof Date) && !(typeof ended === 'string' && !Number.isNaN(Date.parse(ended))))
     return { ok: false, classId, reason: 'missing endedAt' };
-  const title: unknown = doc[fields.title];
+  const title: unknown = doc.fields[fields.title];
   const endedAt = new Date(ended instanceof Date ? ended.getTime() : Date.parse(ended)).toISOString();
   return {
     ok: true,

@@ -1,7 +1,8 @@
 import { MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
-import { changedFilter, openCatalog, type Catalog, type ChangeCursor } from '../../../src/adapters/mongodb/catalog.ts';
+import { changedFilter, openCatalog } from '../../../src/adapters/mongodb/catalog.ts';
+import type { Catalog, ChangeCursor } from '../../../src/domain/ports/catalog.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let t: TestStack;
@@ -38,16 +39,16 @@ describe('MongoDB catalog (CongoDB)', () => {
     let after: string | undefined;
     for (;;) {
       const page = await catalog.page('objectId', after, 3);
-      seen.push(...page.map((d) => (d._id as ObjectId).toHexString()));
+      seen.push(...page.map((d) => d.id));
       if (page.length < 3) break;
-      after = (page.at(-1)!._id as ObjectId).toHexString();
+      after = page.at(-1)!.id;
     }
     expect(seen).toEqual(ids.map((i) => i.toHexString()));
     expect(await catalog.page('string', undefined, 3)).toEqual([]);
   });
 
   it('finds a class by its id, and reports an unknown one as missing', async () => {
-    expect((await catalog.get(ids[2]!.toHexString()))?.title).toBe('class 2');
+    expect((await catalog.get(ids[2]!.toHexString()))?.fields.title).toBe('class 2');
     expect(await catalog.get('65a0000000000000000000ff')).toBeUndefined();
     expect(await catalog.get('no-such-class')).toBeUndefined();
   });
@@ -56,7 +57,7 @@ describe('MongoDB catalog (CongoDB)', () => {
     await client.db().collection('lectures').insertOne({ _id: new ObjectId(), title: 'elsewhere' });
     const other = await openCatalog(loadConfig({ ...process.env, ...t.env, MONGODB_COLLECTION: 'lectures' }));
     const page = await other.page('objectId', undefined, 10);
-    expect(page.map((d) => d.title)).toEqual(['elsewhere']);
+    expect(page.map((d) => d.fields.title)).toEqual(['elsewhere']);
   });
 
   it('reads only documents changed since an instant, page by page in (field, _id) order, ties across pages included', async () => {
@@ -74,10 +75,10 @@ describe('MongoDB catalog (CongoDB)', () => {
     let after: ChangeCursor | undefined;
     for (let pages = 0; pages < 10; pages++) {
       const page = await changes.changedPage('updatedAt', new Date(t0 + 1000), after, 2);
-      seen.push(...page.map((d) => d.n as number));
+      seen.push(...page.map((d) => d.fields.n as number));
       if (page.length < 2) break;
       const last = page.at(-1)!;
-      after = { at: last.updatedAt as Date, id: (last._id as ObjectId).toHexString(), oid: true };
+      after = { at: last.fields.updatedAt as Date, id: last.id, idKind: last.idKind };
     }
     expect(seen).toEqual([1, 2, 3, 4, 5]);
     expect(await changes.changedPage('updatedAt', new Date(t0 + 4000), undefined, 10)).toEqual([]);
@@ -85,7 +86,11 @@ describe('MongoDB catalog (CongoDB)', () => {
 
   it('after a string id, the rest of that instant includes every ObjectId (MongoDB orders strings first)', () => {
     const at = new Date(0);
-    const cursor = (oid: boolean): ChangeCursor => ({ at, id: oid ? '65b000000000000000000001' : 'lecture-7', oid });
+    const cursor = (oid: boolean): ChangeCursor => ({
+      at,
+      id: oid ? '65b000000000000000000001' : 'lecture-7',
+      idKind: oid ? 'objectId' : 'string',
+    });
     const ties = (f: ReturnType<typeof changedFilter>) => (f.$and as Array<{ $or?: unknown[] }>)[1]!.$or!.length;
     expect(ties(changedFilter('updatedAt', at, cursor(true)))).toBe(2);
     expect(ties(changedFilter('updatedAt', at, cursor(false)))).toBe(3);

@@ -2,7 +2,7 @@
 // without an answer are worth another attempt, and the error each becomes.
 import { describe, expect, it } from 'vitest';
 import { FlantsError } from '../../../src/errors.ts';
-import { OriginError } from '../../../src/domain/origin/port.ts';
+import { OriginError } from '../../../src/domain/ports/origin.ts';
 import {
   BlockedAddressError,
   bodyReadError,

@@ -1,6 +1,7 @@
 import { ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobQueue, type JobQueue } from '../../../src/adapters/sqs/queue.ts';
+import { createJobQueue } from '../../../src/adapters/sqs/queue.ts';
+import type { JobQueue } from '../../../src/domain/ports/job-queue.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
 
 let t: TestStack;

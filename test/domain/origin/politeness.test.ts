@@ -26,7 +26,7 @@ import {
   type ByteBucket,
 } from '../../../src/domain/origin/politeness.ts';
 import { deferral, throttleCause, throttledNote } from '../../../src/pipeline/deferral.ts';
-import { OriginError } from '../../../src/adapters/origin/client.ts';
+import { OriginError } from '../../../src/domain/ports/origin.ts';
 import { OriginGate } from '../../../src/domain/origin/gate.ts';
 
 describe('limit settings', () => {

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { judgeClass } from '../../../src/domain/planning/class-rules.ts';
+// Documents as MongoDB stores them, handed to the rules as the catalog port does.
+import { toCatalogDocument } from '../../../src/adapters/mongodb/catalog.ts';
 
 const cfg = loadConfig({ ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' });
 const fields = cfg.mongo.fields;
@@ -18,7 +20,9 @@ const ready = {
 
 describe('catalog rules: what is accepted', () => {
   it('accepts an http:// manifest as well as https:// (an origin on plain http is still an origin)', () => {
-    expect(judgeClass({ ...ready, manifestUrl: 'http://cdn.example.com/v/1/master.m3u8' }, fields, hosts)).toEqual({
+    expect(
+      judgeClass(toCatalogDocument({ ...ready, manifestUrl: 'http://cdn.example.com/v/1/master.m3u8' }), fields, hosts),
+    ).toEqual({
       ok: true,
       cls: {
         classId: 'class-1',
@@ -30,12 +34,16 @@ describe('catalog rules: what is accepted', () => {
   });
 
   it('trims any whitespace around the manifest URL, a pasted non-breaking space included', () => {
-    const v = judgeClass({ ...ready, manifestUrl: '\u00a0 https://cdn.example.com/m.m3u8\u00a0\n' }, fields, hosts);
+    const v = judgeClass(
+      toCatalogDocument({ ...ready, manifestUrl: '\u00a0 https://cdn.example.com/m.m3u8\u00a0\n' }),
+      fields,
+      hosts,
+    );
     expect(v).toMatchObject({ ok: true, cls: { manifestUrl: 'https://cdn.example.com/m.m3u8' } });
   });
 
   it('counts a manifest URL of only whitespace as missing, not as invalid', () => {
-    expect(judgeClass({ ...ready, manifestUrl: ' \t ' }, fields, hosts)).toEqual({
+    expect(judgeClass(toCatalogDocument({ ...ready, manifestUrl: ' \t ' }), fields, hosts)).toEqual({
       ok: false,
       classId: 'class-1',
       reason: 'missing manifestUrl',
@@ -44,20 +52,26 @@ describe('catalog rules: what is accepted', () => {
 
   it('accepts ids of letters, digits, "_", "-", "." and ":" up to 128 characters, and no longer', () => {
     for (const id of ['a', 'lecture.2024:01_b-c', 'x'.repeat(128)])
-      expect(judgeClass({ ...ready, _id: id }, fields, hosts)).toMatchObject({ ok: true, cls: { classId: id } });
+      expect(judgeClass(toCatalogDocument({ ...ready, _id: id }), fields, hosts)).toMatchObject({
+        ok: true,
+        cls: { classId: id },
+      });
     for (const id of ['', 'x'.repeat(129), 'a b', 'a/b', 'ü', '../a', 'a\n'])
-      expect(judgeClass({ ...ready, _id: id }, fields, hosts)).toMatchObject({ ok: false, reason: 'invalid id' });
+      expect(judgeClass(toCatalogDocument({ ...ready, _id: id }), fields, hosts)).toMatchObject({
+        ok: false,
+        reason: 'invalid id',
+      });
   });
 
   it('keeps the first 1024 characters of a long title', () => {
-    const v = judgeClass({ ...ready, title: 't'.repeat(5000) }, fields, hosts);
+    const v = judgeClass(toCatalogDocument({ ...ready, title: 't'.repeat(5000) }), fields, hosts);
     expect(v).toMatchObject({ ok: true, cls: { title: 't'.repeat(1024) } });
   });
 });
 
 describe('catalog rules: what a refusal says', () => {
   it('names an invalid id by its first 64 characters and says which characters an id may hold', () => {
-    expect(judgeClass({ ...ready, _id: `${'y'.repeat(100)} z` }, fields, hosts)).toEqual({
+    expect(judgeClass(toCatalogDocument({ ...ready, _id: `${'y'.repeat(100)} z` }), fields, hosts)).toEqual({
       ok: false,
       classId: 'y'.repeat(64),
       reason: 'invalid id',
@@ -66,8 +80,10 @@ describe('catalog rules: what a refusal says', () => {
   });
 
   it('says which status a class not yet broadcast has, null when it has none', () => {
-    expect(judgeClass({ ...ready, status: 'live' }, fields, hosts)).toMatchObject({ detail: 'status is "live"' });
-    expect(judgeClass({ ...ready, status: undefined }, fields, hosts)).toMatchObject({
+    expect(judgeClass(toCatalogDocument({ ...ready, status: 'live' }), fields, hosts)).toMatchObject({
+      detail: 'status is "live"',
+    });
+    expect(judgeClass(toCatalogDocument({ ...ready, status: undefined }), fields, hosts)).toMatchObject({
       reason: 'not broadcast yet',
       detail: 'status is null',
     });
@@ -75,7 +91,7 @@ describe('catalog rules: what a refusal says', () => {
 
   it('quotes an unparsable manifest URL, cut to 200 characters', () => {
     const bad = `not a url ${'q'.repeat(300)}`;
-    expect(judgeClass({ ...ready, manifestUrl: bad }, fields, hosts)).toEqual({
+    expect(judgeClass(toCatalogDocument({ ...ready, manifestUrl: bad }), fields, hosts)).toEqual({
       ok: false,
       classId: 'class-1',
       reason: 'invalid manifestUrl',
@@ -84,14 +100,18 @@ describe('catalog rules: what a refusal says', () => {
   });
 
   it('names the scheme of a manifest URL that is not http(s)', () => {
-    expect(judgeClass({ ...ready, manifestUrl: 'ftp://cdn.example.com/m.m3u8' }, fields, hosts)).toMatchObject({
+    expect(
+      judgeClass(toCatalogDocument({ ...ready, manifestUrl: 'ftp://cdn.example.com/m.m3u8' }), fields, hosts),
+    ).toMatchObject({
       reason: 'invalid manifestUrl',
       detail: 'scheme ftp:',
     });
   });
 
   it('names the host and the setting when the manifest host is not allowed', () => {
-    expect(judgeClass({ ...ready, manifestUrl: 'https://evil.example.net:8443/m.m3u8' }, fields, hosts)).toEqual({
+    expect(
+      judgeClass(toCatalogDocument({ ...ready, manifestUrl: 'https://evil.example.net:8443/m.m3u8' }), fields, hosts),
+    ).toEqual({
       ok: false,
       classId: 'class-1',
       reason: 'manifest host not allowed',

@@ -2,7 +2,8 @@ import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.ts';
 import { judgeClass, judgeEndedAt } from '../../../src/domain/planning/class-rules.ts';
-import { classIdOf } from '../../../src/adapters/mongodb/catalog.ts';
+// Documents as MongoDB stores them, handed to the rules as the catalog port does.
+import { classIdOf, toCatalogDocument } from '../../../src/adapters/mongodb/catalog.ts';
 
 const cfg = loadConfig({ ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' });
 const fields = cfg.mongo.fields;
@@ -18,7 +19,7 @@ const ready = {
 
 describe('catalog rules', () => {
   it('accepts a broadcast, non-test class with a manifest and an end, id as ObjectId hex', () => {
-    expect(judgeClass(ready, fields, hosts)).toEqual({
+    expect(judgeClass(toCatalogDocument(ready), fields, hosts)).toEqual({
       ok: true,
       cls: {
         classId: '65a000000000000000000001',
@@ -31,11 +32,11 @@ describe('catalog rules', () => {
 
   it('accepts string ids as they are (real MongoDB allows them; CongoDB does not, hence this unit test)', () => {
     expect(classIdOf('lecture-2024-01')).toBe('lecture-2024-01');
-    expect(judgeClass({ ...ready, _id: 'lecture-2024-01' }, fields, hosts)).toMatchObject({
+    expect(judgeClass(toCatalogDocument({ ...ready, _id: 'lecture-2024-01' }), fields, hosts)).toMatchObject({
       ok: true,
       cls: { classId: 'lecture-2024-01' },
     });
-    expect(judgeClass({ ...ready, _id: 'bad id/../x' }, fields, hosts)).toMatchObject({
+    expect(judgeClass(toCatalogDocument({ ...ready, _id: 'bad id/../x' }), fields, hosts)).toMatchObject({
       ok: false,
       reason: 'invalid id',
     });
@@ -54,7 +55,7 @@ describe('catalog rules', () => {
     [{ endedAt: undefined }, 'missing endedAt'],
     [{ endedAt: 'yesterday-ish' }, 'missing endedAt'],
   ])('skips %o as %s', (patch, reason) => {
-    expect(judgeClass({ ...ready, ...patch }, fields, hosts)).toMatchObject({ ok: false, reason });
+    expect(judgeClass(toCatalogDocument({ ...ready, ...patch }), fields, hosts)).toMatchObject({ ok: false, reason });
   });
 
   it('honours configured field names', () => {
@@ -69,8 +70,11 @@ describe('catalog rules', () => {
       hls: ready.manifestUrl,
       finishedAt: new Date().toISOString(),
     };
-    expect(judgeClass(doc, custom, hosts)).toMatchObject({ ok: true });
-    expect(judgeClass({ ...doc, test: true }, custom, hosts)).toMatchObject({ ok: false, reason: 'test class' });
+    expect(judgeClass(toCatalogDocument(doc), custom, hosts)).toMatchObject({ ok: true });
+    expect(judgeClass(toCatalogDocument({ ...doc, test: true }), custom, hosts)).toMatchObject({
+      ok: false,
+      reason: 'test class',
+    });
   });
 });
 
@@ -106,7 +110,7 @@ describe('endedAt plausibility (issue 18 case 8)', () => {
   });
 
   it('the catalog rules still accept a class whose endedAt is implausible: the crawl job carries it, the crawler judges it', () => {
-    expect(judgeClass({ ...ready, endedAt: new Date(0) }, fields, hosts)).toMatchObject({
+    expect(judgeClass(toCatalogDocument({ ...ready, endedAt: new Date(0) }), fields, hosts)).toMatchObject({
       ok: true,
       cls: { endedAt: '1970-01-01T00:00:00.000Z' },
     });
