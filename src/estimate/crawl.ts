@@ -9,7 +9,7 @@ import { planClass } from '../hls/enumerate.ts';
 import { classRoot } from '../hls/keys.ts';
 import type { PlannedFile, PlaylistFetcher } from '../hls/types.ts';
 import type { Origin } from '../domain/ports/origin.ts';
-import { withPlaylistRetries } from '../adapters/origin/retrying.ts';
+import { withPlaylistRetries } from '../pipeline/playlist-retries.ts';
 import { withRetry } from '../util/retry.ts';
 import { byteRangeEnds } from './byterange.ts';
 import { chooseProbes, profileClass, type ClassProfile, type SizeSource, type Stratum } from './class-profile.ts';

@@ -5,8 +5,7 @@ import { mpdRulesOf } from '../dash/hosts.ts';
 import { judgeEndedAt } from '../domain/lifecycle/class-dates.ts';
 import { classRoot } from '../hls/keys.ts';
 import type { Origin } from '../domain/ports/origin.ts';
-// eslint-disable-next-line no-restricted-imports -- a retry decorator over the Origin port, kept in the origin adapter until the one retry helper lands (issue 20, one of each)
-import { withPlaylistRetries } from '../adapters/origin/retrying.ts';
+import { withPlaylistRetries } from './playlist-retries.ts';
 import type { CrawlJob, TransferJob } from '../domain/jobs/schemas.ts';
 import { transferJob } from '../domain/jobs/envelopes.ts';
 import type { Logger } from '../log.ts';

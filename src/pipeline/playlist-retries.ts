@@ -1,5 +1,5 @@
-import { withRetry } from '../../util/retry.ts';
-import type { Origin } from './client.ts';
+import { withRetry } from '../util/retry.ts';
+import type { Origin } from '../domain/ports/origin.ts';
 
 export interface OriginRetry {
   attempts: number;
