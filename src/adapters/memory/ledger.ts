@@ -1,3 +1,4 @@
+// A little over 400 lines on purpose: every Ledger method in one place, each a read, the lifecycle's decision and one write.
 /**
  * The ledger in memory: the same lifecycle decisions the DynamoDB adapter writes, applied to plain
  * records. Where DynamoDB holds a decision's guard as a condition expression, this checks it with the
