@@ -14,7 +14,6 @@ import {
   chunkOfItem,
   chunkSk,
   failedMap,
-  freshFromOf,
   landedItem,
   META,
   now,
@@ -25,6 +24,7 @@ import {
   type Item,
 } from './ledger-codec.ts';
 import type { LedgerTable } from './ledger-table.ts';
+import { freshFromOf } from '../../domain/lifecycle/class-dates.ts';
 
 /**
  * Counts a chunk's files gone at the origin (kept) on the class record, and names them while fewer

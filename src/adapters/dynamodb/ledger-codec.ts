@@ -3,7 +3,6 @@
  * lifecycle decides from it (`toState`), and a landed file's short stored form. Pure: no requests.
  */
 import { createHash } from 'node:crypto';
-import { plausibleInstant } from '../../domain/lifecycle/class-dates.ts';
 import type { ClassEvent, ClassState, ClassStatus } from '../../domain/lifecycle/class-lifecycle.ts';
 import { CLASS_SHARDS, type ChunkView, type ClassRecord, type LandedFile } from '../../domain/ledger/records.ts';
 import { CHUNKS_PER_STATE_ITEM, failedFilesOf, legacyReasonOf, stateShard } from './ledger-items.ts';
@@ -134,17 +133,6 @@ export function toState(snap: Snapshot, event?: ClassEvent, perItem = CHUNKS_PER
     replans: Number(item.replans ?? 0),
     bucketAheadMoves: item.bucketAheadMoves === undefined ? undefined : Number(item.bucketAheadMoves),
   };
-}
-
-/**
- * What freshness counts from for a stored record: its generation's start, else the class's end, else
- * its first record. A date the end-date rule does not believe (an epoch default a ledger stored before
- * the rule) gives way to the first record, so no figure is 56 years long.
- */
-export function freshFromOf(item: Item | undefined, at: string): string | undefined {
-  for (const v of [item?.freshFrom, item?.endedAt, item?.createdAt])
-    if (typeof v === 'string' && plausibleInstant(v, new Date(at)) !== undefined) return v;
-  return typeof item?.createdAt === 'string' ? item.createdAt : undefined;
 }
 
 /** A landed file as a chunk item stores it: short names, optional fields only when known. */

@@ -3,6 +3,7 @@
 // own test (test/adapters/dynamodb/ledger-expressions.test.ts) can hold it to the pure lifecycle, clause by clause.
 import type { Effect, Guard } from '../../domain/lifecycle/class-lifecycle.ts';
 import { cutUtf8, MAX_NOTE_BYTES } from './ledger-items.ts';
+import { secondsBetween } from '../../domain/lifecycle/class-dates.ts';
 
 /** Builds DynamoDB update clauses; names and values are numbered so clauses never clash. */
 export class Expr {
@@ -95,15 +96,6 @@ export function guardCondition(guard: Guard, e: Expr, holder: Expr = e): void {
     );
   // guard.chunkUndone is not a clause of the class record: it is the chunk item's own condition
   // (attribute_not_exists), written by countChunk and recordChunkFailure in the same transaction.
-}
-
-/** Seconds (millisecond precision) from `from` to `to`; undefined when either is not a date. */
-export function secondsBetween(from: string | undefined, to: string): number | undefined {
-  // Stryker disable next-line StringLiteral: any string that is no date parses to NaN, as '' does
-  const a = Date.parse(from ?? '');
-  const b = Date.parse(to);
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
-  return Math.max(0, b - a) / 1000;
 }
 
 /** A chunk's failure as its state entry takes it: how many of its files failed. */

@@ -18,9 +18,10 @@ import {
 import type { ClassLedger } from '../../domain/ports/ledger.ts';
 import { isConditionFailed } from './errors.ts';
 import type { Expr } from './ledger-expressions.ts';
-import { freshFromOf, listKeys, now } from './ledger-codec.ts';
+import { listKeys, now } from './ledger-codec.ts';
 import { boundedWarnings, cutUtf8, MAX_NOTE_BYTES, MAX_TITLE_BYTES, removedSample } from './ledger-items.ts';
 import type { LedgerTable } from './ledger-table.ts';
+import { freshFromOf } from '../../domain/lifecycle/class-dates.ts';
 
 /** Identity attributes every write that may create the record sets. */
 const identity = (classId: string, info: ClassInfo, at: string) => (e: Expr) => {

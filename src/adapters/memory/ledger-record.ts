@@ -1,6 +1,6 @@
 // The in-memory ledger's class record: how it is stored, written (one update with DynamoDB's meaning)
 // and read (failure counts derived from the failed set, as the DynamoDB adapter derives them).
-import { judgeEndedAt, plausibleInstant } from '../../domain/lifecycle/class-dates.ts';
+import { judgeEndedAt, secondsBetween } from '../../domain/lifecycle/class-dates.ts';
 import type { ClassState, Effect } from '../../domain/lifecycle/class-lifecycle.ts';
 import type { ClassInfo, ClassRecord, LandedFile } from '../../domain/ledger/records.ts';
 
@@ -80,24 +80,6 @@ export function identityOf(u: Update, rec: Rec, classId: string, info: ClassInfo
   if (ended) u.set('endedAt', ended);
   // Freshness counts from the class's end, or from when FLAnts first heard of it when the catalog has none.
   if (rec.freshFrom === undefined) u.set('freshFrom', ended ?? at);
-}
-
-/**
- * What freshness counts from: the generation's start, else the class's end, else its first record; a
- * date the end-date rule does not believe gives way to the first record (as in the DynamoDB adapter).
- */
-export function freshFromOf(rec: Rec, at: string): string | undefined {
-  for (const v of [rec.freshFrom, rec.endedAt, rec.createdAt])
-    if (v !== undefined && plausibleInstant(v, new Date(at)) !== undefined) return v;
-  return rec.createdAt;
-}
-
-/** Seconds (millisecond precision) from `from` to `to`; undefined when either is not a date. */
-export function secondsBetween(from: string | undefined, to: string): number | undefined {
-  const a = Date.parse(from ?? '');
-  const b = Date.parse(to);
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
-  return Math.max(0, b - a) / 1000;
 }
 
 /** The record as readers see it (a copy): failure counts, ids and the standing reason derived from the failed set. */

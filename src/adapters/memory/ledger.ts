@@ -35,17 +35,9 @@ import type {
 } from '../../domain/ledger/records.ts';
 import { CLASS_SHARDS, MAX_GONE_LISTED } from '../../domain/ledger/records.ts';
 import type { Ledger } from '../../domain/ports/ledger.ts';
-import {
-  effectOn,
-  freshFromOf,
-  identityOf,
-  landedCopy,
-  recordView,
-  stateOf,
-  Update,
-  type Stored,
-} from './ledger-record.ts';
+import { effectOn, identityOf, landedCopy, recordView, stateOf, Update, type Stored } from './ledger-record.ts';
 import { memoryScanLedger } from './scan-ledger.ts';
+import { freshFromOf } from '../../domain/lifecycle/class-dates.ts';
 
 type Apply = Extract<Decision, { kind: 'apply' }>;
 /** What a refused chunk failure answers, by the lifecycle's reason (any other: stale). */

@@ -36,3 +36,26 @@ export function judgeEndedAt(value: string | undefined, now: Date): EndedAtVerdi
     };
   return { endedAt: new Date(at).toISOString() };
 }
+
+/** Seconds (millisecond precision) from `from` to `to`; undefined when either is not a date. */
+export function secondsBetween(from: string | undefined, to: string): number | undefined {
+  // Stryker disable next-line StringLiteral: any string that is no date parses to NaN, as '' does
+  const a = Date.parse(from ?? '');
+  const b = Date.parse(to);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return undefined;
+  return Math.max(0, b - a) / 1000;
+}
+
+/**
+ * What freshness counts from for a stored class record: its generation's start, else the class's end, else
+ * its first record. A date the end-date rule does not believe (an epoch default a ledger stored before the
+ * rule) gives way to the first record, so no figure is 56 years long. Every ledger adapter applies this one rule.
+ */
+export function freshFromOf(
+  dates: { freshFrom?: unknown; endedAt?: unknown; createdAt?: unknown } | undefined,
+  at: string,
+): string | undefined {
+  for (const v of [dates?.freshFrom, dates?.endedAt, dates?.createdAt])
+    if (typeof v === 'string' && plausibleInstant(v, new Date(at)) !== undefined) return v;
+  return typeof dates?.createdAt === 'string' ? dates.createdAt : undefined;
+}

@@ -19,14 +19,10 @@ import {
   type Effect,
   type Guard,
 } from '../../../src/domain/lifecycle/class-lifecycle.ts';
-import {
-  effectUpdate,
-  Expr,
-  guardCondition,
-  secondsBetween,
-} from '../../../src/adapters/dynamodb/ledger-expressions.ts';
+import { effectUpdate, Expr, guardCondition } from '../../../src/adapters/dynamodb/ledger-expressions.ts';
 import { cutUtf8, MAX_NOTE_BYTES } from '../../../src/adapters/dynamodb/ledger-items.ts';
 import { startTestStack, type TestStack } from '../../helpers/stack.ts';
+import { secondsBetween } from '../../../src/domain/lifecycle/class-dates.ts';
 
 let t: TestStack;
 const table = `expr-${randomBytes(3).toString('hex')}`;
