@@ -7,7 +7,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { FlantsError } from '../../errors.ts';
 import { judgeEndedAt } from '../../domain/lifecycle/class-dates.ts';
-import type { ClassEvent } from '../../domain/lifecycle/class-lifecycle.ts';
 import {
   MAX_GONE_LISTED,
   type BucketAheadOutcome,
@@ -22,6 +21,7 @@ import { listKeys, now } from './ledger-codec.ts';
 import { boundedWarnings, cutUtf8, MAX_NOTE_BYTES, MAX_TITLE_BYTES, removedSample } from './ledger-items.ts';
 import type { LedgerTable } from './ledger-table.ts';
 import { freshFromOf } from '../../domain/lifecycle/class-dates.ts';
+import { plannedEvent } from '../../domain/ledger/records.ts';
 
 /** Identity attributes every write that may create the record sets. */
 const identity = (classId: string, info: ClassInfo, at: string) => (e: Expr) => {
@@ -155,14 +155,7 @@ export function classTransitions(
 
     async recordPlan(classId, plan) {
       const at = now();
-      const event: ClassEvent = {
-        type: 'planned',
-        planId: plan.planId,
-        totalChunks: plan.totalChunks,
-        forcedAt: plan.forcedAt,
-        changedAt: plan.changedAt,
-        ...(plan.replan ? { replan: true } : {}),
-      };
+      const event = plannedEvent(plan);
       const result = await t.transition<PlanResult>(
         classId,
         event,

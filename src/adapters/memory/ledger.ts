@@ -38,6 +38,7 @@ import type { Ledger } from '../../domain/ports/ledger.ts';
 import { effectOn, identityOf, landedCopy, recordView, stateOf, Update, type Stored } from './ledger-record.ts';
 import { memoryScanLedger } from './scan-ledger.ts';
 import { freshFromOf } from '../../domain/lifecycle/class-dates.ts';
+import { plannedEvent } from '../../domain/ledger/records.ts';
 
 type Apply = Extract<Decision, { kind: 'apply' }>;
 /** What a refused chunk failure answers, by the lifecycle's reason (any other: stale). */
@@ -228,14 +229,7 @@ export function memoryLedger(): Ledger & { wipe(classId: string): void } {
 
     recordPlan: (classId, plan) => {
       const at = now();
-      const event: ClassEvent = {
-        type: 'planned',
-        planId: plan.planId,
-        totalChunks: plan.totalChunks,
-        forcedAt: plan.forcedAt,
-        changedAt: plan.changedAt,
-        ...(plan.replan ? { replan: true } : {}),
-      };
+      const event = plannedEvent(plan);
       return transition<PlanResult>(
         classId,
         event,

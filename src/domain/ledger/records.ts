@@ -3,7 +3,7 @@
  * landed, failures, scan pages, and what each ledger operation answers. Pure and neutral: no storage
  * types (the DynamoDB item layout is the adapter's, src/adapters/dynamodb/ledger-codec.ts).
  */
-import type { ClassStatus } from '../lifecycle/class-lifecycle.ts';
+import type { ClassEvent, ClassStatus } from '../lifecycle/class-lifecycle.ts';
 
 export type { ClassStatus } from '../lifecycle/class-lifecycle.ts';
 
@@ -222,4 +222,16 @@ export interface ClassInfo {
   manifestUrl: string;
   /** The catalog's endedAt (ISO): freshness counts from it. Stored only when plausible (`judgeEndedAt`). */
   endedAt?: string | undefined;
+}
+
+/** The lifecycle's event for a plan a ledger is asked to record: the one translation every ledger adapter uses. */
+export function plannedEvent(plan: PlanInput): ClassEvent {
+  return {
+    type: 'planned',
+    planId: plan.planId,
+    totalChunks: plan.totalChunks,
+    forcedAt: plan.forcedAt,
+    changedAt: plan.changedAt,
+    ...(plan.replan ? { replan: true } : {}),
+  };
 }
