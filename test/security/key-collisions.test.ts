@@ -20,6 +20,7 @@ import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { collectingTransfers } from '../helpers/pipeline-env.ts';
 
 let t: TestStack;
 let a: { server: Server; base: string; host: string };
@@ -76,13 +77,8 @@ beforeAll(async () => {
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   ledger = createLedger(t.aws.ddb, cfg.tableName);
-  const real = createJobQueue(t.aws.sqs, cfg);
   // The crawl's transfer jobs are run right here, in order, instead of through SQS.
-  queue = {
-    ...real,
-    sendAll: async (name, bodies) =>
-      void (name === 'transfer' ? sent.push(...(bodies as TransferJob[])) : real.sendAll(name, bodies)),
-  };
+  queue = collectingTransfers(createJobQueue(t.aws.sqs, cfg), sent);
 });
 afterAll(async () => {
   await origin?.close();
