@@ -95,17 +95,13 @@ const crawlJob = (classId: string, manifestUrl: string): CrawlJob => ({
   title: classId,
 });
 
+/** The crawler on this file's stack and two hosts, its transfer jobs collected in `sent`: what every crawl here runs with. */
+const crawlerDeps = () => ({ cfg, origin, ledger, queue, events: createPipelineEvents(), log: t.log });
+
 /** Crawls and copies one class completely; returns its objects (key → body). */
 async function copyClass(classId: string, manifestUrl: string): Promise<void> {
   sent.length = 0;
-  await runCrawl(crawlJob(classId, manifestUrl), {
-    cfg,
-    origin,
-    ledger,
-    queue,
-    events: createPipelineEvents(),
-    log: t.log,
-  });
+  await runCrawl(crawlJob(classId, manifestUrl), crawlerDeps());
   for (const job of sent.splice(0)) {
     const r = await runTransfer(
       job,
@@ -173,14 +169,7 @@ describe('within one class', () => {
   it('two different URLs that would share a key fail the class, naming both, and write nothing', async () => {
     const before = new Set((await objects()).keys());
     const job = crawlJob('class-alias', `${a.base}/alias/master.m3u8`);
-    const err = await crawlOrFailFast(job, {
-      cfg,
-      origin,
-      ledger,
-      queue,
-      events: createPipelineEvents(),
-      log: t.log,
-    }).catch((e: unknown) => e as Error);
+    const err = await crawlOrFailFast(job, crawlerDeps()).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(DeadLetterError);
     // What processBatch does with a dead-letter error: the failure is recorded on the class.
     await recordCrawlFailure(job, err, true, ledger);
