@@ -7,12 +7,9 @@
 // Keys stay within [A-Za-z0-9._/-]: moto's own SigV4 check refuses object keys with non-ASCII
 // characters, ':', '+' or '=' even when the SDK signed them (its canonical request encodes them
 // otherwise than AWS does), so the lab library used here has none, and the suite checks that.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createServer, connect } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,40 +20,14 @@ import { loadServiceDefinition } from '../../src/ops/service-definition.ts';
 import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
 import { deployedStatements, type ResolvedStatement } from '../deploy/iam.ts';
 import { testLogger } from '../helpers/stack.ts';
+import { motoInstalled, startMotoServer } from '../helpers/moto-server.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
 const STAGE = 'demo';
 
-const motoPresent = spawnSync('moto_server', ['--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
-if (!motoPresent)
-  console.warn('moto_server is not installed (pip install "moto[server]"): skipping the AWS emulator suite');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode})`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await sleep(100);
-  }
-  throw new Error('moto_server did not start');
-}
+const motoPresent = motoInstalled('the AWS emulator suite');
 
 interface Credentials {
   accessKeyId: string;
@@ -136,15 +107,12 @@ describe.skipIf(!motoPresent)('the pipeline against moto with IAM and SigV4 chec
   const built: Deps[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    endpoint = `http://127.0.0.1:${port}`;
-    // Moto authenticates every request after the first three: the IAM calls that make the administrator.
-    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    ({ child: moto, endpoint } = await startMotoServer({
+      // Moto authenticates every request after the first three: the IAM calls that make the administrator.
       env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '3' },
       // Its request log (one line per request, with the status) helps when a call is refused.
-      stdio: ['ignore', 'ignore', openSync(join(tmpdir(), `flants-moto-${port}.log`), 'w')],
-    });
-    await waitForPort(port, moto);
+      logFile: (port) => `flants-moto-${port}.log`,
+    }));
     const nobody = { accessKeyId: 'AKIDBOOTSTRAP', secretAccessKey: 'bootstrap' };
     const admin = await userWithPolicy(
       endpoint,

@@ -2,51 +2,20 @@
 // PutMetricData sends and answers GetMetricData in the JSON protocol the SDK speaks. SQS's own metric
 // is put here by hand (moto's SQS publishes none). Run with `npm run test:aws-emulator`; never part of
 // `npm test`. Skips with one line where moto_server is not installed.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { cloudWatchQueueAges } from '../../src/adapters/cloudwatch/queue-age-cloudwatch.ts';
+import { motoInstalled, startMotoServer } from '../helpers/moto-server.ts';
 
-const motoPresent = spawnSync('moto_server', ['--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
-if (!motoPresent)
-  console.warn('moto_server is not installed (pip install "moto[server]"): skipping the queue-age suite');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode})`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) return;
-    await sleep(100);
-  }
-  throw new Error('moto_server did not start');
-}
+const motoPresent = motoInstalled('the queue-age suite');
 
 describe.skipIf(!motoPresent)('queue ages from moto CloudWatch', () => {
   let moto: ChildProcess | undefined;
   let endpoint = '';
   beforeAll(async () => {
-    const port = await freePort();
-    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    await waitForPort(port, moto);
-    endpoint = `http://127.0.0.1:${port}`;
+    ({ child: moto, endpoint } = await startMotoServer());
   }, 60_000);
   afterAll(() => {
     moto?.kill();

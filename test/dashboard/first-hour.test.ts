@@ -39,20 +39,23 @@ const records: ClassRecord[] = [
   },
 ];
 const queue = { depth: () => Promise.resolve({ visible: 0, inFlight: 0, delayed: 0 }) };
+/** The dashboard's snapshot of `records` at NOW (empty queues): what every test here renders and reads. */
+const snapshotOfRecords = () =>
+  collectSnapshot(
+    {
+      stage: 'prod',
+      ledger: {
+        listClasses: () => Promise.resolve(records),
+        pageFailures: () => Promise.reject(new Error('unused')),
+      },
+      queue,
+    },
+    { now: () => NOW },
+  );
 
 describe('the dashboard in the first hour', () => {
   it('carries freshness per class and the 24-hour line, and the client shows them instead of the stand-in', async () => {
-    const s = await collectSnapshot(
-      {
-        stage: 'prod',
-        ledger: {
-          listClasses: () => Promise.resolve(records),
-          pageFailures: () => Promise.reject(new Error('unused')),
-        },
-        queue,
-      },
-      { now: () => NOW },
-    );
+    const s = await snapshotOfRecords();
     expect(s.freshnessText).toBe(
       'Freshness (class end → COMPLETE, last 24 h, 1 class): median 42 s, p95 42 s, worst 42 s (c-done)',
     );
@@ -81,17 +84,7 @@ describe('the dashboard in the first hour', () => {
   });
 
   it('draws bits large enough to tell ◉ from ✕, a failed bit white on red', async () => {
-    const s = await collectSnapshot(
-      {
-        stage: 'prod',
-        ledger: {
-          listClasses: () => Promise.resolve(records),
-          pageFailures: () => Promise.reject(new Error('unused')),
-        },
-        queue,
-      },
-      { now: () => NOW },
-    );
+    const s = await snapshotOfRecords();
     const html = renderHtml(s);
     const size = Number(/\.bits\{font:(\d+)px/.exec(html)?.[1]);
     expect(size).toBeGreaterThanOrEqual(16);

@@ -452,6 +452,21 @@ describe('alarms', () => {
     expect(a.AlarmActions).toEqual(action);
     expect(a.OKActions).toEqual(action);
   };
+  /**
+   * The checks three alarms share, written once: an alarm on a metric FLAnts publishes, in the namespace and
+   * under the name the publishing function's EMF lines use, on the dimensions Powertools Metrics writes from
+   * every function (src/wiring/lambda.ts), with `settings`, notifying the optional topic.
+   */
+  const expectFlantsMetricAlarm = (metricName: string, settings: JsonObject) => {
+    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === metricName);
+    expect(a).toBeDefined();
+    expect(a!.Dimensions).toEqual([
+      { Name: 'service', Value: 'flants' },
+      { Name: 'Stage', Value: STAGE },
+    ]);
+    expect(a).toMatchObject(settings);
+    notifiesOptionalTopic(a!);
+  };
 
   it('fire when any DLQ holds a message (both lanes)', () => {
     for (const dlq of Object.values(PIPELINE).flatMap((q) => [`${q}DeadLetterQueue`, `${q}FreshDeadLetterQueue`])) {
@@ -499,53 +514,30 @@ describe('alarms', () => {
   });
 
   it('fire when a class took longer than the configured freshness to complete (the metric the transfer publishes)', () => {
-    // The namespace and name the completing function's EMF lines use.
-    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'FreshnessSeconds');
-    expect(a).toBeDefined();
-    // The dimensions Powertools Metrics writes from every function (src/wiring/lambda.ts).
-    expect(a!.Dimensions).toEqual([
-      { Name: 'service', Value: 'flants' },
-      { Name: 'Stage', Value: STAGE },
-    ]);
-    expect(a).toMatchObject({
+    expectFlantsMetricAlarm('FreshnessSeconds', {
       Statistic: 'Maximum',
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: param('freshnessAlarmSeconds'),
       TreatMissingData: 'notBreaching',
     });
-    notifiesOptionalTopic(a!);
   });
 
   it('fire on any finding of a scheduled verification (the metric the verify function publishes)', () => {
-    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'VerifyFindings');
-    expect(a).toBeDefined();
-    expect(a!.Dimensions).toEqual([
-      { Name: 'service', Value: 'flants' },
-      { Name: 'Stage', Value: STAGE },
-    ]);
-    expect(a).toMatchObject({
+    expectFlantsMetricAlarm('VerifyFindings', {
       Statistic: 'Sum',
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
       TreatMissingData: 'notBreaching',
     });
-    notifiesOptionalTopic(a!);
   });
 
   it('fire when the origin throttles the fleet (the OriginThrottled metric the crawler and transfer publish)', () => {
-    const a = alarms().find((x) => x.Namespace === METRIC_NAMESPACE && x.MetricName === 'OriginThrottled');
-    expect(a).toBeDefined();
-    expect(a!.Dimensions).toEqual([
-      { Name: 'service', Value: 'flants' },
-      { Name: 'Stage', Value: STAGE },
-    ]);
-    expect(a).toMatchObject({
+    expectFlantsMetricAlarm('OriginThrottled', {
       Statistic: 'Sum',
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: param('originThrottledAlarmThreshold'),
       TreatMissingData: 'notBreaching',
     });
-    notifiesOptionalTopic(a!);
   });
 
   it('notify the SNS topic only when one is configured', () => {

@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import { clientScript } from '../../src/dashboard/client.ts';
 import { encodeBits } from '../../src/views/report.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
-import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { flants } from '../helpers/cli.ts';
+import { startCliEnv, type CliEnv } from '../helpers/cli-env.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/flants.js', import.meta.url));
 
@@ -19,29 +17,20 @@ const library = generateLibrary({
   variants: 1,
   seed: 'cli',
 });
-let stack: LocalStack;
-let origin: OriginServer;
+let cli: CliEnv;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
-  env = {
-    ...stack.env,
+  cli = await startCliEnv(library, {
     FLANTS_STAGE: 'clitest',
-    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master; its totals count them, as `npm start` copies them.
     ...LIBRARY_ENV,
     DEST_PREFIX: 'copy',
     FLANTS_LOG_LEVEL: 'warn',
-  };
-  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
-  await mongo.close();
+  });
+  env = cli.env;
 });
-afterAll(async () => {
-  await origin?.close();
-  await stack?.stop();
-});
+afterAll(() => cli?.stop());
 
 describe('flants CLI against local endpoints', () => {
   it('setup creates the stage resources, twice without complaint', async () => {

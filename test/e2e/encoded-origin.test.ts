@@ -1,16 +1,15 @@
 // Issue 18, case 2 end to end: an origin that gzips every answer although FLAnts asks for identity.
 // The operator's path through the CLI (setup → enqueue → run → status) on local servers; the bucket
 // must hold every file as a player gets it (decoded), and every class end COMPLETE.
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBucket } from '../../lab/demo.ts';
 import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
-import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
+import type { OriginServer } from '../../lab/origin-server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createAwsClients } from '../../src/wiring/aws-clients.ts';
 import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import { flants } from '../helpers/cli.ts';
+import { startCliEnv, type CliEnv } from '../helpers/cli-env.ts';
 
 const library = generateLibrary({
   classes: 2,
@@ -19,32 +18,25 @@ const library = generateLibrary({
   variants: 1,
   seed: 'gz',
 });
-let stack: LocalStack;
+let cli: CliEnv;
 let origin: OriginServer;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [stack, origin] = await Promise.all([
-    startLocalStack(),
-    startOriginServer(library, { faults: { encoding: 'gzip', framing: 'chunked' } }),
-  ]);
-  env = {
-    ...stack.env,
-    FLANTS_STAGE: 'gzip',
-    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
-    // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ...LIBRARY_ENV,
-    DEST_PREFIX: 'copy/',
-    FLANTS_LOG_LEVEL: 'warn',
-  };
-  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
-  await mongo.close();
+  cli = await startCliEnv(
+    library,
+    {
+      FLANTS_STAGE: 'gzip',
+      // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
+      ...LIBRARY_ENV,
+      DEST_PREFIX: 'copy/',
+      FLANTS_LOG_LEVEL: 'warn',
+    },
+    { faults: { encoding: 'gzip', framing: 'chunked' } },
+  );
+  ({ origin, env } = cli);
 }, 120_000);
-afterAll(async () => {
-  await origin?.close();
-  await stack?.stop();
-});
+afterAll(() => cli?.stop());
 
 describe('flants CLI against an origin that gzips everything', () => {
   it('setup → enqueue → run → status: every class COMPLETE, every object the decoded original', async () => {

@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { MESSAGE_VERSION, type CrawlJob } from '../../src/domain/jobs/schemas.ts';
+import type { CrawlJob } from '../../src/domain/jobs/schemas.ts';
 import type { OriginContent } from '../../lab/origin-server.ts';
 import { copyKeyOf, startLocalPipeline } from '../../lab/demo.ts';
 import type { SampleLibrary } from '../../lab/library.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
 import { testLogger } from '../helpers/stack.ts';
+import { sampleCrawlJob } from '../helpers/sample-jobs.ts';
 
 const library = { classes: 2, segmentsPerRendition: 4, segmentBytes: 8 * 1024, variants: 2, seed: 'lifecycle' };
 
@@ -92,14 +93,7 @@ describe('issue 8: what was enumerated is what is copied (end to end)', () => {
     });
     try {
       const cls = p.library.classes[0]!;
-      const job: CrawlJob = {
-        v: MESSAGE_VERSION,
-        type: 'crawl',
-        classId: cls.id,
-        manifestUrl: `${p.origin.url}${cls.manifestPath}`,
-        title: cls.title,
-        endedAt: new Date().toISOString(),
-      };
+      const job = sampleCrawlJob(p, 0, { endedAt: new Date().toISOString() });
       const deps = { ...p.deps, log: testLogger() };
       expect(await runCrawl(job, deps)).toMatchObject({ outcome: 'waiting' });
       const waiting = await p.deps.ledger.getClass(cls.id);
@@ -149,18 +143,8 @@ describe('issue 18 case 8: an implausible endedAt never makes a class wait forev
       let clock = t0;
       const now = () => new Date(clock);
       const deps = { ...p.deps, log: testLogger() };
-      const jobOf = (i: number, endedAt: string, requestedAt: number): CrawlJob => {
-        const cls = p.library.classes[i]!;
-        return {
-          v: MESSAGE_VERSION,
-          type: 'crawl',
-          classId: cls.id,
-          manifestUrl: `${p.origin.url}${cls.manifestPath}`,
-          title: cls.title,
-          endedAt,
-          requestedAt: new Date(requestedAt).toISOString(),
-        };
-      };
+      const jobOf = (i: number, endedAt: string, requestedAt: number): CrawlJob =>
+        sampleCrawlJob(p, i, { endedAt, requestedAt: new Date(requestedAt).toISOString() });
       const epoch = new Date(0).toISOString();
       const implausible = `endedAt ${epoch} is implausible (before 2000 or more than a day in the future); treated as missing`;
       const cls = p.library.classes[0]!;

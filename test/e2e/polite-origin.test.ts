@@ -1,13 +1,12 @@
-import { MongoClient } from 'mongodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalPipeline } from '../../lab/demo.ts';
 import { generateLibrary } from '../../lab/library.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
-import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
+import type { OriginServer } from '../../lab/origin-server.ts';
 import { loadConfig } from '../../src/config.ts';
 import { buildDeps } from '../../src/wiring/deps.ts';
 import { flants } from '../helpers/cli.ts';
+import { startCliEnv, type CliEnv } from '../helpers/cli-env.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 // Issue 23's "done when": a throttling origin, the local runner's several workers, a fleet-wide limit.
@@ -19,27 +18,19 @@ const library = generateLibrary({
   seed: 'polite',
 });
 const files = library.classes.reduce((n, c) => n + c.files, 0);
-let stack: LocalStack;
+let cli: CliEnv;
 let origin: OriginServer;
 let base: Record<string, string>;
 
 beforeAll(async () => {
-  [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
-  base = {
-    ...stack.env,
-    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
+  cli = await startCliEnv(library, {
     FLANTS_LOG_LEVEL: 'warn',
     TRANSFER_CHUNK_FILES: '10',
     ORIGIN_REPORT_SECONDS: '1',
-  };
-  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
-  await mongo.close();
+  });
+  ({ origin, env: base } = cli);
 }, 120_000);
-afterAll(async () => {
-  await origin?.close();
-  await stack?.stop();
-});
+afterAll(() => cli?.stop());
 
 type Status = {
   classes: Array<{ classId: string; status: string; doneFiles: number; files: number; failedFiles: number }>;

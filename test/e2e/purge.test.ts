@@ -2,13 +2,12 @@
 // purges one of its segments (as after a migration), and neither the daily change check
 // (`scan --recheck`) nor a forced copy (`enqueue --force`) unmakes the finished copy: the class stays
 // COMPLETE and `status` lists what the origin no longer has.
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
 import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
-import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
+import type { OriginServer } from '../../lab/origin-server.ts';
 import { flants } from '../helpers/cli.ts';
+import { startCliEnv, type CliEnv } from '../helpers/cli-env.ts';
 
 const library = generateLibrary({
   classes: 1,
@@ -19,7 +18,7 @@ const library = generateLibrary({
 });
 const cls = library.classes[0]!;
 const purged = cls.paths.filter((p) => library.file(p)?.kind === 'segment')[1]!;
-let stack: LocalStack;
+let cli: CliEnv;
 let origin: OriginServer;
 let env: Record<string, string>;
 
@@ -47,24 +46,16 @@ async function run(): Promise<void> {
 }
 
 beforeAll(async () => {
-  [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
-  env = {
-    ...stack.env,
+  cli = await startCliEnv(library, {
     FLANTS_STAGE: 'purgetest',
-    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
     ...LIBRARY_ENV,
     DEST_PREFIX: 'copy/',
     FLANTS_LOG_LEVEL: 'error',
-  };
-  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
-  await mongo.close();
+  });
+  ({ origin, env } = cli);
 });
-afterAll(async () => {
-  await origin?.close();
-  await stack?.stop();
-});
+afterAll(() => cli?.stop());
 
 describe('issue 18 case 4 via the CLI: an origin purge after COMPLETE', () => {
   it('setup, enqueue, run: the class is COMPLETE', { timeout: 300_000 }, async () => {

@@ -1,13 +1,12 @@
 // Issue 22: `flants verify` as an operator runs it: exit codes, one line per class, every finding by
 // key, --json and --csv, the --deep announcement, and the result kept on the class record (status).
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
 import { generateLibrary } from '../../lab/library.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
-import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
+import type { OriginServer } from '../../lab/origin-server.ts';
 import { flants } from '../helpers/cli.ts';
+import { startCliEnv, type CliEnv } from '../helpers/cli-env.ts';
 
 const library = generateLibrary({
   classes: 2,
@@ -16,30 +15,22 @@ const library = generateLibrary({
   variants: 1,
   seed: 'vcli',
 });
-let stack: LocalStack;
+let cli: CliEnv;
 let origin: OriginServer;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [stack, origin] = await Promise.all([startLocalStack(), startOriginServer(library)]);
-  env = {
-    ...stack.env,
+  cli = await startCliEnv(library, {
     FLANTS_STAGE: 'verifycli',
-    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
     DEST_PREFIX: 'copy/',
     FLANTS_LOG_LEVEL: 'warn',
-  };
-  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
-  await mongo.close();
+  });
+  ({ origin, env } = cli);
   expect((await flants(['setup', '--visibility-timeout', '5'], env)).code).toBe(0);
   for (const c of library.classes) expect((await flants(['enqueue', c.id], env)).code).toBe(0);
   expect((await flants(['run', '--until-idle', '--retry-delay', '1'], env)).code).toBe(0);
 }, 300_000);
-afterAll(async () => {
-  await origin?.close();
-  await stack?.stop();
-});
+afterAll(() => cli?.stop());
 
 /** Files the ledger counted per class (the library may publish files a copy leaves out, e.g. a DASH manifest). */
 async function counted(): Promise<Map<string, number>> {
@@ -81,7 +72,7 @@ describe('flants verify (CLI)', () => {
     const key = copyKeyOf('copy/', c.id, origin.url, seg);
     const s3 = new S3Client({
       region: 'us-east-1',
-      endpoint: stack.endpoints.s3!,
+      endpoint: cli.stack.endpoints.s3!,
       forcePathStyle: true,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });

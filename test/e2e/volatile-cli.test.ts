@@ -1,15 +1,13 @@
 // Issue 18, case 1, the operator's path: an origin whose playlists differ on every request (a token in
 // every URI's query, a changing comment and EXT-X-PROGRAM-DATE-TIME), copied through the CLI alone.
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
-import { startLocalStack, type LocalStack } from '../../lab/stack.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createAwsClients } from '../../src/wiring/aws-clients.ts';
 import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import { flants } from '../helpers/cli.ts';
+import { startCliEnv, type CliEnv } from '../helpers/cli-env.ts';
 
 const library = generateLibrary({
   classes: 1,
@@ -18,32 +16,24 @@ const library = generateLibrary({
   variants: 2,
   seed: 'token',
 });
-let stack: LocalStack;
-let origin: OriginServer;
+let cli: CliEnv;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  [stack, origin] = await Promise.all([
-    startLocalStack(),
-    startOriginServer(library, { faults: { playlists: 'token' } }),
-  ]);
-  env = {
-    ...stack.env,
-    FLANTS_STAGE: 'clitoken',
-    ORIGIN_ALLOWED_HOSTS: new URL(origin.url).host,
-    // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ...LIBRARY_ENV,
-    DEST_PREFIX: 'copy',
-    FLANTS_LOG_LEVEL: 'warn',
-  };
-  const mongo = await new MongoClient(stack.env.MONGODB_URI!).connect();
-  await mongo.db().collection('classes').insertMany(library.catalogDocuments(origin.url));
-  await mongo.close();
+  cli = await startCliEnv(
+    library,
+    {
+      FLANTS_STAGE: 'clitoken',
+      // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
+      ...LIBRARY_ENV,
+      DEST_PREFIX: 'copy',
+      FLANTS_LOG_LEVEL: 'warn',
+    },
+    { faults: { playlists: 'token' } },
+  );
+  env = cli.env;
 }, 120_000);
-afterAll(async () => {
-  await origin?.close();
-  await stack?.stop();
-});
+afterAll(() => cli?.stop());
 
 type Status = { classes: Array<Record<string, unknown>> };
 

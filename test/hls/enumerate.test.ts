@@ -8,31 +8,22 @@ import { planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import { createFileFetcher } from '../../src/hls/file-fetcher.ts';
 import { digestOfPlaylist } from '../../src/hls/reference-digest.ts';
-import type { PlanOptions, PlaylistFetcher } from '../../src/hls/types.ts';
+import type { PlaylistFetcher } from '../../src/hls/types.ts';
 import { OriginError } from '../../src/domain/ports/origin.ts';
-import { LIMITS, memoryFetcher, rejection } from './helpers.ts';
+import { H, endedMedia, LIMITS, memoryFetcher, planOptions, rejection } from './helpers.ts';
 
 /** A playlist's reference digest: hex, what the plan id and the transfer compare. */
 const HEX = expect.stringMatching(/^[0-9a-f]{64}$/) as unknown as string;
-const H = 'https://cdn.example.com';
-const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({
-  limits: LIMITS,
-  destPrefix: '',
-  allowedHosts: ['cdn.example.com'],
-  ...o,
-});
-const media = (...uris: string[]) =>
-  `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${uris.map((u) => `#EXTINF:4,\n${u}`).join('\n')}\n#EXT-X-ENDLIST\n`;
 
 describe('planClass', () => {
   it('returns every file once, sorted by key, the first src winning a key', async () => {
     const f = memoryFetcher({
       [`${H}/c/master.m3u8`]:
         '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhi.m3u8?v=1\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlo.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\nhi.m3u8?v=2',
-      [`${H}/c/hi.m3u8?v=1`]: media('z.ts?sig=hi', 'a.ts'),
-      [`${H}/c/lo.m3u8`]: media('z.ts?sig=lo', 'b.ts'),
+      [`${H}/c/hi.m3u8?v=1`]: endedMedia('z.ts?sig=hi', 'a.ts'),
+      [`${H}/c/lo.m3u8`]: endedMedia('z.ts?sig=lo', 'b.ts'),
     });
-    const plan = await planClass(`${H}/c/master.m3u8`, f, opts({ destPrefix: 'lib' }));
+    const plan = await planClass(`${H}/c/master.m3u8`, f, planOptions({ destPrefix: 'lib' }));
     expect(plan).toEqual([
       { src: `${H}/c/a.ts`, key: 'lib/cdn.example.com/c/a.ts', kind: 'segment' },
       { src: `${H}/c/b.ts`, key: 'lib/cdn.example.com/c/b.ts', kind: 'segment' },
@@ -48,7 +39,7 @@ describe('planClass', () => {
     const pages: Record<string, string> = {
       [`${H}/m.m3u8`]: `#EXTM3U\n${Array.from({ length: 12 }, (_, i) => `#EXT-X-STREAM-INF:BANDWIDTH=${i}\nv${i}.m3u8`).join('\n')}`,
     };
-    for (let i = 0; i < 12; i++) pages[`${H}/v${i}.m3u8`] = media(`shared.ts?from=${i}`, `own-${i}.ts`);
+    for (let i = 0; i < 12; i++) pages[`${H}/v${i}.m3u8`] = endedMedia(`shared.ts?from=${i}`, `own-${i}.ts`);
     const inner = memoryFetcher(pages);
     const jittery: PlaylistFetcher = {
       async fetchText(url, o) {
@@ -56,18 +47,18 @@ describe('planClass', () => {
         return inner.fetchText(url, o);
       },
     };
-    const first = await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }));
+    const first = await planClass(`${H}/m.m3u8`, jittery, planOptions({ concurrency: 6 }));
     for (let run = 0; run < 3; run++)
-      expect(await planClass(`${H}/m.m3u8`, jittery, opts({ concurrency: 6 }))).toEqual(first);
+      expect(await planClass(`${H}/m.m3u8`, jittery, planOptions({ concurrency: 6 }))).toEqual(first);
     expect(first.find((f) => f.key === 'cdn.example.com/shared.ts')?.src).toBe(`${H}/shared.ts?from=0`);
   });
 
   it('fetches a URI as a playlist if any reference says it is one, even after it was seen as a segment', async () => {
     const f = memoryFetcher({
       [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-SESSION-DATA:DATA-ID="x",URI="v.m3u8"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8',
-      [`${H}/v.m3u8`]: media('s.ts'),
+      [`${H}/v.m3u8`]: endedMedia('s.ts'),
     });
-    const plan = await planClass(`${H}/m.m3u8`, f, opts());
+    const plan = await planClass(`${H}/m.m3u8`, f, planOptions());
     expect(plan.map((p) => `${p.kind} ${p.key}`)).toEqual([
       'playlist cdn.example.com/m.m3u8',
       'segment cdn.example.com/s.ts',
@@ -82,7 +73,7 @@ describe('planClass', () => {
       [`${H}/b.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:IMPORT="n"\n#EXTINF:4,\nb-{$n}.ts\n#EXT-X-RENDITION-REPORT:URI="c.m3u8"',
       [`${H}/c.m3u8`]: '#EXTM3U\n#EXTINF:4,\nc.ts',
     });
-    const plan = await planClass(`${H}/m.m3u8`, f, opts({ limits: { ...LIMITS, maxDepth: 1 } }));
+    const plan = await planClass(`${H}/m.m3u8`, f, planOptions({ limits: { ...LIMITS, maxDepth: 1 } }));
     expect(plan.map((p) => p.key)).toEqual(
       ['a-x.ts', 'a.m3u8', 'b-x.ts', 'b.m3u8', 'c.m3u8', 'c.ts', 'm.m3u8'].map((k) => `cdn.example.com/${k}`),
     );
@@ -95,7 +86,7 @@ describe('planClass', () => {
         '#EXTM3U\n#EXTINF:4,\na.ts\n#EXT-X-DATERANGE:ID="i",START-DATE="2024-01-01T00:00:00Z",X-ASSET-URI="ad.m3u8"',
       [`${H}/ad.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:IMPORT="n"\n#EXTINF:4,\n{$n}.ts',
     });
-    expect((await rejection(planClass(`${H}/m.m3u8`, f, opts()))).code).toBe('BAD_DEFINE');
+    expect((await rejection(planClass(`${H}/m.m3u8`, f, planOptions()))).code).toBe('BAD_DEFINE');
   });
 
   it('keys what a redirected playlist references where its copy sits, and fetches it from where it lives', async () => {
@@ -103,9 +94,9 @@ describe('planClass', () => {
       [`${H}/c/master.m3u8`]: { redirect: '/store/x/master.m3u8?t=9' },
       [`${H}/store/x/master.m3u8?t=9`]:
         '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8?t={$t}',
-      [`${H}/store/x/v/index.m3u8?t=9`]: media('s.ts'),
+      [`${H}/store/x/v/index.m3u8?t=9`]: endedMedia('s.ts'),
     });
-    const plan = await planClass(`${H}/c/master.m3u8`, f, opts());
+    const plan = await planClass(`${H}/c/master.m3u8`, f, planOptions());
     expect(plan).toEqual([
       { src: `${H}/c/master.m3u8`, key: 'cdn.example.com/c/master.m3u8', kind: 'playlist', refs: HEX },
       {
@@ -120,16 +111,21 @@ describe('planClass', () => {
     ]);
     const v = plan[1]!;
     expect(
-      digestOfPlaylist(media('s.ts'), { src: v.src, finalUrl: v.src, ...(v.base ? { base: v.base } : {}), root: '' }),
+      digestOfPlaylist(endedMedia('s.ts'), {
+        src: v.src,
+        finalUrl: v.src,
+        ...(v.base ? { base: v.base } : {}),
+        root: '',
+      }),
     ).toBe(v.refs);
   });
 
   it("refuses a fetcher's final URL on a host outside the allow-list", async () => {
     const f = memoryFetcher({
       [`${H}/m.m3u8`]: { redirect: 'https://elsewhere.example/m.m3u8' },
-      'https://elsewhere.example/m.m3u8': media('a.ts'),
+      'https://elsewhere.example/m.m3u8': endedMedia('a.ts'),
     });
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, opts()));
+    const err = await rejection(planClass(`${H}/m.m3u8`, f, planOptions()));
     expect(err.code).toBe('HOST_NOT_ALLOWED');
     expect(err.message).toContain('"elsewhere.example"');
   });
@@ -147,12 +143,14 @@ describe('planClass', () => {
         throw transient;
       },
     };
-    expect(await rejection(planClass(`${H}/m.m3u8`, f, opts()))).toBe(transient);
+    expect(await rejection(planClass(`${H}/m.m3u8`, f, planOptions()))).toBe(transient);
   });
 
   it('enforces HLS_MAX_PLAYLIST_BYTES itself, whatever the fetcher does', async () => {
-    const f = memoryFetcher({ [`${H}/m.m3u8`]: media(...Array.from({ length: 200 }, (_, i) => `s${i}.ts`)) });
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, opts({ limits: { ...LIMITS, maxPlaylistBytes: 1024 } })));
+    const f = memoryFetcher({ [`${H}/m.m3u8`]: endedMedia(...Array.from({ length: 200 }, (_, i) => `s${i}.ts`)) });
+    const err = await rejection(
+      planClass(`${H}/m.m3u8`, f, planOptions({ limits: { ...LIMITS, maxPlaylistBytes: 1024 } })),
+    );
     expect(err).toBeInstanceOf(PlaylistError);
     expect(err.code).toBe('PLAYLIST_TOO_LARGE');
     expect(err.message).toMatch(/over the 1024-byte cap \(HLS_MAX_PLAYLIST_BYTES\)/);
@@ -163,10 +161,10 @@ describe('planClass', () => {
     const f: PlaylistFetcher = {
       async fetchText(url) {
         served++;
-        return { url, body: media(...Array.from({ length: 1000 }, (_, i) => `s${i}.ts`)), contentType: undefined };
+        return { url, body: endedMedia(...Array.from({ length: 1000 }, (_, i) => `s${i}.ts`)), contentType: undefined };
       },
     };
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, opts({ limits: { ...LIMITS, maxFiles: 10 } })));
+    const err = await rejection(planClass(`${H}/m.m3u8`, f, planOptions({ limits: { ...LIMITS, maxFiles: 10 } })));
     expect(err.code).toBe('TOO_MANY_FILES');
     expect(err.message).toMatch(/s9\.ts/);
     expect(served).toBe(1);
@@ -174,9 +172,11 @@ describe('planClass', () => {
 
   it('refuses master URLs it cannot fetch', async () => {
     const f = memoryFetcher({});
-    expect((await rejection(planClass('not a url', f, opts()))).code).toBe('BAD_URI');
-    expect((await rejection(planClass('ftp://cdn.example.com/m.m3u8', f, opts()))).code).toBe('BAD_URI');
-    expect((await rejection(planClass('https://other.example/m.m3u8', f, opts()))).code).toBe('HOST_NOT_ALLOWED');
+    expect((await rejection(planClass('not a url', f, planOptions()))).code).toBe('BAD_URI');
+    expect((await rejection(planClass('ftp://cdn.example.com/m.m3u8', f, planOptions()))).code).toBe('BAD_URI');
+    expect((await rejection(planClass('https://other.example/m.m3u8', f, planOptions()))).code).toBe(
+      'HOST_NOT_ALLOWED',
+    );
     expect(f.fetched).toEqual([]);
   });
 
@@ -184,7 +184,11 @@ describe('planClass', () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
     const err = await rejection(
-      planClass(`${H}/m.m3u8`, memoryFetcher({ [`${H}/m.m3u8`]: media('a.ts') }), opts({ signal: ac.signal })),
+      planClass(
+        `${H}/m.m3u8`,
+        memoryFetcher({ [`${H}/m.m3u8`]: endedMedia('a.ts') }),
+        planOptions({ signal: ac.signal }),
+      ),
     );
     expect(err).toMatchObject({ code: 'CRAWL_DEADLINE', retryable: true });
     expect(err.message).toBe(`crawl of ${H}/m.m3u8 stopped before it finished: stop`);
@@ -195,7 +199,7 @@ describe('planClass', () => {
       [`${H}/m.m3u8`]:
         '#EXTM3U\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://k"\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="https://keys.example.com/k"\n#EXTINF:4,\ndata:,x\n#EXTINF:4,\nfile:///etc/passwd\n#EXTINF:4,\na.ts',
     });
-    const plan = await planClass(`${H}/m.m3u8`, f, opts({ allowedHosts: ['*.example.com'] }));
+    const plan = await planClass(`${H}/m.m3u8`, f, planOptions({ allowedHosts: ['*.example.com'] }));
     expect(plan.map((p) => p.key)).toEqual(['cdn.example.com/a.ts', 'cdn.example.com/m.m3u8', 'keys.example.com/k']);
   });
 });
@@ -206,8 +210,8 @@ describe('createFileFetcher (flants plan <file>)', () => {
     dir = await mkdtemp(join(tmpdir(), 'flants-hls-'));
     await mkdir(join(dir, 'class/v1'), { recursive: true });
     await writeFile(join(dir, 'class/master.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv1/index.m3u8\n');
-    await writeFile(join(dir, 'class/v1/index.m3u8'), media('a b.ts', '../init.mp4'));
-    await writeFile(join(dir, 'secret.m3u8'), media('secret.ts'));
+    await writeFile(join(dir, 'class/v1/index.m3u8'), endedMedia('a b.ts', '../init.mp4'));
+    await writeFile(join(dir, 'secret.m3u8'), endedMedia('secret.ts'));
     await writeFile(join(dir, 'class/escape.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n../secret.m3u8\n');
     await symlink(join(dir, 'secret.m3u8'), join(dir, 'class/link.m3u8'));
     await writeFile(join(dir, 'class/via-link.m3u8'), '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlink.m3u8\n');
@@ -218,7 +222,7 @@ describe('createFileFetcher (flants plan <file>)', () => {
 
   const master = (name: string) => pathToFileURL(join(dir, 'class', name)).href;
   const fetcher = () => createFileFetcher(join(dir, 'class'));
-  const fileOpts = opts({ allowedHosts: [], allowFiles: true });
+  const fileOpts = planOptions({ allowedHosts: [], allowFiles: true });
 
   it("plans a local class with file: sources and keys relative to the master's directory", async () => {
     const plan = await planClass(master('master.m3u8'), fetcher(), fileOpts);
@@ -232,7 +236,7 @@ describe('createFileFetcher (flants plan <file>)', () => {
   });
 
   it('refuses file: masters unless asked to (a catalog URL must never read local files)', async () => {
-    expect((await rejection(planClass(master('master.m3u8'), fetcher(), opts()))).code).toBe('BAD_URI');
+    expect((await rejection(planClass(master('master.m3u8'), fetcher(), planOptions()))).code).toBe('BAD_URI');
   });
 
   it('refuses to read or list anything outside that directory, symlinks included', async () => {
@@ -248,7 +252,7 @@ describe('createFileFetcher (flants plan <file>)', () => {
       planClass(
         master('master.m3u8'),
         fetcher(),
-        opts({ allowedHosts: [], allowFiles: true, limits: { ...LIMITS, maxPlaylistBytes: 10 } }),
+        planOptions({ allowedHosts: [], allowFiles: true, limits: { ...LIMITS, maxPlaylistBytes: 10 } }),
       ),
     );
     expect(big.code).toBe('PLAYLIST_TOO_LARGE');

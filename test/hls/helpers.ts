@@ -1,9 +1,36 @@
 import type { HlsLimits } from '../../src/config.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
-import type { PlannedFile, PlaylistFetcher } from '../../src/hls/types.ts';
+import { PlaylistError } from '../../src/hls/errors.ts';
+import type { PlanOptions, PlannedFile, PlaylistFetcher } from '../../src/hls/types.ts';
 import { createOrigin } from '../../src/adapters/origin/client.ts';
 
 export const LIMITS: HlsLimits = { maxPlaylistBytes: 1024 * 1024, maxPlaylists: 100, maxFiles: 10_000, maxDepth: 3 };
+
+/** The origin the in-memory HLS tests plan from (the one host `planOptions` allows). */
+export const H = 'https://cdn.example.com';
+
+/** Plan options for a class at `H`, shared so every in-memory planning test starts from the same bounds. */
+export const planOptions = (o: Partial<PlanOptions> = {}): PlanOptions => ({
+  limits: LIMITS,
+  destPrefix: '',
+  allowedHosts: ['cdn.example.com'],
+  ...o,
+});
+
+/** A finished media playlist (EXT-X-ENDLIST) of 4-second segments at `uris`. */
+export const endedMedia = (...uris: string[]) =>
+  `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${uris.map((u) => `#EXTINF:4,\n${u}`).join('\n')}\n#EXT-X-ENDLIST\n`;
+
+/** The PlaylistError a synchronous rule throws (fails the test when it throws nothing, or something else). */
+export function playlistErrorOf(fn: () => unknown): PlaylistError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof PlaylistError) return err;
+    throw err;
+  }
+  throw new Error('expected a PlaylistError');
+}
 
 export interface PlanVia {
   allowedHosts: readonly string[];

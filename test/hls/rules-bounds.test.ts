@@ -3,32 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseAttributes } from '../../src/hls/attributes.ts';
 import { enumerateClass, planClass } from '../../src/hls/enumerate.ts';
-import { PlaylistError } from '../../src/hls/errors.ts';
 import { fileIdentity, keyForUrl, MAX_KEY_BYTES } from '../../src/hls/keys.ts';
 import { readLines } from '../../src/hls/lines.ts';
 import { scanPlaylist } from '../../src/hls/scan.ts';
-import type { PlanOptions, PlaylistFetcher } from '../../src/hls/types.ts';
-import { LIMITS, memoryFetcher, rejection } from './helpers.ts';
-
-const H = 'https://cdn.example.com';
-const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({
-  limits: LIMITS,
-  destPrefix: '',
-  allowedHosts: ['cdn.example.com'],
-  ...o,
-});
-const media = (...uris: string[]) =>
-  `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${uris.map((u) => `#EXTINF:4,\n${u}`).join('\n')}\n#EXT-X-ENDLIST\n`;
-
-function thrown(fn: () => unknown): PlaylistError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PlaylistError) return err;
-    throw err;
-  }
-  throw new Error('expected a PlaylistError');
-}
+import type { PlaylistFetcher } from '../../src/hls/types.ts';
+import { H, endedMedia, LIMITS, memoryFetcher, planOptions, playlistErrorOf, rejection } from './helpers.ts';
 
 describe('enumeration: what grows, what it costs, what it records', () => {
   it('lists the media playlists without EXT-X-ENDLIST, sorted, and nothing else', async () => {
@@ -37,19 +16,19 @@ describe('enumeration: what grows, what it costs, what it records', () => {
         '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=2\nz.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=3\ndone.m3u8',
       [`${H}/z.m3u8`]: '#EXTM3U\n#EXTINF:4,\nz1.ts\n',
       [`${H}/a.m3u8`]: '#EXTM3U\n#EXTINF:4,\na1.ts\n',
-      [`${H}/done.m3u8`]: media('d1.ts'),
+      [`${H}/done.m3u8`]: endedMedia('d1.ts'),
     });
-    expect((await enumerateClass(`${H}/m.m3u8`, f, opts())).growing).toEqual([`${H}/a.m3u8`, `${H}/z.m3u8`]);
-    const ended = memoryFetcher({ [`${H}/m.m3u8`]: media('a.ts') });
-    expect((await enumerateClass(`${H}/m.m3u8`, ended, opts())).growing).toEqual([]);
+    expect((await enumerateClass(`${H}/m.m3u8`, f, planOptions())).growing).toEqual([`${H}/a.m3u8`, `${H}/z.m3u8`]);
+    const ended = memoryFetcher({ [`${H}/m.m3u8`]: endedMedia('a.ts') });
+    expect((await enumerateClass(`${H}/m.m3u8`, ended, planOptions())).growing).toEqual([]);
   });
 
   it('stops once the playlists fetched exceed HLS_MAX_CRAWL_BYTES, and not at exactly the budget', async () => {
     const master = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n';
-    const variant = media('a.ts');
+    const variant = endedMedia('a.ts');
     const f = () => memoryFetcher({ [`${H}/m.m3u8`]: master, [`${H}/v.m3u8`]: variant });
     const total = master.length + variant.length;
-    const limits = (maxCrawlBytes: number) => opts({ limits: { ...LIMITS, maxCrawlBytes } });
+    const limits = (maxCrawlBytes: number) => planOptions({ limits: { ...LIMITS, maxCrawlBytes } });
     expect(await planClass(`${H}/m.m3u8`, f(), limits(total))).toHaveLength(3);
     const err = await rejection(planClass(`${H}/m.m3u8`, f(), limits(total - 1)));
     expect(err.code).toBe('CRAWL_TOO_LARGE');
@@ -59,20 +38,20 @@ describe('enumeration: what grows, what it costs, what it records', () => {
   });
 
   it('takes a playlist of exactly HLS_MAX_PLAYLIST_BYTES', async () => {
-    const body = media('a.ts');
+    const body = endedMedia('a.ts');
     const f = memoryFetcher({ [`${H}/m.m3u8`]: body });
     expect(
-      await planClass(`${H}/m.m3u8`, f, opts({ limits: { ...LIMITS, maxPlaylistBytes: body.length } })),
+      await planClass(`${H}/m.m3u8`, f, planOptions({ limits: { ...LIMITS, maxPlaylistBytes: body.length } })),
     ).toHaveLength(2);
   });
 
   it("records each playlist's length and digest as the fetcher reported them, its own length when it gave none", async () => {
-    const body = media('a.ts');
+    const body = endedMedia('a.ts');
     const fetcher = (bytes: number | undefined): PlaylistFetcher => ({
       fetchText: async (url) => ({ url, body, contentType: undefined, bytes, sha256: 'f'.repeat(64) }),
     });
     const masterOf = async (f: PlaylistFetcher) =>
-      (await planClass(`${H}/m.m3u8`, f, opts())).find((p) => p.kind === 'playlist');
+      (await planClass(`${H}/m.m3u8`, f, planOptions())).find((p) => p.kind === 'playlist');
     const master = await masterOf(fetcher(999));
     expect(master).toMatchObject({ key: 'cdn.example.com/m.m3u8', bytes: 999, sha256: 'f'.repeat(64) });
     const again = await masterOf(fetcher(undefined));
@@ -82,21 +61,21 @@ describe('enumeration: what grows, what it costs, what it records', () => {
   });
 
   it('names the playlist that referenced a URL it cannot key, and not for the master itself', async () => {
-    const f = memoryFetcher({ [`${H}/m.m3u8`]: media('dir/') });
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, opts()));
+    const f = memoryFetcher({ [`${H}/m.m3u8`]: endedMedia('dir/') });
+    const err = await rejection(planClass(`${H}/m.m3u8`, f, planOptions()));
     expect(err.message).toBe(`refusing ${H}/dir/: its path names a directory, not a file (referenced by ${H}/m.m3u8)`);
-    const master = await rejection(planClass(`${H}/dir/`, memoryFetcher({}), opts()));
+    const master = await rejection(planClass(`${H}/dir/`, memoryFetcher({}), planOptions()));
     expect(master.message).toBe(`refusing ${H}/dir/: its path names a directory, not a file`);
   });
 
   it('names the master URL it refuses, and why', async () => {
-    expect((await rejection(planClass('not a url', memoryFetcher({}), opts()))).message).toBe(
+    expect((await rejection(planClass('not a url', memoryFetcher({}), planOptions()))).message).toBe(
       'master playlist URL "not a url" is not an absolute URL',
     );
-    expect((await rejection(planClass('ftp://cdn.example.com/m.m3u8', memoryFetcher({}), opts()))).message).toBe(
+    expect((await rejection(planClass('ftp://cdn.example.com/m.m3u8', memoryFetcher({}), planOptions()))).message).toBe(
       'master playlist URL ftp://cdn.example.com/m.m3u8 must be http(s)',
     );
-    expect((await rejection(planClass('https://other.example/m.m3u8', memoryFetcher({}), opts()))).message).toBe(
+    expect((await rejection(planClass('https://other.example/m.m3u8', memoryFetcher({}), planOptions()))).message).toBe(
       'host "other.example" is not in ORIGIN_ALLOWED_HOSTS: refusing master playlist https://other.example/m.m3u8',
     );
   });
@@ -104,17 +83,21 @@ describe('enumeration: what grows, what it costs, what it records', () => {
   it('refuses a redirect to a host outside the allow-list, naming the redirect', async () => {
     const f = memoryFetcher({
       [`${H}/m.m3u8`]: { redirect: 'https://elsewhere.example/m.m3u8' },
-      'https://elsewhere.example/m.m3u8': media('a.ts'),
+      'https://elsewhere.example/m.m3u8': endedMedia('a.ts'),
     });
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, opts()));
+    const err = await rejection(planClass(`${H}/m.m3u8`, f, planOptions()));
     expect(err.message).toContain(`(referenced by a redirect from ${H}/m.m3u8)`);
   });
 
   it('a playlist fetched after a redirect to a non-http URL is refused', async () => {
     const f: PlaylistFetcher = {
-      fetchText: async () => ({ url: 'ftp://cdn.example.com/m.m3u8', body: media('a.ts'), contentType: undefined }),
+      fetchText: async () => ({
+        url: 'ftp://cdn.example.com/m.m3u8',
+        body: endedMedia('a.ts'),
+        contentType: undefined,
+      }),
     };
-    const err = await rejection(planClass(`${H}/m.m3u8`, f, opts()));
+    const err = await rejection(planClass(`${H}/m.m3u8`, f, planOptions()));
     expect(err.code).toBe('BAD_URI');
     expect(err.message).toBe(`playlist ${H}/m.m3u8 ended at ftp://cdn.example.com/m.m3u8, which is not http(s)`);
   });
@@ -123,7 +106,7 @@ describe('enumeration: what grows, what it costs, what it records', () => {
 describe('keys: only a local class has file: files, and keys are bounded', () => {
   const master = new URL(`${H}/c/m.m3u8`);
   it('refuses a file: URL in a class served over http', () => {
-    const err = thrown(() => keyForUrl(new URL('file:///etc/passwd'), master, 'p/'));
+    const err = playlistErrorOf(() => keyForUrl(new URL('file:///etc/passwd'), master, 'p/'));
     expect(err.message).toBe('refusing file:///etc/passwd: a file: URL in a class whose master is not a file');
   });
 
@@ -131,11 +114,13 @@ describe('keys: only a local class has file: files, and keys are bounded', () =>
     const root = 'p/';
     const name = (n: number) => 'a'.repeat(n - root.length - 'cdn.example.com/'.length);
     expect(keyForUrl(new URL(`${H}/${name(MAX_KEY_BYTES)}`), master, root)).toHaveLength(MAX_KEY_BYTES);
-    expect(thrown(() => keyForUrl(new URL(`${H}/${name(MAX_KEY_BYTES + 1)}`), master, root)).code).toBe('UNSAFE_KEY');
+    expect(playlistErrorOf(() => keyForUrl(new URL(`${H}/${name(MAX_KEY_BYTES + 1)}`), master, root)).code).toBe(
+      'UNSAFE_KEY',
+    );
   });
 
   it('refuses a key that would start with "/" (a root of "/")', () => {
-    expect(thrown(() => keyForUrl(new URL(`${H}/a.ts`), master, '/')).message).toBe(
+    expect(playlistErrorOf(() => keyForUrl(new URL(`${H}/a.ts`), master, '/')).message).toBe(
       `refusing ${H}/a.ts: it maps to a key starting with "/"`,
     );
     expect(keyForUrl(new URL(`${H}/a/`.slice(0, -1)), master, 'p/')).toBe('p/cdn.example.com/a');
@@ -179,12 +164,12 @@ describe('variables at their edges', () => {
   it('matches a QUERYPARAM name written with "+" for a space, and skips a pair with no name', () => {
     const text = '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXTINF:4,\ns.ts?v={$t}';
     expect(scanAt(`${H}/p.m3u8?=x&t=1`, text).references[0]!.url.href).toBe(`${H}/s.ts?v=1`);
-    expect(thrown(() => scanAt(`${H}/p.m3u8?=1`, text)).code).toBe('BAD_DEFINE');
-    expect(thrown(() => scanAt(`${H}/p.m3u8?a+b=1`, define)).code).toBe('BAD_DEFINE');
+    expect(playlistErrorOf(() => scanAt(`${H}/p.m3u8?=1`, text)).code).toBe('BAD_DEFINE');
+    expect(playlistErrorOf(() => scanAt(`${H}/p.m3u8?a+b=1`, define)).code).toBe('BAD_DEFINE');
   });
 
   it('says what is wrong with a definition', () => {
-    const at = (d: string) => thrown(() => scanAt(`${H}/p.m3u8`, `#EXTM3U\n${d}\n#EXTINF:4,\ns.ts`)).message;
+    const at = (d: string) => playlistErrorOf(() => scanAt(`${H}/p.m3u8`, `#EXTM3U\n${d}\n#EXTINF:4,\ns.ts`)).message;
     expect(at('#EXT-X-DEFINE:VALUE="1"')).toBe(
       `${H}/p.m3u8 line 2: EXT-X-DEFINE needs exactly one of NAME, IMPORT or QUERYPARAM`,
     );
@@ -205,7 +190,9 @@ describe('scan: what a reference records', () => {
     const s = scanPlaylist('#EXTM3U\n#EXTINF:4,\na.ts', { baseUrl: new URL(`${H}/p.m3u8`) });
     expect(s.references[0]).toMatchObject({ tag: 'URI', line: 3, kind: 'segment' });
     const long = `http://[${'x'.repeat(300)}`;
-    const err = thrown(() => scanPlaylist(`#EXTM3U\n#EXTINF:4,\n${long}`, { baseUrl: new URL(`${H}/p.m3u8`) }));
+    const err = playlistErrorOf(() =>
+      scanPlaylist(`#EXTM3U\n#EXTINF:4,\n${long}`, { baseUrl: new URL(`${H}/p.m3u8`) }),
+    );
     expect(err.message).toBe(`${H}/p.m3u8 line 3: URI URI "${long.slice(0, 200)}" is not a valid URI`);
   });
 });

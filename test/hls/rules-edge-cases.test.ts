@@ -10,28 +10,7 @@ import { PlaylistError } from '../../src/hls/errors.ts';
 import { createFileFetcher } from '../../src/hls/file-fetcher.ts';
 import { classRoot, classSegment, keyForUrl } from '../../src/hls/keys.ts';
 import { scanPlaylist } from '../../src/hls/scan.ts';
-import type { PlanOptions } from '../../src/hls/types.ts';
-import { LIMITS, memoryFetcher, rejection } from './helpers.ts';
-
-const H = 'https://cdn.example.com';
-const opts = (o: Partial<PlanOptions> = {}): PlanOptions => ({
-  limits: LIMITS,
-  destPrefix: '',
-  allowedHosts: ['cdn.example.com'],
-  ...o,
-});
-const media = (...uris: string[]) =>
-  `#EXTM3U\n#EXT-X-TARGETDURATION:4\n${uris.map((u) => `#EXTINF:4,\n${u}`).join('\n')}\n#EXT-X-ENDLIST\n`;
-
-function thrown(fn: () => unknown): PlaylistError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PlaylistError) return err;
-    throw err;
-  }
-  throw new Error('expected a PlaylistError');
-}
+import { H, endedMedia, memoryFetcher, planOptions, playlistErrorOf, rejection } from './helpers.ts';
 
 describe('class segments: an id is its own segment, only "." and ".." are escaped', () => {
   it('keeps dots inside an id as they are', () => {
@@ -47,7 +26,7 @@ describe('class segments: an id is its own segment, only "." and ".." are escape
   });
 
   it('refuses an empty id', () => {
-    const err = thrown(() => classSegment(''));
+    const err = playlistErrorOf(() => classSegment(''));
     expect(err.code).toBe('UNSAFE_KEY');
     expect(err.message).toBe('a class id is empty');
   });
@@ -56,12 +35,12 @@ describe('class segments: an id is its own segment, only "." and ".." are escape
 describe('keys: a URL whose path decodes to nothing names no file', () => {
   const master = new URL(`${H}/m.m3u8`);
   it.each([`${H}/%2F`, `${H}/%2F%2F`, `${H}/a/..%2F`])('refuses %s', (url) => {
-    const err = thrown(() => keyForUrl(new URL(url), master, 'p/'));
+    const err = playlistErrorOf(() => keyForUrl(new URL(url), master, 'p/'));
     expect(err.code).toBe('UNSAFE_KEY');
   });
 
   it('says the key would be empty', () => {
-    expect(thrown(() => keyForUrl(new URL(`${H}/%2F`), master, 'p/')).message).toBe(
+    expect(playlistErrorOf(() => keyForUrl(new URL(`${H}/%2F`), master, 'p/')).message).toBe(
       `refusing ${H}/%2F: it maps to an empty key`,
     );
   });
@@ -123,7 +102,7 @@ describe('multivariant playlists: recognised by any tag only they carry', () => 
 
   it('a media playlist is not multivariant, and says whether it ended', () => {
     const url = { baseUrl: new URL(`${H}/v.m3u8`) };
-    expect(scanPlaylist(media('a.ts'), url)).toMatchObject({ type: 'media', ended: true });
+    expect(scanPlaylist(endedMedia('a.ts'), url)).toMatchObject({ type: 'media', ended: true });
     expect(scanPlaylist('#EXTM3U\n#EXTINF:4,\na.ts\n', url)).toMatchObject({ type: 'media', ended: false });
   });
 });
@@ -134,9 +113,9 @@ describe('QUERYPARAM: a redirect that drops the query still defines the variable
       [`${H}/c/master.m3u8?t=9`]: { redirect: '/store/x/master.m3u8' },
       [`${H}/store/x/master.m3u8`]:
         '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8?t={$t}',
-      [`${H}/store/x/v.m3u8?t=9`]: media('s.ts'),
+      [`${H}/store/x/v.m3u8?t=9`]: endedMedia('s.ts'),
     });
-    const plan = await planClass(`${H}/c/master.m3u8?t=9`, f, opts());
+    const plan = await planClass(`${H}/c/master.m3u8?t=9`, f, planOptions());
     expect(plan.map((p) => `${p.key} <- ${p.src}`)).toEqual([
       `cdn.example.com/c/master.m3u8 <- ${H}/c/master.m3u8?t=9`,
       `cdn.example.com/c/s.ts <- ${H}/store/x/s.ts`,
@@ -148,7 +127,7 @@ describe('QUERYPARAM: a redirect that drops the query still defines the variable
     const f = memoryFetcher({
       [`${H}/m.m3u8`]: '#EXTM3U\n#EXT-X-DEFINE:QUERYPARAM="t"\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8?t={$t}',
     });
-    expect((await rejection(planClass(`${H}/m.m3u8`, f, opts()))).code).toBe('BAD_DEFINE');
+    expect((await rejection(planClass(`${H}/m.m3u8`, f, planOptions()))).code).toBe('BAD_DEFINE');
   });
 });
 
@@ -166,7 +145,7 @@ describe('local classes: "//host/x" under a file: master is neither a local file
   it('refuses file://host/x, saying to serve the class over http(s)', async () => {
     const err = await rejection(
       planClass(pathToFileURL(join(dir, 'class/master.m3u8')).href, createFileFetcher(join(dir, 'class')), {
-        ...opts({ allowedHosts: [], allowFiles: true }),
+        ...planOptions({ allowedHosts: [], allowFiles: true }),
       }),
     );
     expect(err).toBeInstanceOf(PlaylistError);

@@ -1,9 +1,9 @@
 // The pure, one-playlist parts: attribute lists, line reading, variables and the scanner (no HTTP).
 import { describe, expect, it } from 'vitest';
 import { parseAttributes } from '../../src/hls/attributes.ts';
-import { PlaylistError } from '../../src/hls/errors.ts';
 import { readLines } from '../../src/hls/lines.ts';
 import { scanPlaylist, type ScanContext } from '../../src/hls/scan.ts';
+import { playlistErrorOf } from './helpers.ts';
 
 const BASE = new URL('https://cdn.example.com/vod/class-1/master.m3u8');
 
@@ -13,16 +13,6 @@ function scan(text: string, ctx: Partial<ScanContext> = {}) {
 
 function refs(text: string, ctx: Partial<ScanContext> = {}): string[] {
   return scan(text, ctx).references.map((r) => `${r.kind}${r.playlist ? `(${r.playlist.role})` : ''} ${r.url.href}`);
-}
-
-function thrown(fn: () => unknown): PlaylistError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof PlaylistError) return err;
-    throw err;
-  }
-  throw new Error('expected a PlaylistError');
 }
 
 describe('parseAttributes', () => {
@@ -64,7 +54,7 @@ describe('scanPlaylist: what is a playlist', () => {
     ['binary', '#EXTM3U\n\u0000\u0001', /binary/],
     ['header later', '#EXTINF:4,\na.ts\n#EXTM3U', /does not start with #EXTM3U/],
   ])('refuses %s', (_name, text, message) => {
-    const err = thrown(() => scan(text));
+    const err = playlistErrorOf(() => scan(text));
     expect(err.code).toBe('NOT_A_PLAYLIST');
     expect(err.message).toMatch(message);
     expect(err.message).toContain(BASE.href);
@@ -194,7 +184,7 @@ describe('scanPlaylist: media playlists', () => {
     expect(refs('#EXTM3U\n#EXT-X-MAP:URI=""\n#EXTINF:4,\na.ts')).toEqual([
       'segment https://cdn.example.com/vod/class-1/a.ts',
     ]);
-    const err = thrown(() => scan('#EXTM3U\n#EXTINF:4,\nhttp://exa mple.com/a.ts'));
+    const err = playlistErrorOf(() => scan('#EXTM3U\n#EXTINF:4,\nhttp://exa mple.com/a.ts'));
     expect(err.code).toBe('BAD_URI');
     expect(err.message).toMatch(/line 3/);
   });
@@ -215,7 +205,7 @@ describe('scanPlaylist: EXT-X-DEFINE', () => {
       'init https://cdn.example.com/vod/class-1/dir/init.mp4',
       'segment https://cdn.example.com/vod/class-1/dir/dir.ts',
     ]);
-    expect(thrown(() => scan('#EXTM3U\n#EXTINF:4,\n{$d}.ts\n#EXT-X-DEFINE:NAME="d",VALUE="x"')).code).toBe(
+    expect(playlistErrorOf(() => scan('#EXTM3U\n#EXTINF:4,\n{$d}.ts\n#EXT-X-DEFINE:NAME="d",VALUE="x"')).code).toBe(
       'BAD_DEFINE',
     );
   });
@@ -234,7 +224,9 @@ describe('scanPlaylist: EXT-X-DEFINE', () => {
     expect(
       refs(text, { baseUrl: new URL('https://h.example/b.m3u8'), requestUrl: new URL('https://h.example/a.m3u8?t=1') }),
     ).toEqual(['segment https://h.example/s.ts?t=1']);
-    expect(thrown(() => scan(text, { baseUrl: new URL('https://h.example/a.m3u8?t=') })).code).toBe('BAD_DEFINE');
+    expect(playlistErrorOf(() => scan(text, { baseUrl: new URL('https://h.example/a.m3u8?t=') })).code).toBe(
+      'BAD_DEFINE',
+    );
     // As written, not decoded: a signed token must come back byte for byte.
     expect(refs(text, { baseUrl: new URL('https://h.example/a.m3u8?x=1&t=ab+c%2Bd%3D%3D') })).toEqual([
       'segment https://h.example/s.ts?t=ab+c%2Bd%3D%3D',
@@ -246,8 +238,8 @@ describe('scanPlaylist: EXT-X-DEFINE', () => {
     expect(refs(media, { importable: new Map([['v', 'imported']]) })).toEqual([
       'segment https://cdn.example.com/vod/class-1/imported.ts',
     ]);
-    expect(thrown(() => scan(media)).code).toBe('BAD_DEFINE');
-    expect(thrown(() => scan(media, { importable: new Map([['w', 'x']]) })).code).toBe('BAD_DEFINE');
+    expect(playlistErrorOf(() => scan(media)).code).toBe('BAD_DEFINE');
+    expect(playlistErrorOf(() => scan(media, { importable: new Map([['w', 'x']]) })).code).toBe('BAD_DEFINE');
   });
 
   it("returns a multivariant playlist's variables for its media playlists", () => {
@@ -261,7 +253,7 @@ describe('scanPlaylist: EXT-X-DEFINE', () => {
     ['no value', '#EXT-X-DEFINE:NAME="a"'],
     ['bad name', '#EXT-X-DEFINE:NAME="a b",VALUE="1"'],
   ])('refuses a DEFINE with %s', (_name, tag) => {
-    const err = thrown(() => scan(`#EXTM3U\n${tag}\n#EXTINF:4,\na.ts`));
+    const err = playlistErrorOf(() => scan(`#EXTM3U\n${tag}\n#EXTINF:4,\na.ts`));
     expect(err.code).toBe('BAD_DEFINE');
     expect(err.message).toMatch(/line 2/);
   });

@@ -7,22 +7,16 @@ import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
 import { LIBRARY_ENV, generateLibrary, type SampleClass } from '../../lab/library.ts';
-import { startOriginServer, type OriginServer } from '../../lab/origin-server.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { createOrigin } from '../../src/adapters/origin/client.ts';
-import type { Origin } from '../../src/domain/ports/origin.ts';
+import type { OriginServer } from '../../lab/origin-server.ts';
+import type { Config } from '../../src/config.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../../src/domain/lifecycle/class-lifecycle.ts';
-import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
-import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import { StaleWriteError, type ObjectStore } from '../../src/domain/ports/object-store.ts';
-import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
-import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
-import { PipelineDriver } from '../helpers/driver.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import type { PipelineDriver } from '../helpers/driver.ts';
+import type { TestStack } from '../helpers/stack.ts';
+import { pipelineDriver, startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.ts';
 
 const library = generateLibrary({
   classes: 6,
@@ -31,48 +25,27 @@ const library = generateLibrary({
   segmentBytes: 2048,
   seed: 'fence',
 });
+let env: PipelineEnv;
 let t: TestStack;
 let server: OriginServer;
 let cfg: Config;
-let origin: Origin;
 let store: ObjectStore;
 let ledger: Ledger;
-let queue: JobQueue;
-let current: PipelineDriver;
 
 beforeAll(async () => {
-  t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
-  server = await startOriginServer(library);
-  cfg = loadConfig({
-    ...process.env,
-    ...t.env,
-    ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
+  env = await startPipelineEnv(library, {
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
     ...LIBRARY_ENV,
     DEST_PREFIX: 'media/',
     TRANSFER_CHUNK_FILES: '4',
     TRANSFER_RETRY_BASE_MS: '5',
   });
-  origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  ledger = createLedger(t.aws.ddb, cfg.tableName);
-  queue = PipelineDriver.queue(createJobQueue(t.aws.sqs, cfg), () => current);
+  ({ t, server, cfg, store, ledger } = env);
 });
-afterAll(async () => {
-  await origin?.close();
-  await server?.close();
-  await t?.stop();
-});
+afterAll(() => env?.stop());
 
 /** A driver of the real crawler and transfer over this store. */
-function driverWith(s: ObjectStore): PipelineDriver {
-  const common = { cfg, origin, ledger, queue, log: t.log };
-  current = new PipelineDriver(
-    { ...common, events: createPipelineEvents() },
-    { ...common, store: s, events: createPipelineEvents() },
-  );
-  return current;
-}
+const driverWith = (s: ObjectStore): PipelineDriver => pipelineDriver(env, s);
 
 const manifestUrl = (c: SampleClass) => `${server.url}${c.manifestPath}`;
 

@@ -6,19 +6,13 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
 import { LIBRARY_ENV, generateLibrary, type SampleClass } from '../../lab/library.ts';
-import { startOriginServer, type OriginContent, type OriginServer } from '../../lab/origin-server.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { createOrigin } from '../../src/adapters/origin/client.ts';
-import type { Origin } from '../../src/domain/ports/origin.ts';
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
+import type { OriginContent, OriginServer } from '../../lab/origin-server.ts';
+import type { Config } from '../../src/config.ts';
 import { MAX_GONE_LISTED } from '../../src/domain/ledger/records.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
-import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
-import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
-import { PipelineDriver } from '../helpers/driver.ts';
-import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import type { PipelineDriver } from '../helpers/driver.ts';
+import { pipelineDriver, startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.ts';
 
 const library = generateLibrary({
   classes: 6,
@@ -27,10 +21,9 @@ const library = generateLibrary({
   segmentBytes: 2048,
   seed: 'purge',
 });
-let t: TestStack;
+let env: PipelineEnv;
 let server: OriginServer;
 let cfg: Config;
-let origin: Origin;
 let store: ObjectStore;
 let ledger: Ledger;
 let driver: PipelineDriver;
@@ -50,33 +43,17 @@ const content: OriginContent = {
 };
 
 beforeAll(async () => {
-  t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
-  server = await startOriginServer(content);
-  cfg = loadConfig({
-    ...process.env,
-    ...t.env,
-    ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
+  env = await startPipelineEnv(content, {
     // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
     ...LIBRARY_ENV,
     DEST_PREFIX: 'media/',
     TRANSFER_CHUNK_FILES: '4',
     TRANSFER_RETRY_BASE_MS: '5',
   });
-  origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  ledger = createLedger(t.aws.ddb, cfg.tableName);
-  const queue = PipelineDriver.queue(createJobQueue(t.aws.sqs, cfg), () => driver);
-  const common = { cfg, origin, ledger, queue, log: t.log };
-  driver = new PipelineDriver(
-    { ...common, events: createPipelineEvents() },
-    { ...common, store, events: createPipelineEvents() },
-  );
+  ({ server, cfg, store, ledger } = env);
+  driver = pipelineDriver(env);
 });
-afterAll(async () => {
-  await origin?.close();
-  await server?.close();
-  await t?.stop();
-});
+afterAll(() => env?.stop());
 
 const manifestUrl = (c: SampleClass) => `${server.url}${c.manifestPath}`;
 const keyOf = (c: SampleClass, path: string) => copyKeyOf(cfg.destPrefix, c.id, server.url, path);

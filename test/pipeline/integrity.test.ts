@@ -1,7 +1,6 @@
 // What the transfer counts as a verified copy: S3's CRC32 when it reports one, a plain MD5 ETag
 // otherwise, and nothing else; and the body checker's counts, exact at every boundary.
 import { createHash, randomBytes } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import {
@@ -12,38 +11,17 @@ import {
   type StreamDigest,
 } from '../../src/pipeline/body-checker.ts';
 import { etagNotMd5Under } from '../../src/adapters/s3/objects.ts';
-import type { UploadResult } from '../../src/domain/ports/object-store.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
+import { transferDigest, uploadResult } from '../helpers/upload-digest.ts';
 
 const PART = 4096;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 /** The digest a transfer verifies with: the checker's, plus the CRC32s the uploader sent. */
-function digestOf(data: Buffer, opts: { expectedBytes?: number; md5?: boolean } = {}): StreamDigest {
-  const v = new BodyChecker({
-    partSize: PART,
-    expectedBytes: opts.expectedBytes,
-    maxBytes: 1e9,
-    url: 'https://o/x',
-    ...(opts.md5 === undefined ? {} : { md5: opts.md5 }),
-  });
-  v.take(data);
-  v.end();
-  const partCrc32s: number[] = [];
-  for (let i = 0; i < Math.max(data.length, 1); i += PART) partCrc32s.push(crc32(data.subarray(i, i + PART)));
-  return { ...v.digest(), crc32: crc32(data), partCrc32s };
-}
+const digestOf = (data: Buffer, opts: { expectedBytes?: number; md5?: boolean } = {}): StreamDigest =>
+  transferDigest(data, { partSize: PART, url: 'https://o/x', ...opts });
 
-const stored = (r: Partial<UploadResult>): UploadResult => ({
-  etag: undefined,
-  checksum: undefined,
-  etagNotMd5: undefined,
-  parts: 1,
-  extraRequests: 0,
-  sent: { crc32: 0, partCrc32s: [0] },
-  written: true,
-  ...r,
-});
+const stored = uploadResult;
 
 function failure(fn: () => unknown): { code: string; retryable: boolean; message: string } {
   try {

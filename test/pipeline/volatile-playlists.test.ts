@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf, startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
 import { NO_FAULTS } from '../../lab/faults.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
-import { CrawlJobSchema, MESSAGE_VERSION, type CrawlJob } from '../../src/domain/jobs/schemas.ts';
+import { CrawlJobSchema, type CrawlJob } from '../../src/domain/jobs/schemas.ts';
 import { drainPipeline } from '../helpers/drive.ts';
 import { objectBytes, testLogger } from '../helpers/stack.ts';
+import { sampleCrawlJob } from '../helpers/sample-jobs.ts';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 
 const REPLAN_MAX = 3;
@@ -24,17 +25,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => p?.stop());
 
-const crawlOf = (index: number): CrawlJob => {
-  const cls = p.library.classes[index]!;
-  return {
-    v: MESSAGE_VERSION,
-    type: 'crawl',
-    classId: cls.id,
-    manifestUrl: `${p.origin.url}${cls.manifestPath}`,
-    title: cls.title,
-    endedAt: new Date(Date.now() - 3_600_000).toISOString(),
-  };
-};
+const crawlOf = (index: number): CrawlJob =>
+  sampleCrawlJob(p, index, { endedAt: new Date(Date.now() - 3_600_000).toISOString() });
 
 describe('playlists that differ on every request (issue 18, case 1)', () => {
   it('a token in every URI, a changing comment and EXT-X-PROGRAM-DATE-TIME: COMPLETE in generation 1, storing the bytes the transfer read', async () => {

@@ -20,6 +20,7 @@ import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
 import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
 import { startTestStack, type TestStack } from '../helpers/stack.ts';
+import { collectingTransfers } from '../helpers/pipeline-env.ts';
 
 let t: TestStack;
 let a: { server: Server; base: string; host: string };
@@ -76,13 +77,8 @@ beforeAll(async () => {
   origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
   store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
   ledger = createLedger(t.aws.ddb, cfg.tableName);
-  const real = createJobQueue(t.aws.sqs, cfg);
   // The crawl's transfer jobs are run right here, in order, instead of through SQS.
-  queue = {
-    ...real,
-    sendAll: async (name, bodies) =>
-      void (name === 'transfer' ? sent.push(...(bodies as TransferJob[])) : real.sendAll(name, bodies)),
-  };
+  queue = collectingTransfers(createJobQueue(t.aws.sqs, cfg), sent);
 });
 afterAll(async () => {
   await origin?.close();
@@ -99,17 +95,13 @@ const crawlJob = (classId: string, manifestUrl: string): CrawlJob => ({
   title: classId,
 });
 
+/** The crawler on this file's stack and two hosts, its transfer jobs collected in `sent`: what every crawl here runs with. */
+const crawlerDeps = () => ({ cfg, origin, ledger, queue, events: createPipelineEvents(), log: t.log });
+
 /** Crawls and copies one class completely; returns its objects (key → body). */
 async function copyClass(classId: string, manifestUrl: string): Promise<void> {
   sent.length = 0;
-  await runCrawl(crawlJob(classId, manifestUrl), {
-    cfg,
-    origin,
-    ledger,
-    queue,
-    events: createPipelineEvents(),
-    log: t.log,
-  });
+  await runCrawl(crawlJob(classId, manifestUrl), crawlerDeps());
   for (const job of sent.splice(0)) {
     const r = await runTransfer(
       job,
@@ -177,14 +169,7 @@ describe('within one class', () => {
   it('two different URLs that would share a key fail the class, naming both, and write nothing', async () => {
     const before = new Set((await objects()).keys());
     const job = crawlJob('class-alias', `${a.base}/alias/master.m3u8`);
-    const err = await crawlOrFailFast(job, {
-      cfg,
-      origin,
-      ledger,
-      queue,
-      events: createPipelineEvents(),
-      log: t.log,
-    }).catch((e: unknown) => e as Error);
+    const err = await crawlOrFailFast(job, crawlerDeps()).catch((e: unknown) => e as Error);
     expect(err).toBeInstanceOf(DeadLetterError);
     // What processBatch does with a dead-letter error: the failure is recorded on the class.
     await recordCrawlFailure(job, err, true, ledger);

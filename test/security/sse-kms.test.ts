@@ -3,7 +3,6 @@
 // fault proxy in its SSE-KMS emulation (random-hex ETags, `aws:kms`, S3's CRC32 checksums).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { crc32 } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,11 +13,12 @@ import { createOrigin } from '../../src/adapters/origin/client.ts';
 import type { Origin } from '../../src/domain/ports/origin.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
 import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
-import { BodyChecker, expectedCrc32, type StreamDigest } from '../../src/pipeline/body-checker.ts';
+import { expectedCrc32, type StreamDigest } from '../../src/pipeline/body-checker.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
 import { createObjectStore, etagNotMd5Under } from '../../src/adapters/s3/objects.ts';
-import type { ObjectStore, UploadResult } from '../../src/domain/ports/object-store.ts';
+import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
+import { transferDigest, uploadResult } from '../helpers/upload-digest.ts';
 
 const MiB = 1024 * 1024;
 let t: TestStack;
@@ -148,24 +148,8 @@ describe('a bucket whose default encryption is SSE-KMS', () => {
 
 describe('verifyStored', () => {
   /** What copyFile verifies with: the checker's digest and the CRC32s the uploader sent. */
-  function digestOf(data: Buffer, partSize: number): StreamDigest {
-    const v = new BodyChecker({ partSize, expectedBytes: undefined, maxBytes: 1e9, url: 'x' });
-    v.take(data);
-    v.end();
-    const partCrc32s: number[] = [];
-    for (let i = 0; i < Math.max(data.length, 1); i += partSize) partCrc32s.push(crc32(data.subarray(i, i + partSize)));
-    return { ...v.digest(), crc32: crc32(data), partCrc32s };
-  }
-  const result = (r: Partial<UploadResult>): UploadResult => ({
-    etag: undefined,
-    checksum: undefined,
-    etagNotMd5: undefined,
-    parts: 1,
-    extraRequests: 0,
-    sent: { crc32: 0, partCrc32s: [0] },
-    written: true,
-    ...r,
-  });
+  const digestOf = (data: Buffer, partSize: number): StreamDigest => transferDigest(data, { partSize, url: 'x' });
+  const result = uploadResult;
 
   it("compares S3's CRC32, full-object or composite, and catches a mismatch", async () => {
     const data = randomBytes(10_000);

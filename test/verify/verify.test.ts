@@ -8,24 +8,20 @@ import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyKeyOf } from '../../lab/demo.ts';
 import { generateLibrary, type SampleClass } from '../../lab/library.ts';
-import { startOriginServer, type OriginContent, type OriginServer } from '../../lab/origin-server.ts';
+import type { OriginContent, OriginServer } from '../../lab/origin-server.ts';
 import type { S3Operation } from '../../lab/s3-operations.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
-import { createOrigin } from '../../src/adapters/origin/client.ts';
+import type { Config } from '../../src/config.ts';
 import type { Origin } from '../../src/domain/ports/origin.ts';
-import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
 import type { Ledger } from '../../src/domain/ports/ledger.ts';
 import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
-import { createJobQueue } from '../../src/adapters/sqs/queue.ts';
-import type { JobQueue } from '../../src/domain/ports/job-queue.ts';
 import type { Finding } from '../../src/verify/findings.ts';
 import { verifyClass, type ClassVerification } from '../../src/verify/verify-class.ts';
 import { createHandler as verifyFor } from '../../handlers/verify.ts';
 import { buildDeps } from '../../src/wiring/deps.ts';
-import { PipelineDriver } from '../helpers/driver.ts';
-import { recordingS3, startTestStack, type TestStack } from '../helpers/stack.ts';
+import { type PipelineDriver } from '../helpers/driver.ts';
+import { recordingS3, type TestStack } from '../helpers/stack.ts';
+import { pipelineDriver, startPipelineEnv, type PipelineEnv } from '../helpers/pipeline-env.ts';
 
 const library = generateLibrary({
   classes: 8,
@@ -52,44 +48,28 @@ const content: OriginContent = {
   },
 };
 
+let env: PipelineEnv;
 let t: TestStack;
 let server: OriginServer;
 let cfg: Config;
 let origin: Origin;
 let store: ObjectStore;
 let ledger: Ledger;
-let queue: JobQueue;
 let current: PipelineDriver;
 
 beforeAll(async () => {
-  t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'] });
-  server = await startOriginServer(content);
-  cfg = loadConfig({
-    ...process.env,
-    ...t.env,
-    ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
+  env = await startPipelineEnv(content, {
     DEST_PREFIX: 'media/',
     TRANSFER_CHUNK_FILES: '4',
     TRANSFER_RETRY_BASE_MS: '5',
   });
-  origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  ledger = createLedger(t.aws.ddb, cfg.tableName);
-  queue = PipelineDriver.queue(createJobQueue(t.aws.sqs, cfg), () => current);
-  const common = { cfg, origin, ledger, queue, log: t.log };
-  current = new PipelineDriver(
-    { ...common, events: createPipelineEvents() },
-    { ...common, store, events: createPipelineEvents() },
-  );
+  ({ t, server, cfg, origin, store, ledger } = env);
+  current = pipelineDriver(env);
   for (const c of library.classes) current.crawl(c.id, `${server.url}${c.manifestPath}`);
   expect((await current.run(1000)).deadLettered).toEqual([]);
   for (const c of library.classes) expect(await ledger.getClass(c.id)).toMatchObject({ status: 'COMPLETE' });
 }, 240_000);
-afterAll(async () => {
-  await origin?.close();
-  await server?.close();
-  await t?.stop();
-});
+afterAll(() => env?.stop());
 
 const keyOf = (c: SampleClass, path: string) => copyKeyOf(cfg.destPrefix, c.id, server.url, path);
 const opts = () => ({ destPrefix: cfg.destPrefix, maxPlaylistBytes: cfg.hls.maxPlaylistBytes });

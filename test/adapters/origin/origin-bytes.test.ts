@@ -10,7 +10,7 @@ import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBucket } from '../../../lab/demo.ts';
 import { LIBRARY_ENV, generateLibrary } from '../../../lab/library.ts';
-import { startOriginServer, type OriginContent, type OriginServer } from '../../../lab/origin-server.ts';
+import type { OriginContent, OriginServer } from '../../../lab/origin-server.ts';
 import { ChunkFailedError } from '../../../src/errors.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../../src/domain/jobs/schemas.ts';
 import { createOrigin } from '../../../src/adapters/origin/client.ts';
@@ -19,15 +19,13 @@ import { createPipelineEvents } from '../../../src/pipeline/events.ts';
 import { runCrawl } from '../../../src/pipeline/crawler.ts';
 import { copyFile, recordTransferFailure, runTransfer, type TransferDeps } from '../../../src/pipeline/transfer.ts';
 import { planClass } from '../../../src/hls/enumerate.ts';
-import { loadConfig, type Config } from '../../../src/config.ts';
-import { createLedger } from '../../../src/adapters/dynamodb/ledger.ts';
+import type { Config } from '../../../src/config.ts';
 import type { Ledger } from '../../../src/domain/ports/ledger.ts';
-import { createObjectStore } from '../../../src/adapters/s3/objects.ts';
 import type { ObjectStore } from '../../../src/domain/ports/object-store.ts';
-import { createJobQueue } from '../../../src/adapters/sqs/queue.ts';
 import type { JobQueue } from '../../../src/domain/ports/job-queue.ts';
 import { crc32Base64 } from '../../../src/util/crc.ts';
-import { objectBytes, startTestStack, type TestStack } from '../../helpers/stack.ts';
+import { objectBytes, type TestStack } from '../../helpers/stack.ts';
+import { collectingTransfers, startPipelineEnv, type PipelineEnv } from '../../helpers/pipeline-env.ts';
 
 const MiB = 1024 * 1024;
 const library = generateLibrary({ classes: 2, segmentsPerRendition: 2, segmentBytes: 4096, variants: 1, seed: 'i18' });
@@ -62,6 +60,7 @@ const content: OriginContent = {
   },
 };
 
+let env: PipelineEnv;
 let t: TestStack;
 let server: OriginServer;
 let cfg: Config;
@@ -73,34 +72,22 @@ let deps: TransferDeps;
 const sent: TransferJob[] = [];
 
 beforeAll(async () => {
-  t = await startTestStack({ services: ['sqs', 's3', 'dynamodb'], env: { TRANSFER_MAX_FILE_MB: '1' } });
-  server = await startOriginServer(content);
-  cfg = loadConfig({
-    ...process.env,
-    ...t.env,
-    ORIGIN_ALLOWED_HOSTS: new URL(server.url).host,
-    // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
-    ...LIBRARY_ENV,
-    DEST_PREFIX: 'copy/',
-    TRANSFER_RETRY_BASE_MS: '1',
-  });
-  origin = createOrigin({ allowedHosts: cfg.originAllowedHosts });
-  store = createObjectStore(t.aws.s3, cfg.destBucket, { partSizeBytes: cfg.transfer.partSizeBytes });
-  ledger = createLedger(t.aws.ddb, cfg.tableName);
-  const real = createJobQueue(t.aws.sqs, cfg);
+  env = await startPipelineEnv(
+    content,
+    {
+      // The library's fMP4 classes publish manifest.mpd beside the master: copied, as `npm start` does.
+      ...LIBRARY_ENV,
+      DEST_PREFIX: 'copy/',
+      TRANSFER_RETRY_BASE_MS: '1',
+    },
+    { TRANSFER_MAX_FILE_MB: '1' },
+  );
+  ({ t, server, cfg, origin, store, ledger } = env);
   // The crawl's transfer jobs are run right here instead of through SQS.
-  queue = {
-    ...real,
-    sendAll: async (name, bodies) =>
-      void (name === 'transfer' ? sent.push(...(bodies as TransferJob[])) : real.sendAll(name, bodies)),
-  };
+  queue = collectingTransfers(env.jobs, sent);
   deps = { cfg, origin, store, ledger, queue, events: createPipelineEvents(), log: t.log };
 }, 120_000);
-afterAll(async () => {
-  await origin?.close();
-  await server?.close();
-  await t?.stop();
-});
+afterAll(() => env?.stop());
 
 const requestsDuring = async <T>(fn: () => Promise<T>): Promise<{ value: T; requests: number }> => {
   const before = server.stats().requests;
