@@ -129,6 +129,7 @@ export const TARGETS = {
       'test/security/origin-client.test.ts',
       'test/security/addresses.test.ts',
       'test/adapters/origin/http-errors.test.ts',
+      'test/adapters/origin/headers.test.ts',
     ],
   },
 };

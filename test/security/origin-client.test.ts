@@ -16,6 +16,7 @@ import {
   type ResolvedAddress,
 } from '../../src/adapters/origin/client.ts';
 import { OriginError, type Origin } from '../../src/domain/ports/origin.ts';
+import { OriginGate } from '../../src/domain/origin/gate.ts';
 
 let server: Server;
 let base: string;
@@ -149,6 +150,9 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
   },
   '/chunked-upper': (req) =>
     raw(req, 'HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked \r\nconnection: close\r\n\r\na\r\n0123456789\r\n0\r\n\r\n'),
+  '/busy': (_q, res) => res.writeHead(503, { 'retry-after': '7', 'content-length': '4' }).end('busy'),
+  // undici passes a Content-Length with trailing spaces through as it came; it is no plain digits.
+  '/length-spaced': (req) => raw(req, 'HTTP/1.1 200 OK\r\ncontent-length: 10 \r\nconnection: close\r\n\r\n0123456789'),
   '/gzip-long': (_q, res) => {
     const body = gzipSync(BIG);
     res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(body.length) }).end(body);
@@ -344,6 +348,22 @@ describe('answers other than 200', () => {
     }
     expect(await refusal(origin.head(`${base}/status/503`))).toMatchObject({ status: 503, retryable: true });
     expect(await refusal(origin.head(`${base}/status/404`))).toMatchObject({ status: 404, retryable: false });
+  });
+
+  it('a refusal carries the Retry-After the origin sent, in seconds, and says it', async () => {
+    for (const call of [
+      origin.fetchText(`${base}/busy`, { maxBytes: 100 }),
+      origin.openStream(`${base}/busy`),
+      origin.head(`${base}/busy`),
+    ]) {
+      const e = await call.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(OriginError);
+      expect(e).toMatchObject({ status: 503, retryable: true, retryAfterSeconds: 7 });
+      expect((e as OriginError).message).toBe(`origin answered HTTP 503 (Retry-After 7 s) for ${base}/busy`);
+    }
   });
 
   it('every wording of an expired signature is recognised', async () => {
@@ -579,6 +599,87 @@ describe('lengths and validators', () => {
     expect(headersSeen['/validators']?.['if-modified-since']).toBe('Wed, 01 Apr 2026 00:00:00 GMT');
     const bad = await origin.fetchText(`${base}/bad-validators`, { maxBytes: 100 });
     expect([bad.etag, bad.lastModified]).toEqual([undefined, undefined]);
+  });
+});
+
+/** A real gate without limits (it admits at once) that keeps each answer the client reports to it. */
+class RecordingGate extends OriginGate {
+  readonly answers: ({ host: string } & Parameters<OriginGate['answered']>[1])[] = [];
+  constructor() {
+    const none = { default: undefined, hosts: {} };
+    super({ requestsPerSecond: none, megabytesPerSecond: none, shares: 1 });
+  }
+  override answered(host: string, a: Parameters<OriginGate['answered']>[1]): ReturnType<OriginGate['answered']> {
+    this.answers.push({ host, ...a });
+    return super.answered(host, a);
+  }
+}
+
+describe('what the gate is told', () => {
+  it('every answer, each redirect hop included: its status, Retry-After, latency, and the length it declared (0 for a HEAD; none when not plain digits)', async () => {
+    const gate = new RecordingGate();
+    const gated = createOrigin({ allowedHosts: [`127.0.0.1:${port}`], headersTimeoutMs: 5_000, gate });
+    const host = `127.0.0.1:${port}`;
+    try {
+      const started = performance.now();
+      await drain((await gated.openStream(`${base}/ten`)).body);
+      expect((await gated.head(`${base}/ten`)).contentLength).toBe(10);
+      await drain((await gated.openStream(`${base}/chunked-small`)).body);
+      await drain((await gated.openStream(`${base}/length-spaced`)).body);
+      expect((await gated.fetchText(`${base}/to-ok`, { maxBytes: 1000 })).body).toBe(PLAYLIST);
+      // Last: a Retry-After pauses the host for its seconds.
+      expect(await refusal(gated.fetchText(`${base}/busy`, { maxBytes: 100 }))).toMatchObject({ status: 503 });
+      const elapsed = performance.now() - started;
+      expect(
+        gate.answers.map((a) => [a.host, a.status, a.contentLength, a.retryAfterSeconds, a.errorCode, a.prepaid]),
+      ).toEqual([
+        [host, 200, 10, undefined, undefined, 0],
+        [host, 200, 0, undefined, undefined, 0],
+        [host, 200, undefined, undefined, undefined, 0],
+        [host, 200, undefined, undefined, undefined, 0],
+        [host, 302, undefined, undefined, undefined, 0],
+        [host, 200, undefined, undefined, undefined, 0],
+        [host, 503, 4, 7, undefined, 0],
+      ]);
+      for (const a of gate.answers) {
+        expect(a.latencyMs).toBeGreaterThanOrEqual(0);
+        expect(a.latencyMs).toBeLessThanOrEqual(elapsed);
+      }
+      expect(gate.drain().get(host)).toMatchObject({ ok: 6, throttled: 1 });
+    } finally {
+      await gated.close();
+    }
+  });
+
+  it('a failure without an answer is reported with its error code and latency; an abort, this side deciding, is not', async () => {
+    const gate = new RecordingGate();
+    const closed = createOrigin({ allowedHosts: ['127.0.0.1:1', `127.0.0.1:${port}`], headersTimeoutMs: 300, gate });
+    try {
+      const started = performance.now();
+      expect(await refusal(closed.fetchText('http://127.0.0.1:1/x', { maxBytes: 10 }))).toMatchObject({
+        code: 'ORIGIN_NETWORK',
+      });
+      const elapsed = performance.now() - started;
+      expect(gate.answers).toEqual([
+        { host: '127.0.0.1:1', errorCode: 'ORIGIN_NETWORK', latencyMs: expect.any(Number), prepaid: 0 },
+      ]);
+      expect(gate.answers[0]?.latencyMs).toBeGreaterThanOrEqual(0);
+      expect(gate.answers[0]?.latencyMs).toBeLessThanOrEqual(elapsed);
+      const ac = new AbortController();
+      const p = closed.openStream(`${base}/hang`, { signal: ac.signal });
+      ac.abort();
+      expect(await refusal(p)).toMatchObject({ code: 'ORIGIN_NETWORK', retryable: false });
+      expect(gate.answers).toHaveLength(1);
+      expect(await refusal(closed.fetchText(`${base}/hang`, { maxBytes: 10 }))).toMatchObject({
+        code: 'ORIGIN_TIMEOUT',
+      });
+      expect(gate.answers.map((a) => [a.host, a.errorCode])).toEqual([
+        ['127.0.0.1:1', 'ORIGIN_NETWORK'],
+        [`127.0.0.1:${port}`, 'ORIGIN_TIMEOUT'],
+      ]);
+    } finally {
+      await closed.close();
+    }
   });
 });
 

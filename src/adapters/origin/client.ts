@@ -17,7 +17,15 @@ import {
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { responseError, retryAfterOf } from './answers.ts';
 import { decodedBody, dropBody, pacedBody, withBody } from './bodies.ts';
-import { codingsOf, conditionalHeaders, headerValue, isChunked, isEncoded, validatorsOf } from './headers.ts';
+import {
+  codingsOf,
+  conditionalHeaders,
+  declaredLength,
+  headerValue,
+  isChunked,
+  isEncoded,
+  validatorsOf,
+} from './headers.ts';
 import { networkError, statusError } from './http-errors.ts';
 import { guardedLookup, systemResolver, type Resolver } from './lookup.ts';
 import { guardedRequester } from './requester.ts';
@@ -154,8 +162,7 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       }
       if (res.statusCode !== 200) throw await responseError(finalUrl, res);
       const codings = withBody(res, () => codingsOf(finalUrl, res.headers));
-      const raw = headerValue(res.headers['content-length']);
-      const contentLength = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+      const contentLength = declaredLength(res.headers);
       if (codings.length > 0) {
         // The encoded length says nothing of the file's: the decoded bytes are held to maxBytes as they come.
         return {
@@ -199,12 +206,11 @@ export function createOrigin(opts: OriginClientOptions): Origin {
       const { url: finalUrl, res } = await open(url, o.signal, 'HEAD');
       res.body.resume();
       if (res.statusCode !== 200) throw statusError(finalUrl, res.statusCode, retryAfterOf(res));
-      const raw = headerValue(res.headers['content-length']);
       // An encoded answer's length is the encoded one, not the file's (which is stored decoded).
       const encoded = isEncoded(res.headers);
       return {
         url: finalUrl,
-        contentLength: !encoded && raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined,
+        contentLength: encoded ? undefined : declaredLength(res.headers),
         ...validatorsOf(res.headers),
       };
     },

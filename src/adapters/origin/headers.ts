@@ -9,6 +9,12 @@ export function headerValue(h: Dispatcher.ResponseData['headers'][string]): stri
   return Array.isArray(h) ? h[0] : h;
 }
 
+/** The length an answer declares, when its Content-Length is plain digits (undici passes `10 ` through as sent). */
+export function declaredLength(headers: Dispatcher.ResponseData['headers']): number | undefined {
+  const raw = headerValue(headers['content-length']);
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
 /** A validator worth keeping (it goes into object metadata and request headers): printable ASCII, bounded. */
 function usable(v: string | undefined): string | undefined {
   const t = v?.trim();
@@ -79,5 +85,8 @@ export function isEncoded(headers: Dispatcher.ResponseData['headers']): boolean 
 /** Whether a response's body is framed: a Content-Length, or chunked transfer-coding, tells where it ends. */
 export function isChunked(headers: Dispatcher.ResponseData['headers']): boolean {
   const te = headers['transfer-encoding'];
-  return /(^|,)\s*chunked\s*$/i.test(Array.isArray(te) ? te.join(',') : (te ?? ''));
+  // Repeated headers are one list (RFC 9110 §5.3); chunked frames the body only as the last coding (RFC 9112 §6.3).
+  const codings = Array.isArray(te) ? te.join(',') : te;
+  // Stryker disable next-line StringLiteral: no header reads as any text without "chunked" would
+  return /(^|,)\s*chunked\s*$/i.test(codings ?? '');
 }

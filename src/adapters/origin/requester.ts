@@ -5,7 +5,7 @@ import { OriginError } from '../../domain/origin/port.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { isFetchableScheme, isHostAllowed } from '../../domain/origin/hosts.ts';
 import { retryAfterOf } from './answers.ts';
-import { headerValue } from './headers.ts';
+import { declaredLength, headerValue } from './headers.ts';
 import { networkError } from './http-errors.ts';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -81,13 +81,12 @@ export function guardedRequester(
       }
       let paid = 0;
       if (gate) {
-        const length = headerValue(res.headers['content-length']);
         paid = gate.answered(current.host, {
           status: res.statusCode,
           retryAfterSeconds: retryAfterOf(res),
           latencyMs: performance.now() - started,
-          contentLength:
-            method === 'HEAD' ? 0 : length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined,
+          // A HEAD's answer carries no body, whatever length it declares.
+          contentLength: method === 'HEAD' ? 0 : declaredLength(res.headers),
           prepaid,
         }).prepaid;
       }
