@@ -154,6 +154,9 @@ describe.skipIf(!motoPresent)('the pipeline against moto with IAM and SigV4 chec
     ] as const) {
       arns[`${logical}Queue`] = `arn:aws:sqs:${REGION}:${ACCOUNT}:${cfg.queueNames[role].queue}`;
       arns[`${logical}DeadLetterQueue`] = `arn:aws:sqs:${REGION}:${ACCOUNT}:${cfg.queueNames[role].dlq}`;
+      // The fresh lane's queues (docs/architecture.md, "Fresh first"): the roles may use them too.
+      arns[`${logical}FreshQueue`] = `arn:aws:sqs:${REGION}:${ACCOUNT}:${cfg.freshQueueNames[role].queue}`;
+      arns[`${logical}FreshDeadLetterQueue`] = `arn:aws:sqs:${REGION}:${ACCOUNT}:${cfg.freshQueueNames[role].dlq}`;
     }
     for (const fn of ['Scanner', 'Crawler', 'Transfer'])
       arns[`${fn}LogGroup`] =
@@ -164,7 +167,11 @@ describe.skipIf(!motoPresent)('the pipeline against moto with IAM and SigV4 chec
     for (const r of QUEUE_ROLES) {
       urls[`FLANTS_${r.toUpperCase()}_QUEUE_URL`] = await pipeline.deps.queue.url(r);
       urls[`FLANTS_${r.toUpperCase()}_DLQ_URL`] = await pipeline.deps.queue.url(`${r}-dlq`);
+      urls[`FLANTS_${r.toUpperCase()}_FRESH_QUEUE_URL`] = await pipeline.deps.queue.url(`${r}-fresh`);
+      urls[`FLANTS_${r.toUpperCase()}_FRESH_DLQ_URL`] = await pipeline.deps.queue.url(`${r}-fresh-dlq`);
     }
+    // One IAM user per function: a function consumes both lanes' queues (two mappings) under one role.
+    const users = new Map<string, Credentials>();
     for (const c of def.consumers) {
       const role = `${c.function[0]!.toUpperCase()}${c.function.slice(1)}Role`;
       const statements = deployedStatements(yml, role, {
@@ -174,12 +181,15 @@ describe.skipIf(!motoPresent)('the pipeline against moto with IAM and SigV4 chec
         account: ACCOUNT,
         region: REGION,
       });
-      const creds = await userWithPolicy(
-        endpoint,
-        `flants-${c.function}`,
-        { Version: '2012-10-17', Statement: statements.map(forMoto) },
-        admin,
-      );
+      const creds =
+        users.get(c.function) ??
+        (await userWithPolicy(
+          endpoint,
+          `flants-${c.function}`,
+          { Version: '2012-10-17', Statement: statements.map(forMoto) },
+          admin,
+        ));
+      users.set(c.function, creds);
       const deps = buildDeps(
         loadConfig({
           ...process.env,
