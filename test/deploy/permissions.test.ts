@@ -22,7 +22,7 @@ import { loadConfig, QUEUE_ROLES, type Config } from '../../src/config.ts';
 import { handleDashboardRequest } from '../../src/dashboard/http.ts';
 import { MESSAGE_VERSION, type TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { buildDeps, type Deps } from '../../src/wiring/deps.ts';
-import { copyFile } from '../../src/pipeline/transfer.ts';
+import { copyFile } from '../../src/pipeline/copy-file.ts';
 import { createAwsClients } from '../../src/wiring/aws-clients.ts';
 import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';

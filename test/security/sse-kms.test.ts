@@ -12,7 +12,7 @@ import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.t
 import { createOrigin } from '../../src/adapters/origin/client.ts';
 import type { Origin } from '../../src/domain/ports/origin.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
-import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { copyFile, type TransferDeps } from '../../src/pipeline/copy-file.ts';
 import { expectedCrc32, type StreamDigest } from '../../src/pipeline/body-checker.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
 import { createObjectStore } from '../../src/adapters/s3/objects.ts';
