@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline, type LocalPipeline } from '../../lab/local-pipeline.ts';
 import { loadConfig, QUEUE_ROLES } from '../../src/config.ts';
 import { startRunner, type Runner } from '../../src/ops/runner.ts';
 import { loadServiceDefinition } from '../../src/ops/service-definition.ts';

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyBucket } from '../../../lab/demo.ts';
+import { verifyBucket } from '../../../lab/bucket-check.ts';
 import { LIBRARY_ENV, generateLibrary } from '../../../lab/library.ts';
 import type { OriginContent, OriginServer } from '../../../lab/origin-server.ts';
 import { ChunkFailedError } from '../../../src/errors.ts';
