@@ -5,7 +5,7 @@ import { describeClassAccount } from '../views/accounting.ts';
 import { deadLetterAdvice } from './dlq-advice.ts';
 import type { DeadLetterSample } from '../domain/jobs/dead-letter.ts';
 import { freshnessHeadline } from './freshness-line.ts';
-import { QUEUE_ROLES } from '../config.ts';
+import { QUEUE_ROLES } from '../domain/vocabulary.ts';
 import { allQueues } from '../domain/lifecycle/lanes.ts';
 import { laneFreshness, type LaneFreshness } from '../views/lane-freshness.ts';
 import { describeError } from '../errors.ts';

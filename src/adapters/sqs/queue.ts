@@ -6,7 +6,8 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Config, QueueName } from '../../config.ts';
+import type { Config } from '../../config.ts';
+import type { QueueName } from '../../domain/vocabulary.ts';
 import { FlantsError } from '../../errors.ts';
 import { parseQueueName } from '../../domain/lifecycle/lanes.ts';
 import { withRetry } from '../../util/retry.ts';
