@@ -9,10 +9,6 @@ import type { S3FaultProxy } from './s3-fault-proxy.ts';
 import type { ClassRecord } from '../src/domain/ledger/records.ts';
 import { startLocalPipeline } from './local-pipeline.ts';
 
-// The engine and the bucket check are modules of their own; re-exported for the tests that start them from here.
-export { startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from './local-pipeline.ts';
-export { copyKeyOf, verifyBucket } from './bucket-check.ts';
-
 export interface DemoOptions {
   library?: LibraryOptions;
   /** Faults to inject at the origin and in front of S3 (`--faults SPEC`). */

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { startLocalPipeline } from './demo.ts';
+import { startLocalPipeline } from './local-pipeline.ts';
 import { formatFaultSpec, parseFaultSpec, type FaultSpec } from './faults.ts';
 import { envFileText, LAB_PID_VARIABLE, parseEnvFile } from './lab-env.ts';
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/log.ts';
 import { buildDeps } from '../src/wiring/deps.ts';
-import { copyFile } from '../src/pipeline/transfer.ts';
+import { copyFile } from '../src/pipeline/copy-file.ts';
 
 /** What the copy's process reports. */
 export interface CopyFigures {

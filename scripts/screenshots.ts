@@ -11,7 +11,7 @@ import { chromium, type Page } from 'playwright-core';
 import { collectSnapshot, createDashboardServer, type DashboardSources } from '../src/dashboard/index.ts';
 import { ProgressTracker, RateTracker } from '../src/dashboard/progress.ts';
 import { renderTerminal } from '../src/dashboard/terminal.ts';
-import { startLocalPipeline } from '../lab/demo.ts';
+import { startLocalPipeline } from '../lab/local-pipeline.ts';
 import { parseFaultSpec } from '../lab/faults.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -8,16 +8,11 @@ import {
   type ChangeField,
   type FreshRules,
   type HlsLimits,
-  type Lane,
   type QueueName,
   type QueueRole,
-  type WorkQueueName,
 } from './domain/vocabulary.ts';
 import { normalizePrefix } from './domain/planning/prefix.ts';
 import { AllowEntryError, formatAllowEntry, parseAllowEntry } from './domain/origin/hosts.ts';
-// The settings' vocabulary is the domain's (config reads the environment into it): re-exported for the callers.
-export { CHANGE_FIELDS, normalizePrefix, QUEUE_ROLES };
-export type { CatalogFields, ChangeField, FreshRules, HlsLimits, Lane, QueueName, QueueRole, WorkQueueName };
 import { LimitSettingError, parsePerHost, requestShare, type PerHost } from './domain/origin/politeness.ts';
 
 /**

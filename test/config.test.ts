@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, normalizePrefix, parseAllowedHosts } from '../src/config.ts';
+import { loadConfig, parseAllowedHosts } from '../src/config.ts';
+import { normalizePrefix } from '../src/domain/planning/prefix.ts';
 import { ConfigError } from '../src/errors.ts';
 
 const base = { AWS_REGION: 'eu-west-1', ORIGIN_ALLOWED_HOSTS: 'cdn.example.com' };

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { QUEUE_ROLES, type QueueRole } from '../domain/vocabulary.ts';
 import { describeFreshness, formatSeconds } from '../views/freshness.ts';
 import { buildReport, describeGone, describeVerified, reportToCsv } from '../views/report.ts';
 import { redrive } from '../ops/redrive.ts';

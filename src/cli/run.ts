@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { QueueRole } from '../config.ts';
+import type { QueueRole } from '../domain/vocabulary.ts';
 import { startRunner } from '../ops/runner.ts';
 import { loadServiceDefinition } from '../ops/service-definition.ts';
 import { cliDeps, say } from './context.ts';

@@ -1,4 +1,5 @@
-import { QUEUE_ROLES, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
+import { QUEUE_ROLES } from '../domain/vocabulary.ts';
 import { queueOf } from '../domain/lifecycle/lanes.ts';
 import { formatSeconds } from '../views/freshness.ts';
 import { describeLaneFreshness, laneFreshness, type LaneFreshness } from '../views/lane-freshness.ts';

@@ -7,7 +7,6 @@
 
 import { parseQueueName } from '../domain/lifecycle/lanes.ts';
 import type { DeadLetterSample } from '../domain/jobs/dead-letter.ts';
-export type { DeadLetterSample };
 
 /** The code of a message that can never be processed as it is (bad JSON, unknown schema, unknown class). */
 export const POISON_CODE = 'POISON_MESSAGE';

@@ -1,6 +1,6 @@
 // The words settings and rules share: queue names and lanes, the catalog's fields, the enumeration's limits.
 // They live in the domain so pure rules can name them without importing the module that reads the
-// environment (src/config.ts re-exports them).
+// environment (src/config.ts), which imports them from here.
 
 /** Where each stage's named queue lives and what it is called. */
 export type QueueRole = 'scan' | 'crawl' | 'transfer';

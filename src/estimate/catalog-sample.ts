@@ -1,4 +1,4 @@
-import type { CatalogFields } from '../config.ts';
+import type { CatalogFields } from '../domain/vocabulary.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
 import type { Catalog } from '../domain/ports/catalog.ts';
 import { Reservoir } from './stats.ts';

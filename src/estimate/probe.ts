@@ -6,7 +6,8 @@
  * addresses refused at connect time.
  */
 import { Agent, type Dispatcher } from 'undici';
-import { guardedLookup, guardedRequester, systemResolver, type Resolver } from '../adapters/origin/client.ts';
+import { guardedLookup, systemResolver, type Resolver } from '../adapters/origin/lookup.ts';
+import { guardedRequester } from '../adapters/origin/requester.ts';
 import { isPassingStatus, statusError } from '../adapters/origin/http-errors.ts';
 import { OriginError } from '../domain/ports/origin.ts';
 

@@ -7,7 +7,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Lane, QueueRole } from '../config.ts';
+import type { Lane, QueueRole } from '../domain/vocabulary.ts';
 import { queueOf } from '../domain/lifecycle/lanes.ts';
 import type { JobQueue } from '../domain/ports/job-queue.ts';
 

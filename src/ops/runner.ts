@@ -3,7 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { Consumer } from 'sqs-consumer';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { QUEUE_ROLES, type QueueRole } from '../config.ts';
+import { QUEUE_ROLES, type QueueRole } from '../domain/vocabulary.ts';
 import { allQueues, queueOf } from '../domain/lifecycle/lanes.ts';
 import { describeError } from '../errors.ts';
 import type { JobQueue } from '../domain/ports/job-queue.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { QUEUE_ROLES, type Lane, type QueueRole } from '../config.ts';
+import { QUEUE_ROLES, type Lane, type QueueRole } from '../domain/vocabulary.ts';
 import { laneOfQueue } from '../domain/lifecycle/lanes.ts';
 import { ConfigError } from '../errors.ts';
 

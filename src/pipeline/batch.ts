@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ZodType } from 'zod';
-import type { Lane, QueueRole } from '../config.ts';
+import type { Lane, QueueRole } from '../domain/vocabulary.ts';
 import { laneOfQueue, queueOf } from '../domain/lifecycle/lanes.ts';
 import { DeadLetterError, describeError } from '../errors.ts';
 import { parseMessage } from '../domain/jobs/schemas.ts';

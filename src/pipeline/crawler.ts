@@ -1,4 +1,5 @@
-import type { Config, Lane } from '../config.ts';
+import type { Config } from '../config.ts';
+import type { Lane } from '../domain/vocabulary.ts';
 import { DeadLetterError, describeError, FlantsError, isRetryable } from '../errors.ts';
 import { enumerateClass } from '../hls/enumerate.ts';
 import { mpdRulesOf } from '../dash/hosts.ts';

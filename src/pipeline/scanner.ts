@@ -12,7 +12,7 @@ import type { JobQueue } from '../domain/ports/job-queue.ts';
 import { newPageToken, newScanId } from '../domain/jobs/ids.ts';
 import { judgeClass, type ReadyClass, type SkipReason } from '../domain/planning/class-rules.ts';
 import { queueOf, scanLane } from '../domain/lifecycle/lanes.ts';
-import type { Lane } from '../config.ts';
+import type { Lane } from '../domain/vocabulary.ts';
 
 export interface ScannerDeps {
   cfg: Config;

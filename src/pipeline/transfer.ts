@@ -15,10 +15,6 @@ import { deferral, throttleCause, throttledNote } from './deferral.ts';
 import { copyFile, type TransferDeps } from './copy-file.ts';
 import { settledByOtherDeliveries, type CopiedFile } from './landed.ts';
 
-// Moved in the split; re-exported while other branches import them from here.
-export { copyFile, type CopyOptions, type TransferDeps } from './copy-file.ts';
-export type { CopiedFile, CopyHow } from './landed.ts';
-
 export interface TransferAttempt {
   /** SQS ApproximateReceiveCount of this delivery. */
   receiveCount: number;

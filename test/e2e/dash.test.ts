@@ -2,7 +2,8 @@
 // the local pipeline (ALSO_COPY_MANIFESTS=manifest.mpd, as `npm start` sets it) copies both, byte for byte,
 // and every URL the copied MPDs imply names an object in the bucket.
 import { describe, expect, it } from 'vitest';
-import { copyKeyOf, startLocalPipeline } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import { copiedReferences, findDanglingReferences } from '../../lab/playlist-references.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { testLogger } from '../helpers/stack.ts';

@@ -2,7 +2,7 @@
 // The operator's path through the CLI (setup → enqueue → run → status) on local servers; the bucket
 // must hold every file as a player gets it (decoded), and every class end COMPLETE.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyBucket } from '../../lab/demo.ts';
+import { verifyBucket } from '../../lab/bucket-check.ts';
 import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import type { OriginServer } from '../../lab/origin-server.ts';
 import { loadConfig } from '../../src/config.ts';

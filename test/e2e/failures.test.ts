@@ -1,7 +1,7 @@
 import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_VERSION, type ScanRequest } from '../../src/domain/jobs/schemas.ts';
-import { startLocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import type { Deps } from '../../src/wiring/deps.ts';
 import { runScan } from '../../src/pipeline/scanner.ts';
 import { UNFINISHED_LAST_DELIVERY } from '../../src/pipeline/transfer.ts';

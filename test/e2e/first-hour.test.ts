@@ -1,7 +1,7 @@
 // Issue 21: what an operator reads in the first hour, through the CLI as a user runs it, on a pipeline
 // with one file gone at the origin (a FAILED class), a poison message and a queue that drifted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline, type LocalPipeline } from '../../lab/local-pipeline.ts';
 import { parseFaultSpec } from '../../lab/faults.ts';
 import { originUrl } from '../../lab/sample-catalog.ts';
 import { collectSnapshot } from '../../src/dashboard/snapshot.ts';

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline, type LocalPipeline } from '../../lab/local-pipeline.ts';
 import type { ClassRecord } from '../../src/domain/ledger/records.ts';
 import { flants } from '../helpers/cli.ts';
 import { testLogger } from '../helpers/stack.ts';

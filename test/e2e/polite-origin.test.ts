@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import { generateLibrary } from '../../lab/library.ts';
 import type { OriginServer } from '../../lab/origin-server.ts';
 import { loadConfig } from '../../src/config.ts';

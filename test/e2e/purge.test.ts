@@ -3,7 +3,7 @@
 // (`scan --recheck`) nor a forced copy (`enqueue --force`) unmakes the finished copy: the class stays
 // COMPLETE and `status` lists what the origin no longer has.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyKeyOf } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
 import { LIBRARY_ENV, generateLibrary } from '../../lab/library.ts';
 import type { OriginServer } from '../../lab/origin-server.ts';
 import { flants } from '../helpers/cli.ts';

@@ -2,7 +2,7 @@
 // back from the DLQ (as a new message, with a new message id). The local pipeline runs the Lambda
 // handlers against the local SQS, MongoDB and DynamoDB; the redrive is the CLI's own function.
 import { describe, expect, it } from 'vitest';
-import { startLocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import type { Catalog } from '../../src/domain/ports/catalog.ts';
 import type { Deps } from '../../src/wiring/deps.ts';
 import { redrive } from '../../src/ops/redrive.ts';

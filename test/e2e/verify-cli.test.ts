@@ -2,7 +2,7 @@
 // key, --json and --csv, the --deep announcement, and the result kept on the class record (status).
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyKeyOf } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
 import { generateLibrary } from '../../lab/library.ts';
 import type { OriginServer } from '../../lab/origin-server.ts';
 import { flants } from '../helpers/cli.ts';

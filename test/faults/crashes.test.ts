@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startLocalPipeline, type DemoReport } from '../../lab/demo.ts';
+import type { DemoReport } from '../../lab/demo.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import type { Deps } from '../../src/wiring/deps.ts';
 import { flants } from '../helpers/cli.ts';
 import { testLogger } from '../helpers/stack.ts';

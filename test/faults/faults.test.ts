@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../lab/faults.ts';
-import { copyKeyOf, startLocalPipeline, type DemoReport } from '../../lab/demo.ts';
+import type { DemoReport } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import { buildReport, reportToCsv } from '../../src/views/report.ts';
 import { redrive } from '../../src/ops/redrive.ts';
 import { testLogger } from '../helpers/stack.ts';

@@ -2,7 +2,8 @@ import { isRetryable } from '../../src/errors.ts';
 import type { CrawlJob, TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { crawlJob } from '../../src/domain/jobs/envelopes.ts';
 import { crawlOrFailFast, recordCrawlFailure, type CrawlerDeps } from '../../src/pipeline/crawler.ts';
-import { recordTransferFailure, runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { recordTransferFailure, runTransfer } from '../../src/pipeline/transfer.ts';
+import type { TransferDeps } from '../../src/pipeline/copy-file.ts';
 import { parseQueueName } from '../../src/domain/lifecycle/lanes.ts';
 import type { JobQueue, QueueName } from '../../src/domain/ports/job-queue.ts';
 

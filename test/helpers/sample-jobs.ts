@@ -1,4 +1,4 @@
-import type { LocalPipeline } from '../../lab/demo.ts';
+import type { LocalPipeline } from '../../lab/local-pipeline.ts';
 import { crawlJob } from '../../src/domain/jobs/envelopes.ts';
 import type { CrawlJob } from '../../src/domain/jobs/schemas.ts';
 

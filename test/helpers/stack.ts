@@ -9,7 +9,7 @@ import { loadServiceDefinition, type ServiceDefinition } from '../../src/ops/ser
 import { startLocalStack, type LocalService, type LocalStack } from '../../lab/stack.ts';
 import { createAwsClients, type AwsClients } from '../../src/wiring/aws-clients.ts';
 import { createPipelineEvents } from '../../src/pipeline/events.ts';
-import type { TransferDeps } from '../../src/pipeline/transfer.ts';
+import type { TransferDeps } from '../../src/pipeline/copy-file.ts';
 import { createLedger } from '../../src/adapters/dynamodb/ledger.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { createJobQueue } from '../../src/adapters/sqs/queue.ts';

@@ -1,4 +1,4 @@
-import type { HlsLimits } from '../../src/config.ts';
+import type { HlsLimits } from '../../src/domain/vocabulary.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 import type { PlanOptions, PlannedFile, PlaylistFetcher } from '../../src/hls/types.ts';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { startLocalPipeline } from '../../lab/demo.ts';
+import { startLocalPipeline } from '../../lab/local-pipeline.ts';
 import { testLogger } from '../helpers/stack.ts';
 
 describe('the lab pipeline', () => {

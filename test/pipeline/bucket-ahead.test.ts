@@ -5,7 +5,7 @@
 // the class with a reason instead of looping. Real crawler and transfer, lab origin, local S3 and DynamoDB.
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyKeyOf } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
 import { LIBRARY_ENV, generateLibrary, type SampleClass } from '../../lab/library.ts';
 import type { OriginServer } from '../../lab/origin-server.ts';
 import type { Config } from '../../src/config.ts';

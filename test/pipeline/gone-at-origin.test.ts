@@ -4,7 +4,7 @@
 // and transfer against the lab origin, local S3 and DynamoDB.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyKeyOf } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
 import { LIBRARY_ENV, generateLibrary, type SampleClass } from '../../lab/library.ts';
 import type { OriginContent, OriginServer } from '../../lab/origin-server.ts';
 import type { Config } from '../../src/config.ts';

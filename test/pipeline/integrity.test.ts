@@ -10,7 +10,7 @@ import {
   readDigest,
   type StreamDigest,
 } from '../../src/pipeline/body-checker.ts';
-import { etagNotMd5Under } from '../../src/adapters/s3/objects.ts';
+import { etagNotMd5Under } from '../../src/adapters/s3/upload.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
 import { transferDigest, uploadResult } from '../helpers/upload-digest.ts';
 

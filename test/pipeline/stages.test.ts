@@ -6,7 +6,8 @@ import { ChunkFailedError, PoisonMessageError } from '../../src/errors.ts';
 import type { CrawlJob, TransferJob } from '../../src/domain/jobs/schemas.ts';
 import { runCrawl } from '../../src/pipeline/crawler.ts';
 import { runScan } from '../../src/pipeline/scanner.ts';
-import { runTransfer, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { runTransfer } from '../../src/pipeline/transfer.ts';
+import type { TransferDeps } from '../../src/pipeline/copy-file.ts';
 import type { PlanInput } from '../../src/domain/ledger/records.ts';
 import {
   catalogScan,

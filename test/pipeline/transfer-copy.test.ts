@@ -13,7 +13,7 @@ import { createOrigin } from '../../src/adapters/origin/client.ts';
 import type { Origin } from '../../src/domain/ports/origin.ts';
 import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
-import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { copyFile, type TransferDeps } from '../../src/pipeline/copy-file.ts';
 import { ByteBudget } from '../../src/util/byte-budget.ts';
 import { objectBytes, recordingS3, startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 

@@ -2,7 +2,8 @@
 // (processBatch → runCrawl / runTransfer) against the local stack and the lab's origin.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyKeyOf, startLocalPipeline, type LocalPipeline } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
+import { startLocalPipeline, type LocalPipeline } from '../../lab/local-pipeline.ts';
 import { NO_FAULTS } from '../../lab/faults.ts';
 import { findDanglingReferences } from '../../lab/playlist-references.ts';
 import { CrawlJobSchema, type CrawlJob } from '../../src/domain/jobs/schemas.ts';

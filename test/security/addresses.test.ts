@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseAllowedHosts } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { blockedRange } from '../../src/domain/origin/addresses.ts';
-import { BlockedAddressError, guardedLookup, type ResolvedAddress } from '../../src/adapters/origin/client.ts';
+import { BlockedAddressError } from '../../src/adapters/origin/http-errors.ts';
+import { guardedLookup, type ResolvedAddress } from '../../src/adapters/origin/lookup.ts';
 import { isHostAllowed } from '../../src/domain/origin/hosts.ts';
 
 describe('blockedRange', () => {

@@ -8,14 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { planClass } from '../../src/hls/enumerate.ts';
-import {
-  BlockedAddressError,
-  createOrigin,
-  guardedLookup,
-  type ResolvedAddress,
-} from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import { BlockedAddressError } from '../../src/adapters/origin/http-errors.ts';
+import { guardedLookup, type ResolvedAddress } from '../../src/adapters/origin/lookup.ts';
 import type { Origin } from '../../src/domain/ports/origin.ts';
-import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { copyFile, type TransferDeps } from '../../src/pipeline/copy-file.ts';
 import { createObjectStore } from '../../src/adapters/s3/objects.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';

@@ -8,13 +8,10 @@ import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  asOriginError,
-  assertFetchable,
-  BlockedAddressError,
-  createOrigin,
-  type ResolvedAddress,
-} from '../../src/adapters/origin/client.ts';
+import { createOrigin } from '../../src/adapters/origin/client.ts';
+import { asOriginError, BlockedAddressError } from '../../src/adapters/origin/http-errors.ts';
+import { assertFetchable } from '../../src/adapters/origin/requester.ts';
+import type { ResolvedAddress } from '../../src/adapters/origin/lookup.ts';
 import { OriginError, type Origin } from '../../src/domain/ports/origin.ts';
 import { OriginGate } from '../../src/domain/origin/gate.ts';
 

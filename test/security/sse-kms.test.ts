@@ -12,10 +12,11 @@ import { startS3FaultProxy, type S3FaultProxy } from '../../lab/s3-fault-proxy.t
 import { createOrigin } from '../../src/adapters/origin/client.ts';
 import type { Origin } from '../../src/domain/ports/origin.ts';
 import { verifyStored } from '../../src/pipeline/integrity.ts';
-import { copyFile, type TransferDeps } from '../../src/pipeline/transfer.ts';
+import { copyFile, type TransferDeps } from '../../src/pipeline/copy-file.ts';
 import { expectedCrc32, type StreamDigest } from '../../src/pipeline/body-checker.ts';
 import { crc32Base64 } from '../../src/util/crc.ts';
-import { createObjectStore, etagNotMd5Under } from '../../src/adapters/s3/objects.ts';
+import { createObjectStore } from '../../src/adapters/s3/objects.ts';
+import { etagNotMd5Under } from '../../src/adapters/s3/upload.ts';
 import type { ObjectStore } from '../../src/domain/ports/object-store.ts';
 import { startTestStack, transferDepsOn, type TestStack } from '../helpers/stack.ts';
 import { transferDigest, uploadResult } from '../helpers/upload-digest.ts';

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyKeyOf } from '../../lab/demo.ts';
+import { copyKeyOf } from '../../lab/bucket-check.ts';
 import { generateLibrary, type SampleClass } from '../../lab/library.ts';
 import type { OriginContent, OriginServer } from '../../lab/origin-server.ts';
 import type { S3Operation } from '../../lab/s3-operations.ts';

@@ -1,5 +1,6 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import type { Config, QueueName } from '../../config.ts';
+import type { Config } from '../../config.ts';
+import type { QueueName } from '../../domain/vocabulary.ts';
 import { FlantsError } from '../../errors.ts';
 import { parseQueueName } from '../../domain/lifecycle/lanes.ts';
 import {

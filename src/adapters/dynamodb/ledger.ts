@@ -21,28 +21,6 @@ import { scanLedger } from './ledger-scans.ts';
 import { ledgerTable } from './ledger-table.ts';
 import { classTransitions } from './ledger-transitions.ts';
 
-// Re-exported for the wave of issue 20 while other branches still import them from here; the domain is their home.
-export type { ClassStatus } from '../../domain/lifecycle/class-lifecycle.ts';
-export type {
-  BucketAheadOutcome,
-  ChunkView,
-  ClassInfo,
-  ClassRecord,
-  CountOutcome,
-  CountResult,
-  FailedFile,
-  FailureOutcome,
-  FailureRecord,
-  GoneFiles,
-  LandedFile,
-  PlanInput,
-  PlanResult,
-  ReplanOutcome,
-  ScanPageRecord,
-} from '../../domain/ledger/records.ts';
-export { CLASS_SHARDS, MAX_GONE_LISTED } from '../../domain/ledger/records.ts';
-export type { ClassLedger, Ledger, ScanLedger } from '../../domain/ports/ledger.ts';
-
 export interface LedgerOptions {
   /** Chunks whose state one item holds (CHUNKS_PER_STATE_ITEM); tests lower it to reach further items with small plans. */
   chunksPerStateItem?: number;

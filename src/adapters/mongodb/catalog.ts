@@ -3,9 +3,6 @@ import type { Config } from '../../config.ts';
 import { ConfigError, PoisonMessageError } from '../../errors.ts';
 import type { Catalog, CatalogDocument, ChangeCursor } from '../../domain/ports/catalog.ts';
 
-// The port's types, re-exported for importers of this module during the wave (issue 20).
-export type { Catalog, CatalogDocument, ChangeCursor } from '../../domain/ports/catalog.ts';
-
 /** A catalog document as MongoDB stores it: `_id` is an ObjectId in most catalogs, sometimes a string. */
 export type MongoCatalogDocument = Document & { _id: ObjectId | string };
 

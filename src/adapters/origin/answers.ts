@@ -1,7 +1,7 @@
 // A non-200 answer read into its OriginError (a 403 for an expired signature told apart by its body),
 // and an answer's Retry-After. The classification itself is http-errors.ts.
 import type { Dispatcher } from 'undici';
-import { OriginError } from '../../domain/origin/port.ts';
+import { OriginError } from '../../domain/ports/origin.ts';
 import { parseRetryAfter } from '../../domain/origin/politeness.ts';
 import { headerValue } from './headers.ts';
 import { statusError } from './http-errors.ts';

@@ -3,7 +3,7 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { FlantsError } from '../../errors.ts';
-import { OriginError } from '../../domain/origin/port.ts';
+import { OriginError } from '../../domain/ports/origin.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { networkError } from './http-errors.ts';
 import { DECODERS, headerValue, isChunked } from './headers.ts';

@@ -5,15 +5,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Agent } from 'undici';
-import {
-  OriginError,
-  type Conditional,
-  type HeadResponse,
-  type Origin,
-  type StreamResponse,
-  type TextResponse,
-  type Validators,
-} from '../../domain/ports/origin.ts';
+import { OriginError, type Origin } from '../../domain/ports/origin.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { responseError, retryAfterOf } from './answers.ts';
 import { decodedBody, dropBody, pacedBody, withBody } from './bodies.ts';
@@ -29,15 +21,6 @@ import {
 import { networkError, statusError } from './http-errors.ts';
 import { guardedLookup, systemResolver, type Resolver } from './lookup.ts';
 import { guardedRequester } from './requester.ts';
-
-// The port this adapter implements is the domain's; re-exported for the callers that build or test it.
-export { OriginError };
-export type { Conditional, HeadResponse, Origin, StreamResponse, TextResponse, Validators };
-// Moved to the origin's classifier of HTTP failures (./http-errors.ts); re-exported for the callers that import them here.
-export { asOriginError, BlockedAddressError } from './http-errors.ts';
-// The guards' own modules, re-exported: callers build and test the client through this one.
-export { guardedLookup, systemResolver, type ResolvedAddress, type Resolver } from './lookup.ts';
-export { assertFetchable, guardedRequester, type GuardedRequest } from './requester.ts';
 
 export interface OriginClientOptions {
   allowedHosts: readonly string[];

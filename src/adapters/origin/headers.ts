@@ -3,7 +3,7 @@
 import type { Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
-import { OriginError, type Conditional, type Validators } from '../../domain/origin/port.ts';
+import { OriginError, type Conditional, type Validators } from '../../domain/ports/origin.ts';
 
 export function headerValue(h: Dispatcher.ResponseData['headers'][string]): string | undefined {
   return Array.isArray(h) ? h[0] : h;

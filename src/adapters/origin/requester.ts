@@ -1,7 +1,7 @@
 // The guarded requester: the allow-list checked on every hop, the per-host gate passed, redirects
 // followed by hand and bounded. Shared by the origin client and the estimate's size probe.
 import { request, type Dispatcher } from 'undici';
-import { OriginError } from '../../domain/origin/port.ts';
+import { OriginError } from '../../domain/ports/origin.ts';
 import type { OriginGate } from '../../domain/origin/gate.ts';
 import { isFetchableScheme, isHostAllowed } from '../../domain/origin/hosts.ts';
 import { retryAfterOf } from './answers.ts';

@@ -27,25 +27,6 @@ import {
   type UploadResult,
 } from '../../domain/ports/object-store.ts';
 
-// The port's types and names, re-exported for importers of this module during the wave (issue 20).
-export type {
-  ObjectHead,
-  ObjectStore,
-  StoredChecksum,
-  StoredObject,
-  UploadOptions,
-  UploadResult,
-} from '../../domain/ports/object-store.ts';
-export {
-  GENERATION_METADATA,
-  SHA256_METADATA,
-  SRC_ETAG_METADATA,
-  SRC_MODIFIED_METADATA,
-  StaleWriteError,
-  UPLOAD_QUEUE_SIZE,
-} from '../../domain/ports/object-store.ts';
-export { etagNotMd5Under } from './upload.ts';
-
 /** Body buffers a store keeps for reuse between writes, at most. */
 const POOL_IDLE_BYTES = 32 * 1024 * 1024;
 
@@ -56,7 +37,6 @@ export class S3AccessDeniedError extends FlantsError {
   }
 }
 
-export { CRC32_METADATA } from './upload.ts';
 const named = (err: unknown, ...names: string[]): boolean => names.includes(awsErrorName(err) ?? '');
 /** 412: the condition did not hold; 409: a concurrent conditional write got there (S3 says: try again); 404 NoSuchKey: If-Match on a key gone since. */
 const conditionFailed = (err: unknown): boolean =>

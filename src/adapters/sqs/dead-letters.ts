@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetterSample } from '../../domain/jobs/dead-letter.ts';
-import type { JobQueue, QueueName } from './queue.ts';
+import type { JobQueue, QueueName } from '../../domain/ports/job-queue.ts';
 
 /**
  * Reads the reasons of up to ten dead-lettered messages without taking them: a receive with a

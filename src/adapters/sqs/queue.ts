@@ -6,15 +6,12 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Config, QueueName } from '../../config.ts';
+import type { Config } from '../../config.ts';
+import type { QueueName } from '../../domain/vocabulary.ts';
 import { FlantsError } from '../../errors.ts';
 import { parseQueueName } from '../../domain/lifecycle/lanes.ts';
 import { withRetry } from '../../util/retry.ts';
 import type { JobQueue } from '../../domain/ports/job-queue.ts';
-
-// The port and the ids, re-exported for importers of this module during the wave (issue 20).
-export { inLane, type JobQueue, type QueueName } from '../../domain/ports/job-queue.ts';
-export { newPageToken, newScanId } from '../../domain/jobs/ids.ts';
 
 const SQS_MAX_BATCH_BYTES = 256 * 1024;
 /** Sends of a batch's refused entries: five in all, pauses drawn below 100, 200, 400 and 800 ms. */

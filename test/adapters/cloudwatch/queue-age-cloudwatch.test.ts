@@ -2,7 +2,8 @@
 // ApproximateAgeOfOldestMessage. The adapter asks once for every queue of the stage; here it speaks to
 // a loopback server answering CloudWatch's JSON protocol, which checks the request's shape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type QueueName } from '../../../src/config.ts';
+import { loadConfig } from '../../../src/config.ts';
+import type { QueueName } from '../../../src/domain/vocabulary.ts';
 import { collectSnapshot } from '../../../src/dashboard/snapshot.ts';
 import { renderTerminal } from '../../../src/dashboard/terminal.ts';
 import { renderHtml } from '../../../src/dashboard/render.ts';
