@@ -57,24 +57,31 @@ async function fetchAll(o: Origin, list: readonly string[], concurrency: number)
 }
 
 describe('the origin gate', () => {
-  it('two processes sharing a limit of 12/s (ORIGIN_LIMIT_SHARES=2) put at most 12 requests in any second at the origin, 16 at once each', async () => {
+  it('two processes sharing a limit of 12/s (ORIGIN_LIMIT_SHARES=2) let at most 12 requests go in any second, 16 at once each, and the origin sees about that', async () => {
     origin.setFaults({});
-    const [a, b] = [client(new OriginGate(limits('12', 2))), client(new OriginGate(limits('12', 2)))];
+    // Each gate's admissions, timestamped as they happen: what the gate decides, before the network's jitter.
+    const admitted: number[] = [];
+    class TimedGate extends OriginGate {
+      override async admit(host: string, signal?: AbortSignal): Promise<number> {
+        const paid = await super.admit(host, signal);
+        admitted.push(performance.now());
+        return paid;
+      }
+    }
+    const [a, b] = [client(new TimedGate(limits('12', 2))), client(new TimedGate(limits('12', 2)))];
     const started = performance.now();
     const list = paths.slice(0, 24);
-    const lag = monitorEventLoopDelay({ resolution: 10 });
-    lag.enable();
     expect(await Promise.all([fetchAll(a, list, 16), fetchAll(b, list, 16)])).toEqual([0, 0]);
-    lag.disable();
     expect(origin.stats().requests).toBe(48);
-    // The gate and the origin share this process's event loop: requests the gate let go during a stall of
-    // it reach the origin together when it wakes, so a stall adds what 12/s allows in its length (none on
-    // an idle machine, where the stalls are a few milliseconds).
-    const lagMs = lag.max / 1e6;
+    expect(admitted).toHaveLength(48);
+    const inAnySecond = Math.max(...admitted.map((t) => admitted.filter((u) => u >= t && u < t + 1000).length));
     process.stderr.write(
-      `12/s shared: peak ${origin.stats().peakRequestsPerSecond} in one second, longest event-loop stall ${lagMs.toFixed(0)} ms\n`,
+      `12/s shared: at most ${inAnySecond} admitted in one second; at the origin ${origin.stats().peakRequestsPerSecond}\n`,
     );
-    expect(origin.stats().peakRequestsPerSecond).toBeLessThanOrEqual(12 + Math.floor((12 * lagMs) / 1000));
+    expect(inAnySecond).toBeLessThanOrEqual(12);
+    // At the origin the same requests arrive with a connection's set-up and a loaded machine's scheduling
+    // between: a request delayed past the gates' 10 % spacing margin can join the next second's, one per process.
+    expect(origin.stats().peakRequestsPerSecond).toBeLessThanOrEqual(12 + 2);
     // 48 requests at 12/s (less the margin) take at least 3.5 s: the limit is a real one.
     expect(performance.now() - started).toBeGreaterThan(3_500);
     await Promise.all([a.close(), b.close()]);
