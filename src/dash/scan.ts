@@ -89,7 +89,7 @@ function isXmlChar(cp: number): boolean {
 }
 
 /** A text or attribute value with its entities and character references read; anything else stays as written. */
-function decodeXmlText(value: string): string {
+export function decodeXmlText(value: string): string {
   return value.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_whole, ref: string) => {
     if (!ref.startsWith('#')) return PREDEFINED[ref]!;
     const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : Number(ref.slice(1));

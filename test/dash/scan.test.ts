@@ -2,7 +2,7 @@
 // one rule of what a manifest names (kind, tag, address, byte range) or why it is refused (code, and the
 // message naming the element at fault), at the boundaries the pipeline tests do not reach.
 import { describe, expect, it } from 'vitest';
-import { isMpdText, scanMpd, type MpdScanContext } from '../../src/dash/scan.ts';
+import { decodeXmlText, isMpdText, scanMpd, type MpdScanContext } from '../../src/dash/scan.ts';
 import { PlaylistError } from '../../src/hls/errors.ts';
 
 const DIR = 'https://cdn.example.com/lib/class/';
@@ -95,6 +95,21 @@ describe('how values are read', () => {
     expect(rows(set('<Representation id="v"><BaseURL>v&#38;1.mp4?x=&amp;#38;</BaseURL></Representation>'))).toEqual([
       'segment BaseURL v&1.mp4?x=&#38;',
     ]);
+  });
+
+  it("decodes each of the five entities and a reference at each edge of XML's characters (XML 1.0 §2.2)", () => {
+    expect(decodeXmlText('&amp;&lt;&gt;&quot;&apos;')).toBe(`&<>"'`);
+    expect(decodeXmlText('&copy;&AMP;&#;&#x;')).toBe('&copy;&AMP;&#;&#x;');
+    const allowed = [0x9, 0xa, 0xd, 0x20, 0xd7ff, 0xe000, 0xfffd, 0x10000, 0x10ffff];
+    for (const cp of allowed) {
+      expect(decodeXmlText(`&#${cp};`), `&#${cp};`).toBe(String.fromCodePoint(cp));
+      expect(decodeXmlText(`&#x${cp.toString(16)};`), `&#x${cp.toString(16)};`).toBe(String.fromCodePoint(cp));
+    }
+    const refused = [0x0, 0x8, 0xb, 0xc, 0xe, 0x1f, 0xd800, 0xdfff, 0xfffe, 0xffff, 0x110000];
+    for (const cp of refused)
+      expect(() => decodeXmlText(`a&#x${cp.toString(16).toUpperCase()};b`), `&#x${cp.toString(16)};`).toThrow(
+        `the character reference &#x${cp.toString(16).toUpperCase()}; names no XML character`,
+      );
   });
 
   it('a character reference to no XML character refuses the manifest', () => {
