@@ -2,7 +2,7 @@
 // playlist, a bucket ahead of the ledger, a throttling origin and a failed delivery each handled here.
 // Copying one file is copy-file.ts; the landed-file bookkeeping is landed.ts.
 import { ChunkFailedError, describeError, FlantsError, isRetryable, PoisonMessageError } from '../errors.ts';
-import type { TransferFile, TransferJob } from '../domain/jobs/schemas.ts';
+import type { CrawlJob, TransferFile, TransferJob } from '../domain/jobs/schemas.ts';
 import { crawlJob } from '../domain/jobs/envelopes.ts';
 import type { Logger } from '../log.ts';
 import { MAX_BUCKET_AHEAD_MOVES } from '../domain/lifecycle/class-lifecycle.ts';
@@ -45,14 +45,23 @@ export interface TransferResult {
   completedClass: boolean;
 }
 
-/** Sends the class back to the crawler, for a new plan (or the same plan in its new generation). */
-async function sendBackToCrawler(deps: TransferDeps, job: TransferJob, record: ClassRecord): Promise<void> {
+/**
+ * Sends the class back to the crawler, for a new plan (or the same plan in its new generation); a re-plan
+ * names the round that asked for it, so the re-plans it starts are counted and bounded.
+ */
+async function sendBackToCrawler(
+  deps: TransferDeps,
+  job: TransferJob,
+  record: ClassRecord,
+  replan?: CrawlJob['replan'],
+): Promise<void> {
   await deps.queue.sendAll('crawl', [
     crawlJob({
       classId: job.classId,
       manifestUrl: record.manifestUrl!,
       ...(record.title ? { title: record.title } : {}),
       requestedAt: new Date().toISOString(),
+      ...(replan ? { replan } : {}),
     }),
   ]);
 }
@@ -173,16 +182,12 @@ export async function runTransfer(
   if (changed) {
     // What was enumerated is what is copied: a playlist naming other files means a new plan, never a
     // count. The crawl names this job's round, so the re-plans it starts are counted and bounded.
-    const record = view.record;
-    await deps.queue.sendAll('crawl', [
-      crawlJob({
-        classId: job.classId,
-        manifestUrl: record.manifestUrl!,
-        ...(record.title ? { title: record.title } : {}),
-        requestedAt: new Date().toISOString(),
-        replan: { gen: job.gen, replans: job.replans ?? 0, key: changed.file.key, src: changed.file.src },
-      }),
-    ]);
+    await sendBackToCrawler(deps, job, view.record, {
+      gen: job.gen,
+      replans: job.replans ?? 0,
+      key: changed.file.key,
+      src: changed.file.src,
+    });
     log.warn('playlist changed at the origin; class sent back to the crawler', { reason: changed.error.message });
     return { ...base, outcome: 'replanned' };
   }
