@@ -1,4 +1,4 @@
-// One file on purpose (468 lines): the one module that reads the environment; the Config type (a third of it) documents each setting beside the parser that validates it, and the rules it reads into are the domain's.
+// One file on purpose: the one module that reads the environment; the Config type (a third of it) documents each setting beside the parser that validates it, and the rules it reads into are the domain's.
 import { ConfigError } from './errors.ts';
 import {
   CHANGE_FIELDS,
