@@ -29,6 +29,7 @@ import { createLogger } from '../src/log.ts';
 import { loadServiceDefinition } from '../src/ops/service-definition.ts';
 import { setupResources } from '../src/ops/setup.ts';
 import { buildDeps } from '../src/wiring/deps.ts';
+import { freePort } from '../lab/free-port.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values } = parseArgs({
@@ -87,17 +88,6 @@ function materialise(library: SampleLibrary, dir: string): void {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, library.bytes(path));
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 async function startNginx(root: string, work: string): Promise<{ url: string; pid: number; stop: () => void }> {

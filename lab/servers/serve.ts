@@ -5,9 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../free-port.ts';
 
 const require = createRequire(import.meta.url);
 const kind = process.argv[2];
@@ -15,18 +16,6 @@ let stop: () => Promise<void> = async () => {};
 
 function ready(url: string): void {
   process.stdout.write(`READY ${JSON.stringify({ url })}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function canConnect(port: number): Promise<boolean> {

@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../lab/free-port.ts';
 
 /**
  * Whether moto_server runs on this machine. When it does not, says so once, naming the suite that
@@ -13,17 +14,6 @@ export function motoInstalled(suite: string): boolean {
   const present = spawnSync('moto_server', ['--help'], { encoding: 'utf8', timeout: 30_000 }).status === 0;
   if (!present) console.warn(`moto_server is not installed (pip install "moto[server]"): skipping ${suite}`);
   return present;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 /** Polls until the port accepts connections (a condition, not a fixed sleep); fails if moto exits or takes over 30 s. */
